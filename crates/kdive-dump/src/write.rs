@@ -1,0 +1,232 @@
+//! Write a dump as a kdump-compressed file (header version 6), with the
+//! page compression of one's choice, snappy and zstd included.
+//!
+//! Layout as makedumpfile writes it: header block, sub-header blocks (the
+//! sub-header, VMCOREINFO and the ELF notes), the two bitmaps, the page
+//! descriptors, the page data. Room for a descriptor is reserved for every
+//! page of the source, so the pass over the pages is single and memory is
+//! bounded by the bitmaps; slots of pages left out stay unused at the end of
+//! the descriptor area, where no reader looks.
+
+use std::io::{self, Seek, SeekFrom, Write};
+
+use crate::compress::{compress, Compression};
+use crate::kdump::{dh, sh, PAGE_DESC_SIZE, SIGNATURE};
+use crate::{Dump, PageState};
+
+/// makedumpfile's dump-level bit for zero pages.
+pub const DL_EXCLUDE_ZERO: i32 = 1;
+
+/// How to write.
+#[derive(Debug, Clone, Copy)]
+pub struct WriteOptions {
+    pub compression: Compression,
+    /// Leave out pages that are all zeros (makedumpfile's dump level bit 1).
+    pub exclude_zero: bool,
+}
+
+/// What was written.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct WriteStats {
+    /// Pages written.
+    pub pages: u64,
+    /// Pages left out because they were zero.
+    pub zero_excluded: u64,
+    /// Pages of the source that could not be read (damaged), left out.
+    pub unreadable: u64,
+    /// Bytes of the output file.
+    pub bytes: u64,
+}
+
+/// Write `dump` to `out` as a kdump-compressed file.
+pub fn write_kdump<W: Write + Seek>(
+    dump: &Dump,
+    opts: WriteOptions,
+    out: &mut W,
+) -> io::Result<WriteStats> {
+    if opts.compression == Compression::Lzo {
+        return Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "writing LZO pages is not supported (choose none, zlib, snappy or zstd)",
+        ));
+    }
+    let bs = dump.page_size();
+    let max_mapnr = dump.max_pfn();
+    let vmcoreinfo = dump.vmcoreinfo_raw().unwrap_or_default().to_vec();
+    let notes = dump.notes_raw().to_vec();
+
+    // Sub-header area: the sub-header, then VMCOREINFO, then the notes.
+    let vmcoreinfo_at = bs + sh::SIZE as u64;
+    let notes_at = vmcoreinfo_at + vmcoreinfo.len() as u64;
+    let sub_hdr_blocks = (sh::SIZE as u64 + vmcoreinfo.len() as u64 + notes.len() as u64).div_ceil(bs);
+    // Each bitmap, rounded up to whole blocks.
+    let bitmap_len = max_mapnr.div_ceil(8).div_ceil(bs).max(1) * bs;
+    let bitmap_at = (1 + sub_hdr_blocks) * bs;
+    let desc_at = bitmap_at + 2 * bitmap_len;
+    let present = dump.present_pages();
+    let mut data_at = desc_at + present * PAGE_DESC_SIZE;
+
+    let mut bitmap1 = vec![0u8; bitmap_len as usize];
+    let mut bitmap2 = vec![0u8; bitmap_len as usize];
+    let set = |b: &mut [u8], pfn: u64| b[(pfn / 8) as usize] |= 1 << (pfn % 8);
+
+    // RAM pages: what the source held or excluded.
+    for pfn in 0..max_mapnr {
+        if matches!(dump.page_state(pfn), PageState::Present | PageState::Excluded) {
+            set(&mut bitmap1, pfn);
+        }
+    }
+
+    let mut stats = WriteStats::default();
+    let mut page = vec![0u8; bs as usize];
+    let mut zero_page_at: Option<u64> = None;
+    let mut descs = io::BufWriter::new(Vec::with_capacity(1 << 16));
+    let mut desc_cursor = desc_at;
+    for pfn in dump.present_pfns() {
+        if dump.read_page(pfn, &mut page).is_err() {
+            stats.unreadable += 1;
+            continue;
+        }
+        let zero = page.iter().all(|&b| b == 0);
+        if zero && opts.exclude_zero {
+            stats.zero_excluded += 1;
+            continue;
+        }
+        let (offset, size, flags) = if zero {
+            // One copy of the zero page serves every zero page.
+            let at = match zero_page_at {
+                Some(at) => at,
+                None => {
+                    out.seek(SeekFrom::Start(data_at))?;
+                    out.write_all(&page)?;
+                    zero_page_at = Some(data_at);
+                    data_at += bs;
+                    data_at - bs
+                }
+            };
+            (at, bs as u32, 0)
+        } else {
+            let at = data_at;
+            out.seek(SeekFrom::Start(at))?;
+            let (size, flags) = match compress(opts.compression, &page) {
+                Some(c) => {
+                    out.write_all(&c)?;
+                    (c.len() as u32, opts.compression.flag())
+                }
+                None => {
+                    out.write_all(&page)?;
+                    (bs as u32, 0)
+                }
+            };
+            data_at += size as u64;
+            (at, size, flags)
+        };
+        set(&mut bitmap2, pfn);
+        let mut d = [0u8; PAGE_DESC_SIZE as usize];
+        d[0..8].copy_from_slice(&offset.to_le_bytes());
+        d[8..12].copy_from_slice(&size.to_le_bytes());
+        d[12..16].copy_from_slice(&flags.to_le_bytes());
+        descs.write_all(&d)?;
+        if descs.get_ref().len() >= 1 << 16 {
+            flush_descs(out, &mut descs, &mut desc_cursor)?;
+        }
+        stats.pages += 1;
+    }
+    flush_descs(out, &mut descs, &mut desc_cursor)?;
+
+    // Headers and bitmaps last: they are known now.
+    let source_level = dump.dump_level().unwrap_or(0);
+    let level = source_level | if opts.exclude_zero { DL_EXCLUDE_ZERO } else { 0 };
+    let header = header_block(dump, opts, bs, sub_hdr_blocks, bitmap_len, max_mapnr);
+    let mut sub = vec![0u8; sh::SIZE];
+    put64(&mut sub, sh::PHYS_BASE, dump.phys_base().unwrap_or(0));
+    put32(&mut sub, sh::DUMP_LEVEL, level as u32);
+    put64(&mut sub, sh::OFFSET_VMCOREINFO, if vmcoreinfo.is_empty() { 0 } else { vmcoreinfo_at });
+    put64(&mut sub, sh::SIZE_VMCOREINFO, vmcoreinfo.len() as u64);
+    put64(&mut sub, sh::OFFSET_NOTE, if notes.is_empty() { 0 } else { notes_at });
+    put64(&mut sub, sh::SIZE_NOTE, notes.len() as u64);
+    put64(&mut sub, sh::MAX_MAPNR_64, max_mapnr);
+    let _ = (sh::START_PFN_64, sh::END_PFN_64, sh::SPLIT, sh::START_PFN, sh::END_PFN);
+    out.seek(SeekFrom::Start(0))?;
+    out.write_all(&header)?;
+    out.seek(SeekFrom::Start(bs))?;
+    out.write_all(&sub)?;
+    out.write_all(&vmcoreinfo)?;
+    out.write_all(&notes)?;
+    out.seek(SeekFrom::Start(bitmap_at))?;
+    out.write_all(&bitmap1)?;
+    out.write_all(&bitmap2)?;
+    // Make the file's length cover everything, even when the last thing
+    // written was not the data's end.
+    let end = data_at.max(desc_at + present * PAGE_DESC_SIZE);
+    out.seek(SeekFrom::Start(end))?;
+    out.flush()?;
+    stats.bytes = end;
+    Ok(stats)
+}
+
+fn flush_descs<W: Write + Seek>(
+    out: &mut W,
+    descs: &mut io::BufWriter<Vec<u8>>,
+    cursor: &mut u64,
+) -> io::Result<()> {
+    descs.flush()?;
+    let buf = descs.get_mut();
+    out.seek(SeekFrom::Start(*cursor))?;
+    out.write_all(buf)?;
+    *cursor += buf.len() as u64;
+    buf.clear();
+    Ok(())
+}
+
+fn header_block(
+    dump: &Dump,
+    opts: WriteOptions,
+    bs: u64,
+    sub_hdr_blocks: u64,
+    bitmap_len: u64,
+    max_mapnr: u64,
+) -> Vec<u8> {
+    let mut h = vec![0u8; bs as usize];
+    h[..8].copy_from_slice(SIGNATURE);
+    put32(&mut h, dh::VERSION, 6);
+    let uts = dump.utsname().cloned().unwrap_or_else(|| crate::Utsname {
+        sysname: "Linux".into(),
+        release: dump.release().unwrap_or_default(),
+        machine: dump.machine().unwrap_or("x86_64").into(),
+        ..Default::default()
+    });
+    for (i, field) in [
+        &uts.sysname,
+        &uts.nodename,
+        &uts.release,
+        &uts.version,
+        &uts.machine,
+        &uts.domainname,
+    ]
+    .iter()
+    .enumerate()
+    {
+        let at = dh::UTSNAME + i * dh::UTS_FIELD;
+        let b = field.as_bytes();
+        let n = b.len().min(dh::UTS_FIELD - 1);
+        h[at..at + n].copy_from_slice(&b[..n]);
+    }
+    put64(&mut h, dh::TIMESTAMP, dump.crash_time().unwrap_or(0) as u64);
+    put32(&mut h, dh::STATUS, opts.compression.flag());
+    put32(&mut h, dh::BLOCK_SIZE, bs as u32);
+    put32(&mut h, dh::SUB_HDR_SIZE, sub_hdr_blocks as u32);
+    put32(&mut h, dh::BITMAP_BLOCKS, (2 * bitmap_len / bs) as u32);
+    put32(&mut h, dh::MAX_MAPNR, max_mapnr.min(u32::MAX as u64) as u32);
+    let _ = (dh::TOTAL_RAM_BLOCKS, dh::DEVICE_BLOCKS, dh::WRITTEN_BLOCKS, dh::CURRENT_CPU);
+    put32(&mut h, dh::NR_CPUS, dump.nr_cpus() as u32);
+    h
+}
+
+fn put32(b: &mut [u8], at: usize, v: u32) {
+    b[at..at + 4].copy_from_slice(&v.to_le_bytes());
+}
+
+fn put64(b: &mut [u8], at: usize, v: u64) {
+    b[at..at + 8].copy_from_slice(&v.to_le_bytes());
+}
