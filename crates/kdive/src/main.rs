@@ -6,6 +6,7 @@
 mod convert;
 mod info;
 mod time;
+mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -24,6 +25,9 @@ struct Args {
     /// Describe the dump (format, compression, memory, notes, registers); needs no vmlinux.
     #[arg(long)]
     info: bool,
+    /// Read every page the dump holds and report those that cannot be read.
+    #[arg(long)]
+    verify: bool,
     /// Machine-readable output.
     #[arg(long)]
     json: bool,
@@ -54,6 +58,12 @@ fn run(args: Args) -> anyhow::Result<()> {
             anyhow::bail!("--info takes one dump file");
         };
         return info::run(dump, args.json);
+    }
+    if args.verify {
+        let [dump] = args.files.as_slice() else {
+            anyhow::bail!("--verify takes one dump file");
+        };
+        return verify::run(dump);
     }
     anyhow::bail!(
         "the interactive session is not built yet; `kdive --info VMCORE` describes a dump"
