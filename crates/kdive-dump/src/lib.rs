@@ -304,15 +304,18 @@ impl Dump {
         }
     }
 
-    /// `phys_base` from the kdump sub-header or VMCOREINFO.
+    /// `phys_base`: VMCOREINFO's `NUMBER(phys_base)`, else the kdump
+    /// sub-header's. A writer with no VMCOREINFO to go by (QEMU's
+    /// `dump-guest-memory` without the guest's vmcoreinfo device) writes 0
+    /// there, which means unknown, not zero.
     pub fn phys_base(&self) -> Option<u64> {
-        match &self.body {
-            Body::Kdump(k) if k.header_version >= 1 => Some(k.phys_base),
-            _ => self
-                .vmcoreinfo
-                .as_ref()
-                .and_then(|v| v.number("phys_base"))
-                .map(|n| n as u64),
+        let from_info = self.vmcoreinfo.as_ref().and_then(|v| v.number("phys_base"));
+        match (&self.body, from_info) {
+            (_, Some(n)) => Some(n as u64),
+            (Body::Kdump(k), None) if k.header_version >= 1 => {
+                (k.phys_base != 0 || self.vmcoreinfo.is_some()).then_some(k.phys_base)
+            }
+            _ => None,
         }
     }
 

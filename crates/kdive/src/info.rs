@@ -63,12 +63,14 @@ pub fn run(path: &Path, json: bool) -> anyhow::Result<()> {
 
 fn report(path: &Path, dump: &Dump) -> Report {
     let vi = dump.vmcoreinfo();
+    let qemu = dump.qemu_cpus();
     let mut cpus: Vec<Cpu> = dump
         .cpus()
         .iter()
         .map(|c| Cpu {
             cpu: c.cpu,
-            pid: Some(c.pid),
+            // QEMU writes the vCPU number + 1 as pr_pid: no PID at all.
+            pid: qemu.is_empty().then_some(c.pid),
             regs: kdive_dump::X86_64_REG_NAMES
                 .iter()
                 .copied()
@@ -76,28 +78,34 @@ fn report(path: &Path, dump: &Dump) -> Report {
                 .collect(),
         })
         .collect();
-    if cpus.is_empty() {
-        // QEMU's dump-guest-memory: its own notes carry the state.
-        cpus = dump
-            .qemu_cpus()
-            .iter()
-            .map(|q| {
+    // QEMU's own notes add what a dump without VMCOREINFO needs most: the
+    // control registers (CR3 is the page-table root).
+    for q in &qemu {
+        let extra = [
+            ("cr0", q.cr[0]),
+            ("cr2", q.cr[2]),
+            ("cr3", q.cr[3]),
+            ("cr4", q.cr[4]),
+            ("gs_base", q.gs_base),
+        ];
+        match cpus.iter_mut().find(|c| c.cpu == q.cpu) {
+            Some(c) => c.regs.extend(extra),
+            None => {
                 const GPRS: [&str; 16] = [
                     "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rsp", "rbp", "r8", "r9", "r10",
                     "r11", "r12", "r13", "r14", "r15",
                 ];
                 let mut regs: Vec<(&'static str, u64)> =
                     GPRS.iter().copied().zip(q.gprs.iter().copied()).collect();
-                regs.extend([("rip", q.rip), ("eflags", q.rflags), ("cr0", q.cr[0])]);
-                regs.extend([("cr2", q.cr[2]), ("cr3", q.cr[3]), ("cr4", q.cr[4])]);
-                regs.push(("gs_base", q.gs_base));
-                Cpu {
+                regs.extend([("rip", q.rip), ("eflags", q.rflags)]);
+                regs.extend(extra);
+                cpus.push(Cpu {
                     cpu: q.cpu,
                     pid: None,
                     regs,
-                }
-            })
-            .collect();
+                });
+            }
+        }
     }
     Report {
         file: path.display().to_string(),
@@ -257,13 +265,15 @@ fn register_block(regs: &[(&str, u64)]) -> String {
     if let Some(v) = get("ss") {
         tail.push(format!("SS: {v:04x}"));
     }
-    for cr in ["cr0", "cr2", "cr3", "cr4"] {
-        if let Some(v) = get(cr) {
-            tail.push(format!("{}: {v:016x}", cr.to_uppercase()));
-        }
-    }
     if !tail.is_empty() {
         let _ = writeln!(s, "    {}", tail.join("  "));
+    }
+    let control: Vec<String> = ["cr0", "cr2", "cr3", "cr4", "gs_base"]
+        .iter()
+        .filter_map(|n| Some(format!("{}: {:016x}", n.to_uppercase(), get(n)?)))
+        .collect();
+    if !control.is_empty() {
+        let _ = writeln!(s, "    {}", control.join("  "));
     }
     s
 }

@@ -1,0 +1,151 @@
+//! Where the tests find real dumps.
+//!
+//! A corpus is a folder `ROOT/linux-RELEASE/SCENARIO/` holding one crash in
+//! one or more variants (`vmcore.kdump-zlib`, `vmcore.elf`, ...) beside what
+//! other tools printed on it. Roots, in order:
+//!
+//! - `KDIVE_CORPUS` when set (then only it);
+//! - otherwise `../shared/corpus` beside the repository, when it exists;
+//! - and the corpus `scripts/mkcorpus.sh` builds, `KDIVE_BUILT_CORPUS`
+//!   (default `/var/tmp/kdive-corpus`), when it exists.
+//!
+//! Tests that need dumps call [`require`]: with none found it fails the test,
+//! unless `KDIVE_ALLOW_NO_CORPUS=1` says a run without dumps is intended.
+
+use std::path::{Path, PathBuf};
+
+/// The default root of the corpus the project builds itself.
+pub const DEFAULT_BUILT_CORPUS: &str = "/var/tmp/kdive-corpus";
+
+/// One crash, in the variants found for it.
+#[derive(Debug, Clone)]
+pub struct Crash {
+    /// `linux-RELEASE` folder name.
+    pub kernel: String,
+    /// Scenario folder name (`slab`, `sysrq`, ...).
+    pub scenario: String,
+    pub dir: PathBuf,
+    /// `(variant, path)`, the variant being the file name after `vmcore.`.
+    pub variants: Vec<(String, PathBuf)>,
+}
+
+impl Crash {
+    pub fn variant(&self, name: &str) -> Option<&Path> {
+        self.variants
+            .iter()
+            .find(|(v, _)| v == name)
+            .map(|(_, p)| p.as_path())
+    }
+
+    /// A file beside the dump (`crash.txt`, `dmesg.txt`, `crashme.ko`, ...).
+    pub fn file(&self, name: &str) -> Option<PathBuf> {
+        let p = self.dir.join(name);
+        p.exists().then_some(p)
+    }
+
+    /// `kernel/scenario`, for messages.
+    pub fn name(&self) -> String {
+        format!("{}/{}", self.kernel, self.scenario)
+    }
+}
+
+/// The repository root (this crate lives at `crates/kdive-testkit`).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("crate inside the repository")
+        .to_path_buf()
+}
+
+/// The corpus roots that exist.
+pub fn roots() -> Vec<PathBuf> {
+    if let Some(c) = std::env::var_os("KDIVE_CORPUS") {
+        return vec![PathBuf::from(c)];
+    }
+    let shared = repo_root().join("../shared/corpus");
+    let built = std::env::var_os("KDIVE_BUILT_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_BUILT_CORPUS));
+    [shared, built].into_iter().filter(|p| p.is_dir()).collect()
+}
+
+/// Every crash under every root.
+pub fn crashes() -> Vec<Crash> {
+    let mut out = Vec::new();
+    for root in roots() {
+        for kernel in sorted_dirs(&root) {
+            for dir in sorted_dirs(&kernel) {
+                let mut variants: Vec<(String, PathBuf)> = std::fs::read_dir(&dir)
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                    .filter_map(|e| {
+                        let name = e.file_name().into_string().ok()?;
+                        let v = name.strip_prefix("vmcore.")?.to_string();
+                        Some((v, e.path()))
+                    })
+                    .collect();
+                if variants.is_empty() {
+                    continue;
+                }
+                variants.sort();
+                out.push(Crash {
+                    kernel: file_name(&kernel),
+                    scenario: file_name(&dir),
+                    dir,
+                    variants,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The crashes, or a failed test when there are none (unless allowed).
+/// Returns an empty list only when `KDIVE_ALLOW_NO_CORPUS=1`.
+pub fn require(what: &str) -> Vec<Crash> {
+    let found = crashes();
+    if found.is_empty() {
+        if std::env::var_os("KDIVE_ALLOW_NO_CORPUS").is_some_and(|v| v == "1") {
+            eprintln!("skipping {what}: no corpus (KDIVE_ALLOW_NO_CORPUS=1)");
+        } else {
+            panic!(
+                "{what}: no corpus of dumps found (looked at {:?}); set KDIVE_CORPUS, \
+                 build one with scripts/mkcorpus.sh, or set KDIVE_ALLOW_NO_CORPUS=1",
+                candidate_roots()
+            );
+        }
+    }
+    found
+}
+
+fn candidate_roots() -> Vec<PathBuf> {
+    match std::env::var_os("KDIVE_CORPUS") {
+        Some(c) => vec![PathBuf::from(c)],
+        None => vec![
+            repo_root().join("../shared/corpus"),
+            std::env::var_os("KDIVE_BUILT_CORPUS")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_BUILT_CORPUS)),
+        ],
+    }
+}
+
+fn sorted_dirs(p: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(p)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    v.sort();
+    v
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
