@@ -88,6 +88,8 @@ pub enum PageState {
     Beyond,
 }
 
+/// One Body per dump: its size does not matter.
+#[allow(clippy::large_enum_variant)]
 enum Body {
     Elf(ElfDump),
     Kdump(KdumpDump),

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT OR Apache-2.0
+# The project's test command: installs what the tests need on a fresh
+# Debian 12 machine (as root), builds the project's own corpus of dumps when
+# it is missing, then runs every test.
+#
+#   scripts/test.sh            everything
+#   QUICK=1 scripts/test.sh    no corpus build, no drgn install (uses what is there)
+#
+# Real dumps: KDIVE_CORPUS, else ../shared/corpus; plus the built corpus at
+# KDIVE_BUILT_CORPUS (default /var/tmp/kdive-corpus). See crates/kdive-testkit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+log() { printf '[test %s] %s\n' "$(date +%T)" "$*" >&2; }
+
+if [ "${QUICK:-0}" != 1 ]; then
+  # One crash in every variant makedumpfile writes, and a QEMU dump with no
+  # VMCOREINFO: the shared corpus keeps only kdump-zlib files.
+  log "corpus: scripts/mkcorpus.sh slab qemu (skipped when already built)"
+  scripts/mkcorpus.sh slab qemu
+
+  # drgn from PyPI bundles libkdumpfile: the independent reader that checks
+  # what kdive convert writes.
+  venv=${KDIVE_DRGN_VENV:-/var/tmp/kdive-drgn-venv}
+  if ! "$venv/bin/python" -c 'import drgn' 2>/dev/null; then
+    log "drgn: creating $venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q drgn
+  fi
+  export KDIVE_DRGN_PYTHON=$venv/bin/python
+fi
+
+log "cargo clippy"
+cargo clippy --workspace --all-targets -q -- -D warnings
+log "cargo test"
+cargo test --workspace
