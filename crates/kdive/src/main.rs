@@ -3,14 +3,17 @@
 //! The binary is thin: it parses the command line and hands over to one
 //! module per job. `info` describes a dump, `convert` rewrites one.
 
+mod commands;
 mod convert;
 mod info;
+mod session;
 mod time;
 mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::Parser;
 
 /// Command line of `kdive` itself (`kdive convert` has its own).
@@ -31,6 +34,12 @@ struct Args {
     /// Machine-readable output.
     #[arg(long)]
     json: bool,
+    /// Run the commands of FILE, one a line, then exit.
+    #[arg(short = 'i', value_name = "FILE")]
+    input: Option<PathBuf>,
+    /// Silent: no banner at start-up.
+    #[arg(short = 's')]
+    silent: bool,
     /// [VMLINUX] VMCORE, in either order.
     #[arg(value_name = "FILE")]
     files: Vec<PathBuf>,
@@ -65,7 +74,51 @@ fn run(args: Args) -> anyhow::Result<()> {
         };
         return verify::run(dump);
     }
-    anyhow::bail!(
-        "the interactive session is not built yet; `kdive --info VMCORE` describes a dump"
-    )
+    let (vmlinux, vmcore) = split_files(&args.files)?;
+    let kernel = kdive_kernel::Kernel::open(&vmcore, vmlinux.as_deref())
+        .with_context(|| vmcore.display().to_string())?;
+    for note in kernel.notices() {
+        eprintln!("kdive: {note}");
+    }
+    let mut session = session::Session::new(kernel);
+    if let Some(file) = &args.input {
+        let f = std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        session.run_lines(std::io::BufReader::new(f), &mut out)?;
+        std::io::Write::flush(&mut out)?;
+    } else {
+        session.run_stdin()?;
+    }
+    let _ = args.silent;
+    if session.failures > 0 {
+        anyhow::bail!("{} command(s) failed", session.failures);
+    }
+    Ok(())
+}
+
+/// `[VMLINUX] VMCORE` in either order, as crash takes them: the dump is the
+/// file that is not an ELF executable (a vmcore is an ELF core file or not
+/// ELF at all).
+fn split_files(files: &[PathBuf]) -> anyhow::Result<(Option<PathBuf>, PathBuf)> {
+    use kdive_kernel::vmlinux::{elf_type, ET_CORE};
+    let is_vmlinux = |p: &PathBuf| elf_type(p).is_some_and(|t| t != ET_CORE);
+    match files {
+        [] => anyhow::bail!("no dump given (usage: kdive [VMLINUX] VMCORE)"),
+        [one] if is_vmlinux(one) => anyhow::bail!(
+            "{}: this is a kernel image, not a dump (opening a vmlinux alone comes later)",
+            one.display()
+        ),
+        [one] => Ok((None, one.clone())),
+        [a, b] => match (is_vmlinux(a), is_vmlinux(b)) {
+            (true, false) => Ok((Some(a.clone()), b.clone())),
+            (false, true) => Ok((Some(b.clone()), a.clone())),
+            (true, true) => anyhow::bail!("both {} and {} are kernel images", a.display(), b.display()),
+            (false, false) => anyhow::bail!(
+                "neither {} nor {} is a kernel image (vmlinux)",
+                a.display(),
+                b.display()
+            ),
+        },
+        _ => anyhow::bail!("too many files (usage: kdive [VMLINUX] VMCORE)"),
+    }
 }

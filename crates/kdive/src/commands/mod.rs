@@ -1,0 +1,72 @@
+//! The commands, one module per family, and the table that names them.
+//! To find where a command lives, look it up in [`COMMANDS`].
+
+use std::io::Write;
+
+use crate::session::Session;
+
+/// What a command returns: its error message, printed after `NAME: `.
+pub type CmdResult = Result<(), String>;
+
+type Run = fn(&mut Session, &[String], &mut dyn Write) -> CmdResult;
+
+/// A command: its name, one line of help, its synopsis, and the function.
+pub struct Command {
+    pub name: &'static str,
+    pub summary: &'static str,
+    pub usage: &'static str,
+    pub run: Run,
+}
+
+/// Every command kdive has.
+pub const COMMANDS: &[Command] = &[
+    Command {
+        name: "help",
+        summary: "list the commands, or describe one",
+        usage: "help [COMMAND]",
+        run: help,
+    },
+    Command {
+        name: "q",
+        summary: "leave the session (also quit, exit)",
+        usage: "q",
+        run: quit,
+    },
+];
+
+/// Aliases crash has built in, as the command they stand for.
+const ALIASES: &[(&str, &str)] = &[("quit", "q"), ("exit", "q"), ("?", "help"), ("man", "help")];
+
+pub fn find(name: &str) -> Option<&'static Command> {
+    let name = ALIASES
+        .iter()
+        .find(|(a, _)| *a == name)
+        .map_or(name, |(_, c)| c);
+    COMMANDS.iter().find(|c| c.name == name)
+}
+
+/// Output errors (a closed pipe) end the command like any other error.
+pub fn io(e: std::io::Error) -> String {
+    e.to_string()
+}
+
+fn help(_: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
+    match args.first() {
+        None => {
+            for c in COMMANDS {
+                writeln!(out, "{:<10} {}", c.name, c.summary).map_err(io)?;
+            }
+            Ok(())
+        }
+        Some(name) => {
+            let c = find(name).ok_or_else(|| format!("no such command: {name}"))?;
+            writeln!(out, "NAME\n  {} - {}\n\nSYNOPSIS\n  {}", c.name, c.summary, c.usage)
+                .map_err(io)
+        }
+    }
+}
+
+fn quit(s: &mut Session, _: &[String], _: &mut dyn Write) -> CmdResult {
+    s.quit = true;
+    Ok(())
+}
