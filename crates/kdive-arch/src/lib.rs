@@ -1,15 +1,37 @@
 //! x86-64 for kernel crash dumps: address translation (4- and 5-level page
-//! tables), the kernel's virtual memory layout, registers.
+//! tables), the kernel's virtual memory layout, and finding both in a dump
+//! with or without VMCOREINFO.
+//!
+//! Everything here reads memory through [`PhysMem`], so the same code runs on
+//! a [`kdive_dump::Dump`] and on the small memory images tests build.
+
+#![warn(missing_docs)]
+
+pub mod x86_64;
 
 use kdive_dump::{Dump, ReadError};
 
 /// Physical memory, as page-table walkers read it.
 pub trait PhysMem {
+    /// Read `buf.len()` bytes at physical address `addr`, all or nothing.
     fn read_phys(&self, addr: u64, buf: &mut [u8]) -> Result<(), ReadError>;
+
+    /// Read a little-endian 64-bit word (a page-table entry) at `addr`.
+    fn read_u64(&self, addr: u64) -> Result<u64, ReadError> {
+        let mut b = [0u8; 8];
+        self.read_phys(addr, &mut b)?;
+        Ok(u64::from_le_bytes(b))
+    }
 }
 
 impl PhysMem for Dump {
     fn read_phys(&self, addr: u64, buf: &mut [u8]) -> Result<(), ReadError> {
         Dump::read_phys(self, addr, buf)
+    }
+}
+
+impl<T: PhysMem + ?Sized> PhysMem for &T {
+    fn read_phys(&self, addr: u64, buf: &mut [u8]) -> Result<(), ReadError> {
+        (**self).read_phys(addr, buf)
     }
 }
