@@ -114,6 +114,12 @@ impl ElfDump {
                             load.paddr, load.memsz
                         )));
                     }
+                    if load.offset.checked_add(load.filesz).is_none() {
+                        return Err(bad(format!(
+                            "offset {:#x} + filesz {:#x} overflows",
+                            load.offset, load.filesz
+                        )));
+                    }
                     if load.filesz > load.memsz {
                         return Err(bad(format!(
                             "filesz {:#x} > memsz {:#x}",

@@ -144,7 +144,13 @@ impl FlatView {
                 return Some(Cow::Borrowed(&bytes[at..at + len]));
             }
         }
-        // Spread over several records (or holes): assemble a copy.
+        // Spread over several records (or holes): assemble a copy. A range
+        // larger than the whole flattened file is mostly holes no real dump
+        // has, put there by a damaged header: refuse it rather than
+        // allocate it.
+        if len > bytes.len() {
+            return None;
+        }
         let mut out = vec![0u8; len];
         let mut cur = offset;
         while cur < end {

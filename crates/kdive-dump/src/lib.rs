@@ -360,7 +360,10 @@ impl Dump {
     pub fn present_pages(&self) -> u64 {
         match &self.body {
             Body::Kdump(k) => k.dumped_pages(),
-            Body::Elf(_) => self.present_pfns().count() as u64,
+            // Counted by ranges: a damaged header can claim 2^50 pages.
+            Body::Elf(e) => elf_present_ranges(e, self.page_size)
+                .map(|r| r.end - r.start)
+                .sum(),
         }
     }
 
@@ -376,7 +379,8 @@ impl Dump {
             Body::Elf(e) => {
                 let addr = pfn.saturating_mul(self.page_size);
                 // A page is present when all of it is in the file.
-                match (e.locate(addr), e.locate(addr + self.page_size - 1)) {
+                let last = addr.saturating_add(self.page_size - 1);
+                match (e.locate(addr), e.locate(last)) {
                     (ElfPage::File(..), ElfPage::File(..)) => PageState::Present,
                     (ElfPage::Excluded, _) | (_, ElfPage::Excluded) => PageState::Excluded,
                     _ if addr >= e.end() => PageState::Beyond,
@@ -390,23 +394,7 @@ impl Dump {
     pub fn present_pfns(&self) -> Box<dyn Iterator<Item = u64> + '_> {
         match &self.body {
             Body::Kdump(k) => Box::new(k.dumped_pfns(&self.src)),
-            Body::Elf(e) => {
-                let ps = self.page_size;
-                let mut pfns: Vec<Range<u64>> = e
-                    .loads
-                    .iter()
-                    .map(|l| l.paddr.div_ceil(ps)..(l.paddr + l.filesz) / ps)
-                    .filter(|r| r.start < r.end)
-                    .collect();
-                pfns.sort_by_key(|r| r.start);
-                let mut last = 0u64;
-                Box::new(pfns.into_iter().flat_map(move |r| {
-                    // Overlapping segments: each page once.
-                    let start = r.start.max(last);
-                    last = last.max(r.end);
-                    start..r.end
-                }))
-            }
+            Body::Elf(e) => Box::new(elf_present_ranges(e, self.page_size).flatten()),
         }
     }
 
@@ -443,7 +431,7 @@ impl Dump {
             .checked_mul(self.page_size)
             .ok_or(ReadError::BeyondMemory {
                 addr: u64::MAX,
-                end: self.max_pfn() * self.page_size,
+                end: self.max_pfn().saturating_mul(self.page_size),
             })?;
         let n = (self.page_size as usize).min(buf.len());
         self.read_phys(addr, &mut buf[..n])
@@ -472,6 +460,24 @@ impl Dump {
             }
         }
     }
+}
+
+/// The runs of page frames an ELF dump's segments hold in the file, in
+/// increasing order, each page once (segments may overlap).
+fn elf_present_ranges(e: &ElfDump, ps: u64) -> impl Iterator<Item = Range<u64>> {
+    let mut pfns: Vec<Range<u64>> = e
+        .loads
+        .iter()
+        .map(|l| l.paddr.div_ceil(ps)..(l.paddr + l.filesz) / ps)
+        .filter(|r| r.start < r.end)
+        .collect();
+    pfns.sort_by_key(|r| r.start);
+    let mut last = 0u64;
+    pfns.into_iter().filter_map(move |r| {
+        let start = r.start.max(last);
+        last = last.max(r.end);
+        (start < r.end).then_some(start..r.end)
+    })
 }
 
 /// Errors from a page read name the page's first byte; say the exact one.

@@ -78,6 +78,7 @@ pub fn write_kdump<W: Write + Seek>(
     }
 
     let mut stats = WriteStats::default();
+    let mut out = Positioned { out, pos: None, end: 0 };
     let mut page = vec![0u8; bs as usize];
     let mut zero_page_at: Option<u64> = None;
     let mut descs = io::BufWriter::new(Vec::with_capacity(1 << 16));
@@ -97,8 +98,7 @@ pub fn write_kdump<W: Write + Seek>(
             let at = match zero_page_at {
                 Some(at) => at,
                 None => {
-                    out.seek(SeekFrom::Start(data_at))?;
-                    out.write_all(&page)?;
+                    out.write_at(data_at, &page)?;
                     zero_page_at = Some(data_at);
                     data_at += bs;
                     data_at - bs
@@ -107,14 +107,13 @@ pub fn write_kdump<W: Write + Seek>(
             (at, bs as u32, 0)
         } else {
             let at = data_at;
-            out.seek(SeekFrom::Start(at))?;
             let (size, flags) = match compress(opts.compression, &page) {
                 Some(c) => {
-                    out.write_all(&c)?;
+                    out.write_at(at, &c)?;
                     (c.len() as u32, opts.compression.flag())
                 }
                 None => {
-                    out.write_all(&page)?;
+                    out.write_at(at, &page)?;
                     (bs as u32, 0)
                 }
             };
@@ -128,11 +127,11 @@ pub fn write_kdump<W: Write + Seek>(
         d[12..16].copy_from_slice(&flags.to_le_bytes());
         descs.write_all(&d)?;
         if descs.get_ref().len() >= 1 << 16 {
-            flush_descs(out, &mut descs, &mut desc_cursor)?;
+            flush_descs(&mut out, &mut descs, &mut desc_cursor)?;
         }
         stats.pages += 1;
     }
-    flush_descs(out, &mut descs, &mut desc_cursor)?;
+    flush_descs(&mut out, &mut descs, &mut desc_cursor)?;
 
     // Headers and bitmaps last: they are known now.
     let source_level = dump.dump_level().unwrap_or(0);
@@ -147,33 +146,56 @@ pub fn write_kdump<W: Write + Seek>(
     put64(&mut sub, sh::SIZE_NOTE, notes.len() as u64);
     put64(&mut sub, sh::MAX_MAPNR_64, max_mapnr);
     let _ = (sh::START_PFN_64, sh::END_PFN_64, sh::SPLIT, sh::START_PFN, sh::END_PFN);
-    out.seek(SeekFrom::Start(0))?;
-    out.write_all(&header)?;
-    out.seek(SeekFrom::Start(bs))?;
-    out.write_all(&sub)?;
-    out.write_all(&vmcoreinfo)?;
-    out.write_all(&notes)?;
-    out.seek(SeekFrom::Start(bitmap_at))?;
-    out.write_all(&bitmap1)?;
-    out.write_all(&bitmap2)?;
-    // Make the file's length cover everything, even when the last thing
-    // written was not the data's end.
+    out.write_at(0, &header)?;
+    out.write_at(bs, &sub)?;
+    out.write_at(vmcoreinfo_at, &vmcoreinfo)?;
+    out.write_at(notes_at, &notes)?;
+    out.write_at(bitmap_at, &bitmap1)?;
+    out.write_at(bitmap_at + bitmap_len, &bitmap2)?;
+    // The file covers the whole descriptor area, even when pages left out
+    // left its last slots unwritten (a seek alone would not extend it).
     let end = data_at.max(desc_at + present * PAGE_DESC_SIZE);
-    out.seek(SeekFrom::Start(end))?;
-    out.flush()?;
+    if out.end < end {
+        out.write_at(end - 1, &[0])?;
+    }
+    out.out.flush()?;
     stats.bytes = end;
     Ok(stats)
 }
 
+/// A writer that knows where it is, and seeks only to go elsewhere: a
+/// `BufWriter` flushes its buffer on every seek, even to where it already
+/// is, which made one write and one seek system call per page.
+struct Positioned<'a, W: Write + Seek> {
+    out: &'a mut W,
+    pos: Option<u64>,
+    /// One past the last byte written.
+    end: u64,
+}
+
+impl<W: Write + Seek> Positioned<'_, W> {
+    fn write_at(&mut self, at: u64, data: &[u8]) -> io::Result<()> {
+        if self.pos != Some(at) {
+            // Unknown after a failed write: seek again next time.
+            self.pos = None;
+            self.out.seek(SeekFrom::Start(at))?;
+        }
+        self.pos = None;
+        self.out.write_all(data)?;
+        self.pos = Some(at + data.len() as u64);
+        self.end = self.end.max(at + data.len() as u64);
+        Ok(())
+    }
+}
+
 fn flush_descs<W: Write + Seek>(
-    out: &mut W,
+    out: &mut Positioned<'_, W>,
     descs: &mut io::BufWriter<Vec<u8>>,
     cursor: &mut u64,
 ) -> io::Result<()> {
     descs.flush()?;
     let buf = descs.get_mut();
-    out.seek(SeekFrom::Start(*cursor))?;
-    out.write_all(buf)?;
+    out.write_at(*cursor, buf)?;
     *cursor += buf.len() as u64;
     buf.clear();
     Ok(())

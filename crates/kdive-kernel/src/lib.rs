@@ -1,12 +1,26 @@
 //! The open kernel: a dump's memory seen through the kernel's page tables,
-//! with its symbols, types and the walkers built on them.
+//! with its symbols, and the walkers built on them.
+//!
+//! [`Kernel::open`] finds the vmlinux for the dump (or goes without one),
+//! discovers the kernel's virtual memory layout (KASLR included, with or
+//! without VMCOREINFO), and loads the symbols: the vmlinux's, relocated, or
+//! the kernel's own kallsyms from the dump's memory.
 
+mod memory;
+mod open;
 pub mod vmlinux;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use kdive_arch::x86_64::{Discovered, Layout, Region, Walk};
+use std::sync::OnceLock;
+
+use kdive_debuginfo::lines::{LineTable, Location};
+use kdive_debuginfo::{ElfFile, SymbolTable};
 use kdive_dump::{Dump, OpenError};
 use thiserror::Error;
+
+pub use memory::MemError;
 
 /// Why a kernel could not be opened.
 #[derive(Debug, Error)]
@@ -19,49 +33,38 @@ pub enum KernelError {
         found: String,
         wanted: String,
     },
+    #[error("{path}: {why}")]
+    Vmlinux { path: String, why: String },
     #[error("{0}")]
     Other(String),
+}
+
+/// Where the symbols came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SymbolSource {
+    Vmlinux,
+    Kallsyms,
+    None,
 }
 
 /// A kernel opened from a dump, with or without its vmlinux.
 pub struct Kernel {
     dump: Dump,
-    vmlinux: Option<PathBuf>,
+    vmlinux: Option<ElfFile>,
+    found: Discovered,
+    symbols: SymbolTable,
+    symbol_source: SymbolSource,
     /// Things the user should know about how the kernel was opened.
     notices: Vec<String>,
+    /// The vmlinux's line table, opened on first use.
+    lines: OnceLock<Option<LineTable>>,
 }
 
 impl Kernel {
     /// Open the dump at `dump`, with `vmlinux` or the one installed for the
     /// dump's release.
     pub fn open(dump: &Path, vmlinux: Option<&Path>) -> Result<Kernel, KernelError> {
-        let d = Dump::open(dump)?;
-        let mut notices = Vec::new();
-        let release = d.release();
-        let vmlinux = match (vmlinux, &release) {
-            (Some(v), _) => Some(v.to_path_buf()),
-            (None, Some(r)) => {
-                let found = vmlinux::find(r);
-                if found.is_none() {
-                    notices.push(format!(
-                        "no vmlinux for {r} (looked in {}; it comes with {}): using the kernel's own kallsyms",
-                        vmlinux::candidates(r)
-                            .iter()
-                            .map(|p| p.display().to_string())
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                        vmlinux::package_hint(r)
-                    ));
-                }
-                found
-            }
-            (None, None) => None,
-        };
-        Ok(Kernel {
-            dump: d,
-            vmlinux,
-            notices,
-        })
+        open::open(Dump::open(dump)?, vmlinux)
     }
 
     pub fn dump(&self) -> &Dump {
@@ -69,10 +72,78 @@ impl Kernel {
     }
 
     pub fn vmlinux(&self) -> Option<&Path> {
-        self.vmlinux.as_deref()
+        self.vmlinux.as_ref().map(|v| v.path())
+    }
+
+    /// The opened vmlinux, for debuginfo readers.
+    pub fn vmlinux_file(&self) -> Option<&ElfFile> {
+        self.vmlinux.as_ref()
     }
 
     pub fn notices(&self) -> &[String] {
         &self.notices
     }
+
+    pub fn layout(&self) -> &Layout {
+        &self.found.layout
+    }
+
+    /// The KASLR offset of the kernel text (0 without KASLR or when unknown).
+    pub fn kernel_offset(&self) -> u64 {
+        self.found.layout.kernel_offset.unwrap_or(0)
+    }
+
+    pub fn symbols(&self) -> &SymbolTable {
+        &self.symbols
+    }
+
+    pub fn symbol_source(&self) -> SymbolSource {
+        self.symbol_source
+    }
+
+    /// The address of a symbol, by name.
+    pub fn symbol(&self, name: &str) -> Option<u64> {
+        self.symbols.by_name(name).map(|s| s.addr)
+    }
+
+    /// What kind of kernel address `vaddr` is.
+    pub fn region(&self, vaddr: u64) -> Region {
+        self.found.layout.classify(vaddr)
+    }
+
+    /// The page walk of `vaddr` through the kernel's page tables.
+    pub fn walk(&self, vaddr: u64) -> Option<Walk> {
+        let tables = self.found.xlat.tables.as_ref()?;
+        Some(tables.walk(&self.dump, vaddr))
+    }
+
+    /// The virtual address of the kernel's top-level page table.
+    pub fn top_pgt(&self) -> Option<u64> {
+        self.symbol("init_top_pgt")
+            .or_else(|| self.symbol("swapper_pg_dir"))
+            .or_else(|| {
+                self.dump
+                    .vmcoreinfo()
+                    .and_then(|v| v.symbol("init_top_pgt").or_else(|| v.symbol("swapper_pg_dir")))
+            })
+    }
+
+    /// The source file and line of the code at `addr` (a kernel address as
+    /// the dump has it), from the vmlinux's DWARF.
+    pub fn source_line(&self, addr: u64) -> Option<Location> {
+        let lines = self
+            .lines
+            .get_or_init(|| LineTable::open(self.vmlinux.as_ref()?.path()).ok());
+        lines.as_ref()?.lookup(addr.wrapping_sub(self.kernel_offset()))
+    }
+
+    /// Physical address to its direct-map virtual address.
+    pub fn ptov(&self, paddr: u64) -> u64 {
+        self.found.layout.phys_to_direct(paddr)
+    }
+}
+
+/// A path for messages.
+fn show(p: &Path) -> String {
+    p.display().to_string()
 }

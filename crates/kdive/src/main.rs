@@ -5,6 +5,7 @@
 
 mod commands;
 mod convert;
+mod expr;
 mod info;
 mod session;
 mod time;

@@ -5,6 +5,9 @@ use std::io::Write;
 
 use crate::session::Session;
 
+mod sym;
+mod vtop;
+
 /// What a command returns: its error message, printed after `NAME: `.
 pub type CmdResult = Result<(), String>;
 
@@ -25,6 +28,24 @@ pub const COMMANDS: &[Command] = &[
         summary: "list the commands, or describe one",
         usage: "help [COMMAND]",
         run: help,
+    },
+    Command {
+        name: "sym",
+        summary: "translate a symbol to its address, or an address to its symbol",
+        usage: "sym [-l] [-q STRING] SYMBOL|ADDRESS ...",
+        run: sym::run,
+    },
+    Command {
+        name: "vtop",
+        summary: "translate a kernel virtual address to physical, showing the page walk",
+        usage: "vtop ADDRESS ...",
+        run: vtop::vtop,
+    },
+    Command {
+        name: "ptov",
+        summary: "translate a physical address to its kernel virtual (direct map) address",
+        usage: "ptov ADDRESS ...",
+        run: vtop::ptov,
     },
     Command {
         name: "q",

@@ -29,6 +29,11 @@ impl Session {
         }
     }
 
+    /// `FILE: LINE` of a kernel text address, as crash appends it.
+    pub fn source_line(&self, addr: u64, _function_start: bool) -> Option<String> {
+        self.kernel.source_line(addr).map(|l| l.to_string())
+    }
+
     /// Run one command line, writing its output to `out`.
     pub fn run_line(&mut self, line: &str, out: &mut dyn Write) {
         let line = line.trim();

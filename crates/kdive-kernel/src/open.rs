@@ -1,0 +1,124 @@
+//! Opening a kernel: the vmlinux, the memory layout, the symbols.
+
+use std::path::Path;
+
+use kdive_arch::x86_64::{discover, Hints};
+use kdive_debuginfo::{kallsyms, ElfFile, KallsymsLocations, SymbolTable};
+use kdive_dump::Dump;
+
+use crate::{show, vmlinux, Kernel, KernelError, SymbolSource};
+
+pub(crate) fn open(dump: Dump, given: Option<&Path>) -> Result<Kernel, KernelError> {
+    let mut notices = Vec::new();
+    let elf = match given {
+        Some(p) => Some(open_vmlinux(p)?),
+        None => find_vmlinux(&dump, &mut notices)?,
+    };
+    if let Some(elf) = &elf {
+        check_build_id(&dump, elf)?;
+    }
+
+    let hints = match (dump.vmcoreinfo(), dump.qemu_cpus().first()) {
+        (Some(info), _) => Hints::from_vmcoreinfo(info),
+        (None, Some(cpu)) => {
+            notices.push(
+                "the dump has no VMCOREINFO: kernel layout found from the CPU state and page tables"
+                    .into(),
+            );
+            Hints::from_qemu_cpu(cpu)
+        }
+        (None, None) => {
+            notices.push("the dump has neither VMCOREINFO nor CPU control registers: kernel virtual addresses cannot be translated".into());
+            Hints::default()
+        }
+    };
+    let found = discover(&dump, &hints);
+
+    let (symbols, symbol_source) = match &elf {
+        Some(elf) => {
+            let mut t = elf.symbols().map_err(|e| KernelError::Vmlinux {
+                path: show(elf.path()),
+                why: e.to_string(),
+            })?;
+            t.relocate(found.layout.kernel_offset.unwrap_or(0));
+            (t, SymbolSource::Vmlinux)
+        }
+        None => match kallsyms_from_memory(&dump, &found) {
+            Ok(t) => (t, SymbolSource::Kallsyms),
+            Err(why) => {
+                notices.push(format!("no symbols: {why}"));
+                (SymbolTable::new(Vec::new()), SymbolSource::None)
+            }
+        },
+    };
+    Ok(Kernel {
+        dump,
+        vmlinux: elf,
+        found,
+        symbols,
+        symbol_source,
+        notices,
+        lines: Default::default(),
+    })
+}
+
+fn open_vmlinux(path: &Path) -> Result<ElfFile, KernelError> {
+    ElfFile::open(path).map_err(|e| KernelError::Vmlinux {
+        path: show(path),
+        why: e.to_string(),
+    })
+}
+
+/// The vmlinux installed for the dump's release, if any.
+fn find_vmlinux(dump: &Dump, notices: &mut Vec<String>) -> Result<Option<ElfFile>, KernelError> {
+    let Some(release) = dump.release() else {
+        return Ok(None);
+    };
+    match vmlinux::find(&release) {
+        Some(p) => open_vmlinux(&p).map(Some),
+        None => {
+            notices.push(format!(
+                "no vmlinux for {release} (looked for {}; it comes with {}): using the kernel's own kallsyms",
+                vmlinux::candidates(&release)
+                    .iter()
+                    .map(|p| show(p))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                vmlinux::package_hint(&release)
+            ));
+            Ok(None)
+        }
+    }
+}
+
+/// A vmlinux of another build would give wrong symbols and types silently.
+fn check_build_id(dump: &Dump, elf: &ElfFile) -> Result<(), KernelError> {
+    let Some(wanted) = dump.vmcoreinfo().and_then(|v| v.get("BUILD-ID")) else {
+        return Ok(());
+    };
+    let found = elf.build_id().map_err(|e| KernelError::Vmlinux {
+        path: show(elf.path()),
+        why: e.to_string(),
+    })?;
+    match found {
+        Some(f) if !f.eq_ignore_ascii_case(wanted) => Err(KernelError::BuildIdMismatch {
+            vmlinux: show(elf.path()),
+            found: f,
+            wanted: wanted.to_string(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn kallsyms_from_memory(
+    dump: &Dump,
+    found: &kdive_arch::x86_64::Discovered,
+) -> Result<SymbolTable, String> {
+    let info = dump
+        .vmcoreinfo()
+        .ok_or("the dump has no VMCOREINFO to locate kallsyms")?;
+    let loc = KallsymsLocations::from_vmcoreinfo(info).map_err(|e| e.to_string())?;
+    let k = kallsyms::load(&loc, |addr, buf: &mut [u8]| found.xlat.read_virt(dump, addr, buf))
+        .map_err(|e| format!("kallsyms: {e}"))?;
+    Ok(k.symbols)
+}

@@ -1,0 +1,124 @@
+//! `vtop` and `ptov`: kernel virtual to physical and back, with crash's
+//! page-walk display.
+
+use std::io::Write;
+
+use kdive_arch::x86_64::entry;
+
+use super::{io, CmdResult};
+use crate::expr::parse_address;
+use crate::session::Session;
+
+pub fn vtop(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
+    let addrs: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
+    if addrs.is_empty() {
+        return Err("usage: vtop [-k] ADDRESS ...".into());
+    }
+    for (i, a) in addrs.iter().enumerate() {
+        // crash takes only numbers here (`vtop init_task` is invalid input).
+        let vaddr = crate::expr::parse_hex(a).map_err(|_| format!("invalid input: \"{a}\""))?;
+        if i > 0 {
+            writeln!(out).map_err(io)?;
+        }
+        one(s, vaddr, out)?;
+    }
+    Ok(())
+}
+
+fn one(s: &Session, vaddr: u64, out: &mut dyn Write) -> CmdResult {
+    let k = &s.kernel;
+    writeln!(out, "{:<16}  {:<16}", "VIRTUAL", "PHYSICAL").map_err(io)?;
+    match k.vtop(vaddr) {
+        Ok(p) => writeln!(out, "{vaddr:<16x}  {p:<16x}\n").map_err(io)?,
+        Err(_) => writeln!(out, "{vaddr:<16x}  {:<16}\n", "(not mapped)").map_err(io)?,
+    }
+    let Some(walk) = k.walk(vaddr) else {
+        return Ok(());
+    };
+    let top = k.top_pgt().unwrap_or(0);
+    writeln!(out, "PGD DIRECTORY: {top:x}").map_err(io)?;
+    let mut steps = walk.steps.iter();
+    if let Some(first) = steps.next() {
+        writeln!(out, "PAGE DIRECTORY: {:x}", first.entry & !walk.sme_mask).map_err(io)?;
+    }
+    for st in steps {
+        writeln!(out, "   {}: {:x} => {:x}", st.table, st.entry_addr, st.entry & !walk.sme_mask)
+            .map_err(io)?;
+    }
+    let last = walk.steps.last().map(|s| s.entry & !walk.sme_mask);
+    if let (Ok(t), Some(pte)) = (&walk.result, last) {
+        let base = t.phys & !(t.page_size - 1);
+        let size = match t.page_size {
+            kdive_arch::x86_64::SIZE_1G => "  (1GB)",
+            kdive_arch::x86_64::SIZE_2M => "  (2MB)",
+            _ => "",
+        };
+        writeln!(out, "  PAGE: {base:x}{size}\n").map_err(io)?;
+        write!(out, "{}", pte_line(pte, base)).map_err(io)?;
+    }
+    writeln!(out).map_err(io)
+}
+
+/// crash's `x86_64_translate_pte` block: a header centered over each value.
+fn pte_line(pte: u64, phys: u64) -> String {
+    let (p, a) = (format!("{pte:x}"), format!("{phys:x}"));
+    let (w1, w2) = (p.len().max(3), a.len().max(8));
+    format!(
+        "{}  {}  FLAGS\n{}  {}  ({})\n",
+        center(&"PTE", w1, false),
+        center(&"PHYSICAL", w2, false),
+        center(&p, w1, true),
+        center(&a, w2, true),
+        flags(pte)
+    )
+}
+
+/// crash's `mkstring(..., CENTER|LJUST/RJUST)`.
+fn center(s: &dyn std::fmt::Display, width: usize, rjust: bool) -> String {
+    let s = s.to_string();
+    let pad = width.saturating_sub(s.len());
+    let left = if rjust { pad.div_ceil(2) } else { pad / 2 };
+    format!("{}{}{}", " ".repeat(left), s, " ".repeat(pad - left))
+}
+
+fn flags(pte: u64) -> String {
+    if pte == 0 {
+        return "no mapping".into();
+    }
+    const BITS: [(u64, &str); 7] = [
+        (1 << 0, "PRESENT"),
+        (1 << 1, "RW"),
+        (1 << 2, "USER"),
+        (1 << 3, "PWT"),
+        (1 << 4, "PCD"),
+        (1 << 5, "ACCESSED"),
+        (1 << 6, "DIRTY"),
+    ];
+    let mut v: Vec<&str> = BITS.iter().filter(|(b, _)| pte & b != 0).map(|(_, n)| *n).collect();
+    let present = pte & entry::PRESENT != 0;
+    if pte & entry::HUGE != 0 && present {
+        v.push("PSE");
+    }
+    if pte & (1 << 8) != 0 && !present {
+        v.push("PROTNONE");
+    }
+    if pte & (1 << 8) != 0 && present {
+        v.push("GLOBAL");
+    }
+    if pte & entry::NX != 0 {
+        v.push("NX");
+    }
+    v.join("|")
+}
+
+pub fn ptov(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
+    if args.is_empty() {
+        return Err("usage: ptov ADDRESS ...".into());
+    }
+    writeln!(out, "{:<16}  {:<16}", "VIRTUAL", "PHYSICAL").map_err(io)?;
+    for a in args {
+        let paddr = parse_address(a, &crate::expr::NoSymbols).map_err(|e| e.to_string())?;
+        writeln!(out, "{:<16x}  {:<16x}", s.kernel.ptov(paddr), paddr).map_err(io)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,916 @@
+//! `kdive convert` writes kdump-compressed files that readers other than
+//! kdive take for the dump they came from.
+//!
+//! Each real dump of the corpus (the `kdump-zlib` file of every crash) is
+//! converted by the kdive binary with each compression it writes: none,
+//! zlib, snappy, zstd, and zstd with `-d 1` (zero pages left out). Then:
+//!
+//! - kdive's reader: every page the source holds reads back byte-identical
+//!   from each output, every page frame up to the end of memory has the
+//!   state it should (the source's, or excluded for a zero page at `-d 1`),
+//!   and `kdive --info --json` says the same of source and output, but for
+//!   the file name, the compression and (at `-d 1`) the page count;
+//! - drgn, whose bundled libkdumpfile shares no code with kdive
+//!   (`tests/drgn/pages.py`): it opens every output and the source, takes
+//!   the release from their VMCOREINFO, and hashes every page kdive reads
+//!   to the same sha256; page frames an output does not hold (probed at
+//!   both edges of every run of present pages, and at a stride) are errors
+//!   to drgn too;
+//! - with the kernel's debuginfo (`tests/drgn/kernel.py`): drgn walks the
+//!   kernel in the source and in outputs (the crashed thread's stack, the
+//!   tasks, the log, the slab caches, the modules) and sees the same;
+//! - makedumpfile, when installed: `--dump-dmesg` extracts the same log
+//!   from the uncompressed and zlib outputs as from the source (Debian's
+//!   makedumpfile is built without snappy and zstd).
+//!
+//! Environment:
+//! - `KDIVE_CORPUS`, `KDIVE_ALLOW_NO_CORPUS=1`: see `kdive-testkit`;
+//! - `KDIVE_DRGN_PYTHON`: the Python that imports drgn (default
+//!   `/opt/drgn-venv/bin/python`, else `python3` if it imports drgn);
+//!   without one the drgn checks fail unless `KDIVE_ALLOW_NO_DRGN=1`;
+//! - `KDIVE_VMLINUX_DIR` (default `/usr/lib/debug/boot`): where
+//!   `vmlinux-RELEASE` is; without it the kernel walk fails unless
+//!   `KDIVE_ALLOW_NO_VMLINUX=1`;
+//! - `KDIVE_KEEP_CONVERTED=1`: keep the converted files (their folder is
+//!   printed) instead of deleting them.
+
+use std::collections::BTreeSet;
+use std::ffi::OsStr;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use kdive_dump::{Compression, Dump, Format, PageState};
+use kdive_testkit::Crash;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+const KDIVE: &str = env!("CARGO_BIN_EXE_kdive");
+
+/// One way of converting each source.
+struct Target {
+    name: &'static str,
+    args: &'static [&'static str],
+    compression: Compression,
+    exclude_zero: bool,
+    /// Also walk the kernel in it with drgn and the debuginfo (slow: the
+    /// page check already covers every byte; this is the reader's view).
+    walk: bool,
+}
+
+const TARGETS: [Target; 5] = [
+    Target {
+        name: "none",
+        args: &["-c", "none"],
+        compression: Compression::None,
+        exclude_zero: false,
+        walk: false,
+    },
+    Target {
+        name: "zlib",
+        args: &["-c", "zlib"],
+        compression: Compression::Zlib,
+        exclude_zero: false,
+        walk: false,
+    },
+    Target {
+        name: "snappy",
+        args: &["-c", "snappy"],
+        compression: Compression::Snappy,
+        exclude_zero: false,
+        walk: true,
+    },
+    Target {
+        name: "zstd",
+        args: &["-c", "zstd"],
+        compression: Compression::Zstd,
+        exclude_zero: false,
+        walk: false,
+    },
+    Target {
+        name: "zstd-d1",
+        args: &["-c", "zstd", "-d", "1"],
+        compression: Compression::Zstd,
+        exclude_zero: true,
+        walk: true,
+    },
+];
+
+/// Every this many page frames, one is probed with drgn whatever its state.
+const PROBE_STRIDE: u64 = 61;
+
+// ---------------------------------------------------------------------------
+// Environment
+
+fn env_is_1(name: &str) -> bool {
+    std::env::var_os(name).is_some_and(|v| v == "1")
+}
+
+/// The dumps to convert: the `kdump-zlib` file of each crash of the corpus
+/// (one per kernel and scenario: the first root kdive-testkit finds wins).
+/// Empty only when there is no corpus and `KDIVE_ALLOW_NO_CORPUS=1`.
+fn sources(what: &str) -> Vec<(String, PathBuf)> {
+    let crashes = kdive_testkit::require(what);
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for c in &crashes {
+        let Some(p) = c.variant("kdump-zlib") else { continue };
+        if seen.insert((c.kernel.clone(), c.scenario.clone())) {
+            out.push((c.name(), p.to_path_buf()));
+        }
+    }
+    assert!(
+        crashes.is_empty() || !out.is_empty(),
+        "{what}: no crash of the corpus has a vmcore.kdump-zlib ({:?})",
+        crashes.iter().map(Crash::name).collect::<Vec<_>>()
+    );
+    out
+}
+
+fn imports_drgn(python: &Path) -> bool {
+    Command::new(python)
+        .args(["-c", "import drgn"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// The Python with drgn: `KDIVE_DRGN_PYTHON`, else the venv at
+/// /opt/drgn-venv, else `python3`. `Err` says what was tried.
+fn drgn_python() -> Result<PathBuf, String> {
+    static PY: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    PY.get_or_init(|| {
+        let tried: Vec<PathBuf> = match std::env::var_os("KDIVE_DRGN_PYTHON") {
+            Some(p) => vec![PathBuf::from(p)],
+            None => vec!["/opt/drgn-venv/bin/python".into(), "python3".into()],
+        };
+        tried.iter().find(|p| imports_drgn(p)).cloned().ok_or_else(|| {
+            format!(
+                "no Python that imports drgn (tried {tried:?}); set KDIVE_DRGN_PYTHON to one \
+                 (python3 -m venv V && V/bin/pip install drgn), or KDIVE_ALLOW_NO_DRGN=1 to \
+                 skip the checks with drgn"
+            )
+        })
+    })
+    .clone()
+}
+
+/// The Python with drgn, or `None` with a message when allowed to skip.
+fn require_drgn(what: &str) -> Option<PathBuf> {
+    match drgn_python() {
+        Ok(p) => Some(p),
+        Err(e) if env_is_1("KDIVE_ALLOW_NO_DRGN") => {
+            eprintln!("{what}: skipping the checks with drgn (KDIVE_ALLOW_NO_DRGN=1): {e}");
+            None
+        }
+        Err(e) => panic!("{what}: {e}"),
+    }
+}
+
+/// The vmlinux with debuginfo of `release`, or `None` with a message when
+/// allowed to skip (the convention of the other tests on real kernels).
+fn require_vmlinux(what: &str, release: &str) -> Option<PathBuf> {
+    let dir = std::env::var_os("KDIVE_VMLINUX_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/lib/debug/boot"));
+    let p = dir.join(format!("vmlinux-{release}"));
+    if p.is_file() {
+        return Some(p);
+    }
+    if env_is_1("KDIVE_ALLOW_NO_VMLINUX") {
+        eprintln!("{what}: skipping the kernel walk: no {} (KDIVE_ALLOW_NO_VMLINUX=1)", p.display());
+        return None;
+    }
+    panic!(
+        "{what}: {} is not installed: apt-get install linux-image-{release}-dbg, or set \
+         KDIVE_ALLOW_NO_VMLINUX=1 to skip the kernel walk",
+        p.display()
+    );
+}
+
+fn makedumpfile() -> Option<PathBuf> {
+    ["/usr/sbin/makedumpfile", "/usr/bin/makedumpfile", "/sbin/makedumpfile"]
+        .into_iter()
+        .map(PathBuf::from)
+        .find(|p| p.is_file())
+}
+
+fn script(name: &str) -> PathBuf {
+    kdive_testkit::repo_root().join("tests/drgn").join(name)
+}
+
+/// A folder of converted files, deleted at the end.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(tag: &str) -> Scratch {
+        let tag: String = tag
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        let p = std::env::temp_dir().join(format!("kdive-convert-{}-{tag}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        Scratch(p)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if env_is_1("KDIVE_KEEP_CONVERTED") {
+            eprintln!("kept the converted files in {}", self.0.display());
+        } else {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Running the tools
+
+fn run(cmd: &mut Command) -> Result<std::process::Output, String> {
+    let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "{cmd:?}: {}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(out)
+}
+
+fn kdive_convert(args: &[&str], src: &Path, out: &Path) -> Result<Duration, String> {
+    let t = Instant::now();
+    run(Command::new(KDIVE).arg("convert").args(args).arg(src).arg(out))?;
+    Ok(t.elapsed())
+}
+
+fn kdive_info(path: &Path) -> Result<Value, String> {
+    let out = run(Command::new(KDIVE).args([OsStr::new("--info"), OsStr::new("--json"), path.as_os_str()]))?;
+    serde_json::from_slice(&out.stdout).map_err(|e| format!("{}: --info --json: {e}", path.display()))
+}
+
+/// What drgn made of one dump with `pages.py`.
+struct DrgnPages {
+    path: String,
+    open_error: Option<String>,
+    release: String,
+    /// `(pfn, Some(sha256) or None when drgn could not read it)`, in the
+    /// order asked.
+    pages: Vec<(u64, Option<String>)>,
+}
+
+/// Run `pages.py` over `files`, asking for `pfns`.
+fn drgn_pages(python: &Path, files: &[&Path], pfns: &[u64]) -> Result<Vec<DrgnPages>, String> {
+    let mut child = Command::new(python)
+        .arg(script("pages.py"))
+        .args(files)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("{}: {e}", python.display()))?;
+    let mut input = String::with_capacity(pfns.len() * 8);
+    for p in pfns {
+        writeln!(input, "{p}").unwrap();
+    }
+    let mut stdin = child.stdin.take().expect("piped");
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let out = child.wait_with_output().map_err(|e| e.to_string())?;
+    writer
+        .join()
+        .expect("stdin writer")
+        .map_err(|e| format!("pages.py stdin: {e}"))?;
+    // 1: a dump did not open, which the caller checks; more is a failure.
+    if !matches!(out.status.code(), Some(0 | 1)) {
+        return Err(format!(
+            "pages.py: {}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut dumps: Vec<DrgnPages> = Vec::new();
+    for line in text.lines() {
+        if let Some(path) = line.strip_prefix("== ") {
+            dumps.push(DrgnPages {
+                path: path.to_string(),
+                open_error: None,
+                release: String::new(),
+                pages: Vec::with_capacity(pfns.len()),
+            });
+            continue;
+        }
+        let d = dumps.last_mut().ok_or_else(|| format!("pages.py: stray line {line:?}"))?;
+        if let Some(e) = line.strip_prefix("OPEN-ERROR ") {
+            d.open_error = Some(e.to_string());
+        } else if let Some(r) = line.strip_prefix("RELEASE ") {
+            d.release = r.to_string();
+        } else {
+            let (pfn, rest) = line
+                .split_once(' ')
+                .ok_or_else(|| format!("pages.py: bad line {line:?}"))?;
+            let pfn: u64 = pfn.parse().map_err(|_| format!("pages.py: bad line {line:?}"))?;
+            let hash = (!rest.starts_with("ERROR")).then(|| rest.to_string());
+            d.pages.push((pfn, hash));
+        }
+    }
+    if dumps.len() != files.len() {
+        return Err(format!("pages.py: {} dumps answered of {}", dumps.len(), files.len()));
+    }
+    Ok(dumps)
+}
+
+/// Run `kernel.py` over `files`: the lines each printed.
+fn drgn_kernel(python: &Path, vmlinux: &Path, files: &[&Path]) -> Result<Vec<Vec<String>>, String> {
+    let out = Command::new(python)
+        .arg(script("kernel.py"))
+        .arg(vmlinux)
+        .args(files)
+        .output()
+        .map_err(|e| format!("{}: {e}", python.display()))?;
+    if !matches!(out.status.code(), Some(0 | 1)) {
+        return Err(format!(
+            "kernel.py: {}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let mut dumps: Vec<Vec<String>> = Vec::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        if line.starts_with("== ") {
+            dumps.push(Vec::new());
+        } else if let Some(d) = dumps.last_mut() {
+            d.push(line.to_string());
+        }
+    }
+    if dumps.len() != files.len() {
+        return Err(format!("kernel.py: {} dumps answered of {}", dumps.len(), files.len()));
+    }
+    Ok(dumps)
+}
+
+/// `makedumpfile --dump-dmesg`: the log, or why not.
+fn dump_dmesg(makedumpfile: &Path, dump: &Path, out: &Path) -> Result<Vec<u8>, String> {
+    let _ = std::fs::remove_file(out);
+    run(Command::new(makedumpfile).arg("--dump-dmesg").arg(dump).arg(out))?;
+    std::fs::read(out).map_err(|e| format!("{}: {e}", out.display()))
+}
+
+fn sha256_hex(data: &[u8]) -> String {
+    let digest = Sha256::digest(data);
+    let mut s = String::with_capacity(64);
+    for b in digest.iter() {
+        write!(s, "{b:02x}").unwrap();
+    }
+    s
+}
+
+// ---------------------------------------------------------------------------
+// The checks
+
+/// Failures, reported together at the end (the first few of each kind in
+/// full, then counted).
+#[derive(Default)]
+struct Failures {
+    lines: Vec<String>,
+    more: usize,
+}
+
+impl Failures {
+    fn add(&mut self, msg: String) {
+        if self.lines.len() < 40 {
+            self.lines.push(msg);
+        } else {
+            self.more += 1;
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    fn render(&self) -> String {
+        let mut s = self.lines.join("\n");
+        if self.more > 0 {
+            write!(s, "\n... and {} more", self.more).unwrap();
+        }
+        s
+    }
+}
+
+/// What one source's check found (for the summary), and what failed.
+#[derive(Default)]
+struct Outcome {
+    summary: Vec<String>,
+    failures: Failures,
+}
+
+struct Converted {
+    target: &'static Target,
+    path: PathBuf,
+    dump: Dump,
+}
+
+/// The state page frame `pfn` must have in an output.
+fn expected_state(source: PageState, zero: bool, t: &Target) -> PageState {
+    match source {
+        PageState::Present if zero && t.exclude_zero => PageState::Excluded,
+        s => s,
+    }
+}
+
+/// `--info --json` of a dump, without what a conversion may change.
+fn comparable_info(mut v: Value, zero_excluded: bool) -> Value {
+    if let Some(o) = v.as_object_mut() {
+        for k in ["file", "compression", "header_version", "dump_level", "flattened"] {
+            o.remove(k);
+        }
+        if zero_excluded {
+            o.remove("present_pages");
+        }
+    }
+    v
+}
+
+fn check_source(
+    name: &str,
+    src_path: &Path,
+    python: Option<&Path>,
+    walk_vmlinux: Option<&Path>,
+) -> Outcome {
+    let mut oc = Outcome::default();
+    let fail = &mut oc.failures;
+    let scratch = Scratch::new(name);
+    let src = match Dump::open(src_path) {
+        Ok(d) => d,
+        Err(e) => {
+            fail.add(format!("{name}: {}: {e}", src_path.display()));
+            return oc;
+        }
+    };
+
+    // Convert.
+    let mut outs: Vec<Converted> = Vec::new();
+    for t in &TARGETS {
+        let path = scratch.0.join(format!("vmcore.{}", t.name));
+        match kdive_convert(t.args, src_path, &path) {
+            Ok(took) => {
+                let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+                oc.summary.push(format!(
+                    "{name} {:8}: converted in {:.2} s, {size} bytes",
+                    t.name,
+                    took.as_secs_f64()
+                ));
+            }
+            Err(e) => {
+                fail.add(format!("{name} {}: kdive convert: {e}", t.name));
+                continue;
+            }
+        }
+        match Dump::open(&path) {
+            Ok(dump) => outs.push(Converted { target: t, path, dump }),
+            Err(e) => fail.add(format!("{name} {}: kdive cannot open the output: {e}", t.name)),
+        }
+    }
+
+    // Headers.
+    let src_level = src.dump_level().unwrap_or(0);
+    for o in &outs {
+        let (d, t) = (&o.dump, o.target);
+        let want_compression: Vec<Compression> = match t.compression {
+            Compression::None => vec![],
+            c => vec![c],
+        };
+        let checks = [
+            ("format", format!("{:?}", d.format()), format!("{:?}", Format::Kdump)),
+            ("header version", format!("{:?}", d.header_version()), "Some(6)".into()),
+            ("compression", format!("{:?}", d.compression()), format!("{want_compression:?}")),
+            (
+                "dump level",
+                format!("{:?}", d.dump_level()),
+                format!("{:?}", Some(src_level | t.exclude_zero as i32)),
+            ),
+            ("page size", d.page_size().to_string(), src.page_size().to_string()),
+            ("max pfn", d.max_pfn().to_string(), src.max_pfn().to_string()),
+            ("incomplete", d.is_incomplete().to_string(), "false".into()),
+            ("flattened", d.is_flattened().to_string(), "false".into()),
+        ];
+        for (what, got, want) in checks {
+            if got != want {
+                fail.add(format!("{name} {}: {what} is {got}, expected {want}", t.name));
+            }
+        }
+    }
+
+    // Pages, in kdive: every present page of the source, byte for byte.
+    let ps = src.page_size() as usize;
+    let max_pfn = src.max_pfn();
+    let mut sp = vec![0u8; ps];
+    let mut op = vec![0u8; ps];
+    let mut src_present = vec![false; max_pfn as usize + 2];
+    // (pfn, sha256) of each present page of the source, in pfn order.
+    let mut hashes: Vec<(u64, String)> = Vec::new();
+    let mut zero_pages: BTreeSet<u64> = BTreeSet::new();
+    let mut identical = vec![0u64; outs.len()];
+    for pfn in src.present_pfns() {
+        if let Err(e) = src.read_page(pfn, &mut sp) {
+            fail.add(format!("{name}: source pfn {pfn:#x}: {e}"));
+            continue;
+        }
+        if let Some(p) = src_present.get_mut(pfn as usize) {
+            *p = true;
+        }
+        let zero = sp.iter().all(|&b| b == 0);
+        if zero {
+            zero_pages.insert(pfn);
+        }
+        hashes.push((pfn, sha256_hex(&sp)));
+        for (i, o) in outs.iter().enumerate() {
+            let want = expected_state(PageState::Present, zero, o.target);
+            let got = o.dump.page_state(pfn);
+            if got != want {
+                fail.add(format!("{name} {}: pfn {pfn:#x} is {got:?}, expected {want:?}", o.target.name));
+                continue;
+            }
+            if want != PageState::Present {
+                continue;
+            }
+            match o.dump.read_page(pfn, &mut op) {
+                Ok(()) if op == sp => identical[i] += 1,
+                Ok(()) => {
+                    let at = op.iter().zip(&sp).position(|(a, b)| a != b).unwrap_or(0);
+                    fail.add(format!(
+                        "{name} {}: pfn {pfn:#x} differs from the source at byte {at:#x}",
+                        o.target.name
+                    ));
+                }
+                Err(e) => fail.add(format!("{name} {}: pfn {pfn:#x}: {e}", o.target.name)),
+            }
+        }
+    }
+    // Every other page frame, to past the end: the source's state.
+    for pfn in 0..max_pfn + 2 {
+        if src_present[pfn as usize] {
+            continue;
+        }
+        let want = src.page_state(pfn);
+        for o in &outs {
+            let got = o.dump.page_state(pfn);
+            if got != want {
+                fail.add(format!("{name} {}: pfn {pfn:#x} is {got:?}, expected {want:?}", o.target.name));
+            }
+        }
+    }
+    let n_src = hashes.len() as u64;
+    for (i, o) in outs.iter().enumerate() {
+        let want = n_src - if o.target.exclude_zero { zero_pages.len() as u64 } else { 0 };
+        if o.dump.present_pages() != want {
+            fail.add(format!(
+                "{name} {}: {} present pages, expected {want}",
+                o.target.name,
+                o.dump.present_pages()
+            ));
+        }
+        oc.summary.push(format!(
+            "{name} {:8}: kdive: {} of {} source pages identical{}",
+            o.target.name,
+            identical[i],
+            n_src,
+            if o.target.exclude_zero {
+                format!(", {} zero pages excluded", zero_pages.len())
+            } else {
+                String::new()
+            }
+        ));
+    }
+
+    // kdive --info: the same dump, whatever its compression.
+    match kdive_info(src_path) {
+        Err(e) => fail.add(format!("{name}: {e}")),
+        Ok(src_info) => {
+            for o in &outs {
+                match kdive_info(&o.path) {
+                    Err(e) => fail.add(format!("{name} {}: {e}", o.target.name)),
+                    Ok(info) => {
+                        let (a, b) = (
+                            comparable_info(src_info.clone(), o.target.exclude_zero),
+                            comparable_info(info, o.target.exclude_zero),
+                        );
+                        if a != b {
+                            fail.add(format!(
+                                "{name} {}: --info differs from the source's:\n{}",
+                                o.target.name,
+                                info_diff(&a, &b)
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // drgn: the source and every output, page by page.
+    if let Some(python) = python {
+        check_with_drgn(name, python, src_path, &src, &outs, &hashes, max_pfn, &mut oc);
+    }
+    let fail = &mut oc.failures;
+
+    // drgn with the debuginfo: the kernel as a whole.
+    if let (Some(python), Some(vmlinux)) = (python, walk_vmlinux) {
+        let mut files: Vec<&Path> = vec![src_path];
+        let walked: Vec<&Converted> = outs.iter().filter(|o| o.target.walk).collect();
+        files.extend(walked.iter().map(|o| o.path.as_path()));
+        match drgn_kernel(python, vmlinux, &files) {
+            Err(e) => fail.add(format!("{name}: {e}")),
+            Ok(views) => {
+                let want = &views[0];
+                if want.iter().any(|l| l.starts_with("ERROR")) || want.len() < 5 {
+                    fail.add(format!("{name}: drgn cannot walk the source's kernel: {want:?}"));
+                }
+                for (o, got) in walked.iter().zip(&views[1..]) {
+                    if got != want {
+                        fail.add(format!(
+                            "{name} {}: drgn's kernel walk differs from the source's:\n  \
+                             source: {want:?}\n  output: {got:?}",
+                            o.target.name
+                        ));
+                    }
+                }
+                oc.summary.push(format!(
+                    "{name}: drgn walked the kernel in the source and {} ({})",
+                    walked.iter().map(|o| o.target.name).collect::<Vec<_>>().join(", "),
+                    want.iter().find(|l| l.starts_with("tasks")).map_or("", |s| s.as_str())
+                ));
+            }
+        }
+    }
+
+    // makedumpfile: the log from the outputs it can read.
+    if let Some(mdf) = makedumpfile() {
+        let want = dump_dmesg(&mdf, src_path, &scratch.0.join("dmesg.source"));
+        match want {
+            Err(e) => oc.summary.push(format!("{name}: makedumpfile cannot read the source: {e}")),
+            Ok(want) => {
+                for o in &outs {
+                    if !matches!(o.target.compression, Compression::None | Compression::Zlib) {
+                        continue;
+                    }
+                    let got = dump_dmesg(&mdf, &o.path, &scratch.0.join(format!("dmesg.{}", o.target.name)));
+                    match got {
+                        Err(e) => fail.add(format!("{name} {}: {e}", o.target.name)),
+                        Ok(got) if got != want => fail.add(format!(
+                            "{name} {}: makedumpfile --dump-dmesg differs from the source's",
+                            o.target.name
+                        )),
+                        Ok(got) => oc.summary.push(format!(
+                            "{name} {:8}: makedumpfile --dump-dmesg: same log ({} lines)",
+                            o.target.name,
+                            got.split(|&b| b == b'\n').count() - 1
+                        )),
+                    }
+                }
+            }
+        }
+    }
+    drop(scratch);
+    oc
+}
+
+/// The keys whose values differ, for a message.
+fn info_diff(a: &Value, b: &Value) -> String {
+    let (Some(a), Some(b)) = (a.as_object(), b.as_object()) else {
+        return format!("  {a}\n  {b}");
+    };
+    let keys: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+    let mut s = String::new();
+    for k in keys {
+        if a.get(k) != b.get(k) {
+            let show = |v: Option<&Value>| {
+                let t = v.map_or("(none)".to_string(), |v| v.to_string());
+                if t.len() > 300 { format!("{}...", &t[..300]) } else { t }
+            };
+            writeln!(s, "  {k}: source {} / output {}", show(a.get(k)), show(b.get(k))).unwrap();
+        }
+    }
+    s
+}
+
+/// Page frames to ask drgn about: every present page of the source, the
+/// frames on both sides of each run of them, a stride over all memory, and
+/// the last frames to past the end.
+fn probe_pfns(hashes: &[(u64, String)], max_pfn: u64) -> Vec<u64> {
+    let mut set: BTreeSet<u64> = hashes.iter().map(|(p, _)| *p).collect();
+    let present = set.clone();
+    for &p in &present {
+        if p > 0 && !present.contains(&(p - 1)) {
+            set.insert(p - 1);
+        }
+        if !present.contains(&(p + 1)) {
+            set.insert(p + 1);
+        }
+    }
+    set.extend((0..max_pfn).step_by(PROBE_STRIDE as usize));
+    set.extend([max_pfn.saturating_sub(1), max_pfn, max_pfn + 1]);
+    set.into_iter().collect()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn check_with_drgn(
+    name: &str,
+    python: &Path,
+    src_path: &Path,
+    src: &Dump,
+    outs: &[Converted],
+    hashes: &[(u64, String)],
+    max_pfn: u64,
+    oc: &mut Outcome,
+) {
+    let fail = &mut oc.failures;
+    let pfns = probe_pfns(hashes, max_pfn);
+    let mut files: Vec<&Path> = vec![src_path];
+    files.extend(outs.iter().map(|o| o.path.as_path()));
+    let t = Instant::now();
+    let views = match drgn_pages(python, &files, &pfns) {
+        Ok(v) => v,
+        Err(e) => {
+            fail.add(format!("{name}: {e}"));
+            return;
+        }
+    };
+    let took = t.elapsed();
+    let src_hash: std::collections::HashMap<u64, &str> =
+        hashes.iter().map(|(p, h)| (*p, h.as_str())).collect();
+    let release = src.release().unwrap_or_default();
+    let dumps: Vec<(&str, &Dump)> = std::iter::once(("source", src))
+        .chain(outs.iter().map(|o| (o.target.name, &o.dump)))
+        .collect();
+    for ((label, dump), view) in dumps.iter().zip(&views) {
+        if let Some(e) = &view.open_error {
+            fail.add(format!("{name} {label}: drgn cannot open {}: {e}", view.path));
+            continue;
+        }
+        if view.release != release {
+            fail.add(format!(
+                "{name} {label}: drgn finds release {:?}, kdive {release:?}",
+                view.release
+            ));
+        }
+        if view.pages.len() != pfns.len() {
+            fail.add(format!(
+                "{name} {label}: drgn answered {} page frames of {}",
+                view.pages.len(),
+                pfns.len()
+            ));
+            continue;
+        }
+        let (mut same, mut absent) = (0u64, 0u64);
+        for (&pfn, (got_pfn, got)) in pfns.iter().zip(&view.pages) {
+            if pfn != *got_pfn {
+                fail.add(format!("{name} {label}: drgn answered pfn {got_pfn} for {pfn}"));
+                break;
+            }
+            let want = (dump.page_state(pfn) == PageState::Present)
+                .then(|| src_hash.get(&pfn).copied().unwrap_or("(not in the source)"));
+            match (want, got.as_deref()) {
+                (Some(w), Some(g)) if w == g => same += 1,
+                (None, None) => absent += 1,
+                (Some(w), Some(g)) => fail.add(format!(
+                    "{name} {label}: pfn {pfn:#x}: drgn reads sha256 {g}, kdive {w}"
+                )),
+                (Some(_), None) => fail.add(format!(
+                    "{name} {label}: pfn {pfn:#x}: kdive reads it, drgn cannot"
+                )),
+                (None, Some(_)) => fail.add(format!(
+                    "{name} {label}: pfn {pfn:#x}: drgn reads it, kdive says {:?}",
+                    dump.page_state(pfn)
+                )),
+            }
+        }
+        oc.summary.push(format!(
+            "{name} {label:8}: drgn: {same} pages with kdive's sha256, {absent} probed frames \
+             absent in both"
+        ));
+    }
+    oc.summary.push(format!(
+        "{name}: drgn read {} files in {:.2} s",
+        views.len(),
+        took.as_secs_f64()
+    ));
+}
+
+// ---------------------------------------------------------------------------
+// Tests
+
+#[test]
+fn converted_dumps_read_identically_in_kdive_and_drgn() {
+    const WHAT: &str = "converted_dumps_read_identically_in_kdive_and_drgn";
+    let sources = sources(WHAT);
+    if sources.is_empty() {
+        return;
+    }
+    let python = require_drgn(WHAT);
+    // One kernel for the walk: the first source's.
+    let release = Dump::open(&sources[0].1)
+        .ok()
+        .and_then(|d| d.release())
+        .unwrap_or_default();
+    let vmlinux = python
+        .as_ref()
+        .and_then(|_| require_vmlinux(WHAT, &release));
+    let t = Instant::now();
+    // Two sources at a time: the conversions and drgn are processes of
+    // their own.
+    let outcomes: Vec<Outcome> = std::thread::scope(|s| {
+        let mut all = Vec::new();
+        for pair in sources.chunks(2) {
+            let handles: Vec<_> = pair
+                .iter()
+                .map(|(name, path)| {
+                    let (py, vml) = (python.as_deref(), vmlinux.as_deref());
+                    let same_kernel = Dump::open(path).ok().and_then(|d| d.release()) == Some(release.clone());
+                    s.spawn(move || check_source(name, path, py, vml.filter(|_| same_kernel)))
+                })
+                .collect();
+            all.extend(handles.into_iter().map(|h| h.join().expect("check thread")));
+        }
+        all
+    });
+    let mut failed = String::new();
+    for oc in &outcomes {
+        for line in &oc.summary {
+            eprintln!("{line}");
+        }
+        if !oc.failures.is_empty() {
+            failed.push_str(&oc.failures.render());
+            failed.push('\n');
+        }
+    }
+    eprintln!("{} dumps checked in {:.1} s", outcomes.len(), t.elapsed().as_secs_f64());
+    assert!(failed.is_empty(), "kdive convert:\n{failed}");
+}
+
+/// A refused conversion writes nothing and leaves an existing OUT alone,
+/// and OUT may not be the input (`-f` on the input itself once truncated
+/// the dump it was reading).
+#[test]
+fn convert_never_clobbers() {
+    const WHAT: &str = "convert_never_clobbers";
+    let Some((_, src)) = sources(WHAT).into_iter().next() else { return };
+    let scratch = Scratch::new("clobber");
+    let out = scratch.0.join("vmcore.out");
+    let listing = || {
+        let mut v: Vec<String> = std::fs::read_dir(&scratch.0)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+
+    // LZO cannot be written: refused before any file is made.
+    let r = kdive_convert(&["-c", "lzo"], &src, &out);
+    assert!(r.as_ref().is_err_and(|e| e.contains("LZO")), "{r:?}");
+    assert!(listing().is_empty(), "{:?}", listing());
+
+    // An existing OUT: refused without -f, kept intact when -f fails.
+    std::fs::write(&out, b"keep me").unwrap();
+    let r = kdive_convert(&["-c", "zstd"], &src, &out);
+    assert!(r.as_ref().is_err_and(|e| e.contains("exists")), "{r:?}");
+    for args in [&["-f", "-c", "lzo"][..], &["-f", "-d", "64"], &["-f", "-c", "zstd"]] {
+        // The last one fails on its input: not a dump.
+        let input = if args.contains(&"zstd") { out.clone() } else { src.clone() };
+        let r = kdive_convert(args, &input, &out);
+        assert!(r.is_err(), "{args:?}: {r:?}");
+        assert_eq!(std::fs::read(&out).unwrap(), b"keep me", "{args:?}");
+        assert_eq!(listing(), ["vmcore.out"], "{args:?}");
+    }
+    std::fs::remove_file(&out).unwrap();
+
+    // The input itself, by its name, a symbolic link or a hard link:
+    // refused, and the input stays whole.
+    let copy = scratch.0.join("vmcore.copy");
+    kdive_convert(&["-c", "snappy"], &src, &copy).unwrap();
+    let before = std::fs::read(&copy).unwrap();
+    let symlink = scratch.0.join("vmcore.symlink");
+    let hardlink = scratch.0.join("vmcore.hardlink");
+    std::os::unix::fs::symlink(&copy, &symlink).unwrap();
+    std::fs::hard_link(&copy, &hardlink).unwrap();
+    for target in [&copy, &symlink, &hardlink] {
+        let r = kdive_convert(&["-f", "-c", "zstd"], &copy, target);
+        assert!(r.is_err(), "{}: {r:?}", target.display());
+        assert!(std::fs::read(&copy).unwrap() == before, "{} changed", copy.display());
+    }
+    assert_eq!(listing(), ["vmcore.copy", "vmcore.hardlink", "vmcore.symlink"]);
+    let d = Dump::open(&copy).unwrap();
+    assert_eq!(d.compression(), [Compression::Snappy]);
+
+    // Not a regular file: refused, even with -f.
+    let r = kdive_convert(&["-f", "-c", "zstd"], &src, &scratch.0);
+    assert!(r.as_ref().is_err_and(|e| e.contains("not a regular file")), "{r:?}");
+}
