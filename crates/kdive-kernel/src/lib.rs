@@ -39,6 +39,17 @@ pub enum KernelError {
     Other(String),
 }
 
+/// Which vmlinux to use.
+#[derive(Debug, Clone, Copy)]
+pub enum VmlinuxChoice<'a> {
+    /// This one.
+    Given(&'a Path),
+    /// The one installed for the dump's release, if any.
+    Find,
+    /// None: symbols from the dump's own kallsyms.
+    None,
+}
+
 /// Where the symbols came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SymbolSource {
@@ -64,6 +75,16 @@ impl Kernel {
     /// Open the dump at `dump`, with `vmlinux` or the one installed for the
     /// dump's release.
     pub fn open(dump: &Path, vmlinux: Option<&Path>) -> Result<Kernel, KernelError> {
+        let choice = match vmlinux {
+            Some(p) => VmlinuxChoice::Given(p),
+            None => VmlinuxChoice::Find,
+        };
+        open::open(Dump::open(dump)?, choice)
+    }
+
+    /// Open with an explicit choice of vmlinux (`None`: work from the
+    /// dump alone, with kallsyms from its memory).
+    pub fn open_with(dump: &Path, vmlinux: VmlinuxChoice<'_>) -> Result<Kernel, KernelError> {
         open::open(Dump::open(dump)?, vmlinux)
     }
 

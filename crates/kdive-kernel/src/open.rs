@@ -6,13 +6,14 @@ use kdive_arch::x86_64::{discover, Hints};
 use kdive_debuginfo::{kallsyms, ElfFile, KallsymsLocations, SymbolTable};
 use kdive_dump::Dump;
 
-use crate::{show, vmlinux, Kernel, KernelError, SymbolSource};
+use crate::{show, vmlinux, Kernel, KernelError, SymbolSource, VmlinuxChoice};
 
-pub(crate) fn open(dump: Dump, given: Option<&Path>) -> Result<Kernel, KernelError> {
+pub(crate) fn open(dump: Dump, choice: VmlinuxChoice<'_>) -> Result<Kernel, KernelError> {
     let mut notices = Vec::new();
-    let elf = match given {
-        Some(p) => Some(open_vmlinux(p)?),
-        None => find_vmlinux(&dump, &mut notices)?,
+    let elf = match choice {
+        VmlinuxChoice::Given(p) => Some(open_vmlinux(p)?),
+        VmlinuxChoice::Find => find_vmlinux(&dump, &mut notices)?,
+        VmlinuxChoice::None => None,
     };
     if let Some(elf) = &elf {
         check_build_id(&dump, elf)?;

@@ -38,6 +38,10 @@ struct Args {
     /// Run the commands of FILE, one a line, then exit.
     #[arg(short = 'i', value_name = "FILE")]
     input: Option<PathBuf>,
+    /// Use no vmlinux even if one is installed: symbols from the dump's own
+    /// kallsyms.
+    #[arg(long)]
+    no_vmlinux: bool,
     /// Silent: no banner at start-up.
     #[arg(short = 's')]
     silent: bool,
@@ -76,7 +80,14 @@ fn run(args: Args) -> anyhow::Result<()> {
         return verify::run(dump);
     }
     let (vmlinux, vmcore) = split_files(&args.files)?;
-    let kernel = kdive_kernel::Kernel::open(&vmcore, vmlinux.as_deref())
+    use kdive_kernel::VmlinuxChoice;
+    let choice = match (&vmlinux, args.no_vmlinux) {
+        (Some(v), false) => VmlinuxChoice::Given(v),
+        (Some(_), true) => anyhow::bail!("--no-vmlinux and a vmlinux given"),
+        (None, true) => VmlinuxChoice::None,
+        (None, false) => VmlinuxChoice::Find,
+    };
+    let kernel = kdive_kernel::Kernel::open_with(&vmcore, choice)
         .with_context(|| vmcore.display().to_string())?;
     for note in kernel.notices() {
         eprintln!("kdive: {note}");
