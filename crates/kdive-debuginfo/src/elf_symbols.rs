@@ -119,11 +119,30 @@ impl ElfFile {
         let mut out = Vec::with_capacity(symtab.len());
         for (i, sym) in symtab.iter().enumerate() {
             let typ = sym.st_type();
-            if typ == elf::STT_SECTION || typ == elf::STT_FILE {
+            if typ == elf::STT_FILE {
                 continue;
             }
-            let Ok(name) = sym.name(LittleEndian, symtab.strings()) else {
-                continue;
+            // crash names a section's start by its section symbol (`rd -s`
+            // shows `.data`), except for `.text`, whose start is `_stext`.
+            let section_name;
+            let name: &[u8] = if typ == elf::STT_SECTION {
+                let Ok(Some(idx)) = symtab.symbol_section(LittleEndian, sym, SymbolIndex(i)) else {
+                    continue;
+                };
+                let Ok(sec) = sections.section(idx) else { continue };
+                if sec.sh_flags(LittleEndian).0 & u64::from(elf::SHF_ALLOC.0) == 0 {
+                    continue;
+                }
+                section_name = sections.section_name(LittleEndian, sec).unwrap_or(b"");
+                if section_name == b".text" || section_name.is_empty() {
+                    continue;
+                }
+                section_name
+            } else {
+                match sym.name(LittleEndian, symtab.strings()) {
+                    Ok(n) => n,
+                    Err(_) => continue,
+                }
             };
             let Ok(name) = std::str::from_utf8(name) else {
                 continue;

@@ -47,10 +47,12 @@
 //!
 //! ## Cost
 //!
-//! The file is memory-mapped, never read whole. Opening reads only
-//! `.debug_aranges` (address ranges to CU) and the CU headers. A lookup
-//! decodes the one CU's line program (and its root DIE), and keeps the
-//! result in a bounded cache of CUs.
+//! The file is memory-mapped, never read whole. Opening reads the section
+//! headers and `.debug_aranges` (address ranges to CU): about 1 ms warm. A
+//! lookup decodes one CU's line program (and its root DIE), about 1-2 ms
+//! for the largest, and keeps the result in a bounded cache of CUs. The CU
+//! headers are walked only for an address `.debug_aranges` does not cover
+//! (or when there is no `.debug_aranges`), once.
 
 mod gdb;
 mod sections;
@@ -222,25 +224,29 @@ impl LineTable {
     ///
     /// Addresses are the file's own: for a vmlinux, the link-time addresses
     /// (a dump's address minus its KASLR offset). A module (`.ko`, a
-    /// relocatable file) is taken with every section at address 0, so an
-    /// address is an offset in its section, which is ambiguous when the
-    /// module has code in several sections (`.text`, `.init.text`, ...):
-    /// use [`LineTable::open_relocated`] with the module's section
-    /// addresses instead.
+    /// relocatable file) gets its `.text` at address 0, so that an address
+    /// there is an offset in `.text` (`seed_refill+0x24` is `0x20 + 0x24`
+    /// when `seed_refill` is at `.text+0x20`), and its other code sections
+    /// (`.init.text`, `.exit.text`, ...) after it, in file order; use
+    /// [`LineTable::open_relocated`] to put them where a loaded module has
+    /// them.
     pub fn open(path: &Path) -> Result<LineTable, LinesError> {
         Self::open_relocated(path, &|_| None)
     }
 
     /// Open the ELF file at `path`, placing the allocated sections of a
     /// relocatable file (a module `.ko`) where `section_address` says:
-    /// `Some(address)` for a section name such as `.text`, `None` to leave
-    /// one at its `sh_addr` (0). With the addresses a loaded module's
-    /// sections have (the kernel lists them in the module's `sect_attrs`),
-    /// lookups take the dump's addresses directly, as crash's
-    /// `add-symbol-file` does. For a linked file (a vmlinux) the
-    /// addresses are ignored.
+    /// `Some(address)` for a section name such as `.text`; `None` leaves a
+    /// section where [`LineTable::open`] puts it. With the addresses a
+    /// loaded module's sections have (the kernel lists them in the module's
+    /// `sect_attrs`; in 6.1 `.text` starts the module's core layout, the
+    /// BASE crash's `mod` shows), lookups take the dump's addresses
+    /// directly, as in crash after `mod -s`. For a linked file (a vmlinux)
+    /// the addresses are not used.
     ///
-    /// The relocations of the module's DWARF sections are applied here.
+    /// The relocations of a module's DWARF sections are applied here: in a
+    /// relocatable file every address in the line programs and every offset
+    /// from one DWARF section into another is left for the linker.
     pub fn open_relocated(
         path: &Path,
         section_address: &dyn Fn(&str) -> Option<u64>,

@@ -178,6 +178,9 @@ impl SymbolTable {
     /// else a nearby larger symbol that contains `addr`.
     pub fn lookup(&self, addr: u64) -> Option<(&Symbol, u64)> {
         let end = self.syms.partition_point(|s| s.addr <= addr);
+        if let Some(exact) = self.exact(addr, end) {
+            return Some((exact, 0));
+        }
         let below = self.syms[..end].iter().rev().filter(|s| s.is_addressable());
         let mut nearest: Option<&Symbol> = None;
         for s in below.take(CONTAINER_WINDOW) {
@@ -288,6 +291,27 @@ fn sorted_by_addr(syms: Vec<Symbol>) -> Vec<Symbol> {
         .iter()
         .filter_map(|&(_, i)| slots[i as usize].take())
         .collect()
+}
+
+impl SymbolTable {
+    /// Of the symbols exactly at `addr` (they end at `end`), the one crash's
+    /// `value_search` names: the first in `nm -n` order (by name), passing
+    /// over syscall aliases (`SyS_*`) and region markers (`*_text_start`)
+    /// when a real symbol shares the address.
+    fn exact(&self, addr: u64, end: usize) -> Option<&Symbol> {
+        let start = self.syms[..end].partition_point(|s| s.addr < addr);
+        let mut at: Vec<&Symbol> = self.syms[start..end]
+            .iter()
+            .filter(|s| s.is_addressable())
+            .collect();
+        at.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
+        let alias = |s: &&Symbol| {
+            s.name.starts_with("SyS_")
+                || s.name.starts_with("compat_SyS_")
+                || s.name.ends_with("_text_start")
+        };
+        at.iter().find(|s| !alias(s)).or(at.first()).copied()
+    }
 }
 
 /// Of two symbols at one address, whether `a` names `addr` better than `b`.

@@ -17,8 +17,9 @@
 //!   both edges of every run of present pages, and at a stride) are errors
 //!   to drgn too;
 //! - with the kernel's debuginfo (`tests/drgn/kernel.py`): drgn walks the
-//!   kernel in the source and in outputs (the crashed thread's stack, the
-//!   tasks, the log, the slab caches, the modules) and sees the same;
+//!   kernel in the source and in the snappy and zstd outputs (the crashed
+//!   thread's stack, the tasks, the log, the slab caches, the modules) and
+//!   sees the same;
 //! - makedumpfile, when installed: `--dump-dmesg` extracts the same log
 //!   from the uncompressed and zlib outputs as from the source (Debian's
 //!   makedumpfile is built without snappy and zstd).
@@ -88,16 +89,31 @@ const TARGETS: [Target; 5] = [
         args: &["-c", "zstd"],
         compression: Compression::Zstd,
         exclude_zero: false,
-        walk: false,
+        walk: true,
     },
+    // Not walked: the kernel's walk reads pages that happen to be zeros
+    // (some .bss), which `-d 1` rightly leaves out.
     Target {
         name: "zstd-d1",
         args: &["-c", "zstd", "-d", "1"],
         compression: Compression::Zstd,
         exclude_zero: true,
-        walk: true,
+        walk: false,
     },
 ];
+
+/// For sources in the other formats kdive reads: one conversion each.
+const TARGET_ZSTD: [Target; 1] = [Target {
+    name: "zstd",
+    args: &["-c", "zstd"],
+    compression: Compression::Zstd,
+    exclude_zero: false,
+    walk: false,
+}];
+
+/// The other variants of a crash converted too, when the corpus has them
+/// (the built corpus does; the shared one keeps only kdump-zlib).
+const OTHER_VARIANTS: [&str; 3] = ["elf", "flat", "kdump-lzo"];
 
 /// Every this many page frames, one is probed with drgn whatever its state.
 const PROBE_STRIDE: u64 = 61;
@@ -425,14 +441,20 @@ fn expected_state(source: PageState, zero: bool, t: &Target) -> PageState {
     }
 }
 
-/// `--info --json` of a dump, without what a conversion may change.
-fn comparable_info(mut v: Value, zero_excluded: bool) -> Value {
+/// `--info --json` of a dump, without what a conversion may change: the
+/// container (checked on its own), the page count at `-d 1`, and for an
+/// ELF source the memory ranges, which the kdump bitmap rounds to whole
+/// pages.
+fn comparable_info(mut v: Value, zero_excluded: bool, from_elf: bool) -> Value {
     if let Some(o) = v.as_object_mut() {
-        for k in ["file", "compression", "header_version", "dump_level", "flattened"] {
+        for k in ["file", "format", "compression", "header_version", "dump_level", "flattened"] {
             o.remove(k);
         }
         if zero_excluded {
             o.remove("present_pages");
+        }
+        if from_elf {
+            o.remove("memory");
         }
     }
     v
@@ -441,6 +463,7 @@ fn comparable_info(mut v: Value, zero_excluded: bool) -> Value {
 fn check_source(
     name: &str,
     src_path: &Path,
+    targets: &'static [Target],
     python: Option<&Path>,
     walk_vmlinux: Option<&Path>,
 ) -> Outcome {
@@ -457,7 +480,7 @@ fn check_source(
 
     // Convert.
     let mut outs: Vec<Converted> = Vec::new();
-    for t in &TARGETS {
+    for t in targets {
         let path = scratch.0.join(format!("vmcore.{}", t.name));
         match kdive_convert(t.args, src_path, &path) {
             Ok(took) => {
@@ -598,9 +621,10 @@ fn check_source(
                 match kdive_info(&o.path) {
                     Err(e) => fail.add(format!("{name} {}: {e}", o.target.name)),
                     Ok(info) => {
+                        let elf = src.format() == Format::Elf;
                         let (a, b) = (
-                            comparable_info(src_info.clone(), o.target.exclude_zero),
-                            comparable_info(info, o.target.exclude_zero),
+                            comparable_info(src_info.clone(), o.target.exclude_zero, elf),
+                            comparable_info(info, o.target.exclude_zero, elf),
                         );
                         if a != b {
                             fail.add(format!(
@@ -622,9 +646,9 @@ fn check_source(
     let fail = &mut oc.failures;
 
     // drgn with the debuginfo: the kernel as a whole.
-    if let (Some(python), Some(vmlinux)) = (python, walk_vmlinux) {
+    let walked: Vec<&Converted> = outs.iter().filter(|o| o.target.walk).collect();
+    if let (Some(python), Some(vmlinux), false) = (python, walk_vmlinux, walked.is_empty()) {
         let mut files: Vec<&Path> = vec![src_path];
-        let walked: Vec<&Converted> = outs.iter().filter(|o| o.target.walk).collect();
         files.extend(walked.iter().map(|o| o.path.as_path()));
         match drgn_kernel(python, vmlinux, &files) {
             Err(e) => fail.add(format!("{name}: {e}")),
@@ -652,15 +676,13 @@ fn check_source(
     }
 
     // makedumpfile: the log from the outputs it can read.
-    if let Some(mdf) = makedumpfile() {
+    let readable = |o: &&Converted| matches!(o.target.compression, Compression::None | Compression::Zlib);
+    if let (Some(mdf), true) = (makedumpfile(), outs.iter().any(|o| readable(&o))) {
         let want = dump_dmesg(&mdf, src_path, &scratch.0.join("dmesg.source"));
         match want {
             Err(e) => oc.summary.push(format!("{name}: makedumpfile cannot read the source: {e}")),
             Ok(want) => {
-                for o in &outs {
-                    if !matches!(o.target.compression, Compression::None | Compression::Zlib) {
-                        continue;
-                    }
+                for o in outs.iter().filter(readable) {
                     let got = dump_dmesg(&mdf, &o.path, &scratch.0.join(format!("dmesg.{}", o.target.name)));
                     match got {
                         Err(e) => fail.add(format!("{name} {}: {e}", o.target.name)),
@@ -784,7 +806,7 @@ fn check_with_drgn(
                     "{name} {label}: pfn {pfn:#x}: drgn reads sha256 {g}, kdive {w}"
                 )),
                 (Some(_), None) => fail.add(format!(
-                    "{name} {label}: pfn {pfn:#x}: kdive reads it, drgn cannot"
+                    "{name} {label}: pfn {pfn:#x}: in the dump for kdive, drgn cannot read it"
                 )),
                 (None, Some(_)) => fail.add(format!(
                     "{name} {label}: pfn {pfn:#x}: drgn reads it, kdive says {:?}",
@@ -834,15 +856,22 @@ fn converted_dumps_read_identically_in_kdive_and_drgn() {
                 .map(|(name, path)| {
                     let (py, vml) = (python.as_deref(), vmlinux.as_deref());
                     let same_kernel = Dump::open(path).ok().and_then(|d| d.release()) == Some(release.clone());
-                    s.spawn(move || check_source(name, path, py, vml.filter(|_| same_kernel)))
+                    s.spawn(move || {
+                        check_source(name, path, &TARGETS, py, vml.filter(|_| same_kernel))
+                    })
                 })
                 .collect();
             all.extend(handles.into_iter().map(|h| h.join().expect("check thread")));
         }
         all
     });
+    report(&outcomes, t);
+}
+
+/// Print the summaries; fail with every failure.
+fn report(outcomes: &[Outcome], t: Instant) {
     let mut failed = String::new();
-    for oc in &outcomes {
+    for oc in outcomes {
         for line in &oc.summary {
             eprintln!("{line}");
         }
@@ -853,6 +882,46 @@ fn converted_dumps_read_identically_in_kdive_and_drgn() {
     }
     eprintln!("{} dumps checked in {:.1} s", outcomes.len(), t.elapsed().as_secs_f64());
     assert!(failed.is_empty(), "kdive convert:\n{failed}");
+}
+
+/// The other formats kdive reads convert as well: an ELF vmcore
+/// (`makedumpfile -E`), a flattened file, an LZO one, each to zstd.
+#[test]
+fn other_source_formats_convert_too() {
+    const WHAT: &str = "other_source_formats_convert_too";
+    let crashes = kdive_testkit::require(WHAT);
+    if crashes.is_empty() {
+        return;
+    }
+    let Some(crash) = crashes
+        .iter()
+        .find(|c| OTHER_VARIANTS.iter().all(|v| c.variant(v).is_some()))
+    else {
+        let msg = format!(
+            "{WHAT}: no crash has all of {OTHER_VARIANTS:?}; build one with scripts/mkcorpus.sh \
+             (the shared corpus keeps only kdump-zlib)"
+        );
+        if env_is_1("KDIVE_ALLOW_NO_VARIANTS") {
+            eprintln!("{msg}");
+            return;
+        }
+        panic!("{msg}");
+    };
+    let python = require_drgn(WHAT);
+    let t = Instant::now();
+    let outcomes: Vec<Outcome> = std::thread::scope(|s| {
+        let handles: Vec<_> = OTHER_VARIANTS
+            .iter()
+            .map(|v| {
+                let name = format!("{} {v}", crash.name());
+                let path = crash.variant(v).expect("checked").to_path_buf();
+                let py = python.as_deref();
+                s.spawn(move || check_source(&name, &path, &TARGET_ZSTD, py, None))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("check thread")).collect()
+    });
+    report(&outcomes, t);
 }
 
 /// A refused conversion writes nothing and leaves an existing OUT alone,

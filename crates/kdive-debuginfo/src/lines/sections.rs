@@ -51,7 +51,7 @@ pub(super) struct Sections {
 impl Sections {
     /// Map `path` and find its DWARF sections. For a relocatable file,
     /// `section_address` gives the address each allocated section (`.text`,
-    /// `.init.text`, ...) is placed at; `None` leaves it at its `sh_addr`.
+    /// `.init.text`, ...) is placed at; for `None`, see [`default_layout`].
     pub(super) fn open(
         path: &Path,
         section_address: &dyn Fn(&str) -> Option<u64>,
@@ -79,6 +79,11 @@ impl Sections {
             gimli::RunTimeEndian::Big
         };
         let relocatable = obj.kind() == object::ObjectKind::Relocatable;
+        let layout = if relocatable {
+            default_layout(&obj)
+        } else {
+            HashMap::new()
+        };
         let mut data = HashMap::new();
         for id in SECTIONS {
             let Some(section) = obj.section_by_name(id.name()) else {
@@ -104,7 +109,10 @@ impl Sections {
                 .ok_or_else(|| format(format!("{} lies past the end of the file", id.name())))?;
             if relocatable {
                 let mut bytes = map[range].to_vec();
-                relocate(&obj, &section, &mut bytes, endian, section_address)
+                let place = |index: object::SectionIndex, name: &str| {
+                    section_address(name).unwrap_or_else(|| layout.get(&index).copied().unwrap_or(0))
+                };
+                relocate(&obj, &section, &mut bytes, endian, &place)
                     .map_err(|why| format(format!("{}: {why}", id.name())))?;
                 data.insert(id, Data::Owned(bytes));
             } else {
@@ -144,15 +152,41 @@ impl Sections {
     }
 }
 
+/// Where the allocated sections of a relocatable file go when the caller
+/// does not say: `.text` at 0, then the others in file order, each at the
+/// next multiple of its alignment. So `.text` addresses are offsets in it,
+/// and no two sections overlap (all at their `sh_addr`, 0, they would:
+/// `.init.text`'s lines would mix with `.text`'s).
+fn default_layout(obj: &object::File<'_>) -> HashMap<object::SectionIndex, u64> {
+    let alloc = |s: &object::Section<'_, '_>| match s.flags() {
+        SectionFlags::Elf { sh_flags, .. } => sh_flags.contains(object::elf::SHF_ALLOC),
+        _ => false,
+    };
+    let text = obj.section_by_name(".text").filter(|s| alloc(s));
+    let text_index = text.as_ref().map(|s| s.index());
+    let others = obj
+        .sections()
+        .filter(|s| alloc(s) && Some(s.index()) != text_index);
+    let mut out = HashMap::new();
+    let mut next = 0u64;
+    for s in text.into_iter().chain(others) {
+        let addr = next.next_multiple_of(s.align().max(1));
+        out.insert(s.index(), addr);
+        next = addr.saturating_add(s.size());
+    }
+    out
+}
+
 /// Apply the relocations of `section` (a copy of which is `bytes`): each
 /// place gets S + A, S being the target symbol's value plus its section's
-/// address (0 for a DWARF section: references to one are offsets in it).
+/// address (`place`; 0 for a DWARF section: references to one are offsets
+/// in it).
 fn relocate<'data>(
     obj: &object::File<'data>,
     section: &object::Section<'data, '_>,
     bytes: &mut [u8],
     endian: gimli::RunTimeEndian,
-    section_address: &dyn Fn(&str) -> Option<u64>,
+    place: &dyn Fn(object::SectionIndex, &str) -> u64,
 ) -> Result<(), String> {
     let base = |index: object::SectionIndex| -> Result<u64, String> {
         let s = obj.section_by_index(index).map_err(|e| e.to_string())?;
@@ -163,8 +197,7 @@ fn relocate<'data>(
         if !alloc {
             return Ok(0);
         }
-        let name = s.name().unwrap_or("");
-        Ok(section_address(name).unwrap_or_else(|| s.address()))
+        Ok(place(index, s.name().unwrap_or("")))
     };
     for (offset, reloc) in section.relocations() {
         match reloc.kind() {

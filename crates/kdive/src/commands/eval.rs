@@ -234,7 +234,10 @@ mod tests {
         assert!(run("").is_err());
         assert!(run("-l").is_err());
         // An option later on is part of the expression.
-        assert_eq!(run("5 -b"), Ok(format_number(5u64.wrapping_sub(0xb), false)));
+        assert_eq!(
+            run("5 -b"),
+            Ok(format_number(5u64.wrapping_sub(0xb), false))
+        );
     }
 
     #[test]
@@ -277,7 +280,9 @@ mod tests {
 
     #[test]
     fn fuzzish_no_panics() {
-        let words = ["-b", "-l", "-lb", "(", ")", "1", "-", "jiffies", "0x", "k", "1g", "#", "~"];
+        let words = [
+            "-b", "-l", "-lb", "(", ")", "1", "-", "jiffies", "0x", "k", "1g", "#", "~",
+        ];
         let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
         for _ in 0..5000 {
             let mut args = Vec::new();

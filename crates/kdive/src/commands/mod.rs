@@ -5,6 +5,9 @@ use std::io::Write;
 
 use crate::session::Session;
 
+mod eval;
+mod rd;
+mod rd_format;
 mod sym;
 mod vtop;
 
@@ -28,6 +31,18 @@ pub const COMMANDS: &[Command] = &[
         summary: "list the commands, or describe one",
         usage: "help [COMMAND]",
         run: help,
+    },
+    Command {
+        name: "eval",
+        summary: "evaluate an expression, shown in hexadecimal, decimal, octal and binary",
+        usage: "eval [-b] [-l] EXPRESSION",
+        run: eval_cmd,
+    },
+    Command {
+        name: "rd",
+        summary: "read memory: words, bytes, symbols or text",
+        usage: rd_format::USAGE,
+        run: rd::run,
     },
     Command {
         name: "sym",
@@ -90,4 +105,10 @@ fn help(_: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
 fn quit(s: &mut Session, _: &[String], _: &mut dyn Write) -> CmdResult {
     s.quit = true;
     Ok(())
+}
+
+fn eval_cmd(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
+    let k = &s.kernel;
+    let text = eval::eval(args, &|name: &str| k.symbol(name))?;
+    write!(out, "{text}").map_err(io)
 }

@@ -1,0 +1,122 @@
+//! `rd`: read memory and show it as crash does. The options, the plan of
+//! the read and the text are in `rd_format`; here the memory is read.
+
+use std::io::Write;
+
+use kdive_dump::ReadError;
+use kdive_kernel::MemError;
+
+use super::rd_format::{
+    format_rd, format_rd_failed, parse_rd_args, plan, read_failure, symbol_not_found, AddrSpace,
+    ReadFailure, RdOptions,
+};
+use super::{io, CmdResult};
+use crate::expr::parse_address;
+use crate::session::Session;
+
+/// The longest read `rd` makes at once (a count larger than this is cut,
+/// with a message, rather than allocating without bound).
+const MAX_READ: u64 = 64 << 20;
+
+/// The kernel's half of the address space.
+const KERNEL_HALF: u64 = 0xffff_8000_0000_0000;
+
+pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
+    let (opts, addr_text, count) = parse_rd_args(args)?;
+    let k = &s.kernel;
+    let syms = |name: &str| k.symbol(name);
+    let addr = match parse_address(&addr_text, &syms) {
+        Ok(a) => a,
+        Err(_) if is_word(&addr_text) => {
+            let alternatives: Vec<String> = k
+                .symbols()
+                .iter()
+                .filter(|sym| sym.name.contains(addr_text.as_str()))
+                .map(|sym| format!("{:x} ({}) {}", sym.addr, sym.kind, sym.name))
+                .collect();
+            return write!(out, "{}", symbol_not_found(&addr_text, &alternatives)).map_err(io);
+        }
+        Err(e) => return Err(e.to_string()),
+    };
+    let end = match &opts.end {
+        Some(e) => Some(parse_address(e, &syms).map_err(|e| e.to_string())?),
+        None => None,
+    };
+    let p = plan(&opts, addr, count, end)?;
+    if let Some(w) = &p.warning {
+        eprintln!("rd: WARNING: {w}");
+    }
+    if p.read_len > MAX_READ {
+        return Err(format!(
+            "{} bytes is more than rd reads at once ({MAX_READ}); give a smaller count",
+            p.read_len
+        ));
+    }
+    let (data, failure) = read(s, &opts, p.start, p.read_len as usize)?;
+    // crash names only values in the kernel's symbol range: small numbers
+    // equal to per-CPU offsets are not symbols.
+    let symbolize = |v: u64| {
+        if v < KERNEL_HALF {
+            return None;
+        }
+        let (sym, off) = k.symbols().lookup(v)?;
+        (off == 0).then(|| sym.name.clone())
+    };
+    match failure {
+        None => write!(out, "{}", format_rd(&opts, p.start, &data, &symbolize)).map_err(io),
+        Some((kind, at)) => {
+            let (text, reached) = format_rd_failed(&opts, p.start, &data, &symbolize);
+            write!(out, "{text}").map_err(io)?;
+            if reached {
+                return Err(read_failure(kind, &opts, at));
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Read `len` bytes from `start`, page by page, keeping what was read
+/// before a failure and saying where and why it stopped.
+fn read(
+    s: &Session,
+    opts: &RdOptions,
+    start: u64,
+    len: usize,
+) -> Result<(Vec<u8>, Option<(ReadFailure, u64)>), String> {
+    let k = &s.kernel;
+    let mut data = vec![0u8; len];
+    let mut done = 0usize;
+    while done < len {
+        let at = start.wrapping_add(done as u64);
+        let n = ((0x1000 - (at & 0xfff)) as usize).min(len - done);
+        let r = match opts.space {
+            AddrSpace::Physical => k.read_phys(at, &mut data[done..done + n]),
+            AddrSpace::Kernel => k.read(at, &mut data[done..done + n]),
+            _ => return Err("only kernel virtual (-k, the default) and physical (-p) memory can be read yet".into()),
+        };
+        if let Err(e) = r {
+            data.truncate(done);
+            return Ok((data, Some((failure_kind(&e), e.addr()))));
+        }
+        done += n;
+    }
+    Ok((data, None))
+}
+
+fn failure_kind(e: &MemError) -> ReadFailure {
+    let source = match e {
+        MemError::Invalid { .. } => return ReadFailure::Unmapped,
+        MemError::Unreadable { source, .. } | MemError::Physical { source, .. } => source,
+    };
+    match source {
+        ReadError::Excluded { .. } => ReadFailure::Excluded,
+        ReadError::NotInDump { .. } | ReadError::BeyondMemory { .. } => ReadFailure::Seek,
+        ReadError::Truncated { .. } => ReadFailure::Incomplete,
+        ReadError::Corrupt { .. } => ReadFailure::Read,
+    }
+}
+
+/// A bare name (crash lists alternatives for an unknown symbol).
+fn is_word(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}

@@ -1,0 +1,150 @@
+//! kdive's output beside crash's: every command of a corpus crash's
+//! `crash.txt` that kdive has runs in one batch session on the same dump,
+//! and must print what crash printed, column for column, except where the
+//! corpus README says crash is wrong (then kdive must print the right
+//! answer, given here).
+//!
+//! The same runs with `--no-vmlinux` check the commands that need only
+//! symbols against the same text, less the source lines that only DWARF
+//! gives.
+
+use std::collections::BTreeMap;
+use std::process::{Command, Stdio};
+
+use kdive_testkit::{require, Crash};
+
+/// Commands whose crash.txt output kdive must reproduce exactly.
+const EXACT: &[&str] = &[
+    "sym schedule",
+    "eval -b 0x4141",
+    "eval -0x7fb70480",
+    "ptov 0x1000000",
+    "vtop init_task",
+    "rd -64 init_task 8",
+    "rd -a linux_banner",
+    "rd -s init_task 8",
+    "rd -8 init_task 16",
+    "rd -32 init_task 8",
+    "rd -64 objs 64",
+];
+
+/// Where crash.txt is wrong (see the corpus README): the right output.
+const CORRECTED: &[(&str, &str)] = &[(
+    "eval (0x1000 + 0x20) * 2",
+    "hexadecimal: 2040  \n    decimal: 8256  \n      octal: 20100\n     binary: 0000000000000000000000000000000000000000000000000010000001000000\n",
+)];
+
+/// The sections of a crash.txt: command -> output.
+fn sections(text: &str) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    // A section may start mid-line when the previous output had no final
+    // newline (`rd -a` ends so): split on the marker itself.
+    for part in text.split("@@@ crash> ").skip(1) {
+        let (cmd, body) = part.split_once('\n').unwrap_or((part, ""));
+        out.insert(cmd.trim().to_string(), body.to_string());
+    }
+    out
+}
+
+/// Run `cmds` in one kdive session, each output preceded by crash's marker.
+fn run_kdive(args: &[&str], cmds: &[&str]) -> (BTreeMap<String, String>, String) {
+    let mut script = String::new();
+    for c in cmds {
+        script.push_str(&format!("!echo '@@@ crash> {c}'\n{c}\n"));
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kdive"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run kdive");
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!stderr.contains("panicked"), "kdive panicked: {stderr}");
+    (sections(&stdout), stderr)
+}
+
+/// Normalize what differs by construction, not by content: a missing final
+/// newline, trailing blank lines.
+fn norm(s: &str) -> String {
+    let t = s.trim_end_matches('\n');
+    format!("{t}\n")
+}
+
+fn check(crash: &Crash, args: &[&str], strip_lines: bool) -> Vec<String> {
+    let Some(txt) = crash.file("crash.txt") else {
+        return Vec::new();
+    };
+    let want = sections(&std::fs::read_to_string(txt).unwrap());
+    let mut cmds: Vec<&str> = EXACT
+        .iter()
+        .copied()
+        .filter(|c| want.contains_key(*c))
+        // kallsyms has no section symbols: `rd -s` names the start of
+        // .data by its first variable instead of `.data`.
+        .filter(|c| !(strip_lines && c.starts_with("rd -s")))
+        .collect();
+    cmds.extend(CORRECTED.iter().map(|(c, _)| *c).filter(|c| want.contains_key(*c)));
+    let (got, stderr) = run_kdive(args, &cmds);
+    let mut failures = Vec::new();
+    for c in cmds {
+        let expected = CORRECTED
+            .iter()
+            .find(|(k, _)| *k == c)
+            .map_or_else(|| want[c].clone(), |(_, v)| v.to_string());
+        let mut expected = norm(&expected);
+        if strip_lines {
+            expected = strip_source_lines(&expected);
+        }
+        let actual = norm(got.get(c).map(String::as_str).unwrap_or(""));
+        // Errors go to stderr; crash.txt has them inline (2>&1).
+        let err_line = expected.lines().next().unwrap_or("");
+        let inline_err = expected.lines().count() == 1 && stderr.contains(err_line);
+        if actual != expected && !inline_err {
+            failures.push(format!(
+                "{} [{}] `{c}`:\n--- crash\n{expected}--- kdive\n{actual}",
+                crash.name(),
+                args.join(" ")
+            ));
+        }
+    }
+    failures
+}
+
+/// `sym` without DWARF has no ` FILE: LINE` tail.
+fn strip_source_lines(s: &str) -> String {
+    s.lines()
+        .map(|l| match l.find(" (T) ").or_else(|| l.find(" (t) ")) {
+            Some(_) => l.split(' ').take(3).collect::<Vec<_>>().join(" "),
+            None => l.to_string(),
+        })
+        .map(|l| l + "\n")
+        .collect()
+}
+
+#[test]
+fn commands_print_what_crash_prints() {
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for crash in require("commands_print_what_crash_prints") {
+        let Some(dump) = crash.variant("kdump-zlib") else { continue };
+        if crash.file("crash.txt").is_none() {
+            continue;
+        }
+        let dump = dump.to_str().unwrap();
+        failures.extend(check(&crash, &[dump], false));
+        failures.extend(check(&crash, &["--no-vmlinux", dump], true));
+        checked += 1;
+    }
+    assert!(
+        failures.is_empty(),
+        "{} difference(s):\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    eprintln!("checked {checked} crashes");
+}
