@@ -12,7 +12,7 @@ use std::io::{self, Seek, SeekFrom, Write};
 
 use crate::compress::{compress, Compression};
 use crate::kdump::{dh, sh, PAGE_DESC_SIZE, SIGNATURE};
-use crate::{Dump, PageState};
+use crate::{Dump, PageState, Utsname};
 
 /// makedumpfile's dump-level bit for zero pages.
 pub const DL_EXCLUDE_ZERO: i32 = 1;
@@ -212,12 +212,7 @@ fn header_block(
     let mut h = vec![0u8; bs as usize];
     h[..8].copy_from_slice(SIGNATURE);
     put32(&mut h, dh::VERSION, 6);
-    let uts = dump.utsname().cloned().unwrap_or_else(|| crate::Utsname {
-        sysname: "Linux".into(),
-        release: dump.release().unwrap_or_default(),
-        machine: dump.machine().unwrap_or("x86_64").into(),
-        ..Default::default()
-    });
+    let uts = utsname(dump);
     for (i, field) in [
         &uts.sysname,
         &uts.nodename,
@@ -243,6 +238,58 @@ fn header_block(
     let _ = (dh::TOTAL_RAM_BLOCKS, dh::DEVICE_BLOCKS, dh::WRITTEN_BLOCKS, dh::CURRENT_CPU);
     put32(&mut h, dh::NR_CPUS, dump.nr_cpus() as u32);
     h
+}
+
+/// The `utsname` of the header: the source's kdump header's; else the
+/// kernel's own `init_uts_ns.name`, read where VMCOREINFO and the ELF
+/// segments put it (makedumpfile reads it from memory too); else one made
+/// of what is known. It matters: libkdumpfile (drgn) takes the architecture
+/// from the header's utsname, and trusts it only when sysname is "Linux"
+/// and release, version and machine are all set.
+fn utsname(dump: &Dump) -> Utsname {
+    if let Some(u) = dump.utsname() {
+        return u.clone();
+    }
+    if let Some(u) = kernel_utsname(dump) {
+        return u;
+    }
+    Utsname {
+        sysname: "Linux".into(),
+        release: dump.release().unwrap_or_else(|| "unknown".into()),
+        version: "unknown".into(),
+        machine: dump.machine().unwrap_or("x86_64").into(),
+        ..Default::default()
+    }
+}
+
+/// `init_uts_ns.name` from memory, if the ELF segments map its address and
+/// what is there is the kernel's (its release is VMCOREINFO's).
+fn kernel_utsname(dump: &Dump) -> Option<Utsname> {
+    let vi = dump.vmcoreinfo()?;
+    let vaddr = vi
+        .symbol("init_uts_ns")?
+        .checked_add(vi.decimal("OFFSET(uts_namespace.name)")?)?;
+    let len = 6 * dh::UTS_FIELD as u64;
+    let load = dump.loads().iter().find(|l| {
+        vaddr >= l.vaddr && vaddr.checked_add(len).is_some_and(|end| end <= l.vaddr + l.memsz)
+    })?;
+    let mut raw = vec![0u8; len as usize];
+    dump.read_phys(load.paddr + (vaddr - load.vaddr), &mut raw).ok()?;
+    let mut fields = raw.chunks(dh::UTS_FIELD).map(|f| {
+        let end = f.iter().position(|&b| b == 0)?;
+        String::from_utf8(f[..end].to_vec()).ok()
+    });
+    let mut next = || fields.next().flatten();
+    let u = Utsname {
+        sysname: next()?,
+        nodename: next()?,
+        release: next()?,
+        version: next()?,
+        machine: next()?,
+        domainname: next()?,
+    };
+    let sane = u.sysname == "Linux" && !u.version.is_empty() && !u.machine.is_empty();
+    (sane && vi.get("OSRELEASE") == Some(u.release.as_str())).then_some(u)
 }
 
 fn put32(b: &mut [u8], at: usize, v: u32) {
