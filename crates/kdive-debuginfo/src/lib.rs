@@ -8,6 +8,7 @@
 //! - [`kallsyms`] decodes the kernel's compressed kallsyms tables through a
 //!   reader of kernel virtual memory.
 
+pub mod btf;
 pub mod elf_symbols;
 pub mod kallsyms;
 pub mod lines;

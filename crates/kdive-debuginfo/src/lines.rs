@@ -26,9 +26,11 @@
 //! - **the file**: gdb names a line table's file `DIR/NAME` from the line
 //!   header (`NAME` alone when it is absolute), and crash prints that name
 //!   as it is when it is absolute, else prefixed with the CU's
-//!   `DW_AT_comp_dir` and a `/`. In the Debian kernel, C files are compiled
-//!   with relative paths from `debian/build/build_amd64_none_cloud-amd64`,
-//!   so `core.c` in directory `kernel/sched` prints as
+//!   `DW_AT_comp_dir` and a `/`, then makes every `//` a `/`: the same
+//!   rule for `sym`, `dis -l` and `bt -l`. In the Debian kernel, C files
+//!   are compiled with relative paths from
+//!   `debian/build/build_amd64_none_cloud-amd64`, so `core.c` in directory
+//!   `kernel/sched` prints as
 //!   `debian/build/build_amd64_none_cloud-amd64/kernel/sched/core.c`; the
 //!   assembler writes absolute directories, so lines in `entry_64.S` or in
 //!   headers it includes print as
@@ -67,8 +69,8 @@ use gimli::SectionId;
 use gdb::CuLines;
 use sections::Sections;
 
-/// How many CUs' decoded line tables are kept (the largest, `kernel/sched/core.c`
-/// in a 6.1 kernel, is about 1.5 MB).
+/// How many CUs' decoded line tables are kept (a large one, 6.1's
+/// `kernel/sched/core.c` with 32,000 rows, takes about 0.5 MB).
 const CACHED_CUS: usize = 64;
 
 /// An error opening a file for line lookups.
@@ -84,7 +86,10 @@ pub enum LinesError {
     #[error("{path}: has no line information (.debug_line and .debug_info): not built with -g, or stripped?")]
     NoDebugInfo { path: PathBuf },
     #[error("{path}: section {section} is compressed, which is not supported")]
-    Compressed { path: PathBuf, section: &'static str },
+    Compressed {
+        path: PathBuf,
+        section: &'static str,
+    },
 }
 
 /// A source position, as crash prints it: `{file}: {line}`.
@@ -361,10 +366,18 @@ impl LineTable {
             }
         }
         let dwarf = self.sections.dwarf();
+        // A module's code at 0 is real (its .text, placed there by us), not
+        // code the linker dropped.
+        let low = if self.sections.relocatable() { 0 } else { low };
         let lines = Arc::new(gdb::build(&dwarf, gimli::DebugInfoOffset(cu), low).ok()?);
         let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
         if cache.cus.len() >= CACHED_CUS {
-            if let Some(oldest) = cache.cus.iter().min_by_key(|(_, (_, t))| *t).map(|(k, _)| *k) {
+            if let Some(oldest) = cache
+                .cus
+                .iter()
+                .min_by_key(|(_, (_, t))| *t)
+                .map(|(k, _)| *k)
+            {
                 cache.cus.remove(&oldest);
             }
         }

@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use kdive_debuginfo::lines::{LineTable, Location};
 use gimli::Section;
+use kdive_debuginfo::lines::{LineTable, Location};
 use object::{Object, ObjectSection, ObjectSymbol};
 
 /// The kernel of the corpus and of Debian's debug package.
@@ -46,6 +46,7 @@ fn scenarios() -> Vec<PathBuf> {
     let root = std::env::var_os("KDIVE_CORPUS")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
+    let root = root.canonicalize().unwrap_or(root);
     let kernel = root.join(format!("linux-{RELEASE}"));
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(&kernel)
         .into_iter()
@@ -57,7 +58,10 @@ fn scenarios() -> Vec<PathBuf> {
     dirs.sort();
     if dirs.is_empty() {
         if std::env::var_os("KDIVE_ALLOW_NO_CORPUS").is_some_and(|v| v == "1") {
-            eprintln!("skipping: no crash.txt under {} (KDIVE_ALLOW_NO_CORPUS=1)", kernel.display());
+            eprintln!(
+                "skipping: no crash.txt under {} (KDIVE_ALLOW_NO_CORPUS=1)",
+                kernel.display()
+            );
         } else {
             panic!(
                 "no crash.txt under {}: set KDIVE_CORPUS, or KDIVE_ALLOW_NO_CORPUS=1 to skip",
@@ -129,7 +133,9 @@ fn kaslr_offset(dir: &Path, crash: &CrashTxt, functions: &[(String, u64, u64)]) 
         eprintln!("{}: KERNELOFFSET {off:#x}", path.display());
         return off;
     }
-    let line = &crash.output("sym schedule").expect("crash.txt has no `sym schedule`")[0];
+    let line = &crash
+        .output("sym schedule")
+        .expect("crash.txt has no `sym schedule`")[0];
     let addr = u64::from_str_radix(line.split_whitespace().next().unwrap(), 16).unwrap();
     let off = addr.wrapping_sub(symbol(functions, "schedule"));
     eprintln!(
@@ -190,7 +196,10 @@ fn check_dis(command: &str, out: &[String], lines: &LineTable, off: u64) {
         show(&rows[i - 1].1)
     };
     for (how, line_of) in [
-        ("lookup", &(|a: u64| show(&lines.lookup(a))) as &dyn Fn(u64) -> String),
+        (
+            "lookup",
+            &(|a: u64| show(&lines.lookup(a))) as &dyn Fn(u64) -> String,
+        ),
         ("rows_in", &by_rows),
     ] {
         let mut got = Vec::new();
@@ -221,7 +230,13 @@ fn bt_lines(out: &[String]) -> Vec<(u64, String)> {
     let mut frames = Vec::new();
     for (i, l) in out.iter().enumerate() {
         if l.trim_start().starts_with('#') && l.contains(" at ") {
-            let addr = hex(l.split(" at ").nth(1).unwrap().split_whitespace().next().unwrap());
+            let addr = hex(l
+                .split(" at ")
+                .nth(1)
+                .unwrap()
+                .split_whitespace()
+                .next()
+                .unwrap());
             if let Some(next) = out.get(i + 1).filter(|n| is_location(n)) {
                 frames.push((addr, next.trim().to_string()));
             }
@@ -284,7 +299,10 @@ fn crash_txt_lines() {
     eprintln!("open {open:?}, first lookup {first:?}: schedule at {loc:?}");
     // Opening reads .debug_aranges only and a lookup one CU: a walk of every
     // DIE (about a second, optimized) would show here.
-    assert!(open + first < Duration::from_secs(2), "open {open:?} + lookup {first:?}");
+    assert!(
+        open + first < Duration::from_secs(2),
+        "open {open:?} + lookup {first:?}"
+    );
 
     let mut checked = 0;
     for dir in scenarios() {
@@ -365,8 +383,19 @@ fn module_lines() {
             }
         }
         for (addr, want) in expect {
-            assert_eq!(show(&placed.lookup(addr)), want, "{}: crashme at {addr:#x}", dir.display());
-            assert_eq!(show(&unplaced.lookup(addr - base)), want, "{}: .text+{:#x}", dir.display(), addr - base);
+            assert_eq!(
+                show(&placed.lookup(addr)),
+                want,
+                "{}: crashme at {addr:#x}",
+                dir.display()
+            );
+            assert_eq!(
+                show(&unplaced.lookup(addr - base)),
+                want,
+                "{}: .text+{:#x}",
+                dir.display(),
+                addr - base
+            );
             checked += 1;
         }
     }
@@ -438,10 +467,10 @@ fn run(program: &str, args: &[&str], input: String, limit: Duration) -> Option<S
 
 /// For each address, whether crash's rule (gdb's) and addr2line's (BFD's)
 /// must give the same answer there, read from the DWARF with gimli
-/// directly, independently of the code under test: the row in force is a
-/// statement, the only row at its address (no inlined or view rows), and
-/// not a repeat of the row before it (gdb drops repeated lines that have
-/// discriminators). Rows of DWARF 5 file 1 are left out: binutils 2.40
+/// directly, independently of the code under test: the row in force is the
+/// only row at its address (no inlined or view rows), and gdb records it
+/// (it drops a repeat of the line before when that line had a
+/// discriminator). Rows of DWARF 5 file 1 are left out: binutils 2.40
 /// names that file as file 0, the CU's own (`topology.h: 58` is printed
 /// `numa.c:58`).
 fn comparable(vmlinux: &Path, addrs: &[u64]) -> HashMap<u64, bool> {
@@ -477,11 +506,14 @@ fn comparable(vmlinux: &Path, addrs: &[u64]) -> HashMap<u64, bool> {
         addr: u64,
         file: u64,
         line: u64,
-        is_stmt: bool,
+        discriminator: u64,
     }
     let mut out = HashMap::new();
     for (cu, cu_addrs) in by_cu {
-        let header = dwarf.debug_info.header_from_offset(gimli::DebugInfoOffset(cu)).unwrap();
+        let header = dwarf
+            .debug_info
+            .header_from_offset(gimli::DebugInfoOffset(cu))
+            .unwrap();
         let unit = dwarf.unit(header).unwrap();
         let program = unit.line_program.clone().unwrap();
         let dwarf5 = program.header().version() >= 5;
@@ -499,7 +531,7 @@ fn comparable(vmlinux: &Path, addrs: &[u64]) -> HashMap<u64, bool> {
                     addr: row.address(),
                     file: row.file_index(),
                     line: row.line().map_or(0, |l| l.get()),
-                    is_stmt: row.is_stmt(),
+                    discriminator: row.discriminator(),
                 });
                 *count.entry(row.address()).or_default() += 1;
             }
@@ -511,10 +543,16 @@ fn comparable(vmlinux: &Path, addrs: &[u64]) -> HashMap<u64, bool> {
                 .is_some_and(|(_, rows)| {
                     let i = rows.partition_point(|r| r.addr <= a) - 1;
                     let r = rows[i];
-                    r.is_stmt
-                        && count[&r.addr] == 1
-                        && !(dwarf5 && r.file == 1)
-                        && (i == 0 || (rows[i - 1].file, rows[i - 1].line) != (r.file, r.line))
+                    // gdb keeps a repeat of the same line unless the line
+                    // had a discriminator since it last changed.
+                    let run = rows[..=i]
+                        .iter()
+                        .rev()
+                        .take_while(|p| (p.file, p.line) == (r.file, r.line));
+                    let kept = i == 0
+                        || (rows[i - 1].file, rows[i - 1].line) != (r.file, r.line)
+                        || run.clone().all(|p| p.discriminator == 0);
+                    count[&r.addr] == 1 && !(dwarf5 && r.file == 1) && kept
                 });
             out.insert(a, ok);
         }
@@ -556,7 +594,11 @@ fn addr2line_sample() {
         };
         let ours = show(&lines.lookup(a));
         // Both find the CU the same way: no line for one, none for the other.
-        assert_eq!(ours.is_empty(), t.is_empty(), "{a:#x}: ours [{ours}], addr2line [{t}]");
+        assert_eq!(
+            ours.is_empty(),
+            t.is_empty(),
+            "{a:#x}: ours [{ours}], addr2line [{t}]"
+        );
         same += usize::from(ours == t);
         if comparable.get(&a) == Some(&true) {
             simple += 1;
@@ -571,8 +613,14 @@ fn addr2line_sample() {
     // Where several rows share an address (inlined code), crash (gdb)
     // chooses differently from addr2line (the last row): most addresses
     // still agree.
-    assert!(simple > addrs.len() / 4, "only {simple} addresses where the rules agree");
-    assert!(same * 10 >= addrs.len() * 7, "only {same} the same as addr2line");
+    assert!(
+        simple >= addrs.len() / 20,
+        "only {simple} addresses where the rules agree"
+    );
+    assert!(
+        same * 10 >= addrs.len() * 7,
+        "only {same} the same as addr2line"
+    );
 }
 
 /// crash itself, when installed, on a dump of this kernel: `sym ADDR` for
@@ -593,9 +641,9 @@ fn crash_sample() {
     };
     let lines = LineTable::open(&vmlinux).unwrap();
     let functions = functions(&vmlinux);
-    let mut addrs = sample(&functions, 300, 0x6372_6173_68);
+    let mut addrs = sample(&functions, 200, 0x0063_7261_7368);
     let mut rng = Rng(0x726f_7773);
-    for _ in 0..30 {
+    for _ in 0..20 {
         let (_, a, size) = &functions[rng.below(functions.len() as u64) as usize];
         for (r, _) in lines.rows_in(*a..a + size) {
             addrs.extend([r, r + 1]);
@@ -603,7 +651,10 @@ fn crash_sample() {
     }
     addrs.sort_unstable();
     addrs.dedup();
-    let mut input: String = addrs.iter().map(|a| format!("sym {:x}\n", a + off)).collect();
+    let mut input: String = addrs
+        .iter()
+        .map(|a| format!("sym {:x}\n", a + off))
+        .collect();
     input.push_str("exit\n");
     let args = ["-s", vmlinux.to_str().unwrap(), dump.to_str().unwrap()];
     let out = run("crash", &args, input, Duration::from_secs(600)).unwrap();
@@ -613,7 +664,10 @@ fn crash_sample() {
         let w: Vec<&str> = l.splitn(4, ' ').collect();
         if w.len() >= 3 && w[0].len() == 16 && w[1].starts_with('(') {
             if let Ok(a) = u64::from_str_radix(w[0], 16) {
-                theirs.insert(a.wrapping_sub(off), w.get(3).unwrap_or(&"").trim().to_string());
+                theirs.insert(
+                    a.wrapping_sub(off),
+                    w.get(3).unwrap_or(&"").trim().to_string(),
+                );
             }
         }
     }
@@ -632,5 +686,10 @@ fn crash_sample() {
         "crash on {}: {compared} addresses the same, {outside} outside every CU",
         dump.display()
     );
-    assert!(compared > addrs.len() / 2, "crash answered for {} of {}", theirs.len(), addrs.len());
+    assert!(
+        compared > addrs.len() / 2,
+        "crash answered for {} of {}",
+        theirs.len(),
+        addrs.len()
+    );
 }

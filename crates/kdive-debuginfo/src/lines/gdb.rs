@@ -336,7 +336,11 @@ impl Machine {
     }
 }
 
-fn string(dwarf: &gimli::Dwarf<R<'_>>, unit: &gimli::Unit<R<'_>>, v: AttributeValue<R<'_>>) -> Option<String> {
+fn string(
+    dwarf: &gimli::Dwarf<R<'_>>,
+    unit: &gimli::Unit<R<'_>>,
+    v: AttributeValue<R<'_>>,
+) -> Option<String> {
     let r = dwarf.attr_string(unit, v).ok()?;
     Some(r.to_string_lossy().into_owned())
 }
@@ -356,7 +360,10 @@ pub(super) fn build(
         return Ok(CuLines::default());
     };
     let lossy = |r: R<'_>| r.to_string_lossy().into_owned();
-    let name = unit.name.map(lossy).unwrap_or_else(|| "<unknown>".to_string());
+    let name = unit
+        .name
+        .map(lossy)
+        .unwrap_or_else(|| "<unknown>".to_string());
     let comp_dir = unit.comp_dir.map(lossy);
     let lh = program.header();
 
@@ -364,7 +371,7 @@ pub(super) fn build(
     let dirs: Vec<Option<String>> = lh
         .include_directories()
         .iter()
-        .map(|d| string(dwarf, &unit, d.clone()))
+        .map(|d| string(dwarf, &unit, *d))
         .collect();
     let file_name = |fe: &gimli::FileEntry<R<'_>>| -> String {
         let name = string(dwarf, &unit, fe.path_name()).unwrap_or_default();
@@ -534,8 +541,102 @@ pub(super) fn build(
         // chains), except that end entries go first.
         entries.sort_by(|a, b| a.pc.cmp(&b.pc).then((b.line == 0).cmp(&(a.line == 0))));
         let path = crash_path(&s.name, comp_dir.as_deref());
-        let file = dedup.entry(path.clone()).or_insert_with(|| path.into()).clone();
+        let file = dedup
+            .entry(path.clone())
+            .or_insert_with(|| path.into())
+            .clone();
         symtabs.push(Symtab { file, entries });
     }
     Ok(CuLines { symtabs })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn e(pc: u64, line: u32, is_stmt: bool) -> Entry {
+        Entry { pc, line, is_stmt }
+    }
+
+    #[test]
+    fn paths_as_crash_prints_them() {
+        let dir = Some("debian/build/build_amd64_none_cloud-amd64");
+        assert_eq!(
+            crash_path("kernel/sched/core.c", dir),
+            "debian/build/build_amd64_none_cloud-amd64/kernel/sched/core.c"
+        );
+        assert_eq!(
+            crash_path("arch/x86/include/asm/trace//fpu.h", dir),
+            "debian/build/build_amd64_none_cloud-amd64/arch/x86/include/asm/trace/fpu.h"
+        );
+        assert_eq!(crash_path("/abs/entry_64.S", dir), "/abs/entry_64.S");
+        assert_eq!(crash_path("a.c", Some("/src/")), "/src/a.c");
+        assert_eq!(crash_path("a.c", None), "a.c");
+    }
+
+    #[test]
+    fn an_end_entry_deletes_lines_at_its_address() {
+        let mut b = Builder::new("a.c", None);
+        b.record_line(0, 10, 0x90, true);
+        b.record_line(0, 11, 0x95, true);
+        b.record_line(0, 0, 0x95, true);
+        assert_eq!(b.subfiles[0].entries, [e(0x90, 10, true), e(0x95, 0, true)]);
+    }
+
+    /// `schedule`'s first bytes, as gdb's tables have them once built from
+    /// rows core.c 6632 @90; core.c 6633, current.h 13, current.h 15 (x8),
+    /// core.c 6632 (not a statement, dropped) @95; current.h 15 (not a
+    /// statement) @97; current.h 15, core.c 6635 .. 6592 @a0.
+    fn schedule() -> CuLines {
+        let core = Symtab {
+            file: "core.c".into(),
+            entries: vec![
+                e(0x90, 6632, true),
+                e(0x95, 0, true),
+                e(0x97, 0, true),
+                e(0xa0, 6635, true),
+                e(0xa0, 6592, true),
+            ],
+        };
+        let current = Symtab {
+            file: "current.h".into(),
+            entries: vec![
+                e(0x95, 13, true),
+                e(0x95, 15, true),
+                e(0x97, 15, false),
+                e(0xa0, 0, true),
+            ],
+        };
+        CuLines {
+            symtabs: vec![core, current],
+        }
+    }
+
+    #[test]
+    fn lookups_pick_as_gdb_does() {
+        let t = schedule();
+        let at = |pc| t.lookup(pc).map(|(s, l)| (&*t.symtabs[s].file, l));
+        assert_eq!(at(0x8f), None);
+        assert_eq!(at(0x90), Some(("core.c", 6632)));
+        // core.c's end entry at 0x95 is skipped, current.h's last row wins.
+        assert_eq!(at(0x95), Some(("current.h", 15)));
+        assert_eq!(at(0x97), Some(("current.h", 15)));
+        // A tie at 0xa0: current.h has an end entry, core.c its last row.
+        assert_eq!(at(0xa0), Some(("core.c", 6592)));
+        let mut points = Vec::new();
+        t.boundaries(&(0x91..0xa0), &mut points);
+        points.sort_unstable();
+        assert_eq!(points, [0x95, 0x95, 0x95, 0x97, 0x97]);
+    }
+
+    #[test]
+    fn a_non_statement_gives_way_to_a_statement_at_its_address() {
+        let t = CuLines {
+            symtabs: vec![Symtab {
+                file: "crashme.c".into(),
+                entries: vec![e(0x25, 33, true), e(0x25, 35, true), e(0x25, 32, false)],
+            }],
+        };
+        assert_eq!(t.lookup(0x26), Some((0, 35)));
+    }
 }

@@ -45,6 +45,7 @@ enum Data {
 pub(super) struct Sections {
     map: Mmap,
     endian: gimli::RunTimeEndian,
+    relocatable: bool,
     data: HashMap<gimli::SectionId, Data>,
 }
 
@@ -110,7 +111,8 @@ impl Sections {
             if relocatable {
                 let mut bytes = map[range].to_vec();
                 let place = |index: object::SectionIndex, name: &str| {
-                    section_address(name).unwrap_or_else(|| layout.get(&index).copied().unwrap_or(0))
+                    section_address(name)
+                        .unwrap_or_else(|| layout.get(&index).copied().unwrap_or(0))
                 };
                 relocate(&obj, &section, &mut bytes, endian, &place)
                     .map_err(|why| format(format!("{}: {why}", id.name())))?;
@@ -120,7 +122,17 @@ impl Sections {
             }
         }
         drop(obj);
-        Ok(Sections { map, endian, data })
+        Ok(Sections {
+            map,
+            endian,
+            relocatable,
+            data,
+        })
+    }
+
+    /// A relocatable file (`ET_REL`: a module), its sections placed by us.
+    pub(super) fn relocatable(&self) -> bool {
+        self.relocatable
     }
 
     pub(super) fn endian(&self) -> gimli::RunTimeEndian {

@@ -60,8 +60,21 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
             return None;
         }
         let (sym, off) = k.symbols().lookup(v)?;
-        (off == 0).then(|| sym.name.clone())
+        // crash's value_to_symstr(): offsets in its output radix, decimal.
+        Some(if off == 0 {
+            sym.name.clone()
+        } else {
+            format!("{}+{off}", sym.name)
+        })
     };
+    if let Some(file) = &opts.raw_file {
+        let (data, failure) = read(s, &opts, p.start, p.read_len as usize)?;
+        if let Some((kind, at)) = failure {
+            return Err(read_failure(kind, &opts, at));
+        }
+        std::fs::write(file, &data).map_err(|e| format!("cannot write {file}: {e}"))?;
+        return write!(out, "{}", raw_copied(data.len() as u64, p.start, file)).map_err(io);
+    }
     match failure {
         None => write!(out, "{}", format_rd(&opts, p.start, &data, &symbolize)).map_err(io),
         Some((kind, at)) => {
@@ -119,4 +132,9 @@ fn failure_kind(e: &MemError) -> ReadFailure {
 /// A bare name (crash lists alternatives for an unknown symbol).
 fn is_word(s: &str) -> bool {
     !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// What crash prints when `rd -r FILE` has written the memory.
+fn raw_copied(count: u64, addr: u64, file: &str) -> String {
+    format!("{count} bytes copied from 0x{addr:x} to {file}\n")
 }

@@ -66,8 +66,6 @@ pub enum AddrSpace {
     User,
     /// Physical (`-p`).
     Physical,
-    /// Xen machine address (`-m`; crash refuses it off Xen).
-    XenMachine,
     /// An offset in the dump file itself (`-f`).
     DumpFile,
 }
@@ -79,7 +77,6 @@ impl AddrSpace {
             AddrSpace::Kernel => "KVADDR",
             AddrSpace::User => "UVADDR",
             AddrSpace::Physical => "PHYSADDR",
-            AddrSpace::XenMachine => "XENMACHADDR",
             AddrSpace::DumpFile => "FILEADDR",
         }
     }
@@ -90,7 +87,6 @@ impl AddrSpace {
             AddrSpace::Kernel => "kernel virtual",
             AddrSpace::User => "user virtual",
             AddrSpace::Physical => "physical",
-            AddrSpace::XenMachine => "xen machine",
             AddrSpace::DumpFile => "dumpfile",
         }
     }
@@ -105,7 +101,8 @@ pub enum Display {
     Bits64,
     /// `-a`: text.
     Ascii,
-    /// `-r FILE`: the bytes, to a file.
+    /// `-r FILE`: the bytes, to a file; nothing is displayed. crash then
+    /// prints `16 bytes copied from 0xffffffff8e41aa40 to FILE`.
     Raw,
 }
 
@@ -470,29 +467,6 @@ fn unmapped(space: &str, addr: u64, opts: &RdOptions) -> String {
     )
 }
 
-/// `read error: kernel virtual address: ffffffe97f684000  type: "64-bit
-/// KVADDR"` for a `size`-byte read (1, 2, 4, 8) of kernel virtual or
-/// physical memory; without the `rd: ` the session adds.
-pub fn read_error(addr: u64, size: u64, physical: bool) -> String {
-    let display = match size {
-        1 => Display::Bits8,
-        2 => Display::Bits16,
-        4 => Display::Bits32,
-        _ => Display::Bits64,
-    };
-    let space = if physical {
-        AddrSpace::Physical
-    } else {
-        AddrSpace::Kernel
-    };
-    let opts = RdOptions {
-        display,
-        space,
-        ..RdOptions::default()
-    };
-    read_failure(ReadFailure::Read, &opts, addr)
-}
-
 /// What crash prints for `rd NAME` when NAME is neither a number nor a
 /// symbol: `alternatives` are the lines `sym` would print for symbols
 /// containing NAME. crash prints this as output, not as an error.
@@ -509,20 +483,8 @@ pub fn symbol_not_found(name: &str, alternatives: &[String]) -> String {
     out
 }
 
-/// What `rd -r FILE` prints when it has written `count` bytes.
-pub fn raw_copied(count: u64, addr: u64, file: &str) -> String {
-    format!("{count} bytes copied from 0x{addr:x} to {file}\n")
-}
-
 // ---------------------------------------------------------------------
 // Formatting.
-
-/// Where a text display (`-a`) stops in `data`, if it does: the index of
-/// the first byte that is not printable. Lets a caller that reads a little
-/// at a time know when it has read enough.
-pub fn ascii_end(data: &[u8]) -> Option<usize> {
-    data.iter().position(|&b| !printable(b))
-}
 
 /// The text crash prints for `data` read from `addr`: whole items only
 /// (`data.len() / size`), every line complete.
@@ -1069,8 +1031,6 @@ mod tests {
         // nothing at all (without).
         check("-a 0 4", 0x1000, &[0; 4], "\n");
         check("-a 0", 0x1000, &[0; 4], "");
-        assert_eq!(ascii_end(b"ab\ncd"), Some(2));
-        assert_eq!(ascii_end(b"abcd"), None);
     }
 
     // -- arguments and plans ----------------------------------------------
@@ -1290,27 +1250,28 @@ mod tests {
 
     #[test]
     fn error_messages() {
+        let o = |line: &str| parse(line).unwrap().0;
+        let read = |line: &str, addr| read_failure(ReadFailure::Read, &o(line), addr);
         assert_eq!(
-            read_error(0xffff_ffe9_7f68_4000, 8, false),
+            read("x", 0xffff_ffe9_7f68_4000),
             "read error: kernel virtual address: ffffffe97f684000  type: \"64-bit KVADDR\""
         );
         assert_eq!(
-            read_error(0x1000, 8, true),
+            read("-p x", 0x1000),
             "read error: physical address: 1000  type: \"64-bit PHYSADDR\""
         );
         assert_eq!(
-            read_error(0x1000, 1, true),
+            read("-8 -p x", 0x1000),
             "read error: physical address: 1000  type: \"8-bit PHYSADDR\""
         );
         assert_eq!(
-            read_error(0x1000, 2, false),
+            read("-16 x", 0x1000),
             "read error: kernel virtual address: 1000  type: \"16-bit KVADDR\""
         );
         assert_eq!(
-            read_error(0x1000, 4, false),
+            read("-32 x", 0x1000),
             "read error: kernel virtual address: 1000  type: \"32-bit KVADDR\""
         );
-        let o = |line: &str| parse(line).unwrap().0;
         assert_eq!(
             read_failure(ReadFailure::Excluded, &o("-p x"), 0x2000_0000),
             "page excluded: physical address: 20000000  type: \"64-bit PHYSADDR\""
@@ -1342,10 +1303,6 @@ mod tests {
         assert_eq!(
             symbol_not_found("foo", &["ffffffff81000000 (T) foobar".into()]),
             "symbol not found: foo\npossible alternatives:\n  ffffffff81000000 (T) foobar\n"
-        );
-        assert_eq!(
-            raw_copied(16, INIT_TASK, "/tmp/scratch/rawout"),
-            "16 bytes copied from 0xffffffff8e41aa40 to /tmp/scratch/rawout\n"
         );
     }
 
