@@ -14,6 +14,24 @@ cd "$(dirname "$0")/.."
 log() { printf '[test %s] %s\n' "$(date +%T)" "$*" >&2; }
 
 if [ "${QUICK:-0}" != 1 ]; then
+  # The vmlinux (with DWARF) of every kernel in the corpora, and crash, the
+  # reference the outputs are compared with.
+  want=(crash)
+  for d in ${KDIVE_CORPUS:-../shared/corpus} "${KDIVE_BUILT_CORPUS:-/var/tmp/kdive-corpus}"; do
+    for k in "$d"/linux-*; do
+      [ -d "$k" ] && want+=("linux-image-${k##*/linux-}-dbg")
+    done
+  done
+  missing=()
+  for p in "${want[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "apt: ${missing[*]}"
+    apt-get -q update
+    DEBIAN_FRONTEND=noninteractive apt-get -q -o DPkg::Lock::Timeout=600 install -y "${missing[@]}"
+  fi
+
   # One crash in every variant makedumpfile writes, and a QEMU dump with no
   # VMCOREINFO: the shared corpus keeps only kdump-zlib files.
   log "corpus: scripts/mkcorpus.sh slab qemu (skipped when already built)"

@@ -130,7 +130,7 @@ impl ElfFile {
                     continue;
                 };
                 let Ok(sec) = sections.section(idx) else { continue };
-                if sec.sh_flags(LittleEndian).0 & u64::from(elf::SHF_ALLOC.0) == 0 {
+                if sec.sh_flags(LittleEndian).0 & elf::SHF_ALLOC.0 == 0 {
                     continue;
                 }
                 section_name = sections.section_name(LittleEndian, sec).unwrap_or(b"");
@@ -209,6 +209,19 @@ impl ElfFile {
             addr: sym.addr,
             text: String::from_utf8_lossy(&bytes[..end]).into_owned(),
         }))
+    }
+
+    /// The contents of the first section named `name` (`.BTF`); `None`
+    /// when there is none or it has no contents in the file.
+    pub fn section(&self, name: &str) -> Option<&[u8]> {
+        let sections = self.sections().ok()?;
+        let s = sections
+            .iter()
+            .find(|s| sections.section_name(LittleEndian, s) == Ok(name.as_bytes()))?;
+        if s.sh_type(LittleEndian) == elf::SHT_NOBITS {
+            return None;
+        }
+        s.data(LittleEndian, &*self.map).ok()
     }
 
     /// Up to `len` bytes of the file's contents at link-time address

@@ -29,21 +29,49 @@ fn main() -> std::io::Result<()> {
     let mut seeds: Vec<(&str, String, Vec<u8>)> = vec![
         ("elf", "elf-512".into(), small.elf()),
         ("elf", "elf-4k".into(), big.elf()),
-        ("kdump", "kdump-lzo-512".into(), kdump_with_lzo_page(&small, pattern).0),
-        ("kdump", "kdump-zstd-4k".into(), big.kdump(Compression::Zstd)),
-        ("kdump", "kdump-zero-excluded-512".into(), small.kdump_with(Compression::Zlib, true)),
+        (
+            "kdump",
+            "kdump-lzo-512".into(),
+            kdump_with_lzo_page(&small, pattern).0,
+        ),
+        (
+            "kdump",
+            "kdump-zstd-4k".into(),
+            big.kdump(Compression::Zstd),
+        ),
+        (
+            "kdump",
+            "kdump-zero-excluded-512".into(),
+            small.kdump_with(Compression::Zlib, true),
+        ),
         ("flat", "flat-elf-512".into(), flatten(&small.elf(), 700)),
-        ("flat", "flat-kdump-zstd-512".into(), flatten(&small.kdump(Compression::Zstd), 700)),
-        ("flat", "flat-kdump-snappy-4k".into(), flatten(&big.kdump(Compression::Snappy), 5000)),
+        (
+            "flat",
+            "flat-kdump-zstd-512".into(),
+            flatten(&small.kdump(Compression::Zstd), 700),
+        ),
+        (
+            "flat",
+            "flat-kdump-snappy-4k".into(),
+            flatten(&big.kdump(Compression::Snappy), 5000),
+        ),
         ("notes", "notes".into(), small.notes()),
         ("notes", "notes-qemu".into(), qemu_notes(&small)),
-        ("notes", "vmcoreinfo".into(), small.vmcoreinfo_text().into_bytes()),
+        (
+            "notes",
+            "vmcoreinfo".into(),
+            small.vmcoreinfo_text().into_bytes(),
+        ),
     ];
     for c in WRITABLE {
         seeds.push(("kdump", format!("kdump-{}-512", c.name()), small.kdump(c)));
     }
     for (target, name, bytes) in seeds {
-        assert!(bytes.len() < 64 << 10, "seed {name} is {} bytes", bytes.len());
+        assert!(
+            bytes.len() < 64 << 10,
+            "seed {name} is {} bytes",
+            bytes.len()
+        );
         let dir = root.join(target);
         std::fs::create_dir_all(&dir)?;
         let path = dir.join(format!("seed-{name}"));

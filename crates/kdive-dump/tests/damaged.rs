@@ -61,7 +61,11 @@ fn every_page_reads_back_identical_in_every_format() {
         let s = Synth::new(ps);
         for (name, file) in variants(&s) {
             let d = open_ok(file);
-            let want_format = if name.contains("elf") { Format::Elf } else { Format::Kdump };
+            let want_format = if name.contains("elf") {
+                Format::Elf
+            } else {
+                Format::Kdump
+            };
             assert_eq!(d.format(), want_format, "{name}");
             assert_eq!(d.is_flattened(), name.starts_with("flat"), "{name}");
             assert_eq!(d.page_size(), ps, "{name}");
@@ -92,7 +96,11 @@ fn every_page_reads_back_identical_in_every_format() {
             assert_eq!(d.phys_base(), Some(PHYS_BASE), "{name}");
             let vi = d.vmcoreinfo().expect("VMCOREINFO");
             assert_eq!(vi.kernel_offset(), Some(0x1f40_0000), "{name}");
-            assert_eq!(vi.symbol("init_task"), Some(0xffff_ffff_82a0_c940), "{name}");
+            assert_eq!(
+                vi.symbol("init_task"),
+                Some(0xffff_ffff_82a0_c940),
+                "{name}"
+            );
         }
     }
 }
@@ -102,7 +110,11 @@ fn kdump_records_its_compression() {
     let s = Synth::standard();
     for c in WRITABLE {
         let d = open_ok(s.kdump(c));
-        let want = if c == Compression::None { vec![] } else { vec![c] };
+        let want = if c == Compression::None {
+            vec![]
+        } else {
+            vec![c]
+        };
         assert_eq!(d.compression(), want);
         assert_eq!(d.header_version(), Some(6));
         assert!(!d.is_incomplete());
@@ -140,11 +152,22 @@ fn page_state_and_read_errors_of_pages_not_held() {
         assert_eq!(d.page_state(7), PageState::NotInDump, "{name}");
         assert_eq!(d.page_state(10), PageState::Beyond, "{name}");
         assert_eq!(d.page_state(u64::MAX), PageState::Beyond, "{name}");
-        assert_eq!(read_page(&d, 5), Err(ReadError::Excluded { addr: 0x5000 }), "{name}");
-        assert_eq!(read_page(&d, 7), Err(ReadError::NotInDump { addr: 0x7000 }), "{name}");
+        assert_eq!(
+            read_page(&d, 5),
+            Err(ReadError::Excluded { addr: 0x5000 }),
+            "{name}"
+        );
+        assert_eq!(
+            read_page(&d, 7),
+            Err(ReadError::NotInDump { addr: 0x7000 }),
+            "{name}"
+        );
         assert_eq!(
             read_page(&d, 10),
-            Err(ReadError::BeyondMemory { addr: 0xa000, end: 0xa000 }),
+            Err(ReadError::BeyondMemory {
+                addr: 0xa000,
+                end: 0xa000
+            }),
             "{name}"
         );
         let e = read_page(&d, u64::MAX).unwrap_err();
@@ -162,7 +185,9 @@ fn page_state_and_read_errors_of_pages_not_held() {
     assert_eq!(d.page_state(ZERO_PFN), PageState::Excluded);
     assert_eq!(
         read_page(&d, ZERO_PFN),
-        Err(ReadError::Excluded { addr: ZERO_PFN * PS })
+        Err(ReadError::Excluded {
+            addr: ZERO_PFN * PS
+        })
     );
     assert_eq!(read_page(&d, 1).unwrap(), s.page(1));
 }
@@ -177,21 +202,45 @@ fn read_phys_across_pages_and_segments() {
             d.read_phys(addr, &mut b).map(|()| b)
         };
         // Across a page boundary inside segment A.
-        assert!(read(0x1000 - 37, 100).unwrap() == s.phys(0x1000 - 37, 100), "{name}");
+        assert!(
+            read(0x1000 - 37, 100).unwrap() == s.phys(0x1000 - 37, 100),
+            "{name}"
+        );
         // From segment A into segment B: adjacent in memory, apart in the file.
-        assert!(read(0x3000 - 50, 100).unwrap() == s.phys(0x3000 - 50, 100), "{name}");
+        assert!(
+            read(0x3000 - 50, 100).unwrap() == s.phys(0x3000 - 50, 100),
+            "{name}"
+        );
         // Everything A and B hold, in one read.
         assert!(read(0, 0x5000).unwrap() == s.phys(0, 0x5000), "{name}");
         // Unaligned, a whole page's length, across two pages.
-        assert!(read(0x8001, 4096).unwrap() == s.phys(0x8001, 4096), "{name}");
+        assert!(
+            read(0x8001, 4096).unwrap() == s.phys(0x8001, 4096),
+            "{name}"
+        );
         // Into the excluded part of B, the hole, past the end: the error names
         // the first byte that cannot be read.
-        assert_eq!(read(0x5000 - 16, 32), Err(ReadError::Excluded { addr: 0x5000 }), "{name}");
-        assert_eq!(read(0x7000 - 8, 16), Err(ReadError::Excluded { addr: 0x7000 - 8 }), "{name}");
-        assert_eq!(read(0x8000 - 8, 16), Err(ReadError::NotInDump { addr: 0x8000 - 8 }), "{name}");
+        assert_eq!(
+            read(0x5000 - 16, 32),
+            Err(ReadError::Excluded { addr: 0x5000 }),
+            "{name}"
+        );
+        assert_eq!(
+            read(0x7000 - 8, 16),
+            Err(ReadError::Excluded { addr: 0x7000 - 8 }),
+            "{name}"
+        );
+        assert_eq!(
+            read(0x8000 - 8, 16),
+            Err(ReadError::NotInDump { addr: 0x8000 - 8 }),
+            "{name}"
+        );
         assert_eq!(
             read(0xa000 - 8, 16),
-            Err(ReadError::BeyondMemory { addr: 0xa000, end: 0xa000 }),
+            Err(ReadError::BeyondMemory {
+                addr: 0xa000,
+                end: 0xa000
+            }),
             "{name}"
         );
         assert_eq!(read(0x1234, 0), Ok(vec![]), "{name}");
@@ -207,7 +256,11 @@ fn cut_points(len: usize, marks: &[u64]) -> Vec<usize> {
     let mut v: Vec<usize> = (0..16).collect();
     for &m in marks {
         let m = m as usize;
-        v.extend([m.saturating_sub(1), m, m + 1].into_iter().filter(|&c| c < len));
+        v.extend(
+            [m.saturating_sub(1), m, m + 1]
+                .into_iter()
+                .filter(|&c| c < len),
+        );
     }
     v.extend((0..100).map(|i| i * len / 100));
     v.push(len - 1);
@@ -222,10 +275,20 @@ fn cut_points(len: usize, marks: &[u64]) -> Vec<usize> {
 fn check_cut(s: &Synth, what: &str, cut: usize, file: Vec<u8>, phys_len: u64) {
     let d = match open(file) {
         Err(OpenError::UnknownFormat) => {
-            assert!(cut < 8 || what.starts_with("flat"), "{what} cut at {cut}: unknown format");
+            assert!(
+                cut < 8 || what.starts_with("flat"),
+                "{what} cut at {cut}: unknown format"
+            );
             return;
         }
-        Err(e @ OpenError::Truncated { offset, len, file_len, .. }) => {
+        Err(
+            e @ OpenError::Truncated {
+                offset,
+                len,
+                file_len,
+                ..
+            },
+        ) => {
             assert!(offset + len > file_len, "{what} cut at {cut}: {e}");
             names(&e.to_string(), offset);
             return;
@@ -235,7 +298,10 @@ fn check_cut(s: &Synth, what: &str, cut: usize, file: Vec<u8>, phys_len: u64) {
     };
     for pfn in s.present() {
         match read_page(&d, pfn) {
-            Ok(page) => assert!(page == s.page(pfn), "{what} cut at {cut}: pfn {pfn} differs"),
+            Ok(page) => assert!(
+                page == s.page(pfn),
+                "{what} cut at {cut}: pfn {pfn} differs"
+            ),
             Err(e @ ReadError::Truncated { addr, offset }) => {
                 assert_eq!(addr, pfn * s.page_size, "{what} cut at {cut}");
                 assert!(offset < phys_len, "{what} cut at {cut}: {e}");
@@ -255,7 +321,17 @@ fn truncated_kdump_opens_cleanly_or_reads_as_truncated() {
         let file = s.kdump(c);
         let l = KdumpLayout::of(&file);
         let (data0, _, _) = l.desc(&file, 0);
-        let marks = [8, 464, PS, PS + 104, l.bitmap1, l.bitmap2, l.desc_start, l.desc_at(3), data0];
+        let marks = [
+            8,
+            464,
+            PS,
+            PS + 104,
+            l.bitmap1,
+            l.bitmap2,
+            l.desc_start,
+            l.desc_at(3),
+            data0,
+        ];
         let mut opened = 0;
         for cut in cut_points(file.len(), &marks) {
             let what = format!("kdump-{}", c.name());
@@ -279,18 +355,33 @@ fn truncated_kdump_names_descriptor_or_data_offset() {
     let cut = l.desc_at(2) as usize + 10;
     let d = open_ok(file[..cut].to_vec());
     let (data1, _, _) = l.desc(&file, 1);
-    assert_eq!(read_page(&d, 1), Err(ReadError::Truncated { addr: PS, offset: data1 }));
+    assert_eq!(
+        read_page(&d, 1),
+        Err(ReadError::Truncated {
+            addr: PS,
+            offset: data1
+        })
+    );
     let pfn = s.present()[2];
     assert_eq!(
         read_page(&d, pfn),
-        Err(ReadError::Truncated { addr: pfn * PS, offset: l.desc_at(2) })
+        Err(ReadError::Truncated {
+            addr: pfn * PS,
+            offset: l.desc_at(2)
+        })
     );
     // Cut inside the data of the last page.
     let last = s.present().len() as u64 - 1;
     let (off, size, _) = l.desc(&file, last);
     let d = open_ok(file[..(off + size as u64 / 2) as usize].to_vec());
     let pfn = *s.present().last().unwrap();
-    assert_eq!(read_page(&d, pfn), Err(ReadError::Truncated { addr: pfn * PS, offset: off }));
+    assert_eq!(
+        read_page(&d, pfn),
+        Err(ReadError::Truncated {
+            addr: pfn * PS,
+            offset: off
+        })
+    );
     for p in &s.present()[..s.present().len() - 1] {
         assert_eq!(read_page(&d, *p).unwrap(), s.page(*p));
     }
@@ -302,8 +393,17 @@ fn truncated_kdump_header_parts_name_what_is_missing() {
     let file = s.kdump(Compression::Zlib);
     let l = KdumpLayout::of(&file);
     let expect = |cut: usize, what_: &str, offset_: u64| match open_err(file[..cut].to_vec()) {
-        OpenError::Truncated { what, offset, file_len, .. } => {
-            assert_eq!((what, offset, file_len), (what_, offset_, cut as u64), "cut at {cut}");
+        OpenError::Truncated {
+            what,
+            offset,
+            file_len,
+            ..
+        } => {
+            assert_eq!(
+                (what, offset, file_len),
+                (what_, offset_, cut as u64),
+                "cut at {cut}"
+            );
         }
         e => panic!("cut at {cut}: {e:?}"),
     };
@@ -314,7 +414,10 @@ fn truncated_kdump_header_parts_name_what_is_missing() {
     let notes_at = get64(&file, PS as usize + kd::OFFSET_NOTE);
     expect(notes_at as usize + 5, "ELF notes", notes_at);
     expect(l.bitmap2 as usize, "bitmaps", l.bitmap1);
-    assert!(matches!(open_err(file[..5].to_vec()), OpenError::UnknownFormat));
+    assert!(matches!(
+        open_err(file[..5].to_vec()),
+        OpenError::UnknownFormat
+    ));
 }
 
 #[test]
@@ -329,13 +432,20 @@ fn truncated_elf_opens_cleanly_or_reads_as_truncated() {
     }
     // Named parts.
     match open_err(file[..40].to_vec()) {
-        OpenError::Truncated { what, offset: 0, len: 64, file_len: 40 } => {
+        OpenError::Truncated {
+            what,
+            offset: 0,
+            len: 64,
+            file_len: 40,
+        } => {
             assert_eq!(what, "ELF header")
         }
         e => panic!("{e:?}"),
     }
     match open_err(file[..100].to_vec()) {
-        OpenError::Truncated { what, offset: 64, .. } => assert_eq!(what, "ELF program headers"),
+        OpenError::Truncated {
+            what, offset: 64, ..
+        } => assert_eq!(what, "ELF program headers"),
         e => panic!("{e:?}"),
     }
     // Cut inside the notes: the notes are lost, not the dump.
@@ -344,11 +454,20 @@ fn truncated_elf_opens_cleanly_or_reads_as_truncated() {
     // Cut inside segment C's first page.
     let at = l.data_at[2] + 100;
     let d = open_ok(file[..at as usize].to_vec());
-    assert_eq!(read_page(&d, 8), Err(ReadError::Truncated { addr: 0x8000, offset: l.data_at[2] }));
+    assert_eq!(
+        read_page(&d, 8),
+        Err(ReadError::Truncated {
+            addr: 0x8000,
+            offset: l.data_at[2]
+        })
+    );
     let mut b = [0u8; 8];
     assert_eq!(
         d.read_phys(0x9000 + 8, &mut b),
-        Err(ReadError::Truncated { addr: 0x9008, offset: l.data_at[2] + PS + 8 })
+        Err(ReadError::Truncated {
+            addr: 0x9008,
+            offset: l.data_at[2] + PS + 8
+        })
     );
     assert_eq!(read_page(&d, 4).unwrap(), s.page(4));
 }
@@ -360,7 +479,11 @@ fn truncated_flat_opens_cleanly_or_reads_as_truncated() {
     let elf = s.elf();
     let files = [
         ("flat-kdump", flatten(&kdump, 3000), kdump.len()),
-        ("flat-kdump-in-order", flatten_in_order(&kdump, 3000), kdump.len()),
+        (
+            "flat-kdump-in-order",
+            flatten_in_order(&kdump, 3000),
+            kdump.len(),
+        ),
         ("flat-elf-in-order", flatten_in_order(&elf, 1000), elf.len()),
     ];
     for (what, file, logical) in files {
@@ -390,7 +513,11 @@ fn kdump_absurd_block_size() {
         let f = kdump_with(|f, _| put32(f, kd::BLOCK_SIZE, bs));
         let e = open_err(f);
         match &e {
-            OpenError::BadHeader { what: "kdump header", offset: 428, why } => {
+            OpenError::BadHeader {
+                what: "kdump header",
+                offset: 428,
+                why,
+            } => {
                 assert!(why.contains("block size"), "{e}")
             }
             _ => panic!("block size {bs}: {e:?}"),
@@ -403,14 +530,21 @@ fn kdump_absurd_block_size() {
 fn kdump_absurd_sub_header_size() {
     let e = open_err(kdump_with(|f, _| put32(f, kd::SUB_HDR_SIZE, 0x7fff_ffff)));
     match &e {
-        OpenError::Truncated { what: "bitmaps", offset, .. } => {
+        OpenError::Truncated {
+            what: "bitmaps",
+            offset,
+            ..
+        } => {
             assert_eq!(*offset, 0x8000_0000 * PS);
             names(&e.to_string(), *offset);
         }
         _ => panic!("{e:?}"),
     }
     let e = open_err(kdump_with(|f, _| put32(f, kd::SUB_HDR_SIZE, 0x8000_0000)));
-    assert!(matches!(e, OpenError::BadHeader { offset: 432, .. }), "{e:?}");
+    assert!(
+        matches!(e, OpenError::BadHeader { offset: 432, .. }),
+        "{e:?}"
+    );
     names(&e.to_string(), 432);
 }
 
@@ -420,7 +554,12 @@ fn kdump_absurd_bitmap_blocks() {
         let e = open_err(kdump_with(|f, _| put32(f, kd::BITMAP_BLOCKS, blocks)));
         let l = KdumpLayout::of(&Synth::standard().kdump(Compression::Zstd));
         match &e {
-            OpenError::Truncated { what: "bitmaps", offset, len, .. } => {
+            OpenError::Truncated {
+                what: "bitmaps",
+                offset,
+                len,
+                ..
+            } => {
                 assert_eq!((*offset, *len), (l.bitmap1, blocks as u64 * PS));
                 names(&e.to_string(), l.bitmap1);
             }
@@ -431,7 +570,10 @@ fn kdump_absurd_bitmap_blocks() {
     let d = open_ok(kdump_with(|f, _| put32(f, kd::BITMAP_BLOCKS, 0)));
     assert_eq!(d.present_pfns().count(), 0);
     assert_eq!(d.max_pfn(), 0);
-    assert!(matches!(read_page(&d, 0), Err(ReadError::BeyondMemory { .. })));
+    assert!(matches!(
+        read_page(&d, 0),
+        Err(ReadError::BeyondMemory { .. })
+    ));
 }
 
 #[test]
@@ -469,14 +611,22 @@ fn kdump_absurd_note_sizes() {
         }
         // Within the limit but past the end of the file.
         let e = open_err(kdump_with(|f, _| put64(f, PS as usize + field, 64 << 20)));
-        assert!(matches!(e, OpenError::Truncated { what, .. } if what == name), "{e:?}");
+        assert!(
+            matches!(e, OpenError::Truncated { what, .. } if what == name),
+            "{e:?}"
+        );
     }
     // Offsets past the end of the file.
-    for (field, name) in [(kd::OFFSET_VMCOREINFO, "VMCOREINFO"), (kd::OFFSET_NOTE, "ELF notes")] {
+    for (field, name) in [
+        (kd::OFFSET_VMCOREINFO, "VMCOREINFO"),
+        (kd::OFFSET_NOTE, "ELF notes"),
+    ] {
         for offset in [1u64 << 40, i64::MAX as u64] {
             let e = open_err(kdump_with(|f, _| put64(f, PS as usize + field, offset)));
             match &e {
-                OpenError::Truncated { what, offset: o, .. } => {
+                OpenError::Truncated {
+                    what, offset: o, ..
+                } => {
                     assert_eq!((*what, *o), (name, offset))
                 }
                 _ => panic!("{name} at {offset:#x}: {e:?}"),
@@ -493,7 +643,11 @@ fn kdump_bitmap_claiming_pages_past_the_descriptors() {
     let s = Synth::standard();
     let f = kdump_with(|f, l| {
         put64(f, l.block_size as usize + kd::MAX_MAPNR_64, 8 * PS);
-        let (b1, b2, end) = (l.bitmap1 as usize, l.bitmap2 as usize, l.desc_start as usize);
+        let (b1, b2, end) = (
+            l.bitmap1 as usize,
+            l.bitmap2 as usize,
+            l.desc_start as usize,
+        );
         f[b1..b2].fill(0xff);
         f[b2..end].fill(0xff);
     });
@@ -522,7 +676,13 @@ fn kdump_bitmap_claiming_pages_past_the_descriptors() {
     assert!(truncated > 30_000, "{truncated}");
     let last = 8 * PS - 1;
     let e = read_page(&d, last).unwrap_err();
-    assert_eq!(e, ReadError::Truncated { addr: last * PS, offset: l.desc_at(last) });
+    assert_eq!(
+        e,
+        ReadError::Truncated {
+            addr: last * PS,
+            offset: l.desc_at(last)
+        }
+    );
     names(&e.to_string(), l.desc_at(last));
 }
 
@@ -548,8 +708,16 @@ fn kdump_descriptor_pointing_past_the_file() {
     }
     // Data straddling the end of the file.
     let len = Synth::standard().kdump(Compression::Zlib).len() as u64;
-    let (d, _) = with_desc0(Compression::Zlib, |f, at, _| put64(f, at as usize, len - 10));
-    assert_eq!(read_page(&d, 0), Err(ReadError::Truncated { addr: 0, offset: len - 10 }));
+    let (d, _) = with_desc0(Compression::Zlib, |f, at, _| {
+        put64(f, at as usize, len - 10)
+    });
+    assert_eq!(
+        read_page(&d, 0),
+        Err(ReadError::Truncated {
+            addr: 0,
+            offset: len - 10
+        })
+    );
 }
 
 #[test]
@@ -559,7 +727,11 @@ fn kdump_bad_compressed_length() {
             let (d, at) = with_desc0(c, |f, at, _| put32(f, at as usize + 8, size));
             let e = read_page(&d, 0).unwrap_err();
             match &e {
-                ReadError::Corrupt { addr: 0, offset, why } => {
+                ReadError::Corrupt {
+                    addr: 0,
+                    offset,
+                    why,
+                } => {
                     assert_eq!(*offset, at, "{e}");
                     assert!(why.contains(&size.to_string()), "{e}");
                 }
@@ -568,12 +740,23 @@ fn kdump_bad_compressed_length() {
             names(&e.to_string(), at);
             // read_phys in the middle of the page names that byte.
             let mut b = [0u8; 4];
-            assert!(matches!(d.read_phys(0x123, &mut b), Err(ReadError::Corrupt { addr: 0x123, .. })));
+            assert!(matches!(
+                d.read_phys(0x123, &mut b),
+                Err(ReadError::Corrupt { addr: 0x123, .. })
+            ));
         }
     }
     // A zeroed descriptor: the writer ran out of room before this page.
-    let (d, at) = with_desc0(Compression::Zstd, |f, at, _| f[at as usize..at as usize + 24].fill(0));
-    assert_eq!(read_page(&d, 0), Err(ReadError::Truncated { addr: 0, offset: at }));
+    let (d, at) = with_desc0(Compression::Zstd, |f, at, _| {
+        f[at as usize..at as usize + 24].fill(0)
+    });
+    assert_eq!(
+        read_page(&d, 0),
+        Err(ReadError::Truncated {
+            addr: 0,
+            offset: at
+        })
+    );
     // A size a little short or long of the real one.
     for c in [Compression::Zlib, Compression::Snappy, Compression::Zstd] {
         for delta in [-1i64, 1, -20] {
@@ -584,22 +767,35 @@ fn kdump_bad_compressed_length() {
             // A longer size can still decompress (trailing bytes ignored).
             if delta < 0 {
                 let e = e.unwrap_err();
-                assert!(matches!(e, ReadError::Corrupt { addr: 0, .. }), "{c:?} {delta}: {e:?}");
+                assert!(
+                    matches!(e, ReadError::Corrupt { addr: 0, .. }),
+                    "{c:?} {delta}: {e:?}"
+                );
             } else if let Err(e) = e {
-                assert!(matches!(e, ReadError::Corrupt { addr: 0, .. }), "{c:?} {delta}: {e:?}");
+                assert!(
+                    matches!(e, ReadError::Corrupt { addr: 0, .. }),
+                    "{c:?} {delta}: {e:?}"
+                );
             }
         }
     }
     // A raw page shorter than a page.
-    let (d, at) = with_desc0(Compression::None, |f, at, _| put32(f, at as usize + 8, PS as u32 - 1));
+    let (d, at) = with_desc0(Compression::None, |f, at, _| {
+        put32(f, at as usize + 8, PS as u32 - 1)
+    });
     let e = read_page(&d, 0).unwrap_err();
-    assert!(matches!(&e, ReadError::Corrupt { why, .. } if why.contains("uncompressed page of 4095 bytes")), "{e:?}");
+    assert!(
+        matches!(&e, ReadError::Corrupt { why, .. } if why.contains("uncompressed page of 4095 bytes")),
+        "{e:?}"
+    );
     let _ = at;
 }
 
 #[test]
 fn kdump_garbage_in_compressed_page() {
-    let garbage: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+    let garbage: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
     for c in [Compression::Zlib, Compression::Snappy, Compression::Zstd] {
         let file = Synth::standard().kdump(c);
         let l = KdumpLayout::of(&file);
@@ -611,7 +807,11 @@ fn kdump_garbage_in_compressed_page() {
         });
         let e = read_page(&d, 0).unwrap_err();
         match &e {
-            ReadError::Corrupt { addr: 0, offset, why } => {
+            ReadError::Corrupt {
+                addr: 0,
+                offset,
+                why,
+            } => {
                 assert_eq!(*offset, off);
                 assert!(why.contains(c.name()), "{e}");
             }
@@ -626,7 +826,9 @@ fn kdump_garbage_in_compressed_page() {
                 let d = open_ok(f);
                 match read_page(&d, 0) {
                     Ok(_) => {} // some bytes do not matter (checksums off)
-                    Err(ReadError::Corrupt { addr: 0, offset, .. }) => assert_eq!(offset, off),
+                    Err(ReadError::Corrupt {
+                        addr: 0, offset, ..
+                    }) => assert_eq!(offset, off),
                     Err(e) => panic!("{c:?} byte {i} = {v:#x}: {e:?}"),
                 }
             }
@@ -642,10 +844,15 @@ fn kdump_garbage_in_compressed_page() {
             put32(f, at as usize + 12, Compression::Lzo.flag());
         });
         let e = read_page(&d, 0).unwrap_err();
-        assert!(matches!(&e, ReadError::Corrupt { addr: 0, why, .. } if why.contains("lzo")), "{e:?}");
+        assert!(
+            matches!(&e, ReadError::Corrupt { addr: 0, why, .. } if why.contains("lzo")),
+            "{e:?}"
+        );
     }
     // Flags naming an unknown method only: read as raw.
-    let (d, _) = with_desc0(Compression::None, |f, at, _| put32(f, at as usize + 12, 0x8000_0000));
+    let (d, _) = with_desc0(Compression::None, |f, at, _| {
+        put32(f, at as usize + 12, 0x8000_0000)
+    });
     assert_eq!(read_page(&d, 0).unwrap(), Synth::standard().page(0));
     // Valid data of the wrong length.
     let short = kdive_dump::compress(Compression::Zstd, &[7u8; 1000]).unwrap();
@@ -655,7 +862,10 @@ fn kdump_garbage_in_compressed_page() {
         put32(f, at as usize + 8, short.len() as u32);
     });
     let e = read_page(&d, 0).unwrap_err();
-    assert!(matches!(&e, ReadError::Corrupt { why, .. } if why.contains("1000")), "{e:?}");
+    assert!(
+        matches!(&e, ReadError::Corrupt { why, .. } if why.contains("1000")),
+        "{e:?}"
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -670,12 +880,27 @@ fn elf_with(edit: impl FnOnce(&mut Vec<u8>, &ElfLayout)) -> Vec<u8> {
 #[test]
 fn elf_absurd_program_headers() {
     let e = open_err(elf_with(|f, _| put16(f, 54, 0)));
-    assert!(matches!(e, OpenError::BadHeader { what: "ELF header", offset: 54, .. }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            OpenError::BadHeader {
+                what: "ELF header",
+                offset: 54,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
     names(&e.to_string(), 54);
     // phnum 0xfffe: the table runs past the file.
     let e = open_err(elf_with(|f, _| put16(f, 56, 0xfffe)));
     match &e {
-        OpenError::Truncated { what: "ELF program headers", offset: 64, len, .. } => {
+        OpenError::Truncated {
+            what: "ELF program headers",
+            offset: 64,
+            len,
+            ..
+        } => {
             assert_eq!(*len, 0xfffe * 56)
         }
         _ => panic!("{e:?}"),
@@ -685,19 +910,48 @@ fn elf_absurd_program_headers() {
         put16(f, 56, 0xffff);
         put64(f, 40, 1 << 40);
     }));
-    assert!(matches!(e, OpenError::Truncated { what: "ELF section header 0", offset: 0x100_0000_0000, .. }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            OpenError::Truncated {
+                what: "ELF section header 0",
+                offset: 0x100_0000_0000,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
     // ... or says 4 billion.
     let e = open_err(elf_with(|f, _| {
         put16(f, 56, 0xffff);
         put64(f, 40, 0x100);
         put32(f, 0x100 + 44, u32::MAX);
     }));
-    assert!(matches!(e, OpenError::BadHeader { what: "ELF header", offset: 56, .. }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            OpenError::BadHeader {
+                what: "ELF header",
+                offset: 56,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
     assert!(e.to_string().contains("4294967295 program headers"), "{e}");
     // A table offset at the very end of the address space.
     for phoff in [u64::MAX, u64::MAX - 55, 1 << 63] {
         let e = open_err(elf_with(|f, _| put64(f, 32, phoff)));
-        assert!(matches!(e, OpenError::Truncated { what: "ELF program headers", .. }), "{e:?}");
+        assert!(
+            matches!(
+                e,
+                OpenError::Truncated {
+                    what: "ELF program headers",
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
         names(&e.to_string(), phoff);
     }
     // 32-bit and big-endian files are not read.
@@ -714,7 +968,13 @@ fn elf_load_overflow_and_inconsistent_sizes() {
         // (paddr, filesz, memsz, offset, what the message says)
         (u64::MAX - 0xfff, 0x1000, 0x2000, 0x1000, "overflows"),
         (u64::MAX, 0, 1, 0x1000, "overflows"),
-        (0x3000, 0x3000, 0x2000, 0x1000, "filesz 0x3000 > memsz 0x2000"),
+        (
+            0x3000,
+            0x3000,
+            0x2000,
+            0x1000,
+            "filesz 0x3000 > memsz 0x2000",
+        ),
         (0x3000, 0x2000, 0x4000, u64::MAX - 0xfff, "offset"),
     ];
     for (paddr, filesz, memsz, offset, says) in cases {
@@ -726,7 +986,11 @@ fn elf_load_overflow_and_inconsistent_sizes() {
             put64(f, ph + 40, memsz);
         }));
         match &e {
-            OpenError::BadHeader { what: "ELF PT_LOAD", offset, why } => {
+            OpenError::BadHeader {
+                what: "ELF PT_LOAD",
+                offset,
+                why,
+            } => {
                 assert_eq!(*offset, phdr_b);
                 assert!(why.contains(says), "{e}");
             }
@@ -749,23 +1013,57 @@ fn elf_load_overflow_and_inconsistent_sizes() {
     assert_eq!(d.page_state(top), PageState::NotInDump);
     assert_eq!(d.page_state(u64::MAX), PageState::Beyond);
     let e = read_page(&d, top).unwrap_err();
-    assert_eq!(e, ReadError::BeyondMemory { addr: u64::MAX, end: u64::MAX });
+    assert_eq!(
+        e,
+        ReadError::BeyondMemory {
+            addr: u64::MAX,
+            end: u64::MAX
+        }
+    );
     let e = read_page(&d, u64::MAX).unwrap_err();
     assert!(matches!(e, ReadError::BeyondMemory { .. }), "{e:?}");
     let mut b = [0u8; 64];
     let e = d.read_phys(u64::MAX - 31, &mut b).unwrap_err();
-    assert_eq!(e, ReadError::BeyondMemory { addr: u64::MAX, end: u64::MAX });
+    assert_eq!(
+        e,
+        ReadError::BeyondMemory {
+            addr: u64::MAX,
+            end: u64::MAX
+        }
+    );
 }
 
 #[test]
 fn elf_segment_data_past_the_file() {
     let len = Synth::standard().elf().len() as u64;
-    let d = open_ok(elf_with(|f, l| put64(f, l.load_phdrs[2] as usize + 8, 1 << 40)));
-    assert_eq!(read_page(&d, 8), Err(ReadError::Truncated { addr: 0x8000, offset: 1 << 40 }));
-    assert_eq!(read_page(&d, 9), Err(ReadError::Truncated { addr: 0x9000, offset: (1 << 40) + PS }));
+    let d = open_ok(elf_with(|f, l| {
+        put64(f, l.load_phdrs[2] as usize + 8, 1 << 40)
+    }));
+    assert_eq!(
+        read_page(&d, 8),
+        Err(ReadError::Truncated {
+            addr: 0x8000,
+            offset: 1 << 40
+        })
+    );
+    assert_eq!(
+        read_page(&d, 9),
+        Err(ReadError::Truncated {
+            addr: 0x9000,
+            offset: (1 << 40) + PS
+        })
+    );
     // Straddling the end.
-    let d = open_ok(elf_with(|f, l| put64(f, l.load_phdrs[2] as usize + 8, len - PS - 10)));
-    assert_eq!(read_page(&d, 9), Err(ReadError::Truncated { addr: 0x9000, offset: len - 10 }));
+    let d = open_ok(elf_with(|f, l| {
+        put64(f, l.load_phdrs[2] as usize + 8, len - PS - 10)
+    }));
+    assert_eq!(
+        read_page(&d, 9),
+        Err(ReadError::Truncated {
+            addr: 0x9000,
+            offset: len - 10
+        })
+    );
     // A segment that claims far more than the file holds: counting its pages
     // must not walk them one by one.
     let d = open_ok(elf_with(|f, l| {
@@ -774,7 +1072,10 @@ fn elf_segment_data_past_the_file() {
     }));
     assert_eq!(d.present_pages(), 5 + (1u64 << 50) / PS);
     assert_eq!(d.present_pfns().take(10).count(), 10);
-    assert_eq!(d.memory_ranges(), vec![0..0x7000, 0x8000..0x8000 + (1 << 50)]);
+    assert_eq!(
+        d.memory_ranges(),
+        vec![0..0x7000, 0x8000..0x8000 + (1 << 50)]
+    );
     let e = read_page(&d, 1 << 30).unwrap_err();
     assert!(matches!(e, ReadError::Truncated { .. }), "{e:?}");
 }
@@ -783,7 +1084,12 @@ fn elf_segment_data_past_the_file() {
 fn elf_absurd_note_sizes() {
     let s = Synth::standard();
     // A note segment past the end or of absurd size loses the notes only.
-    for (offset, size) in [(0x100, u64::MAX), (u64::MAX, 0x100), (1 << 40, 1 << 40), (0x100, 1 << 40)] {
+    for (offset, size) in [
+        (0x100, u64::MAX),
+        (u64::MAX, 0x100),
+        (1 << 40, 1 << 40),
+        (0x100, 1 << 40),
+    ] {
         let d = open_ok(elf_with(|f, l| {
             put64(f, l.note_phdr as usize + 8, offset);
             put64(f, l.note_phdr as usize + 32, size);
@@ -794,8 +1100,15 @@ fn elf_absurd_note_sizes() {
     }
     // Note headers with huge sizes: the notes before them are kept.
     let cpu_note_len = 12 + 8 + kdive_dump::PRSTATUS_SIZE as u64;
-    for (field, value) in [(0, u32::MAX), (4, u32::MAX), (4, 0x7fff_fff0), (0, 0xffff_fffd)] {
-        let d = open_ok(elf_with(|f, l| put32(f, (l.notes_at + cpu_note_len) as usize + field, value)));
+    for (field, value) in [
+        (0, u32::MAX),
+        (4, u32::MAX),
+        (4, 0x7fff_fff0),
+        (0, 0xffff_fffd),
+    ] {
+        let d = open_ok(elf_with(|f, l| {
+            put32(f, (l.notes_at + cpu_note_len) as usize + field, value)
+        }));
         assert_eq!(d.cpus().len(), 1);
         assert!(d.vmcoreinfo().is_none());
         assert_eq!(d.release(), None);
@@ -816,10 +1129,30 @@ fn flat_damaged_records() {
     let mut f = flat.clone();
     f[16..24].copy_from_slice(&2i64.to_be_bytes());
     let e = open_err(f);
-    assert!(matches!(e, OpenError::BadHeader { what: "flattened header", offset: 16, .. }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            OpenError::BadHeader {
+                what: "flattened header",
+                offset: 16,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
     // Header shorter than 4096 bytes.
     let e = open_err(flat[..2000].to_vec());
-    assert!(matches!(e, OpenError::Truncated { what: "flattened header", file_len: 2000, .. }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            OpenError::Truncated {
+                what: "flattened header",
+                file_len: 2000,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
     // A negative size or offset in the second record.
     let second = FLAT_HEADER + 16 + 3000;
     for (field, v) in [(8, -5i64), (0, -2), (8, i64::MIN), (0, i64::MIN)] {
@@ -827,7 +1160,11 @@ fn flat_damaged_records() {
         f[second + field..second + field + 8].copy_from_slice(&v.to_be_bytes());
         let e = open_err(f);
         match &e {
-            OpenError::BadHeader { what: "flattened record", offset, .. } => {
+            OpenError::BadHeader {
+                what: "flattened record",
+                offset,
+                ..
+            } => {
                 assert_eq!(*offset, second as u64)
             }
             _ => panic!("{e:?}"),
@@ -840,7 +1177,12 @@ fn flat_damaged_records() {
         f[second + 8..second + 16].copy_from_slice(&size.to_be_bytes());
         let e = open_err(f);
         match &e {
-            OpenError::Truncated { what: "flattened record data", offset, len, .. } => {
+            OpenError::Truncated {
+                what: "flattened record data",
+                offset,
+                len,
+                ..
+            } => {
                 assert_eq!((*offset, *len), (second as u64 + 16, size as u64))
             }
             _ => panic!("{e:?}"),
@@ -868,7 +1210,9 @@ fn flat_sparse_logical_file_does_not_allocate_its_holes() {
         f
     };
     // An ELF note segment of a petabyte.
-    let d = open_ok(sparse(&elf_with(|f, l| put64(f, l.note_phdr as usize + 32, 1 << 49))));
+    let d = open_ok(sparse(&elf_with(|f, l| {
+        put64(f, l.note_phdr as usize + 32, 1 << 49)
+    })));
     assert!(d.cpus().is_empty());
     assert_eq!(read_page(&d, 1).unwrap(), s.page(1));
     // A program header table of 4 million entries, in a hole.
@@ -882,14 +1226,36 @@ fn flat_sparse_logical_file_does_not_allocate_its_holes() {
         assert!(matches!(e, OpenError::Truncated { .. }), "{e:?}");
     }
     // kdump bitmaps of 2^31 blocks, in a hole.
-    let e = open(sparse(&kdump_with(|f, _| put32(f, kd::BITMAP_BLOCKS, 1 << 31))));
-    assert!(matches!(e, Err(OpenError::Truncated { what: "bitmaps", .. })), "{:?}", e.err());
+    let e = open(sparse(&kdump_with(|f, _| {
+        put32(f, kd::BITMAP_BLOCKS, 1 << 31)
+    })));
+    assert!(
+        matches!(
+            e,
+            Err(OpenError::Truncated {
+                what: "bitmaps",
+                ..
+            })
+        ),
+        "{:?}",
+        e.err()
+    );
     // VMCOREINFO of 64 MiB, in a hole.
     let e = open(sparse(&kdump_with(|f, _| {
         put64(f, PS as usize + kd::OFFSET_VMCOREINFO, 1 << 48);
         put64(f, PS as usize + kd::SIZE_VMCOREINFO, 64 << 20);
     })));
-    assert!(matches!(e, Err(OpenError::Truncated { what: "VMCOREINFO", .. })), "{:?}", e.err());
+    assert!(
+        matches!(
+            e,
+            Err(OpenError::Truncated {
+                what: "VMCOREINFO",
+                ..
+            })
+        ),
+        "{:?}",
+        e.err()
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -898,15 +1264,45 @@ fn flat_sparse_logical_file_does_not_allocate_its_holes() {
 #[test]
 fn tiny_and_random_inputs() {
     assert!(matches!(open_err(vec![]), OpenError::UnknownFormat));
-    assert!(matches!(open_err(b"\x7fEL".to_vec()), OpenError::UnknownFormat));
+    assert!(matches!(
+        open_err(b"\x7fEL".to_vec()),
+        OpenError::UnknownFormat
+    ));
     let e = open_err(b"\x7fELF\x02\x01\x01\0".to_vec());
-    assert!(matches!(e, OpenError::Truncated { what: "ELF header", .. }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            OpenError::Truncated {
+                what: "ELF header",
+                ..
+            }
+        ),
+        "{e:?}"
+    );
     let e = open_err(b"KDUMP   ".to_vec());
-    assert!(matches!(e, OpenError::Truncated { what: "kdump header", .. }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            OpenError::Truncated {
+                what: "kdump header",
+                ..
+            }
+        ),
+        "{e:?}"
+    );
     let e = open_err(b"DISKDUMP".iter().copied().chain([0; 600]).collect());
     assert!(matches!(e, OpenError::Unsupported(_)), "{e:?}");
     let e = open_err(b"makedumpfile\0".to_vec());
-    assert!(matches!(e, OpenError::Truncated { what: "flattened header", .. }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            OpenError::Truncated {
+                what: "flattened header",
+                ..
+            }
+        ),
+        "{e:?}"
+    );
     // A flattened file of no records describes an empty file.
     let mut f = flat_header();
     flat_end(&mut f);

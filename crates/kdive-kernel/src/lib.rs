@@ -6,7 +6,9 @@
 //! without VMCOREINFO), and loads the symbols: the vmlinux's, relocated, or
 //! the kernel's own kallsyms from the dump's memory.
 
+mod cpus;
 mod memory;
+pub mod modules;
 mod open;
 pub mod vmlinux;
 
@@ -15,12 +17,14 @@ use std::path::Path;
 use kdive_arch::x86_64::{Discovered, Layout, Region, Walk};
 use std::sync::OnceLock;
 
+use kdive_debuginfo::btf::Btf;
 use kdive_debuginfo::lines::{LineTable, Location};
 use kdive_debuginfo::{ElfFile, SymbolTable};
 use kdive_dump::{Dump, OpenError};
 use thiserror::Error;
 
 pub use memory::MemError;
+pub use modules::{MemKind, Module, ModuleMemory};
 
 /// Why a kernel could not be opened.
 #[derive(Debug, Error)]
@@ -69,6 +73,11 @@ pub struct Kernel {
     notices: Vec<String>,
     /// The vmlinux's line table, opened on first use.
     lines: OnceLock<Option<LineTable>>,
+    /// The kernel's BTF, loaded on first use (opening loads it to read the
+    /// modules), or why there is none.
+    btf: OnceLock<Result<Btf, String>>,
+    /// The loaded modules, read at open time.
+    modules: Vec<Module>,
 }
 
 impl Kernel {
@@ -156,6 +165,23 @@ impl Kernel {
             .lines
             .get_or_init(|| LineTable::open(self.vmlinux.as_ref()?.path()).ok());
         lines.as_ref()?.lookup(addr.wrapping_sub(self.kernel_offset()))
+    }
+
+    /// The kernel's type information in BTF form: the vmlinux's `.BTF`
+    /// section, or without a vmlinux (or one without `.BTF`) the copy in
+    /// the dump's memory, `__start_BTF` to `__stop_BTF`. `None` for a kernel
+    /// built without `CONFIG_DEBUG_INFO_BTF` (before 5.2, or configured
+    /// out).
+    pub fn btf(&self) -> Option<&Btf> {
+        self.btf_result().ok()
+    }
+
+    /// [`Self::btf`], or why there is none.
+    pub fn btf_result(&self) -> Result<&Btf, &str> {
+        self.btf
+            .get_or_init(|| open::load_btf(self))
+            .as_ref()
+            .map_err(String::as_str)
     }
 
     /// Physical address to its direct-map virtual address.

@@ -3,10 +3,11 @@
 use std::path::Path;
 
 use kdive_arch::x86_64::{discover, Hints};
+use kdive_debuginfo::btf::Btf;
 use kdive_debuginfo::{kallsyms, ElfFile, KallsymsLocations, SymbolTable};
 use kdive_dump::Dump;
 
-use crate::{show, vmlinux, Kernel, KernelError, SymbolSource, VmlinuxChoice};
+use crate::{modules, show, vmlinux, Kernel, KernelError, SymbolSource, VmlinuxChoice};
 
 pub(crate) fn open(dump: Dump, choice: VmlinuxChoice<'_>) -> Result<Kernel, KernelError> {
     let mut notices = Vec::new();
@@ -52,7 +53,7 @@ pub(crate) fn open(dump: Dump, choice: VmlinuxChoice<'_>) -> Result<Kernel, Kern
             }
         },
     };
-    Ok(Kernel {
+    let mut kernel = Kernel {
         dump,
         vmlinux: elf,
         found,
@@ -60,7 +61,50 @@ pub(crate) fn open(dump: Dump, choice: VmlinuxChoice<'_>) -> Result<Kernel, Kern
         symbol_source,
         notices,
         lines: Default::default(),
-    })
+        btf: Default::default(),
+        modules: Vec::new(),
+    };
+    // The modules' symbols, after the kernel's: the walk needs `modules`.
+    let loaded = modules::load(&kernel);
+    kernel.notices.extend(loaded.notices);
+    kernel.modules = loaded.modules;
+    if !loaded.symbols.is_empty() {
+        kernel.symbols.merge(SymbolTable::new(loaded.symbols));
+    }
+    Ok(kernel)
+}
+
+/// The kernel's BTF: the vmlinux's `.BTF`, else the copy in memory.
+pub(crate) fn load_btf(k: &Kernel) -> Result<Btf, String> {
+    let mut why = Vec::new();
+    if let Some(elf) = &k.vmlinux {
+        match elf.section(".BTF").map(Btf::parse) {
+            Some(Ok(btf)) => return Ok(btf),
+            Some(Err(e)) => why.push(format!("{}: {e}", show(elf.path()))),
+            None => why.push(format!("{} has no .BTF section", show(elf.path()))),
+        }
+    }
+    match btf_from_memory(k) {
+        Ok(btf) => Ok(btf),
+        Err(e) => {
+            why.push(e);
+            Err(why.join("; "))
+        }
+    }
+}
+
+fn btf_from_memory(k: &Kernel) -> Result<Btf, String> {
+    let (Some(start), Some(stop)) = (k.symbol("__start_BTF"), k.symbol("__stop_BTF")) else {
+        return Err("no __start_BTF and __stop_BTF symbols: a kernel without BTF".into());
+    };
+    let len = stop.wrapping_sub(start);
+    if stop <= start || len > 256 << 20 {
+        return Err(format!("BTF at {start:#x}..{stop:#x}: not a plausible size"));
+    }
+    let mut buf = vec![0u8; len as usize];
+    k.read(start, &mut buf)
+        .map_err(|e| format!("BTF at {start:#x}: {e}"))?;
+    Btf::parse(&buf).map_err(|e| format!("BTF in memory at {start:#x}: {e}"))
 }
 
 fn open_vmlinux(path: &Path) -> Result<ElfFile, KernelError> {

@@ -55,6 +55,7 @@ pub trait Symbols {
 }
 
 /// No symbols at all: for plain numbers, and for tests.
+#[allow(dead_code)]
 pub struct NoSymbols;
 
 impl Symbols for NoSymbols {

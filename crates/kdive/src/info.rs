@@ -30,6 +30,8 @@ struct Report {
     kernel_offset: Option<u64>,
     phys_base: Option<u64>,
     nr_cpus: usize,
+    /// From the kernel's `panic_cpu`, read through its own kallsyms.
+    panic_cpu: Option<usize>,
     cpus: Vec<Cpu>,
     vmcoreinfo: Vec<(String, String)>,
 }
@@ -52,7 +54,12 @@ const LEVEL_BITS: [(i32, &str); 5] = [
 
 pub fn run(path: &Path, json: bool) -> anyhow::Result<()> {
     let dump = Dump::open(path).with_context(|| format!("{}", path.display()))?;
-    let report = report(path, &dump);
+    let mut report = report(path, &dump);
+    // Which CPU panicked is in kernel memory, not in the dump's headers:
+    // ask the kernel layer, from the dump alone (no vmlinux needed).
+    report.panic_cpu = kdive_kernel::Kernel::open_with(path, kdive_kernel::VmlinuxChoice::None)
+        .ok()
+        .and_then(|k| k.panic_cpu());
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -127,6 +134,7 @@ fn report(path: &Path, dump: &Dump) -> Report {
         kernel_offset: vi.and_then(|v| v.kernel_offset()),
         phys_base: dump.phys_base(),
         nr_cpus: dump.nr_cpus(),
+        panic_cpu: None,
         cpus,
         vmcoreinfo: vi.map(|v| v.entries().to_vec()).unwrap_or_default(),
     }
@@ -210,6 +218,10 @@ fn render(r: &Report) -> String {
     line("PHYS_BASE", r.phys_base.map_or_else(none, |o| format!("{o:#x}")));
     line("CPUS", r.nr_cpus.to_string());
     line(
+        "PANIC CPU",
+        r.panic_cpu.map_or_else(|| "(unknown)".into(), |c| c.to_string()),
+    );
+    line(
         "VMCOREINFO",
         if r.vmcoreinfo.is_empty() {
             "none (the dump has no VMCOREINFO note)".into()
@@ -219,6 +231,9 @@ fn render(r: &Report) -> String {
     );
     for c in &r.cpus {
         let _ = match c.pid {
+            Some(pid) if Some(c.cpu) == r.panic_cpu => {
+                writeln!(s, "\nCPU {} (PID {pid}, panicked):", c.cpu)
+            }
             Some(pid) => writeln!(s, "\nCPU {} (PID {pid}):", c.cpu),
             None => writeln!(s, "\nCPU {}:", c.cpu),
         };

@@ -19,7 +19,8 @@ struct TempDir(PathBuf);
 
 impl TempDir {
     fn new(test: &str) -> TempDir {
-        let p = std::env::temp_dir().join(format!("kdive-cli-damaged-{}-{test}", std::process::id()));
+        let p =
+            std::env::temp_dir().join(format!("kdive-cli-damaged-{}-{test}", std::process::id()));
         let _ = std::fs::remove_dir_all(&p);
         std::fs::create_dir_all(&p).expect("create temp dir");
         TempDir(p)
@@ -72,7 +73,10 @@ fn kdive(args: &[&str], file: &Path) -> Run {
         if start.elapsed() > Duration::from_secs(60) {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("kdive {args:?} {} hangs (killed after 60 s)", file.display());
+            panic!(
+                "kdive {args:?} {} hangs (killed after 60 s)",
+                file.display()
+            );
         }
         std::thread::sleep(Duration::from_millis(20));
     };
@@ -88,10 +92,18 @@ fn kdive(args: &[&str], file: &Path) -> Run {
 #[track_caller]
 fn fails(args: &[&str], file: &Path, says: &[&str]) -> Run {
     let r = kdive(args, file);
-    let what = format!("kdive {args:?} {}: exit {:?}, stderr:\n{}", file.display(), r.code, r.stderr);
+    let what = format!(
+        "kdive {args:?} {}: exit {:?}, stderr:\n{}",
+        file.display(),
+        r.code,
+        r.stderr
+    );
     assert_eq!(r.code, Some(1), "{what}");
     assert!(!r.stderr.contains("panicked"), "{what}");
-    assert!(r.stderr.contains(&file.display().to_string()), "stderr does not name the file: {what}");
+    assert!(
+        r.stderr.contains(&file.display().to_string()),
+        "stderr does not name the file: {what}"
+    );
     for s in says {
         assert!(r.stderr.contains(s), "stderr does not say {s:?}: {what}");
     }
@@ -102,10 +114,7 @@ fn fails(args: &[&str], file: &Path, says: &[&str]) -> Run {
 fn valid_synthetic_dumps_pass() {
     let dir = TempDir::new("valid");
     let s = Synth::standard();
-    let mut files = vec![
-        ("elf", s.elf()),
-        ("flat-elf", flatten(&s.elf(), 3000)),
-    ];
+    let mut files = vec![("elf", s.elf()), ("flat-elf", flatten(&s.elf(), 3000))];
     for c in WRITABLE {
         files.push(("kdump", s.kdump(c)));
         files.push(("flat-kdump", flatten(&s.kdump(c), 3000)));
@@ -117,7 +126,11 @@ fn valid_synthetic_dumps_pass() {
         assert!(r.stdout.contains(OSRELEASE), "{name}: {}", r.stdout);
         let r = kdive(&["--verify"], &path);
         assert_eq!(r.code, Some(0), "{name}: {}", r.stderr);
-        assert!(r.stdout.contains("7 pages read, 0 unreadable"), "{name}: {}", r.stdout);
+        assert!(
+            r.stdout.contains("7 pages read, 0 unreadable"),
+            "{name}: {}",
+            r.stdout
+        );
     }
 }
 
@@ -158,7 +171,11 @@ fn damaged_headers_fail_both_commands() {
         f
     };
     let cases: Vec<(&str, Vec<u8>, Vec<String>)> = vec![
-        ("kdump-cut-in-header", kdump[..300].to_vec(), vec!["kdump header".into()]),
+        (
+            "kdump-cut-in-header",
+            kdump[..300].to_vec(),
+            vec!["kdump header".into()],
+        ),
         (
             "kdump-cut-in-bitmaps",
             kdump[..(l.bitmap2 as usize)].to_vec(),
@@ -179,7 +196,11 @@ fn damaged_headers_fail_both_commands() {
             edit(kdump.clone(), &|f| put64(f, 4096 + kd::SIZE_NOTE, 1 << 40)),
             vec!["ELF notes".into(), format!("{:#x}", 4096 + kd::SIZE_NOTE)],
         ),
-        ("elf-cut-in-header", elf[..50].to_vec(), vec!["ELF header".into()]),
+        (
+            "elf-cut-in-header",
+            elf[..50].to_vec(),
+            vec!["ELF header".into()],
+        ),
         (
             "elf-phentsize-0",
             edit(elf.clone(), &|f| put16(f, 54, 0)),
@@ -187,12 +208,16 @@ fn damaged_headers_fail_both_commands() {
         ),
         (
             "elf-load-overflow",
-            edit(elf.clone(), &|f| put64(f, el.load_phdrs[1] as usize + 24, u64::MAX - 0xfff)),
+            edit(elf.clone(), &|f| {
+                put64(f, el.load_phdrs[1] as usize + 24, u64::MAX - 0xfff)
+            }),
             vec!["overflows".into(), format!("{:#x}", el.load_phdrs[1])],
         ),
         (
             "flat-wrong-type",
-            edit(flatten(&kdump, 3000), &|f| f[16..24].copy_from_slice(&7i64.to_be_bytes())),
+            edit(flatten(&kdump, 3000), &|f| {
+                f[16..24].copy_from_slice(&7i64.to_be_bytes())
+            }),
             vec!["flattened header".into(), "0x10".into()],
         ),
         (
@@ -235,15 +260,35 @@ fn damaged_pages_fail_verify() {
     put64(&mut elf_past, el.load_phdrs[2] as usize + 8, 1 << 40);
     let last_data = l.desc(&kdump, 6).0;
     let cases: Vec<(&str, Vec<u8>, Vec<String>)> = vec![
-        ("kdump-garbage-page", garbage, vec!["physical address 0x0:".into(), "zlib".into(), format!("{data0:#x}")]),
-        ("kdump-desc-past-file", past, vec!["physical address 0x1000".into(), "0x10000000000".into()]),
-        ("kdump-size-0", size, vec!["physical address 0x3000".into(), "size of 0 bytes".into()]),
+        (
+            "kdump-garbage-page",
+            garbage,
+            vec![
+                "physical address 0x0:".into(),
+                "zlib".into(),
+                format!("{data0:#x}"),
+            ],
+        ),
+        (
+            "kdump-desc-past-file",
+            past,
+            vec!["physical address 0x1000".into(), "0x10000000000".into()],
+        ),
+        (
+            "kdump-size-0",
+            size,
+            vec!["physical address 0x3000".into(), "size of 0 bytes".into()],
+        ),
         (
             "kdump-cut-in-data",
             kdump[..(last_data + 10) as usize].to_vec(),
             vec!["truncated".into(), format!("{last_data:#x}")],
         ),
-        ("elf-data-past-file", elf_past, vec!["physical address 0x8000".into(), "0x10000000000".into()]),
+        (
+            "elf-data-past-file",
+            elf_past,
+            vec!["physical address 0x8000".into(), "0x10000000000".into()],
+        ),
         (
             "elf-cut-in-data",
             elf[..(el.data_at[2] + 100) as usize].to_vec(),
@@ -257,7 +302,11 @@ fn damaged_pages_fail_verify() {
         assert!(!r.stderr.contains("panicked"), "{name}: {}", r.stderr);
         let says: Vec<&str> = says.iter().map(String::as_str).collect();
         let r = fails(&["--verify"], &path, &says);
-        assert!(r.stderr.contains("pages are unreadable"), "{name}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("pages are unreadable"),
+            "{name}: {}",
+            r.stderr
+        );
     }
 }
 
@@ -272,5 +321,9 @@ fn huge_segment_does_not_hang_info() {
     let path = dir.write("elf-huge-segment", &elf);
     let r = kdive(&["--info"], &path);
     assert_eq!(r.code, Some(0), "{}", r.stderr);
-    assert!(r.stdout.contains(&(5 + (1u64 << 38)).to_string()), "{}", r.stdout);
+    assert!(
+        r.stdout.contains(&(5 + (1u64 << 38)).to_string()),
+        "{}",
+        r.stdout
+    );
 }

@@ -35,7 +35,7 @@
 //! - `KDIVE_KEEP_CONVERTED=1`: keep the converted files (their folder is
 //!   printed) instead of deleting them.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::ffi::OsStr;
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -156,7 +156,9 @@ fn sources(what: &str) -> Vec<(String, PathBuf)> {
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     for c in &crashes {
-        let Some(p) = c.variant("kdump-zlib") else { continue };
+        let Some(p) = c.variant("kdump-zlib") else {
+            continue;
+        };
         if seen.insert((c.kernel.clone(), c.scenario.clone())) {
             out.push((c.name(), p.to_path_buf()));
         }
@@ -187,13 +189,17 @@ fn drgn_python() -> Result<PathBuf, String> {
             Some(p) => vec![PathBuf::from(p)],
             None => vec!["/opt/drgn-venv/bin/python".into(), "python3".into()],
         };
-        tried.iter().find(|p| imports_drgn(p)).cloned().ok_or_else(|| {
-            format!(
-                "no Python that imports drgn (tried {tried:?}); set KDIVE_DRGN_PYTHON to one \
+        tried
+            .iter()
+            .find(|p| imports_drgn(p))
+            .cloned()
+            .ok_or_else(|| {
+                format!(
+                    "no Python that imports drgn (tried {tried:?}); set KDIVE_DRGN_PYTHON to one \
                  (python3 -m venv V && V/bin/pip install drgn), or KDIVE_ALLOW_NO_DRGN=1 to \
                  skip the checks with drgn"
-            )
-        })
+                )
+            })
     })
     .clone()
 }
@@ -221,7 +227,10 @@ fn require_vmlinux(what: &str, release: &str) -> Option<PathBuf> {
         return Some(p);
     }
     if env_is_1("KDIVE_ALLOW_NO_VMLINUX") {
-        eprintln!("{what}: skipping the kernel walk: no {} (KDIVE_ALLOW_NO_VMLINUX=1)", p.display());
+        eprintln!(
+            "{what}: skipping the kernel walk: no {} (KDIVE_ALLOW_NO_VMLINUX=1)",
+            p.display()
+        );
         return None;
     }
     panic!(
@@ -232,10 +241,14 @@ fn require_vmlinux(what: &str, release: &str) -> Option<PathBuf> {
 }
 
 fn makedumpfile() -> Option<PathBuf> {
-    ["/usr/sbin/makedumpfile", "/usr/bin/makedumpfile", "/sbin/makedumpfile"]
-        .into_iter()
-        .map(PathBuf::from)
-        .find(|p| p.is_file())
+    [
+        "/usr/sbin/makedumpfile",
+        "/usr/bin/makedumpfile",
+        "/sbin/makedumpfile",
+    ]
+    .into_iter()
+    .map(PathBuf::from)
+    .find(|p| p.is_file())
 }
 
 fn script(name: &str) -> PathBuf {
@@ -285,13 +298,22 @@ fn run(cmd: &mut Command) -> Result<std::process::Output, String> {
 
 fn kdive_convert(args: &[&str], src: &Path, out: &Path) -> Result<Duration, String> {
     let t = Instant::now();
-    run(Command::new(KDIVE).arg("convert").args(args).arg(src).arg(out))?;
+    run(Command::new(KDIVE)
+        .arg("convert")
+        .args(args)
+        .arg(src)
+        .arg(out))?;
     Ok(t.elapsed())
 }
 
 fn kdive_info(path: &Path) -> Result<Value, String> {
-    let out = run(Command::new(KDIVE).args([OsStr::new("--info"), OsStr::new("--json"), path.as_os_str()]))?;
-    serde_json::from_slice(&out.stdout).map_err(|e| format!("{}: --info --json: {e}", path.display()))
+    let out = run(Command::new(KDIVE).args([
+        OsStr::new("--info"),
+        OsStr::new("--json"),
+        path.as_os_str(),
+    ]))?;
+    serde_json::from_slice(&out.stdout)
+        .map_err(|e| format!("{}: --info --json: {e}", path.display()))
 }
 
 /// What drgn made of one dump with `pages.py`.
@@ -345,7 +367,9 @@ fn drgn_pages(python: &Path, files: &[&Path], pfns: &[u64]) -> Result<Vec<DrgnPa
             });
             continue;
         }
-        let d = dumps.last_mut().ok_or_else(|| format!("pages.py: stray line {line:?}"))?;
+        let d = dumps
+            .last_mut()
+            .ok_or_else(|| format!("pages.py: stray line {line:?}"))?;
         if let Some(e) = line.strip_prefix("OPEN-ERROR ") {
             d.open_error = Some(e.to_string());
         } else if let Some(r) = line.strip_prefix("RELEASE ") {
@@ -354,13 +378,19 @@ fn drgn_pages(python: &Path, files: &[&Path], pfns: &[u64]) -> Result<Vec<DrgnPa
             let (pfn, rest) = line
                 .split_once(' ')
                 .ok_or_else(|| format!("pages.py: bad line {line:?}"))?;
-            let pfn: u64 = pfn.parse().map_err(|_| format!("pages.py: bad line {line:?}"))?;
+            let pfn: u64 = pfn
+                .parse()
+                .map_err(|_| format!("pages.py: bad line {line:?}"))?;
             let hash = (!rest.starts_with("ERROR")).then(|| rest.to_string());
             d.pages.push((pfn, hash));
         }
     }
     if dumps.len() != files.len() {
-        return Err(format!("pages.py: {} dumps answered of {}", dumps.len(), files.len()));
+        return Err(format!(
+            "pages.py: {} dumps answered of {}",
+            dumps.len(),
+            files.len()
+        ));
     }
     Ok(dumps)
 }
@@ -389,7 +419,11 @@ fn drgn_kernel(python: &Path, vmlinux: &Path, files: &[&Path]) -> Result<Vec<Vec
         }
     }
     if dumps.len() != files.len() {
-        return Err(format!("kernel.py: {} dumps answered of {}", dumps.len(), files.len()));
+        return Err(format!(
+            "kernel.py: {} dumps answered of {}",
+            dumps.len(),
+            files.len()
+        ));
     }
     Ok(dumps)
 }
@@ -397,7 +431,10 @@ fn drgn_kernel(python: &Path, vmlinux: &Path, files: &[&Path]) -> Result<Vec<Vec
 /// `makedumpfile --dump-dmesg`: the log, or why not.
 fn dump_dmesg(makedumpfile: &Path, dump: &Path, out: &Path) -> Result<Vec<u8>, String> {
     let _ = std::fs::remove_file(out);
-    run(Command::new(makedumpfile).arg("--dump-dmesg").arg(dump).arg(out))?;
+    run(Command::new(makedumpfile)
+        .arg("--dump-dmesg")
+        .arg(dump)
+        .arg(out))?;
     std::fs::read(out).map_err(|e| format!("{}: {e}", out.display()))
 }
 
@@ -471,7 +508,14 @@ fn expected_state(source: PageState, zero: bool, t: &Target) -> PageState {
 /// from the kernel's memory for it).
 fn comparable_info(mut v: Value, zero_excluded: bool, from_elf: bool) -> Value {
     if let Some(o) = v.as_object_mut() {
-        for k in ["file", "format", "compression", "header_version", "dump_level", "flattened"] {
+        for k in [
+            "file",
+            "format",
+            "compression",
+            "header_version",
+            "dump_level",
+            "flattened",
+        ] {
             o.remove(k);
         }
         if zero_excluded {
@@ -485,6 +529,8 @@ fn comparable_info(mut v: Value, zero_excluded: bool, from_elf: bool) -> Value {
     v
 }
 
+/// Convert one source to each target and check the outputs every way
+/// there is.
 fn check_source(
     name: &str,
     src_path: &Path,
@@ -493,240 +539,426 @@ fn check_source(
     walk_vmlinux: Option<&Path>,
 ) -> Outcome {
     let mut oc = Outcome::default();
-    let fail = &mut oc.failures;
-    let scratch = Scratch::new(name);
     let src = match Dump::open(src_path) {
         Ok(d) => d,
         Err(e) => {
-            fail.add(format!("{name}: {}: {e}", src_path.display()));
+            oc.failures
+                .add(format!("{name}: {}: {e}", src_path.display()));
             return oc;
         }
     };
-
-    // Convert.
-    let mut outs: Vec<Converted> = Vec::new();
-    for t in targets {
-        let path = scratch.0.join(format!("vmcore.{}", t.name));
-        match kdive_convert(t.args, src_path, &path) {
-            Ok(took) => {
-                let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-                oc.summary.push(format!(
-                    "{name} {:8}: converted in {:.2} s, {size} bytes",
-                    t.name,
-                    took.as_secs_f64()
-                ));
-            }
-            Err(e) => {
-                fail.add(format!("{name} {}: kdive convert: {e}", t.name));
-                continue;
-            }
+    let mut c = Check {
+        name,
+        src_path,
+        src,
+        scratch: Scratch::new(name),
+        outs: Vec::new(),
+        oc,
+    };
+    c.convert(targets);
+    c.headers();
+    let hashes = c.pages();
+    c.info();
+    if let Some(python) = python {
+        c.drgn_pages(python, &hashes);
+        if let Some(vmlinux) = walk_vmlinux {
+            c.kernel_walk(python, vmlinux);
         }
-        match Dump::open(&path) {
-            Ok(dump) => outs.push(Converted { target: t, path, dump }),
-            Err(e) => fail.add(format!("{name} {}: kdive cannot open the output: {e}", t.name)),
+    }
+    if let Some(mdf) = makedumpfile() {
+        c.makedumpfile(&mdf);
+    }
+    c.oc
+}
+
+/// One source under check, and its outputs.
+struct Check<'a> {
+    name: &'a str,
+    src_path: &'a Path,
+    src: Dump,
+    scratch: Scratch,
+    outs: Vec<Converted>,
+    oc: Outcome,
+}
+
+impl Check<'_> {
+    fn fail(&mut self, label: &str, msg: String) {
+        let sep = if label.is_empty() { "" } else { " " };
+        self.oc
+            .failures
+            .add(format!("{}{sep}{label}: {msg}", self.name));
+    }
+
+    fn note(&mut self, label: &str, msg: String) {
+        self.oc
+            .summary
+            .push(format!("{} {label:8}: {msg}", self.name));
+    }
+
+    /// Run `kdive convert` for each target; open what it wrote.
+    fn convert(&mut self, targets: &'static [Target]) {
+        for t in targets {
+            let path = self.scratch.0.join(format!("vmcore.{}", t.name));
+            match kdive_convert(t.args, self.src_path, &path) {
+                Ok(took) => {
+                    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+                    let took = took.as_secs_f64();
+                    self.note(t.name, format!("converted in {took:.2} s, {size} bytes"));
+                }
+                Err(e) => {
+                    self.fail(t.name, format!("kdive convert: {e}"));
+                    continue;
+                }
+            }
+            match Dump::open(&path) {
+                Ok(dump) => self.outs.push(Converted {
+                    target: t,
+                    path,
+                    dump,
+                }),
+                Err(e) => self.fail(t.name, format!("kdive cannot open the output: {e}")),
+            }
         }
     }
 
-    // Headers.
-    let src_level = src.dump_level().unwrap_or(0);
-    for o in &outs {
-        let (d, t) = (&o.dump, o.target);
-        let want_compression: Vec<Compression> = match t.compression {
-            Compression::None => vec![],
-            c => vec![c],
-        };
-        let checks = [
-            ("format", format!("{:?}", d.format()), format!("{:?}", Format::Kdump)),
-            ("header version", format!("{:?}", d.header_version()), "Some(6)".into()),
-            ("compression", format!("{:?}", d.compression()), format!("{want_compression:?}")),
-            (
-                "dump level",
-                format!("{:?}", d.dump_level()),
-                format!("{:?}", Some(src_level | t.exclude_zero as i32)),
-            ),
-            ("page size", d.page_size().to_string(), src.page_size().to_string()),
-            ("max pfn", d.max_pfn().to_string(), src.max_pfn().to_string()),
-            ("incomplete", d.is_incomplete().to_string(), "false".into()),
-            ("flattened", d.is_flattened().to_string(), "false".into()),
-        ];
-        for (what, got, want) in checks {
-            if got != want {
-                fail.add(format!("{name} {}: {what} is {got}, expected {want}", t.name));
-            }
-        }
-    }
-
-    // Pages, in kdive: every present page of the source, byte for byte.
-    let ps = src.page_size() as usize;
-    let max_pfn = src.max_pfn();
-    let mut sp = vec![0u8; ps];
-    let mut op = vec![0u8; ps];
-    let mut src_present = vec![false; max_pfn as usize + 2];
-    // (pfn, sha256) of each present page of the source, in pfn order.
-    let mut hashes: Vec<(u64, String)> = Vec::new();
-    let mut zero_pages: BTreeSet<u64> = BTreeSet::new();
-    let mut identical = vec![0u64; outs.len()];
-    for pfn in src.present_pfns() {
-        if let Err(e) = src.read_page(pfn, &mut sp) {
-            fail.add(format!("{name}: source pfn {pfn:#x}: {e}"));
-            continue;
-        }
-        if let Some(p) = src_present.get_mut(pfn as usize) {
-            *p = true;
-        }
-        let zero = sp.iter().all(|&b| b == 0);
-        if zero {
-            zero_pages.insert(pfn);
-        }
-        hashes.push((pfn, sha256_hex(&sp)));
-        for (i, o) in outs.iter().enumerate() {
-            let want = expected_state(PageState::Present, zero, o.target);
-            let got = o.dump.page_state(pfn);
-            if got != want {
-                fail.add(format!("{name} {}: pfn {pfn:#x} is {got:?}, expected {want:?}", o.target.name));
-                continue;
-            }
-            if want != PageState::Present {
-                continue;
-            }
-            match o.dump.read_page(pfn, &mut op) {
-                Ok(()) if op == sp => identical[i] += 1,
-                Ok(()) => {
-                    let at = op.iter().zip(&sp).position(|(a, b)| a != b).unwrap_or(0);
-                    fail.add(format!(
-                        "{name} {}: pfn {pfn:#x} differs from the source at byte {at:#x}",
-                        o.target.name
+    /// What the headers say: the container, the compression, the level.
+    fn headers(&mut self) {
+        let src_level = self.src.dump_level().unwrap_or(0);
+        let mut bad = Vec::new();
+        for o in &self.outs {
+            let (d, t) = (&o.dump, o.target);
+            let compression: &[Compression] = match t.compression {
+                Compression::None => &[],
+                ref c => std::slice::from_ref(c),
+            };
+            let level = src_level | t.exclude_zero as i32;
+            let checks = [
+                ("format", d.format() == Format::Kdump),
+                ("header version", d.header_version() == Some(6)),
+                ("compression", d.compression() == compression),
+                ("dump level", d.dump_level() == Some(level)),
+                ("page size", d.page_size() == self.src.page_size()),
+                ("max pfn", d.max_pfn() == self.src.max_pfn()),
+                ("complete", !d.is_incomplete()),
+                ("not flattened", !d.is_flattened()),
+            ];
+            for (what, ok) in checks {
+                if !ok {
+                    bad.push((
+                        t.name,
+                        format!(
+                            "{what} wrong: {:?} {:?} {:?} level {:?} (expected {level}), \
+                             page size {}, max pfn {:#x}",
+                            d.format(),
+                            d.header_version(),
+                            d.compression(),
+                            d.dump_level(),
+                            d.page_size(),
+                            d.max_pfn()
+                        ),
                     ));
                 }
-                Err(e) => fail.add(format!("{name} {}: pfn {pfn:#x}: {e}", o.target.name)),
             }
         }
-    }
-    // Every other page frame, to past the end: the source's state.
-    for pfn in 0..max_pfn + 2 {
-        if src_present[pfn as usize] {
-            continue;
+        for (label, msg) in bad {
+            self.fail(label, msg);
         }
-        let want = src.page_state(pfn);
-        for o in &outs {
-            let got = o.dump.page_state(pfn);
-            if got != want {
-                fail.add(format!("{name} {}: pfn {pfn:#x} is {got:?}, expected {want:?}", o.target.name));
-            }
-        }
-    }
-    let n_src = hashes.len() as u64;
-    for (i, o) in outs.iter().enumerate() {
-        let want = n_src - if o.target.exclude_zero { zero_pages.len() as u64 } else { 0 };
-        if o.dump.present_pages() != want {
-            fail.add(format!(
-                "{name} {}: {} present pages, expected {want}",
-                o.target.name,
-                o.dump.present_pages()
-            ));
-        }
-        oc.summary.push(format!(
-            "{name} {:8}: kdive: {} of {} source pages identical{}",
-            o.target.name,
-            identical[i],
-            n_src,
-            if o.target.exclude_zero {
-                format!(", {} zero pages excluded", zero_pages.len())
-            } else {
-                String::new()
-            }
-        ));
     }
 
-    // kdive --info: the same dump, whatever its compression.
-    match kdive_info(src_path) {
-        Err(e) => fail.add(format!("{name}: {e}")),
-        Ok(src_info) => {
-            for o in &outs {
-                match kdive_info(&o.path) {
-                    Err(e) => fail.add(format!("{name} {}: {e}", o.target.name)),
-                    Ok(info) => {
-                        let elf = src.format() == Format::Elf;
-                        let (a, b) = (
-                            comparable_info(src_info.clone(), o.target.exclude_zero, elf),
-                            comparable_info(info, o.target.exclude_zero, elf),
-                        );
-                        if a != b {
-                            fail.add(format!(
-                                "{name} {}: --info differs from the source's:\n{}",
-                                o.target.name,
-                                info_diff(&a, &b)
+    /// Every present page of the source reads back byte for byte from each
+    /// output, and every page frame to past the end has the state it
+    /// should. Returns `(pfn, sha256)` of the source's present pages.
+    fn pages(&mut self) -> Vec<(u64, String)> {
+        let src = &self.src;
+        let ps = src.page_size() as usize;
+        let max_pfn = src.max_pfn();
+        let (mut sp, mut op) = (vec![0u8; ps], vec![0u8; ps]);
+        let mut src_present = vec![false; max_pfn as usize + 2];
+        let mut hashes: Vec<(u64, String)> = Vec::new();
+        let mut zero_pages = 0u64;
+        let mut identical = vec![0u64; self.outs.len()];
+        let mut bad: Vec<(&'static str, String)> = Vec::new();
+        for pfn in src.present_pfns() {
+            if let Err(e) = src.read_page(pfn, &mut sp) {
+                bad.push(("source", format!("pfn {pfn:#x}: {e}")));
+                continue;
+            }
+            if let Some(p) = src_present.get_mut(pfn as usize) {
+                *p = true;
+            }
+            let zero = sp.iter().all(|&b| b == 0);
+            zero_pages += zero as u64;
+            hashes.push((pfn, sha256_hex(&sp)));
+            for (i, o) in self.outs.iter().enumerate() {
+                let label = o.target.name;
+                let want = expected_state(PageState::Present, zero, o.target);
+                let got = o.dump.page_state(pfn);
+                if got != want {
+                    bad.push((label, format!("pfn {pfn:#x} is {got:?}, expected {want:?}")));
+                } else if want == PageState::Present {
+                    match o.dump.read_page(pfn, &mut op) {
+                        Ok(()) if op == sp => identical[i] += 1,
+                        Ok(()) => {
+                            let at = op.iter().zip(&sp).position(|(a, b)| a != b);
+                            bad.push((
+                                label,
+                                format!("pfn {pfn:#x} differs from the source at byte {at:?}"),
                             ));
                         }
+                        Err(e) => bad.push((label, format!("pfn {pfn:#x}: {e}"))),
                     }
                 }
             }
         }
-    }
-
-    // drgn: the source and every output, page by page.
-    if let Some(python) = python {
-        check_with_drgn(name, python, src_path, &src, &outs, &hashes, max_pfn, &mut oc);
-    }
-    let fail = &mut oc.failures;
-
-    // drgn with the debuginfo: the kernel as a whole.
-    let walked: Vec<&Converted> = outs.iter().filter(|o| o.target.walk).collect();
-    if let (Some(python), Some(vmlinux), false) = (python, walk_vmlinux, walked.is_empty()) {
-        let mut files: Vec<&Path> = vec![src_path];
-        files.extend(walked.iter().map(|o| o.path.as_path()));
-        match drgn_kernel(python, vmlinux, &files) {
-            Err(e) => fail.add(format!("{name}: {e}")),
-            Ok(views) => {
-                let want = &views[0];
-                if want.iter().any(|l| l.starts_with("ERROR")) || want.len() < 5 {
-                    fail.add(format!("{name}: drgn cannot walk the source's kernel: {want:?}"));
+        // Every other page frame, to past the end: the source's state.
+        for pfn in (0..max_pfn + 2).filter(|&p| !src_present[p as usize]) {
+            let want = src.page_state(pfn);
+            for o in &self.outs {
+                let got = o.dump.page_state(pfn);
+                if got != want {
+                    bad.push((
+                        o.target.name,
+                        format!("pfn {pfn:#x} is {got:?}, expected {want:?}"),
+                    ));
                 }
-                for (o, got) in walked.iter().zip(&views[1..]) {
-                    if got != want {
-                        fail.add(format!(
-                            "{name} {}: drgn's kernel walk differs from the source's:\n  \
-                             source: {want:?}\n  output: {got:?}",
-                            o.target.name
+            }
+        }
+        let n = hashes.len() as u64;
+        let mut notes = Vec::new();
+        for (o, same) in self.outs.iter().zip(identical) {
+            let zero = if o.target.exclude_zero { zero_pages } else { 0 };
+            if o.dump.present_pages() != n - zero {
+                bad.push((
+                    o.target.name,
+                    format!(
+                        "{} present pages, expected {}",
+                        o.dump.present_pages(),
+                        n - zero
+                    ),
+                ));
+            }
+            let excluded = if zero > 0 {
+                format!(", {zero} zero pages excluded")
+            } else {
+                String::new()
+            };
+            notes.push((
+                o.target.name,
+                format!("kdive: {same} of {n} source pages identical{excluded}"),
+            ));
+        }
+        for (label, msg) in bad {
+            self.fail(label, msg);
+        }
+        for (label, msg) in notes {
+            self.note(label, msg);
+        }
+        hashes
+    }
+
+    /// `kdive --info`: the same dump, whatever its compression.
+    fn info(&mut self) {
+        let src_info = match kdive_info(self.src_path) {
+            Ok(v) => v,
+            Err(e) => return self.fail("source", e),
+        };
+        let elf = self.src.format() == Format::Elf;
+        let mut bad = Vec::new();
+        for o in &self.outs {
+            let zero = o.target.exclude_zero;
+            match kdive_info(&o.path) {
+                Err(e) => bad.push((o.target.name, e)),
+                Ok(info) => {
+                    let a = comparable_info(src_info.clone(), zero, elf);
+                    let b = comparable_info(info, zero, elf);
+                    if a != b {
+                        bad.push((
+                            o.target.name,
+                            format!("--info differs from the source's:\n{}", info_diff(&a, &b)),
                         ));
                     }
                 }
-                oc.summary.push(format!(
-                    "{name}: drgn walked the kernel in the source and {} ({})",
-                    walked.iter().map(|o| o.target.name).collect::<Vec<_>>().join(", "),
-                    want.iter().find(|l| l.starts_with("tasks")).map_or("", |s| s.as_str())
-                ));
             }
+        }
+        for (label, msg) in bad {
+            self.fail(label, msg);
         }
     }
 
-    // makedumpfile: the log from the outputs it can read.
-    let readable = |o: &&Converted| matches!(o.target.compression, Compression::None | Compression::Zlib);
-    if let (Some(mdf), true) = (makedumpfile(), outs.iter().any(|o| readable(&o))) {
-        let want = dump_dmesg(&mdf, src_path, &scratch.0.join("dmesg.source"));
-        match want {
-            Err(e) => oc.summary.push(format!("{name}: makedumpfile cannot read the source: {e}")),
-            Ok(want) => {
-                for o in outs.iter().filter(readable) {
-                    let got = dump_dmesg(&mdf, &o.path, &scratch.0.join(format!("dmesg.{}", o.target.name)));
-                    match got {
-                        Err(e) => fail.add(format!("{name} {}: {e}", o.target.name)),
-                        Ok(got) if got != want => fail.add(format!(
-                            "{name} {}: makedumpfile --dump-dmesg differs from the source's",
-                            o.target.name
-                        )),
-                        Ok(got) => oc.summary.push(format!(
-                            "{name} {:8}: makedumpfile --dump-dmesg: same log ({} lines)",
-                            o.target.name,
-                            got.split(|&b| b == b'\n').count() - 1
-                        )),
+    /// drgn, page by page: the source and every output.
+    fn drgn_pages(&mut self, python: &Path, hashes: &[(u64, String)]) {
+        let pfns = probe_pfns(hashes, self.src.max_pfn());
+        let mut files: Vec<&Path> = vec![self.src_path];
+        files.extend(self.outs.iter().map(|o| o.path.as_path()));
+        let t = Instant::now();
+        let views = match drgn_pages(python, &files, &pfns) {
+            Ok(v) => v,
+            Err(e) => return self.fail("", e),
+        };
+        let took = t.elapsed().as_secs_f64();
+        let src_hash: HashMap<u64, &str> = hashes.iter().map(|(p, h)| (*p, h.as_str())).collect();
+        let release = self.src.release().unwrap_or_default();
+        let zero_sha = sha256_hex(&vec![0u8; self.src.page_size() as usize]);
+        let dumps: Vec<(&str, &Dump)> = std::iter::once(("source", &self.src))
+            .chain(self.outs.iter().map(|o| (o.target.name, &o.dump)))
+            .collect();
+        let (mut bad, mut notes) = (Vec::new(), Vec::new());
+        for ((label, dump), view) in dumps.into_iter().zip(&views) {
+            if let Some(e) = &view.open_error {
+                bad.push((label, format!("drgn cannot open {}: {e}", view.path)));
+                continue;
+            }
+            if view.release != release {
+                bad.push((
+                    label,
+                    format!("drgn finds release {:?}, kdive {release:?}", view.release),
+                ));
+            }
+            if view.pages.len() != pfns.len() {
+                bad.push((
+                    label,
+                    format!(
+                        "drgn answered {} page frames of {}",
+                        view.pages.len(),
+                        pfns.len()
+                    ),
+                ));
+                continue;
+            }
+            let (mut same, mut absent, mut zero_filled) = (0u64, 0u64, 0u64);
+            for (&pfn, (got_pfn, got)) in pfns.iter().zip(&view.pages) {
+                if pfn != *got_pfn {
+                    bad.push((label, format!("drgn answered pfn {got_pfn} for {pfn}")));
+                    break;
+                }
+                let state = dump.page_state(pfn);
+                let want = (state == PageState::Present)
+                    .then(|| src_hash.get(&pfn).copied().unwrap_or("(not in the source)"));
+                match (want, got.as_deref()) {
+                    (Some(w), Some(g)) if w == g => same += 1,
+                    (None, None) => absent += 1,
+                    // libkdumpfile reads the part of an ELF segment past its
+                    // p_filesz as zeros, as ELF has it; kdive calls it
+                    // excluded (makedumpfile -E leaves pages out that way).
+                    (None, Some(g))
+                        if dump.format() == Format::Elf
+                            && state == PageState::Excluded
+                            && g == zero_sha =>
+                    {
+                        zero_filled += 1
                     }
+                    (Some(w), Some(g)) => bad.push((
+                        label,
+                        format!("pfn {pfn:#x}: drgn reads sha256 {g}, kdive {w}"),
+                    )),
+                    (Some(_), None) => bad.push((
+                        label,
+                        format!("pfn {pfn:#x}: in the dump for kdive, drgn cannot read it"),
+                    )),
+                    (None, Some(_)) => bad.push((
+                        label,
+                        format!("pfn {pfn:#x}: drgn reads it, kdive says {state:?}"),
+                    )),
+                }
+            }
+            let filled = if zero_filled > 0 {
+                format!(", {zero_filled} excluded by kdive and zero-filled by drgn")
+            } else {
+                String::new()
+            };
+            notes.push((
+                label,
+                format!(
+                    "drgn: {same} pages with kdive's sha256, {absent} probed frames absent \
+                     in both{filled}"
+                ),
+            ));
+        }
+        notes.push(("drgn", format!("read {} files in {took:.2} s", views.len())));
+        for (label, msg) in bad {
+            self.fail(label, msg);
+        }
+        for (label, msg) in notes {
+            self.note(label, msg);
+        }
+    }
+
+    /// drgn with the debuginfo: the kernel as a whole, in the source and
+    /// the outputs to walk.
+    fn kernel_walk(&mut self, python: &Path, vmlinux: &Path) {
+        let walked: Vec<&Converted> = self.outs.iter().filter(|o| o.target.walk).collect();
+        if walked.is_empty() {
+            return;
+        }
+        let mut files: Vec<&Path> = vec![self.src_path];
+        files.extend(walked.iter().map(|o| o.path.as_path()));
+        let views = match drgn_kernel(python, vmlinux, &files) {
+            Ok(v) => v,
+            Err(e) => return self.fail("", e),
+        };
+        let names: Vec<&'static str> = walked.iter().map(|o| o.target.name).collect();
+        let want = &views[0];
+        if want.iter().any(|l| l.starts_with("ERROR")) || want.len() < 5 {
+            self.fail("source", format!("drgn cannot walk the kernel: {want:?}"));
+        }
+        for (label, got) in names.iter().zip(&views[1..]) {
+            if got != want {
+                self.fail(
+                    label,
+                    format!(
+                        "drgn's kernel walk differs from the source's:\n  source: {want:?}\n  \
+                         output: {got:?}"
+                    ),
+                );
+            }
+        }
+        let tasks = want.iter().find(|l| l.starts_with("tasks")).cloned();
+        self.note(
+            "drgn",
+            format!(
+                "walked the kernel alike in the source and {} ({})",
+                names.join(", "),
+                tasks.unwrap_or_default()
+            ),
+        );
+    }
+
+    /// makedumpfile: the same log from the outputs it can read (Debian's
+    /// is built without snappy and zstd).
+    fn makedumpfile(&mut self, mdf: &Path) {
+        let readable: Vec<(&'static str, PathBuf)> = self
+            .outs
+            .iter()
+            .filter(|o| matches!(o.target.compression, Compression::None | Compression::Zlib))
+            .map(|o| (o.target.name, o.path.clone()))
+            .collect();
+        if readable.is_empty() {
+            return;
+        }
+        let want = match dump_dmesg(mdf, self.src_path, &self.scratch.0.join("dmesg.source")) {
+            Ok(w) => w,
+            Err(e) => {
+                return self.note("source", format!("makedumpfile cannot read it: {e}"));
+            }
+        };
+        for (label, path) in readable {
+            let out = self.scratch.0.join(format!("dmesg.{label}"));
+            match dump_dmesg(mdf, &path, &out) {
+                Err(e) => self.fail(label, e),
+                Ok(got) if got != want => self.fail(
+                    label,
+                    "makedumpfile --dump-dmesg differs from the source's".into(),
+                ),
+                Ok(got) => {
+                    let lines = got.iter().filter(|&&b| b == b'\n').count();
+                    self.note(
+                        label,
+                        format!("makedumpfile --dump-dmesg: same log ({lines} lines)"),
+                    );
                 }
             }
         }
     }
-    drop(scratch);
-    oc
 }
 
 /// The keys whose values differ, for a message.
@@ -740,9 +972,19 @@ fn info_diff(a: &Value, b: &Value) -> String {
         if a.get(k) != b.get(k) {
             let show = |v: Option<&Value>| {
                 let t = v.map_or("(none)".to_string(), |v| v.to_string());
-                if t.len() > 300 { format!("{}...", &t[..300]) } else { t }
+                if t.len() > 300 {
+                    format!("{}...", &t[..300])
+                } else {
+                    t
+                }
             };
-            writeln!(s, "  {k}: source {} / output {}", show(a.get(k)), show(b.get(k))).unwrap();
+            writeln!(
+                s,
+                "  {k}: source {} / output {}",
+                show(a.get(k)),
+                show(b.get(k))
+            )
+            .unwrap();
         }
     }
     s
@@ -767,106 +1009,6 @@ fn probe_pfns(hashes: &[(u64, String)], max_pfn: u64) -> Vec<u64> {
     set.into_iter().collect()
 }
 
-#[allow(clippy::too_many_arguments)]
-fn check_with_drgn(
-    name: &str,
-    python: &Path,
-    src_path: &Path,
-    src: &Dump,
-    outs: &[Converted],
-    hashes: &[(u64, String)],
-    max_pfn: u64,
-    oc: &mut Outcome,
-) {
-    let fail = &mut oc.failures;
-    let pfns = probe_pfns(hashes, max_pfn);
-    let mut files: Vec<&Path> = vec![src_path];
-    files.extend(outs.iter().map(|o| o.path.as_path()));
-    let t = Instant::now();
-    let views = match drgn_pages(python, &files, &pfns) {
-        Ok(v) => v,
-        Err(e) => {
-            fail.add(format!("{name}: {e}"));
-            return;
-        }
-    };
-    let took = t.elapsed();
-    let src_hash: std::collections::HashMap<u64, &str> =
-        hashes.iter().map(|(p, h)| (*p, h.as_str())).collect();
-    let release = src.release().unwrap_or_default();
-    let zero_sha = sha256_hex(&vec![0u8; src.page_size() as usize]);
-    let dumps: Vec<(&str, &Dump)> = std::iter::once(("source", src))
-        .chain(outs.iter().map(|o| (o.target.name, &o.dump)))
-        .collect();
-    for ((label, dump), view) in dumps.iter().zip(&views) {
-        if let Some(e) = &view.open_error {
-            fail.add(format!("{name} {label}: drgn cannot open {}: {e}", view.path));
-            continue;
-        }
-        if view.release != release {
-            fail.add(format!(
-                "{name} {label}: drgn finds release {:?}, kdive {release:?}",
-                view.release
-            ));
-        }
-        if view.pages.len() != pfns.len() {
-            fail.add(format!(
-                "{name} {label}: drgn answered {} page frames of {}",
-                view.pages.len(),
-                pfns.len()
-            ));
-            continue;
-        }
-        let (mut same, mut absent, mut zero_filled) = (0u64, 0u64, 0u64);
-        for (&pfn, (got_pfn, got)) in pfns.iter().zip(&view.pages) {
-            if pfn != *got_pfn {
-                fail.add(format!("{name} {label}: drgn answered pfn {got_pfn} for {pfn}"));
-                break;
-            }
-            let want = (dump.page_state(pfn) == PageState::Present)
-                .then(|| src_hash.get(&pfn).copied().unwrap_or("(not in the source)"));
-            match (want, got.as_deref()) {
-                (Some(w), Some(g)) if w == g => same += 1,
-                (None, None) => absent += 1,
-                // libkdumpfile reads the part of an ELF segment past its
-                // p_filesz as zeros, as ELF has it; kdive calls it excluded
-                // (makedumpfile -E leaves excluded pages out that way).
-                (None, Some(g))
-                    if dump.format() == Format::Elf
-                        && dump.page_state(pfn) == PageState::Excluded
-                        && g == zero_sha =>
-                {
-                    zero_filled += 1
-                }
-                (Some(w), Some(g)) => fail.add(format!(
-                    "{name} {label}: pfn {pfn:#x}: drgn reads sha256 {g}, kdive {w}"
-                )),
-                (Some(_), None) => fail.add(format!(
-                    "{name} {label}: pfn {pfn:#x}: in the dump for kdive, drgn cannot read it"
-                )),
-                (None, Some(_)) => fail.add(format!(
-                    "{name} {label}: pfn {pfn:#x}: drgn reads it, kdive says {:?}",
-                    dump.page_state(pfn)
-                )),
-            }
-        }
-        oc.summary.push(format!(
-            "{name} {label:8}: drgn: {same} pages with kdive's sha256, {absent} probed frames \
-             absent in both{}",
-            if zero_filled > 0 {
-                format!(", {zero_filled} excluded by kdive and zero-filled by drgn")
-            } else {
-                String::new()
-            }
-        ));
-    }
-    oc.summary.push(format!(
-        "{name}: drgn read {} files in {:.2} s",
-        views.len(),
-        took.as_secs_f64()
-    ));
-}
-
 // ---------------------------------------------------------------------------
 // Tests
 
@@ -887,24 +1029,22 @@ fn converted_dumps_read_identically_in_kdive_and_drgn() {
         .as_ref()
         .and_then(|_| require_vmlinux(WHAT, &release));
     let t = Instant::now();
-    // Two sources at a time: the conversions and drgn are processes of
-    // their own.
+    // Every source at once: most of the work is in processes of its own
+    // (the conversions, drgn, makedumpfile), and a source waits on them.
     let outcomes: Vec<Outcome> = std::thread::scope(|s| {
-        let mut all = Vec::new();
-        for pair in sources.chunks(2) {
-            let handles: Vec<_> = pair
-                .iter()
-                .map(|(name, path)| {
-                    let (py, vml) = (python.as_deref(), vmlinux.as_deref());
-                    let same_kernel = Dump::open(path).ok().and_then(|d| d.release()) == Some(release.clone());
-                    s.spawn(move || {
-                        check_source(name, path, &TARGETS, py, vml.filter(|_| same_kernel))
-                    })
-                })
-                .collect();
-            all.extend(handles.into_iter().map(|h| h.join().expect("check thread")));
-        }
-        all
+        let handles: Vec<_> = sources
+            .iter()
+            .map(|(name, path)| {
+                let (py, vml) = (python.as_deref(), vmlinux.as_deref());
+                let same_kernel =
+                    Dump::open(path).ok().and_then(|d| d.release()) == Some(release.clone());
+                s.spawn(move || check_source(name, path, &TARGETS, py, vml.filter(|_| same_kernel)))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("check thread"))
+            .collect()
     });
     report(&outcomes, t);
 }
@@ -921,7 +1061,11 @@ fn report(outcomes: &[Outcome], t: Instant) {
             failed.push('\n');
         }
     }
-    eprintln!("{} dumps checked in {:.1} s", outcomes.len(), t.elapsed().as_secs_f64());
+    eprintln!(
+        "{} dumps checked in {:.1} s",
+        outcomes.len(),
+        t.elapsed().as_secs_f64()
+    );
     assert!(failed.is_empty(), "kdive convert:\n{failed}");
 }
 
@@ -962,7 +1106,10 @@ fn other_source_formats_convert_too() {
                 s.spawn(move || check_source(&name, &path, targets, py, None))
             })
             .collect();
-        handles.into_iter().map(|h| h.join().expect("check thread")).collect()
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("check thread"))
+            .collect()
     });
     report(&outcomes, t);
 }
@@ -973,7 +1120,9 @@ fn other_source_formats_convert_too() {
 #[test]
 fn convert_never_clobbers() {
     const WHAT: &str = "convert_never_clobbers";
-    let Some((_, src)) = sources(WHAT).into_iter().next() else { return };
+    let Some((_, src)) = sources(WHAT).into_iter().next() else {
+        return;
+    };
     let scratch = Scratch::new("clobber");
     let out = scratch.0.join("vmcore.out");
     let listing = || {
@@ -994,9 +1143,17 @@ fn convert_never_clobbers() {
     std::fs::write(&out, b"keep me").unwrap();
     let r = kdive_convert(&["-c", "zstd"], &src, &out);
     assert!(r.as_ref().is_err_and(|e| e.contains("exists")), "{r:?}");
-    for args in [&["-f", "-c", "lzo"][..], &["-f", "-d", "64"], &["-f", "-c", "zstd"]] {
+    for args in [
+        &["-f", "-c", "lzo"][..],
+        &["-f", "-d", "64"],
+        &["-f", "-c", "zstd"],
+    ] {
         // The last one fails on its input: not a dump.
-        let input = if args.contains(&"zstd") { out.clone() } else { src.clone() };
+        let input = if args.contains(&"zstd") {
+            out.clone()
+        } else {
+            src.clone()
+        };
         let r = kdive_convert(args, &input, &out);
         assert!(r.is_err(), "{args:?}: {r:?}");
         assert_eq!(std::fs::read(&out).unwrap(), b"keep me", "{args:?}");
@@ -1016,13 +1173,23 @@ fn convert_never_clobbers() {
     for target in [&copy, &symlink, &hardlink] {
         let r = kdive_convert(&["-f", "-c", "zstd"], &copy, target);
         assert!(r.is_err(), "{}: {r:?}", target.display());
-        assert!(std::fs::read(&copy).unwrap() == before, "{} changed", copy.display());
+        assert!(
+            std::fs::read(&copy).unwrap() == before,
+            "{} changed",
+            copy.display()
+        );
     }
-    assert_eq!(listing(), ["vmcore.copy", "vmcore.hardlink", "vmcore.symlink"]);
+    assert_eq!(
+        listing(),
+        ["vmcore.copy", "vmcore.hardlink", "vmcore.symlink"]
+    );
     let d = Dump::open(&copy).unwrap();
     assert_eq!(d.compression(), [Compression::Snappy]);
 
     // Not a regular file: refused, even with -f.
     let r = kdive_convert(&["-f", "-c", "zstd"], &src, &scratch.0);
-    assert!(r.as_ref().is_err_and(|e| e.contains("not a regular file")), "{r:?}");
+    assert!(
+        r.as_ref().is_err_and(|e| e.contains("not a regular file")),
+        "{r:?}"
+    );
 }

@@ -270,6 +270,23 @@ fn big_endian_blob() {
 }
 
 #[test]
+fn self_nesting_ends() {
+    // struct selfish { struct selfish; struct selfish; } : every lookup by
+    // name would visit 2^64 members without a bound.
+    let mut b = Builder::new(false);
+    b.ty("int", INT, false, 0, 4, &[32]);
+    b.ty("selfish", STRUCT, false, 2, 8, &[0, 2, 0, 0, 2, 0]);
+    b.ty("t", TYPEDEF, false, 0, 4, &[]);
+    b.ty("t2", TYPEDEF, false, 0, 3, &[]);
+    let btf = Btf::parse(&b.blob()).unwrap();
+    let start = std::time::Instant::now();
+    assert_eq!(btf.member_offset("selfish", "x"), None);
+    assert_eq!(btf.member_offset("t", "x"), None);
+    assert_eq!(btf.size_of(3), None);
+    assert!(start.elapsed().as_secs() < 5);
+}
+
+#[test]
 fn header_errors() {
     let good = sample(false);
     assert_eq!(Btf::parse(&good[..10]).unwrap_err(), BtfError::TooShort(10));
@@ -321,27 +338,22 @@ fn exercise(btf: &Btf) {
 #[test]
 fn garbage_never_panics() {
     let good = sample(false);
-    let t0 = std::time::Instant::now();
     // Every prefix.
     for n in 0..good.len() {
         if let Ok(btf) = Btf::parse(&good[..n]) {
             exercise(&btf);
         }
     }
-    eprintln!("prefix {:?}", t0.elapsed());
-    // Every byte set to a few values.
+    // Every byte set to 0 and to 0xff (in a debug build, a few seconds).
     for i in 0..good.len() {
-        for v in [0u8, 1, 0x1f, 0x80, 0xff] {
+        for v in [0u8, 0xff] {
             let mut b = good.clone();
             b[i] = v;
-            let t1 = std::time::Instant::now();
             if let Ok(btf) = Btf::parse(&b) {
                 exercise(&btf);
             }
-            if t1.elapsed().as_millis() > 50 { eprintln!("slow {i} {v} {:?}", t1.elapsed()); }
         }
     }
-    eprintln!("bytes {:?}", t0.elapsed());
     // Random bytes behind a valid header, and random bytes alone.
     let mut seed = 0x2545_f491_4f6c_dd1du64;
     let mut next = || {
@@ -350,7 +362,7 @@ fn garbage_never_panics() {
         seed ^= seed << 17;
         seed
     };
-    for round in 0..2000 {
+    for round in 0..1000 {
         let len = (next() % 600) as usize;
         let mut b: Vec<u8> = (0..len).map(|_| next() as u8).collect();
         if round % 2 == 0 && b.len() >= 24 {

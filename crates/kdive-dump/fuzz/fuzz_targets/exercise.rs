@@ -46,10 +46,24 @@ pub fn exercise(bytes: Vec<u8>) {
         n += 1;
         read_one(&d, pfn, &mut page, &mut again);
     }
-    assert!(n <= d.present_pages(), "{n} pfns listed, {} counted", d.present_pages());
+    assert!(
+        n <= d.present_pages(),
+        "{n} pfns listed, {} counted",
+        d.present_pages()
+    );
 
     let max = d.max_pfn();
-    let mut pfns = vec![0, 1, 2, 7, max.wrapping_sub(1), max, max.saturating_add(1), u64::MAX, u64::MAX / ps];
+    let mut pfns = vec![
+        0,
+        1,
+        2,
+        7,
+        max.wrapping_sub(1),
+        max,
+        max.saturating_add(1),
+        u64::MAX,
+        u64::MAX / ps,
+    ];
     pfns.extend(chosen.iter().map(|c| c % max.saturating_add(16)));
     pfns.extend(chosen);
     for pfn in pfns {
@@ -64,7 +78,10 @@ pub fn exercise(bytes: Vec<u8>) {
             Ok(()) => {}
             Err(e) => {
                 let a = e.addr();
-                assert!(a >= addr && a - addr < buf.len() as u64, "{e} for a read at {addr:#x}");
+                assert!(
+                    a >= addr && a - addr < buf.len() as u64,
+                    "{e} for a read at {addr:#x}"
+                );
             }
         }
     }
@@ -75,11 +92,37 @@ pub fn exercise(bytes: Vec<u8>) {
 }
 
 fn info(d: &Dump) {
-    let _ = (d.format().name(), d.is_flattened(), d.compression(), d.kdump_status());
-    let _ = (d.header_version(), d.page_size(), d.dump_level(), d.is_incomplete());
-    let _ = (d.loads().len(), d.max_pfn(), d.machine(), d.utsname(), d.release());
-    let _ = (d.crash_time(), d.nr_cpus(), d.phys_base(), d.vmcoreinfo_raw());
-    let _ = (d.notes().len(), d.notes_raw().len(), d.qemu_cpus(), d.present_pages());
+    let _ = (
+        d.format().name(),
+        d.is_flattened(),
+        d.compression(),
+        d.kdump_status(),
+    );
+    let _ = (
+        d.header_version(),
+        d.page_size(),
+        d.dump_level(),
+        d.is_incomplete(),
+    );
+    let _ = (
+        d.loads().len(),
+        d.max_pfn(),
+        d.machine(),
+        d.utsname(),
+        d.release(),
+    );
+    let _ = (
+        d.crash_time(),
+        d.nr_cpus(),
+        d.phys_base(),
+        d.vmcoreinfo_raw(),
+    );
+    let _ = (
+        d.notes().len(),
+        d.notes_raw().len(),
+        d.qemu_cpus(),
+        d.present_pages(),
+    );
     for r in d.memory_ranges() {
         // Empty ranges come from PT_LOADs of memsz 0.
         assert!(r.start <= r.end);
@@ -88,7 +131,11 @@ fn info(d: &Dump) {
         let _ = (c.reg("rip"), c.reg("nope"));
     }
     if let Some(v) = d.vmcoreinfo() {
-        let _ = (v.get("OSRELEASE"), v.symbol("init_task"), v.number("phys_base"));
+        let _ = (
+            v.get("OSRELEASE"),
+            v.symbol("init_task"),
+            v.number("phys_base"),
+        );
         let _ = (v.decimal("PAGESIZE"), v.kernel_offset(), v.entries().len());
     }
 }
@@ -103,7 +150,11 @@ fn read_one(d: &Dump, pfn: u64, page: &mut [u8], again: &mut [u8]) {
     match first {
         Ok(()) => {
             assert!(page == again, "pfn {pfn:#x} differs when read again");
-            assert_eq!(state, PageState::Present, "pfn {pfn:#x} reads but is not present");
+            assert_eq!(
+                state,
+                PageState::Present,
+                "pfn {pfn:#x} reads but is not present"
+            );
         }
         Err(e) => {
             let a = e.addr();
@@ -122,7 +173,10 @@ fn round_trip(d: &Dump) {
         return;
     }
     let mut out = Cursor::new(Vec::new());
-    let opts = WriteOptions { compression: Compression::Zstd, exclude_zero: false };
+    let opts = WriteOptions {
+        compression: Compression::Zstd,
+        exclude_zero: false,
+    };
     let Ok(_) = write_kdump(d, opts, &mut out) else {
         return;
     };
@@ -134,8 +188,9 @@ fn round_trip(d: &Dump) {
     let (mut a, mut b) = (vec![0u8; ps], vec![0u8; ps]);
     for pfn in d.present_pfns() {
         if d.read_page(pfn, &mut a).is_ok() {
-            copy.read_page(pfn, &mut b)
-                .unwrap_or_else(|e| panic!("pfn {pfn:#x} reads in the source, not in the copy: {e}"));
+            copy.read_page(pfn, &mut b).unwrap_or_else(|e| {
+                panic!("pfn {pfn:#x} reads in the source, not in the copy: {e}")
+            });
             assert!(a == b, "pfn {pfn:#x} differs in the copy");
         }
     }

@@ -21,7 +21,16 @@ fuzz_target!(|data: &[u8]| {
         .chain([data])
     {
         let v = VmcoreInfo::parse(text);
-        let _ = (v.get("OSRELEASE"), v.symbol("init_task"), v.number("phys_base"));
-        let _ = (v.decimal("PAGESIZE"), v.kernel_offset(), v.is_empty(), v.entries().len());
+        let _ = (
+            v.get("OSRELEASE"),
+            v.symbol("init_task"),
+            v.number("phys_base"),
+        );
+        let _ = (
+            v.decimal("PAGESIZE"),
+            v.kernel_offset(),
+            v.is_empty(),
+            v.entries().len(),
+        );
     }
 });

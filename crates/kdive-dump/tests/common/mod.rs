@@ -76,9 +76,21 @@ impl Synth {
         Synth {
             page_size,
             segments: vec![
-                Segment { pfn: 0, file_pages: 3, mem_pages: 3 },
-                Segment { pfn: 3, file_pages: 2, mem_pages: 4 },
-                Segment { pfn: 8, file_pages: 2, mem_pages: 2 },
+                Segment {
+                    pfn: 0,
+                    file_pages: 3,
+                    mem_pages: 3,
+                },
+                Segment {
+                    pfn: 3,
+                    file_pages: 2,
+                    mem_pages: 4,
+                },
+                Segment {
+                    pfn: 8,
+                    file_pages: 2,
+                    mem_pages: 2,
+                },
             ],
         }
     }
@@ -90,7 +102,11 @@ impl Synth {
 
     /// One past the highest page frame.
     pub fn max_pfn(&self) -> u64 {
-        self.segments.iter().map(|s| s.pfn + s.mem_pages).max().unwrap_or(0)
+        self.segments
+            .iter()
+            .map(|s| s.pfn + s.mem_pages)
+            .max()
+            .unwrap_or(0)
     }
 
     pub fn state(&self, pfn: u64) -> PageState {
@@ -134,7 +150,9 @@ impl Synth {
                 })
                 .collect();
         }
-        let mut p: Vec<u8> = (0..ps).map(|i| ((i / 16) as u8) ^ (pfn as u8).wrapping_mul(29)).collect();
+        let mut p: Vec<u8> = (0..ps)
+            .map(|i| ((i / 16) as u8) ^ (pfn as u8).wrapping_mul(29))
+            .collect();
         let tag = format!("kdive synthetic pfn {pfn:#x}\n");
         p[..tag.len()].copy_from_slice(tag.as_bytes());
         p
@@ -263,7 +281,10 @@ impl Synth {
     pub fn kdump_with(&self, compression: Compression, exclude_zero: bool) -> Vec<u8> {
         let dump = Dump::from_bytes(self.elf()).expect("the synthetic ELF opens");
         let mut out = Cursor::new(Vec::new());
-        let opts = WriteOptions { compression, exclude_zero };
+        let opts = WriteOptions {
+            compression,
+            exclude_zero,
+        };
         let stats = write_kdump(&dump, opts, &mut out).expect("write_kdump");
         let mut v = out.into_inner();
         // A file's length is where the writer's last seek left it.

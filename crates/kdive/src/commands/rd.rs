@@ -88,6 +88,9 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     }
 }
 
+/// Why and where a read stopped short.
+type Stop = (ReadFailure, u64);
+
 /// Read `len` bytes from `start`, page by page, keeping what was read
 /// before a failure and saying where and why it stopped.
 fn read(
@@ -95,7 +98,7 @@ fn read(
     opts: &RdOptions,
     start: u64,
     len: usize,
-) -> Result<(Vec<u8>, Option<(ReadFailure, u64)>), String> {
+) -> Result<(Vec<u8>, Option<Stop>), String> {
     let k = &s.kernel;
     let mut data = vec![0u8; len];
     let mut done = 0usize;

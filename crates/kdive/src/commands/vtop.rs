@@ -6,7 +6,6 @@ use std::io::Write;
 use kdive_arch::x86_64::entry;
 
 use super::{io, CmdResult};
-use crate::expr::parse_address;
 use crate::session::Session;
 
 pub fn vtop(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
@@ -111,14 +110,65 @@ fn flags(pte: u64) -> String {
     v.join("|")
 }
 
+/// `ptov PADDR` (the direct-map address) or `ptov OFFSET:CPUS` (a per-CPU
+/// offset in each CPU's area; `OFFSET:` alone is the panic CPU's).
 pub fn ptov(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     if args.is_empty() {
-        return Err("usage: ptov ADDRESS ...".into());
+        return Err("usage: ptov ADDRESS | OFFSET:CPUSPEC ...".into());
     }
-    writeln!(out, "{:<16}  {:<16}", "VIRTUAL", "PHYSICAL").map_err(io)?;
-    for a in args {
-        let paddr = parse_address(a, &crate::expr::NoSymbols).map_err(|e| e.to_string())?;
-        writeln!(out, "{:<16x}  {:<16x}", s.kernel.ptov(paddr), paddr).map_err(io)?;
+    let k = &s.kernel;
+    for (i, a) in args.iter().enumerate() {
+        let sep = if i > 0 { "\n" } else { "" };
+        let (num, cpuspec) = match a.split_once(':') {
+            Some((n, c)) => (n, Some(c)),
+            None => (a.as_str(), None),
+        };
+        let value = crate::expr::parse_hex(num).map_err(|e| e.to_string())?;
+        let Some(spec) = cpuspec else {
+            writeln!(out, "{sep}{:<16}  {:<16}", "VIRTUAL", "PHYSICAL").map_err(io)?;
+            writeln!(out, "{:<16x}  {:<16x}", k.ptov(value), value).map_err(io)?;
+            continue;
+        };
+        let n = k.nr_cpus().max(1);
+        let cpus = if spec.is_empty() {
+            vec![k.panic_cpu().unwrap_or(0)]
+        } else {
+            cpu_list(spec, n)?
+        };
+        let width = format!("[{}]", n - 1).len() + 2;
+        writeln!(out, "{sep}PER-CPU OFFSET: {value:x}").map_err(io)?;
+        writeln!(out, "  {:<width$}  {:<16}", "CPU", "VIRTUAL").map_err(io)?;
+        for c in cpus {
+            let off = k
+                .per_cpu_offset(c)
+                .ok_or_else(|| format!("cannot read __per_cpu_offset[{c}]"))?;
+            writeln!(out, "  {:<width$}{:x}", format!("[{c}]"), value.wrapping_add(off)).map_err(io)?;
+        }
     }
     Ok(())
+}
+
+/// crash's cpu specification: `a`/`all`, `N`, `N-M`, comma-separated.
+pub fn cpu_list(spec: &str, n: usize) -> Result<Vec<usize>, String> {
+    if spec == "a" || spec == "all" {
+        return Ok((0..n).collect());
+    }
+    let mut out = Vec::new();
+    for part in spec.split(',') {
+        let bad = || format!("invalid cpu specification: {spec}");
+        let (lo, hi) = match part.split_once('-') {
+            Some((a, b)) => (a.parse().map_err(|_| bad())?, b.parse().map_err(|_| bad())?),
+            None => {
+                let c: usize = part.parse().map_err(|_| bad())?;
+                (c, c)
+            }
+        };
+        if lo > hi || hi >= n {
+            return Err(format!("invalid cpu specification: {spec} ({n} CPUs)"));
+        }
+        out.extend(lo..=hi);
+    }
+    out.sort_unstable();
+    out.dedup();
+    Ok(out)
 }
