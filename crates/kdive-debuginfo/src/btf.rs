@@ -141,10 +141,7 @@ impl Kind {
     /// Whether the record's third word is a size (else a type id).
     fn has_size(self) -> bool {
         use Kind::*;
-        matches!(
-            self,
-            Int | Struct | Union | Enum | Enum64 | Float | Datasec
-        )
+        matches!(self, Int | Struct | Union | Enum | Enum64 | Float | Datasec)
     }
 }
 
@@ -814,7 +811,11 @@ impl<'a> Type<'a> {
     /// The parameters of a function prototype (none for other kinds).
     pub fn params(&self) -> impl Iterator<Item = Param<'a>> + 'a {
         let t = *self;
-        let n = if t.kind == Kind::FuncProto { t.vlen() } else { 0 };
+        let n = if t.kind == Kind::FuncProto {
+            t.vlen()
+        } else {
+            0
+        };
         (0..n).filter_map(move |i| {
             Some(Param {
                 name: t.btf.string(t.word(2 * i)?),

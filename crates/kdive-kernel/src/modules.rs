@@ -67,7 +67,10 @@ pub enum MemKind {
 impl MemKind {
     /// Memory freed when the module's init function has returned.
     pub fn is_init(self) -> bool {
-        matches!(self, MemKind::InitText | MemKind::InitData | MemKind::InitRodata)
+        matches!(
+            self,
+            MemKind::InitText | MemKind::InitData | MemKind::InitRodata
+        )
     }
 
     /// The `enum mod_mem_type` constant of Linux 6.4 on.
@@ -330,36 +333,72 @@ impl Offsets {
 }
 
 /// The modules and their symbols, with notices for what could not be read.
+#[derive(Debug, Default)]
 pub(crate) struct Loaded {
     pub modules: Vec<Module>,
     pub symbols: Vec<Symbol>,
     pub notices: Vec<String>,
 }
 
+/// Kernel virtual memory as the walk reads it: a trait, so that tests can
+/// give the walk a made-up kernel.
+pub(crate) trait Memory {
+    fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), String>;
+
+    fn read_u64(&self, addr: u64) -> Result<u64, String> {
+        let mut b = [0u8; 8];
+        self.read(addr, &mut b)?;
+        Ok(u64::from_le_bytes(b))
+    }
+
+    /// A NUL-terminated string of at most `max` bytes.
+    fn read_cstr(&self, addr: u64, max: usize) -> Result<String, String>;
+}
+
+impl Memory for Kernel {
+    fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), String> {
+        Kernel::read(self, addr, buf).map_err(|e| e.to_string())
+    }
+
+    fn read_cstr(&self, addr: u64, max: usize) -> Result<String, String> {
+        Kernel::read_cstr(self, addr, max).map_err(|e| e.to_string())
+    }
+}
+
 /// Walk the `modules` list of `kernel` (whose symbols are loaded).
 pub(crate) fn load(kernel: &Kernel) -> Loaded {
-    let mut out = Loaded {
-        modules: Vec::new(),
-        symbols: Vec::new(),
-        notices: Vec::new(),
-    };
-    let Some(head) = list_head(kernel) else {
-        if kernel.symbols().by_name("modules").is_some() {
-            out.notices
-                .push("modules: the `modules` list head does not read as a list: no module symbols".into());
+    let candidates = symbols_named(kernel, "modules")
+        .filter(|s| s.module.is_none() && !s.is_text())
+        .map(|s| s.addr);
+    let Some(head) = list_head(kernel, candidates) else {
+        let mut out = Loaded::default();
+        if symbols_named(kernel, "modules").next().is_some() {
+            out.notices.push(
+                "modules: the `modules` list head does not read as a list: no module symbols"
+                    .into(),
+            );
         }
         return out;
     };
-    let offsets = match kernel.btf_result().map_err(str::to_string).and_then(Offsets::from_btf) {
-        Ok(o) => o,
-        Err(why) => {
-            out.notices.push(format!("modules not read: {why}"));
-            return out;
-        }
-    };
+    match kernel
+        .btf_result()
+        .map_err(str::to_string)
+        .and_then(Offsets::from_btf)
+    {
+        Ok(offsets) => walk(kernel, head, &offsets),
+        Err(why) => Loaded {
+            notices: vec![format!("modules not read: {why}")],
+            ..Loaded::default()
+        },
+    }
+}
+
+/// Read the modules on the list at `head`.
+fn walk(mem: &impl Memory, head: u64, offsets: &Offsets) -> Loaded {
+    let mut out = Loaded::default();
     let mut seen = HashSet::new();
     let mut buf = vec![0u8; offsets.module_size];
-    let mut next = match kernel.read_u64(head) {
+    let mut next = match mem.read_u64(head) {
         Ok(n) => n,
         Err(e) => {
             out.notices.push(format!("modules: {e}"));
@@ -388,15 +427,15 @@ pub(crate) fn load(kernel: &Kernel) -> Loaded {
             ));
             break;
         }
-        if let Err(e) = kernel.read(addr, &mut buf) {
+        if let Err(e) = mem.read(addr, &mut buf) {
             out.notices.push(format!(
                 "modules: struct module at {addr:#x}: {e}: stopped after {} modules",
                 out.modules.len()
             ));
             break;
         }
-        let mut module = read_module(addr, &buf, &offsets);
-        match read_symbols(kernel, &module, &buf, &offsets) {
+        let mut module = read_module(addr, &buf, offsets);
+        match read_symbols(mem, &module, &buf, offsets) {
             Ok(syms) => {
                 module.nsyms = syms.len();
                 out.symbols.extend(syms);
@@ -416,22 +455,27 @@ pub(crate) fn load(kernel: &Kernel) -> Loaded {
     out
 }
 
-/// The address of the `modules` list head: of the data symbols of that name
-/// (one in Linux 6.x, a static of `kernel/module.c` before), the first
-/// whose `next` and `prev` read and point back to it.
-fn list_head(kernel: &Kernel) -> Option<u64> {
-    kernel
-        .symbols()
-        .all_by_name("modules")
-        .filter(|s| s.module.is_none() && !s.is_text())
-        .map(|s| s.addr)
-        .find(|&head| {
-            let (Ok(next), Ok(prev)) = (kernel.read_u64(head), kernel.read_u64(head + 8)) else {
-                return false;
-            };
-            (next == head && prev == head)
-                || kernel.read_u64(next.wrapping_add(8)).is_ok_and(|p| p == head)
-        })
+/// The address of the `modules` list head: of the candidates (the data
+/// symbols of that name: one in Linux 6.x, a static of `kernel/module.c`
+/// before), the first whose `next` and `prev` read and point back to it.
+fn list_head(mem: &impl Memory, mut candidates: impl Iterator<Item = u64>) -> Option<u64> {
+    candidates.find(|&head| {
+        let (Ok(next), Ok(prev)) = (mem.read_u64(head), mem.read_u64(head.wrapping_add(8))) else {
+            return false;
+        };
+        (next == head && prev == head)
+            || mem.read_u64(next.wrapping_add(8)).is_ok_and(|p| p == head)
+    })
+}
+
+/// The symbols named `name`, found by going through them all: the index
+/// by name takes tens of milliseconds to build, and merging the modules'
+/// symbols would throw it away.
+pub(crate) fn symbols_named<'a>(
+    kernel: &'a Kernel,
+    name: &'a str,
+) -> impl Iterator<Item = &'a Symbol> {
+    kernel.symbols().iter().filter(move |s| s.name == name)
 }
 
 fn read_module(addr: u64, buf: &[u8], o: &Offsets) -> Module {
@@ -469,13 +513,28 @@ fn read_module(addr: u64, buf: &[u8], o: &Offsets) -> Module {
         MemLayout::Layouts { core, init } => {
             m.base = get(&core.base);
             m.size = get(&core.size);
-            split_layout(&mut m.mem, core, buf, [MemKind::Text, MemKind::Rodata, MemKind::RoAfterInit, MemKind::Data]);
+            split_layout(
+                &mut m.mem,
+                core,
+                buf,
+                [
+                    MemKind::Text,
+                    MemKind::Rodata,
+                    MemKind::RoAfterInit,
+                    MemKind::Data,
+                ],
+            );
             if let Some(init) = init {
                 split_layout(
                     &mut m.mem,
                     init,
                     buf,
-                    [MemKind::InitText, MemKind::InitRodata, MemKind::InitRodata, MemKind::InitData],
+                    [
+                        MemKind::InitText,
+                        MemKind::InitRodata,
+                        MemKind::InitRodata,
+                        MemKind::InitData,
+                    ],
                 );
             }
         }
@@ -520,14 +579,18 @@ fn split_layout(out: &mut Vec<ModuleMemory>, l: &LayoutFields, buf: &[u8], kinds
 }
 
 /// The symbols of one module from its `mod_kallsyms`.
-fn read_symbols(kernel: &Kernel, m: &Module, buf: &[u8], o: &Offsets) -> Result<Vec<Symbol>, String> {
+fn read_symbols(
+    mem: &impl Memory,
+    m: &Module,
+    buf: &[u8],
+    o: &Offsets,
+) -> Result<Vec<Symbol>, String> {
     let ks = o.kallsyms.get(buf).ok_or("no kallsyms member")?;
     if ks == 0 {
         return Err("its kallsyms pointer is NULL".into());
     }
     let mut kb = vec![0u8; o.ks_size];
-    kernel
-        .read(ks, &mut kb)
+    mem.read(ks, &mut kb)
         .map_err(|e| format!("struct mod_kallsyms at {ks:#x}: {e}"))?;
     let get = |f: &Field| f.get(&kb).unwrap_or(0);
     let (symtab, num, strtab) = (get(&o.symtab), get(&o.num_symtab), get(&o.strtab));
@@ -538,14 +601,12 @@ fn read_symbols(kernel: &Kernel, m: &Module, buf: &[u8], o: &Offsets) -> Result<
         return Ok(Vec::new());
     }
     let mut syms = vec![0u8; num as usize * ELF64_SYM];
-    kernel
-        .read(symtab, &mut syms)
+    mem.read(symtab, &mut syms)
         .map_err(|e| format!("symtab at {symtab:#x}: {e}"))?;
     let typetab = match o.typetab.map(|f| get(&f)) {
         Some(t) if t != 0 => {
             let mut b = vec![0u8; num as usize];
-            kernel
-                .read(t, &mut b)
+            mem.read(t, &mut b)
                 .map_err(|e| format!("typetab at {t:#x}: {e}"))?;
             Some(b)
         }
@@ -561,7 +622,11 @@ fn read_symbols(kernel: &Kernel, m: &Module, buf: &[u8], o: &Offsets) -> Result<
         // st_name, st_info, st_shndx, st_value, st_size
         (word(0, 4), e[4], word(6, 2), word(8, 8), word(16, 8))
     };
-    let strings = Strings::read(kernel, strtab, (1..num as usize).map(|i| entry(i).0).max().unwrap_or(0))?;
+    let strings = Strings::read(
+        mem,
+        strtab,
+        (1..num as usize).map(|i| entry(i).0).max().unwrap_or(0),
+    )?;
 
     let mut out = Vec::new();
     for i in 1..num as usize {
@@ -571,7 +636,7 @@ fn read_symbols(kernel: &Kernel, m: &Module, buf: &[u8], o: &Offsets) -> Result<
             // module; crash leaves them out too).
             continue;
         }
-        let Some(name) = strings.get(kernel, strtab, st_name) else {
+        let Some(name) = strings.get(mem, strtab, st_name) else {
             continue;
         };
         if is_noise(&name) {
@@ -610,86 +675,35 @@ struct Strings {
 }
 
 impl Strings {
-    fn read(kernel: &Kernel, strtab: u64, last: u64) -> Result<Strings, String> {
+    fn read(mem: &impl Memory, strtab: u64, last: u64) -> Result<Strings, String> {
         let len = usize::try_from(last).map_err(|_| "string table too large")?;
         if len > 64 << 20 {
             return Err(format!("st_name {last:#x}: damaged?"));
         }
         let mut bytes = vec![0u8; len];
-        if kernel.read(strtab, &mut bytes).is_err() {
+        if mem.read(strtab, &mut bytes).is_err() {
             // Read name by name: some may be readable.
             bytes.clear();
-        } else if let Ok(tail) = kernel.read_cstr(strtab + last, KSYM_NAME_LEN) {
+        } else if let Ok(tail) = mem.read_cstr(strtab + last, KSYM_NAME_LEN) {
             bytes.extend_from_slice(tail.as_bytes());
             bytes.push(0);
         }
         Ok(Strings { bytes })
     }
 
-    fn get(&self, kernel: &Kernel, strtab: u64, off: u64) -> Option<String> {
+    fn get(&self, mem: &impl Memory, strtab: u64, off: u64) -> Option<String> {
         let name = match usize::try_from(off).ok().and_then(|o| self.bytes.get(o..)) {
             Some(s) if s.contains(&0) => {
                 let s = &s[..s.iter().position(|&c| c == 0)?];
                 String::from_utf8_lossy(s).into_owned()
             }
-            _ => kernel.read_cstr(strtab.checked_add(off)?, KSYM_NAME_LEN).ok()?,
+            _ => mem
+                .read_cstr(strtab.checked_add(off)?, KSYM_NAME_LEN)
+                .ok()?,
         };
         (!name.is_empty()).then_some(name)
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn layout_split() {
-        let mut buf = vec![0u8; 40];
-        let put = |buf: &mut Vec<u8>, off: usize, v: u64| buf[off..off + 8].copy_from_slice(&v.to_le_bytes());
-        put(&mut buf, 0, 0xffff_ffff_c000_0000);
-        put(&mut buf, 8, 0x5000); // size
-        put(&mut buf, 16, 0x2000); // text_size
-        put(&mut buf, 24, 0x3000); // ro_size
-        put(&mut buf, 32, 0x4000); // ro_after_init_size
-        let f = |off| Field { off, size: 8 };
-        let l = LayoutFields {
-            base: f(0),
-            size: f(8),
-            text_size: f(16),
-            ro_size: f(24),
-            ro_after_init_size: Some(f(32)),
-        };
-        let mut out = Vec::new();
-        split_layout(&mut out, &l, &buf, [MemKind::Text, MemKind::Rodata, MemKind::RoAfterInit, MemKind::Data]);
-        let b = 0xffff_ffff_c000_0000;
-        assert_eq!(
-            out,
-            [
-                ModuleMemory { kind: MemKind::Text, base: b, size: 0x2000 },
-                ModuleMemory { kind: MemKind::Rodata, base: b + 0x2000, size: 0x1000 },
-                ModuleMemory { kind: MemKind::RoAfterInit, base: b + 0x3000, size: 0x1000 },
-                ModuleMemory { kind: MemKind::Data, base: b + 0x4000, size: 0x1000 },
-            ]
-        );
-        // Sizes out of order are clamped, never underflow.
-        put(&mut buf, 24, 0x1000);
-        put(&mut buf, 32, 0x9000);
-        let mut out = Vec::new();
-        split_layout(&mut out, &l, &buf, [MemKind::InitText, MemKind::InitRodata, MemKind::InitRodata, MemKind::InitData]);
-        assert_eq!(
-            out,
-            [
-                ModuleMemory { kind: MemKind::InitText, base: b, size: 0x2000 },
-                ModuleMemory { kind: MemKind::InitRodata, base: b + 0x2000, size: 0x3000 },
-            ]
-        );
-    }
-
-    #[test]
-    fn crash_kinds() {
-        assert_eq!(crash_module_kind('t'), 't');
-        assert_eq!(crash_module_kind('T'), 'T');
-        assert_eq!(crash_module_kind('b'), '?');
-        assert_eq!(crash_module_kind('D'), '?');
-    }
-}
+mod tests;

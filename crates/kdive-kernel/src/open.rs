@@ -94,7 +94,8 @@ pub(crate) fn load_btf(k: &Kernel) -> Result<Btf, String> {
 }
 
 fn btf_from_memory(k: &Kernel) -> Result<Btf, String> {
-    let (Some(start), Some(stop)) = (k.symbol("__start_BTF"), k.symbol("__stop_BTF")) else {
+    let addr = |name| modules::symbols_named(k, name).next().map(|s| s.addr);
+    let (Some(start), Some(stop)) = (addr("__start_BTF"), addr("__stop_BTF")) else {
         return Err("no __start_BTF and __stop_BTF symbols: a kernel without BTF".into());
     };
     let len = stop.wrapping_sub(start);

@@ -24,8 +24,15 @@
 //!   from the uncompressed and zlib outputs as from the source (Debian's
 //!   makedumpfile is built without snappy and zstd).
 //!
+//! The same checks run on a crash's other variants when the corpus has
+//! them (`scripts/mkcorpus.sh` builds them): an ELF vmcore, a flattened
+//! file and an LZO one, each to one compression. And a failed or refused
+//! conversion must leave no file behind and never touch an existing OUT or
+//! the input.
+//!
 //! Environment:
 //! - `KDIVE_CORPUS`, `KDIVE_ALLOW_NO_CORPUS=1`: see `kdive-testkit`;
+//!   `KDIVE_ALLOW_NO_VARIANTS=1` lets the other variants be missing;
 //! - `KDIVE_DRGN_PYTHON`: the Python that imports drgn (default
 //!   `/opt/drgn-venv/bin/python`, else `python3` if it imports drgn);
 //!   without one the drgn checks fail unless `KDIVE_ALLOW_NO_DRGN=1`;

@@ -57,7 +57,15 @@ impl Builder {
     }
 
     /// Add a type; returns its id.
-    fn ty(&mut self, name: &str, kind: u32, kflag: bool, vlen: u32, size_type: u32, extra: &[u32]) -> u32 {
+    fn ty(
+        &mut self,
+        name: &str,
+        kind: u32,
+        kflag: bool,
+        vlen: u32,
+        size_type: u32,
+        extra: &[u32],
+    ) -> u32 {
         let name = self.str(name);
         let info = (u32::from(kflag) << 31) | (kind << 24) | vlen;
         for w in [name, info, size_type].iter().chain(extra) {
@@ -101,7 +109,10 @@ fn sample(big_endian: bool) -> Vec<u8> {
     assert_eq!(b.ty("", ARRAY, false, 0, 0, &[1, 2, 4]), 4);
     // 5: struct inner { int a; void *b; }
     let (a, bb) = (b.str("a"), b.str("b"));
-    assert_eq!(b.ty("inner", STRUCT, false, 2, 16, &[a, 1, 0, bb, 3, 64]), 5);
+    assert_eq!(
+        b.ty("inner", STRUCT, false, 2, 16, &[a, 1, 0, bb, 3, 64]),
+        5
+    );
     // 6: union { int u1; struct { int pad; int deep; }; }
     let u1 = b.str("u1");
     assert_eq!(b.ty("", UNION, false, 2, 8, &[u1, 1, 0, 0, 7, 0]), 6);
@@ -114,28 +125,54 @@ fn sample(big_endian: bool) -> Vec<u8> {
     // 10: struct outer (bitfield sizes in members)
     let (name, inn, flags, arr2) = (b.str("name"), b.str("in"), b.str("flags"), b.str("arr2"));
     let outer = [
-        name, 4, 0, //
-        inn, 9, 128, //
-        0, 6, 256, //
-        flags, 2, (3 << 24) | 320, //
-        arr2, 11, 384,
+        name,
+        4,
+        0, //
+        inn,
+        9,
+        128, //
+        0,
+        6,
+        256, //
+        flags,
+        2,
+        (3 << 24) | 320, //
+        arr2,
+        11,
+        384,
     ];
     assert_eq!(b.ty("outer", STRUCT, true, 5, 96, &outer), 10);
     // 11: struct inner[3]
     assert_eq!(b.ty("", ARRAY, false, 0, 0, &[5, 2, 3]), 11);
     // 12: enum mod_mem_type
     let (t, d, r) = (b.str("MOD_TEXT"), b.str("MOD_DATA"), b.str("MOD_RODATA"));
-    assert_eq!(b.ty("mod_mem_type", ENUM, false, 3, 4, &[t, 0, d, 1, r, 2]), 12);
+    assert_eq!(
+        b.ty("mod_mem_type", ENUM, false, 3, 4, &[t, 0, d, 1, r, 2]),
+        12
+    );
     // 13: enum64 big { HUGE = 1 << 32, NEG = -2 as u64 }
     let (h, n) = (b.str("HUGE"), b.str("NEG"));
-    assert_eq!(b.ty("big", ENUM64, false, 2, 8, &[h, 0, 1, n, 0xffff_fffe, 0xffff_ffff]), 13);
+    assert_eq!(
+        b.ty(
+            "big",
+            ENUM64,
+            false,
+            2,
+            8,
+            &[h, 0, 1, n, 0xffff_fffe, 0xffff_ffff]
+        ),
+        13
+    );
     // 14: struct module; (forward)
     assert_eq!(b.ty("module", FWD, false, 0, 0, &[]), 14);
     // 15, 16: typedefs referring to each other
     assert_eq!(b.ty("loop", TYPEDEF, false, 0, 16, &[]), 15);
     assert_eq!(b.ty("loop2", TYPEDEF, false, 0, 15, &[]), 16);
     // 17: an old-style bitfield int: 5 bits at bit 2
-    assert_eq!(b.ty("int", INT, false, 0, 4, &[(1 << 24) | (2 << 16) | 5]), 17);
+    assert_eq!(
+        b.ty("int", INT, false, 0, 4, &[(1 << 24) | (2 << 16) | 5]),
+        17
+    );
     // 18: struct old { int bf:5; } without the kind flag
     let bf = b.str("bf");
     assert_eq!(b.ty("old", STRUCT, false, 1, 4, &[bf, 17, 8]), 18);
@@ -214,7 +251,11 @@ fn check_sample(btf: &Btf) {
     assert_eq!(m("outer", "in"), at(128, 9));
     assert_eq!(m("outer", "in.b"), at(192, 3));
     assert_eq!(m("outer", "u1"), at(256, 1), "member of an anonymous union");
-    assert_eq!(m("outer", "deep"), at(288, 1), "anonymous struct in an anonymous union");
+    assert_eq!(
+        m("outer", "deep"),
+        at(288, 1),
+        "anonymous struct in an anonymous union"
+    );
     assert_eq!(
         m("outer", "flags"),
         Some(MemberInfo {
@@ -238,7 +279,19 @@ fn check_sample(btf: &Btf) {
         "old-style bitfield"
     );
     assert_eq!(m("outer", "in").unwrap().offset(), 16);
-    for bad in ["", "nope", "in.nope", "name.x", "in[1]", "name[NOPE]", "name[", "name[1", ".", "a..b", "[1]"] {
+    for bad in [
+        "",
+        "nope",
+        "in.nope",
+        "name.x",
+        "in[1]",
+        "name[NOPE]",
+        "name[",
+        "name[1",
+        ".",
+        "a..b",
+        "[1]",
+    ] {
         assert_eq!(m("outer", bad), None, "{bad:?}");
     }
     assert_eq!(m("nothing", "a"), None);
@@ -251,9 +304,15 @@ fn check_sample(btf: &Btf) {
     assert_eq!(btf.enumerator("nothing"), None);
 
     let f = btf.ty(19).unwrap();
-    assert_eq!(f.params().map(|p| (p.name, p.type_id)).collect::<Vec<_>>(), [("x", 1)]);
+    assert_eq!(
+        f.params().map(|p| (p.name, p.type_id)).collect::<Vec<_>>(),
+        [("x", 1)]
+    );
     assert_eq!(f.target(), Some(1));
-    assert_eq!(btf.ty(22).unwrap().datasec_vars().collect::<Vec<_>>(), [(21, 0, 4)]);
+    assert_eq!(
+        btf.ty(22).unwrap().datasec_vars().collect::<Vec<_>>(),
+        [(21, 0, 4)]
+    );
     let i = btf.ty(1).unwrap().int().unwrap();
     assert!(i.signed && !i.char && !i.bool && i.bits == 32);
     assert_eq!(format!("{:?}", btf.ty(10).unwrap()), "[10] struct 'outer'");
@@ -302,7 +361,10 @@ fn header_errors() {
     // A kind past the last one.
     let mut b = good.clone();
     b[24 + 7] = 20;
-    assert!(matches!(Btf::parse(&b), Err(BtfError::UnknownKind { id: 1, .. })));
+    assert!(matches!(
+        Btf::parse(&b),
+        Err(BtfError::UnknownKind { id: 1, .. })
+    ));
     // The type section cut in the middle of a record.
     let mut b = good.clone();
     let tl = u32::from_le_bytes(b[12..16].try_into().unwrap());
@@ -320,11 +382,25 @@ fn header_errors() {
 fn exercise(btf: &Btf) {
     for t in btf.types() {
         let id = t.id;
-        let _ = (btf.size_of(id), btf.resolve(id), btf.pointee(id), btf.array_info(id));
+        let _ = (
+            btf.size_of(id),
+            btf.resolve(id),
+            btf.pointee(id),
+            btf.array_info(id),
+        );
         let _ = (t.name(), t.size(), t.target(), t.int(), t.array());
         let _ = t.members().count() + t.enumerators().count() + t.params().count();
         let _ = t.datasec_vars().count();
-        for path in ["a", "in.b", "deep", "name[2]", "arr2[1].b", "flags", "bf", "x[MOD_DATA]"] {
+        for path in [
+            "a",
+            "in.b",
+            "deep",
+            "name[2]",
+            "arr2[1].b",
+            "flags",
+            "bf",
+            "x[MOD_DATA]",
+        ] {
             let _ = btf.member_offset_in(id, path);
         }
         if !t.name().is_empty() {
