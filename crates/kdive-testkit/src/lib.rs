@@ -149,3 +149,43 @@ fn file_name(p: &Path) -> String {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
 }
+
+/// The Python that imports drgn, the independent reader some tests compare
+/// with: `KDIVE_DRGN_PYTHON`, else the venv `scripts/test.sh` makes
+/// (`/var/tmp/kdive-drgn-venv`), else `/opt/drgn-venv`, else `python3`.
+/// `Err` says what was tried and how to get one.
+pub fn drgn_python() -> Result<PathBuf, String> {
+    static PY: std::sync::OnceLock<Result<PathBuf, String>> = std::sync::OnceLock::new();
+    PY.get_or_init(|| {
+        let tried: Vec<PathBuf> = match std::env::var_os("KDIVE_DRGN_PYTHON") {
+            Some(p) => vec![PathBuf::from(p)],
+            None => vec![
+                "/var/tmp/kdive-drgn-venv/bin/python".into(),
+                "/opt/drgn-venv/bin/python".into(),
+                "python3".into(),
+            ],
+        };
+        tried.iter().find(|p| imports_drgn(p)).cloned().ok_or_else(|| {
+            format!(
+                "no Python that imports drgn (tried {tried:?}); set KDIVE_DRGN_PYTHON to one \
+                 (python3 -m venv V && V/bin/pip install drgn), or KDIVE_ALLOW_NO_DRGN=1 to \
+                 skip the checks with drgn"
+            )
+        })
+    })
+    .clone()
+}
+
+fn imports_drgn(python: &Path) -> bool {
+    std::process::Command::new(python)
+        .args(["-c", "import drgn"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Whether an `KDIVE_ALLOW_*` switch is set to 1.
+pub fn allowed(var: &str) -> bool {
+    std::env::var_os(var).is_some_and(|v| v == "1")
+}

@@ -48,7 +48,6 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use kdive_dump::{Compression, Dump, Format, PageState};
@@ -178,37 +177,10 @@ fn sources(what: &str) -> Vec<(String, PathBuf)> {
     out
 }
 
-fn imports_drgn(python: &Path) -> bool {
-    Command::new(python)
-        .args(["-c", "import drgn"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
 
-/// The Python with drgn: `KDIVE_DRGN_PYTHON`, else the venv at
-/// /opt/drgn-venv, else `python3`. `Err` says what was tried.
+/// The Python with drgn (see `kdive_testkit::drgn_python`).
 fn drgn_python() -> Result<PathBuf, String> {
-    static PY: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    PY.get_or_init(|| {
-        let tried: Vec<PathBuf> = match std::env::var_os("KDIVE_DRGN_PYTHON") {
-            Some(p) => vec![PathBuf::from(p)],
-            None => vec!["/opt/drgn-venv/bin/python".into(), "python3".into()],
-        };
-        tried
-            .iter()
-            .find(|p| imports_drgn(p))
-            .cloned()
-            .ok_or_else(|| {
-                format!(
-                    "no Python that imports drgn (tried {tried:?}); set KDIVE_DRGN_PYTHON to one \
-                 (python3 -m venv V && V/bin/pip install drgn), or KDIVE_ALLOW_NO_DRGN=1 to \
-                 skip the checks with drgn"
-                )
-            })
-    })
-    .clone()
+    kdive_testkit::drgn_python()
 }
 
 /// The Python with drgn, or `None` with a message when allowed to skip.
