@@ -61,6 +61,8 @@ fn one(s: &Session, w: &str, out: &mut dyn Write) -> CmdResult {
     }
     let hex = w.strip_prefix("0x").unwrap_or(w);
     match u64::from_str_radix(hex, 16) {
+        // crash: a number outside the kernel's symbols is not an address.
+        Ok(addr) if !in_symbol_range(s, addr) => Err(format!("invalid address: {w}")),
         Ok(addr) => match k.symbols().lookup(addr) {
             Some((sym, off)) => show(s, sym, off, true, out),
             None => writeln!(out, "symbol not found: {w}").map_err(io),
@@ -98,4 +100,14 @@ fn show(s: &Session, sym: &Symbol, off: u64, lines: bool, out: &mut dyn Write) -
         }
     }
     writeln!(out, "{line}").map_err(io)
+}
+
+/// crash's `in_ksymbol_range()`: from the first kernel-half symbol to the
+/// end of the last one (module symbols included).
+fn in_symbol_range(s: &Session, addr: u64) -> bool {
+    const KERNEL_HALF: u64 = 0xffff_8000_0000_0000;
+    let syms = s.kernel.symbols();
+    let first = syms.iter().find(|sym| sym.addr >= KERNEL_HALF).map(|sym| sym.addr);
+    let last = syms.iter().next_back().map(|sym| sym.addr + sym.size.max(1));
+    matches!((first, last), (Some(a), Some(b)) if addr >= a && addr < b)
 }
