@@ -6,9 +6,9 @@
 //! recording where each type's record starts; everything else reads the
 //! records in place. Every read is bounds-checked and every chain of
 //! references is bounded, so a damaged blob gives errors or `None`, never a
-//! panic or a hang. Parsing the 4 MB BTF of a 6.1 kernel (about 130,000
-//! types) takes a few milliseconds; the index of names is built on the
-//! first lookup by name.
+//! panic or a hang. Parsing the 4 MB BTF of a 6.1 kernel (95,000 types)
+//! takes 1 to 3 ms; the index of names (about 5 ms) is built on the first
+//! lookup by name, that of enum constants on the first lookup of one.
 //!
 //! ```no_run
 //! # fn f(bytes: &[u8]) -> Result<(), kdive_debuginfo::btf::BtfError> {

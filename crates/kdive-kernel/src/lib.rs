@@ -4,7 +4,9 @@
 //! [`Kernel::open`] finds the vmlinux for the dump (or goes without one),
 //! discovers the kernel's virtual memory layout (KASLR included, with or
 //! without VMCOREINFO), and loads the symbols: the vmlinux's, relocated, or
-//! the kernel's own kallsyms from the dump's memory.
+//! the kernel's own kallsyms from the dump's memory, then the loaded
+//! modules' own symbol tables ([`modules`]), read with the layout of
+//! `struct module` that the kernel's BTF gives ([`Kernel::btf`]).
 
 mod cpus;
 mod memory;

@@ -239,8 +239,16 @@ struct Offsets {
     name: Field,
     state: Option<Field>,
     mem: MemLayout,
+    /// Where the symbols are, or why they cannot be read (a kernel
+    /// without `CONFIG_KALLSYMS`).
+    ks: Result<KsOffsets, String>,
+}
+
+/// `module.kallsyms` and `struct mod_kallsyms`.
+#[derive(Debug)]
+struct KsOffsets {
     kallsyms: Field,
-    ks_size: usize,
+    size: usize,
     symtab: Field,
     num_symtab: Field,
     strtab: Field,
@@ -304,9 +312,23 @@ impl Offsets {
         } else {
             return Err("the BTF's struct module has neither mem[] nor core_layout".into());
         };
-        let ks = btf
-            .find("mod_kallsyms", Kind::Struct)
-            .ok_or("the BTF has no struct mod_kallsyms")?;
+        let ks = || -> Result<KsOffsets, String> {
+            let ks = btf
+                .find("mod_kallsyms", Kind::Struct)
+                .ok_or("the BTF has no struct mod_kallsyms")?;
+            Ok(KsOffsets {
+                kallsyms: need(module, "kallsyms")?,
+                size: btf
+                    .size_of(ks)
+                    .and_then(|s| usize::try_from(s).ok())
+                    .filter(|&s| s <= 4096)
+                    .ok_or("the BTF gives struct mod_kallsyms no size")?,
+                symtab: need(ks, "symtab")?,
+                num_symtab: need(ks, "num_symtab")?,
+                strtab: need(ks, "strtab")?,
+                typetab: field(ks, "typetab"),
+            })
+        };
         let list = need(module, "list")?;
         Ok(Offsets {
             module_size: btf
@@ -318,16 +340,7 @@ impl Offsets {
             name: need(module, "name")?,
             state: field(module, "state"),
             mem,
-            kallsyms: need(module, "kallsyms")?,
-            ks_size: btf
-                .size_of(ks)
-                .and_then(|s| usize::try_from(s).ok())
-                .filter(|&s| s <= 4096)
-                .ok_or("the BTF gives struct mod_kallsyms no size")?,
-            symtab: need(ks, "symtab")?,
-            num_symtab: need(ks, "num_symtab")?,
-            strtab: need(ks, "strtab")?,
-            typetab: field(ks, "typetab"),
+            ks: ks(),
         })
     }
 }
@@ -396,6 +409,10 @@ pub(crate) fn load(kernel: &Kernel) -> Loaded {
 /// Read the modules on the list at `head`.
 fn walk(mem: &impl Memory, head: u64, offsets: &Offsets) -> Loaded {
     let mut out = Loaded::default();
+    if let Err(why) = &offsets.ks {
+        out.notices
+            .push(format!("modules: no module symbols: {why}"));
+    }
     let mut seen = HashSet::new();
     let mut buf = vec![0u8; offsets.module_size];
     let mut next = match mem.read_u64(head) {
@@ -435,14 +452,16 @@ fn walk(mem: &impl Memory, head: u64, offsets: &Offsets) -> Loaded {
             break;
         }
         let mut module = read_module(addr, &buf, offsets);
-        match read_symbols(mem, &module, &buf, offsets) {
-            Ok(syms) => {
-                module.nsyms = syms.len();
-                out.symbols.extend(syms);
+        if let Ok(ks) = &offsets.ks {
+            match read_symbols(mem, &module, &buf, ks) {
+                Ok(syms) => {
+                    module.nsyms = syms.len();
+                    out.symbols.extend(syms);
+                }
+                Err(why) => out
+                    .notices
+                    .push(format!("module {}: no symbols: {why}", module.name)),
             }
-            Err(why) => out
-                .notices
-                .push(format!("module {}: no symbols: {why}", module.name)),
         }
         out.modules.push(module);
         next = Field {
@@ -583,13 +602,13 @@ fn read_symbols(
     mem: &impl Memory,
     m: &Module,
     buf: &[u8],
-    o: &Offsets,
+    o: &KsOffsets,
 ) -> Result<Vec<Symbol>, String> {
     let ks = o.kallsyms.get(buf).ok_or("no kallsyms member")?;
     if ks == 0 {
         return Err("its kallsyms pointer is NULL".into());
     }
-    let mut kb = vec![0u8; o.ks_size];
+    let mut kb = vec![0u8; o.size];
     mem.read(ks, &mut kb)
         .map_err(|e| format!("struct mod_kallsyms at {ks:#x}: {e}"))?;
     let get = |f: &Field| f.get(&kb).unwrap_or(0);

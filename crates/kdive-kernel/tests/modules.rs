@@ -37,11 +37,14 @@ fn vmlinux(release: &str) -> Option<PathBuf> {
     );
 }
 
+/// One dump's kernel, opened in several ways: `(how, kernel)`.
+type Kernels = Vec<(&'static str, Kernel)>;
+
 /// Each crash with a `kdump-zlib` dump (VMCOREINFO), with its kernel
 /// opened with the vmlinux and without, shared by the tests: opening takes
 /// a while in a debug build.
-fn dumps() -> &'static [(Crash, Vec<(&'static str, Kernel)>)] {
-    static DUMPS: OnceLock<Vec<(Crash, Vec<(&'static str, Kernel)>)>> = OnceLock::new();
+fn dumps() -> &'static [(Crash, Kernels)] {
+    static DUMPS: OnceLock<Vec<(Crash, Kernels)>> = OnceLock::new();
     DUMPS.get_or_init(|| {
         kdive_testkit::require("module tests")
             .into_iter()
@@ -55,7 +58,7 @@ fn dumps() -> &'static [(Crash, Vec<(&'static str, Kernel)>)] {
 }
 
 /// The kernel of `c`, with its vmlinux and without.
-fn kernels(c: &Crash) -> Vec<(&'static str, Kernel)> {
+fn kernels(c: &Crash) -> Kernels {
     let dump = c.variant("kdump-zlib").unwrap();
     let release = c.kernel.strip_prefix("linux-").unwrap_or(&c.kernel);
     let mut out = Vec::new();

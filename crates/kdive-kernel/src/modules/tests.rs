@@ -88,6 +88,10 @@ fn common(b: &mut BtfBuilder) -> (u32, u32, u32, u32, u32) {
 
 /// `struct module` as Linux 4.5 to 6.3 have it: `core_layout`, `init_layout`.
 fn btf_layouts() -> Btf {
+    btf_layouts_with(true)
+}
+
+fn btf_layouts_with(kallsyms: bool) -> Btf {
     let mut b = BtfBuilder::default();
     let (uint, ptr, list, name, ksp) = common(&mut b);
     let layout = b.st(
@@ -101,18 +105,18 @@ fn btf_layouts() -> Btf {
             ("ro_after_init_size", uint, 20),
         ],
     );
-    b.st(
-        "module",
-        192,
-        &[
-            ("state", uint, 0),
-            ("list", list, 8),
-            ("name", name, 24),
-            ("core_layout", layout, 80),
-            ("init_layout", layout, 128),
-            ("kallsyms", ksp, 176),
-        ],
-    );
+    let mut members = vec![
+        ("state", uint, 0),
+        ("list", list, 8),
+        ("name", name, 24),
+        ("core_layout", layout, 80),
+        ("init_layout", layout, 128),
+        ("kallsyms", ksp, 176),
+    ];
+    if !kallsyms {
+        members.pop();
+    }
+    b.st("module", 192, &members);
     Btf::parse(&b.blob()).unwrap()
 }
 
@@ -255,15 +259,16 @@ fn kernel(o: &Offsets, names: &[&str]) -> Fake {
                 }
             }
         }
+        let Ok(ko) = &o.ks else { continue };
         // Symbols: the empty one, a local function, a global object, an
         // undefined one, one with no name, one outside the module, noise.
         let ks = base + 0x9000;
         let (symtab, strtab, typetab) = (base + 0xa000, base + 0xb000, base + 0xc000);
-        m.put(at, o.kallsyms, ks);
-        m.put(ks, o.symtab, symtab);
-        m.put(ks, o.num_symtab, 7);
-        m.put(ks, o.strtab, strtab);
-        m.put(ks, o.typetab.unwrap(), typetab);
+        m.put(at, ko.kallsyms, ks);
+        m.put(ks, ko.symtab, symtab);
+        m.put(ks, ko.num_symtab, 7);
+        m.put(ks, ko.strtab, strtab);
+        m.put(ks, ko.typetab.unwrap(), typetab);
         let names = format!("\0{name}_fn\0{name}_var\0printk\0__key.7\0");
         m.write(strtab, names.as_bytes());
         let fn_name = 1u32;
@@ -374,6 +379,7 @@ fn damaged_lists_end() {
     let btf = btf_layouts();
     let o = Offsets::from_btf(&btf).unwrap();
     let next = |i: usize| module_addr(i) + o.list_next as u64;
+    let ko = o.ks.as_ref().unwrap();
 
     // beta leads back to alpha: a loop that never reaches the head.
     let mut mem = kernel(&o, &["alpha", "beta", "gamma"]);
@@ -402,8 +408,8 @@ fn damaged_lists_end() {
 
     // A module whose kallsyms cannot be read keeps its entry.
     let mut mem = kernel(&o, &["alpha", "beta"]);
-    mem.put(module_addr(0), o.kallsyms, 0xffff_ffff_f000_0000);
-    mem.put(module_addr(1), o.kallsyms, 0);
+    mem.put(module_addr(0), ko.kallsyms, 0xffff_ffff_f000_0000);
+    mem.put(module_addr(1), ko.kallsyms, 0);
     let got = walk(&mem, HEAD, &o);
     assert_eq!(got.modules.len(), 2);
     assert!(got.symbols.is_empty());
@@ -417,13 +423,28 @@ fn damaged_lists_end() {
 
     // A symbol count no module has.
     let mut mem = kernel(&o, &["alpha"]);
-    mem.put(MODS + 0x9000, o.num_symtab, 0xffff_ffff);
+    mem.put(MODS + 0x9000, ko.num_symtab, 0xffff_ffff);
     let got = walk(&mem, HEAD, &o);
     assert!(got.notices[0].contains("damaged"), "{:?}", got.notices);
 
     // An unreadable head.
     let got = walk(&Fake::default(), HEAD, &o);
     assert!(got.modules.is_empty() && got.notices.len() == 1);
+}
+
+#[test]
+fn no_kallsyms_still_lists() {
+    let o = Offsets::from_btf(&btf_layouts_with(false)).unwrap();
+    assert!(o.ks.is_err());
+    let got = walk(&kernel(&o, &["alpha", "beta"]), HEAD, &o);
+    assert_eq!(got.modules.len(), 2);
+    assert!(got.symbols.is_empty());
+    assert_eq!(got.notices.len(), 1, "{:?}", got.notices);
+    assert!(
+        got.notices[0].contains("module.kallsyms"),
+        "{:?}",
+        got.notices
+    );
 }
 
 #[test]
