@@ -64,6 +64,8 @@ pub(crate) fn open(dump: Dump, choice: VmlinuxChoice<'_>) -> Result<Kernel, Kern
         btf: Default::default(),
         modules: Vec::new(),
     };
+    kernel_bases(&mut kernel);
+    check_banner(&mut kernel)?;
     // The modules' symbols, after the kernel's: the walk needs `modules`.
     let loaded = modules::load(&kernel);
     kernel.notices.extend(loaded.notices);
@@ -72,6 +74,61 @@ pub(crate) fn open(dump: Dump, choice: VmlinuxChoice<'_>) -> Result<Kernel, Kern
         kernel.symbols.merge(SymbolTable::new(loaded.symbols));
     }
     Ok(kernel)
+}
+
+/// With symbols, the kernel's own variables say where KASLR put the
+/// vmalloc area and the struct pages; discovery from the page tables could
+/// only infer them.
+fn kernel_bases(k: &mut Kernel) {
+    const KERNEL_HALF: u64 = 0xffff_8000_0000_0000;
+    let read = |k: &Kernel, name: &str| {
+        let v = k.read_u64(k.symbol(name)?).ok()?;
+        (v >= KERNEL_HALF).then_some(v)
+    };
+    if let Some(v) = read(k, "vmalloc_base") {
+        k.found.layout.vmalloc_base = v;
+    }
+    if let Some(v) = read(k, "vmemmap_base") {
+        k.found.layout.vmemmap_base = v;
+    }
+    if let Some(v) = read(k, "page_offset_base") {
+        if v != k.found.layout.page_offset_base {
+            k.notices.push(format!(
+                "page_offset_base is {v:x} in memory but the page tables map the direct map at {:x}",
+                k.found.layout.page_offset_base
+            ));
+        }
+    }
+}
+
+/// Without VMCOREINFO there is no build id to check the vmlinux against:
+/// compare its `linux_banner` with the one in the dump's memory instead.
+fn check_banner(k: &mut Kernel) -> Result<(), KernelError> {
+    if k.dump.vmcoreinfo().is_some() {
+        return Ok(());
+    }
+    let Some(elf) = &k.vmlinux else { return Ok(()) };
+    let Ok(Some(banner)) = elf.linux_banner(&k.symbols) else {
+        return Ok(());
+    };
+    let Some(addr) = k.symbol("linux_banner") else { return Ok(()) };
+    match k.read_cstr(addr, banner.text.len() + 1) {
+        Ok(text) if text == banner.text.trim_end_matches('\0') => Ok(()),
+        Ok(text) => Err(KernelError::Vmlinux {
+            path: show(elf.path()),
+            why: format!(
+                "this vmlinux is not the dump's kernel: its banner is {:?}, the dump's {:?}",
+                banner.text.trim_end(),
+                text.trim_end()
+            ),
+        }),
+        Err(e) => {
+            k.notices.push(format!(
+                "cannot check the vmlinux against the dump (linux_banner: {e})"
+            ));
+            Ok(())
+        }
+    }
 }
 
 /// The kernel's BTF: the vmlinux's `.BTF`, else the copy in memory.
