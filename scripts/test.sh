@@ -51,4 +51,9 @@ fi
 log "cargo clippy"
 cargo clippy --workspace --all-targets -q -- -D warnings
 log "cargo test"
-cargo test --workspace
+out=$(mktemp); trap 'rm -f "$out"' EXIT
+cargo test --workspace 2>&1 | tee "$out"
+# One closing line for the whole run (cargo's last line is a crate's
+# doc-tests, often "0 passed").
+awk '/^test result:/ { p += $4; f += $6; s += $8 }
+     END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s; exit (f > 0 || p == 0) }' "$out"
