@@ -14,6 +14,7 @@ pub mod kallsyms;
 pub mod lines;
 mod nm_kind;
 pub mod symbols;
+pub mod types;
 
 pub use elf_symbols::{Banner, ElfError, ElfFile};
 pub use kallsyms::{Kallsyms, KallsymsError, KallsymsLocations};
