@@ -9,6 +9,8 @@
 //!   reader of kernel virtual memory.
 
 pub mod btf;
+pub mod btf_types;
+pub mod dwarf_types;
 pub mod elf_symbols;
 pub mod kallsyms;
 pub mod lines;

@@ -8,7 +8,7 @@ use thiserror::Error;
 /// flattened dump, in the rebuilt file the records describe).
 #[derive(Debug, Error)]
 pub enum OpenError {
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Io {
         path: String,
         #[source]

@@ -107,9 +107,9 @@ impl FlatView {
                 file_len,
             });
         }
-        // A stream cut short without its end record still holds every
-        // record before the cut: keep them, the missing pages will read as
-        // truncated.
+        // A stream cut exactly between records opens with what it has (the
+        // missing parts read as holes of the rebuilt file); one cut inside
+        // a record is refused above, since its data cannot be trusted.
         let _ = version;
         let segments: Vec<Segment> = map.into_values().collect();
         let len = segments.last().map_or(0, |s| s.end);

@@ -12,7 +12,7 @@ use std::io::{self, Seek, SeekFrom, Write};
 
 use crate::compress::{compress, Compression};
 use crate::kdump::{dh, sh, PAGE_DESC_SIZE, SIGNATURE};
-use crate::{Dump, PageState, Utsname};
+use crate::{Dump, Utsname};
 
 /// makedumpfile's dump-level bit for zero pages.
 pub const DL_EXCLUDE_ZERO: i32 = 1;
@@ -66,15 +66,16 @@ pub fn write_kdump<W: Write + Seek>(
     let present = dump.present_pages();
     let mut data_at = desc_at + present * PAGE_DESC_SIZE;
 
-    let mut bitmap1 = vec![0u8; bitmap_len as usize];
-    let mut bitmap2 = vec![0u8; bitmap_len as usize];
+    // A damaged header can claim memory up to 2^64: allocate the bitmaps
+    // only if the system can, and say so otherwise.
+    let mut bitmap1 = zeroed(bitmap_len)?;
+    let mut bitmap2 = zeroed(bitmap_len)?;
     let set = |b: &mut [u8], pfn: u64| b[(pfn / 8) as usize] |= 1 << (pfn % 8);
 
-    // RAM pages: what the source held or excluded.
-    for pfn in 0..max_mapnr {
-        if matches!(dump.page_state(pfn), PageState::Present | PageState::Excluded) {
-            set(&mut bitmap1, pfn);
-        }
+    // RAM pages: what the source held or excluded, range by range.
+    for r in dump.memory_ranges() {
+        let end = r.end.div_ceil(bs).min(max_mapnr);
+        set_range(&mut bitmap1, (r.start / bs).min(end), end);
     }
 
     let mut stats = WriteStats::default();
@@ -298,4 +299,50 @@ fn put32(b: &mut [u8], at: usize, v: u32) {
 
 fn put64(b: &mut [u8], at: usize, v: u64) {
     b[at..at + 8].copy_from_slice(&v.to_le_bytes());
+}
+
+/// A zeroed buffer of `len` bytes, or an error when it cannot be had.
+fn zeroed(len: u64) -> io::Result<Vec<u8>> {
+    let too_big = || {
+        io::Error::new(
+            io::ErrorKind::OutOfMemory,
+            format!("the dump's memory needs bitmaps of {len} bytes, more than can be allocated"),
+        )
+    };
+    let n = usize::try_from(len).map_err(|_| too_big())?;
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).map_err(|_| too_big())?;
+    v.resize(n, 0);
+    Ok(v)
+}
+
+/// Set bits `start..end`, whole bytes at a time where possible.
+fn set_range(b: &mut [u8], start: u64, end: u64) {
+    let mut p = start;
+    while p < end && p % 8 != 0 {
+        b[(p / 8) as usize] |= 1 << (p % 8);
+        p += 1;
+    }
+    let whole = (end - p) / 8;
+    b[(p / 8) as usize..(p / 8 + whole) as usize].fill(0xff);
+    p += whole * 8;
+    while p < end {
+        b[(p / 8) as usize] |= 1 << (p % 8);
+        p += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::set_range;
+
+    #[test]
+    fn ranges_of_bits() {
+        let mut b = [0u8; 4];
+        set_range(&mut b, 3, 21);
+        assert_eq!(b, [0xf8, 0xff, 0x1f, 0]);
+        let mut b = [0u8; 2];
+        set_range(&mut b, 5, 6);
+        assert_eq!(b, [0x20, 0]);
+    }
 }

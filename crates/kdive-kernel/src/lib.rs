@@ -12,9 +12,11 @@ mod cpus;
 mod memory;
 pub mod modules;
 mod open;
+mod types;
 pub mod vmlinux;
 
 use std::path::Path;
+use std::sync::Arc;
 
 use kdive_arch::x86_64::{Discovered, Layout, Region, Walk};
 use std::sync::OnceLock;
@@ -77,7 +79,9 @@ pub struct Kernel {
     lines: OnceLock<Option<LineTable>>,
     /// The kernel's BTF, loaded on first use (opening loads it to read the
     /// modules), or why there is none.
-    btf: OnceLock<Result<Btf, String>>,
+    btf: OnceLock<Result<Arc<Btf>, String>>,
+    /// The type source commands use, built on first use ([`Self::types`]).
+    types: OnceLock<Option<Box<dyn kdive_debuginfo::types::TypeSource>>>,
     /// The loaded modules, read at open time.
     modules: Vec<Module>,
 }
@@ -180,8 +184,13 @@ impl Kernel {
 
     /// [`Self::btf`], or why there is none.
     pub fn btf_result(&self) -> Result<&Btf, &str> {
+        self.btf_arc().map(|b| &**b)
+    }
+
+    /// [`Self::btf_result`], shared.
+    fn btf_arc(&self) -> Result<&Arc<Btf>, &str> {
         self.btf
-            .get_or_init(|| open::load_btf(self))
+            .get_or_init(|| open::load_btf(self).map(Arc::new))
             .as_ref()
             .map_err(String::as_str)
     }

@@ -62,6 +62,7 @@ pub(crate) fn open(dump: Dump, choice: VmlinuxChoice<'_>) -> Result<Kernel, Kern
         notices,
         lines: Default::default(),
         btf: Default::default(),
+        types: Default::default(),
         modules: Vec::new(),
     };
     kernel_bases(&mut kernel);

@@ -9,6 +9,9 @@ use kdive_dump::Dump;
 
 /// Bad pages listed one by one before only counting.
 const LIST_AT_MOST: usize = 20;
+/// Bad pages after which the check stops: a damaged header can describe
+/// billions of pages that are not in the file.
+const STOP_AFTER: u64 = 100_000;
 
 pub fn run(path: &Path) -> anyhow::Result<()> {
     let dump = Dump::open(path).with_context(|| format!("{}", path.display()))?;
@@ -21,6 +24,12 @@ pub fn run(path: &Path) -> anyhow::Result<()> {
                 bad += 1;
                 if bad as usize <= LIST_AT_MOST {
                     eprintln!("{}: {e}", path.display());
+                }
+                if bad >= STOP_AFTER {
+                    bail!(
+                        "{}: stopped after {bad} unreadable pages ({good} read)",
+                        path.display()
+                    );
                 }
             }
         }
