@@ -189,3 +189,44 @@ fn imports_drgn(python: &Path) -> bool {
 pub fn allowed(var: &str) -> bool {
     std::env::var_os(var).is_some_and(|v| v == "1")
 }
+
+/// Every command named `name` in the corpus's `crash.txt` files (each
+/// command's output follows a line `@@@ crash> COMMAND`; a marker may also
+/// follow output that had no final newline), as `(command, output)`.
+/// Fails the test when there is no corpus, as [`require`] does.
+pub fn crash_transcripts(name: &str) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    for crash in require(&format!("crash.txt transcripts of {name}")) {
+        let Some(path) = crash.file("crash.txt") else { continue };
+        let Ok(text) = std::fs::read_to_string(path) else { continue };
+        for block in text.split("@@@ crash> ").skip(1) {
+            let (cmd, output) = block.split_once('\n').unwrap_or((block, ""));
+            if cmd.split_whitespace().next() == Some(name) {
+                found.push((cmd.to_string(), output.to_string()));
+            }
+        }
+    }
+    found
+}
+
+/// The vmlinux with debuginfo of `release`, where Debian installs it (or
+/// where `KDIVE_VMLINUX_DIR` says). `None`, with a message, when it is not
+/// installed and `KDIVE_ALLOW_NO_VMLINUX=1`; a failed test otherwise.
+pub fn vmlinux(release: &str) -> Option<PathBuf> {
+    let dir = std::env::var_os("KDIVE_VMLINUX_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/lib/debug/boot"));
+    let p = dir.join(format!("vmlinux-{release}"));
+    if p.is_file() {
+        return Some(p);
+    }
+    if allowed("KDIVE_ALLOW_NO_VMLINUX") {
+        eprintln!("skipping: no {} (KDIVE_ALLOW_NO_VMLINUX=1)", p.display());
+        return None;
+    }
+    panic!(
+        "{} is not installed: apt-get install linux-image-{release}-dbg, \
+         or set KDIVE_ALLOW_NO_VMLINUX=1 to skip the comparison",
+        p.display()
+    );
+}

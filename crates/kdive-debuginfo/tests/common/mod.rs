@@ -7,26 +7,9 @@ use std::path::PathBuf;
 /// The release of the kernel the corpus and the Debian debug package have.
 pub const RELEASE: &str = "6.1.0-47-cloud-amd64";
 
-/// The vmlinux with debuginfo of `release`, where Debian installs it (or
-/// where `KDIVE_VMLINUX_DIR` says). `None`, with a message, when it is not
-/// installed and `KDIVE_ALLOW_NO_VMLINUX=1`; a failed test otherwise.
+/// The vmlinux with debuginfo of `release` (see `kdive_testkit::vmlinux`).
 pub fn vmlinux(release: &str) -> Option<PathBuf> {
-    let dir = std::env::var_os("KDIVE_VMLINUX_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/lib/debug/boot"));
-    let p = dir.join(format!("vmlinux-{release}"));
-    if p.is_file() {
-        return Some(p);
-    }
-    if std::env::var_os("KDIVE_ALLOW_NO_VMLINUX").is_some_and(|v| v == "1") {
-        eprintln!("skipping: no {} (KDIVE_ALLOW_NO_VMLINUX=1)", p.display());
-        return None;
-    }
-    panic!(
-        "{} is not installed: apt-get install linux-image-{release}-dbg, \
-         or set KDIVE_ALLOW_NO_VMLINUX=1 to skip the comparison",
-        p.display()
-    );
+    kdive_testkit::vmlinux(release)
 }
 
 /// `nm -n`'s listing of a file as `(addr, kind, name)`, if `nm` runs.

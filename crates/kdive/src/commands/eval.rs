@@ -167,12 +167,8 @@ mod tests {
     /// except crash's known bug, where the right answer is asserted.
     #[test]
     fn corpus_transcripts() {
-        let Some(dir) = corpus_dir() else {
-            eprintln!("corpus not found; skipping");
-            return;
-        };
         let mut checked = 0;
-        for (cmd, expected) in transcripts(&dir, "eval") {
+        for (cmd, expected) in kdive_testkit::crash_transcripts("eval") {
             let line = cmd.strip_prefix("eval").unwrap_or(&cmd);
             let got = run(line).unwrap_or_else(|e| format!("eval: {e}\n"));
             if cmd == "eval (0x1000 + 0x20) * 2" {
@@ -296,35 +292,4 @@ mod tests {
         }
     }
 
-    // -- the corpus ----------------------------------------------------
-
-    /// The directory of the corpus dumps' transcripts, if present.
-    fn corpus_dir() -> Option<std::path::PathBuf> {
-        let root = std::env::var_os("KDIVE_CORPUS")
-            .map(std::path::PathBuf::from)
-            .unwrap_or_else(|| "/work/shared/corpus".into());
-        let dir = root.join("linux-6.1.0-47-cloud-amd64");
-        dir.is_dir().then_some(dir)
-    }
-
-    /// Every `@@@ crash> NAME ...` command in the crash.txt files under
-    /// `dir`, with the text crash printed after it.
-    fn transcripts(dir: &std::path::Path, name: &str) -> Vec<(String, String)> {
-        let mut found = Vec::new();
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return found;
-        };
-        for entry in entries.flatten() {
-            let Ok(text) = std::fs::read_to_string(entry.path().join("crash.txt")) else {
-                continue;
-            };
-            for block in text.split("@@@ crash> ").skip(1) {
-                let (cmd, output) = block.split_once('\n').unwrap_or((block, ""));
-                if cmd.split_whitespace().next() == Some(name) {
-                    found.push((cmd.to_string(), output.to_string()));
-                }
-            }
-        }
-        found
-    }
 }

@@ -671,12 +671,8 @@ mod tests {
     /// bytes its own output shows, gives crash's text.
     #[test]
     fn corpus_transcripts() {
-        let Some(dir) = corpus_dir() else {
-            eprintln!("corpus not found; skipping");
-            return;
-        };
         let mut checked = 0;
-        for (cmd, expected) in transcripts(&dir, "rd") {
+        for (cmd, expected) in kdive_testkit::crash_transcripts("rd") {
             let (opts, _, _) = parse_rd_args(&words(&cmd)[1..]).unwrap();
             let (addr, data) = bytes_from_transcript(&opts, &expected);
             let syms = |v: u64| symbols_from_transcript(&expected, &opts, v);
@@ -733,36 +729,6 @@ mod tests {
         }
         // The only one in the corpus: `.data` (rd -s init_task 8).
         text.contains(".data ").then(|| ".data".to_string())
-    }
-
-    fn corpus_dir() -> Option<std::path::PathBuf> {
-        let root = std::env::var_os("KDIVE_CORPUS")
-            .map(std::path::PathBuf::from)
-            .unwrap_or_else(|| "/work/shared/corpus".into());
-        let dir = root.join("linux-6.1.0-47-cloud-amd64");
-        dir.is_dir().then_some(dir)
-    }
-
-    /// Every `@@@ crash> NAME ...` command in the crash.txt files under
-    /// `dir`, with the text crash printed after it (up to the next marker,
-    /// which may follow on the same line).
-    fn transcripts(dir: &std::path::Path, name: &str) -> Vec<(String, String)> {
-        let mut found = Vec::new();
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return found;
-        };
-        for entry in entries.flatten() {
-            let Ok(text) = std::fs::read_to_string(entry.path().join("crash.txt")) else {
-                continue;
-            };
-            for block in text.split("@@@ crash> ").skip(1) {
-                let (cmd, output) = block.split_once('\n').unwrap_or((block, ""));
-                if cmd.split_whitespace().next() == Some(name) {
-                    found.push((cmd.to_string(), output.to_string()));
-                }
-            }
-        }
-        found
     }
 
     // -- by hand: what crash 8.0.2 printed on the `null` dump ----------
