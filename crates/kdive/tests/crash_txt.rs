@@ -148,3 +148,32 @@ fn commands_print_what_crash_prints() {
     );
     eprintln!("checked {checked} crashes");
 }
+
+/// `mod`: the same modules, addresses and sizes, column for column. The
+/// OBJECT FILE column differs where the transcript had loaded a module's
+/// debuginfo (`mod -s`), which the listing here has not.
+#[test]
+fn mod_lists_what_crash_lists() {
+    let mut checked = 0;
+    for crash in require("mod_lists_what_crash_lists") {
+        let (Some(dump), Some(txt)) = (crash.variant("kdump-zlib"), crash.file("crash.txt")) else {
+            continue;
+        };
+        let want = sections(&std::fs::read_to_string(txt).unwrap());
+        let Some(expected) = want.get("mod") else { continue };
+        for args in [vec![dump.to_str().unwrap()], vec!["--no-vmlinux", dump.to_str().unwrap()]] {
+            let (got, _) = run_kdive(&args, &["mod"]);
+            let cut = |s: &str| -> Vec<String> {
+                s.lines()
+                    .map(|l| match l.find("  (not loaded)").or_else(|| l.find("  OBJECT FILE")) {
+                        Some(i) => l[..i].to_string(),
+                        None => l.split(".ko").next().unwrap_or(l).rsplit_once("  ").map_or(l, |p| p.0).to_string(),
+                    })
+                    .collect()
+            };
+            assert_eq!(cut(&got["mod"]), cut(expected), "{} {args:?}", crash.name());
+            checked += 1;
+        }
+    }
+    eprintln!("checked {checked}");
+}

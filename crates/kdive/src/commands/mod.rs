@@ -6,6 +6,7 @@ use std::io::Write;
 use crate::session::Session;
 
 mod eval;
+mod modcmd;
 mod rd;
 mod rd_format;
 mod sym;
@@ -61,6 +62,12 @@ pub const COMMANDS: &[Command] = &[
         summary: "translate a physical address to its kernel virtual (direct map) address",
         usage: "ptov ADDRESS ...",
         run: vtop::ptov,
+    },
+    Command {
+        name: "mod",
+        summary: "list the loaded modules",
+        usage: "mod",
+        run: modcmd::run,
     },
     Command {
         name: "q",
