@@ -14,53 +14,75 @@
 //!
 //! ## How, and what it costs
 //!
-//! The file is memory-mapped (the section loading of [`crate::lines`],
-//! which also applies a module's `.rela.debug_*`); no DIE tree is ever
-//! held. A vmlinux has no `.debug_names` (Debian 6.1: none), so the names
-//! come from an index of the DIEs at the top level of each CU (where C
-//! puts its types, globals and functions): one scan, one thread per core,
-//! reading only the attributes it needs and jumping over children with
-//! `DW_AT_sibling` (see `dwarf_types/index.rs`). The index keeps, per
-//! name, the single best DIE: a definition before a declaration (the
-//! kernel has `struct x;` in many CUs), a global with an address before
-//! one without, an external one before a `static` one, then the first in
-//! `.debug_info`.
+//! The file is memory-mapped (with the section loading of [`crate::lines`],
+//! which also applies a module's `.rela.debug_*`), and no DIE tree is ever
+//! held: a lookup reads the DIEs it needs, and each type is converted on
+//! first use and kept. A vmlinux has no `.debug_names` (Debian's 6.1 has
+//! none), so names are found by reading the DIEs at the top level of each
+//! unit, where C has its types, globals and functions: only the attributes
+//! needed, jumping over children with `DW_AT_sibling` (`dwarf_types/scan.rs`).
+//! Of several DIEs of a name, the best is used: a definition before a
+//! declaration (the kernel has `struct x;` in many units), a global with an
+//! address before one without, an external one before a `static` one, then
+//! the first in `.debug_info`. Types defined inside a function are not
+//! found by name, as in gdb.
 //!
-//! The index is cached by build id in `$XDG_CACHE_HOME/kdive` (or
-//! `~/.cache/kdive`), checked whole before use and rebuilt when anything
-//! is off (see `dwarf_types/cache.rs`); each DIE a lookup returns is also
-//! checked to have the tag and name asked for, and a mismatch rebuilds the
-//! index. Types are converted on first use and kept.
+//! Three ways to a name, all giving the same DIE:
+//!
+//! - the index of every top-level name (`dwarf_types/index.rs`), built by
+//!   one scan of all units, one thread per core, and cached by build id in
+//!   `$XDG_CACHE_HOME/kdive` (else `~/.cache/kdive`) as a file that is
+//!   mapped and checked whole (checksum, build id, bounds, order), never
+//!   trusted blindly (`dwarf_types/table.rs`): any doubt and it is rebuilt.
+//!   A DIE it gives is also checked to have the tag and name asked for;
+//!   a mismatch rebuilds it;
+//! - without an index, a search of the units in order that stops at the
+//!   first DIE nothing can beat: the common types are in the first units
+//!   (`task_struct`, `list_head`, `page`: the third). A search that reads
+//!   1/16 of `.debug_info` in vain gives way to building the index;
+//! - a function of a vmlinux, by its ELF symbol: the address leads through
+//!   `.debug_aranges` to its unit (`dwarf_types/globals.rs`).
 //!
 //! Measured on Debian's 6.1 vmlinux (587 MB, 163 MB of `.debug_info`,
-//! 2,900 CUs), 2 cores, file in the page cache: see the crate's
-//! `tests/dwarf_types.rs` (`timings`) for the numbers of a given machine.
+//! 2,170 units, 118,610 names), file in the page cache, 2 cores shared with
+//! other work, optimized, whole processes: open and `struct task_struct`
+//! with no cache, 2-5 ms; the same with the cache, 3-6 ms (2 ms in a
+//! warm process); `whatis schedule` with no cache, about 50 ms (reading
+//! the ELF symbols: see [`DwarfTypes::set_symbols`]); building the index,
+//! 300-350 ms of CPU (170-300 ms on 2 cores, more when they are busy). drgn
+//! 0.0.x takes 200-240 ms for its index of the same file on the same
+//! machine. A variable DWARF only declares (`jiffies`: the linker script
+//! defines it) or a rare type needs the index on a cold start.
 //!
 //! Type ids are `.debug_info` offsets ([`VOID`] is 0); the inner
 //! dimensions of a multi-dimensional array get the array's offset with the
 //! dimension in bits 40 and up.
 
-#[allow(dead_code)] // shared with `lines`, which uses all of it
-#[path = "lines/sections.rs"]
-mod sections;
+use crate::lines::sections;
 
 mod cache;
 mod convert;
+mod dies;
+mod globals;
 mod index;
-
+mod scan;
+mod table;
+#[cfg(test)]
+mod tests;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
-use gimli::{constants as dw, SectionId};
+use gimli::SectionId;
 
-use crate::types::{Global, Kind, Namespace, Type, TypeId, TypeSource};
+use crate::types::{Global, Namespace, Type, TypeId, TypeSource};
 use crate::{ElfFile, SymbolTable};
-use convert::{Die, DIM_SHIFT, OFFSET_MASK};
-use index::{NameIndex, Space};
+use index::Search;
+use scan::{Scanner, Space};
 use sections::Sections;
+use table::NameIndex;
 
 // `sections.rs` names its error type from its parent.
 use crate::lines::LinesError;
@@ -69,9 +91,14 @@ use crate::lines::LinesError;
 /// `.debug_info` is a unit header, never a DIE, so no DIE has this id.
 pub const VOID: TypeId = TypeId(0);
 
-/// Files whose `.debug_info` is smaller than this are indexed every time
-/// (a module's takes about a millisecond), not cached.
-const CACHE_MIN_INFO: usize = 4 << 20;
+/// Files with less `.debug_info` than this get their index at once (a
+/// module's takes about a millisecond) and never cached; larger ones
+/// search by name until a search runs long (see [`DwarfTypes::open_with`]).
+const SMALL_INFO: usize = 4 << 20;
+
+/// The share of `.debug_info` a search for one name reads before giving
+/// up for the full index: 1/16 of a vmlinux's is 10 MB, about 20 ms.
+const SEARCH_SHARE: usize = 16;
 
 /// How many units' abbreviation tables are kept.
 const CACHED_ABBREVS: usize = 256;
@@ -132,6 +159,15 @@ pub struct IndexInfo {
     pub names: usize,
 }
 
+/// The units known: the first ones, or all.
+#[derive(Default)]
+struct Units {
+    /// Their offsets, increasing.
+    starts: Vec<u64>,
+    /// Where the last one ends.
+    end: u64,
+}
+
 /// The types, globals and functions of one file's DWARF.
 pub struct DwarfTypes {
     path: PathBuf,
@@ -140,16 +176,23 @@ pub struct DwarfTypes {
     /// The cache file, when the index is cached.
     cache_file: Option<PathBuf>,
     threads: usize,
-    index: RwLock<Arc<NameIndex>>,
-    info: Mutex<IndexInfo>,
+    /// `None` until built or loaded: lookups search meanwhile.
+    index: RwLock<Option<(Arc<NameIndex>, IndexInfo)>>,
+    /// Held while the index is built, so that it is built once.
+    building: Mutex<()>,
     /// Set once the index has been rebuilt after a failed check, so that a
     /// damaged file cannot make every lookup rebuild it.
     rebuilt: AtomicBool,
+    /// The units found so far, for finding a DIE's.
+    units: Mutex<Units>,
     types: Mutex<HashMap<u64, Arc<Type>>>,
     abbrevs: Mutex<HashMap<u64, Arc<gimli::Abbreviations>>>,
     /// The ELF symbols, for globals whose DWARF has no address (`jiffies`
-    /// is defined by the linker script): linked files only.
-    symbols: OnceLock<Option<SymbolTable>>,
+    /// is defined by the linker script) and for finding functions by
+    /// address: linked files only.
+    symbols: OnceLock<Option<Arc<SymbolTable>>>,
+    /// `.debug_aranges`: (start, end, unit) of each range of code.
+    aranges: OnceLock<Vec<(u64, u64, u64)>>,
 }
 
 impl std::fmt::Debug for DwarfTypes {
@@ -169,10 +212,16 @@ impl DwarfTypes {
         Self::open_with(path, &OpenOptions::default())
     }
 
-    /// Open `path` as `options` say. Loads the name index from the cache,
-    /// or builds it (and caches it when the file is large enough for it to
-    /// matter and has a build id).
-    pub fn open_with(path: &Path, options: &OpenOptions<'_>) -> Result<DwarfTypes, DwarfTypesError> {
+    /// Open `path` as `options` say: map it and load the name index from
+    /// the cache if there is a sound one. A small file (a module) has its
+    /// index built at once; a large one (a vmlinux) searches by name until
+    /// a search runs long, then builds it (see the module documentation).
+    /// [`DwarfTypes::ensure_index`] builds it regardless: from another
+    /// thread at start, it makes the next start warm.
+    pub fn open_with(
+        path: &Path,
+        options: &OpenOptions<'_>,
+    ) -> Result<DwarfTypes, DwarfTypesError> {
         let sections = Sections::open(path, options.section_address)?;
         if !sections.has(SectionId::DebugInfo) || !sections.has(SectionId::DebugAbbrev) {
             return Err(DwarfTypesError::NoDebugInfo {
@@ -181,7 +230,9 @@ impl DwarfTypes {
         }
         // A second map of the same file, for its notes (cheap: nothing is
         // read but the section headers).
-        let build_id = ElfFile::open(path).ok().and_then(|e| e.build_id().ok().flatten());
+        let build_id = ElfFile::open(path)
+            .ok()
+            .and_then(|e| e.build_id().ok().flatten());
         let info_len = sections.bytes(SectionId::DebugInfo).len();
         let dir = match &options.cache {
             CacheDir::Default => cache::default_dir(),
@@ -189,44 +240,42 @@ impl DwarfTypes {
             CacheDir::Off => None,
         };
         let cache_file = match (dir, &build_id) {
-            (Some(dir), Some(id)) if info_len >= CACHE_MIN_INFO => Some(cache::path(&dir, id)),
+            (Some(dir), Some(id)) if info_len >= SMALL_INFO => Some(cache::path(&dir, id)),
             _ => None,
         };
         let threads = match options.threads {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
         };
-        let mut types = DwarfTypes {
+        let types = DwarfTypes {
             path: path.to_path_buf(),
             sections,
             build_id,
             cache_file,
             threads,
-            index: RwLock::new(Arc::default()),
-            info: Mutex::new(IndexInfo {
-                cached: false,
-                took: Duration::ZERO,
-                names: 0,
-            }),
+            index: RwLock::new(None),
+            building: Mutex::new(()),
             rebuilt: AtomicBool::new(false),
+            units: Mutex::default(),
             types: Mutex::default(),
             abbrevs: Mutex::default(),
             symbols: OnceLock::new(),
+            aranges: OnceLock::new(),
         };
         let start = Instant::now();
-        let cached = types.cache_file.as_deref().and_then(|f| {
-            cache::load(f, types.build_id.as_deref()?, info_len as u64)
-        });
-        let (index, was_cached) = match cached {
-            Some(index) => (index, true),
-            None => (types.build_index()?, false),
-        };
-        *types.info.get_mut().unwrap_or_else(|e| e.into_inner()) = IndexInfo {
-            cached: was_cached,
-            took: start.elapsed(),
-            names: index.len(),
-        };
-        *types.index.get_mut().unwrap_or_else(|e| e.into_inner()) = Arc::new(index);
+        let cached = types
+            .cache_file
+            .as_deref()
+            .and_then(|f| cache::load(f, types.build_id.as_deref()?, info_len as u64));
+        match cached {
+            Some(index) => {
+                types.install(index, true, start);
+            }
+            None if info_len < SMALL_INFO => {
+                types.ensure_index()?;
+            }
+            None => {}
+        }
         Ok(types)
     }
 
@@ -235,9 +284,14 @@ impl DwarfTypes {
         &self.path
     }
 
-    /// Where the name index came from and what it cost.
-    pub fn index_info(&self) -> IndexInfo {
-        *self.info.lock().unwrap_or_else(|e| e.into_inner())
+    /// Where the name index came from and what it cost; `None` while
+    /// there is none (lookups search).
+    pub fn index_info(&self) -> Option<IndexInfo> {
+        self.index
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map(|(_, i)| *i)
     }
 
     /// The cache file of this file's index, if it is cached.
@@ -245,167 +299,95 @@ impl DwarfTypes {
         self.cache_file.as_deref()
     }
 
-    /// Scan the DWARF for the index, and cache it.
-    fn build_index(&self) -> Result<NameIndex, DwarfTypesError> {
-        let index = index::build(&self.sections.dwarf(), self.threads).map_err(|e| {
-            DwarfTypesError::Format {
-                path: self.path.clone(),
-                why: e.to_string(),
-            }
-        })?;
-        if let (Some(file), Some(id)) = (&self.cache_file, &self.build_id) {
-            let info_len = self.sections.bytes(SectionId::DebugInfo).len() as u64;
-            // A cache that cannot be written only costs time next start.
-            let _ = cache::store(file, id, info_len, &index);
+    /// Build the name index now if there is none (and cache it).
+    pub fn ensure_index(&self) -> Result<IndexInfo, DwarfTypesError> {
+        let _building = self.building.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(info) = self.index_info() {
+            return Ok(info);
         }
-        Ok(index)
+        self.rebuild()
     }
 
-    fn index(&self) -> Arc<NameIndex> {
-        self.index.read().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-
-    /// The DIE for `name` in `space`, checked to be one (see the module
-    /// documentation); a failed check rebuilds the index, once.
-    fn lookup(&self, space: Space, name: &str) -> Option<u64> {
-        let die = self.index().lookup(space, name)?;
-        if self.names(die, space).is_some_and(|n| n == name) {
-            return Some(die);
-        }
-        if self.rebuilt.swap(true, Ordering::SeqCst) {
-            return None;
-        }
+    /// Scan the DWARF for the index, cache it and use it.
+    fn rebuild(&self) -> Result<IndexInfo, DwarfTypesError> {
         let start = Instant::now();
-        let index = self.build_index().ok()?;
-        *self.info.lock().unwrap_or_else(|e| e.into_inner()) = IndexInfo {
-            cached: false,
+        let dwarf = self.sections.dwarf();
+        let scanner = Scanner {
+            dwarf: &dwarf,
+            relocatable: self.sections.relocatable(),
+        };
+        let id = self.build_id.as_deref().unwrap_or("");
+        let info_len = self.sections.bytes(SectionId::DebugInfo).len() as u64;
+        let index =
+            index::build(&scanner, self.threads, id, info_len).map_err(|e| self.format(e))?;
+        if let Some(file) = &self.cache_file {
+            // A cache that cannot be written only costs time next start.
+            let _ = cache::store(file, &index);
+        }
+        Ok(self.install(index, false, start))
+    }
+
+    fn install(&self, index: NameIndex, cached: bool, start: Instant) -> IndexInfo {
+        *self.units.lock().unwrap_or_else(|e| e.into_inner()) = Units {
+            starts: index.units(),
+            end: self.sections.bytes(SectionId::DebugInfo).len() as u64,
+        };
+        let info = IndexInfo {
+            cached,
             took: start.elapsed(),
             names: index.len(),
         };
-        *self.index.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(index);
-        self.types.lock().unwrap_or_else(|e| e.into_inner()).clear();
-        let die = self.index().lookup(space, name)?;
-        self.names(die, space).is_some_and(|n| n == name).then_some(die)
+        *self.index.write().unwrap_or_else(|e| e.into_inner()) = Some((Arc::new(index), info));
+        info
     }
 
-    /// The name of the DIE at `die` if its tag is of `space` (through its
-    /// origin for a definition that has none of its own).
-    fn names(&self, die: u64, space: Space) -> Option<String> {
-        let (d, _) = self.read(die, false)?;
-        if Space::of_tag(d.tag) != Some(space) {
-            return None;
+    fn format(&self, e: gimli::Error) -> DwarfTypesError {
+        DwarfTypesError::Format {
+            path: self.path.clone(),
+            why: e.to_string(),
         }
-        self.chain(d, false).into_iter().find_map(|(d, _)| d.name)
     }
 
-    /// The DIE at `offset` and, if asked, its direct children.
-    fn read(&self, offset: u64, children: bool) -> Option<(Die, Vec<Die>)> {
-        let unit_offset = self.index().unit_of(offset)?;
+    fn ready_index(&self) -> Option<Arc<NameIndex>> {
+        self.index
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map(|(i, _)| i.clone())
+    }
+
+    /// The DIE for `name` in `space`: from the index, checked to be such a
+    /// DIE (a failed check of a cached index rebuilds it, once); else by a
+    /// search.
+    fn lookup(&self, space: Space, name: &str) -> Option<u64> {
+        if let Some(index) = self.ready_index() {
+            let die = index.lookup(space, name)?;
+            if self.names(die, space).is_some_and(|n| n == name) {
+                return Some(die);
+            }
+            let cached = self.index_info().is_some_and(|i| i.cached);
+            if !cached || self.rebuilt.swap(true, Ordering::SeqCst) {
+                return None;
+            }
+            {
+                let _building = self.building.lock().unwrap_or_else(|e| e.into_inner());
+                self.rebuild().ok()?;
+            }
+            return self.lookup(space, name);
+        }
         let dwarf = self.sections.dwarf();
-        let header = dwarf.unit_header(gimli::DebugInfoOffset(unit_offset as usize)).ok()?;
-        let within = (offset - unit_offset) as usize;
-        if within < header.header_size() || within >= header.length_including_self() {
-            return None;
-        }
-        let abbrevs = self.abbreviations(&dwarf, &header)?;
-        let unit = gimli::Unit::new_with_abbreviations(&dwarf, header, abbrevs).ok()?;
-        let mut tree = unit.entries_tree(Some(gimli::UnitOffset(within))).ok()?;
-        let root = tree.root().ok()?;
-        let die = Die::read(&dwarf, &unit, root.entry())?;
-        let mut kids = Vec::new();
-        if children {
-            let mut it = root.children();
-            while let Some(child) = it.next().ok()? {
-                kids.push(Die::read(&dwarf, &unit, child.entry())?);
+        let scanner = Scanner {
+            dwarf: &dwarf,
+            relocatable: self.sections.relocatable(),
+        };
+        let budget = self.sections.bytes(SectionId::DebugInfo).len() / SEARCH_SHARE;
+        match index::search(&scanner, space, name, budget) {
+            Ok(Search::Found(die)) => die,
+            Ok(Search::GaveUp) | Err(_) => {
+                self.ensure_index().ok()?;
+                self.lookup(space, name)
             }
         }
-        Some((die, kids))
-    }
-
-    /// The abbreviations of a unit, from a small cache (a struct's member
-    /// types are mostly in its own unit).
-    fn abbreviations(
-        &self,
-        dwarf: &gimli::Dwarf<gimli::EndianSlice<'_, gimli::RunTimeEndian>>,
-        header: &gimli::UnitHeader<gimli::EndianSlice<'_, gimli::RunTimeEndian>>,
-    ) -> Option<Arc<gimli::Abbreviations>> {
-        let key = header.debug_abbrev_offset().0 as u64;
-        if let Some(a) = self.abbrevs.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
-            return Some(a.clone());
-        }
-        let a = dwarf.abbreviations(header).ok()?;
-        let mut cache = self.abbrevs.lock().unwrap_or_else(|e| e.into_inner());
-        if cache.len() >= CACHED_ABBREVS {
-            cache.clear();
-        }
-        cache.insert(key, a.clone());
-        Some(a)
-    }
-
-    /// `die`, then the DIEs its `DW_AT_abstract_origin` or
-    /// `DW_AT_specification` lead to (a few at most; bounded against
-    /// cycles in damaged files).
-    fn chain(&self, die: Die, children: bool) -> Vec<(Die, Vec<Die>)> {
-        let mut next = die.origin;
-        let kids = if children {
-            self.read(die.offset, true).map(|(_, k)| k).unwrap_or_default()
-        } else {
-            Vec::new()
-        };
-        let mut out = vec![(die, kids)];
-        while let Some(at) = next.filter(|_| out.len() < 8) {
-            let Some((d, k)) = self.read(at, children) else { break };
-            next = d.origin;
-            out.push((d, k));
-        }
-        out
-    }
-
-    /// Convert the type at `id` (not cached).
-    fn convert(&self, id: TypeId) -> Option<Type> {
-        if id == VOID {
-            return Some(Type {
-                name: Some("void".into()),
-                size: None,
-                kind: Kind::Void,
-            });
-        }
-        let (die, kids) = self.read(id.0 & OFFSET_MASK, true)?;
-        if die.tag == dw::DW_TAG_subprogram {
-            return convert::function(&self.chain(die, true));
-        }
-        convert::to_type(&die, &kids, id.0 >> DIM_SHIFT, &|t| crate::types::size_of(self, t))
-    }
-
-    /// The link-time address of `name` from the ELF symbol table (for a
-    /// linked file; a module's symbols are section offsets).
-    fn symbol_address(&self, name: &str) -> Option<u64> {
-        if self.sections.relocatable() {
-            return None;
-        }
-        let symbols = self.symbols.get_or_init(|| ElfFile::open(&self.path).ok()?.symbols().ok());
-        symbols.as_ref()?.by_name(name).map(|s| s.addr)
-    }
-
-    /// The global in `space` named `name`: its type (a variable's, or the
-    /// function type for a subprogram) and address.
-    fn global(&self, space: Space, name: &str) -> Option<Global> {
-        let die = self.lookup(space, name)?;
-        let (d, _) = self.read(die, false)?;
-        let chain = self.chain(d, false);
-        let addr = chain.iter().find_map(|(d, _)| match space {
-            Space::Variable => d.addr,
-            _ => d.low_pc,
-        });
-        let ty = match space {
-            Space::Variable => chain.iter().find_map(|(d, _)| d.ty).map_or(VOID, TypeId),
-            _ => TypeId(die),
-        };
-        Some(Global {
-            name: name.to_string(),
-            ty,
-            addr: addr.or_else(|| self.symbol_address(name)),
-        })
     }
 }
 
@@ -422,7 +404,12 @@ impl TypeSource for DwarfTypes {
     }
 
     fn get(&self, id: TypeId) -> Option<Arc<Type>> {
-        if let Some(t) = self.types.lock().unwrap_or_else(|e| e.into_inner()).get(&id.0) {
+        if let Some(t) = self
+            .types
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&id.0)
+        {
             return Some(t.clone());
         }
         // Converted without the lock held: converting an array asks for

@@ -57,7 +57,7 @@
 //! (or when there is no `.debug_aranges`), once.
 
 mod gdb;
-mod sections;
+pub(crate) mod sections;
 
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;

@@ -150,7 +150,7 @@ pub fn size_of(src: &dyn TypeSource, id: TypeId) -> Option<u64> {
     match t.kind {
         Kind::Typedef { target } | Kind::Qualified { target, .. } => size_of(src, target),
         Kind::Pointer { .. } => Some(8),
-        Kind::Array { elem, len: Some(n) } => Some(size_of(src, elem)? * n),
+        Kind::Array { elem, len: Some(n) } => size_of(src, elem)?.checked_mul(n),
         _ => None,
     }
 }
@@ -217,6 +217,22 @@ pub fn type_name(src: &dyn TypeSource, id: TypeId) -> String {
     }
 }
 
+/// A base type's name as gdb prints it: the compilers' `long unsigned int`
+/// is `unsigned long` (gdb puts every name in canonical C form); other
+/// names are unchanged.
+pub fn gdb_int_name(name: &str) -> &str {
+    match name {
+        "long unsigned int" => "unsigned long",
+        "long int" => "long",
+        "short int" => "short",
+        "short unsigned int" => "unsigned short",
+        "long long int" => "long long",
+        "long long unsigned int" => "unsigned long long",
+        "__int128 unsigned" => "unsigned __int128",
+        other => other,
+    }
+}
+
 /// A declarator split into the part before the name and the part after
 /// (`char` and `[16]`, `int (*` and `)(void)`).
 fn split_name(src: &dyn TypeSource, id: TypeId, depth: u32) -> (String, String) {
@@ -232,7 +248,9 @@ fn split_name(src: &dyn TypeSource, id: TypeId, depth: u32) -> (String, String) 
     };
     match &t.kind {
         Kind::Void => ("void".into(), String::new()),
-        Kind::Int { .. } | Kind::Float => (t.name.clone().unwrap_or_else(|| "int".into()), String::new()),
+        Kind::Int { .. } | Kind::Float => {
+            (gdb_int_name(t.name.as_deref().unwrap_or("int")).to_string(), String::new())
+        }
         Kind::Typedef { .. } => (t.name.clone().unwrap_or_default(), String::new()),
         Kind::Struct { .. } => (tag("struct"), String::new()),
         Kind::Union { .. } => (tag("union"), String::new()),

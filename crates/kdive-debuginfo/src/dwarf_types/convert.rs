@@ -89,8 +89,8 @@ impl Die {
             let v = attr.value();
             match attr.name() {
                 dw::DW_AT_name => {
-                    let s = dwarf.attr_string(unit, v).ok()?;
-                    d.name = Some(String::from_utf8_lossy(s.slice()).into_owned());
+                    let s = dwarf.attr_string(unit, v).ok();
+                    d.name = s.map(|s| String::from_utf8_lossy(s.slice()).into_owned());
                 }
                 dw::DW_AT_type => d.ty = global_ref(unit, v),
                 dw::DW_AT_byte_size => d.byte_size = v.udata_value(),
@@ -108,7 +108,9 @@ impl Die {
                 dw::DW_AT_lower_bound => d.lower_bound = constant(&v),
                 dw::DW_AT_upper_bound => d.upper_bound = constant(&v),
                 dw::DW_AT_const_value => d.const_value = constant(&v),
-                dw::DW_AT_abstract_origin | dw::DW_AT_specification => d.origin = global_ref(unit, v),
+                dw::DW_AT_abstract_origin | dw::DW_AT_specification => {
+                    d.origin = global_ref(unit, v)
+                }
                 dw::DW_AT_location => d.addr = address(dwarf, unit, v),
                 dw::DW_AT_low_pc => d.low_pc = dwarf.attr_address(unit, v).ok().flatten(),
                 _ => {}
@@ -154,7 +156,11 @@ fn location(unit: &gimli::Unit<R<'_>>, v: AttributeValue<R<'_>>) -> Option<u64> 
 
 /// The address of a location that is a single `DW_OP_addr` (or
 /// `DW_OP_addrx`): where a global variable lives.
-fn address(dwarf: &gimli::Dwarf<R<'_>>, unit: &gimli::Unit<R<'_>>, v: AttributeValue<R<'_>>) -> Option<u64> {
+fn address(
+    dwarf: &gimli::Dwarf<R<'_>>,
+    unit: &gimli::Unit<R<'_>>,
+    v: AttributeValue<R<'_>>,
+) -> Option<u64> {
     let AttributeValue::Exprloc(expr) = v else {
         return None;
     };
@@ -194,40 +200,77 @@ pub(super) fn to_type(
         })
     };
     let qualified = |qualifier| {
-        t(None, Kind::Qualified {
-            target: die.target(),
-            qualifier,
-        })
+        t(
+            None,
+            Kind::Qualified {
+                target: die.target(),
+                qualifier,
+            },
+        )
     };
     match die.tag {
         _ if dim > 0 && die.tag != dw::DW_TAG_array_type => None,
         dw::DW_TAG_base_type => t(die.byte_size, base(die.encoding)),
         dw::DW_TAG_unspecified_type => t(None, Kind::Void),
         dw::DW_TAG_pointer_type | dw::DW_TAG_reference_type | dw::DW_TAG_rvalue_reference_type => {
-            t(Some(die.byte_size.unwrap_or(8)), Kind::Pointer { target: die.target() })
+            t(
+                Some(die.byte_size.unwrap_or(8)),
+                Kind::Pointer {
+                    target: die.target(),
+                },
+            )
         }
-        dw::DW_TAG_typedef => t(None, Kind::Typedef { target: die.target() }),
+        dw::DW_TAG_typedef => t(
+            None,
+            Kind::Typedef {
+                target: die.target(),
+            },
+        ),
         dw::DW_TAG_const_type => qualified(Qualifier::Const),
         dw::DW_TAG_volatile_type => qualified(Qualifier::Volatile),
         dw::DW_TAG_restrict_type => qualified(Qualifier::Restrict),
-        dw::DW_TAG_atomic_type | dw::DW_TAG_immutable_type | dw::DW_TAG_packed_type | dw::DW_TAG_shared_type => {
-            qualified(Qualifier::Other)
-        }
+        dw::DW_TAG_atomic_type
+        | dw::DW_TAG_immutable_type
+        | dw::DW_TAG_packed_type
+        | dw::DW_TAG_shared_type => qualified(Qualifier::Other),
         dw::DW_TAG_structure_type | dw::DW_TAG_class_type | dw::DW_TAG_union_type
             if die.declaration || die.byte_size.is_none() =>
         {
-            t(None, Kind::Forward { ns: namespace(die.tag) })
+            t(
+                None,
+                Kind::Forward {
+                    ns: namespace(die.tag),
+                },
+            )
         }
-        dw::DW_TAG_structure_type | dw::DW_TAG_class_type => {
-            t(die.byte_size, Kind::Struct { members: members(children, size_of) })
-        }
-        dw::DW_TAG_union_type => t(die.byte_size, Kind::Union { members: members(children, size_of) }),
-        dw::DW_TAG_enumeration_type if die.declaration => t(None, Kind::Forward { ns: Namespace::Enum }),
+        dw::DW_TAG_structure_type | dw::DW_TAG_class_type => t(
+            die.byte_size,
+            Kind::Struct {
+                members: members(children, size_of),
+            },
+        ),
+        dw::DW_TAG_union_type => t(
+            die.byte_size,
+            Kind::Union {
+                members: members(children, size_of),
+            },
+        ),
+        dw::DW_TAG_enumeration_type if die.declaration => t(
+            None,
+            Kind::Forward {
+                ns: Namespace::Enum,
+            },
+        ),
         dw::DW_TAG_enumeration_type => {
             let values = children
                 .iter()
                 .filter(|c| c.tag == dw::DW_TAG_enumerator)
-                .map(|c| (c.name.clone().unwrap_or_default(), c.const_value.unwrap_or(0)))
+                .map(|c| {
+                    (
+                        c.name.clone().unwrap_or_default(),
+                        c.const_value.unwrap_or(0),
+                    )
+                })
                 .collect();
             t(die.byte_size, Kind::Enum { values })
         }
@@ -284,10 +327,20 @@ fn members(children: &[Die], size_of: &dyn Fn(TypeId) -> Option<u64>) -> Vec<Mem
 
 /// Dimension `dim` of an array: an array of the next dimension, or of the
 /// element type at the last.
-fn array(die: &Die, children: &[Die], dim: u64, size_of: &dyn Fn(TypeId) -> Option<u64>) -> Option<Type> {
+fn array(
+    die: &Die,
+    children: &[Die],
+    dim: u64,
+    size_of: &dyn Fn(TypeId) -> Option<u64>,
+) -> Option<Type> {
     let dims: Vec<&Die> = children
         .iter()
-        .filter(|c| matches!(c.tag, dw::DW_TAG_subrange_type | dw::DW_TAG_enumeration_type))
+        .filter(|c| {
+            matches!(
+                c.tag,
+                dw::DW_TAG_subrange_type | dw::DW_TAG_enumeration_type
+            )
+        })
         .collect();
     let n = dims.len().max(1) as u64;
     if dim >= n {
@@ -341,7 +394,11 @@ pub(super) fn prototype(ret: TypeId, children: &[Die]) -> Option<Kind> {
             _ => {}
         }
     }
-    Some(Kind::Function { ret, params, variadic })
+    Some(Kind::Function {
+        ret,
+        params,
+        variadic,
+    })
 }
 
 /// The function type of a subprogram, from the chain of DIEs that describe
@@ -359,73 +416,4 @@ pub(super) fn function(chain: &[(Die, Vec<Die>)]) -> Option<Type> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn die(tag: gimli::DwTag) -> Die {
-        Die { tag, ..Die::default() }
-    }
-
-    fn no_size(_: TypeId) -> Option<u64> {
-        None
-    }
-
-    #[test]
-    fn bitfields_both_ways() {
-        let new = Die { name: Some("a".into()), ty: Some(0x30), data_bit_offset: Some(67), bit_size: Some(3), ..die(dw::DW_TAG_member) };
-        // DWARF 2: 3 bits at bit 29 from the top of a 4-byte unit at byte 8.
-        let old = Die { member_location: Some(8), byte_size: Some(4), bit_offset: Some(26), bit_size: Some(3), ..new.clone() };
-        let new = Die { data_bit_offset: Some(64 + 3), ..new };
-        let m = members(&[new, old], &no_size);
-        assert_eq!(m[0].offset_bits, 67);
-        assert_eq!(m[1].offset_bits, 67);
-        assert_eq!(m[1].bit_size, Some(3));
-    }
-
-    #[test]
-    fn arrays_of_arrays() {
-        let arr = Die { offset: 0x100, ty: Some(0x40), ..die(dw::DW_TAG_array_type) };
-        let dims = [
-            Die { upper_bound: Some(1), ..die(dw::DW_TAG_subrange_type) },
-            Die { count: Some(3), ..die(dw::DW_TAG_subrange_type) },
-        ];
-        let int = |id: TypeId| (id == TypeId(0x40)).then_some(4);
-        let outer = to_type(&arr, &dims, 0, &|id| match id.0 >> DIM_SHIFT {
-            1 => Some(12),
-            _ => int(id),
-        })
-        .unwrap();
-        assert_eq!(outer.kind, Kind::Array { elem: TypeId(0x100 | 1 << DIM_SHIFT), len: Some(2) });
-        assert_eq!(outer.size, Some(24));
-        let inner = to_type(&arr, &dims, 1, &int).unwrap();
-        assert_eq!(inner.kind, Kind::Array { elem: TypeId(0x40), len: Some(3) });
-        assert_eq!(to_type(&arr, &dims, 2, &int), None);
-        let flex = to_type(&arr, &[die(dw::DW_TAG_subrange_type)], 0, &int).unwrap();
-        assert_eq!((flex.kind, flex.size), (Kind::Array { elem: TypeId(0x40), len: None }, None));
-        let zero = [Die { upper_bound: Some(-1), ..die(dw::DW_TAG_subrange_type) }];
-        assert_eq!(to_type(&arr, &zero, 0, &int).unwrap().size, Some(0));
-    }
-
-    #[test]
-    fn prototypes() {
-        let p = |ty| Die { ty, ..die(dw::DW_TAG_formal_parameter) };
-        let concrete = (Die { origin: Some(0x50), ..die(dw::DW_TAG_subprogram) }, vec![p(None)]);
-        let abstract_ = (
-            Die { ty: Some(0x60), ..die(dw::DW_TAG_subprogram) },
-            vec![p(Some(0x70)), die(dw::DW_TAG_unspecified_parameters)],
-        );
-        let f = function(&[concrete, abstract_]).unwrap();
-        let Kind::Function { ret, params, variadic } = f.kind else { panic!() };
-        assert_eq!((ret, params.len(), params[0].ty, variadic), (TypeId(0x60), 1, TypeId(0x70), true));
-        let void = function(&[(die(dw::DW_TAG_subprogram), vec![])]).unwrap();
-        assert_eq!(void.kind, Kind::Function { ret: VOID, params: vec![], variadic: false });
-    }
-
-    #[test]
-    fn declarations_are_forward() {
-        let d = Die { name: Some("x".into()), declaration: true, ..die(dw::DW_TAG_structure_type) };
-        assert_eq!(to_type(&d, &[], 0, &no_size).unwrap().kind, Kind::Forward { ns: Namespace::Struct });
-        let e = Die { declaration: true, ..die(dw::DW_TAG_enumeration_type) };
-        assert_eq!(to_type(&e, &[], 0, &no_size).unwrap().kind, Kind::Forward { ns: Namespace::Enum });
-    }
-}
+mod tests;

@@ -42,7 +42,7 @@ enum Data {
 }
 
 /// The DWARF sections of one ELF file.
-pub(super) struct Sections {
+pub(crate) struct Sections {
     map: Mmap,
     endian: gimli::RunTimeEndian,
     relocatable: bool,
@@ -53,7 +53,7 @@ impl Sections {
     /// Map `path` and find its DWARF sections. For a relocatable file,
     /// `section_address` gives the address each allocated section (`.text`,
     /// `.init.text`, ...) is placed at; for `None`, see [`default_layout`].
-    pub(super) fn open(
+    pub(crate) fn open(
         path: &Path,
         section_address: &dyn Fn(&str) -> Option<u64>,
     ) -> Result<Sections, LinesError> {
@@ -131,16 +131,16 @@ impl Sections {
     }
 
     /// A relocatable file (`ET_REL`: a module), its sections placed by us.
-    pub(super) fn relocatable(&self) -> bool {
+    pub(crate) fn relocatable(&self) -> bool {
         self.relocatable
     }
 
-    pub(super) fn endian(&self) -> gimli::RunTimeEndian {
+    pub(crate) fn endian(&self) -> gimli::RunTimeEndian {
         self.endian
     }
 
     /// The bytes of section `id` (empty when the file has none).
-    pub(super) fn bytes(&self, id: gimli::SectionId) -> &[u8] {
+    pub(crate) fn bytes(&self, id: gimli::SectionId) -> &[u8] {
         match self.data.get(&id) {
             Some(Data::Mapped(r)) => &self.map[r.clone()],
             Some(Data::Owned(v)) => v,
@@ -148,12 +148,12 @@ impl Sections {
         }
     }
 
-    pub(super) fn has(&self, id: gimli::SectionId) -> bool {
+    pub(crate) fn has(&self, id: gimli::SectionId) -> bool {
         self.data.contains_key(&id)
     }
 
     /// A gimli view of the sections, borrowing them.
-    pub(super) fn dwarf(&self) -> gimli::Dwarf<gimli::EndianSlice<'_, gimli::RunTimeEndian>> {
+    pub(crate) fn dwarf(&self) -> gimli::Dwarf<gimli::EndianSlice<'_, gimli::RunTimeEndian>> {
         let load = |id: gimli::SectionId| {
             Ok::<_, std::convert::Infallible>(gimli::EndianSlice::new(self.bytes(id), self.endian))
         };
