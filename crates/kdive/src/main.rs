@@ -6,6 +6,7 @@
 mod commands;
 mod convert;
 mod expr;
+mod gdb;
 mod info;
 mod session;
 mod time;

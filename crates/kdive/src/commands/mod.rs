@@ -5,12 +5,19 @@ use std::io::Write;
 
 use crate::session::Session;
 
+pub mod datatype;
 mod eval;
 mod modcmd;
+mod objects;
 mod rd;
 mod rd_format;
+mod struct_args;
+mod struct_cmd;
+mod struct_decl;
+mod struct_members;
 mod sym;
 mod vtop;
+mod whatis;
 
 /// What a command returns: its error message, printed after `NAME: `.
 pub type CmdResult = Result<(), String>;
@@ -68,6 +75,24 @@ pub const COMMANDS: &[Command] = &[
         summary: "list the loaded modules",
         usage: "mod",
         run: modcmd::run,
+    },
+    Command {
+        name: "struct",
+        summary: "show a structure's definition, or the contents of one in memory",
+        usage: "struct NAME[.member[,member]] [-o] [-l offset] [-x|-d] [ADDRESS|SYMBOL][:cpuspec] [COUNT | -c COUNT]",
+        run: struct_cmd::run_struct,
+    },
+    Command {
+        name: "union",
+        summary: "show a union's definition, or the contents of one in memory",
+        usage: "union NAME[.member[,member]] [-o] [-l offset] [-x|-d] [ADDRESS|SYMBOL][:cpuspec] [COUNT | -c COUNT]",
+        run: struct_cmd::run_union,
+    },
+    Command {
+        name: "whatis",
+        summary: "show the definition of a structure, union, typedef or enum, or a symbol's type",
+        usage: "whatis [-o] [struct|union|enum] NAME[.member] | SYMBOL",
+        run: whatis::run,
     },
     Command {
         name: "q",

@@ -48,13 +48,20 @@ impl Session {
         let Some((name, args)) = words.split_first() else {
             return;
         };
-        let Some(cmd) = commands::find(name) else {
-            self.failures += 1;
-            let _ = out.flush();
-            eprintln!("kdive: command not found: {name}  (\"help\" lists the commands)");
-            return;
+        // As crash, a data type's name is a command too (`task_struct ADDR`).
+        let (cmd, args) = match commands::find(name) {
+            Some(cmd) => (cmd, args.to_vec()),
+            None => match commands::datatype::session_command(self, &words) {
+                Some(found) => found,
+                None => {
+                    self.failures += 1;
+                    let _ = out.flush();
+                    eprintln!("kdive: command not found: {name}  (\"help\" lists the commands)");
+                    return;
+                }
+            },
         };
-        match (cmd.run)(self, args, out) {
+        match (cmd.run)(self, &args, out) {
             Ok(()) => {}
             Err(e) => {
                 self.failures += 1;
