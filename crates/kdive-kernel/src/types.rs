@@ -1,8 +1,8 @@
 //! Which source of types the commands see.
 //!
-//! For now the kernel's BTF (in the vmlinux or in the dump's memory). A
-//! DWARF source goes first in [`load`] when there is a vmlinux: it has the
-//! types of every global (`jiffies`, `init_task`), which BTF lacks.
+//! The vmlinux's DWARF when there is a vmlinux: it has the types of every
+//! global (`jiffies`, `init_task`), which BTF lacks; else the kernel's BTF
+//! (in the dump's memory).
 
 use std::sync::Arc;
 
@@ -19,8 +19,14 @@ impl Kernel {
     }
 }
 
-/// The best source of types this kernel has.
+/// The best source of types this kernel has: the vmlinux's DWARF (every
+/// global's type, the names gdb prints), else the BTF.
 fn load(k: &Kernel) -> Option<Box<dyn TypeSource>> {
+    if let Some(elf) = k.vmlinux_file() {
+        if let Ok(dwarf) = kdive_debuginfo::dwarf_types::DwarfTypes::open(elf.path()) {
+            return Some(Box::new(dwarf));
+        }
+    }
     let btf = k.btf_arc().ok()?;
     Some(Box::new(BtfTypes::new(Arc::clone(btf))))
 }
