@@ -47,7 +47,9 @@ use std::fmt;
 use kdive_debuginfo::types::{TypeId, TypeSource};
 
 pub use overlay::Overlay;
-pub use percpu::{parse_cpus, PerCpu, Request};
+pub use percpu::{PerCpu, Request};
+#[cfg(test)]
+pub use percpu::parse_cpus;
 
 /// What an expression needs from the session: types, symbols, memory.
 pub trait Ctx {
@@ -124,6 +126,7 @@ impl Error {
     }
 
     /// For a memory error, why the read failed (crash prints this first).
+    #[allow(dead_code)] // for crash's readmem line before gdb's message
     pub fn reason(&self) -> Option<&str> {
         match self {
             Error::Memory { reason, .. } if !reason.is_empty() => Some(reason),
@@ -171,6 +174,7 @@ impl<'a> Evaluator<'a> {
     }
 
     /// The type of `expr` without reading memory (gdb's `whatis`).
+    #[allow(dead_code)] // for `whatis EXPRESSION`
     pub fn type_of(&self, expr: &str) -> Result<TypeId, Error> {
         let ast = parse::parse(self, expr)?;
         Ok(eval::Ev::new(self, true).eval(&ast)?.ty)

@@ -3,6 +3,7 @@
 //! The binary is thin: it parses the command line and hands over to one
 //! module per job. `info` describes a dump, `convert` rewrites one.
 
+mod cexpr;
 mod commands;
 mod convert;
 mod expr;

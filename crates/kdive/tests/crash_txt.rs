@@ -32,7 +32,15 @@ const EXACT: &[&str] = &[
     "struct -o list_head",
     "struct task_struct.pid,comm init_task",
     "struct kmem_cache.name,offset,size,object_size,random seed_cache",
+    // In crash.txt's order: gdb numbers the values it prints ($1, $2...).
+    "p jiffies",
+    "p init_uts_ns.name",
+    "p/x init_task.pid",
 ];
+
+/// Commands that need the vmlinux: BTF has no type for ordinary globals,
+/// and kallsyms no section symbols (`rd -s` names the start of .data).
+const VMLINUX_ONLY: &[&str] = &["rd -s", "p jiffies", "p init_uts_ns", "p/x init_task"];
 
 /// Where crash.txt is wrong (see the corpus README): the right output.
 const CORRECTED: &[(&str, &str)] = &[(
@@ -90,9 +98,7 @@ fn check(crash: &Crash, args: &[&str], strip_lines: bool) -> Vec<String> {
         .iter()
         .copied()
         .filter(|c| want.contains_key(*c))
-        // kallsyms has no section symbols: `rd -s` names the start of
-        // .data by its first variable instead of `.data`.
-        .filter(|c| !(strip_lines && c.starts_with("rd -s")))
+        .filter(|c| !(strip_lines && VMLINUX_ONLY.iter().any(|v| c.starts_with(v))))
         .collect();
     cmds.extend(CORRECTED.iter().map(|(c, _)| *c).filter(|c| want.contains_key(*c)));
     let (got, stderr) = run_kdive(args, &cmds);

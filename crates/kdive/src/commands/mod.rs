@@ -7,7 +7,11 @@ use crate::session::Session;
 
 pub mod datatype;
 mod eval;
+// The walk of `list` (tested; the command is wired with the value printer next).
+#[cfg(test)]
+mod list_walk;
 mod modcmd;
+mod print;
 mod objects;
 mod rd;
 mod rd_format;
@@ -93,6 +97,24 @@ pub const COMMANDS: &[Command] = &[
         summary: "show the definition of a structure, union, typedef or enum, or a symbol's type",
         usage: "whatis [-o] [struct|union|enum] NAME[.member] | SYMBOL",
         run: whatis::run,
+    },
+    Command {
+        name: "p",
+        summary: "print the value of a C expression (p/x, px: hexadecimal; p/d, pd: decimal)",
+        usage: "p [-x|-d] EXPRESSION",
+        run: print::p,
+    },
+    Command {
+        name: "px",
+        summary: "p in hexadecimal",
+        usage: "px EXPRESSION",
+        run: print::px,
+    },
+    Command {
+        name: "pd",
+        summary: "p in decimal",
+        usage: "pd EXPRESSION",
+        run: print::pd,
     },
     Command {
         name: "q",

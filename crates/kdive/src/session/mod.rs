@@ -18,6 +18,8 @@ pub struct Session {
     pub failures: usize,
     /// Set by `q`/`quit`/`exit`.
     pub quit: bool,
+    /// gdb's value history number, `$N` in `p`'s output.
+    pub history: usize,
 }
 
 impl Session {
@@ -26,6 +28,7 @@ impl Session {
             kernel,
             failures: 0,
             quit: false,
+            history: 0,
         }
     }
 
@@ -44,7 +47,16 @@ impl Session {
             self.shell(shell, out);
             return;
         }
-        let words = words::split(line);
+        let mut words = words::split(line);
+        // gdb's print formats: `p/x EXPR` is `px EXPR`, `p/d EXPR` is `pd`.
+        if let Some(first) = words.first_mut() {
+            match first.as_str() {
+                "p/x" | "print/x" => *first = "px".into(),
+                "p/d" | "print/d" => *first = "pd".into(),
+                "print" => *first = "p".into(),
+                _ => {}
+            }
+        }
         let Some((name, args)) = words.split_first() else {
             return;
         };

@@ -1,0 +1,150 @@
+//! `p`, `px`, `pd` (and `p/x`, `p/d`): C expressions printed as crash's gdb
+//! prints them: `jiffies = $1 = 4294894342`, `$2 = {...}`, pointers with
+//! their type, `(struct kmem_cache *) 0xff29412bc13afe00`.
+
+use std::io::Write;
+
+use kdive_debuginfo::types::{strip, type_name, IntEncoding, Kind, TypeId, TypeSource};
+use kdive_kernel::Kernel;
+
+use super::objects::format_value;
+use super::{io, CmdResult};
+use crate::cexpr::{Ctx, Error, Evaluator, PerCpu, Place, Request};
+use crate::session::Session;
+
+/// The session's view for the evaluator.
+struct KernelCtx<'a> {
+    k: &'a Kernel,
+    types: &'a dyn TypeSource,
+}
+
+impl Ctx for KernelCtx<'_> {
+    fn types(&self) -> &dyn TypeSource {
+        self.types
+    }
+    fn symbol_addr(&self, name: &str) -> Option<u64> {
+        self.k.symbol(name)
+    }
+    fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), String> {
+        self.k.read(addr, buf).map_err(|e| e.to_string())
+    }
+    fn per_cpu_offset(&self, cpu: u32) -> Option<u64> {
+        ((cpu as usize) < self.k.nr_cpus()).then(|| self.k.per_cpu_offset(cpu as usize))?
+    }
+    fn nr_cpus(&self) -> u32 {
+        self.k.nr_cpus() as u32
+    }
+    fn current_cpu(&self) -> Option<u32> {
+        self.k.panic_cpu().map(|c| c as u32)
+    }
+}
+
+pub fn p(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
+    print(s, args, false, out)
+}
+
+pub fn px(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
+    print(s, args, true, out)
+}
+
+pub fn pd(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
+    print(s, args, false, out)
+}
+
+fn print(s: &mut Session, args: &[String], hex: bool, out: &mut dyn Write) -> CmdResult {
+    let (hex, words) = match args.first().map(String::as_str) {
+        Some("-x") => (true, &args[1..]),
+        Some("-d") => (false, &args[1..]),
+        _ => (hex, args),
+    };
+    let expr = words.join(" ");
+    if expr.trim().is_empty() {
+        return Err("usage: p [-x|-d] EXPRESSION".into());
+    }
+    let k = &s.kernel;
+    let types = k
+        .types()
+        .ok_or("no type information: neither DWARF (a vmlinux) nor BTF is available")?;
+    let ctx = KernelCtx { k, types };
+    let ev = Evaluator::new(&ctx);
+    let mut text = String::new();
+    match ev.request(&expr).map_err(|e| gdb_error(&e, &expr))? {
+        Request::Expr(e) => {
+            let v = ev.eval(&e).map_err(|err| gdb_error(&err, &e))?;
+            s.history += 1;
+            let lead = if is_identifier(e.trim()) {
+                format!("{} = ", e.trim())
+            } else {
+                String::new()
+            };
+            text = format!("{lead}${} = {}\n", s.history, show(k, &ev, &v, hex)?);
+        }
+        Request::PerCpuSummary { name, ty, addrs } => {
+            text.push_str("PER-CPU DATA TYPE:\n");
+            match ty {
+                Some(t) => {
+                    let decl = crate::gdb::ptype::declaration(ev.types(), t, &name, 0, 0);
+                    text.push_str(&format!("  {decl};\n"));
+                }
+                None => text.push_str(&format!("  [undetermined type] {name};\n")),
+            }
+            text.push_str("PER-CPU ADDRESSES:\n");
+            for (cpu, a) in addrs {
+                text.push_str(&format!("  [{cpu}]: {a:x}\n"));
+            }
+        }
+        Request::PerCpu { name, cpus } => {
+            for cpu in cpus {
+                let pc: PerCpu = ev.per_cpu(&name, cpu).map_err(|e| gdb_error(&e, &expr))?;
+                let lead = if pc.typed { "" } else { "&" };
+                let body = show(k, &ev, &pc.value, hex)?;
+                text.push_str(&format!("{lead}per_cpu({name}, {cpu}) = {body}\n"));
+            }
+        }
+        Request::NotPerCpu { name } => {
+            eprintln!("WARNING: {name} is not percpu; cpuspec ignored.");
+            let v = ev.eval(&name).map_err(|e| gdb_error(&e, &name))?;
+            s.history += 1;
+            text = format!("{name} = ${} = {}\n", s.history, show(k, &ev, &v, hex)?);
+        }
+    }
+    write!(out, "{text}").map_err(io)
+}
+
+/// A value as gdb prints it at the top level.
+fn show(k: &Kernel, ev: &Evaluator<'_>, value: &crate::cexpr::Value, hex: bool) -> Result<String, String> {
+    let data = ev.bytes(value).map_err(|e| e.to_string())?;
+    let addr = match value.place {
+        Place::Memory(a) => a,
+        Place::Bytes(_) => 0,
+    };
+    let src: &dyn TypeSource = ev.types();
+    let text = format_value(k, src, value.ty, &data, addr, hex);
+    Ok(if needs_type_prefix(src, value.ty) {
+        format!("({}) {text}", type_name(src, value.ty))
+    } else {
+        text
+    })
+}
+
+/// gdb shows a pointer's type before it at the top level, except for the
+/// strings behind `char *`.
+fn needs_type_prefix(src: &dyn TypeSource, ty: TypeId) -> bool {
+    let Some((_, t)) = strip(src, ty) else { return false };
+    let Kind::Pointer { target } = t.kind else { return false };
+    !matches!(
+        strip(src, target).map(|(_, t)| t.kind.clone()),
+        Some(Kind::Int { encoding: IntEncoding::Char, .. })
+    )
+}
+
+fn is_identifier(s: &str) -> bool {
+    let mut c = s.chars();
+    c.next().is_some_and(|f| f.is_ascii_alphabetic() || f == '_')
+        && c.all(|x| x.is_ascii_alphanumeric() || x == '_')
+}
+
+/// crash prints gdb's message, then its own `gdb request failed` line.
+fn gdb_error(e: &Error, expr: &str) -> String {
+    format!("{e}\np: gdb request failed: p {expr}")
+}
