@@ -14,11 +14,7 @@ fn qemu_dump_opens_with_its_vmlinux() {
             continue;
         };
         let release = crash.kernel.trim_start_matches("linux-");
-        let vmlinux = std::path::PathBuf::from(format!("/usr/lib/debug/boot/vmlinux-{release}"));
-        if !vmlinux.exists() {
-            assert!(allowed("KDIVE_ALLOW_NO_VMLINUX"), "{} missing", vmlinux.display());
-            continue;
-        }
+        let Some(vmlinux) = kdive_testkit::vmlinux(release) else { continue };
         let k = Kernel::open_with(path, VmlinuxChoice::Given(&vmlinux)).unwrap();
         assert!(k.dump().vmcoreinfo().is_none());
         assert!(k.kernel_offset() % (2 << 20) == 0, "KASLR offset {:#x}", k.kernel_offset());

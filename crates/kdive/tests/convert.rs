@@ -150,9 +150,8 @@ const PROBE_STRIDE: u64 = 61;
 // ---------------------------------------------------------------------------
 // Environment
 
-fn env_is_1(name: &str) -> bool {
-    std::env::var_os(name).is_some_and(|v| v == "1")
-}
+use kdive_testkit::allowed as env_is_1;
+
 
 /// The dumps to convert: the `kdump-zlib` file of each crash of the corpus
 /// (one per kernel and scenario: the first root kdive-testkit finds wins).
@@ -195,28 +194,9 @@ fn require_drgn(what: &str) -> Option<PathBuf> {
     }
 }
 
-/// The vmlinux with debuginfo of `release`, or `None` with a message when
-/// allowed to skip (the convention of the other tests on real kernels).
-fn require_vmlinux(what: &str, release: &str) -> Option<PathBuf> {
-    let dir = std::env::var_os("KDIVE_VMLINUX_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/lib/debug/boot"));
-    let p = dir.join(format!("vmlinux-{release}"));
-    if p.is_file() {
-        return Some(p);
-    }
-    if env_is_1("KDIVE_ALLOW_NO_VMLINUX") {
-        eprintln!(
-            "{what}: skipping the kernel walk: no {} (KDIVE_ALLOW_NO_VMLINUX=1)",
-            p.display()
-        );
-        return None;
-    }
-    panic!(
-        "{what}: {} is not installed: apt-get install linux-image-{release}-dbg, or set \
-         KDIVE_ALLOW_NO_VMLINUX=1 to skip the kernel walk",
-        p.display()
-    );
+/// The vmlinux with debuginfo of `release` (see `kdive_testkit::vmlinux`).
+fn require_vmlinux(_what: &str, release: &str) -> Option<PathBuf> {
+    kdive_testkit::vmlinux(release)
 }
 
 fn makedumpfile() -> Option<PathBuf> {
