@@ -200,20 +200,7 @@ impl Printer<'_> {
             Kind::Forward { ns } => (&[][..], *ns == Namespace::Union),
             _ => (&[][..], false),
         };
-        self.out.push_str(if is_union { "union " } else { "struct " });
-        if let Some(n) = &v.t.name {
-            self.out.push_str(n);
-            if show > 0 {
-                self.out.push(' ');
-            }
-        }
-        if show < 0 {
-            if v.t.name.is_none() {
-                self.out.push_str("{...}");
-            }
-            return;
-        }
-        if show <= 0 && v.t.name.is_some() {
+        if !self.tag_head(if is_union { "union" } else { "struct" }, v.t.name.as_deref(), show) {
             return;
         }
         self.out.push_str("{\n");
@@ -241,24 +228,32 @@ impl Printer<'_> {
         self.out.push('}');
     }
 
-    /// `enum NAME`, or its constants: `{A, B, C = 5, D}` (a value is
-    /// written where it is not the previous one plus one).
-    fn enumeration(&mut self, v: &View, values: &[(String, i64)], show: i32) {
-        self.modifier(v.quals, false, true);
-        self.out.push_str("enum ");
-        if let Some(n) = &v.t.name {
+    /// `struct NAME `, `enum NAME`...: the keyword and the tag as gdb
+    /// writes them at print depth `show`; whether the body follows (a
+    /// named type below the top prints no body, an anonymous one `{...}`).
+    fn tag_head(&mut self, keyword: &str, name: Option<&str>, show: i32) -> bool {
+        self.out.push_str(keyword);
+        self.out.push(' ');
+        if let Some(n) = name {
             self.out.push_str(n);
             if show > 0 {
                 self.out.push(' ');
             }
         }
         if show < 0 {
-            if v.t.name.is_none() {
+            if name.is_none() {
                 self.out.push_str("{...}");
             }
-            return;
+            return false;
         }
-        if show <= 0 && v.t.name.is_some() {
+        !(show <= 0 && name.is_some())
+    }
+
+    /// `enum NAME`, or its constants: `{A, B, C = 5, D}` (a value is
+    /// written where it is not the previous one plus one).
+    fn enumeration(&mut self, v: &View, values: &[(String, i64)], show: i32) {
+        self.modifier(v.quals, false, true);
+        if !self.tag_head("enum", v.t.name.as_deref(), show) {
             return;
         }
         self.out.push('{');
