@@ -1,7 +1,7 @@
 //! Reading the kernel's virtual memory, with errors that say whether the
 //! address does not translate or the memory it translates to is missing.
 
-use kdive_arch::x86_64::ReadVirtError;
+use kdive_arch::x86_64::{ReadVirtError, XlatError};
 use kdive_dump::ReadError;
 use thiserror::Error;
 
@@ -42,6 +42,12 @@ impl MemError {
 impl From<ReadVirtError> for MemError {
     fn from(e: ReadVirtError) -> MemError {
         match e {
+            // A page table the dump lacks (excluded, truncated) says nothing
+            // about whether the address is mapped: a read error, not an
+            // invalid address.
+            ReadVirtError::Xlat(XlatError::Read { vaddr, source, .. }) => {
+                MemError::Unreadable { vaddr, source }
+            }
             ReadVirtError::Xlat(x) => MemError::Invalid {
                 vaddr: x.vaddr(),
                 why: x.to_string(),
@@ -101,9 +107,6 @@ impl Kernel {
         self.found
             .xlat
             .to_phys(&self.dump, vaddr)
-            .map_err(|x| MemError::Invalid {
-                vaddr,
-                why: x.to_string(),
-            })
+            .map_err(|x| MemError::from(ReadVirtError::Xlat(x)))
     }
 }
