@@ -53,13 +53,12 @@ const LEVEL_BITS: [(i32, &str); 5] = [
 ];
 
 pub fn run(path: &Path, json: bool) -> anyhow::Result<()> {
-    let dump = Dump::open(path).with_context(|| format!("{}", path.display()))?;
-    let mut report = report(path, &dump);
-    // Which CPU panicked is in kernel memory, not in the dump's headers:
-    // ask the kernel layer, from the dump alone (no vmlinux needed).
-    report.panic_cpu = kdive_kernel::Kernel::open_with(path, kdive_kernel::VmlinuxChoice::None)
-        .ok()
-        .and_then(|k| k.panic_cpu());
+    // The kernel layer, from the dump alone (no vmlinux needed), also says
+    // which CPU panicked: that is in kernel memory, not in the headers.
+    let kernel = kdive_kernel::Kernel::open_with(path, kdive_kernel::VmlinuxChoice::None)
+        .with_context(|| format!("{}", path.display()))?;
+    let mut report = report(path, kernel.dump());
+    report.panic_cpu = kernel.panic_cpu();
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
