@@ -124,12 +124,6 @@ impl FlatView {
         self.len
     }
 
-    /// Number of records kept after resolving overlaps.
-    #[allow(dead_code)]
-    pub(crate) fn segment_count(&self) -> usize {
-        self.segments.len()
-    }
-
     pub(crate) fn get(&self, offset: u64, len: usize) -> Option<Cow<'_, [u8]>> {
         let end = offset.checked_add(len as u64)?;
         if end > self.len {

@@ -126,7 +126,6 @@ impl Error {
     }
 
     /// For a memory error, why the read failed (crash prints this first).
-    #[allow(dead_code)] // for crash's readmem line before gdb's message
     pub fn reason(&self) -> Option<&str> {
         match self {
             Error::Memory { reason, .. } if !reason.is_empty() => Some(reason),

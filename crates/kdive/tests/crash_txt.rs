@@ -191,3 +191,18 @@ fn mod_lists_what_crash_lists() {
     }
     eprintln!("checked {checked}");
 }
+
+/// A `p` that fails (unreadable memory) prints crash's reason and takes no
+/// history number, as in gdb.
+#[test]
+fn failed_print_takes_no_history_number() {
+    let Some(crash) = require("failed_print").into_iter().find(|c| c.variant("kdump-zlib").is_some())
+    else {
+        return;
+    };
+    let dump = crash.variant("kdump-zlib").unwrap().to_str().unwrap().to_string();
+    let (got, stderr) = run_kdive(&[&dump], &["p *(long *)0", "p jiffies"]);
+    assert!(stderr.contains("p: invalid kernel virtual address: 0  type: \"gdb_readmem_callback\""), "{stderr}");
+    assert!(stderr.contains("p: Cannot access memory at address 0x0"), "{stderr}");
+    assert!(got["p jiffies"].starts_with("jiffies = $1 = "), "{got:?}");
+}

@@ -71,13 +71,15 @@ fn print(s: &mut Session, args: &[String], hex: bool, out: &mut dyn Write) -> Cm
     match ev.request(&expr).map_err(|e| gdb_error(&e, &expr))? {
         Request::Expr(e) => {
             let v = ev.eval(&e).map_err(|err| gdb_error(&err, &e))?;
+            // A value that cannot be shown takes no history number.
+            let body = show(k, &ev, &v, hex, &expr)?;
             s.history += 1;
             let lead = if is_identifier(e.trim()) {
                 format!("{} = ", e.trim())
             } else {
                 String::new()
             };
-            text = format!("{lead}${} = {}\n", s.history, show(k, &ev, &v, hex)?);
+            text = format!("{lead}${} = {body}\n", s.history);
         }
         Request::PerCpuSummary { name, ty, addrs } => {
             text.push_str("PER-CPU DATA TYPE:\n");
@@ -97,23 +99,30 @@ fn print(s: &mut Session, args: &[String], hex: bool, out: &mut dyn Write) -> Cm
             for cpu in cpus {
                 let pc: PerCpu = ev.per_cpu(&name, cpu).map_err(|e| gdb_error(&e, &expr))?;
                 let lead = if pc.typed { "" } else { "&" };
-                let body = show(k, &ev, &pc.value, hex)?;
+                let body = show(k, &ev, &pc.value, hex, &expr)?;
                 text.push_str(&format!("{lead}per_cpu({name}, {cpu}) = {body}\n"));
             }
         }
         Request::NotPerCpu { name } => {
             eprintln!("WARNING: {name} is not percpu; cpuspec ignored.");
             let v = ev.eval(&name).map_err(|e| gdb_error(&e, &name))?;
+            let body = show(k, &ev, &v, hex, &expr)?;
             s.history += 1;
-            text = format!("{name} = ${} = {}\n", s.history, show(k, &ev, &v, hex)?);
+            text = format!("{name} = ${} = {body}\n", s.history);
         }
     }
     write!(out, "{text}").map_err(io)
 }
 
 /// A value as gdb prints it at the top level.
-fn show(k: &Kernel, ev: &Evaluator<'_>, value: &crate::cexpr::Value, hex: bool) -> Result<String, String> {
-    let data = ev.bytes(value).map_err(|e| e.to_string())?;
+fn show(
+    k: &Kernel,
+    ev: &Evaluator<'_>,
+    value: &crate::cexpr::Value,
+    hex: bool,
+    expr: &str,
+) -> Result<String, String> {
+    let data = ev.bytes(value).map_err(|e| gdb_error(&e, expr))?;
     let addr = match value.place {
         Place::Memory(a) => a,
         Place::Bytes(_) => 0,
@@ -144,7 +153,13 @@ fn is_identifier(s: &str) -> bool {
         && c.all(|x| x.is_ascii_alphanumeric() || x == '_')
 }
 
-/// crash prints gdb's message, then its own `gdb request failed` line.
+/// crash prints gdb's message, then its own `gdb request failed` line;
+/// for memory it cannot read, its own reason comes first.
 fn gdb_error(e: &Error, expr: &str) -> String {
-    format!("{e}\np: gdb request failed: p {expr}")
+    match e.reason() {
+        Some(r) => format!(
+            "{r}  type: \"gdb_readmem_callback\"\np: {e}\np: gdb request failed: p {expr}"
+        ),
+        None => format!("{e}\np: gdb request failed: p {expr}"),
+    }
 }
