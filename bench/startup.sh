@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# Cold start to the first answer: `sym schedule` on a dump, kdive beside
-# crash and drgn where installed (hyperfine when present, else `time`).
+# Cold start to the first answer on a dump, kdive beside crash and drgn
+# where installed (hyperfine when present, else `time`).
 #   bench/startup.sh [VMCORE [VMLINUX]]
-# Default: the first corpus crash with a kdump-zlib dump and the vmlinux of
-# its release. Page cache warm: each tool runs once before timing.
+#   WHAT=sym     the first `sym schedule` (default)
+#   WHAT=struct  the first `struct task_struct.pid,comm init_task`: kdive
+#                with its DWARF index cached (a second start), with no
+#                cache (the first start after installing a vmlinux), and
+#                from the dump's BTF with no vmlinux.
+# Default dump: the first corpus crash with a kdump-zlib dump and the
+# vmlinux of its release. Page cache warm: each tool runs once before timing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 corpus=${KDIVE_CORPUS:-../shared/corpus}
@@ -12,19 +17,35 @@ kdive=target/release/kdive
 cargo build -q --release
 release=$($kdive --info "$dump" | sed -n 's/^ *RELEASE: //p')
 vmlinux=${2:-/usr/lib/debug/boot/vmlinux-$release}
-echo "dump: $dump"; echo "vmlinux: $vmlinux"
-cmds=(
-  "kdive (vmlinux)=printf 'sym schedule\n' | $kdive $vmlinux $dump"
-  "kdive (no vmlinux)=printf 'sym schedule\n' | $kdive --no-vmlinux $dump"
-)
-command -v crash >/dev/null && [ -f "$vmlinux" ] &&
-  cmds+=("crash=printf 'sym schedule\nq\n' | crash -s $vmlinux $dump")
+what=${WHAT:-sym}
+echo "dump: $dump"; echo "vmlinux: $vmlinux"; echo "first answer: $what"
 py=""
 for c in "${KDIVE_DRGN_PYTHON:-}" /var/tmp/kdive-drgn-venv/bin/python /opt/drgn-venv/bin/python; do
   [ -n "$c" ] && "$c" -c 'import drgn' 2>/dev/null && { py=$c; break; }
 done
-[ -n "$py" ] && [ -f "$vmlinux" ] &&
-  cmds+=("drgn=$py -c \"import drgn; p=drgn.Program(); p.set_core_dump('$dump'); p.load_debug_info(['$vmlinux']); print(hex(p.symbol('schedule').address))\"")
+drgn_open="import drgn; p=drgn.Program(); p.set_core_dump('$dump'); p.load_debug_info(['$vmlinux'])"
+nocache=$(mktemp -d)
+trap 'rm -rf "$nocache"' EXIT
+case $what in
+  sym)
+    cmd='sym schedule'
+    drgn_cmd="$drgn_open; print(hex(p.symbol('schedule').address))"
+    ;;
+  struct)
+    cmd='struct task_struct.pid,comm init_task'
+    drgn_cmd="$drgn_open; t=p['init_task']; print(t.pid, t.comm)"
+    ;;
+  *) echo "WHAT: sym or struct" >&2; exit 2 ;;
+esac
+cmds=(
+  "kdive (vmlinux)=printf '$cmd\n' | $kdive $vmlinux $dump"
+  "kdive (no vmlinux)=printf '$cmd\n' | $kdive --no-vmlinux $dump"
+)
+[ "$what" = struct ] &&
+  cmds+=("kdive (vmlinux, no index cache)=rm -rf $nocache/kdive; printf '$cmd\n' | XDG_CACHE_HOME=$nocache $kdive $vmlinux $dump")
+command -v crash >/dev/null && [ -f "$vmlinux" ] &&
+  cmds+=("crash=printf '$cmd\nq\n' | crash -s $vmlinux $dump")
+[ -n "$py" ] && [ -f "$vmlinux" ] && cmds+=("drgn=$py -c \"$drgn_cmd\"")
 if command -v hyperfine >/dev/null; then
   args=()
   for c in "${cmds[@]}"; do args+=(-n "${c%%=*}" "${c#*=}"); done

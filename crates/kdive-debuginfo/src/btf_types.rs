@@ -204,6 +204,7 @@ impl TypeSource for BtfTypes {
             name: name.to_string(),
             ty: TypeId(u64::from(t.target()?)),
             addr,
+            optimized_out: false,
         })
     }
 
@@ -216,6 +217,7 @@ impl TypeSource for BtfTypes {
             name: name.to_string(),
             ty: TypeId(u64::from(t.target()?)),
             addr: None,
+            optimized_out: false,
         })
     }
 

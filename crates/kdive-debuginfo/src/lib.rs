@@ -13,6 +13,7 @@ pub mod btf_types;
 pub mod dwarf_types;
 pub mod elf_symbols;
 pub mod kallsyms;
+pub mod layered;
 pub mod lines;
 mod nm_kind;
 pub mod symbols;

@@ -103,6 +103,9 @@ pub struct Global {
     /// The link-time address for a vmlinux (add the KASLR offset), or
     /// `None` when the source does not know it (BTF's non-per-CPU globals).
     pub addr: Option<u64>,
+    /// The debuginfo says it has no storage (a DWARF variable without a
+    /// location or a constant value: gdb's `<optimized out>`).
+    pub optimized_out: bool,
 }
 
 /// A source of types: the BTF, the vmlinux's DWARF, a module's DWARF.

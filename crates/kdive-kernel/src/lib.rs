@@ -12,6 +12,7 @@ mod cpus;
 mod memory;
 pub mod modules;
 mod open;
+mod module_debug;
 mod types;
 pub mod vmlinux;
 
@@ -28,6 +29,7 @@ use kdive_dump::{Dump, OpenError};
 use thiserror::Error;
 
 pub use memory::MemError;
+pub use module_debug::ModuleDebug;
 pub use modules::{MemKind, Module, ModuleMemory};
 
 /// Why a kernel could not be opened.
@@ -80,8 +82,11 @@ pub struct Kernel {
     /// The kernel's BTF, loaded on first use (opening loads it to read the
     /// modules), or why there is none.
     btf: OnceLock<Result<Arc<Btf>, String>>,
-    /// The type source commands use, built on first use ([`Self::types`]).
-    types: OnceLock<Option<Box<dyn kdive_debuginfo::types::TypeSource>>>,
+    /// The type source commands use, built on first use ([`Self::types`]),
+    /// with the modules' DWARF added by [`Self::load_module_debuginfo`].
+    types: OnceLock<kdive_debuginfo::layered::Layered>,
+    /// Modules' debuginfo loaded so far (crash's `mod -s`).
+    module_debug: std::sync::RwLock<Vec<module_debug::ModuleDebug>>,
     /// The loaded modules, read at open time.
     modules: Vec<Module>,
 }
@@ -167,6 +172,9 @@ impl Kernel {
     /// The source file and line of the code at `addr` (a kernel address as
     /// the dump has it), from the vmlinux's DWARF.
     pub fn source_line(&self, addr: u64) -> Option<Location> {
+        if let Some(m) = self.module_at(addr) {
+            return self.module_source_line(&m.name, addr);
+        }
         let lines = self
             .lines
             .get_or_init(|| LineTable::open(self.vmlinux.as_ref()?.path()).ok());

@@ -726,3 +726,5 @@ impl Strings {
 
 #[cfg(test)]
 mod tests;
+
+mod sections;

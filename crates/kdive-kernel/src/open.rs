@@ -63,6 +63,7 @@ pub(crate) fn open(dump: Dump, choice: VmlinuxChoice<'_>) -> Result<Kernel, Kern
         lines: Default::default(),
         btf: Default::default(),
         types: Default::default(),
+        module_debug: Default::default(),
         modules: Vec::new(),
     };
     kernel_bases(&mut kernel);

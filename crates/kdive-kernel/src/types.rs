@@ -2,31 +2,38 @@
 //!
 //! The vmlinux's DWARF when there is a vmlinux: it has the types of every
 //! global (`jiffies`, `init_task`), which BTF lacks; else the kernel's BTF
-//! (in the dump's memory).
+//! (in the dump's memory). Modules' DWARF joins them when loaded
+//! ([`Kernel::load_module_debuginfo`]).
 
 use std::sync::Arc;
 
 use kdive_debuginfo::btf_types::BtfTypes;
+use kdive_debuginfo::layered::Layered;
 use kdive_debuginfo::types::TypeSource;
 
 use crate::Kernel;
 
 impl Kernel {
-    /// The kernel's types, built on first use; `None` when the kernel has
-    /// neither BTF nor (later) DWARF to read them from.
+    /// The kernel's types, built on first use, with the modules' that were
+    /// loaded; `None` when there is no source of types at all.
     pub fn types(&self) -> Option<&dyn TypeSource> {
-        self.types.get_or_init(|| load(self)).as_deref()
+        let l = self.layered();
+        (!l.is_empty()).then_some(l as &dyn TypeSource)
+    }
+
+    pub(crate) fn layered(&self) -> &Layered {
+        self.types.get_or_init(|| Layered::new(load(self)))
     }
 }
 
 /// The best source of types this kernel has: the vmlinux's DWARF (every
 /// global's type, the names gdb prints), else the BTF.
-fn load(k: &Kernel) -> Option<Box<dyn TypeSource>> {
+fn load(k: &Kernel) -> Option<Arc<dyn TypeSource>> {
     if let Some(elf) = k.vmlinux_file() {
         if let Ok(dwarf) = kdive_debuginfo::dwarf_types::DwarfTypes::open(elf.path()) {
-            return Some(Box::new(dwarf));
+            return Some(Arc::new(dwarf));
         }
     }
     let btf = k.btf_arc().ok()?;
-    Some(Box::new(BtfTypes::new(Arc::clone(btf))))
+    Some(Arc::new(BtfTypes::new(Arc::clone(btf))))
 }

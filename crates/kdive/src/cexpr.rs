@@ -173,7 +173,6 @@ impl<'a> Evaluator<'a> {
     }
 
     /// The type of `expr` without reading memory (gdb's `whatis`).
-    #[allow(dead_code)] // for `whatis EXPRESSION`
     pub fn type_of(&self, expr: &str) -> Result<TypeId, Error> {
         let ast = parse::parse(self, expr)?;
         Ok(eval::Ev::new(self, true).eval(&ast)?.ty)

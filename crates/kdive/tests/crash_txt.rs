@@ -32,10 +32,20 @@ const EXACT: &[&str] = &[
     "struct -o list_head",
     "struct task_struct.pid,comm init_task",
     "struct kmem_cache.name,offset,size,object_size,random seed_cache",
+    "list task_struct.tasks -s task_struct.pid,comm -h init_task",
     // In crash.txt's order: gdb numbers the values it prints ($1, $2...).
     "p jiffies",
     "p init_uts_ns.name",
     "p/x init_task.pid",
+    // With the module's debuginfo loaded first (`mod -s crashme`), as the
+    // transcripts did: module globals and types, and `mod` showing it.
+    "mod",
+    "p seed_cache",
+    "p *seed_cache",
+    "p objs",
+    "p seed_device",
+    "struct seed_dev",
+    "whatis seed_touch",
 ];
 
 /// Commands that need the vmlinux: BTF has no type for ordinary globals,
@@ -89,30 +99,53 @@ fn norm(s: &str) -> String {
     format!("{t}\n")
 }
 
+/// The transcripts' first command: load the module's debuginfo when the
+/// crash has one.
+fn load_module(crash: &Crash) -> Option<String> {
+    let ko = crash.file("crashme.ko")?;
+    Some(format!("mod -s crashme {}", ko.display()))
+}
+
+/// gdb's value history numbers: without the vmlinux, the `p` commands of
+/// globals BTF has no type for are left out, so the numbers differ.
+fn no_history_numbers(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..=i]);
+        rest = rest[i + 1..].trim_start_matches(|c: char| c.is_ascii_digit());
+        out.push('N');
+    }
+    out.push_str(rest);
+    out
+}
+
 fn check(crash: &Crash, args: &[&str], strip_lines: bool) -> Vec<String> {
     let Some(txt) = crash.file("crash.txt") else {
         return Vec::new();
     };
     let want = sections(&std::fs::read_to_string(txt).unwrap());
-    let mut cmds: Vec<&str> = EXACT
+    let prelude = load_module(crash);
+    let mut cmds: Vec<&str> = prelude.iter().map(String::as_str).collect();
+    cmds.extend(EXACT
         .iter()
         .copied()
         .filter(|c| want.contains_key(*c))
-        .filter(|c| !(strip_lines && VMLINUX_ONLY.iter().any(|v| c.starts_with(v))))
-        .collect();
+        .filter(|c| !(strip_lines && VMLINUX_ONLY.iter().any(|v| c.starts_with(v)))));
     cmds.extend(CORRECTED.iter().map(|(c, _)| *c).filter(|c| want.contains_key(*c)));
     let (got, stderr) = run_kdive(args, &cmds);
     let mut failures = Vec::new();
-    for c in cmds {
+    for c in cmds.into_iter().filter(|c| Some(*c) != prelude.as_deref()) {
         let expected = CORRECTED
             .iter()
             .find(|(k, _)| *k == c)
             .map_or_else(|| want[c].clone(), |(_, v)| v.to_string());
         let mut expected = norm(&expected);
+        let mut actual = norm(got.get(c).map(String::as_str).unwrap_or(""));
         if strip_lines {
-            expected = strip_source_lines(&expected);
+            expected = no_history_numbers(&strip_source_lines(&expected));
+            actual = no_history_numbers(&actual);
         }
-        let actual = norm(got.get(c).map(String::as_str).unwrap_or(""));
         // Errors go to stderr; crash.txt has them inline (2>&1). A command
         // may print several (one per member it could not read).
         let err_line = expected.lines().next().unwrap_or("");
@@ -205,4 +238,45 @@ fn failed_print_takes_no_history_number() {
     assert!(stderr.contains("p: invalid kernel virtual address: 0  type: \"gdb_readmem_callback\""), "{stderr}");
     assert!(stderr.contains("p: Cannot access memory at address 0x0"), "{stderr}");
     assert!(got["p jiffies"].starts_with("jiffies = $1 = "), "{got:?}");
+}
+
+/// `mod -s NAME FILE` prints crash's header and the module's line (the
+/// transcript's first output), `mod -S DIR` finds the `.ko` in a tree, and
+/// `mod -d NAME` forgets it again.
+#[test]
+fn mod_loads_and_forgets_module_debuginfo() {
+    let mut checked = 0;
+    for crash in require("mod_loads_module_debuginfo") {
+        let (Some(dump), Some(txt), Some(load)) =
+            (crash.variant("kdump-zlib"), crash.file("crash.txt"), load_module(&crash))
+        else {
+            continue;
+        };
+        let text = std::fs::read_to_string(txt).unwrap();
+        let head: String = text
+            .split("@@@ crash> ")
+            .next()
+            .unwrap()
+            .lines()
+            .filter(|l| !l.is_empty() && !l.starts_with("WARNING"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let ko = crash.file("crashme.ko").unwrap();
+        let tree = std::env::temp_dir().join(format!("kdive-mod-tree-{}-{}", std::process::id(), checked));
+        std::fs::create_dir_all(tree.join("extra")).unwrap();
+        let _ = std::fs::remove_file(tree.join("extra/crashme.ko"));
+        std::os::unix::fs::symlink(&ko, tree.join("extra/crashme.ko")).unwrap();
+        let load_all = format!("mod -S {}", tree.display());
+        let cmds = [load.as_str(), "mod -d crashme", "whatis seed_touch", load_all.as_str(), "mod"];
+        let (got, stderr) = run_kdive(&[dump.to_str().unwrap()], &cmds);
+        std::fs::remove_dir_all(&tree).unwrap();
+        assert_eq!(got[load.as_str()], head, "{}", crash.name());
+        // Forgotten: the function is a symbol without debuginfo again.
+        assert_eq!(got["whatis seed_touch"], "<text variable, no debug info> seed_touch;\n", "{stderr}");
+        assert!(got[load_all.as_str()].lines().nth(1).unwrap_or("").ends_with("crashme.ko "), "{got:?}");
+        let line = |out: &str| out.lines().find(|l| l.contains(" crashme ")).unwrap_or("").to_string();
+        assert!(line(&got["mod"]).ends_with("crashme.ko "), "{got:?}");
+        checked += 1;
+    }
+    eprintln!("checked {checked}");
 }

@@ -44,6 +44,9 @@ pub(super) struct Die {
     pub origin: Option<u64>,
     /// The address of a `DW_AT_location` that is one `DW_OP_addr`.
     pub addr: Option<u64>,
+    /// Whether it has a `DW_AT_location` at all (a variable without one,
+    /// nor a constant value, was optimized out).
+    pub has_location: bool,
     pub low_pc: Option<u64>,
 }
 
@@ -67,6 +70,7 @@ impl Default for Die {
             const_value: None,
             origin: None,
             addr: None,
+            has_location: false,
             low_pc: None,
         }
     }
@@ -111,7 +115,10 @@ impl Die {
                 dw::DW_AT_abstract_origin | dw::DW_AT_specification => {
                     d.origin = global_ref(unit, v)
                 }
-                dw::DW_AT_location => d.addr = address(dwarf, unit, v),
+                dw::DW_AT_location => {
+                    d.has_location = true;
+                    d.addr = address(dwarf, unit, v)
+                }
                 dw::DW_AT_low_pc => d.low_pc = dwarf.attr_address(unit, v).ok().flatten(),
                 _ => {}
             }

@@ -45,10 +45,14 @@ impl DwarfTypes {
                 symbol().or_else(|| chain.iter().find_map(|(d, _): &(Die, _)| d.low_pc)),
             ),
         };
+        let optimized_out = space == Space::Variable
+            && addr.is_none()
+            && !chain.iter().any(|(d, _)| d.has_location || d.const_value.is_some());
         Some(Global {
             name: name.to_string(),
             ty,
             addr,
+            optimized_out,
         })
     }
 
@@ -86,6 +90,7 @@ impl DwarfTypes {
             name: name.to_string(),
             ty: TypeId(die),
             addr: Some(addr),
+            optimized_out: false,
         };
         // The index's choice, when it is the one.
         if let Some(die) = self

@@ -215,6 +215,9 @@ impl<'e> Ev<'e> {
         // The session's symbol table is relocated (KASLR); a type source's
         // address is the link-time one, so the symbol table wins.
         if let Some(g) = types.variable(n).or_else(|| types.function(n)) {
+            if g.optimized_out && ctx.symbol_addr(n).is_none() {
+                return Err(Error::gdb("value has been optimized out"));
+            }
             let addr = ctx.symbol_addr(n).or(g.addr).ok_or_else(|| {
                 Error::gdb(format!("Cannot access memory for \"{n}\": its address is unknown."))
             })?;

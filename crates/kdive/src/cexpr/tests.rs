@@ -185,7 +185,7 @@ fn fake() -> Fake {
     let void = s.add(Some("void"), None, Kind::Void);
     let func = s.add(None, None, Kind::Function { ret: void, params: vec![], variadic: false });
     let _ = (opaque, Param { name: None, ty: void });
-    let g = |name: &str, ty, addr: Option<u64>| (name.to_string(), Global { name: name.into(), ty, addr });
+    let g = |name: &str, ty, addr: Option<u64>| (name.to_string(), Global { name: name.into(), ty, addr, optimized_out: false });
     // Link-time addresses differ from the relocated ones: the symbol table wins.
     s.vars.extend([
         g("init_task", task, Some(0xffff_ffff_8260_0000)),

@@ -1,5 +1,3 @@
-// Not yet a command: parts stay unused until `list` is wired.
-#![allow(dead_code)]
 //! The walk of crash's `list` command (`cmd_list()` and `do_list()` in
 //! crash's tools.c), pure over a reader of memory words.
 //!

@@ -7,8 +7,7 @@ use crate::session::Session;
 
 pub mod datatype;
 mod eval;
-// The walk of `list` (tested; the command is wired with the value printer next).
-#[cfg(test)]
+mod list;
 mod list_walk;
 mod modcmd;
 mod print;
@@ -76,9 +75,15 @@ pub const COMMANDS: &[Command] = &[
     },
     Command {
         name: "mod",
-        summary: "list the loaded modules",
-        usage: "mod",
+        summary: "list the loaded modules; load or forget their debuginfo",
+        usage: modcmd::USAGE,
         run: modcmd::run,
+    },
+    Command {
+        name: "list",
+        summary: "walk a linked list, showing each entry and optionally the structure around it",
+        usage: list::USAGE,
+        run: list::run,
     },
     Command {
         name: "struct",

@@ -1,25 +1,220 @@
-//! `mod`: the loaded modules, as crash lists them.
+//! `mod`: the loaded modules, as crash lists them, and their debuginfo:
+//! `mod -s NAME [FILE]` loads one module's `.ko` (its types, globals and
+//! lines join the kernel's), `mod -S [DIR]` every module found under a
+//! tree, `mod -d NAME` / `mod -D` forget them (crash's `cmd_mod()`).
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use kdive_kernel::Module;
 
 use super::{io, CmdResult};
 use crate::session::Session;
 
+pub const USAGE: &str = "mod [-s module [objfile] | -S [directory] | -d module | -D]";
+
+/// How deep `mod -S` looks into a directory tree.
+const MAX_DEPTH: usize = 8;
+
+enum Action {
+    List,
+    Load { name: String, file: Option<String> },
+    LoadAll { tree: Option<String> },
+    Delete(String),
+    DeleteAll,
+}
+
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
-    if let Some(a) = args.iter().find(|a| a.starts_with('-')) {
-        return Err(format!(
-            "option {a}: only the module list is available yet (loading module debuginfo with -s/-S comes with the type layer)"
-        ));
+    let action = parse(args)?;
+    if s.kernel.modules().is_empty() && !matches!(action, Action::List) {
+        return Err("no modules loaded in this kernel".into());
     }
+    match action {
+        Action::List => list(s, None, out),
+        Action::Load { name, file } => {
+            let m = module_by_ref(s, &name)?;
+            let file = match file {
+                Some(f) if Path::new(&f).exists() => PathBuf::from(f),
+                Some(f) => find_objfile(s, &m.name, None)
+                    .ok_or_else(|| format!("{}: cannot find or load object file: {f}", m.name))?,
+                None => find_objfile(s, &m.name, None)
+                    .ok_or_else(|| format!("cannot find or load object file for {} module", m.name))?,
+            };
+            load(s, &m.name, &file)?;
+            list(s, Some(&m.name), out)
+        }
+        Action::LoadAll { tree } => {
+            if let Some(t) = &tree {
+                if !Path::new(t).is_dir() {
+                    return Err(format!("{t} is not a directory\nUsage: {USAGE}"));
+                }
+            }
+            let names: Vec<String> = s.kernel.modules().iter().map(|m| m.name.clone()).collect();
+            let mut shown = false;
+            for name in names {
+                match find_objfile(s, &name, tree.as_deref()) {
+                    Some(file) => {
+                        if let Err(e) = load(s, &name, &file) {
+                            let _ = out.flush();
+                            eprintln!("mod: {e}");
+                            s.failures += 1;
+                        }
+                        list_one(s, &name, !shown, out)?;
+                        shown = true;
+                    }
+                    None => {
+                        let _ = out.flush();
+                        eprintln!("mod: cannot find or load object file for {name} module");
+                    }
+                }
+            }
+            Ok(())
+        }
+        Action::Delete(name) => {
+            let m = module_by_ref(s, &name)?;
+            s.kernel.unload_module_debuginfo(&m.name);
+            Ok(())
+        }
+        Action::DeleteAll => {
+            let names: Vec<String> = s.kernel.modules().iter().map(|m| m.name.clone()).collect();
+            for n in names {
+                s.kernel.unload_module_debuginfo(&n);
+            }
+            Ok(())
+        }
+    }
+}
+
+fn parse(args: &[String]) -> Result<Action, String> {
+    let usage = || format!("Usage: {USAGE}");
+    let mut it = args.iter();
+    let Some(first) = it.next() else { return Ok(Action::List) };
+    let rest: Vec<&String> = it.collect();
+    let arg = |i: usize| rest.get(i).map(|s| s.to_string());
+    let action = match first.as_str() {
+        "-s" => Action::Load { name: arg(0).ok_or_else(usage)?, file: arg(1) },
+        "-S" => Action::LoadAll { tree: arg(0) },
+        "-d" => Action::Delete(arg(0).ok_or_else(usage)?),
+        "-D" => Action::DeleteAll,
+        o if o.starts_with('-') => return Err(format!("option {o} is not supported\n{}", usage())),
+        _ => return Err(usage()),
+    };
+    let max = match action {
+        Action::Load { .. } => 2,
+        Action::LoadAll { .. } | Action::Delete(_) => 1,
+        _ => 0,
+    };
+    if rest.len() > max {
+        return Err(usage());
+    }
+    Ok(action)
+}
+
+/// A module by name, or by the address of its `struct module` or text.
+fn module_by_ref(s: &Session, r: &str) -> Result<Module, String> {
     let k = &s.kernel;
-    let mut mods: Vec<_> = k.modules().iter().collect();
-    // crash keeps its modules sorted by the address of their struct module.
+    if let Some(m) = k.module(r) {
+        return Ok(m.clone());
+    }
+    let hex = r.strip_prefix("0x").unwrap_or(r);
+    if let Ok(a) = u64::from_str_radix(hex, 16) {
+        if let Some(m) = k.modules().iter().find(|m| m.addr == a || m.base == a).or_else(|| k.module_at(a)) {
+            return Ok(m.clone());
+        }
+    }
+    Err(format!("{r}: not a loaded module\nUsage: {USAGE}"))
+}
+
+fn load(s: &Session, name: &str, file: &Path) -> Result<(), String> {
+    match s.kernel.load_module_debuginfo(name, file) {
+        Ok(Some(notice)) => {
+            eprintln!("mod: {name}: {notice}");
+            Ok(())
+        }
+        Ok(None) => Ok(()),
+        Err(e) => Err(format!("cannot load symbols from: {}: {e}", file.display())),
+    }
+}
+
+/// Where `mod -s NAME` and `mod -S` look for `NAME.ko`: the tree given,
+/// else the dump's release's module tree and its debug twin.
+fn find_objfile(s: &Session, name: &str, tree: Option<&str>) -> Option<PathBuf> {
+    let roots: Vec<PathBuf> = match tree {
+        Some(t) => vec![PathBuf::from(t)],
+        None => {
+            let rel = s.kernel.dump().release()?;
+            vec![
+                PathBuf::from(format!("/usr/lib/debug/lib/modules/{rel}")),
+                PathBuf::from(format!("/lib/modules/{rel}")),
+            ]
+        }
+    };
+    // Module names use `_` where file names may have `-`.
+    let wanted: Vec<String> = [name.to_string(), name.replace('_', "-")]
+        .iter()
+        .flat_map(|n| [format!("{n}.ko"), format!("{n}.ko.debug")])
+        .collect();
+    roots.iter().find_map(|r| search(r, &wanted, 0))
+}
+
+fn search(dir: &Path, wanted: &[String], depth: usize) -> Option<PathBuf> {
+    if depth > MAX_DEPTH {
+        return None;
+    }
+    let mut subdirs = Vec::new();
+    let mut entries: Vec<_> = std::fs::read_dir(dir).ok()?.flatten().collect();
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let path = e.path();
+        let Ok(ft) = e.file_type() else { continue };
+        if ft.is_dir() {
+            subdirs.push(path);
+        } else if wanted.iter().any(|w| e.file_name().to_str() == Some(w)) {
+            return Some(path);
+        }
+    }
+    subdirs.iter().find_map(|d| search(d, wanted, depth + 1))
+}
+
+/// The header and every module, or only `only`.
+fn list(s: &Session, only: Option<&str>, out: &mut dyn Write) -> CmdResult {
+    let mods = sorted(s);
+    write_header(s, &mods, out)?;
+    for m in mods.iter().filter(|m| only.is_none_or(|o| m.name == o)) {
+        write_line(s, &mods, m, out)?;
+    }
+    Ok(())
+}
+
+fn list_one(s: &Session, name: &str, header: bool, out: &mut dyn Write) -> CmdResult {
+    let mods = sorted(s);
+    if header {
+        write_header(s, &mods, out)?;
+    }
+    match mods.iter().find(|m| m.name == name) {
+        Some(m) => write_line(s, &mods, m, out),
+        None => Ok(()),
+    }
+}
+
+/// crash keeps its modules sorted by the address of their struct module.
+fn sorted(s: &Session) -> Vec<&Module> {
+    let mut mods: Vec<_> = s.kernel.modules().iter().collect();
     mods.sort_by_key(|m| m.addr);
+    mods
+}
+
+fn widths(mods: &[&Module]) -> (usize, usize) {
     let name_w = mods.iter().map(|m| m.name.len()).max().unwrap_or(4).max(4);
     let size_w = mods.iter().map(|m| m.size.to_string().len()).max().unwrap_or(4).max(4);
+    (name_w, size_w)
+}
+
+fn write_header(s: &Session, mods: &[&Module], out: &mut dyn Write) -> CmdResult {
+    let (name_w, size_w) = widths(mods);
     // Kernels with `struct module_memory` (6.4 and later) have crash call
     // the base column TEXT_BASE.
-    let base_label = if k.btf().is_some_and(|b| b.member_offset("module", "mem").is_some()) {
+    let base_label = if s.kernel.btf().is_some_and(|b| b.member_offset("module", "mem").is_some()) {
         "TEXT_BASE"
     } else {
         "BASE"
@@ -32,16 +227,17 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         center(base_label, 16),
         "SIZE"
     )
-    .map_err(io)?;
-    for m in mods {
-        writeln!(
-            out,
-            "{:>16x}  {:<name_w$}  {:>16x}  {:>size_w$}  (not loaded)  [CONFIG_KALLSYMS]",
-            m.addr, m.name, m.base, m.size
-        )
-        .map_err(io)?;
-    }
-    Ok(())
+    .map_err(io)
+}
+
+fn write_line(s: &Session, mods: &[&Module], m: &Module, out: &mut dyn Write) -> CmdResult {
+    let (name_w, size_w) = widths(mods);
+    // crash prints the file's name and a blank (its " (temporary)" slot).
+    let file = match s.kernel.module_debuginfo(&m.name) {
+        Some(p) => format!("{} ", p.file_name().map_or_else(|| p.display().to_string(), |f| f.to_string_lossy().into_owned())),
+        None => "(not loaded)  [CONFIG_KALLSYMS]".to_string(),
+    };
+    writeln!(out, "{:>16x}  {:<name_w$}  {:>16x}  {:>size_w$}  {file}", m.addr, m.name, m.base, m.size).map_err(io)
 }
 
 /// crash's `mkstring(.., CENTER|LJUST, ..)`: centered, the odd blank on the

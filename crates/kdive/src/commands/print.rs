@@ -69,6 +69,11 @@ fn print(s: &mut Session, args: &[String], hex: bool, out: &mut dyn Write) -> Cm
     let ev = Evaluator::new(&ctx);
     let mut text = String::new();
     match ev.request(&expr).map_err(|e| gdb_error(&e, &expr))? {
+        Request::Expr(e) if optimized_out(&ctx, e.trim()) => {
+            // gdb shows such a variable, alone, as a value of its own.
+            s.history += 1;
+            text = format!("${} = <optimized out>\n", s.history);
+        }
         Request::Expr(e) => {
             let v = ev.eval(&e).map_err(|err| gdb_error(&err, &e))?;
             // A value that cannot be shown takes no history number.
@@ -80,6 +85,9 @@ fn print(s: &mut Session, args: &[String], hex: bool, out: &mut dyn Write) -> Cm
                 String::new()
             };
             text = format!("{lead}${} = {body}\n", s.history);
+            if !lead.is_empty() {
+                text = break_first_brace(&text, lead.len());
+            }
         }
         Request::PerCpuSummary { name, ty, addrs } => {
             text.push_str("PER-CPU DATA TYPE:\n");
@@ -109,6 +117,7 @@ fn print(s: &mut Session, args: &[String], hex: bool, out: &mut dyn Write) -> Cm
             let body = show(k, &ev, &v, hex, &expr)?;
             s.history += 1;
             text = format!("{name} = ${} = {body}\n", s.history);
+            text = break_first_brace(&text, name.len() + 3);
         }
     }
     write!(out, "{text}").map_err(io)
@@ -162,4 +171,34 @@ fn gdb_error(e: &Error, expr: &str) -> String {
         ),
         None => format!("{e}\np: gdb request failed: p {expr}"),
     }
+}
+
+/// crash's `process_gdb_output()` with a leader (`p SYMBOL`): a `{` on
+/// gdb's first line that does not end it starts a new line, ` {`. `text`
+/// is the leader (`lead` bytes) and gdb's output.
+fn break_first_brace(text: &str, lead: usize) -> String {
+    let (head, gdb) = text.split_at(lead);
+    let first = gdb.split_inclusive('\n').next().unwrap_or(gdb);
+    match first.find('{') {
+        Some(i) if !first[i..].starts_with("{\n") => format!("{head}{}\n {{{}", &gdb[..i], &gdb[i + 1..]),
+        _ => text.to_string(),
+    }
+}
+
+/// A variable the debuginfo has no storage for, and no symbol names.
+fn optimized_out(ctx: &KernelCtx, name: &str) -> bool {
+    is_identifier(name)
+        && ctx.k.symbol(name).is_none()
+        && ctx.types.variable(name).is_some_and(|g| g.optimized_out)
+}
+
+/// gdb's `whatis EXPRESSION`: the name of the expression's type, `None`
+/// when gdb could not evaluate it.
+pub fn whatis_expr(s: &Session, expr: &str) -> Option<String> {
+    let k = &s.kernel;
+    let types = k.types()?;
+    let ctx = KernelCtx { k, types };
+    let ev = Evaluator::new(&ctx);
+    let ty = ev.type_of(expr).ok()?;
+    Some(kdive_debuginfo::types::type_name(ev.types(), ty))
 }

@@ -263,6 +263,34 @@ fn list_offset(src: &dyn TypeSource, l: &str) -> Option<u64> {
     member_offset(src, &lookup(src, name)?, member)
 }
 
+/// Print one object (`-s STRUCT[.MEMBER,...]` of `list`): as `struct NAME
+/// ADDR` or `struct NAME.m1,m2 ADDR` prints it. Messages for parts that
+/// could not be read go to stderr; `true` when there were any.
+pub fn print_object(
+    s: &Session,
+    src: &dyn TypeSource,
+    spec: &str,
+    members: &[String],
+    addr: u64,
+    hex: bool,
+    out: &mut dyn Write,
+) -> Result<bool, String> {
+    let dt = lookup(src, spec).ok_or_else(|| format!("invalid data structure reference: {spec}"))?;
+    let cmd = if dt.class() == Class::Union { "union" } else { "struct" };
+    let members: Vec<&str> = members.iter().map(String::as_str).collect();
+    let job = Job {
+        cmd,
+        src,
+        dt: &dt,
+        members: &members,
+        offsets: false,
+        hex,
+    };
+    let mut failed = false;
+    job.objects(s, addr, 1, out, &mut failed)?;
+    Ok(failed)
+}
+
 /// What to print for each object.
 struct Job<'a> {
     cmd: &'a str,

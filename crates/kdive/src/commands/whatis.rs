@@ -53,6 +53,12 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         None => true,
     });
     let Some(dt) = resolved else {
+        // Not a type: gdb's `whatis` of it as an expression.
+        if !keyword {
+            if let Some(t) = super::print::whatis_expr(s, &words.join(" ")) {
+                return writeln!(out, "{t}").map_err(io);
+            }
+        }
         let _ = out.flush();
         eprintln!("whatis: cannot resolve: {}", words.join(" "));
         return usage(s, out);

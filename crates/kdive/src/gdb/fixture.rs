@@ -37,6 +37,7 @@ impl TypeSource for Fixture {
             name: name.into(),
             ty: TypeId(23),
             addr: None,
+            optimized_out: false,
         })
     }
     fn describe(&self) -> String {

@@ -1,0 +1,72 @@
+//! Modules' debuginfo, loaded on request (crash's `mod -s NAME FILE`):
+//! the `.ko`'s DWARF placed at the addresses its sections were loaded at,
+//! so that its types and globals join the kernel's ([`Kernel::types`]) and
+//! its line table answers [`Kernel::source_line`] for its code.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use kdive_debuginfo::dwarf_types::{DwarfTypes, OpenOptions};
+use kdive_debuginfo::lines::{LineTable, Location};
+
+use crate::{Kernel, MemKind, Module};
+
+/// A module whose debuginfo is loaded.
+pub struct ModuleDebug {
+    pub name: String,
+    pub path: PathBuf,
+    lines: Option<LineTable>,
+}
+
+impl Kernel {
+    /// Load `path` as the debuginfo of the loaded module `name`. The
+    /// `.ko`'s sections are placed where the kernel put them (its section
+    /// table, [`Kernel::module_sections`]); when that table cannot be read,
+    /// `.text`, `.data` and `.rodata` go to the module's memory of that
+    /// kind, and the returned notice says so.
+    pub fn load_module_debuginfo(&self, name: &str, path: &Path) -> Result<Option<String>, String> {
+        let m = self.module(name).ok_or_else(|| format!("{name}: not a loaded module"))?;
+        let (sections, notice) = match self.module_sections(m) {
+            Ok(s) => (s, None),
+            Err(why) => (fallback_sections(m), Some(format!("{why}; sections placed by the module's memory"))),
+        };
+        let place = |sec: &str| sections.iter().find(|(n, _)| n == sec).map(|&(_, a)| a);
+        let options = OpenOptions { section_address: &place, ..OpenOptions::default() };
+        let dwarf = DwarfTypes::open_with(path, &options).map_err(|e| e.to_string())?;
+        let lines = LineTable::open_relocated(path, &place).ok();
+        self.layered().add(name, Arc::new(dwarf)).map_err(|e| e.to_string())?;
+        let mut loaded = self.module_debug.write().unwrap_or_else(|e| e.into_inner());
+        loaded.retain(|d| d.name != name);
+        loaded.push(ModuleDebug { name: name.to_string(), path: path.to_path_buf(), lines });
+        Ok(notice)
+    }
+
+    /// Forget a module's debuginfo (crash's `mod -d NAME`); `false` when
+    /// none was loaded.
+    pub fn unload_module_debuginfo(&self, name: &str) -> bool {
+        let mut loaded = self.module_debug.write().unwrap_or_else(|e| e.into_inner());
+        let before = loaded.len();
+        loaded.retain(|d| d.name != name);
+        self.layered().remove(name);
+        loaded.len() != before
+    }
+
+    /// The file loaded as module `name`'s debuginfo.
+    pub fn module_debuginfo(&self, name: &str) -> Option<PathBuf> {
+        let loaded = self.module_debug.read().unwrap_or_else(|e| e.into_inner());
+        loaded.iter().find(|d| d.name == name).map(|d| d.path.clone())
+    }
+
+    pub(crate) fn module_source_line(&self, name: &str, addr: u64) -> Option<Location> {
+        let loaded = self.module_debug.read().unwrap_or_else(|e| e.into_inner());
+        loaded.iter().find(|d| d.name == name)?.lines.as_ref()?.lookup(addr)
+    }
+}
+
+/// Where the main sections are when the kernel's table of them is missing.
+fn fallback_sections(m: &Module) -> Vec<(String, u64)> {
+    [(".text", MemKind::Text), (".data", MemKind::Data), (".rodata", MemKind::Rodata)]
+        .iter()
+        .filter_map(|&(n, k)| Some((n.to_string(), m.memory(k)?.base)))
+        .collect()
+}

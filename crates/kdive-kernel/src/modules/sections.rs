@@ -1,0 +1,85 @@
+//! Where each section of a loaded module is: what gdb's `add-symbol-file`
+//! needs to place a module's `.ko` (its DWARF and line table) at the
+//! addresses the module was loaded at, as crash's `mod -s` does.
+//!
+//! The kernel keeps them for `/sys/module/NAME/sections/`: `mod->sect_attrs`
+//! is a `struct module_sect_attrs` with `nsections` entries of `struct
+//! module_sect_attr`, each a section name and its `address`. Since 5.8 the
+//! name is the entry's `battr.attr.name`; before, a `name` member of its
+//! own (what the BTF says exists decides). Kernels without CONFIG_KALLSYMS
+//! or sysfs have no such table: then the caller places `.text` at the
+//! module's text and the rest after it.
+
+use kdive_debuginfo::btf::Btf;
+
+use crate::{Kernel, Module};
+
+/// At most this many sections are read (modules have some tens).
+const MAX_SECTIONS: u64 = 4096;
+
+/// The longest section name read.
+const MAX_NAME: usize = 256;
+
+impl Kernel {
+    /// Each section of `m` with its address, in the kernel's order; an
+    /// error says why the table could not be read.
+    pub fn module_sections(&self, m: &Module) -> Result<Vec<(String, u64)>, String> {
+        let btf = self.btf_result().map_err(|e| format!("no BTF to read module sections: {e}"))?;
+        let o = Offsets::from_btf(btf)?;
+        let attrs = self
+            .read_u64(m.addr + o.sect_attrs)
+            .map_err(|e| format!("module {}: sect_attrs: {e}", m.name))?;
+        if attrs == 0 {
+            return Err(format!("module {}: no section table (sect_attrs is NULL)", m.name));
+        }
+        let n = u64::from(self.read_u32(attrs + o.nsections).map_err(|e| format!("module {}: nsections: {e}", m.name))?);
+        if n > MAX_SECTIONS {
+            return Err(format!("module {}: {n} sections at {attrs:#x}: damaged", m.name));
+        }
+        let mut out = Vec::with_capacity(n as usize);
+        for i in 0..n {
+            let entry = attrs + o.attrs + i * o.attr_size;
+            let name_ptr = self.read_u64(entry + o.name).map_err(|e| format!("module {}: section {i}: {e}", m.name))?;
+            let name = self.read_cstr(name_ptr, MAX_NAME).map_err(|e| format!("module {}: section {i} name: {e}", m.name))?;
+            let addr = self.read_u64(entry + o.address).map_err(|e| format!("module {}: section {name}: {e}", m.name))?;
+            out.push((name, addr));
+        }
+        Ok(out)
+    }
+}
+
+/// Offsets in bytes, from the BTF.
+struct Offsets {
+    /// `module.sect_attrs`.
+    sect_attrs: u64,
+    /// `module_sect_attrs.nsections` and `.attrs`.
+    nsections: u64,
+    attrs: u64,
+    /// `sizeof(struct module_sect_attr)` and its members.
+    attr_size: u64,
+    name: u64,
+    address: u64,
+}
+
+impl Offsets {
+    fn from_btf(btf: &Btf) -> Result<Offsets, String> {
+        let off = |outer: &str, path: &str| {
+            btf.member_offset(outer, path)
+                .map(|m| m.offset())
+                .ok_or_else(|| format!("the kernel's BTF has no {outer}.{path}: cannot read module sections"))
+        };
+        let attr = btf.find_aggregate("module_sect_attr").ok_or("the kernel's BTF has no struct module_sect_attr")?;
+        let name = match btf.member_offset("module_sect_attr", "name") {
+            Some(m) => m.offset(),
+            None => off("module_sect_attr", "battr.attr.name")?,
+        };
+        Ok(Offsets {
+            sect_attrs: off("module", "sect_attrs")?,
+            nsections: off("module_sect_attrs", "nsections")?,
+            attrs: off("module_sect_attrs", "attrs")?,
+            attr_size: btf.size_of(attr).filter(|&s| s > 0).ok_or("struct module_sect_attr has no size")?,
+            name,
+            address: off("module_sect_attr", "address")?,
+        })
+    }
+}
