@@ -2,8 +2,9 @@
 //! (`prog.read`, with no debug info: drgn walks the page tables VMCOREINFO
 //! locates). Addresses are derived from each dump, never written down:
 //! kernel text and data by symbol, the direct map, vmalloc areas from
-//! `vmap_area_list`, module memory from the `modules` list, the struct
-//! pages of vmemmap, and each CPU's per-CPU area.
+//! `vmap_area_list` (or a task's stack where it is gone, 6.9 on), module
+//! memory from the `modules` list, the struct pages of vmemmap, and each
+//! CPU's per-CPU area.
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -43,6 +44,20 @@ fn addresses(k: &Kernel) -> Vec<(&'static str, u64)> {
                 Ok(n) => n,
                 Err(_) => break,
             };
+        }
+    }
+    // Linux 6.9 dropped vmap_area_list: a task's stack (CONFIG_VMAP_STACK)
+    // is in vmalloc space too.
+    if !v.iter().any(|(kind, _)| *kind == "vmalloc") {
+        if let (Some(btf), Some(init)) = (k.btf(), k.symbol("init_task")) {
+            let tasks = btf.member_offset("task_struct", "tasks").map(|m| m.offset());
+            let stack = btf.member_offset("task_struct", "stack").map(|m| m.offset());
+            if let (Some(tasks), Some(stack)) = (tasks, stack) {
+                let task = k.read_u64(init + tasks).map(|n| n - tasks);
+                if let Ok(s) = task.and_then(|t| k.read_u64(t + stack)) {
+                    v.push(("vmalloc", s + 0x100));
+                }
+            }
         }
     }
     if let Some(head) = k.symbol("modules") {

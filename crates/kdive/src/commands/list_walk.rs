@@ -423,7 +423,6 @@ mod tests {
     // Offsets of the fake task_struct (not the real 6.1 ones).
     const TASKS: u64 = 0x4e8;
     const PID: u64 = 0x5c0;
-    const COMM: u64 = 0x758;
     const INIT_TASK: u64 = 0xffff_ffff_a1e1_aa40;
 
     /// `struct list_head` (id 1, its pointer 2) and `struct task_struct` (3).
