@@ -13,6 +13,7 @@ mod memory;
 pub mod modules;
 mod open;
 mod module_debug;
+mod timers;
 mod types;
 pub mod vmlinux;
 
@@ -30,6 +31,7 @@ use thiserror::Error;
 
 pub use memory::MemError;
 pub use module_debug::ModuleDebug;
+pub use timers::{Timer, TimerBase, TimerWheel};
 pub use modules::{MemKind, Module, ModuleMemory};
 
 /// Why a kernel could not be opened.

@@ -33,6 +33,7 @@ const EXACT: &[&str] = &[
     "struct task_struct.pid,comm init_task",
     "struct kmem_cache.name,offset,size,object_size,random seed_cache",
     "list task_struct.tasks -s task_struct.pid,comm -h init_task",
+    "timer",
     // In crash.txt's order: gdb numbers the values it prints ($1, $2...).
     "p jiffies",
     "p init_uts_ns.name",

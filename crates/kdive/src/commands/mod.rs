@@ -19,6 +19,7 @@ mod struct_cmd;
 mod struct_decl;
 mod struct_members;
 mod sym;
+mod timer;
 mod vtop;
 mod whatis;
 
@@ -84,6 +85,12 @@ pub const COMMANDS: &[Command] = &[
         summary: "walk a linked list, showing each entry and optionally the structure around it",
         usage: list::USAGE,
         run: list::run,
+    },
+    Command {
+        name: "timer",
+        summary: "list each CPU's pending timers, by expiry",
+        usage: timer::USAGE,
+        run: timer::run,
     },
     Command {
         name: "struct",

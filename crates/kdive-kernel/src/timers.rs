@@ -1,0 +1,130 @@
+//! The timer wheel (Linux 4.8 and later): each CPU's `timer_bases`, an
+//! array of `struct timer_base` (two since 4.8 with NO_HZ_COMMON, three
+//! since 6.9: local, global, deferrable), each with `vectors[]` of
+//! `hlist_head`s chaining `struct timer_list` by their `entry`.
+//!
+//! A chain that loops or leads to unreadable memory is cut where it goes
+//! wrong, with a notice; the rest is still read.
+
+use std::collections::HashSet;
+
+use crate::Kernel;
+
+/// At most this many timers are read from one chain.
+const MAX_CHAIN: usize = 100_000;
+
+/// One pending timer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Timer {
+    /// The `struct timer_list`.
+    pub addr: u64,
+    pub expires: u64,
+    pub function: u64,
+}
+
+/// One `struct timer_base` of one CPU.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimerBase {
+    pub cpu: usize,
+    /// Its index in the CPU's `timer_bases[]`.
+    pub index: usize,
+    pub addr: u64,
+    /// In wheel order (bucket, then chain order).
+    pub timers: Vec<Timer>,
+}
+
+/// Every CPU's timer bases, and what could not be read.
+#[derive(Debug, Clone, Default)]
+pub struct TimerWheel {
+    /// How many bases each CPU has.
+    pub nr_bases: usize,
+    pub bases: Vec<TimerBase>,
+    pub notices: Vec<String>,
+}
+
+struct Offsets {
+    vectors: u64,
+    nr_vectors: u64,
+    base_size: u64,
+    entry: u64,
+    expires: u64,
+    function: u64,
+}
+
+impl Kernel {
+    /// The pending timers of every CPU (the timer wheel of 4.8 and later).
+    pub fn timer_wheel(&self) -> Result<TimerWheel, String> {
+        let btf = self.btf_result().map_err(|e| format!("no BTF: {e}"))?;
+        let off = |s: &str, m: &str| {
+            btf.member_offset(s, m).map(|i| i.offset()).ok_or_else(|| format!("no {s}.{m} in the kernel's BTF"))
+        };
+        let vec_info = btf
+            .member_offset("timer_base", "vectors")
+            .ok_or("no timer_base.vectors: not a 4.8+ timer wheel")?;
+        let nr_vectors = btf.array_info(vec_info.type_id).map(|a| u64::from(a.len)).ok_or("timer_base.vectors is not an array")?;
+        let base_id = btf.find_aggregate("timer_base").ok_or("no struct timer_base")?;
+        let o = Offsets {
+            vectors: vec_info.offset(),
+            nr_vectors,
+            base_size: btf.size_of(base_id).ok_or("struct timer_base has no size")?,
+            entry: off("timer_list", "entry")?,
+            expires: off("timer_list", "expires")?,
+            function: off("timer_list", "function")?,
+        };
+        let sym = self.symbol("timer_bases").ok_or("no timer_bases symbol")?;
+        // The per-CPU variable's type says how many bases there are.
+        let nr_bases = btf
+            .find("timer_bases", kdive_debuginfo::btf::Kind::Var)
+            .and_then(|id| btf.ty(id)?.target())
+            .and_then(|ty| btf.array_info(ty))
+            .map_or(1, |a| a.len.max(1) as usize);
+        let mut wheel = TimerWheel { nr_bases, ..TimerWheel::default() };
+        for cpu in 0..self.nr_cpus() {
+            let Some(pcpu) = self.per_cpu_offset(cpu) else { continue };
+            for index in 0..nr_bases {
+                let addr = sym.wrapping_add(pcpu).wrapping_add(index as u64 * o.base_size);
+                let timers = self.read_base(addr, &o, &mut wheel.notices);
+                wheel.bases.push(TimerBase { cpu, index, addr, timers });
+            }
+        }
+        Ok(wheel)
+    }
+
+    fn read_base(&self, base: u64, o: &Offsets, notices: &mut Vec<String>) -> Vec<Timer> {
+        let mut timers = Vec::new();
+        for i in 0..o.nr_vectors {
+            let head = base + o.vectors + i * 8;
+            let mut node = match self.read_u64(head) {
+                Ok(n) => n,
+                Err(e) => {
+                    notices.push(format!("timer_base {base:x}: vectors[{i}]: {e}"));
+                    continue;
+                }
+            };
+            let mut seen = HashSet::new();
+            while node != 0 {
+                if !seen.insert(node) || seen.len() > MAX_CHAIN {
+                    notices.push(format!("timer_base {base:x}: vectors[{i}]: loop at {node:x}"));
+                    break;
+                }
+                let t = node.wrapping_sub(o.entry);
+                let (expires, function) = match (self.read_u64(t + o.expires), self.read_u64(t + o.function)) {
+                    (Ok(e), Ok(f)) => (e, f),
+                    (Err(e), _) | (_, Err(e)) => {
+                        notices.push(format!("timer_base {base:x}: vectors[{i}]: timer {t:x}: {e}"));
+                        break;
+                    }
+                };
+                timers.push(Timer { addr: t, expires, function });
+                node = match self.read_u64(node) {
+                    Ok(n) => n,
+                    Err(e) => {
+                        notices.push(format!("timer_base {base:x}: vectors[{i}]: {node:x}: {e}"));
+                        break;
+                    }
+                };
+            }
+        }
+        timers
+    }
+}

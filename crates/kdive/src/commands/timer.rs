@@ -1,0 +1,98 @@
+//! `timer`: each CPU's pending timers, as crash 8 lists the timer wheel of
+//! Linux 4.8 and later (its `dump_timer_data_timer_bases()`): sorted by
+//! expiry, with the time to expiry in jiffies and the function's symbol.
+
+use std::io::Write;
+
+use super::{io, CmdResult};
+use crate::session::Session;
+
+pub const USAGE: &str = "timer [-C cpu]";
+
+pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
+    let k = &s.kernel;
+    let mut cpus: Option<Vec<usize>> = None;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "-C" => {
+                let spec = it.next().ok_or_else(|| format!("option -C needs a CPU list\nUsage: {USAGE}"))?;
+                cpus = Some(super::vtop::cpu_list(spec, k.nr_cpus())?);
+            }
+            "-r" => return Err("-r (hrtimers) is not supported yet".into()),
+            o => return Err(format!("invalid argument: {o}\nUsage: {USAGE}")),
+        }
+    }
+    let jiffies_addr = k.symbol("jiffies").ok_or("no jiffies symbol")?;
+    let jiffies = k.read_u64(jiffies_addr).map_err(|e| format!("jiffies: {e}"))?;
+    let wheel = k.timer_wheel()?;
+    let j = jiffies.to_string();
+    let flen = j.len().max("JIFFIES".len());
+    writeln!(out, "{:<flen$}\n{j:>flen$}\n", "JIFFIES").map_err(io)?;
+    let names: &[&str] = match wheel.nr_bases {
+        2 => &["BASE_STD", "BASE_DEF"],
+        3 => &["BASE_LOCAL", "BASE_GLOBAL", "BASE_DEF"],
+        _ => &["BASE_STD"],
+    };
+    let mut first_cpu = true;
+    let mut last_cpu = None;
+    for base in &wheel.bases {
+        if cpus.as_ref().is_some_and(|c| !c.contains(&base.cpu)) {
+            continue;
+        }
+        if last_cpu != Some(base.cpu) {
+            if !first_cpu {
+                writeln!(out).map_err(io)?;
+            }
+            first_cpu = false;
+            last_cpu = Some(base.cpu);
+        }
+        let name = names.get(base.index).copied().unwrap_or("BASE");
+        writeln!(out, "TIMER_BASES[{}][{name}]: {:x}", base.cpu, base.addr).map_err(io)?;
+        // Stable: timers that expire together stay in wheel order.
+        let mut timers: Vec<_> = base.timers.iter().collect();
+        timers.sort_by_key(|t| t.expires);
+        let tte = |t: &&kdive_kernel::Timer| t.expires.wrapping_sub(jiffies) as i64;
+        let highest = timers.iter().map(|t| tte(t).unsigned_abs()).max().unwrap_or(0);
+        // One more for a possible minus sign.
+        let tlen = (highest.to_string().len() + 1).max(3);
+        writeln!(out, "  {:<flen$}     {:<tlen$}     TIMER_LIST     FUNCTION", "EXPIRES", "TTE").map_err(io)?;
+        for t in &timers {
+            // crash shows the function's symbol; where the word is not
+            // code it is a pointer to the function.
+            let func = if k.module_at(t.function).is_some() || is_text(s, t.function) {
+                t.function
+            } else {
+                k.read_u64(t.function).unwrap_or(t.function)
+            };
+            let sym = match k.symbols().lookup(func) {
+                Some((sym, 0)) => sym.name.clone(),
+                Some((sym, off)) => format!("{}+{off}", sym.name),
+                None => format!("{func:x}"),
+            };
+            writeln!(
+                out,
+                "  {:>flen$}  {:>tlen$}  {:^16}  {:>16x}  <{sym}>",
+                t.expires,
+                tte(t),
+                format!("{:x}", t.addr),
+                t.function
+            )
+            .map_err(io)?;
+        }
+        if timers.is_empty() {
+            writeln!(out, "  (none)").map_err(io)?;
+        }
+    }
+    for n in &wheel.notices {
+        let _ = out.flush();
+        eprintln!("timer: {n}");
+    }
+    Ok(())
+}
+
+/// In the kernel's own text (`_stext` to `_etext`).
+fn is_text(s: &Session, addr: u64) -> bool {
+    let k = &s.kernel;
+    matches!((k.symbol("_stext"), k.symbol("_etext")), (Some(a), Some(b)) if (a..b).contains(&addr))
+}
