@@ -7,7 +7,8 @@
 # one crash onto a virtual disk, which is then read back with debugfs.
 #
 #   usage: scripts/mkcorpus.sh [-k KVER] [-o OUTROOT] SCENARIO...
-#   SCENARIO  sysrq | slab | null | qemu, optionally suffixed -l4 (4-level paging)
+#   SCENARIO  sysrq | slab | null | qemu | tasks, optionally suffixed -l4 (4-level paging)
+#             tasks: 20,000 sleeping threads, then sysrq (RAM 3 GiB; zlib dump only)
 #   output    OUTROOT/linux-KVER/SCENARIO/   (a DONE file marks it complete)
 #   env       FORCE=1 redo finished scenarios   WITH_DBG=1 also install -dbg (~600 MB)
 #             CPU=max (5-level paging) | max,la57=off (4-level)   TIMEOUT=secs per QEMU run
@@ -23,7 +24,7 @@ done
 shift $((OPTIND - 1))
 [ $# -ge 1 ] || usage
 for s in "$@"; do
-  case ${s%-l4} in sysrq|slab|null|qemu) ;; *) echo "unknown scenario: $s" >&2; usage ;; esac
+  case ${s%-l4} in sysrq|slab|null|qemu|tasks) ;; *) echo "unknown scenario: $s" >&2; usage ;; esac
 done
 [ "$(id -u)" = 0 ] || { echo "mkcorpus: must run as root (apt, kernel headers)" >&2; exit 2; }
 
@@ -79,6 +80,8 @@ add_bin() {   # a program and the shared libraries it needs
   done
 }
 add_bin /bin/busybox; add_bin /usr/sbin/kexec; add_bin /usr/bin/makedumpfile
+# many sleeping threads, for the `tasks` scenario (static: no libpthread to copy)
+gcc -O2 -static -pthread -o "$R/bin/manythreads" "$HERE/crashme/manythreads.c"
 mods=()       # virtio_pci + virtio_blk and their dependencies, in load order (modules.dep)
 for m in virtio_pci virtio_blk; do
   line=$(grep -E "/$m\.ko(\.xz)?:" "$MODDIR/modules.dep" || true)   # empty: built in
@@ -108,6 +111,9 @@ if [ -e /proc/vmcore ]; then            # capture kernel: write every variant
   run() { out=\$1; shift; "\$@" >\$out; echo "=== rc=\$? \$out"; }
   \$M --dump-dmesg /proc/vmcore dmesg.txt; echo "=== rc=\$? dmesg.txt"
   \$M -c -d $DL /proc/vmcore vmcore.kdump-zlib; echo "=== rc=\$? vmcore.kdump-zlib"
+  if [ "\$SCEN" = tasks ]; then                     # big: one variant only
+    ls -l; cd /; umount /mnt; sync; echo "=== capture DONE"; poweroff -f
+  fi
   \$M -l -d $DL /proc/vmcore vmcore.kdump-lzo;  echo "=== rc=\$? vmcore.kdump-lzo"
   \$M -d $DL /proc/vmcore vmcore.kdump-raw;     echo "=== rc=\$? vmcore.kdump-raw"
   \$M -E -d $DL /proc/vmcore vmcore.elf;        echo "=== rc=\$? vmcore.elf"
@@ -120,7 +126,7 @@ fi
 if [ "\$SCEN" != qemu ]; then           # first kernel: load the capture kernel from the disk
   mount -t ext4 /dev/vda /mnt
   kexec -p /mnt/vmlinuz --initrd=/mnt/initrd.img \\
-    --append="console=ttyS0 irqpoll nr_cpus=1 reset_devices rdinit=/init" ||
+    --append="console=ttyS0 irqpoll nr_cpus=1 reset_devices rdinit=/init kdive.scen=\$SCEN" ||
     { echo "=== KEXEC FAILED"; poweroff -f; }
   echo "=== kexec_crash_loaded=\$(cat /sys/kernel/kexec_crash_loaded)"; umount /mnt
 fi
@@ -133,6 +139,13 @@ sleep 2; echo 1 >/proc/sys/kernel/panic_on_oops
 echo "=== crashing: \$SCEN"
 case \$SCEN in
   sysrq|qemu) echo c >/proc/sysrq-trigger ;;
+  tasks)
+    echo 200000 >/proc/sys/kernel/threads-max; echo 200000 >/proc/sys/kernel/pid_max
+    manythreads \${KDIVE_THREADS:-20000} &
+    for i in \$(seq 600); do
+      [ "\$(ls /proc/\$!/task 2>/dev/null | wc -l)" -gt \${KDIVE_THREADS:-20000} ] && break; sleep 2
+    done
+    echo "=== tasks: \$(ls /proc/\$!/task | wc -l) threads"; echo c >/proc/sysrq-trigger ;;
   *) insmod /crashme.ko mode=\$SCEN ;;
 esac
 sleep 60; echo "=== STILL ALIVE"; poweroff -f
@@ -143,7 +156,7 @@ chmod +x "$R/init"
 # ---- 4. one scenario: boot, crash, capture, check, list
 qemu_() {     # qemu_ CPU CONSOLE ARGS...: the common machine, under a timeout
   local cpu=$1 con=$2; shift 2
-  timeout -k 10 "$TMO" qemu-system-x86_64 $ACCEL -cpu "$cpu" -smp 2 -m 1024 \
+  timeout -k 10 "$TMO" qemu-system-x86_64 $ACCEL -cpu "$cpu" -smp 2 -m "${MEM:-1024}" \
     -display none -monitor none -serial "file:$con" -no-reboot -kernel "$VMLINUZ" "$@"
 }
 finish() {    # finish DIR: checksums, listing, DONE marker
@@ -156,8 +169,8 @@ finish() {    # finish DIR: checksums, listing, DONE marker
 }
 kdump_scenario() {
   local s=$1 d=$2 cpu=$3 base=${1%-l4} t0=$SECONDS disk=$W/disk-$1.img
-  # the capture kernel's disk: RAM is 1 GiB, so /proc/vmcore alone is ~1 GiB
-  truncate -s 3G "$disk"; mkfs.ext4 -q -F "$disk"
+  # the capture kernel's disk: /proc/vmcore alone is the size of RAM
+  truncate -s $(( ${MEM:-1024} * 3 / 1024 + 1 ))G "$disk"; mkfs.ext4 -q -F "$disk"
   for f in "$VMLINUZ:vmlinuz" "$W/initrd.img:initrd.img"; do
     debugfs -w -R "write ${f%:*} ${f#*:}" "$disk" >/dev/null 2>&1
   done
@@ -168,10 +181,11 @@ kdump_scenario() {
     log "$s: qemu exited with status $?"
   debugfs -R "rdump /out $W" "$disk" >/dev/null 2>&1; rm -f "$disk"
   cp -a "$W/out/." "$d/"; rm -rf "$W/out"
-  [ "$base" = sysrq ] || cp "$MB/crashme.ko" "$d/"
-  local bad=
-  for f in dmesg.txt vmcore.kdump-zlib vmcore.kdump-lzo vmcore.kdump-raw vmcore.elf vmcore.flat \
-           vmcore.flat-raw vmcore.proc; do
+  case $base in sysrq|tasks) ;; *) cp "$MB/crashme.ko" "$d/" ;; esac
+  local bad= files="dmesg.txt vmcore.kdump-zlib vmcore.kdump-lzo vmcore.kdump-raw vmcore.elf vmcore.flat"
+  files+=" vmcore.flat-raw vmcore.proc"
+  [ "$base" = tasks ] && files="dmesg.txt vmcore.kdump-zlib"
+  for f in $files; do
     local min=$((1 << 20)); [ "$f" = dmesg.txt ] && min=1000
     [ "$(stat -c %s "$d/$f" 2>/dev/null || echo 0)" -ge $min ] || bad+=" $f"
     grep -q "=== rc=0 $f[[:space:]]*\$" "$d/console.txt" || bad+=" $f(rc)"   # serial lines end in \r
@@ -222,6 +236,7 @@ for s in "$@"; do
   if [ -f "$d/DONE" ] && [ "${FORCE:-0}" != 1 ]; then log "$s: already DONE, skipping"; continue; fi
   rm -rf "$d"; mkdir -p "$d"
   cpu=${CPU:-max}; [ "$s" = "${s%-l4}" ] || cpu=max,la57=off
+  [ "${s%-l4}" = tasks ] && export MEM=${MEM:-3072}
   set +e
   ( set -e; if [ "${s%-l4}" = qemu ]; then qemu_scenario "$s" "$d" "$cpu"
             else kdump_scenario "$s" "$d" "$cpu"; fi )
