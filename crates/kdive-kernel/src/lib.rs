@@ -12,6 +12,7 @@ mod cpus;
 mod memory;
 pub mod modules;
 mod open;
+pub mod tasks;
 mod types;
 pub mod vmlinux;
 
@@ -29,6 +30,7 @@ use thiserror::Error;
 
 pub use memory::MemError;
 pub use modules::{MemKind, Module, ModuleMemory};
+pub use tasks::{Task, TaskList};
 
 /// Why a kernel could not be opened.
 #[derive(Debug, Error)]
@@ -84,6 +86,8 @@ pub struct Kernel {
     types: OnceLock<Option<Box<dyn kdive_debuginfo::types::TypeSource>>>,
     /// The loaded modules, read at open time.
     modules: Vec<Module>,
+    /// Every task, walked on first use ([`Kernel::tasks`]).
+    tasks: OnceLock<tasks::TaskList>,
 }
 
 impl Kernel {

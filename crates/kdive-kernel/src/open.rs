@@ -64,6 +64,7 @@ pub(crate) fn open(dump: Dump, choice: VmlinuxChoice<'_>) -> Result<Kernel, Kern
         btf: Default::default(),
         types: Default::default(),
         modules: Vec::new(),
+        tasks: std::sync::OnceLock::new(),
     };
     kernel_bases(&mut kernel);
     check_banner(&mut kernel)?;

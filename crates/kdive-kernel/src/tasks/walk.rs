@@ -1,0 +1,485 @@
+//! The walks that find the tasks, on any [`Memory`] (a dump, or the
+//! made-up kernels of the tests).
+
+use std::collections::{HashMap, HashSet};
+
+use super::offsets::{Field, Offsets, RssLayout, Threads};
+use super::{xarray, Found, MemUsage, Task, TaskList, TaskStates, MAX_TASKS};
+use crate::modules::Memory;
+use crate::Kernel;
+
+/// The longest a PID can be in any kernel (`PID_MAX_LIMIT`).
+const PID_MAX_LIMIT: i64 = 4 * 1024 * 1024;
+
+/// Where the walks start, read from the kernel's symbols.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Roots {
+    pub init_task: u64,
+    /// Each CPU's `struct rq`, by CPU.
+    pub rqs: Vec<Option<u64>>,
+    pub init_pid_ns: Option<u64>,
+    /// `__per_cpu_offset[]`, for per-CPU counters.
+    pub per_cpu_offsets: Vec<u64>,
+    pub panic_cpu: Option<usize>,
+    pub states: TaskStates,
+    pub total_pages: u64,
+}
+
+/// Walk the tasks of `kernel`.
+pub(crate) fn load(kernel: &Kernel) -> TaskList {
+    let btf = match kernel.btf_result() {
+        Ok(b) => b,
+        Err(why) => return failed(format!("tasks: no BTF to read them with: {why}")),
+    };
+    let offsets = match Offsets::from_btf(btf) {
+        Ok(o) => o,
+        Err(why) => return failed(format!("tasks: {why}")),
+    };
+    let Some(init_task) = kernel.symbol("init_task") else {
+        return failed("tasks: no symbol init_task".into());
+    };
+    let nr = kernel.nr_cpus().clamp(1, 8192);
+    let per_cpu_offsets: Vec<u64> = (0..nr).map(|c| kernel.per_cpu_offset(c).unwrap_or(0)).collect();
+    let rqs = match kernel.symbol("runqueues") {
+        Some(rq) => (0..nr)
+            .map(|c| kernel.per_cpu_offset(c).map(|off| rq.wrapping_add(off)))
+            .collect(),
+        None => Vec::new(),
+    };
+    let roots = Roots {
+        init_task,
+        rqs,
+        init_pid_ns: kernel.symbol("init_pid_ns"),
+        per_cpu_offsets,
+        panic_cpu: kernel.panic_cpu(),
+        states: state_table(kernel).unwrap_or_default(),
+        total_pages: total_pages(kernel),
+    };
+    walk(kernel, &offsets, &roots)
+}
+
+fn failed(why: String) -> TaskList {
+    TaskList::new(Vec::new(), Vec::new(), None, TaskStates::default(), 0, vec![why])
+}
+
+/// The strings of `task_state_array` (at most 32; they end at the first
+/// that does not read as `X (name)`).
+fn state_table(kernel: &Kernel) -> Option<TaskStates> {
+    let base = kernel.symbol("task_state_array")?;
+    let mut names = Vec::new();
+    for i in 0..32u64 {
+        let Ok(p) = kernel.read_u64(base + 8 * i) else { break };
+        let Ok(s) = kernel.read_cstr(p, 64) else { break };
+        let b = s.as_bytes();
+        if b.len() < 4 || b[1] != b' ' || b[2] != b'(' || !s.ends_with(')') {
+            break;
+        }
+        names.push(s);
+    }
+    TaskStates::from_names(&names)
+}
+
+/// The pages crash divides RSS by for %MEM: up to `high_memory`, else
+/// `totalram_pages`.
+fn total_pages(kernel: &Kernel) -> u64 {
+    if let Some(hm) = kernel.symbol("high_memory") {
+        if let Ok(v) = kernel.read_u64(hm) {
+            if let Ok(p) = kernel.vtop(v) {
+                return p >> 12;
+            }
+            // The address just past the direct map may not translate.
+            if let Ok(p) = kernel.vtop(v.wrapping_sub(1)) {
+                return (p + 1) >> 12;
+            }
+        }
+    }
+    ["_totalram_pages", "totalram_pages"]
+        .iter()
+        .find_map(|n| kernel.read_u64(kernel.symbol(n)?).ok())
+        .unwrap_or(0)
+}
+
+/// The tasks found so far.
+struct Collector<'a, M> {
+    mem: &'a M,
+    o: &'a Offsets,
+    tasks: Vec<Task>,
+    index: HashMap<u64, usize>,
+    /// Addresses that did not read as tasks: not tried again.
+    bad: HashSet<u64>,
+    /// `signal` of each task (for the thread lists).
+    signal: HashMap<u64, u64>,
+    /// Per-task RSS counts not yet folded into the mm (`SPLIT_RSS_COUNTING`).
+    split_rss: HashMap<u64, u64>,
+    notices: Vec<String>,
+    buf: Vec<u8>,
+    full: bool,
+}
+
+/// Walk every structure that leads to tasks.
+pub(crate) fn walk(mem: &impl Memory, o: &Offsets, roots: &Roots) -> TaskList {
+    let mut c = Collector {
+        mem,
+        o,
+        tasks: Vec::new(),
+        index: HashMap::new(),
+        bad: HashSet::new(),
+        signal: HashMap::new(),
+        split_rss: HashMap::new(),
+        notices: Vec::new(),
+        buf: vec![0; o.task_len],
+        full: false,
+    };
+    // 1. The leaders, through init_task.tasks.
+    c.add(roots.init_task, Found::LIST, "init_task");
+    let head = roots.init_task + o.tasks as u64;
+    for node in list_nodes(mem, head, "the task list (init_task.tasks)", &mut c.notices) {
+        c.add(node.wrapping_sub(o.tasks as u64), Found::LIST, "on the task list");
+    }
+    // 2. Each leader's threads.
+    let leaders: Vec<u64> = c.tasks.iter().map(|t| t.addr).collect();
+    for leader in leaders {
+        c.threads(leader);
+    }
+    // 3. Each CPU's idle and current task.
+    let mut active = vec![None; roots.rqs.len()];
+    if let Some(rq) = &o.rq {
+        for (cpu, base) in roots.rqs.iter().enumerate() {
+            let Some(base) = *base else { continue };
+            for (field, how) in [(rq.idle, Found::IDLE), (rq.curr, Found::CURRENT)] {
+                match mem.read_u64(base + field.off as u64) {
+                    Ok(0) => {}
+                    Ok(t) => {
+                        if c.add(t, how, &format!("CPU {cpu}'s runqueue")) && how == Found::CURRENT {
+                            active[cpu] = Some(t);
+                        }
+                    }
+                    Err(e) => c.notices.push(format!("tasks: CPU {cpu}'s runqueue at {base:#x}: {e}")),
+                }
+            }
+        }
+    }
+    // 4. The PID namespace.
+    if let (Some(ns), Some(po), Some(link)) = (roots.init_pid_ns, &o.pid_ns, o.pid_link) {
+        match mem.read_u64(ns + po.head as u64) {
+            Ok(head) => {
+                for pid in xarray::entries(mem, head, po, &mut c.notices) {
+                    match mem.read_u64(pid + po.pid_first as u64) {
+                        Ok(0) => {}
+                        Ok(first) => {
+                            let t = first.wrapping_sub(link as u64);
+                            if c.add(t, Found::PID_NS, &format!("struct pid {pid:#x}")) {
+                                c.check_pid_nr(t, pid);
+                            }
+                        }
+                        Err(e) => c.notices.push(format!("tasks: struct pid at {pid:#x}: {e}")),
+                    }
+                }
+            }
+            Err(e) => c.notices.push(format!("tasks: init_pid_ns at {ns:#x}: {e}")),
+        }
+    }
+    c.report_partial();
+    let mut list = c.finish(roots, active);
+    list.offsets = Some(o.clone());
+    list
+}
+
+/// The nodes of the circular list at `head`, the head left out. When the
+/// forward walk breaks, the rest is walked backwards from the head, so that
+/// one bad pointer loses as little as possible.
+pub(crate) fn list_nodes(
+    mem: &impl Memory,
+    head: u64,
+    what: &str,
+    notices: &mut Vec<String>,
+) -> Vec<u64> {
+    let mut out = Vec::new();
+    let mut seen = HashSet::new();
+    seen.insert(head);
+    let broken = follow(mem, head, 0, what, &mut seen, &mut out, notices);
+    if broken {
+        let mut back = Vec::new();
+        follow(mem, head, 8, what, &mut seen, &mut back, notices);
+        if !back.is_empty() {
+            notices.push(format!(
+                "{what}: {} more entries found walking back from its head",
+                back.len()
+            ));
+        }
+        out.extend(back.into_iter().rev());
+    }
+    out
+}
+
+/// Follow `next` (`link` 0) or `prev` (8) from `head`; true when the list
+/// broke before coming back to it.
+fn follow(
+    mem: &impl Memory,
+    head: u64,
+    link: u64,
+    what: &str,
+    seen: &mut HashSet<u64>,
+    out: &mut Vec<u64>,
+    notices: &mut Vec<String>,
+) -> bool {
+    let mut at = head;
+    loop {
+        let next = match mem.read_u64(at + link) {
+            Ok(n) => n,
+            Err(e) => {
+                notices.push(format!("{what}: entry {at:#x}: {e}"));
+                return true;
+            }
+        };
+        if next == head {
+            return false;
+        }
+        if next < 1 << 63 {
+            notices.push(format!("{what}: entry {at:#x} points to {next:#x}, not a kernel address"));
+            return true;
+        }
+        if !seen.insert(next) {
+            // Backwards, meeting what the forward walk found ends the walk.
+            if link == 0 {
+                notices.push(format!(
+                    "{what}: the list comes back to {next:#x} without reaching its head: a loop"
+                ));
+            }
+            return true;
+        }
+        if seen.len() > MAX_TASKS {
+            notices.push(format!("{what}: more than {MAX_TASKS} entries: damaged? read no more"));
+            return false;
+        }
+        out.push(next);
+        at = next;
+    }
+}
+
+impl<M: Memory> Collector<'_, M> {
+    /// Read the task at `addr` unless known; mark how it was found. False
+    /// when it does not read as a task.
+    fn add(&mut self, addr: u64, how: Found, from: &str) -> bool {
+        if let Some(&i) = self.index.get(&addr) {
+            self.tasks[i].found.insert(how);
+            return true;
+        }
+        if self.bad.contains(&addr) || self.full {
+            return false;
+        }
+        if self.tasks.len() >= MAX_TASKS {
+            self.notices.push(format!("tasks: more than {MAX_TASKS}: damaged? read no more"));
+            self.full = true;
+            return false;
+        }
+        match self.read(addr, how) {
+            Ok(t) => {
+                self.index.insert(addr, self.tasks.len());
+                self.tasks.push(t);
+                true
+            }
+            Err(why) => {
+                self.bad.insert(addr);
+                self.notices.push(format!("tasks: {from}: task_struct at {addr:#x}: {why}"));
+                false
+            }
+        }
+    }
+
+    fn read(&mut self, addr: u64, how: Found) -> Result<Task, String> {
+        if addr < 1 << 63 {
+            return Err("not a kernel address".into());
+        }
+        self.mem.read(addr, &mut self.buf)?;
+        let b = &self.buf;
+        let o = self.o;
+        let get = |f: Field| f.get(b).unwrap_or(0);
+        let opt = |f: Option<Field>| f.and_then(|f| f.get(b));
+        let pid = o.pid.get_signed(b).unwrap_or(-1);
+        let tgid = o.tgid.get_signed(b).unwrap_or(-1);
+        if !(0..=PID_MAX_LIMIT).contains(&pid) || !(0..=PID_MAX_LIMIT).contains(&tgid) {
+            return Err(format!("PID {pid}, TGID {tgid}: not a task"));
+        }
+        let comm = o.comm.bytes(b).unwrap_or(&[]);
+        let comm = &comm[..comm.iter().position(|&c| c == 0).unwrap_or(comm.len())];
+        if let Threads::SignalList { signal, .. } = o.threads {
+            self.signal.insert(addr, get(signal));
+        }
+        if let Some(f) = o.task_rss {
+            let n: u64 = o
+                .rss_kinds
+                .iter()
+                .filter_map(|&k| Field { off: f.off + 4 * k, size: 4 }.get_signed(b))
+                .filter(|&v| v > 0)
+                .map(|v| v as u64)
+                .sum();
+            self.split_rss.insert(addr, n);
+        }
+        Ok(Task {
+            addr,
+            pid,
+            tgid,
+            ppid: -1,
+            parent: get(o.parent),
+            real_parent: opt(o.real_parent).unwrap_or(0),
+            group_leader: opt(o.group_leader).unwrap_or(0),
+            cpu: opt(o.cpu).unwrap_or(0) as u32,
+            state: get(o.state),
+            exit_state: opt(o.exit_state).unwrap_or(0),
+            flags: get(o.flags),
+            comm: String::from_utf8_lossy(comm).into_owned(),
+            mm: get(o.mm),
+            active_mm: opt(o.active_mm).unwrap_or(0),
+            stack: opt(o.stack).unwrap_or(0),
+            thread_info: o.thread_info.map_or_else(|| opt(o.stack).unwrap_or(0), |off| addr + off as u64),
+            ksp: opt(o.ksp),
+            last_arrival: opt(o.last_arrival),
+            start_time: opt(o.start_time),
+            utime: opt(o.utime),
+            stime: opt(o.stime),
+            usage: MemUsage::default(),
+            found: how,
+        })
+    }
+
+    /// Add the threads of the group `leader` leads.
+    fn threads(&mut self, leader: u64) {
+        let (head, node) = match self.o.threads {
+            Threads::SignalList { head, node, .. } => {
+                let Some(&sig) = self.signal.get(&leader) else { return };
+                if sig == 0 {
+                    return;
+                }
+                (sig + head as u64, node)
+            }
+            Threads::Ring { node } => (leader + node as u64, node),
+            Threads::None => return,
+        };
+        let what = format!("the threads of task {leader:#x}");
+        for n in list_nodes(self.mem, head, &what, &mut self.notices) {
+            self.add(n.wrapping_sub(node as u64), Found::THREADS, &what);
+        }
+    }
+
+    /// A task found through `struct pid` should have that PID.
+    fn check_pid_nr(&mut self, task: u64, pid: u64) {
+        let (Some(po), Some(&i)) = (&self.o.pid_ns, self.index.get(&task)) else { return };
+        let Some(nr) = po.pid_nr else { return };
+        let mut b = [0u8; 4];
+        if self.mem.read(pid + nr.off as u64, &mut b).is_ok() {
+            let nr = i64::from(i32::from_le_bytes(b));
+            let t = &self.tasks[i];
+            if nr != t.pid {
+                self.notices.push(format!(
+                    "tasks: struct pid {pid:#x} (PID {nr}) leads to task {task:#x}, whose PID is {}",
+                    t.pid
+                ));
+            }
+        }
+    }
+
+    /// Tasks one walk found and another should have: a sign of damage.
+    fn report_partial(&mut self) {
+        let ns = self.o.pid_ns.is_some() && self.tasks.iter().any(|t| t.found.contains(Found::PID_NS));
+        for t in &self.tasks {
+            if t.pid == 0 {
+                continue;
+            }
+            let listed = t.found.contains(Found::LIST) || t.found.contains(Found::THREADS);
+            if !listed {
+                self.notices.push(format!(
+                    "tasks: task {:#x} (PID {} \"{}\") is on no task list",
+                    t.addr, t.pid, t.comm
+                ));
+            } else if ns && !t.found.contains(Found::PID_NS) {
+                self.notices.push(format!(
+                    "tasks: task {:#x} (PID {} \"{}\") is not in the PID namespace",
+                    t.addr, t.pid, t.comm
+                ));
+            }
+        }
+    }
+
+    fn finish(mut self, roots: &Roots, active: Vec<Option<u64>>) -> TaskList {
+        let pid_of: HashMap<u64, i64> = self.tasks.iter().map(|t| (t.addr, t.pid)).collect();
+        // Unfolded RSS counts by thread group.
+        let mut group_rss: HashMap<i64, u64> = HashMap::new();
+        for t in &self.tasks {
+            *group_rss.entry(t.tgid).or_default() += self.split_rss.get(&t.addr).copied().unwrap_or(0);
+        }
+        let mut mm_cache: HashMap<u64, Option<MemUsage>> = HashMap::new();
+        for i in 0..self.tasks.len() {
+            let t = &self.tasks[i];
+            let ppid = pid_of.get(&t.parent).copied().or_else(|| {
+                let mut b = [0u8; 4];
+                self.mem.read(t.parent.checked_add(self.o.pid.off as u64)?, &mut b).ok()?;
+                Some(i64::from(i32::from_le_bytes(b)))
+            });
+            let zombie = roots.states.is_zombie(t.state, t.exit_state);
+            let usage = if t.mm == 0 || zombie {
+                MemUsage::default()
+            } else {
+                let mm = t.mm;
+                let u = *mm_cache
+                    .entry(mm)
+                    .or_insert_with(|| mm_usage(self.mem, self.o, mm, &roots.per_cpu_offsets));
+                match u {
+                    Some(u) => MemUsage {
+                        total_vm: u.total_vm,
+                        rss: u.rss + group_rss.get(&t.tgid).copied().unwrap_or(0),
+                    },
+                    None => MemUsage::default(),
+                }
+            };
+            let t = &mut self.tasks[i];
+            t.ppid = ppid.unwrap_or(-1);
+            t.usage = usage;
+        }
+        let panic_task = roots.panic_cpu.and_then(|c| active.get(c).copied().flatten());
+        TaskList::new(
+            self.tasks,
+            active,
+            panic_task,
+            roots.states.clone(),
+            roots.total_pages,
+            self.notices,
+        )
+    }
+}
+
+/// `total_vm` and the resident pages of the mm at `mm`.
+fn mm_usage(mem: &impl Memory, o: &Offsets, mm: u64, per_cpu: &[u64]) -> Option<MemUsage> {
+    let mo = o.mm_offsets.as_ref()?;
+    let total_vm = mem.read_u64(mm + mo.total_vm.off as u64).ok()?;
+    let read_i64 = |a: u64| mem.read_u64(a).ok().map(|v| v as i64);
+    let mut rss = 0u64;
+    for &k in &o.rss_kinds {
+        let n = match mo.rss {
+            RssLayout::Atomic { base } => read_i64(mm + (base + 8 * k) as u64).unwrap_or(0),
+            RssLayout::PerCpu {
+                base,
+                stride,
+                count,
+                counters,
+            } => {
+                let fbc = mm + (base + stride * k) as u64;
+                let mut n = read_i64(fbc + count.off as u64).unwrap_or(0);
+                if let Some(c) = counters.and_then(|c| mem.read_u64(fbc + c.off as u64).ok()) {
+                    for off in per_cpu {
+                        let mut b = [0u8; 4];
+                        if mem.read(c.wrapping_add(*off), &mut b).is_ok() {
+                            n += i64::from(i32::from_le_bytes(b));
+                        }
+                    }
+                }
+                n
+            }
+            RssLayout::None => 0,
+        };
+        if n > 0 {
+            rss += n as u64;
+        }
+    }
+    Some(MemUsage { total_vm, rss })
+}
