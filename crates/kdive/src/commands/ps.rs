@@ -1,0 +1,216 @@
+//! `ps`: the tasks, in crash's format and order (by PID; the idle tasks,
+//! all PID 0, by CPU), `>` marking the tasks running on a CPU and kernel
+//! threads' names in brackets:
+//!
+//! ```text
+//!       PID    PPID  CPU       TASK        ST  %MEM      VSZ      RSS  COMM
+//! >       1       0   1  ff36587ec11f4180  RU   0.0     2260       64  init
+//! ```
+//!
+//! Options as crash 8 has them: `-k`/`-u` (kernel threads or user tasks
+//! only), `-G` (thread-group leaders), `-s` (kernel stack pointer instead
+//! of the task), `-A` (active tasks), `-I` (no idle tasks), `-H` (no
+//! header), and the mutually exclusive views `-t` (run times), `-l` (last
+//! run), `-p` (parents), `-c` (children), `-g` (threads), `-a` (arguments
+//! and environment), `-S` (count by state). Arguments pick tasks: a PID, a
+//! task address, a command name (`\name` for a name that looks like a
+//! number).
+
+use std::io::Write;
+
+use kdive_kernel::Task;
+
+use super::ps_views as views;
+use super::set::{task_ref, TaskRef};
+use super::{io, CmdResult};
+use crate::session::Session;
+
+/// The options of one `ps`.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Flags {
+    pub kernel: bool,
+    pub user: bool,
+    pub group: bool,
+    pub kstackp: bool,
+    pub no_header: bool,
+    pub exclude_idle: bool,
+    pub view: View,
+}
+
+/// The mutually exclusive views.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    #[default]
+    Table,
+    Active,
+    Times,
+    LastRun,
+    Parents,
+    Children,
+    Threads,
+    Args,
+    Summary,
+}
+
+/// How an argument picks tasks.
+#[derive(Debug, Clone)]
+enum Pick {
+    Pid(i64),
+    Task(u64),
+    Comm(String),
+}
+
+const EXCLUSIVE: &str =
+    "-a, -t, -c, -p, -g, -l, -m, -S, -r and -A flags are all mutually-exclusive";
+
+const USAGE: &str = "Usage:\n  ps [-k|-u|-G] [-s] [-p|-c|-t|-l|-a|-g|-S|-A] [-I] [-H]\n     [pid | task | command] ...\nEnter \"help ps\" for details.";
+
+pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
+    let (flags, rest) = parse(args)?;
+    let list = s.kernel.tasks();
+    if list.is_empty() {
+        return Err(list
+            .notices()
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "no tasks found".into()));
+    }
+    let mut picks = Vec::new();
+    for a in rest {
+        if a.bytes().next().is_some_and(|c| c.is_ascii_digit()) {
+            match task_ref(list, a) {
+                Some(TaskRef::Pid(p)) => picks.push(Pick::Pid(p)),
+                Some(TaskRef::Task(t)) => picks.push(Pick::Task(t)),
+                None => writeln!(out, "ps: invalid task or pid value: {a}\n").map_err(io)?,
+            }
+        } else if a.len() >= 2 && a.starts_with('\'') && a.ends_with('\'') {
+            return Err(format!("{a}: regular expressions are not supported by kdive yet"));
+        } else {
+            let name = a.strip_prefix('\\').unwrap_or(a);
+            // crash keeps TASK_COMM_LEN - 1 characters.
+            picks.push(Pick::Comm(name.chars().take(15).collect()));
+        }
+    }
+    if flags.view == View::Summary && !rest.is_empty() {
+        return Err("-S option takes no arguments".into());
+    }
+    let header = !flags.no_header
+        && matches!(flags.view, View::Table | View::Active);
+    if header {
+        let col = if flags.kstackp {
+            views::center_r("KSTACKP", 16)
+        } else {
+            views::center_r("TASK", 16)
+        };
+        writeln!(out, "      PID    PPID  CPU {col}  ST  %MEM      VSZ      RSS  COMM").map_err(io)?;
+    }
+    let mut order: Vec<&Task> = list.tasks().iter().collect();
+    if flags.view == View::LastRun {
+        // Most recent first; a stable sort keeps crash's order for ties.
+        order.sort_by(|a, b| b.last_arrival.cmp(&a.last_arrival));
+    }
+    let mut ctx = views::Ctx::new(&s.kernel, list, flags, !rest.is_empty(), &order);
+    if rest.is_empty() {
+        match flags.view {
+            View::Times => return views::times(&mut ctx, &order, out),
+            View::Summary => return views::summary(list, out),
+            _ => {}
+        }
+        for t in &order {
+            ctx.show(t, out)?;
+        }
+        return Ok(());
+    }
+    for t in &order {
+        for p in &picks {
+            let hit = match p {
+                Pick::Pid(pid) => t.pid == *pid,
+                Pick::Task(a) => t.addr == *a,
+                Pick::Comm(c) => t.comm == *c && leader_ok(t, flags),
+            };
+            if hit {
+                if flags.view == View::Times {
+                    views::times(&mut ctx, &[t], out)?;
+                } else {
+                    ctx.show(t, out)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// With `-g` or `-G`, a name picks only thread-group leaders.
+fn leader_ok(t: &Task, f: Flags) -> bool {
+    !(f.view == View::Threads || f.group) || t.is_group_leader()
+}
+
+/// Parse the options (crash's getopt string `HAISgstcpkuGlmarC:y:Y`, of
+/// which kdive has those in [`Flags`]).
+pub fn parse(args: &[String]) -> Result<(Flags, &[String]), String> {
+    let mut f = Flags::default();
+    let mut i = 0;
+    while i < args.len() {
+        let a = &args[i];
+        if a == "--" {
+            i += 1;
+            break;
+        }
+        if !a.starts_with('-') || a.len() < 2 {
+            break;
+        }
+        for c in a[1..].chars() {
+            let view = match c {
+                'k' if f.user => return Err("-u and -k are mutually exclusive".into()),
+                'u' if f.kernel => return Err("-u and -k are mutually exclusive".into()),
+                'k' => {
+                    f.kernel = true;
+                    None
+                }
+                'u' => {
+                    f.user = true;
+                    None
+                }
+                'G' => {
+                    f.group = true;
+                    None
+                }
+                's' => {
+                    f.kstackp = true;
+                    None
+                }
+                'H' => {
+                    f.no_header = true;
+                    None
+                }
+                'I' => {
+                    f.exclude_idle = true;
+                    None
+                }
+                'A' => Some(View::Active),
+                't' => Some(View::Times),
+                'l' => Some(View::LastRun),
+                'p' => Some(View::Parents),
+                'c' => Some(View::Children),
+                'g' => Some(View::Threads),
+                'a' => Some(View::Args),
+                'S' => Some(View::Summary),
+                'm' | 'r' | 'C' | 'y' | 'Y' => {
+                    return Err(format!("option -{c} is not supported by kdive yet\n{USAGE}"))
+                }
+                _ => return Err(format!("invalid option -- '{c}'\n{USAGE}")),
+            };
+            if let Some(v) = view {
+                if f.view != View::Table && f.view != v {
+                    return Err(EXCLUSIVE.into());
+                }
+                f.view = v;
+            }
+        }
+        i += 1;
+    }
+    if f.group && f.view == View::LastRun {
+        return Err("-G not supported with -l option".into());
+    }
+    Ok((f, &args[i..]))
+}

@@ -1,0 +1,376 @@
+//! What `ps` prints of one task in each of its views, after crash's
+//! `show_ps_data`, `show_task_times`, `parent_list`, `child_list`,
+//! `show_tgid_list`, `show_task_args` and `show_last_run`.
+
+use std::collections::HashSet;
+use std::io::Write;
+
+use kdive_kernel::tasks::UserReadError;
+use kdive_kernel::{Kernel, Task, TaskList};
+
+use super::ps::{Flags, View};
+use super::{io, CmdResult};
+
+/// crash's `NR_CPUS` for x86-64: a CPU number at or past it prints as `?`.
+const NR_CPUS: u32 = 8192;
+
+/// The page size of x86-64, for VSZ and RSS in KiB.
+const PAGE_KB: u64 = 4;
+
+/// The longest parent chain followed (`ps -p`).
+const MAX_DEPTH: usize = 10_000;
+
+/// The state of one `ps` run across its tasks.
+pub struct Ctx<'a> {
+    kernel: &'a Kernel,
+    list: &'a TaskList,
+    flags: Flags,
+    /// Tasks were named on the command line (crash's TASK_SPECIFIED).
+    specified: bool,
+    /// Groups shown already (`-G`).
+    groups: HashSet<u64>,
+    /// An idle task was listed as another's thread (`-g`).
+    idle_shown: bool,
+    /// The width of the last-run stamps (`-l`): the first task's.
+    stamp_width: usize,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(
+        kernel: &'a Kernel,
+        list: &'a TaskList,
+        flags: Flags,
+        specified: bool,
+        order: &[&Task],
+    ) -> Ctx<'a> {
+        let stamp_width = order
+            .first()
+            .map_or(1, |t| t.last_arrival.unwrap_or(0).to_string().len());
+        Ctx {
+            kernel,
+            list,
+            flags,
+            specified,
+            groups: HashSet::new(),
+            idle_shown: false,
+            stamp_width,
+        }
+    }
+
+    /// Whether the filters (`-k`, `-u`, `-I`) leave `t` out.
+    fn filtered(&self, t: &Task) -> bool {
+        (self.flags.user && t.is_kernel_thread())
+            || (self.flags.kernel && !t.is_kernel_thread())
+            || (self.flags.exclude_idle && t.is_idle())
+    }
+
+    /// With `-G`: the group leader to show for `t`, once per group.
+    fn group_leader(&mut self, t: &'a Task) -> Option<&'a Task> {
+        if !self.flags.group {
+            return Some(t);
+        }
+        let t = if t.pid != t.tgid {
+            if !self.specified {
+                return None;
+            }
+            self.list.find_by_pid(t.tgid)?
+        } else {
+            t
+        };
+        self.groups.insert(t.addr).then_some(t)
+    }
+
+    /// Show `t` in the chosen view.
+    pub fn show(&mut self, t: &'a Task, out: &mut dyn Write) -> CmdResult {
+        if self.filtered(t) {
+            return Ok(());
+        }
+        let Some(t) = self.group_leader(t) else {
+            return Ok(());
+        };
+        match self.flags.view {
+            View::Parents => {
+                self.parents(t, out)?;
+                writeln!(out).map_err(io)
+            }
+            View::Children => {
+                self.children(t, out)?;
+                writeln!(out).map_err(io)
+            }
+            View::LastRun => {
+                write!(
+                    out,
+                    "[{:>w$}] [{}]  ",
+                    t.last_arrival.unwrap_or(0),
+                    self.list.state_code(t),
+                    w = self.stamp_width
+                )
+                .map_err(io)?;
+                header(t, out)
+            }
+            View::Args => self.args(t, out),
+            View::Threads => self.threads(t, out),
+            View::Active if !self.specified && !self.list.is_active(t.addr) => Ok(()),
+            _ => self.line(t, out),
+        }
+    }
+
+    /// The table line.
+    fn line(&self, t: &Task, out: &mut dyn Write) -> CmdResult {
+        let active = self.list.is_active(t.addr);
+        let ptr = if !self.flags.kstackp {
+            format!("{:>16x}", t.addr)
+        } else {
+            match t.ksp {
+                Some(sp) if !active && sp != 0 => format!("{sp:>16x}"),
+                _ => center_r("--", 16),
+            }
+        };
+        let code = self.list.state_code(t);
+        let mut pct = format!("{:.1}", self.list.pct_mem(t));
+        if pct.len() == 3 {
+            pct.insert(0, ' ');
+        }
+        let comm = if t.is_kernel_thread() {
+            format!("[{}]", t.comm)
+        } else {
+            t.comm.clone()
+        };
+        writeln!(
+            out,
+            "{}{:7} {:7} {:>3}  {ptr} {code:>3}{}{pct} {:8} {:8}  {comm}",
+            if active { "> " } else { "  " },
+            t.pid,
+            t.ppid,
+            cpu(t),
+            if code.len() > 3 { " " } else { "  " },
+            t.usage.total_vm * PAGE_KB,
+            t.usage.rss * PAGE_KB,
+        )
+        .map_err(io)
+    }
+
+    /// `-p`: the chain of parents down to `t`, each one space further in.
+    fn parents(&self, t: &Task, out: &mut dyn Write) -> CmdResult {
+        let mut chain = vec![t];
+        let mut child = t;
+        while child.parent != child.addr && chain.len() < MAX_DEPTH {
+            let Some(p) = self.list.find_by_addr(child.parent) else { break };
+            if chain.iter().any(|c| c.addr == p.addr) {
+                break;
+            }
+            chain.push(p);
+            child = p;
+        }
+        for (depth, t) in chain.iter().rev().enumerate() {
+            write!(out, "{}", " ".repeat(depth)).map_err(io)?;
+            header(t, out)?;
+        }
+        Ok(())
+    }
+
+    /// `-c`: the task and its children.
+    fn children(&self, t: &Task, out: &mut dyn Write) -> CmdResult {
+        header(t, out)?;
+        let mut n = 0;
+        for c in self.list.children(t.addr) {
+            write!(out, "  ").map_err(io)?;
+            header(c, out)?;
+            n += 1;
+        }
+        if n == 0 {
+            writeln!(out, "  (no children)").map_err(io)?;
+        }
+        Ok(())
+    }
+
+    /// `-g`: a thread group's leader and its other threads.
+    fn threads(&mut self, t: &'a Task, out: &mut dyn Write) -> CmdResult {
+        let tgid = t.tgid;
+        let t = if t.pid != tgid {
+            if !self.specified {
+                return Ok(());
+            }
+            match self.list.find_by_pid(tgid) {
+                Some(l) => l,
+                None => return Ok(()),
+            }
+        } else {
+            t
+        };
+        if t.pid == 0 && self.idle_shown {
+            return Ok(());
+        }
+        header(t, out)?;
+        let mut n = 0;
+        for c in self.list.threads(tgid).filter(|c| c.addr != t.addr) {
+            write!(out, "  ").map_err(io)?;
+            header(c, out)?;
+            n += 1;
+            if c.pid == 0 {
+                self.idle_shown = true;
+            }
+        }
+        if n == 0 {
+            writeln!(out, "  (no threads)").map_err(io)?;
+        }
+        writeln!(out).map_err(io)
+    }
+
+    /// `-a`: the arguments and environment, from user memory.
+    fn args(&self, t: &Task, out: &mut dyn Write) -> CmdResult {
+        header(t, out)?;
+        let a = match self.kernel.task_args(t) {
+            Ok(a) => a,
+            Err(e @ (UserReadError::NoMm | UserReadError::Unreadable(_))) => {
+                return write!(out, "ps: {e}\n\n").map_err(io)
+            }
+            Err(e) => return write!(out, "ps: {e}\n\n").map_err(io),
+        };
+        let mut text = String::from("ARG: ");
+        let mut c = 0;
+        for &b in &a.args {
+            if b == 0 {
+                if c > 0 {
+                    text.push(' ');
+                }
+                c = 0;
+            } else {
+                text.push(char::from(b));
+                c += 1;
+            }
+        }
+        text.push_str("\nENV: ");
+        let (mut c, mut d) = (0, 0);
+        for (i, &b) in a.env.iter().enumerate() {
+            if b == 0 {
+                if c > 0 {
+                    text.push('\n');
+                }
+                c = 0;
+            } else {
+                if c == 0 && i > 0 {
+                    text.push_str("     ");
+                }
+                text.push(char::from(b));
+                c += 1;
+                d += 1;
+            }
+        }
+        text.push('\n');
+        if d == 0 {
+            text.push('\n');
+        }
+        write!(out, "{text}").map_err(io)
+    }
+}
+
+/// crash's `print_task_header`.
+pub fn header(t: &Task, out: &mut dyn Write) -> CmdResult {
+    writeln!(
+        out,
+        "PID: {:<7}  TASK: {:<16x}  CPU: {:<3}  COMMAND: \"{}\"",
+        t.pid,
+        t.addr,
+        cpu(t),
+        t.comm
+    )
+    .map_err(io)
+}
+
+fn cpu(t: &Task) -> String {
+    if t.cpu < NR_CPUS {
+        t.cpu.to_string()
+    } else {
+        "?".into()
+    }
+}
+
+/// crash's `mkstring(.., CENTER|RJUST, ..)`: centered, the odd blank on
+/// the left.
+pub fn center_r(s: &str, width: usize) -> String {
+    let pad = width.saturating_sub(s.len());
+    format!("{}{s}{}", " ".repeat(pad - pad / 2), " ".repeat(pad / 2))
+}
+
+/// `-t`: each task's run time, start time and CPU times, by start time.
+pub fn times<'a>(ctx: &mut Ctx<'a>, tasks: &[&'a Task], out: &mut dyn Write) -> CmdResult {
+    let hz = hz(ctx.kernel);
+    let uptime = uptime_jiffies(ctx.kernel, hz);
+    let mut shown: Vec<&Task> = Vec::new();
+    for &t in tasks {
+        if ctx.filtered(t) {
+            continue;
+        }
+        let Some(t) = ctx.group_leader(t) else {
+            if ctx.specified {
+                return Ok(());
+            }
+            continue;
+        };
+        shown.push(t);
+    }
+    shown.sort_by_key(|t| t.start_time.unwrap_or(0));
+    for t in shown {
+        let start = t.start_time.unwrap_or(0);
+        let secs = start / 1_000_000_000;
+        let run = uptime.saturating_sub(secs.saturating_mul(hz));
+        header(t, out)?;
+        writeln!(
+            out,
+            "    RUN TIME: {}\n  START TIME: {start}\n       UTIME: {}\n       STIME: {}\n",
+            convert_time(run, hz),
+            t.utime.unwrap_or(0),
+            t.stime.unwrap_or(0)
+        )
+        .map_err(io)?;
+    }
+    Ok(())
+}
+
+/// `-S`: how many tasks are in each state, in the order first seen.
+pub fn summary(list: &TaskList, out: &mut dyn Write) -> CmdResult {
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for t in list.tasks() {
+        let code = list.state_code(t);
+        match counts.iter_mut().find(|(c, _)| *c == code) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((code, 1)),
+        }
+    }
+    for (code, n) in counts {
+        writeln!(out, "  {code}: {n}").map_err(io)?;
+    }
+    Ok(())
+}
+
+/// The kernel's HZ: `tick_nsec` is a jiffy in nanoseconds (rounded from
+/// `NSEC_PER_SEC / HZ`); crash's default 1000 without it.
+fn hz(k: &Kernel) -> u64 {
+    k.symbol("tick_nsec")
+        .and_then(|a| k.read_u64(a).ok())
+        .filter(|&n| n > 0)
+        .map_or(1000, |n| (1_000_000_000 + n / 2) / n)
+}
+
+/// Jiffies since boot: `jiffies_64` less `INITIAL_JIFFIES` (-300 s, as a
+/// 32-bit value).
+fn uptime_jiffies(k: &Kernel, hz: u64) -> u64 {
+    let initial = u64::from((300u32.wrapping_mul(hz as u32)).wrapping_neg());
+    k.symbol("jiffies_64")
+        .and_then(|a| k.read_u64(a).ok())
+        .map_or(0, |j| j.wrapping_sub(initial))
+}
+
+/// crash's `convert_time`: jiffies as `[D days, ]HH:MM:SS`.
+fn convert_time(jiffies: u64, hz: u64) -> String {
+    let total = jiffies / hz.max(1);
+    let days = total / 86400;
+    let rest = total % 86400;
+    let hms = format!("{:02}:{:02}:{:02}", rest / 3600, rest % 3600 / 60, rest % 60);
+    if days > 0 {
+        format!("{days} days, {hms}")
+    } else {
+        hms
+    }
+}
