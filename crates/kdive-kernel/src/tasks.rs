@@ -151,6 +151,8 @@ pub struct TaskList {
     notices: Vec<String>,
     /// The offsets the walk used, for reading more of a task later.
     pub(crate) offsets: Option<offsets::Offsets>,
+    /// Each CPU's runqueue clock (`rq->clock`, ns).
+    pub(crate) rq_clock: Vec<Option<u64>>,
 }
 
 impl TaskList {
@@ -174,6 +176,7 @@ impl TaskList {
             total_pages,
             notices,
             offsets: None,
+            rq_clock: Vec::new(),
         }
     }
 
@@ -234,6 +237,12 @@ impl TaskList {
     /// The CPUs' current tasks, by CPU.
     pub fn active_tasks(&self) -> &[Option<u64>] {
         &self.active
+    }
+
+    /// `cpu`'s runqueue clock (`rq->clock`, in ns) when the dump was
+    /// taken: the time base of [`Task::last_arrival`].
+    pub fn rq_clock(&self, cpu: usize) -> Option<u64> {
+        self.rq_clock.get(cpu).copied().flatten()
     }
 
     /// The task that panicked (the active task of the CPU that panicked).

@@ -15,11 +15,17 @@ use kdive_testkit::Crash;
 fn kernels() -> Vec<(Crash, &'static str, Kernel)> {
     let mut out = Vec::new();
     for c in kdive_testkit::require("task tests") {
-        let Some(dump) = c.variant("kdump-zlib") else { continue };
+        let Some(dump) = c.variant("kdump-zlib") else {
+            continue;
+        };
         if c.file("drgn.txt").is_none() {
             continue;
         }
-        let release = c.kernel.strip_prefix("linux-").unwrap_or(&c.kernel).to_string();
+        let release = c
+            .kernel
+            .strip_prefix("linux-")
+            .unwrap_or(&c.kernel)
+            .to_string();
         if let Some(v) = kdive_testkit::vmlinux(&release) {
             let k = Kernel::open_with(dump, VmlinuxChoice::Given(&v)).unwrap();
             out.push((c.clone(), "vmlinux", k));
@@ -65,13 +71,27 @@ fn every_task_drgn_finds() {
     assert!(!all.is_empty() || kdive_testkit::allowed("KDIVE_ALLOW_NO_CORPUS"));
     for (c, how, k) in &all {
         let want = drgn_tasks(c.file("drgn.txt").unwrap());
-        assert!(want.len() > 10, "{}: drgn.txt lists {} tasks", c.name(), want.len());
+        assert!(
+            want.len() > 10,
+            "{}: drgn.txt lists {} tasks",
+            c.name(),
+            want.len()
+        );
         let list = k.tasks();
         let got: BTreeSet<Row> = list
             .tasks()
             .iter()
             .filter(|t| t.pid != 0)
-            .map(|t| (t.pid, t.ppid, t.cpu, t.addr, list.state_letter(t), t.comm.clone()))
+            .map(|t| {
+                (
+                    t.pid,
+                    t.ppid,
+                    t.cpu,
+                    t.addr,
+                    list.state_letter(t),
+                    t.comm.clone(),
+                )
+            })
             .collect();
         let missing: Vec<_> = want.difference(&got).collect();
         let extra: Vec<_> = got.difference(&want).collect();
@@ -82,8 +102,23 @@ fn every_task_drgn_finds() {
             list.notices()
         );
         // One idle task per CPU, each on its CPU.
-        let idle: Vec<u32> = list.tasks().iter().filter(|t| t.pid == 0).map(|t| t.cpu).collect();
-        assert_eq!(idle, (0..k.nr_cpus() as u32).collect::<Vec<_>>(), "{}", c.name());
-        assert!(list.notices().is_empty(), "{} ({how}): {:#?}", c.name(), list.notices());
+        let idle: Vec<u32> = list
+            .tasks()
+            .iter()
+            .filter(|t| t.pid == 0)
+            .map(|t| t.cpu)
+            .collect();
+        assert_eq!(
+            idle,
+            (0..k.nr_cpus() as u32).collect::<Vec<_>>(),
+            "{}",
+            c.name()
+        );
+        assert!(
+            list.notices().is_empty(),
+            "{} ({how}): {:#?}",
+            c.name(),
+            list.notices()
+        );
     }
 }

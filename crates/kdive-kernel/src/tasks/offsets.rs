@@ -54,9 +54,15 @@ impl Field {
 pub(crate) enum Threads {
     /// `signal->thread_head`, each thread's `thread_node` (Linux 3.14 on;
     /// the only link from 6.7).
-    SignalList { signal: Field, head: usize, node: usize },
+    SignalList {
+        signal: Field,
+        head: usize,
+        node: usize,
+    },
     /// The ring of `thread_group` through the leader (before 6.7).
-    Ring { node: usize },
+    Ring {
+        node: usize,
+    },
     None,
 }
 
@@ -64,7 +70,9 @@ pub(crate) enum Threads {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum RssLayout {
     /// `atomic_long_t rss_stat.count[NR_MM_COUNTERS]` (before 6.2).
-    Atomic { base: usize },
+    Atomic {
+        base: usize,
+    },
     /// `struct percpu_counter rss_stat[NR_MM_COUNTERS]` (6.2 on).
     PerCpu {
         base: usize,
@@ -190,10 +198,14 @@ impl Look<'_> {
 impl Offsets {
     pub fn from_btf(btf: &Btf) -> Result<Offsets, String> {
         let l = Look { btf };
-        let task = l.id("task_struct").ok_or("the BTF has no struct task_struct")?;
+        let task = l
+            .id("task_struct")
+            .ok_or("the BTF has no struct task_struct")?;
         let f = |p: &str| l.field(task, p);
         let need = |p: &str| l.need(task, p);
-        let state = f("__state").or_else(|| f("state")).ok_or("the BTF has no task_struct.__state or state")?;
+        let state = f("__state")
+            .or_else(|| f("state"))
+            .ok_or("the BTF has no task_struct.__state or state")?;
         let pid_type = l.enumerator("PIDTYPE_PID").unwrap_or(0);
         let threads = match (f("signal"), f("thread_node"), l.id("signal_struct")) {
             (Some(signal), Some(node), Some(sig)) => match l.field(sig, "thread_head") {
@@ -219,7 +231,9 @@ impl Offsets {
             flags: need("flags")?,
             pid: need("pid")?,
             tgid: need("tgid")?,
-            parent: f("parent").or_else(|| f("p_pptr")).ok_or("the BTF has no task_struct.parent")?,
+            parent: f("parent")
+                .or_else(|| f("p_pptr"))
+                .ok_or("the BTF has no task_struct.parent")?,
             real_parent: f("real_parent"),
             group_leader: f("group_leader"),
             comm: need("comm")?,
@@ -248,9 +262,7 @@ impl Offsets {
         if o.rss_kinds.is_empty() {
             o.rss_kinds = vec![0, 1];
         }
-        let mut fields = vec![
-            o.state, o.flags, o.pid, o.tgid, o.parent, o.comm, o.mm,
-        ];
+        let mut fields = vec![o.state, o.flags, o.pid, o.tgid, o.parent, o.comm, o.mm];
         fields.extend(
             [
                 o.exit_state,
@@ -274,7 +286,10 @@ impl Offsets {
         }
         o.task_len = fields.iter().map(Field::end).max().unwrap_or(0);
         if o.task_len > 1 << 20 {
-            return Err(format!("the BTF puts task_struct fields {} bytes in: damaged?", o.task_len));
+            return Err(format!(
+                "the BTF puts task_struct fields {} bytes in: damaged?",
+                o.task_len
+            ));
         }
         Ok(o)
     }

@@ -219,9 +219,17 @@ mod tests {
     #[test]
     fn another_order_of_the_table() {
         // A table whose bits are in another order gives other values.
-        let names: Vec<String> = ["R (running)", "D (disk sleep)", "S (sleeping)", "T (stopped)", "X (dead)", "Z (zombie)", "P (parked)"]
-            .map(String::from)
-            .to_vec();
+        let names: Vec<String> = [
+            "R (running)",
+            "D (disk sleep)",
+            "S (sleeping)",
+            "T (stopped)",
+            "X (dead)",
+            "Z (zombie)",
+            "P (parked)",
+        ]
+        .map(String::from)
+        .to_vec();
         let s = TaskStates::from_names(&names).unwrap();
         assert_eq!(s.code(1, 0), "UN");
         assert_eq!(s.code(2, 0), "IN");

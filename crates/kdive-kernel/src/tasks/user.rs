@@ -61,9 +61,12 @@ impl Kernel {
             return Err(UserReadError::NoMm);
         }
         let mo = self.mm_offsets()?;
-        let (Some(a0), Some(a1), Some(e0), Some(e1)) = (mo.arg_start, mo.arg_end, mo.env_start, mo.env_end)
+        let (Some(a0), Some(a1), Some(e0), Some(e1)) =
+            (mo.arg_start, mo.arg_end, mo.env_start, mo.env_end)
         else {
-            return Err(UserReadError::Other("the BTF has no mm_struct.arg_start".into()));
+            return Err(UserReadError::Other(
+                "the BTF has no mm_struct.arg_start".into(),
+            ));
         };
         let word = |f: super::offsets::Field| {
             self.read_u64(task.mm + f.off as u64)
@@ -86,7 +89,9 @@ impl Kernel {
             .offsets
             .as_ref()
             .and_then(|o| o.mm_offsets.as_ref())
-            .ok_or_else(|| UserReadError::Other("the BTF does not describe struct mm_struct".into()))
+            .ok_or_else(|| {
+                UserReadError::Other("the BTF does not describe struct mm_struct".into())
+            })
     }
 
     /// The page tables of `task`'s mm.
@@ -101,7 +106,9 @@ impl Kernel {
         let pgd = self
             .read_u64(task.mm + pgd_field.off as u64)
             .map_err(|e| UserReadError::Other(e.to_string()))?;
-        let phys = self.vtop(pgd).map_err(|e| UserReadError::Other(e.to_string()))?;
+        let phys = self
+            .vtop(pgd)
+            .map_err(|e| UserReadError::Other(e.to_string()))?;
         let kernel = self.found.xlat.tables;
         let levels = kernel.map_or(self.found.xlat.levels, |t| t.levels);
         let sme = kernel.map_or(0, |t| t.sme_mask);

@@ -39,7 +39,9 @@ pub(crate) fn load(kernel: &Kernel) -> TaskList {
         return failed("tasks: no symbol init_task".into());
     };
     let nr = kernel.nr_cpus().clamp(1, 8192);
-    let per_cpu_offsets: Vec<u64> = (0..nr).map(|c| kernel.per_cpu_offset(c).unwrap_or(0)).collect();
+    let per_cpu_offsets: Vec<u64> = (0..nr)
+        .map(|c| kernel.per_cpu_offset(c).unwrap_or(0))
+        .collect();
     let rqs = match kernel.symbol("runqueues") {
         Some(rq) => (0..nr)
             .map(|c| kernel.per_cpu_offset(c).map(|off| rq.wrapping_add(off)))
@@ -59,7 +61,14 @@ pub(crate) fn load(kernel: &Kernel) -> TaskList {
 }
 
 fn failed(why: String) -> TaskList {
-    TaskList::new(Vec::new(), Vec::new(), None, TaskStates::default(), 0, vec![why])
+    TaskList::new(
+        Vec::new(),
+        Vec::new(),
+        None,
+        TaskStates::default(),
+        0,
+        vec![why],
+    )
 }
 
 /// The strings of `task_state_array` (at most 32; they end at the first
@@ -68,8 +77,12 @@ fn state_table(kernel: &Kernel) -> Option<TaskStates> {
     let base = kernel.symbol("task_state_array")?;
     let mut names = Vec::new();
     for i in 0..32u64 {
-        let Ok(p) = kernel.read_u64(base + 8 * i) else { break };
-        let Ok(s) = kernel.read_cstr(p, 64) else { break };
+        let Ok(p) = kernel.read_u64(base + 8 * i) else {
+            break;
+        };
+        let Ok(s) = kernel.read_cstr(p, 64) else {
+            break;
+        };
         let b = s.as_bytes();
         if b.len() < 4 || b[1] != b' ' || b[2] != b'(' || !s.ends_with(')') {
             break;
@@ -134,7 +147,11 @@ pub(crate) fn walk(mem: &impl Memory, o: &Offsets, roots: &Roots) -> TaskList {
     c.add(roots.init_task, Found::LIST, "init_task");
     let head = roots.init_task + o.tasks as u64;
     for node in list_nodes(mem, head, "the task list (init_task.tasks)", &mut c.notices) {
-        c.add(node.wrapping_sub(o.tasks as u64), Found::LIST, "on the task list");
+        c.add(
+            node.wrapping_sub(o.tasks as u64),
+            Found::LIST,
+            "on the task list",
+        );
     }
     // 2. Each leader's threads.
     let leaders: Vec<u64> = c.tasks.iter().map(|t| t.addr).collect();
@@ -143,18 +160,25 @@ pub(crate) fn walk(mem: &impl Memory, o: &Offsets, roots: &Roots) -> TaskList {
     }
     // 3. Each CPU's idle and current task.
     let mut active = vec![None; roots.rqs.len()];
+    let mut clocks = vec![None; roots.rqs.len()];
     if let Some(rq) = &o.rq {
         for (cpu, base) in roots.rqs.iter().enumerate() {
             let Some(base) = *base else { continue };
+            if let Some(clock) = rq.clock {
+                clocks[cpu] = mem.read_u64(base + clock.off as u64).ok();
+            }
             for (field, how) in [(rq.idle, Found::IDLE), (rq.curr, Found::CURRENT)] {
                 match mem.read_u64(base + field.off as u64) {
                     Ok(0) => {}
                     Ok(t) => {
-                        if c.add(t, how, &format!("CPU {cpu}'s runqueue")) && how == Found::CURRENT {
+                        if c.add(t, how, &format!("CPU {cpu}'s runqueue")) && how == Found::CURRENT
+                        {
                             active[cpu] = Some(t);
                         }
                     }
-                    Err(e) => c.notices.push(format!("tasks: CPU {cpu}'s runqueue at {base:#x}: {e}")),
+                    Err(e) => c
+                        .notices
+                        .push(format!("tasks: CPU {cpu}'s runqueue at {base:#x}: {e}")),
                 }
             }
         }
@@ -172,16 +196,21 @@ pub(crate) fn walk(mem: &impl Memory, o: &Offsets, roots: &Roots) -> TaskList {
                                 c.check_pid_nr(t, pid);
                             }
                         }
-                        Err(e) => c.notices.push(format!("tasks: struct pid at {pid:#x}: {e}")),
+                        Err(e) => c
+                            .notices
+                            .push(format!("tasks: struct pid at {pid:#x}: {e}")),
                     }
                 }
             }
-            Err(e) => c.notices.push(format!("tasks: init_pid_ns at {ns:#x}: {e}")),
+            Err(e) => c
+                .notices
+                .push(format!("tasks: init_pid_ns at {ns:#x}: {e}")),
         }
     }
     c.report_partial();
     let mut list = c.finish(roots, active);
     list.offsets = Some(o.clone());
+    list.rq_clock = clocks;
     list
 }
 
@@ -236,7 +265,9 @@ fn follow(
             return false;
         }
         if next < 1 << 63 {
-            notices.push(format!("{what}: entry {at:#x} points to {next:#x}, not a kernel address"));
+            notices.push(format!(
+                "{what}: entry {at:#x} points to {next:#x}, not a kernel address"
+            ));
             return true;
         }
         if !seen.insert(next) {
@@ -249,7 +280,9 @@ fn follow(
             return true;
         }
         if seen.len() > MAX_TASKS {
-            notices.push(format!("{what}: more than {MAX_TASKS} entries: damaged? read no more"));
+            notices.push(format!(
+                "{what}: more than {MAX_TASKS} entries: damaged? read no more"
+            ));
             return false;
         }
         out.push(next);
@@ -269,7 +302,9 @@ impl<M: Memory> Collector<'_, M> {
             return false;
         }
         if self.tasks.len() >= MAX_TASKS {
-            self.notices.push(format!("tasks: more than {MAX_TASKS}: damaged? read no more"));
+            self.notices.push(format!(
+                "tasks: more than {MAX_TASKS}: damaged? read no more"
+            ));
             self.full = true;
             return false;
         }
@@ -281,7 +316,8 @@ impl<M: Memory> Collector<'_, M> {
             }
             Err(why) => {
                 self.bad.insert(addr);
-                self.notices.push(format!("tasks: {from}: task_struct at {addr:#x}: {why}"));
+                self.notices
+                    .push(format!("tasks: {from}: task_struct at {addr:#x}: {why}"));
                 false
             }
         }
@@ -310,7 +346,13 @@ impl<M: Memory> Collector<'_, M> {
             let n: u64 = o
                 .rss_kinds
                 .iter()
-                .filter_map(|&k| Field { off: f.off + 4 * k, size: 4 }.get_signed(b))
+                .filter_map(|&k| {
+                    Field {
+                        off: f.off + 4 * k,
+                        size: 4,
+                    }
+                    .get_signed(b)
+                })
                 .filter(|&v| v > 0)
                 .map(|v| v as u64)
                 .sum();
@@ -332,7 +374,9 @@ impl<M: Memory> Collector<'_, M> {
             mm: get(o.mm),
             active_mm: opt(o.active_mm).unwrap_or(0),
             stack: opt(o.stack).unwrap_or(0),
-            thread_info: o.thread_info.map_or_else(|| opt(o.stack).unwrap_or(0), |off| addr + off as u64),
+            thread_info: o
+                .thread_info
+                .map_or_else(|| opt(o.stack).unwrap_or(0), |off| addr + off as u64),
             ksp: opt(o.ksp),
             last_arrival: opt(o.last_arrival),
             start_time: opt(o.start_time),
@@ -347,7 +391,9 @@ impl<M: Memory> Collector<'_, M> {
     fn threads(&mut self, leader: u64) {
         let (head, node) = match self.o.threads {
             Threads::SignalList { head, node, .. } => {
-                let Some(&sig) = self.signal.get(&leader) else { return };
+                let Some(&sig) = self.signal.get(&leader) else {
+                    return;
+                };
                 if sig == 0 {
                     return;
                 }
@@ -364,7 +410,9 @@ impl<M: Memory> Collector<'_, M> {
 
     /// A task found through `struct pid` should have that PID.
     fn check_pid_nr(&mut self, task: u64, pid: u64) {
-        let (Some(po), Some(&i)) = (&self.o.pid_ns, self.index.get(&task)) else { return };
+        let (Some(po), Some(&i)) = (&self.o.pid_ns, self.index.get(&task)) else {
+            return;
+        };
         let Some(nr) = po.pid_nr else { return };
         let mut b = [0u8; 4];
         if self.mem.read(pid + nr.off as u64, &mut b).is_ok() {
@@ -381,7 +429,8 @@ impl<M: Memory> Collector<'_, M> {
 
     /// Tasks one walk found and another should have: a sign of damage.
     fn report_partial(&mut self) {
-        let ns = self.o.pid_ns.is_some() && self.tasks.iter().any(|t| t.found.contains(Found::PID_NS));
+        let ns =
+            self.o.pid_ns.is_some() && self.tasks.iter().any(|t| t.found.contains(Found::PID_NS));
         for t in &self.tasks {
             if t.pid == 0 {
                 continue;
@@ -406,14 +455,17 @@ impl<M: Memory> Collector<'_, M> {
         // Unfolded RSS counts by thread group.
         let mut group_rss: HashMap<i64, u64> = HashMap::new();
         for t in &self.tasks {
-            *group_rss.entry(t.tgid).or_default() += self.split_rss.get(&t.addr).copied().unwrap_or(0);
+            *group_rss.entry(t.tgid).or_default() +=
+                self.split_rss.get(&t.addr).copied().unwrap_or(0);
         }
         let mut mm_cache: HashMap<u64, Option<MemUsage>> = HashMap::new();
         for i in 0..self.tasks.len() {
             let t = &self.tasks[i];
             let ppid = pid_of.get(&t.parent).copied().or_else(|| {
                 let mut b = [0u8; 4];
-                self.mem.read(t.parent.checked_add(self.o.pid.off as u64)?, &mut b).ok()?;
+                self.mem
+                    .read(t.parent.checked_add(self.o.pid.off as u64)?, &mut b)
+                    .ok()?;
                 Some(i64::from(i32::from_le_bytes(b)))
             });
             let zombie = roots.states.is_zombie(t.state, t.exit_state);
@@ -436,7 +488,9 @@ impl<M: Memory> Collector<'_, M> {
             t.ppid = ppid.unwrap_or(-1);
             t.usage = usage;
         }
-        let panic_task = roots.panic_cpu.and_then(|c| active.get(c).copied().flatten());
+        let panic_task = roots
+            .panic_cpu
+            .and_then(|c| active.get(c).copied().flatten());
         TaskList::new(
             self.tasks,
             active,

@@ -44,7 +44,9 @@ pub(crate) fn entries(
         }
         let node = entry - 2;
         if !seen.insert(node) {
-            notices.push(format!("pid namespace: the tree comes back to node {node:#x}: skipped"));
+            notices.push(format!(
+                "pid namespace: the tree comes back to node {node:#x}: skipped"
+            ));
             continue;
         }
         if seen.len() > MAX_NODES {
@@ -71,7 +73,11 @@ pub(crate) fn entries(
             notices.push(format!("pid namespace: tree node {node:#x}: {e}"));
             continue;
         }
-        let child_shift = if shift == 0 { None } else { Some(shift.saturating_sub(6)) };
+        let child_shift = if shift == 0 {
+            None
+        } else {
+            Some(shift.saturating_sub(6))
+        };
         // Pushed in reverse, so that entries come out in index order.
         for c in slots.chunks_exact(8).rev() {
             let v = u64::from_le_bytes(c.try_into().unwrap_or_default());

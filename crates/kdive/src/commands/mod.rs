@@ -122,7 +122,7 @@ pub const COMMANDS: &[Command] = &[
     Command {
         name: "ps",
         summary: "list the tasks, as crash's ps (also their parents, children, threads, times, arguments)",
-        usage: "ps [-k|-u|-G] [-s] [-p|-c|-t|-l|-a|-g|-S|-A] [-I] [-H] [pid | task | command] ...",
+        usage: "ps [-k|-u|-G] [-s] [-p|-c|-t|-l|-m|-a|-g|-S|-A] [-I] [-H] [pid | task | command] ...",
         run: ps::run,
     },
     Command {

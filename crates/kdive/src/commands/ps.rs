@@ -11,7 +11,7 @@
 //! only), `-G` (thread-group leaders), `-s` (kernel stack pointer instead
 //! of the task), `-A` (active tasks), `-I` (no idle tasks), `-H` (no
 //! header), and the mutually exclusive views `-t` (run times), `-l` (last
-//! run), `-p` (parents), `-c` (children), `-g` (threads), `-a` (arguments
+//! run), `-m` (time since it last ran), `-p` (parents), `-c` (children), `-g` (threads), `-a` (arguments
 //! and environment), `-S` (count by state). Arguments pick tasks: a PID, a
 //! task address, a command name (`\name` for a name that looks like a
 //! number).
@@ -45,6 +45,8 @@ pub enum View {
     Active,
     Times,
     LastRun,
+    /// `-m`: how long ago each task last ran, by its CPU's runqueue clock.
+    Since,
     Parents,
     Children,
     Threads,
@@ -63,7 +65,7 @@ enum Pick {
 const EXCLUSIVE: &str =
     "-a, -t, -c, -p, -g, -l, -m, -S, -r and -A flags are all mutually-exclusive";
 
-const USAGE: &str = "Usage:\n  ps [-k|-u|-G] [-s] [-p|-c|-t|-l|-a|-g|-S|-A] [-I] [-H]\n     [pid | task | command] ...\nEnter \"help ps\" for details.";
+const USAGE: &str = "Usage:\n  ps [-k|-u|-G] [-s] [-p|-c|-t|-l|-m|-a|-g|-S|-A] [-I] [-H]\n     [pid | task | command] ...\nEnter \"help ps\" for details.";
 
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     let (flags, rest) = parse(args)?;
@@ -84,7 +86,9 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
                 None => writeln!(out, "ps: invalid task or pid value: {a}\n").map_err(io)?,
             }
         } else if a.len() >= 2 && a.starts_with('\'') && a.ends_with('\'') {
-            return Err(format!("{a}: regular expressions are not supported by kdive yet"));
+            return Err(format!(
+                "{a}: regular expressions are not supported by kdive yet"
+            ));
         } else {
             let name = a.strip_prefix('\\').unwrap_or(a);
             // crash keeps TASK_COMM_LEN - 1 characters.
@@ -94,20 +98,26 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     if flags.view == View::Summary && !rest.is_empty() {
         return Err("-S option takes no arguments".into());
     }
-    let header = !flags.no_header
-        && matches!(flags.view, View::Table | View::Active);
+    let header = !flags.no_header && matches!(flags.view, View::Table | View::Active);
     if header {
         let col = if flags.kstackp {
             views::center_r("KSTACKP", 16)
         } else {
             views::center_r("TASK", 16)
         };
-        writeln!(out, "      PID    PPID  CPU {col}  ST  %MEM      VSZ      RSS  COMM").map_err(io)?;
+        writeln!(
+            out,
+            "      PID    PPID  CPU {col}  ST  %MEM      VSZ      RSS  COMM"
+        )
+        .map_err(io)?;
     }
     let mut order: Vec<&Task> = list.tasks().iter().collect();
-    if flags.view == View::LastRun {
+    if matches!(flags.view, View::LastRun | View::Since) {
+        if order.iter().all(|t| t.last_arrival.is_none()) {
+            return Err("last-run timestamps do not exist in this kernel".into());
+        }
         // Most recent first; a stable sort keeps crash's order for ties.
-        order.sort_by(|a, b| b.last_arrival.cmp(&a.last_arrival));
+        order.sort_by_key(|t| std::cmp::Reverse(t.last_arrival));
     }
     let mut ctx = views::Ctx::new(&s.kernel, list, flags, !rest.is_empty(), &order);
     if rest.is_empty() {
@@ -190,13 +200,16 @@ pub fn parse(args: &[String]) -> Result<(Flags, &[String]), String> {
                 'A' => Some(View::Active),
                 't' => Some(View::Times),
                 'l' => Some(View::LastRun),
+                'm' => Some(View::Since),
                 'p' => Some(View::Parents),
                 'c' => Some(View::Children),
                 'g' => Some(View::Threads),
                 'a' => Some(View::Args),
                 'S' => Some(View::Summary),
-                'm' | 'r' | 'C' | 'y' | 'Y' => {
-                    return Err(format!("option -{c} is not supported by kdive yet\n{USAGE}"))
+                'r' | 'C' | 'y' | 'Y' => {
+                    return Err(format!(
+                        "option -{c} is not supported by kdive yet\n{USAGE}"
+                    ))
                 }
                 _ => return Err(format!("invalid option -- '{c}'\n{USAGE}")),
             };
@@ -209,8 +222,9 @@ pub fn parse(args: &[String]) -> Result<(Flags, &[String]), String> {
         }
         i += 1;
     }
-    if f.group && f.view == View::LastRun {
-        return Err("-G not supported with -l option".into());
+    if f.group && matches!(f.view, View::LastRun | View::Since) {
+        let c = if f.view == View::LastRun { 'l' } else { 'm' };
+        return Err(format!("-G not supported with -{c} option"));
     }
     Ok((f, &args[i..]))
 }

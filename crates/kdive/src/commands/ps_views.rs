@@ -108,6 +108,19 @@ impl<'a> Ctx<'a> {
                 .map_err(io)?;
                 header(t, out)
             }
+            View::Since => {
+                let clock = self.list.rq_clock(t.cpu as usize).unwrap_or(0);
+                let ago = translate_ns(clock.saturating_sub(t.last_arrival.unwrap_or(0)));
+                let pad = if self.specified {
+                    // Aligned on the days of the clock itself.
+                    let days = |s: &str| s.find(' ').unwrap_or(0);
+                    " ".repeat(days(&translate_ns(clock)).saturating_sub(days(&ago)))
+                } else {
+                    String::new()
+                };
+                write!(out, "[{pad}{ago}] [{}]  ", self.list.state_code(t)).map_err(io)?;
+                header(t, out)
+            }
             View::Args => self.args(t, out),
             View::Threads => self.threads(t, out),
             View::Active if !self.specified && !self.list.is_active(t.addr) => Ok(()),
@@ -155,7 +168,9 @@ impl<'a> Ctx<'a> {
         let mut chain = vec![t];
         let mut child = t;
         while child.parent != child.addr && chain.len() < MAX_DEPTH {
-            let Some(p) = self.list.find_by_addr(child.parent) else { break };
+            let Some(p) = self.list.find_by_addr(child.parent) else {
+                break;
+            };
             if chain.iter().any(|c| c.addr == p.addr) {
                 break;
             }
@@ -362,12 +377,31 @@ fn uptime_jiffies(k: &Kernel, hz: u64) -> u64 {
         .map_or(0, |j| j.wrapping_sub(initial))
 }
 
+/// crash's `translate_nanoseconds`: `D HH:MM:SS.mmm`.
+fn translate_ns(ns: u64) -> String {
+    let ms = ns / 1_000_000;
+    let s = ms / 1000;
+    format!(
+        "{} {:02}:{:02}:{:02}.{:03}",
+        s / 86400,
+        s % 86400 / 3600,
+        s % 3600 / 60,
+        s % 60,
+        ms % 1000
+    )
+}
+
 /// crash's `convert_time`: jiffies as `[D days, ]HH:MM:SS`.
 fn convert_time(jiffies: u64, hz: u64) -> String {
     let total = jiffies / hz.max(1);
     let days = total / 86400;
     let rest = total % 86400;
-    let hms = format!("{:02}:{:02}:{:02}", rest / 3600, rest % 3600 / 60, rest % 60);
+    let hms = format!(
+        "{:02}:{:02}:{:02}",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    );
     if days > 0 {
         format!("{days} days, {hms}")
     } else {

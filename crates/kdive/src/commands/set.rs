@@ -33,7 +33,11 @@ pub fn task_ref(list: &TaskList, s: &str) -> Option<TaskRef> {
     let hex = u64::from_str_radix(s.trim_start_matches("0x").trim_start_matches("0X"), 16)
         .ok()
         .filter(|_| s.len() <= 18);
-    let pid = |v: u64| i64::try_from(v).ok().filter(|&p| list.find_by_pid(p).is_some());
+    let pid = |v: u64| {
+        i64::try_from(v)
+            .ok()
+            .filter(|&p| list.find_by_pid(p).is_some())
+    };
     let task = |v: u64| list.find_by_addr(v).map(|t| t.addr);
     let (dp, dt) = (dec.and_then(pid), dec.and_then(task));
     let (hp, ht) = match hex.filter(|h| Some(*h) != dec) {
@@ -83,7 +87,9 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
             return show(s, out);
         }
         if first.starts_with('-') {
-            return Err(format!("option {first}: not supported (set [-p] [PID | TASK])"));
+            return Err(format!(
+                "option {first}: not supported (set [-p] [PID | TASK])"
+            ));
         }
     }
     if rest.is_empty() {
