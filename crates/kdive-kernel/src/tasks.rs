@@ -22,8 +22,11 @@
 //!
 //! The list is in crash's order: by PID, the idle tasks (all PID 0) by CPU.
 
+mod list;
 mod offsets;
+mod roots;
 mod state;
+mod usage;
 mod user;
 mod walk;
 mod xarray;
@@ -298,6 +301,6 @@ impl TaskList {
 impl Kernel {
     /// Every task (walked on first use, then kept).
     pub fn tasks(&self) -> &TaskList {
-        self.tasks.get_or_init(|| walk::load(self))
+        self.tasks.get_or_init(|| roots::load(self))
     }
 }

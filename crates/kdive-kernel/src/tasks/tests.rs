@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 use kdive_debuginfo::btf::Btf;
 
 use super::offsets::Offsets;
-use super::walk::{walk, Roots};
+use super::roots::Roots;
+use super::walk::walk;
 use super::{Found, TaskList, TaskStates};
 use crate::modules::Memory;
 

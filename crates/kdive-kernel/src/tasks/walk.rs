@@ -3,114 +3,15 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::offsets::{Field, Offsets, RssLayout, Threads};
-use super::{xarray, Found, MemUsage, Task, TaskList, TaskStates, MAX_TASKS};
+use super::list::list_nodes;
+use super::offsets::{Field, Offsets, Threads};
+use super::roots::Roots;
+use super::usage::mm_usage;
+use super::{xarray, Found, MemUsage, Task, TaskList, MAX_TASKS};
 use crate::modules::Memory;
-use crate::Kernel;
 
 /// The longest a PID can be in any kernel (`PID_MAX_LIMIT`).
 const PID_MAX_LIMIT: i64 = 4 * 1024 * 1024;
-
-/// Where the walks start, read from the kernel's symbols.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Roots {
-    pub init_task: u64,
-    /// Each CPU's `struct rq`, by CPU.
-    pub rqs: Vec<Option<u64>>,
-    pub init_pid_ns: Option<u64>,
-    /// `__per_cpu_offset[]`, for per-CPU counters.
-    pub per_cpu_offsets: Vec<u64>,
-    pub panic_cpu: Option<usize>,
-    pub states: TaskStates,
-    pub total_pages: u64,
-}
-
-/// Walk the tasks of `kernel`.
-pub(crate) fn load(kernel: &Kernel) -> TaskList {
-    let btf = match kernel.btf_result() {
-        Ok(b) => b,
-        Err(why) => return failed(format!("tasks: no BTF to read them with: {why}")),
-    };
-    let offsets = match Offsets::from_btf(btf) {
-        Ok(o) => o,
-        Err(why) => return failed(format!("tasks: {why}")),
-    };
-    let Some(init_task) = kernel.symbol("init_task") else {
-        return failed("tasks: no symbol init_task".into());
-    };
-    let nr = kernel.nr_cpus().clamp(1, 8192);
-    let per_cpu_offsets: Vec<u64> = (0..nr)
-        .map(|c| kernel.per_cpu_offset(c).unwrap_or(0))
-        .collect();
-    let rqs = match kernel.symbol("runqueues") {
-        Some(rq) => (0..nr)
-            .map(|c| kernel.per_cpu_offset(c).map(|off| rq.wrapping_add(off)))
-            .collect(),
-        None => Vec::new(),
-    };
-    let roots = Roots {
-        init_task,
-        rqs,
-        init_pid_ns: kernel.symbol("init_pid_ns"),
-        per_cpu_offsets,
-        panic_cpu: kernel.panic_cpu(),
-        states: state_table(kernel).unwrap_or_default(),
-        total_pages: total_pages(kernel),
-    };
-    walk(kernel, &offsets, &roots)
-}
-
-fn failed(why: String) -> TaskList {
-    TaskList::new(
-        Vec::new(),
-        Vec::new(),
-        None,
-        TaskStates::default(),
-        0,
-        vec![why],
-    )
-}
-
-/// The strings of `task_state_array` (at most 32; they end at the first
-/// that does not read as `X (name)`).
-fn state_table(kernel: &Kernel) -> Option<TaskStates> {
-    let base = kernel.symbol("task_state_array")?;
-    let mut names = Vec::new();
-    for i in 0..32u64 {
-        let Ok(p) = kernel.read_u64(base + 8 * i) else {
-            break;
-        };
-        let Ok(s) = kernel.read_cstr(p, 64) else {
-            break;
-        };
-        let b = s.as_bytes();
-        if b.len() < 4 || b[1] != b' ' || b[2] != b'(' || !s.ends_with(')') {
-            break;
-        }
-        names.push(s);
-    }
-    TaskStates::from_names(&names)
-}
-
-/// The pages crash divides RSS by for %MEM: up to `high_memory`, else
-/// `totalram_pages`.
-fn total_pages(kernel: &Kernel) -> u64 {
-    if let Some(hm) = kernel.symbol("high_memory") {
-        if let Ok(v) = kernel.read_u64(hm) {
-            if let Ok(p) = kernel.vtop(v) {
-                return p >> 12;
-            }
-            // The address just past the direct map may not translate.
-            if let Ok(p) = kernel.vtop(v.wrapping_sub(1)) {
-                return (p + 1) >> 12;
-            }
-        }
-    }
-    ["_totalram_pages", "totalram_pages"]
-        .iter()
-        .find_map(|n| kernel.read_u64(kernel.symbol(n)?).ok())
-        .unwrap_or(0)
-}
 
 /// The tasks found so far.
 struct Collector<'a, M> {
@@ -212,82 +113,6 @@ pub(crate) fn walk(mem: &impl Memory, o: &Offsets, roots: &Roots) -> TaskList {
     list.offsets = Some(o.clone());
     list.rq_clock = clocks;
     list
-}
-
-/// The nodes of the circular list at `head`, the head left out. When the
-/// forward walk breaks, the rest is walked backwards from the head, so that
-/// one bad pointer loses as little as possible.
-pub(crate) fn list_nodes(
-    mem: &impl Memory,
-    head: u64,
-    what: &str,
-    notices: &mut Vec<String>,
-) -> Vec<u64> {
-    let mut out = Vec::new();
-    let mut seen = HashSet::new();
-    seen.insert(head);
-    let broken = follow(mem, head, 0, what, &mut seen, &mut out, notices);
-    if broken {
-        let mut back = Vec::new();
-        follow(mem, head, 8, what, &mut seen, &mut back, notices);
-        if !back.is_empty() {
-            notices.push(format!(
-                "{what}: {} more entries found walking back from its head",
-                back.len()
-            ));
-        }
-        out.extend(back.into_iter().rev());
-    }
-    out
-}
-
-/// Follow `next` (`link` 0) or `prev` (8) from `head`; true when the list
-/// broke before coming back to it.
-fn follow(
-    mem: &impl Memory,
-    head: u64,
-    link: u64,
-    what: &str,
-    seen: &mut HashSet<u64>,
-    out: &mut Vec<u64>,
-    notices: &mut Vec<String>,
-) -> bool {
-    let mut at = head;
-    loop {
-        let next = match mem.read_u64(at + link) {
-            Ok(n) => n,
-            Err(e) => {
-                notices.push(format!("{what}: entry {at:#x}: {e}"));
-                return true;
-            }
-        };
-        if next == head {
-            return false;
-        }
-        if next < 1 << 63 {
-            notices.push(format!(
-                "{what}: entry {at:#x} points to {next:#x}, not a kernel address"
-            ));
-            return true;
-        }
-        if !seen.insert(next) {
-            // Backwards, meeting what the forward walk found ends the walk.
-            if link == 0 {
-                notices.push(format!(
-                    "{what}: the list comes back to {next:#x} without reaching its head: a loop"
-                ));
-            }
-            return true;
-        }
-        if seen.len() > MAX_TASKS {
-            notices.push(format!(
-                "{what}: more than {MAX_TASKS} entries: damaged? read no more"
-            ));
-            return false;
-        }
-        out.push(next);
-        at = next;
-    }
 }
 
 impl<M: Memory> Collector<'_, M> {
@@ -500,40 +325,4 @@ impl<M: Memory> Collector<'_, M> {
             self.notices,
         )
     }
-}
-
-/// `total_vm` and the resident pages of the mm at `mm`.
-fn mm_usage(mem: &impl Memory, o: &Offsets, mm: u64, per_cpu: &[u64]) -> Option<MemUsage> {
-    let mo = o.mm_offsets.as_ref()?;
-    let total_vm = mem.read_u64(mm + mo.total_vm.off as u64).ok()?;
-    let read_i64 = |a: u64| mem.read_u64(a).ok().map(|v| v as i64);
-    let mut rss = 0u64;
-    for &k in &o.rss_kinds {
-        let n = match mo.rss {
-            RssLayout::Atomic { base } => read_i64(mm + (base + 8 * k) as u64).unwrap_or(0),
-            RssLayout::PerCpu {
-                base,
-                stride,
-                count,
-                counters,
-            } => {
-                let fbc = mm + (base + stride * k) as u64;
-                let mut n = read_i64(fbc + count.off as u64).unwrap_or(0);
-                if let Some(c) = counters.and_then(|c| mem.read_u64(fbc + c.off as u64).ok()) {
-                    for off in per_cpu {
-                        let mut b = [0u8; 4];
-                        if mem.read(c.wrapping_add(*off), &mut b).is_ok() {
-                            n += i64::from(i32::from_le_bytes(b));
-                        }
-                    }
-                }
-                n
-            }
-            RssLayout::None => 0,
-        };
-        if n > 0 {
-            rss += n as u64;
-        }
-    }
-    Some(MemUsage { total_vm, rss })
 }

@@ -13,6 +13,7 @@ mod list_walk;
 mod modcmd;
 mod print;
 mod ps;
+mod ps_times;
 mod ps_views;
 mod objects;
 mod rd;

@@ -122,8 +122,8 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     let mut ctx = views::Ctx::new(&s.kernel, list, flags, !rest.is_empty(), &order);
     if rest.is_empty() {
         match flags.view {
-            View::Times => return views::times(&mut ctx, &order, out),
-            View::Summary => return views::summary(list, out),
+            View::Times => return super::ps_times::times(&mut ctx, &order, out),
+            View::Summary => return super::ps_times::summary(list, out),
             _ => {}
         }
         for t in &order {
@@ -140,7 +140,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
             };
             if hit {
                 if flags.view == View::Times {
-                    views::times(&mut ctx, &[t], out)?;
+                    super::ps_times::times(&mut ctx, &[t], out)?;
                 } else {
                     ctx.show(t, out)?;
                 }
