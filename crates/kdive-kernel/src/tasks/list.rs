@@ -16,6 +16,11 @@ pub(crate) fn list_nodes(
     notices: &mut Vec<String>,
 ) -> Vec<u64> {
     let mut out = Vec::new();
+    if let Err(e) = mem.read_u64(head) {
+        // Neither way can start: one notice.
+        notices.push(format!("{what}: its head {head:#x}: {e}"));
+        return out;
+    }
     let mut seen = HashSet::new();
     seen.insert(head);
     let broken = follow(mem, head, 0, what, &mut seen, &mut out, notices);

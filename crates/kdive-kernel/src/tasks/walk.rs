@@ -88,6 +88,7 @@ pub(crate) fn walk(mem: &impl Memory, o: &Offsets, roots: &Roots) -> TaskList {
     if let (Some(ns), Some(po), Some(link)) = (roots.init_pid_ns, &o.pid_ns, o.pid_link) {
         match mem.read_u64(ns + po.head as u64) {
             Ok(head) => {
+                let mut unread = Vec::new();
                 for pid in xarray::entries(mem, head, po, &mut c.notices) {
                     match mem.read_u64(pid + po.pid_first as u64) {
                         Ok(0) => {}
@@ -97,10 +98,16 @@ pub(crate) fn walk(mem: &impl Memory, o: &Offsets, roots: &Roots) -> TaskList {
                                 c.check_pid_nr(t, pid);
                             }
                         }
-                        Err(e) => c
-                            .notices
-                            .push(format!("tasks: struct pid at {pid:#x}: {e}")),
+                        Err(e) => unread.push((pid, e)),
                     }
+                }
+                if let Some((_, e)) = unread.first() {
+                    let addrs: Vec<String> = unread.iter().map(|u| format!("{:#x}", u.0)).collect();
+                    c.notices.push(format!(
+                        "tasks: {} struct pid of the PID namespace do not read ({e}): {}",
+                        unread.len(),
+                        few(&addrs)
+                    ));
                 }
             }
             Err(e) => c
@@ -252,26 +259,34 @@ impl<M: Memory> Collector<'_, M> {
         }
     }
 
-    /// Tasks one walk found and another should have: a sign of damage.
+    /// Tasks one walk found and another should have: a sign of damage (or
+    /// of memory the dump left out), told in one line for each walk.
     fn report_partial(&mut self) {
         let ns =
             self.o.pid_ns.is_some() && self.tasks.iter().any(|t| t.found.contains(Found::PID_NS));
-        for t in &self.tasks {
-            if t.pid == 0 {
-                continue;
-            }
-            let listed = t.found.contains(Found::LIST) || t.found.contains(Found::THREADS);
-            if !listed {
-                self.notices.push(format!(
-                    "tasks: task {:#x} (PID {} \"{}\") is on no task list",
-                    t.addr, t.pid, t.comm
-                ));
+        let named = |t: &Task| format!("{:#x} (PID {} \"{}\")", t.addr, t.pid, t.comm);
+        let mut unlisted = Vec::new();
+        let mut outside = Vec::new();
+        for t in self.tasks.iter().filter(|t| t.pid != 0) {
+            if !t.found.contains(Found::LIST) && !t.found.contains(Found::THREADS) {
+                unlisted.push(named(t));
             } else if ns && !t.found.contains(Found::PID_NS) {
-                self.notices.push(format!(
-                    "tasks: task {:#x} (PID {} \"{}\") is not in the PID namespace",
-                    t.addr, t.pid, t.comm
-                ));
+                outside.push(named(t));
             }
+        }
+        if !unlisted.is_empty() {
+            self.notices.push(format!(
+                "tasks: {} on no task list, found by the other walks: {}",
+                unlisted.len(),
+                few(&unlisted)
+            ));
+        }
+        if !outside.is_empty() {
+            self.notices.push(format!(
+                "tasks: {} on the task lists but not in the PID namespace: {}",
+                outside.len(),
+                few(&outside)
+            ));
         }
     }
 
@@ -325,4 +340,14 @@ impl<M: Memory> Collector<'_, M> {
             self.notices,
         )
     }
+}
+
+/// The first few of a list of things, for a notice.
+fn few(items: &[String]) -> String {
+    const SHOWN: usize = 6;
+    let mut s = items[..items.len().min(SHOWN)].join(", ");
+    if items.len() > SHOWN {
+        s.push_str(&format!(" and {} more", items.len() - SHOWN));
+    }
+    s
 }

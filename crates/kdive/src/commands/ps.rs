@@ -77,6 +77,14 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
             .cloned()
             .unwrap_or_else(|| "no tasks found".into()));
     }
+    // What the walks could not read: told, once per command, beside the
+    // output (crash prints its warnings when it starts).
+    if !list.notices().is_empty() {
+        out.flush().map_err(io)?;
+        for n in list.notices() {
+            eprintln!("WARNING: {n}");
+        }
+    }
     let mut picks = Vec::new();
     for a in rest {
         if a.bytes().next().is_some_and(|c| c.is_ascii_digit()) {
