@@ -309,3 +309,66 @@ fn set_shows_and_changes_the_current_task() {
         }
     }
 }
+
+/// `ps -a`: a kernel thread has no user stack; a user task's arguments
+/// and environment are read through its own page tables. Dumps that leave
+/// user pages out (`-d 31`) get crash's message naming the address; a
+/// dump of all memory (QEMU's) shows them, each `NAME=value`.
+#[test]
+fn ps_a_reads_user_memory_or_says_why_not() {
+    let mut full = 0;
+    for c in require("ps -a") {
+        let release = c
+            .kernel
+            .strip_prefix("linux-")
+            .unwrap_or(&c.kernel)
+            .to_string();
+        let Some((variant, dump)) = c
+            .variants
+            .iter()
+            .find(|(v, _)| v == "kdump-zlib" || v == "qemu-kdump-zlib")
+        else {
+            continue;
+        };
+        let Some(vmlinux) = kdive_testkit::vmlinux(&release) else {
+            continue;
+        };
+        let args = [vmlinux.to_str().unwrap(), dump.to_str().unwrap()];
+        let got = run_kdive(&args, &["ps -a"]);
+        let text = &got["ps -a"];
+        let blocks: Vec<&str> = text
+            .split("\n\n")
+            .filter(|b| !b.trim().is_empty())
+            .collect();
+        assert!(blocks.len() > 10, "{}: {text}", c.name());
+        for b in blocks {
+            let mut lines = b.lines();
+            let head = lines.next().unwrap();
+            assert!(head.starts_with("PID: "), "{}: {b}", c.name());
+            let rest: Vec<&str> = lines.collect();
+            match rest.first().copied() {
+                Some("ps: no user stack") => {}
+                Some(l) if l.starts_with("ps: cannot access user stack address: ") => {
+                    let a = l.rsplit(' ').next().unwrap();
+                    assert!(
+                        u64::from_str_radix(a, 16).is_ok_and(|a| a > 0 && a < 1 << 47),
+                        "{l}"
+                    );
+                }
+                // A task caught in exec, its new mm not set up: both empty.
+                Some("ARG: ") => assert_eq!(rest[1..], ["ENV: "], "{}: {b}", c.name()),
+                Some(l) if l.starts_with("ARG: ") => {
+                    full += 1;
+                    let env = rest[1].strip_prefix("ENV: ").expect("ENV line");
+                    assert!(env.contains('='), "{}: {b}", c.name());
+                    for e in &rest[2..] {
+                        let e = e.strip_prefix("     ").expect("ENV continuation");
+                        assert!(e.contains('='), "{}: {b}", c.name());
+                    }
+                }
+                _ => panic!("{} ({variant}): {b}", c.name()),
+            }
+        }
+    }
+    eprintln!("{full} tasks with arguments read");
+}
