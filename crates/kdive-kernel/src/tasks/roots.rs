@@ -19,6 +19,10 @@ pub(crate) struct Roots {
     pub panic_cpu: Option<usize>,
     pub states: TaskStates,
     pub total_pages: u64,
+    /// Each CPU's `current_task` pointer (the per-CPU `current_task`, or
+    /// `pcpu_hot.current_task` from 6.2): what runs there when the
+    /// runqueue does not say.
+    pub currents: Vec<Option<u64>>,
 }
 
 /// Walk the tasks of `kernel`.
@@ -44,9 +48,20 @@ pub(crate) fn load(kernel: &Kernel) -> TaskList {
             .collect(),
         None => Vec::new(),
     };
+    let current = kernel.symbol("current_task").or_else(|| {
+        let hot = kernel.symbol("pcpu_hot")?;
+        Some(hot + btf.member_offset("pcpu_hot", "current_task")?.offset())
+    });
+    let currents = match current {
+        Some(cur) => (0..nr)
+            .map(|c| kernel.per_cpu_offset(c).map(|off| cur.wrapping_add(off)))
+            .collect(),
+        None => Vec::new(),
+    };
     let roots = Roots {
         init_task,
         rqs,
+        currents,
         init_pid_ns: kernel.symbol("init_pid_ns"),
         per_cpu_offsets,
         panic_cpu: kernel.panic_cpu(),

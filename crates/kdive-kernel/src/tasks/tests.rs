@@ -265,6 +265,7 @@ fn roots() -> Roots {
         panic_cpu: Some(1),
         states: TaskStates::default(),
         total_pages: 1000,
+        currents: Vec::new(),
     }
 }
 
@@ -389,4 +390,30 @@ fn no_runqueues_and_no_namespace_still_give_the_lists() {
     // swapper/1 and the lost task are on no list.
     assert_eq!(addrs(&l), [0, 1, 2, 3].map(task).to_vec());
     assert!(l.panic_task().is_none());
+}
+
+#[test]
+fn current_task_says_what_runs_when_the_runqueue_does_not() {
+    let o = Offsets::from_btf(&btf()).unwrap();
+    let mut m = kernel();
+    // CPU 1's runqueue does not read; its current_task does.
+    m.regions.remove(&RQ);
+    m.region(RQ, 0x1000);
+    m.u64(RQ, task(2));
+    m.u64(RQ + 8, task(0));
+    let cur = RQ + 0x800;
+    m.u64(cur + 8, task(1));
+    let r = Roots {
+        currents: vec![Some(cur), Some(cur + 8)],
+        ..roots()
+    };
+    let l = walk(&m, &o, &r);
+    assert_eq!(l.active(0).unwrap().addr, task(2));
+    assert_eq!(l.active(1).unwrap().addr, task(1));
+    assert_eq!(l.panic_task().unwrap().addr, task(1));
+    assert!(
+        l.notices().iter().any(|n| n.contains("CPU 1's runqueue")),
+        "{:?}",
+        l.notices()
+    );
 }

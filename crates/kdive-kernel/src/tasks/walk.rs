@@ -60,8 +60,9 @@ pub(crate) fn walk(mem: &impl Memory, o: &Offsets, roots: &Roots) -> TaskList {
         c.threads(leader);
     }
     // 3. Each CPU's idle and current task.
-    let mut active = vec![None; roots.rqs.len()];
-    let mut clocks = vec![None; roots.rqs.len()];
+    let ncpu = roots.rqs.len().max(roots.currents.len());
+    let mut active = vec![None; ncpu];
+    let mut clocks = vec![None; ncpu];
     if let Some(rq) = &o.rq {
         for (cpu, base) in roots.rqs.iter().enumerate() {
             let Some(base) = *base else { continue };
@@ -82,6 +83,24 @@ pub(crate) fn walk(mem: &impl Memory, o: &Offsets, roots: &Roots) -> TaskList {
                         .push(format!("tasks: CPU {cpu}'s runqueue at {base:#x}: {e}")),
                 }
             }
+        }
+    }
+    // Where the runqueue did not say what ran, the CPU's `current_task`.
+    for (cpu, at) in roots.currents.iter().enumerate() {
+        let Some(at) = *at else { continue };
+        if active[cpu].is_some() {
+            continue;
+        }
+        match mem.read_u64(at) {
+            Ok(0) => {}
+            Ok(t) => {
+                if c.add(t, Found::CURRENT, &format!("CPU {cpu}'s current_task")) {
+                    active[cpu] = Some(t);
+                }
+            }
+            Err(e) => c
+                .notices
+                .push(format!("tasks: CPU {cpu}'s current_task at {at:#x}: {e}")),
         }
     }
     // 4. The PID namespace.
