@@ -86,7 +86,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         }
     }
     let mut picks = Vec::new();
-    for a in rest {
+    for a in &rest {
         if a.bytes().next().is_some_and(|c| c.is_ascii_digit()) {
             match task_ref(list, a) {
                 Some(TaskRef::Pid(p)) => picks.push(Pick::Pid(p)),
@@ -165,17 +165,21 @@ fn leader_ok(t: &Task, f: Flags) -> bool {
 
 /// Parse the options (crash's getopt string `HAISgstcpkuGlmarC:y:Y`, of
 /// which kdive has those in [`Flags`]).
-pub fn parse(args: &[String]) -> Result<(Flags, &[String]), String> {
+pub fn parse(args: &[String]) -> Result<(Flags, Vec<String>), String> {
     let mut f = Flags::default();
+    let mut rest = Vec::new();
     let mut i = 0;
     while i < args.len() {
         let a = &args[i];
         if a == "--" {
-            i += 1;
+            rest.extend(args[i + 1..].iter().cloned());
             break;
         }
+        // As getopt, options may come after arguments too.
         if !a.starts_with('-') || a.len() < 2 {
-            break;
+            rest.push(a.clone());
+            i += 1;
+            continue;
         }
         for c in a[1..].chars() {
             let view = match c {
@@ -234,5 +238,39 @@ pub fn parse(args: &[String]) -> Result<(Flags, &[String]), String> {
         let c = if f.view == View::LastRun { 'l' } else { 'm' };
         return Err(format!("-G not supported with -{c} option"));
     }
-    Ok((f, &args[i..]))
+    Ok((f, rest))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &str) -> Vec<String> {
+        s.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn options_as_crash_reads_them() {
+        let a = args("-kG -s 1 cat");
+        let (f, rest) = parse(&a).unwrap();
+        assert!(f.kernel && f.group && f.kstackp && !f.user);
+        assert_eq!(f.view, View::Table);
+        assert_eq!(rest, ["1", "cat"]);
+        let a = args("-t -t");
+        assert_eq!(parse(&a).unwrap().0.view, View::Times);
+        let a = args("-p -c");
+        assert_eq!(parse(&a).unwrap_err(), EXCLUSIVE);
+        let a = args("-ku");
+        assert_eq!(parse(&a).unwrap_err(), "-u and -k are mutually exclusive");
+        let a = args("-G -l");
+        assert_eq!(parse(&a).unwrap_err(), "-G not supported with -l option");
+        let a = args("-q");
+        assert!(parse(&a).unwrap_err().starts_with("invalid option -- 'q'"));
+        // Options after arguments, as getopt permutes them; after `--`,
+        // everything is an argument.
+        let a = args("1 -k cat -- -x");
+        let (f, rest) = parse(&a).unwrap();
+        assert!(f.kernel);
+        assert_eq!(rest, ["1", "cat", "-x"]);
+    }
 }
