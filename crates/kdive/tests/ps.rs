@@ -290,12 +290,14 @@ fn set_shows_and_changes_the_current_task() {
         let other = drgn.keys().find(|p| p.to_string() != pid).unwrap();
         for args in [vec![dump.as_str()], vec!["--no-vmlinux", dump.as_str()]] {
             let set_other = format!("set {other}");
-            let got = run_kdive(&args, &["set", &set_other, "set -p"]);
+            let set_cpu = format!("set -c {cpu}");
+            let got = run_kdive(&args, &["set", &set_other, "set -p", &set_other, &set_cpu]);
             let want = format!(
                 "    PID: {pid}\nCOMMAND: {comm}\n   TASK: {task}  [THREAD_INFO: {task}]\n    CPU: {cpu}\n  STATE: TASK_RUNNING (PANIC)\n"
             );
             assert_eq!(got["set"], want, "{}", c.name());
             assert_eq!(got["set -p"], want, "{}", c.name());
+            assert_eq!(got[&set_cpu], want, "{}", c.name());
             let o = &drgn[other];
             assert!(
                 got[&set_other].starts_with(&format!(

@@ -129,7 +129,7 @@ pub const COMMANDS: &[Command] = &[
     Command {
         name: "set",
         summary: "show the current task, or make another task current",
-        usage: "set [-p] [pid | task]",
+        usage: "set [-p | -c cpu] [pid | task]",
         run: set::run,
     },
     Command {

@@ -1,7 +1,8 @@
 //! `set`: the session's current task (crash's context), which `bt` and
 //! other per-task commands use when given no task. It starts as the panic
-//! task; `set PID` or `set TASK` changes it, `set -p` goes back to the
-//! panic task, and `set` alone shows it in crash's block:
+//! task; `set PID` or `set TASK` changes it, `set -c CPU` makes it the task
+//! running on that CPU, `set -p` goes back to the panic task, and `set`
+//! alone shows it in crash's block:
 //!
 //! ```text
 //!     PID: 1
@@ -86,9 +87,20 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
             s.task = Some(t.addr);
             return show(s, out);
         }
+        if first == "-c" {
+            let cpu = args
+                .get(1)
+                .and_then(|c| c.parse::<usize>().ok())
+                .ok_or("-c needs a CPU number")?;
+            let t = list
+                .active(cpu)
+                .ok_or_else(|| format!("no active task on cpu {cpu}"))?;
+            s.task = Some(t.addr);
+            return show(s, out);
+        }
         if first.starts_with('-') {
             return Err(format!(
-                "option {first}: not supported (set [-p] [PID | TASK])"
+                "option {first}: not supported (set [-p | -c CPU] [PID | TASK])"
             ));
         }
     }
