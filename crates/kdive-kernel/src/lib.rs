@@ -13,6 +13,7 @@ mod memory;
 pub mod modules;
 mod open;
 mod module_debug;
+pub mod tasks;
 mod timers;
 mod types;
 pub mod vmlinux;
@@ -33,6 +34,7 @@ pub use memory::MemError;
 pub use module_debug::ModuleDebug;
 pub use timers::{Timer, TimerBase, TimerWheel};
 pub use modules::{MemKind, Module, ModuleMemory};
+pub use tasks::{Task, TaskList};
 
 /// Why a kernel could not be opened.
 #[derive(Debug, Error)]
@@ -91,6 +93,8 @@ pub struct Kernel {
     module_debug: std::sync::RwLock<Vec<module_debug::ModuleDebug>>,
     /// The loaded modules, read at open time.
     modules: Vec<Module>,
+    /// Every task, walked on first use ([`Kernel::tasks`]).
+    tasks: OnceLock<tasks::TaskList>,
 }
 
 impl Kernel {

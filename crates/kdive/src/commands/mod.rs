@@ -11,9 +11,13 @@ mod list;
 mod list_walk;
 mod modcmd;
 mod print;
+mod ps;
+mod ps_times;
+mod ps_views;
 mod objects;
 mod rd;
 mod rd_format;
+mod set;
 mod struct_args;
 mod struct_cmd;
 mod struct_decl;
@@ -127,6 +131,18 @@ pub const COMMANDS: &[Command] = &[
         summary: "p in decimal",
         usage: "pd EXPRESSION",
         run: print::pd,
+    },
+    Command {
+        name: "ps",
+        summary: "list the tasks, as crash's ps (also their parents, children, threads, times, arguments)",
+        usage: "ps [-k|-u|-G] [-s] [-p|-c|-t|-l|-m|-a|-g|-S|-A] [-I] [-H] [pid | task | command] ...",
+        run: ps::run,
+    },
+    Command {
+        name: "set",
+        summary: "show the current task, or make another task current",
+        usage: "set [-p | -c cpu] [pid | task]",
+        run: set::run,
     },
     Command {
         name: "q",

@@ -20,6 +20,8 @@ pub struct Session {
     pub quit: bool,
     /// gdb's value history number, `$N` in `p`'s output.
     pub history: usize,
+    /// The current task (`set`), by task address; `None`: the panic task.
+    pub task: Option<u64>,
 }
 
 impl Session {
@@ -29,6 +31,7 @@ impl Session {
             failures: 0,
             quit: false,
             history: 0,
+            task: None,
         }
     }
 
