@@ -8,7 +8,8 @@
 #
 #   usage: scripts/mkcorpus.sh [-k KVER] [-o OUTROOT] SCENARIO...
 #   SCENARIO  sysrq | slab | null | qemu | tasks, optionally suffixed -l4 (4-level paging)
-#             tasks: 20,000 sleeping threads, then sysrq (RAM 3 GiB; zlib dump only)
+#             tasks: 20,000 sleeping threads, then sysrq (RAM 3 GiB; zlib dump only), for
+#             benchmarks: build it outside the test corpus (-o /var/tmp/kdive-bench-corpus)
 #   output    OUTROOT/linux-KVER/SCENARIO/   (a DONE file marks it complete)
 #   env       FORCE=1 redo finished scenarios   WITH_DBG=1 also install -dbg (~600 MB)
 #             CPU=max (5-level paging) | max,la57=off (4-level)   TIMEOUT=secs per QEMU run

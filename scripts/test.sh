@@ -36,6 +36,15 @@ if [ "${QUICK:-0}" != 1 ]; then
   # VMCOREINFO: the shared corpus keeps only kdump-zlib files.
   log "corpus: scripts/mkcorpus.sh slab qemu (skipped when already built)"
   scripts/mkcorpus.sh slab qemu
+  # A newer kernel than the shared corpus's (structures changed: maple
+  # trees, 3 timer bases, pcpu_hot), dumped by a makedumpfile older than it.
+  # Its -dbg package is large; KDIVE_NEW_KERNEL= (empty) skips it.
+  new=${KDIVE_NEW_KERNEL-6.12.117+deb12-cloud-amd64}
+  if [ -n "$new" ]; then
+    log "corpus: scripts/mkcorpus.sh -k $new slab"
+    WITH_DBG=1 scripts/mkcorpus.sh -k "$new" slab ||
+      log "corpus: the $new crash could not be built; its tests will skip"
+  fi
 
   # drgn from PyPI bundles libkdumpfile: the independent reader that checks
   # what kdive convert writes.
