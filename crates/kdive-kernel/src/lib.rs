@@ -12,6 +12,8 @@ mod cpus;
 mod memory;
 pub mod modules;
 mod open;
+pub mod printk;
+mod system;
 mod types;
 pub mod vmlinux;
 
@@ -29,6 +31,8 @@ use thiserror::Error;
 
 pub use memory::MemError;
 pub use modules::{MemKind, Module, ModuleMemory};
+pub use printk::{KernelLog, LogFormat, LogRecord};
+pub use system::{Uptime, Utsname};
 
 /// Why a kernel could not be opened.
 #[derive(Debug, Error)]

@@ -7,6 +7,8 @@ use crate::session::Session;
 
 pub mod datatype;
 mod eval;
+mod log;
+mod log_audit;
 // The walk of `list` (tested; the command is wired with the value printer next).
 #[cfg(test)]
 mod list_walk;
@@ -20,6 +22,7 @@ mod struct_cmd;
 mod struct_decl;
 mod struct_members;
 mod sym;
+mod sys;
 mod vtop;
 mod whatis;
 
@@ -115,6 +118,18 @@ pub const COMMANDS: &[Command] = &[
         summary: "p in decimal",
         usage: "pd EXPRESSION",
         run: print::pd,
+    },
+    Command {
+        name: "log",
+        summary: "the kernel log (-t no time, -T dates, -m levels, -d devices, -c callers, -a audit)",
+        usage: log::USAGE,
+        run: log::run,
+    },
+    Command {
+        name: "sys",
+        summary: "the system: kernel, dump, CPUs, date, uptime, load, memory, panic message (-i DMI)",
+        usage: sys::USAGE,
+        run: sys::run,
     },
     Command {
         name: "q",

@@ -20,6 +20,8 @@ pub struct Session {
     pub quit: bool,
     /// gdb's value history number, `$N` in `p`'s output.
     pub history: usize,
+    /// The dump's path as given on the command line (`sys` shows it).
+    pub dump_path: String,
 }
 
 impl Session {
@@ -29,6 +31,7 @@ impl Session {
             failures: 0,
             quit: false,
             history: 0,
+            dump_path: String::new(),
         }
     }
 

@@ -1,0 +1,184 @@
+//! `sys`: the system's vital signs, as crash 8.0.2 prints them, with the
+//! panic message found in the log the way [`kdive_kernel::printk::panic_message`]
+//! describes (crash prints `""` for a slab corruption on recent kernels).
+//! `sys -i`: the DMI strings.
+
+use std::io::Write;
+
+use kdive_dump::Format;
+use kdive_kernel::Kernel;
+
+use super::{io, CmdResult};
+use crate::session::Session;
+use crate::time::crash_date;
+
+pub const USAGE: &str = "sys [-i]";
+
+pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
+    match args.first().map(String::as_str) {
+        None => stats(&s.kernel, &s.dump_path, out),
+        Some("-i") => dmi(&s.kernel, out),
+        Some(a) => Err(format!("unsupported argument: {a} (usage: {USAGE})")),
+    }
+}
+
+fn stats(k: &Kernel, dump_path: &str, out: &mut dyn Write) -> CmdResult {
+    let mut w = |label: &str, value: String| writeln!(out, "{label:>12}: {value}").map_err(io);
+    let mut kernel = k
+        .vmlinux()
+        .map_or_else(|| "(no vmlinux: symbols from the dump's kallsyms)".into(), |p| p.display().to_string());
+    if k.is_livepatched() {
+        kernel.push_str("  [LIVEPATCH]");
+    }
+    if k.taint_mask().is_some_and(|m| m != 0) {
+        kernel.push_str("  [TAINTED]");
+    }
+    w("KERNEL", kernel)?;
+    w("DUMPFILE", dumpfile(k, dump_path))?;
+    w("CPUS", k.nr_cpus().to_string())?;
+    w("DATE", k.dump().crash_time().map_or_else(|| "(unknown)".into(), crash_date))?;
+    w("UPTIME", k.uptime().map_or_else(|| "(cannot calculate: unknown HZ value)".into(), |u| {
+        uptime(u.jiffies, u.hz)
+    }))?;
+    w("LOAD AVERAGE", k.avenrun().map_or_else(|| "(unknown)".into(), |a| load_average(&a)))?;
+    w("TASKS", task_count(k).map_or_else(|| "(unknown)".into(), |n| n.to_string()))?;
+    let uts = k.utsname();
+    let dump_uts = k.dump().utsname();
+    let name = |f: fn(&kdive_kernel::Utsname) -> &String, d: fn(&kdive_dump::Utsname) -> &String| {
+        uts.as_ref()
+            .map(|u| f(u).clone())
+            .or_else(|| dump_uts.map(|u| d(u).clone()))
+            .unwrap_or_else(|| "(unknown)".into())
+    };
+    w("NODENAME", name(|u| &u.nodename, |u| &u.nodename))?;
+    w("RELEASE", name(|u| &u.release, |u| &u.release))?;
+    w("VERSION", name(|u| &u.version, |u| &u.version))?;
+    let mhz = k.cpu_mhz().map_or_else(|| "unknown".into(), |m| m.to_string());
+    w("MACHINE", format!("{}  ({mhz} Mhz)", name(|u| &u.machine, |u| &u.machine)))?;
+    w("MEMORY", memory(k))?;
+    let panic = match k.log() {
+        Ok(log) => match log.panic_message() {
+            Some(m) if m.contains("Oops: ") => format!("\"{m}\" (check log for details)"),
+            Some(m) => format!("\"{m}\""),
+            None => "\"\"".into(),
+        },
+        Err(e) => format!("(the log is unreadable: {e})"),
+    };
+    w("PANIC", panic)
+}
+
+/// The dump's name and crash's remarks on it.
+fn dumpfile(k: &Kernel, path: &str) -> String {
+    let d = k.dump();
+    let partial = d.dump_level().is_some_and(|l| l > 0);
+    match d.format() {
+        // crash's diskdump line: a space, then each remark with its own.
+        Format::Kdump if partial || d.is_incomplete() => format!(
+            "{path} {}{}",
+            if partial { " [PARTIAL DUMP]" } else { "" },
+            if d.is_incomplete() { " [INCOMPLETE]" } else { "" }
+        ),
+        Format::Elf if d.is_incomplete() => format!("{path}  [INCOMPLETE]"),
+        _ => path.to_string(),
+    }
+}
+
+/// crash's `convert_time`: `[D days, ]HH:MM:SS`.
+pub fn uptime(jiffies: u64, hz: u64) -> String {
+    let total = jiffies / hz;
+    let (days, rest) = (total / 86400, total % 86400);
+    let hms = format!("{:02}:{:02}:{:02}", rest / 3600, rest % 3600 / 60, rest % 60);
+    if days > 0 {
+        format!("{days} days, {hms}")
+    } else {
+        hms
+    }
+}
+
+/// crash's `get_loadavg`: the kernel's fixed point (11 bits), rounded to
+/// hundredths.
+pub fn load_average(a: &[u64; 3]) -> String {
+    const FSHIFT: u32 = 11;
+    const FIXED_1: u64 = 1 << FSHIFT;
+    let one = |x: u64| {
+        let x = x.wrapping_add(FIXED_1 / 200);
+        format!("{}.{:02}", x >> FSHIFT, ((x & (FIXED_1 - 1)) * 100) >> FSHIFT)
+    };
+    format!("{}, {}, {}", one(a[0]), one(a[1]), one(a[2]))
+}
+
+/// The memory size as crash's `get_memory_size`: the nodes' present pages,
+/// rounded up to a whole GiB when within 64 MiB of it.
+fn memory(k: &Kernel) -> String {
+    let total = k.node_present_bytes().unwrap_or_else(|| {
+        k.dump().memory_ranges().iter().map(|r| r.end - r.start).sum()
+    });
+    memory_size(total)
+}
+
+pub fn memory_size(mut total: u64) -> String {
+    const GB: u64 = 1 << 30;
+    const MB: u64 = 1 << 20;
+    let next_gig = total.div_ceil(GB) * GB;
+    if next_gig != 0 && next_gig - total <= 64 * MB {
+        total = next_gig;
+    }
+    if total == 0 {
+        return "0".into();
+    }
+    let t = total as f64;
+    let s = if total >= GB {
+        format!("{:.1} GB", t / GB as f64)
+    } else if total >= MB {
+        format!("{:.1} MB", t / MB as f64)
+    } else {
+        format!("{} KB", total / 1024)
+    };
+    s.replacen(".0 ", " ", 1)
+}
+
+/// TASKS: a stand-in count until the task walker is merged (the lead
+/// replaces it with that walker's count). The thread groups on
+/// `init_task.tasks`, the threads of each, and one idle task per CPU
+/// besides the first (`init_task` is CPU 0's).
+fn task_count(k: &Kernel) -> Option<usize> {
+    const MAX_TASKS: usize = 1 << 20;
+    let btf = k.btf()?;
+    let off = |t: &str, m: &str| btf.member_offset(t, m).map(|i| i.offset());
+    let tasks = off("task_struct", "tasks")?;
+    let signal = off("task_struct", "signal")?;
+    let thread_head = off("signal_struct", "thread_head")?;
+    let init = k.symbol("init_task")?;
+    let mut count = 0usize;
+    let mut leader = init;
+    for _ in 0..MAX_TASKS {
+        let sig = k.read_u64(leader + signal).ok()?;
+        let head = sig + thread_head;
+        let mut node = k.read_u64(head).ok()?;
+        let mut threads = 0;
+        while node != head && threads < MAX_TASKS {
+            threads += 1;
+            node = k.read_u64(node).ok()?;
+        }
+        // init_task's signal list may be empty (it is not on it).
+        count += threads.max(1);
+        let next = k.read_u64(leader + tasks).ok()?.wrapping_sub(tasks);
+        if next == init {
+            return Some(count + k.nr_cpus().saturating_sub(1));
+        }
+        leader = next;
+    }
+    None
+}
+
+/// `sys -i`: the DMI strings, names right-aligned as crash aligns them.
+fn dmi(k: &Kernel, out: &mut dyn Write) -> CmdResult {
+    let fields = k.dmi_strings().ok_or("dmi_ident does not exist in this kernel")?;
+    let width = fields.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+    for (name, value) in &fields {
+        if let Some(v) = value {
+            writeln!(out, "  {name:>width$}: {v}").map_err(io)?;
+        }
+    }
+    Ok(())
+}
