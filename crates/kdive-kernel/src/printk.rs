@@ -87,9 +87,13 @@ impl KernelLog {
 impl Kernel {
     /// Read the kernel log from the dump.
     pub fn log(&self) -> Result<KernelLog, String> {
-        let shapes = self
-            .shapes()
-            .ok_or("the kernel has no BTF and there is no vmlinux: its log's layout is unknown")?;
+        if self.symbols().is_empty() {
+            return Err("no kernel symbols: the log cannot be found".into());
+        }
+        let shapes = self.shapes().ok_or_else(|| {
+            let why = self.btf_result().err().unwrap_or_default();
+            format!("the log's layout is unknown: no vmlinux, and no BTF ({why})")
+        })?;
         read_log(self, shapes, &|name| self.symbol(name))
     }
 
