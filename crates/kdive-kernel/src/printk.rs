@@ -154,8 +154,10 @@ impl Notices {
 
     pub fn into_vec(mut self) -> Vec<String> {
         if self.dropped > 0 {
-            self.kept
-                .push(format!("log: {} more damaged records not listed", self.dropped));
+            self.kept.push(format!(
+                "log: {} more damaged records not listed",
+                self.dropped
+            ));
         }
         self.kept
     }
@@ -194,7 +196,11 @@ impl Field {
         let mut w = [0u8; 8];
         w[..n].copy_from_slice(b);
         let v = u64::from_le_bytes(w) >> self.shift;
-        Some(if self.bits >= 64 { v } else { v & ((1u64 << self.bits) - 1) })
+        Some(if self.bits >= 64 {
+            v
+        } else {
+            v & ((1u64 << self.bits) - 1)
+        })
     }
 
     /// The member's bytes (a char array), from a buffer holding the struct.

@@ -140,7 +140,8 @@ impl Kernel {
 
     /// Whether a live patch is applied: taint `K`, or a `kpatch` module.
     pub fn is_livepatched(&self) -> bool {
-        self.taint_mask().is_some_and(|m| m & (1 << TAINT_LIVEPATCH) != 0)
+        self.taint_mask()
+            .is_some_and(|m| m & (1 << TAINT_LIVEPATCH) != 0)
             || self.modules().iter().any(|m| m.name == "kpatch")
     }
 

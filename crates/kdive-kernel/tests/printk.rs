@@ -17,7 +17,11 @@ fn crash_format(log: &KernelLog) -> String {
             s.push('\n');
             continue;
         }
-        let stamp = format!("[{:5}.{:06}] ", r.ts_nsec / 1_000_000_000, r.ts_nsec % 1_000_000_000 / 1000);
+        let stamp = format!(
+            "[{:5}.{:06}] ",
+            r.ts_nsec / 1_000_000_000,
+            r.ts_nsec % 1_000_000_000 / 1000
+        );
         s.push_str(&stamp);
         for &b in &r.text {
             match b {
@@ -51,7 +55,9 @@ fn the_log_is_what_makedumpfile_and_crash_extracted() {
     let mut failures = Vec::new();
     for c in kdive_testkit::require("printk") {
         let vmlinux = kdive_testkit::vmlinux(release(&c));
-        let dmesg = c.file("dmesg.txt").map(|p| std::fs::read_to_string(p).unwrap());
+        let dmesg = c
+            .file("dmesg.txt")
+            .map(|p| std::fs::read_to_string(p).unwrap());
         let crash = crash_log(&c);
         for (variant, path) in &c.variants {
             let mut ways = vec![("no vmlinux", VmlinuxChoice::None)];
@@ -80,7 +86,10 @@ fn the_log_is_what_makedumpfile_and_crash_extracted() {
                 for (name, want) in [("dmesg.txt", &dmesg), ("crash.txt", &crash)] {
                     if let Some(want) = want {
                         if text != *want {
-                            failures.push(format!("{what}: differs from {name}:\n{}", first_difference(&text, want)));
+                            failures.push(format!(
+                                "{what}: differs from {name}:\n{}",
+                                first_difference(&text, want)
+                            ));
                         }
                     }
                 }
@@ -100,9 +109,19 @@ fn check_panic_report(c: &Crash, log: &KernelLog, what: &str, failures: &mut Vec
         failures.push(format!("{what}: no panic message in the log"));
         return;
     };
+    if msg.starts_with("---[") {
+        failures.push(format!(
+            "{what}: the panic message is panic()'s closing line {msg:?}"
+        ));
+    }
     let tail = log.records.len().saturating_sub(80);
-    if !log.records[tail..].iter().any(|r| r.text_lossy().contains(&msg)) {
-        failures.push(format!("{what}: the panic message {msg:?} is not near the log's end"));
+    if !log.records[tail..]
+        .iter()
+        .any(|r| r.text_lossy().contains(&msg))
+    {
+        failures.push(format!(
+            "{what}: the panic message {msg:?} is not near the log's end"
+        ));
     }
     if let Some(console) = c.file("console.txt") {
         let console = String::from_utf8_lossy(&std::fs::read(console).unwrap()).into_owned();
@@ -114,7 +133,11 @@ fn check_panic_report(c: &Crash, log: &KernelLog, what: &str, failures: &mut Vec
 
 fn first_difference(got: &str, want: &str) -> String {
     let (g, w): (Vec<&str>, Vec<&str>) = (got.lines().collect(), want.lines().collect());
-    let i = g.iter().zip(&w).position(|(a, b)| a != b).unwrap_or(g.len().min(w.len()));
+    let i = g
+        .iter()
+        .zip(&w)
+        .position(|(a, b)| a != b)
+        .unwrap_or(g.len().min(w.len()));
     format!(
         "line {}: got {:?}, want {:?} ({} lines vs {})",
         i + 1,

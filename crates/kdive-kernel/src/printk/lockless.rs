@@ -29,7 +29,11 @@ const MAX_COUNT_BITS: u64 = 24;
 /// Each text block starts with the id of its descriptor, an unsigned long.
 const ID_SIZE: u64 = 8;
 
-pub(super) fn read(mem: &impl Memory, shapes: Shapes<'_>, rb_addr: u64) -> Result<KernelLog, String> {
+pub(super) fn read(
+    mem: &impl Memory,
+    shapes: Shapes<'_>,
+    rb_addr: u64,
+) -> Result<KernelLog, String> {
     let rb_size = shapes
         .size("printk_ringbuffer")
         .ok_or("the kernel's types have no `struct printk_ringbuffer`")? as usize;
@@ -44,7 +48,7 @@ pub(super) fn read(mem: &impl Memory, shapes: Shapes<'_>, rb_addr: u64) -> Resul
     };
     let count_bits = get("desc_ring.count_bits")?;
     let size_bits = get("text_data_ring.size_bits")?;
-    if count_bits > MAX_COUNT_BITS || size_bits > MAX_SIZE_BITS || size_bits < 3 {
+    if count_bits > MAX_COUNT_BITS || !(3..=MAX_SIZE_BITS).contains(&size_bits) {
         return Err(format!(
             "the log's ring buffer at {rb_addr:#x} is damaged: {count_bits} descriptor bits, \
              {size_bits} text bits"
@@ -201,7 +205,9 @@ impl Ring<'_> {
             .map_err(|a| format!("printk_info at {a:#x} unreadable"))?;
         let seq = l.seq.get(info).unwrap_or(0);
         if seq & (self.count - 1) != idx as u64 {
-            return Err(format!("sequence number {seq} does not belong in slot {idx}"));
+            return Err(format!(
+                "sequence number {seq} does not belong in slot {idx}"
+            ));
         }
         let mut r = LogRecord {
             seq,

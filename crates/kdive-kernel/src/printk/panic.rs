@@ -34,15 +34,19 @@ pub fn panic_message(records: &[LogRecord]) -> Option<String> {
                 .collect::<Vec<_>>()
         })
         .collect();
-    let panic = lines
-        .iter()
-        .rposition(|(_, l)| l.contains("Kernel panic - not syncing: ") || l.contains("Kernel panic: "));
+    let panic = lines.iter().rposition(|(_, l)| is_panic(l));
     let before = panic.unwrap_or(lines.len());
     let oops = lines[..before].iter().rposition(|(_, l)| is_die_header(l));
     if let Some(p) = panic {
         let fatal_oops = lines[p].1.contains("Fatal exception");
         if !(fatal_oops && oops.is_some()) {
             return Some(lines[p].1.clone());
+        }
+    } else if let Some(end) = lines.iter().rev().find_map(|(_, l)| end_marker(l)) {
+        // Only panic()'s closing line is left ("---[ end Kernel panic - ...
+        // ]---"): the message is inside it.
+        if oops.is_none() {
+            return Some(end);
         }
     }
     if let Some(o) = oops {
@@ -61,6 +65,21 @@ pub fn panic_message(records: &[LogRecord]) -> Option<String> {
             is_report_start(l) || l.contains("[Hardware Error]: ") || l.contains("Bad mode in ")
         })
         .map(|(_, l)| l.clone())
+}
+
+/// The line `panic()` starts with.
+fn is_panic(line: &str) -> bool {
+    let l = line.trim_start();
+    l.starts_with("Kernel panic - not syncing: ") || l.starts_with("Kernel panic: ")
+}
+
+/// The message in the line `panic()` ends with, `---[ end MESSAGE ]---`.
+fn end_marker(line: &str) -> Option<String> {
+    let inner = line
+        .trim()
+        .strip_prefix("---[ end ")?
+        .strip_suffix(" ]---")?;
+    is_panic(inner).then(|| inner.to_string())
 }
 
 /// The header `die()` prints: "WHAT: ERRORCODE [#N] FLAGS", the code in

@@ -74,7 +74,9 @@ pub(super) fn read(mem: &impl Memory, shapes: Shapes<'_>, v: &Vars) -> Result<Ke
         let h = match region.get(idx, hdr) {
             Ok(h) => h,
             Err(a) => {
-                notices.push(format!("log: record header at {a:#x} unreadable; the rest is lost"));
+                notices.push(format!(
+                    "log: record header at {a:#x} unreadable; the rest is lost"
+                ));
                 break;
             }
         };
@@ -82,7 +84,9 @@ pub(super) fn read(mem: &impl Memory, shapes: Shapes<'_>, v: &Vars) -> Result<Ke
         if n == 0 {
             // The end of the used part: go on at the start, once.
             if wrapped || idx == 0 {
-                notices.push(format!("log: empty record at offset {idx} of log_buf; stopped"));
+                notices.push(format!(
+                    "log: empty record at offset {idx} of log_buf; stopped"
+                ));
                 break;
             }
             wrapped = true;
@@ -117,7 +121,9 @@ pub(super) fn read(mem: &impl Memory, shapes: Shapes<'_>, v: &Vars) -> Result<Ke
                     .collect();
                 records.push(r);
             }
-            Err(a) => notices.push(format!("log: record {seq}: text at {a:#x} unreadable; skipped")),
+            Err(a) => notices.push(format!(
+                "log: record {seq}: text at {a:#x} unreadable; skipped"
+            )),
         }
         seq += 1;
         idx += n;

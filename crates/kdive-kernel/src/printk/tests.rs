@@ -90,11 +90,23 @@ fn btf() -> Btf {
     let ch = b.int("char", 1);
     let ptr = b.ty("", PTR << 24, 0, &[]);
     let atomic = b.st("atomic_long_t", 8, &[("counter", ulong, 0, 0)]);
-    let lpos = b.st("prb_data_blk_lpos", 16, &[("begin", ulong, 0, 0), ("next", ulong, 64, 0)]);
-    b.st("prb_desc", 24, &[("state_var", atomic, 0, 0), ("text_blk_lpos", lpos, 64, 0)]);
+    let lpos = b.st(
+        "prb_data_blk_lpos",
+        16,
+        &[("begin", ulong, 0, 0), ("next", ulong, 64, 0)],
+    );
+    b.st(
+        "prb_desc",
+        24,
+        &[("state_var", atomic, 0, 0), ("text_blk_lpos", lpos, 64, 0)],
+    );
     let sub = b.array(ch, uint, 16);
     let dev = b.array(ch, uint, 48);
-    let dev_info = b.st("dev_printk_info", 64, &[("subsystem", sub, 0, 0), ("device", dev, 128, 0)]);
+    let dev_info = b.st(
+        "dev_printk_info",
+        64,
+        &[("subsystem", sub, 0, 0), ("device", dev, 128, 0)],
+    );
     b.st(
         "printk_info",
         88,
@@ -134,7 +146,11 @@ fn btf() -> Btf {
     b.st(
         "printk_ringbuffer",
         88,
-        &[("desc_ring", desc_ring, 0, 0), ("text_data_ring", data_ring, 384, 0), ("fail", atomic, 640, 0)],
+        &[
+            ("desc_ring", desc_ring, 0, 0),
+            ("text_data_ring", data_ring, 384, 0),
+            ("fail", atomic, 640, 0),
+        ],
     );
     b.st(
         "printk_log",
@@ -317,10 +333,16 @@ fn lockless_ring_reads_in_order_across_both_wraps() {
     let log = r.read().unwrap();
     assert!(log.notices.is_empty(), "{:?}", log.notices);
     assert_eq!(log.format, LogFormat::Lockless);
-    assert_eq!(texts(&log), ["first", "a block that wraps", "two\nlines", "", "last"]);
+    assert_eq!(
+        texts(&log),
+        ["first", "a block that wraps", "two\nlines", "", "last"]
+    );
     let levels: Vec<u8> = log.records.iter().map(|r| r.level).collect();
     assert_eq!(levels, [6, 4, 3, 6, 0]);
-    assert_eq!(log.records[1].dict, ["SUBSYSTEM=pci", "DEVICE=+pci:0000:00:01.0"]);
+    assert_eq!(
+        log.records[1].dict,
+        ["SUBSYSTEM=pci", "DEVICE=+pci:0000:00:01.0"]
+    );
     assert!(log.records[3].dataless && !log.records[2].dataless);
     assert_eq!(log.records[0].ts_nsec, 1_000_000 * (16 * 7 + 14));
     assert_eq!(log.records[4].caller_id, Some((16 * 7 + 18) as u32));
@@ -331,24 +353,51 @@ fn damaged_records_are_skipped_with_a_notice() {
     // (What to damage, the record that goes, what the notice says.)
     type Damage = fn(&mut Ring, u64);
     let cases: [(&str, Damage, &str); 5] = [
-        ("descriptor id", |r, id| r.mem.u64(r.desc(id), (2 << 62) | (id + 16)), "holds id"),
-        ("block owner", |r, id| {
-            let begin = r.mem_u64(r.desc(id) + 8);
-            r.mem.u64(DATA + (begin & 255), 7);
-        }, "belongs to id 7"),
-        ("positions", |r, id| r.mem.u64(r.desc(id) + 16, 12345), "is not valid"),
-        ("text length", |r, id| r.mem.write(r.info(id) + 16, &500u16.to_le_bytes()), "text length 500"),
-        ("sequence", |r, id| r.mem.u64(r.info(id), 3), "sequence number 3"),
+        (
+            "descriptor id",
+            |r, id| r.mem.u64(r.desc(id), (2 << 62) | (id + 16)),
+            "holds id",
+        ),
+        (
+            "block owner",
+            |r, id| {
+                let begin = r.mem_u64(r.desc(id) + 8);
+                r.mem.u64(DATA + (begin & 255), 7);
+            },
+            "belongs to id 7",
+        ),
+        (
+            "positions",
+            |r, id| r.mem.u64(r.desc(id) + 16, 12345),
+            "is not valid",
+        ),
+        (
+            "text length",
+            |r, id| r.mem.write(r.info(id) + 16, &500u16.to_le_bytes()),
+            "text length 500",
+        ),
+        (
+            "sequence",
+            |r, id| r.mem.u64(r.info(id), 3),
+            "sequence number 3",
+        ),
     ];
     for (what, damage, says) in cases {
         let mut r = Ring::new(4, 10, 40, 4096 * 3);
-        let ids: Vec<u64> = ["one", "two", "three"].iter().map(|t| r.push(t, 6, ("", ""))).collect();
+        let ids: Vec<u64> = ["one", "two", "three"]
+            .iter()
+            .map(|t| r.push(t, 6, ("", "")))
+            .collect();
         damage(&mut r, ids[1]);
         let log = r.read().unwrap();
         assert_eq!(texts(&log), ["one", "three"], "{what}");
         assert_eq!(log.notices.len(), 1, "{what}: {:?}", log.notices);
         assert!(log.notices[0].contains(says), "{what}: {:?}", log.notices);
-        assert!(log.notices[0].contains(&format!("id {}", ids[1])), "{what}: {:?}", log.notices);
+        assert!(
+            log.notices[0].contains(&format!("id {}", ids[1])),
+            "{what}: {:?}",
+            log.notices
+        );
     }
 }
 
@@ -371,7 +420,11 @@ fn an_unreadable_page_loses_only_its_records() {
     assert!(!lost.is_empty() && lost.len() <= 5, "{lost:?}");
     assert!(kept.contains(&0) && kept.contains(&11));
     assert_eq!(log.notices.len(), lost.len());
-    assert!(log.notices.iter().all(|n| n.contains("unreadable")), "{:?}", log.notices);
+    assert!(
+        log.notices.iter().all(|n| n.contains("unreadable")),
+        "{:?}",
+        log.notices
+    );
 }
 
 #[test]
@@ -394,7 +447,11 @@ fn a_head_too_far_from_the_tail_reads_one_ring() {
     r.tail = 0;
     r.head = 1000; // damaged: 1001 ids in a ring of 8
     let log = r.read().unwrap();
-    assert!(log.notices[0].contains("more than the ring's 8"), "{:?}", log.notices);
+    assert!(
+        log.notices[0].contains("more than the ring's 8"),
+        "{:?}",
+        log.notices
+    );
     assert!(log.records.len() <= 8);
 }
 
@@ -409,14 +466,20 @@ fn implausible_ring_sizes_are_an_error() {
 #[test]
 fn many_damaged_records_give_a_bounded_list_of_notices() {
     let mut r = Ring::new(6, 12, 0, 0);
-    let ids: Vec<u64> = (0..60).map(|i| r.push(&format!("m{i}"), 6, ("", ""))).collect();
+    let ids: Vec<u64> = (0..60)
+        .map(|i| r.push(&format!("m{i}"), 6, ("", "")))
+        .collect();
     for &id in &ids[..50] {
         r.mem.u64(r.info(id), id + 1);
     }
     let log = r.read().unwrap();
     assert_eq!(log.records.len(), 10);
     assert_eq!(log.notices.len(), MAX_NOTICES + 1);
-    assert!(log.notices[MAX_NOTICES].contains("30 more"), "{:?}", log.notices.last());
+    assert!(
+        log.notices[MAX_NOTICES].contains("30 more"),
+        "{:?}",
+        log.notices.last()
+    );
 }
 
 const LOG_BUF: u64 = 0xffff_ffff_8400_0000;
@@ -465,7 +528,11 @@ fn record_buffer_reads_across_its_end() {
     let (m, vars) = record_buffer(
         256,
         150,
-        &[("early", ""), ("with device", "SUBSYSTEM=usb\0DEVICE=c189:1"), ("after the wrap", "")],
+        &[
+            ("early", ""),
+            ("with device", "SUBSYSTEM=usb\0DEVICE=c189:1"),
+            ("after the wrap", ""),
+        ],
     );
     let btf = btf();
     let log = records::read(&m, Shapes::Btf(&btf), &vars).unwrap();
@@ -501,7 +568,9 @@ fn the_layout_is_chosen_by_the_symbols() {
     assert_eq!(log.format, LogFormat::Lockless);
     assert_eq!(log.records.len(), 5);
     let none = |_: &str| None;
-    assert!(read_log(&r.mem, Shapes::Btf(&btf), &none).unwrap_err().contains("not one kdive reads"));
+    assert!(read_log(&r.mem, Shapes::Btf(&btf), &none)
+        .unwrap_err()
+        .contains("not one kdive reads"));
 }
 
 #[test]
@@ -529,8 +598,26 @@ fn recs(lines: &[&str]) -> Vec<LogRecord> {
 #[test]
 fn panic_message_is_the_start_of_the_last_report() {
     let gp = "general protection fault, probably for non-canonical address 0xdead: 0000 [#1] PREEMPT SMP NOPTI";
-    let cases: [(&[&str], Option<&str>); 7] = [
-        (&["boot", "insmod: x", gp, "CPU: 1 PID: 50", "RIP: 0010:f+0x1"], Some(gp)),
+    let cases: [(&[&str], Option<&str>); 9] = [
+        (
+            &[
+                "Kernel panic - not syncing: sysrq triggered crash",
+                "Kernel Offset: 0x36c00000",
+                "---[ end Kernel panic - not syncing: sysrq triggered crash ]---",
+            ],
+            Some("Kernel panic - not syncing: sysrq triggered crash"),
+        ),
+        (
+            &[
+                "Kernel Offset: 0",
+                "---[ end Kernel panic - not syncing: Attempted to kill init! ]---",
+            ],
+            Some("Kernel panic - not syncing: Attempted to kill init!"),
+        ),
+        (
+            &["boot", "insmod: x", gp, "CPU: 1 PID: 50", "RIP: 0010:f+0x1"],
+            Some(gp),
+        ),
         (
             &[
                 "boot",
@@ -543,18 +630,32 @@ fn panic_message_is_the_start_of_the_last_report() {
             Some("BUG: kernel NULL pointer dereference, address: 0000000000000008"),
         ),
         (
-            &["sysrq: Trigger a crash", "Kernel panic - not syncing: sysrq triggered crash", "CPU: 1"],
+            &[
+                "sysrq: Trigger a crash",
+                "Kernel panic - not syncing: sysrq triggered crash",
+                "CPU: 1",
+            ],
             Some("Kernel panic - not syncing: sysrq triggered crash"),
         ),
         (
-            &["kernel BUG at mm/slub.c:42!", "invalid opcode: 0000 [#1] SMP", "Kernel panic - not syncing: Fatal exception"],
+            &[
+                "kernel BUG at mm/slub.c:42!",
+                "invalid opcode: 0000 [#1] SMP",
+                "Kernel panic - not syncing: Fatal exception",
+            ],
             Some("kernel BUG at mm/slub.c:42!"),
         ),
         (
-            &["Oops: 0002 [#1] SMP", "Kernel panic - not syncing: Fatal exception in interrupt"],
+            &[
+                "Oops: 0002 [#1] SMP",
+                "Kernel panic - not syncing: Fatal exception in interrupt",
+            ],
             Some("Oops: 0002 [#1] SMP"),
         ),
-        (&["Internal error: Oops: 96000005 [#1] PREEMPT SMP"], Some("Internal error: Oops: 96000005 [#1] PREEMPT SMP")),
+        (
+            &["Internal error: Oops: 96000005 [#1] PREEMPT SMP"],
+            Some("Internal error: Oops: 96000005 [#1] PREEMPT SMP"),
+        ),
         (&["all is well", "Run /init as init process", "[#1]"], None),
     ];
     for (lines, want) in cases {

@@ -54,7 +54,9 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     if safe {
         // The per-CPU printk_safe buffers went away in Linux 5.11 (their
         // messages go to the ring directly); crash prints nothing then.
-        if k.btf().is_some_and(|b| b.find_aggregate("printk_safe_seq_buf").is_some()) {
+        if k.btf()
+            .is_some_and(|b| b.find_aggregate("printk_safe_seq_buf").is_some())
+        {
             return Err("-s: the printk_safe buffers of this kernel are not read yet".into());
         }
         return Ok(());
@@ -97,7 +99,13 @@ fn caller_width(k: &Kernel) -> usize {
 }
 
 /// One record as crash's `dump_record` prints it, newline included.
-pub fn format_record(r: &LogRecord, show: Show, boot: Option<i64>, caller_width: usize, out: &mut Vec<u8>) {
+pub fn format_record(
+    r: &LogRecord,
+    show: Show,
+    boot: Option<i64>,
+    caller_width: usize,
+    out: &mut Vec<u8>,
+) {
     if r.dataless {
         out.push(b'\n');
         return;
@@ -107,7 +115,9 @@ pub fn format_record(r: &LogRecord, show: Show, boot: Option<i64>, caller_width:
         let secs = r.ts_nsec / 1_000_000_000;
         let micros = r.ts_nsec % 1_000_000_000 / 1000;
         match boot {
-            Some(b) => out.extend_from_slice(format!("[{}] ", crash_date(b + secs as i64)).as_bytes()),
+            Some(b) => {
+                out.extend_from_slice(format!("[{}] ", crash_date(b + secs as i64)).as_bytes())
+            }
             None => out.extend_from_slice(format!("[{secs:5}.{micros:06}] ").as_bytes()),
         }
     }

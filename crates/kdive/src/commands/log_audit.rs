@@ -20,14 +20,20 @@ pub fn run(k: &Kernel, out: &mut dyn Write) -> CmdResult {
     } else {
         return Err("-a: this kernel has no audit queues".into());
     };
-    let btf = k.btf().ok_or("-a: the kernel's types are unknown (no BTF)")?;
+    let btf = k
+        .btf()
+        .ok_or("-a: the kernel's types are unknown (no BTF)")?;
     let off = |t: &str, m: &str| {
         btf.member_offset(t, m)
             .map(|i| i.offset())
             .ok_or_else(|| format!("-a: the kernel's types have no `{t}.{m}`"))
     };
     let (head_next, qlen) = (off("sk_buff_head", "next")?, off("sk_buff_head", "qlen")?);
-    let (skb_next, skb_len, skb_data) = (off("sk_buff", "next")?, off("sk_buff", "len")?, off("sk_buff", "data")?);
+    let (skb_next, skb_len, skb_data) = (
+        off("sk_buff", "next")?,
+        off("sk_buff", "len")?,
+        off("sk_buff", "data")?,
+    );
     let mut total = 0u64;
     for q in queues {
         let Some(head) = k.symbol(q) else { continue };
@@ -46,7 +52,8 @@ pub fn run(k: &Kernel, out: &mut dyn Write) -> CmdResult {
             let mut ty = [0u8; 2];
             k.read(data + 4, &mut ty).map_err(|e| e.to_string())?;
             let mut text = vec![0u8; len.saturating_sub(NLMSG_HDRLEN).min(1 << 16) as usize];
-            k.read(data + NLMSG_HDRLEN, &mut text).map_err(|e| e.to_string())?;
+            k.read(data + NLMSG_HDRLEN, &mut text)
+                .map_err(|e| e.to_string())?;
             let end = text.iter().position(|&c| c == 0).unwrap_or(text.len());
             let text = String::from_utf8_lossy(&text[..end]);
             writeln!(out, "type={} {text}", u16::from_le_bytes(ty)).map_err(io)?;

@@ -24,9 +24,10 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
 
 fn stats(k: &Kernel, dump_path: &str, out: &mut dyn Write) -> CmdResult {
     let mut w = |label: &str, value: String| writeln!(out, "{label:>12}: {value}").map_err(io);
-    let mut kernel = k
-        .vmlinux()
-        .map_or_else(|| "(no vmlinux: symbols from the dump's kallsyms)".into(), |p| p.display().to_string());
+    let mut kernel = k.vmlinux().map_or_else(
+        || "(no vmlinux: symbols from the dump's kallsyms)".into(),
+        |p| p.display().to_string(),
+    );
     if k.is_livepatched() {
         kernel.push_str("  [LIVEPATCH]");
     }
@@ -36,15 +37,32 @@ fn stats(k: &Kernel, dump_path: &str, out: &mut dyn Write) -> CmdResult {
     w("KERNEL", kernel)?;
     w("DUMPFILE", dumpfile(k, dump_path))?;
     w("CPUS", k.nr_cpus().to_string())?;
-    w("DATE", k.dump().crash_time().map_or_else(|| "(unknown)".into(), crash_date))?;
-    w("UPTIME", k.uptime().map_or_else(|| "(cannot calculate: unknown HZ value)".into(), |u| {
-        uptime(u.jiffies, u.hz)
-    }))?;
-    w("LOAD AVERAGE", k.avenrun().map_or_else(|| "(unknown)".into(), |a| load_average(&a)))?;
-    w("TASKS", task_count(k).map_or_else(|| "(unknown)".into(), |n| n.to_string()))?;
+    w(
+        "DATE",
+        k.dump()
+            .crash_time()
+            .map_or_else(|| "(unknown)".into(), crash_date),
+    )?;
+    w(
+        "UPTIME",
+        k.uptime().map_or_else(
+            || "(cannot calculate: unknown HZ value)".into(),
+            |u| uptime(u.jiffies, u.hz),
+        ),
+    )?;
+    w(
+        "LOAD AVERAGE",
+        k.avenrun()
+            .map_or_else(|| "(unknown)".into(), |a| load_average(&a)),
+    )?;
+    w(
+        "TASKS",
+        task_count(k).map_or_else(|| "(unknown)".into(), |n| n.to_string()),
+    )?;
     let uts = k.utsname();
     let dump_uts = k.dump().utsname();
-    let name = |f: fn(&kdive_kernel::Utsname) -> &String, d: fn(&kdive_dump::Utsname) -> &String| {
+    let name = |f: fn(&kdive_kernel::Utsname) -> &String,
+                d: fn(&kdive_dump::Utsname) -> &String| {
         uts.as_ref()
             .map(|u| f(u).clone())
             .or_else(|| dump_uts.map(|u| d(u).clone()))
@@ -53,8 +71,13 @@ fn stats(k: &Kernel, dump_path: &str, out: &mut dyn Write) -> CmdResult {
     w("NODENAME", name(|u| &u.nodename, |u| &u.nodename))?;
     w("RELEASE", name(|u| &u.release, |u| &u.release))?;
     w("VERSION", name(|u| &u.version, |u| &u.version))?;
-    let mhz = k.cpu_mhz().map_or_else(|| "unknown".into(), |m| m.to_string());
-    w("MACHINE", format!("{}  ({mhz} Mhz)", name(|u| &u.machine, |u| &u.machine)))?;
+    let mhz = k
+        .cpu_mhz()
+        .map_or_else(|| "unknown".into(), |m| m.to_string());
+    w(
+        "MACHINE",
+        format!("{}  ({mhz} Mhz)", name(|u| &u.machine, |u| &u.machine)),
+    )?;
     w("MEMORY", memory(k))?;
     let panic = match k.log() {
         Ok(log) => match log.panic_message() {
@@ -76,7 +99,11 @@ fn dumpfile(k: &Kernel, path: &str) -> String {
         Format::Kdump if partial || d.is_incomplete() => format!(
             "{path} {}{}",
             if partial { " [PARTIAL DUMP]" } else { "" },
-            if d.is_incomplete() { " [INCOMPLETE]" } else { "" }
+            if d.is_incomplete() {
+                " [INCOMPLETE]"
+            } else {
+                ""
+            }
         ),
         Format::Elf if d.is_incomplete() => format!("{path}  [INCOMPLETE]"),
         _ => path.to_string(),
@@ -87,7 +114,12 @@ fn dumpfile(k: &Kernel, path: &str) -> String {
 pub fn uptime(jiffies: u64, hz: u64) -> String {
     let total = jiffies / hz;
     let (days, rest) = (total / 86400, total % 86400);
-    let hms = format!("{:02}:{:02}:{:02}", rest / 3600, rest % 3600 / 60, rest % 60);
+    let hms = format!(
+        "{:02}:{:02}:{:02}",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    );
     if days > 0 {
         format!("{days} days, {hms}")
     } else {
@@ -102,7 +134,11 @@ pub fn load_average(a: &[u64; 3]) -> String {
     const FIXED_1: u64 = 1 << FSHIFT;
     let one = |x: u64| {
         let x = x.wrapping_add(FIXED_1 / 200);
-        format!("{}.{:02}", x >> FSHIFT, ((x & (FIXED_1 - 1)) * 100) >> FSHIFT)
+        format!(
+            "{}.{:02}",
+            x >> FSHIFT,
+            ((x & (FIXED_1 - 1)) * 100) >> FSHIFT
+        )
     };
     format!("{}, {}, {}", one(a[0]), one(a[1]), one(a[2]))
 }
@@ -111,7 +147,11 @@ pub fn load_average(a: &[u64; 3]) -> String {
 /// rounded up to a whole GiB when within 64 MiB of it.
 fn memory(k: &Kernel) -> String {
     let total = k.node_present_bytes().unwrap_or_else(|| {
-        k.dump().memory_ranges().iter().map(|r| r.end - r.start).sum()
+        k.dump()
+            .memory_ranges()
+            .iter()
+            .map(|r| r.end - r.start)
+            .sum()
     });
     memory_size(total)
 }
@@ -173,7 +213,9 @@ fn task_count(k: &Kernel) -> Option<usize> {
 
 /// `sys -i`: the DMI strings, names right-aligned as crash aligns them.
 fn dmi(k: &Kernel, out: &mut dyn Write) -> CmdResult {
-    let fields = k.dmi_strings().ok_or("dmi_ident does not exist in this kernel")?;
+    let fields = k
+        .dmi_strings()
+        .ok_or("dmi_ident does not exist in this kernel")?;
     let width = fields.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
     for (name, value) in &fields {
         if let Some(v) = value {
