@@ -62,6 +62,24 @@ impl Kernel {
         })
     }
 
+    /// When the kernel stopped: the dump's crash time (VMCOREINFO's
+    /// `CRASHTIME`), else [`Self::wall_clock`].
+    pub fn crash_date(&self) -> Option<i64> {
+        self.dump().crash_time().or_else(|| self.wall_clock())
+    }
+
+    /// The wall clock the kernel's timekeeper last set
+    /// (`shadow_timekeeper.xtime_sec`, at most a tick behind), in seconds
+    /// since the epoch.
+    pub fn wall_clock(&self) -> Option<i64> {
+        let f = self.shapes()?.field("timekeeper", "xtime_sec")?;
+        let tk = self.symbol("shadow_timekeeper")?;
+        let mut b = vec![0u8; f.off + f.size];
+        Memory::read(self, tk, &mut b).ok()?;
+        let secs = f.get(&b)? as i64;
+        (secs > 0).then_some(secs)
+    }
+
     /// `avenrun[3]`: the 1, 5 and 15 minute load averages, fixed point
     /// with 11 fractional bits.
     pub fn avenrun(&self) -> Option<[u64; 3]> {

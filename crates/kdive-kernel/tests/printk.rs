@@ -147,3 +147,35 @@ fn first_difference(got: &str, want: &str) -> String {
         w.len()
     )
 }
+
+/// The clocks `sys` and `log -T` use agree with the log and the dump: the
+/// uptime (jiffies at the tick rate read from the kernel) is the time of
+/// the last record, and the timekeeper's wall clock is the dump's crash
+/// time.
+#[test]
+fn uptime_and_wall_clock_agree_with_the_log_and_the_dump() {
+    let mut checked = 0;
+    for c in kdive_testkit::require("clocks") {
+        let Some(path) = c.variant("kdump-zlib") else {
+            continue;
+        };
+        let k = Kernel::open_with(path, VmlinuxChoice::None).unwrap();
+        let last = k.log().unwrap().records.last().unwrap().ts_nsec / 1_000_000_000;
+        let up = k.uptime().expect("uptime");
+        assert!(
+            up.seconds().abs_diff(last) <= 1,
+            "{}: uptime {up:?}, last record at {last} s",
+            c.name()
+        );
+        let (Some(crash), Some(wall)) = (k.dump().crash_time(), k.wall_clock()) else {
+            panic!("{}: no crash time or wall clock", c.name());
+        };
+        assert!(
+            crash.abs_diff(wall) <= 1,
+            "{}: crash time {crash}, wall clock {wall}",
+            c.name()
+        );
+        checked += 1;
+    }
+    eprintln!("checked {checked}");
+}

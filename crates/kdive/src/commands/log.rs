@@ -84,7 +84,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
 /// When the kernel booted, as crash computes it for `-T`: the crash time
 /// less the uptime in whole seconds.
 pub fn boot_time(k: &Kernel) -> Option<i64> {
-    let date = k.dump().crash_time()?;
+    let date = k.crash_date()?;
     let up = k.uptime()?;
     Some(date - (up.jiffies / up.hz) as i64)
 }

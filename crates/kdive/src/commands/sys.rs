@@ -39,8 +39,7 @@ fn stats(k: &Kernel, dump_path: &str, out: &mut dyn Write) -> CmdResult {
     w("CPUS", k.nr_cpus().to_string())?;
     w(
         "DATE",
-        k.dump()
-            .crash_time()
+        k.crash_date()
             .map_or_else(|| "(unknown)".into(), crash_date),
     )?;
     w(
