@@ -35,16 +35,42 @@ pub struct Utsname {
 const TAINT_LIVEPATCH: u32 = 15;
 
 impl Kernel {
-    /// The tick rate `HZ`: the kernel's `tick_nsec` (nanoseconds per tick,
-    /// set from HZ at boot and adjusted by NTP by parts per million).
-    /// crash instead guesses it from I/O scheduler constants.
+    /// The tick rate `HZ`: from the kernel's `tick_nsec` (nanoseconds per
+    /// tick, set from HZ at boot and adjusted by NTP by parts per million),
+    /// else from the clocks ([`Self::hz_from_clocks`]). crash instead
+    /// guesses it from I/O scheduler constants.
     pub fn hz(&self) -> Option<u64> {
-        let tick = self.read_u64(self.symbol("tick_nsec")?).ok()?;
-        if tick == 0 {
-            return None;
-        }
-        let hz = (1_000_000_000 + tick / 2) / tick;
-        (10..=10_000).contains(&hz).then_some(hz)
+        let from_tick = self
+            .symbol("tick_nsec")
+            .and_then(|a| self.read_u64(a).ok())
+            .filter(|&t| t != 0)
+            .map(|t| (1_000_000_000 + t / 2) / t)
+            .filter(|hz| (10..=10_000).contains(hz));
+        from_tick.or_else(|| self.hz_from_clocks())
+    }
+
+    /// The tick rate that makes `jiffies_64` agree with the monotonic
+    /// clock (`shadow_timekeeper.ktime_sec`, seconds since boot): jiffies
+    /// start at `INITIAL_JIFFIES`, five minutes' worth of ticks before the
+    /// 32-bit wrap, so a wrong rate is off by minutes, not by a tick.
+    pub fn hz_from_clocks(&self) -> Option<u64> {
+        const CANDIDATES: [u64; 14] = [
+            24, 32, 48, 64, 100, 128, 200, 250, 256, 300, 500, 512, 1000, 1024,
+        ];
+        let f = self.shapes()?.field("timekeeper", "ktime_sec")?;
+        let mut b = vec![0u8; f.off + f.size];
+        Memory::read(self, self.symbol("shadow_timekeeper")?, &mut b).ok()?;
+        let mono = f.get(&b)?;
+        let j = self.read_u64(self.symbol("jiffies_64")?).ok()?;
+        CANDIDATES
+            .iter()
+            .map(|&hz| {
+                let up = j.wrapping_sub(initial_jiffies(hz)) / hz;
+                (up.abs_diff(mono), hz)
+            })
+            .filter(|&(off, _)| off <= 2 + mono / 100)
+            .min()
+            .map(|(_, hz)| hz)
     }
 
     /// Ticks since boot: `jiffies_64` less `INITIAL_JIFFIES`, the 32-bit
@@ -55,9 +81,8 @@ impl Kernel {
             .symbol("jiffies_64")
             .or_else(|| self.symbol("jiffies"))
             .and_then(|a| self.read_u64(a).ok())?;
-        let initial = u64::from((300 * hz as u32).wrapping_neg());
         Some(Uptime {
-            jiffies: j.wrapping_sub(initial),
+            jiffies: j.wrapping_sub(initial_jiffies(hz)),
             hz,
         })
     }
@@ -183,4 +208,9 @@ impl Kernel {
         }
         Some(out)
     }
+}
+
+/// `INITIAL_JIFFIES`: `(unsigned long)(unsigned int)(-300 * HZ)`.
+fn initial_jiffies(hz: u64) -> u64 {
+    u64::from((300 * hz as u32).wrapping_neg())
 }

@@ -162,6 +162,12 @@ fn uptime_and_wall_clock_agree_with_the_log_and_the_dump() {
         let k = Kernel::open_with(path, VmlinuxChoice::None).unwrap();
         let last = k.log().unwrap().records.last().unwrap().ts_nsec / 1_000_000_000;
         let up = k.uptime().expect("uptime");
+        assert_eq!(
+            k.hz_from_clocks(),
+            Some(up.hz),
+            "{}: two ways to the tick rate",
+            c.name()
+        );
         assert!(
             up.seconds().abs_diff(last) <= 1,
             "{}: uptime {up:?}, last record at {last} s",
