@@ -199,3 +199,75 @@ fn log_refuses_unknown_options() {
     );
     assert_eq!(section(&out, "log -x"), Some(""));
 }
+
+/// `sys -t` and `sys -i` against what the kernel printed itself: the
+/// letters of its oops's "Tainted:" field, and its boot line "DMI: VENDOR
+/// PRODUCT..., BIOS VERSION DATE".
+#[test]
+fn taints_and_dmi_match_what_the_kernel_printed() {
+    let mut checked = 0;
+    for c in require("sys -t, sys -i") {
+        let (Some(dump), Some(dmesg)) = (c.variant("kdump-zlib"), c.file("dmesg.txt")) else {
+            continue;
+        };
+        let dmesg = std::fs::read_to_string(dmesg).unwrap();
+        let name = dump.file_name().unwrap().to_str().unwrap();
+        let (out, stderr) = run_kdive(&c.dir, &["--no-vmlinux", name], &["sys -t", "sys -i"]);
+        assert!(!stderr.contains("sys:"), "{}: {stderr}", c.name());
+        let taints = section(&out, "sys -t").unwrap_or("");
+        let letters = taints.trim_end().split("  ").nth(1).unwrap_or("");
+        // "Tainted: G           OE      6.1.0-47-cloud-amd64 #1 ...": one
+        // column per flag, then the release ("Not tainted" when clean).
+        let release = dmesg
+            .lines()
+            .find_map(|l| l.split_once("Linux version ").map(|(_, r)| r))
+            .and_then(|r| r.split(' ').next())
+            .expect("the boot line");
+        match dmesg
+            .lines()
+            .find_map(|l| l.split_once(" Tainted: ").map(|(_, t)| t))
+        {
+            Some(t) => {
+                let field = t.split(release).next().unwrap_or("");
+                let shown: String = field
+                    .chars()
+                    .filter(|ch| ch.is_ascii_uppercase() && *ch != 'G')
+                    .collect();
+                assert_eq!(letters, shown, "{}: {taints}", c.name());
+            }
+            None => assert!(
+                taints.starts_with("TAINTED_MASK: 0  "),
+                "{}: {taints}",
+                c.name()
+            ),
+        }
+        let dmi_line = dmesg
+            .lines()
+            .find_map(|l| l.split_once("] DMI: ").map(|(_, t)| t))
+            .expect("DMI line");
+        let dmi = section(&out, "sys -i").unwrap_or("");
+        let get = |k: &str| {
+            dmi.lines()
+                .find_map(|l| {
+                    l.trim_start()
+                        .strip_prefix(k)
+                        .and_then(|r| r.strip_prefix(": "))
+                })
+                .unwrap_or_else(|| panic!("{}: no {k} in {dmi}", c.name()))
+        };
+        let want = format!("{} {}", get("DMI_SYS_VENDOR"), get("DMI_PRODUCT_NAME"));
+        assert!(
+            dmi_line.starts_with(&want),
+            "{}: {dmi_line:?} vs {want:?}",
+            c.name()
+        );
+        let bios = format!("BIOS {} {}", get("DMI_BIOS_VERSION"), get("DMI_BIOS_DATE"));
+        assert!(
+            dmi_line.ends_with(&bios),
+            "{}: {dmi_line:?} vs {bios:?}",
+            c.name()
+        );
+        checked += 1;
+    }
+    eprintln!("checked {checked}");
+}

@@ -1,7 +1,7 @@
 //! `sys`: the system's vital signs, as crash 8.0.2 prints them, with the
 //! panic message found in the log the way [`kdive_kernel::printk::panic_message`]
 //! describes (crash prints `""` for a slab corruption on recent kernels).
-//! `sys -i`: the DMI strings.
+//! `sys -i`: the DMI strings; `sys -t`: the taint mask and its letters.
 
 use std::io::Write;
 
@@ -12,12 +12,13 @@ use super::{io, CmdResult};
 use crate::session::Session;
 use crate::time::crash_date;
 
-pub const USAGE: &str = "sys [-i]";
+pub const USAGE: &str = "sys [-i] [-t]";
 
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     match args.first().map(String::as_str) {
         None => stats(&s.kernel, &s.dump_path, out),
         Some("-i") => dmi(&s.kernel, out),
+        Some("-t") => taints(&s.kernel, out),
         Some(a) => Err(format!("unsupported argument: {a} (usage: {USAGE})")),
     }
 }
@@ -222,4 +223,46 @@ fn dmi(k: &Kernel, out: &mut dyn Write) -> CmdResult {
         }
     }
     Ok(())
+}
+
+/// `sys -t`: the taint mask and its letters, from the kernel's own table
+/// `taint_flags[]` (`struct taint_flag`: the letter when set, the one when
+/// not), as crash shows them (a letter for each set bit; of the unset
+/// ones only those that are not blank, `-` or `G`).
+fn taints(k: &Kernel, out: &mut dyn Write) -> CmdResult {
+    let mask = k.taint_mask().ok_or("the kernel has no tainted_mask")?;
+    let btf = k.btf().ok_or("the kernel's types are unknown (no BTF)")?;
+    let sym = k
+        .symbols()
+        .by_name("taint_flags")
+        .ok_or("the kernel has no taint_flags table")?;
+    let size = btf
+        .find_aggregate("taint_flag")
+        .and_then(|id| btf.size_of(id))
+        .filter(|&s| s > 0)
+        .ok_or("the kernel's types have no struct taint_flag")?;
+    let off = |m: &str| btf.member_offset("taint_flag", m).map(|i| i.offset());
+    let (t, f) = off("c_true")
+        .zip(off("c_false"))
+        .or_else(|| off("true").zip(off("false")))
+        .ok_or("struct taint_flag has no c_true/c_false")?;
+    // The symbol's size bounds the table (from kallsyms, it may include
+    // padding: the table ends at the first entry that is not a letter).
+    let n = if sym.size > 0 { sym.size / size } else { 64 }.min(64);
+    let mut letters = String::new();
+    for i in 0..n {
+        let mut e = vec![0u8; size as usize];
+        k.read(sym.addr + i * size, &mut e)
+            .map_err(|e| e.to_string())?;
+        let (on, off) = (e[t as usize], e[f as usize]);
+        if !on.is_ascii_uppercase() {
+            break;
+        }
+        if mask & (1 << i) != 0 {
+            letters.push(on as char);
+        } else if !matches!(off, b' ' | b'-' | b'G') {
+            letters.push(off as char);
+        }
+    }
+    writeln!(out, "TAINTED_MASK: {mask:x}  {letters}").map_err(io)
 }
