@@ -57,7 +57,7 @@ fn stats(k: &Kernel, dump_path: &str, out: &mut dyn Write) -> CmdResult {
     )?;
     w(
         "TASKS",
-        task_count(k).map_or_else(|| "(unknown)".into(), |n| n.to_string()),
+        task_count(k).map_or_else(|e| format!("(unknown: {e})"), |n| n.to_string()),
     )?;
     let uts = k.utsname();
     let dump_uts = k.dump().utsname();
@@ -180,35 +180,41 @@ pub fn memory_size(mut total: u64) -> String {
 /// TASKS: a stand-in count until the task walker is merged (the lead
 /// replaces it with that walker's count). The thread groups on
 /// `init_task.tasks`, the threads of each, and one idle task per CPU
-/// besides the first (`init_task` is CPU 0's).
-fn task_count(k: &Kernel) -> Option<usize> {
+/// besides the first (`init_task` is CPU 0's). `Err`: why not.
+fn task_count(k: &Kernel) -> Result<usize, String> {
     const MAX_TASKS: usize = 1 << 20;
-    let btf = k.btf()?;
-    let off = |t: &str, m: &str| btf.member_offset(t, m).map(|i| i.offset());
+    let btf = k.btf().ok_or("no BTF")?;
+    let off = |t: &str, m: &str| {
+        btf.member_offset(t, m)
+            .map(|i| i.offset())
+            .ok_or(format!("no {t}.{m}"))
+    };
     let tasks = off("task_struct", "tasks")?;
     let signal = off("task_struct", "signal")?;
     let thread_head = off("signal_struct", "thread_head")?;
-    let init = k.symbol("init_task")?;
+    let init = k.symbol("init_task").ok_or("no init_task")?;
+    let read = |a: u64| {
+        k.read_u64(a)
+            .map_err(|e| format!("the task list is unreadable: {e}"))
+    };
     let mut count = 0usize;
     let mut leader = init;
     for _ in 0..MAX_TASKS {
-        let sig = k.read_u64(leader + signal).ok()?;
-        let head = sig + thread_head;
-        let mut node = k.read_u64(head).ok()?;
+        let head = read(leader + signal)? + thread_head;
+        let mut node = read(head)?;
         let mut threads = 0;
         while node != head && threads < MAX_TASKS {
             threads += 1;
-            node = k.read_u64(node).ok()?;
+            node = read(node)?;
         }
-        // init_task's signal list may be empty (it is not on it).
         count += threads.max(1);
-        let next = k.read_u64(leader + tasks).ok()?.wrapping_sub(tasks);
+        let next = read(leader + tasks)?.wrapping_sub(tasks);
         if next == init {
-            return Some(count + k.nr_cpus().saturating_sub(1));
+            return Ok(count + k.nr_cpus().saturating_sub(1));
         }
         leader = next;
     }
-    None
+    Err(format!("more than {MAX_TASKS} tasks: the list is damaged"))
 }
 
 /// `sys -i`: the DMI strings, names right-aligned as crash aligns them.
