@@ -271,3 +271,67 @@ fn taints_and_dmi_match_what_the_kernel_printed() {
     }
     eprintln!("checked {checked}");
 }
+
+/// On every dump, crash.txt or not: PANIC is the log's own message, the
+/// release is the one the log's first line names, the uptime is the time
+/// of the log's last record, and every other field is known.
+#[test]
+fn sys_agrees_with_the_log_on_every_dump() {
+    let mut checked = 0;
+    for c in require("sys and log") {
+        let Some(dump) = c.variant("kdump-zlib") else {
+            continue;
+        };
+        let name = dump.file_name().unwrap().to_str().unwrap();
+        let (out, stderr) = run_kdive(&c.dir, &["--no-vmlinux", name], &["sys", "log"]);
+        let what = c.name();
+        assert!(!stderr.contains("log:"), "{what}: {stderr}");
+        let (sys, log) = (section(&out, "sys").unwrap(), section(&out, "log").unwrap());
+        let msg = panic_from_log(log).expect("a panic message in the log");
+        let panic = field(sys, "PANIC").unwrap();
+        assert!(
+            panic.starts_with(&format!("\"{msg}\"")),
+            "{what}: {panic} vs {msg:?}"
+        );
+        let release = log
+            .split("Linux version ")
+            .nth(1)
+            .and_then(|r| r.split(' ').next());
+        assert_eq!(field(sys, "RELEASE"), release, "{what}");
+        let last = log.lines().rev().find_map(|l| {
+            l.strip_prefix('[')?
+                .split('.')
+                .next()?
+                .trim()
+                .parse::<u64>()
+                .ok()
+        });
+        let up: Vec<u64> = field(sys, "UPTIME")
+            .unwrap()
+            .split(':')
+            .map(|v| v.parse().unwrap())
+            .collect();
+        let up = up[0] * 3600 + up[1] * 60 + up[2];
+        assert!(
+            up.abs_diff(last.unwrap()) <= 1,
+            "{what}: uptime {up} s, last record at {last:?} s"
+        );
+        for label in [
+            "DATE",
+            "LOAD AVERAGE",
+            "NODENAME",
+            "VERSION",
+            "MACHINE",
+            "MEMORY",
+        ] {
+            let v = field(sys, label).unwrap_or("(missing)");
+            // "(none)" is the kernel's own nodename before one is set.
+            assert!(
+                !v.starts_with("(unknown") && !v.starts_with("(missing"),
+                "{what}: {label}: {v}"
+            );
+        }
+        checked += 1;
+    }
+    eprintln!("checked {checked}");
+}

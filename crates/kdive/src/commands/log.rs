@@ -153,3 +153,88 @@ pub fn format_record(
     }
     out.push(b'\n');
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(text: &str) -> LogRecord {
+        LogRecord {
+            ts_nsec: 2_153_157_000,
+            level: 4,
+            caller_id: Some(0x8000_0001),
+            text: text.as_bytes().to_vec(),
+            dict: vec!["SUBSYSTEM=acpi".into(), "DEVICE=+acpi:PNP0A03:00".into()],
+            ..LogRecord::default()
+        }
+    }
+
+    fn show(r: &LogRecord, s: Show, boot: Option<i64>) -> String {
+        let mut out = Vec::new();
+        format_record(r, s, boot, 6, &mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn lines_of_a_record_are_indented_under_its_text() {
+        let r = rec("first\n  second");
+        assert_eq!(
+            show(&r, Show::default(), None),
+            "[    2.153157] first\n                 second\n"
+        );
+        let m = Show {
+            level: true,
+            ..Show::default()
+        };
+        assert_eq!(
+            show(&r, m, None),
+            "[    2.153157] <4>first\n                    second\n"
+        );
+        let t = Show {
+            no_time: true,
+            level: true,
+            ..Show::default()
+        };
+        assert_eq!(show(&r, t, None), "<4>first\n     second\n");
+    }
+
+    #[test]
+    fn options_add_their_columns() {
+        let r = rec("text");
+        let d = Show {
+            dict: true,
+            ..Show::default()
+        };
+        assert_eq!(
+            show(&r, d, None),
+            "[    2.153157] text\n               SUBSYSTEM=acpi\n               DEVICE=+acpi:PNP0A03:00\n"
+        );
+        let c = Show {
+            caller: true,
+            no_time: true,
+            ..Show::default()
+        };
+        assert_eq!(show(&r, c, None), "[    C1] text\n");
+        let date = Show {
+            date: true,
+            ..Show::default()
+        };
+        // Booted at 00:24:32; the record is 2 s later (whole seconds).
+        assert_eq!(
+            show(&r, date, Some(1795566272)),
+            "[Wed Nov 25 00:24:34 UTC 2026] text\n"
+        );
+    }
+
+    #[test]
+    fn unprintable_bytes_are_dots_and_a_dataless_record_an_empty_line() {
+        let mut r = rec("a\u{1}b\tc");
+        r.text.push(0xc3);
+        assert_eq!(show(&r, Show::default(), None), "[    2.153157] a.b\tc.\n");
+        let empty = LogRecord {
+            dataless: true,
+            ..rec("")
+        };
+        assert_eq!(show(&empty, Show::default(), None), "\n");
+    }
+}
