@@ -16,6 +16,7 @@
 mod lockless;
 mod panic;
 mod records;
+mod region;
 #[cfg(test)]
 mod tests;
 
@@ -26,6 +27,7 @@ use crate::modules::Memory;
 use crate::Kernel;
 
 pub use panic::panic_message;
+pub(crate) use region::Region;
 
 /// At most this many notices are kept; the rest are counted.
 const MAX_NOTICES: usize = 20;
@@ -152,6 +154,11 @@ impl Notices {
         }
     }
 
+    /// How many notices there were, kept or not.
+    pub fn count(&self) -> usize {
+        self.kept.len() + self.dropped
+    }
+
     pub fn into_vec(mut self) -> Vec<String> {
         if self.dropped > 0 {
             self.kept.push(format!(
@@ -255,63 +262,6 @@ pub(crate) fn need(shapes: Shapes<'_>, ty: &str, path: &str) -> Result<Field, St
     shapes
         .field(ty, path)
         .ok_or_else(|| format!("the kernel's types have no `{ty}.{path}`"))
-}
-
-/// A stretch of kernel memory read at once, page by page where a single
-/// read fails, so that one unreadable page loses only what is on it.
-pub(crate) struct Region {
-    pub base: u64,
-    bytes: Vec<u8>,
-    /// Offsets of the pages that could not be read, sorted.
-    bad: Vec<usize>,
-}
-
-const PAGE: usize = 4096;
-
-impl Region {
-    pub fn read(mem: &impl Memory, base: u64, len: usize) -> Region {
-        let mut bytes = vec![0u8; len];
-        let mut bad = Vec::new();
-        if mem.read(base, &mut bytes).is_err() {
-            let mut off = 0;
-            while off < len {
-                let addr = base.wrapping_add(off as u64);
-                let n = (PAGE - (addr as usize % PAGE)).min(len - off);
-                if mem.read(addr, &mut bytes[off..off + n]).is_err() {
-                    bad.push(off);
-                    bytes[off..off + n].fill(0);
-                }
-                off += n;
-            }
-        }
-        Region { base, bytes, bad }
-    }
-
-    /// Whether nothing at all could be read.
-    pub fn all_bad(&self) -> bool {
-        !self.bytes.is_empty() && {
-            let pages = (self.bytes.len() + (self.base as usize % PAGE)).div_ceil(PAGE);
-            self.bad.len() >= pages
-        }
-    }
-
-    /// `len` bytes at `off`, or the address of the first unreadable byte.
-    pub fn get(&self, off: usize, len: usize) -> Result<&[u8], u64> {
-        let end = off.checked_add(len).filter(|&e| e <= self.bytes.len());
-        let Some(end) = end else {
-            return Err(self.base.wrapping_add(off as u64));
-        };
-        for &b in &self.bad {
-            let page_end = {
-                let addr = self.base.wrapping_add(b as u64);
-                b + (PAGE - (addr as usize % PAGE))
-            };
-            if b < end && off < page_end {
-                return Err(self.base.wrapping_add(b.max(off) as u64));
-            }
-        }
-        Ok(&self.bytes[off..end])
-    }
 }
 
 /// The bytes of a C string in `b`, up to its NUL.

@@ -70,15 +70,9 @@ pub(super) fn read(
         .ok_or("the kernel's types have no `struct printk_info`")? as usize;
     let layout = Layout::new(shapes, desc_size, info_size)?;
 
-    let desc_ring = Region::read(mem, descs, desc_size * count as usize);
-    let info_ring = Region::read(mem, infos, info_size * count as usize);
-    let text = Region::read(mem, data, size as usize);
-    if desc_ring.all_bad() || info_ring.all_bad() || text.all_bad() {
-        return Err(format!(
-            "the log's rings are unreadable (descriptors at {descs:#x}, infos at {infos:#x}, \
-             text at {data:#x})"
-        ));
-    }
+    let desc_ring = Region::new(mem, descs, desc_size * count as usize);
+    let info_ring = Region::new(mem, infos, info_size * count as usize);
+    let text = Region::new(mem, data, size as usize);
 
     let mut notices = Notices::default();
     let mut first = tail;
@@ -110,6 +104,12 @@ pub(super) fn read(
             break;
         }
         id = id.wrapping_add(1) & ID_MASK;
+    }
+    if records.is_empty() && notices.count() > 0 {
+        return Err(format!(
+            "no record of the log could be read (descriptors at {descs:#x}, text at {data:#x}): {}",
+            notices.into_vec()[0]
+        ));
     }
     Ok(KernelLog {
         format: LogFormat::Lockless,
@@ -160,16 +160,16 @@ impl Layout {
     }
 }
 
-struct Ring<'a> {
+struct Ring<'a, M: Memory> {
     layout: &'a Layout,
-    descs: &'a Region,
-    infos: &'a Region,
-    text: &'a Region,
+    descs: &'a Region<'a, M>,
+    infos: &'a Region<'a, M>,
+    text: &'a Region<'a, M>,
     count: u64,
     size: u64,
 }
 
-impl Ring<'_> {
+impl<M: Memory> Ring<'_, M> {
     /// The record of descriptor `id`: `None` for one not (or no longer)
     /// holding a record, `Err` for damage.
     fn record(&self, id: u64, is_head: bool) -> Result<Option<LogRecord>, String> {
@@ -179,6 +179,7 @@ impl Ring<'_> {
             .descs
             .get(idx * l.desc_size, l.desc_size)
             .map_err(|a| format!("descriptor at {a:#x} unreadable"))?;
+        let desc = &desc[..];
         let state_var = l.state.get(desc).unwrap_or(0);
         let state = state_var >> STATE_SHIFT;
         if state_var & ID_MASK != id {
@@ -203,6 +204,7 @@ impl Ring<'_> {
             .infos
             .get(idx * l.info_size, l.info_size)
             .map_err(|a| format!("printk_info at {a:#x} unreadable"))?;
+        let info = &info[..];
         let seq = l.seq.get(info).unwrap_or(0);
         if seq & (self.count - 1) != idx as u64 {
             return Err(format!(

@@ -59,10 +59,7 @@ pub(super) fn read(mem: &impl Memory, shapes: Shapes<'_>, v: &Vars) -> Result<Ke
     let facility = shapes.field(name, "facility");
     let caller = shapes.field(name, "caller_id");
 
-    let region = Region::read(mem, buf, len as usize);
-    if region.all_bad() {
-        return Err(format!("the log buffer at {buf:#x} is unreadable"));
-    }
+    let region = Region::new(mem, buf, len as usize);
     let mut notices = Notices::default();
     let mut records = Vec::new();
     let mut idx = first as usize;
@@ -80,6 +77,7 @@ pub(super) fn read(mem: &impl Memory, shapes: Shapes<'_>, v: &Vars) -> Result<Ke
                 break;
             }
         };
+        let h = &h[..];
         let n = rec_len.get(h).unwrap_or(0) as usize;
         if n == 0 {
             // The end of the used part: go on at the start, once.
@@ -127,6 +125,12 @@ pub(super) fn read(mem: &impl Memory, shapes: Shapes<'_>, v: &Vars) -> Result<Ke
         }
         seq += 1;
         idx += n;
+    }
+    if records.is_empty() && notices.count() > 0 {
+        return Err(format!(
+            "no record of the log could be read (log_buf at {buf:#x}): {}",
+            notices.into_vec()[0]
+        ));
     }
     Ok(KernelLog {
         format: LogFormat::Records,

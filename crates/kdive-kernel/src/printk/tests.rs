@@ -446,13 +446,19 @@ fn a_head_too_far_from_the_tail_reads_one_ring() {
     }
     r.tail = 0;
     r.head = 1000; // damaged: 1001 ids in a ring of 8
+                   // Only the last 8 ids are looked at, none of which the ring holds.
+    let err = r.read().unwrap_err();
+    assert!(err.contains("more than the ring's 8"), "{err}");
+    // A head one ring ahead of the tail: the last 8 ids are read.
+    r.head = 8;
+    r.mem.u64(r.desc(8), (2 << 62) | 8);
     let log = r.read().unwrap();
     assert!(
         log.notices[0].contains("more than the ring's 8"),
         "{:?}",
         log.notices
     );
-    assert!(log.records.len() <= 8);
+    assert_eq!(texts(&log), ["b", "c", "d", "e", "f", "g", "h"]);
 }
 
 #[test]
@@ -661,4 +667,22 @@ fn panic_message_is_the_start_of_the_last_report() {
     for (lines, want) in cases {
         assert_eq!(panic_message(&recs(lines)).as_deref(), want, "{lines:?}");
     }
+}
+
+#[test]
+fn records_across_chunks_read_whole_and_an_unreadable_ring_is_an_error() {
+    // 128 KiB of text: blocks cross the reader's 64 KiB chunks.
+    let mut r = Ring::new(7, 17, 0, 0);
+    let texts_in: Vec<String> = (0..100)
+        .map(|i| format!("{i:03}{}", "y".repeat(997)))
+        .collect();
+    for t in &texts_in {
+        r.push(t, 6, ("", ""));
+    }
+    let log = r.read().unwrap();
+    assert!(log.notices.is_empty(), "{:?}", log.notices);
+    assert_eq!(texts(&log), texts_in);
+    r.mem.holes.extend((0..32).map(|p| DATA + p * 4096));
+    let err = r.read().unwrap_err();
+    assert!(err.contains("no record of the log could be read"), "{err}");
 }
