@@ -228,3 +228,42 @@ fn records_across_chunks_read_whole_and_an_unreadable_ring_is_an_error() {
     let err = r.read().unwrap_err();
     assert!(err.contains("no record of the log could be read"), "{err}");
 }
+
+/// Kernels without BTF (before 5.2) give the layouts from the vmlinux's
+/// DWARF: on a real dump both sources must read the same log, bitfields
+/// (`printk_info.level`) included.
+#[test]
+fn dwarf_layouts_read_the_log_as_btf_does() {
+    use kdive_debuginfo::dwarf_types::DwarfTypes;
+    let Some(c) = kdive_testkit::require("dwarf layouts")
+        .into_iter()
+        .find(|c| c.variant("kdump-zlib").is_some())
+    else {
+        return;
+    };
+    let Some(vmlinux) = kdive_testkit::vmlinux(c.kernel.trim_start_matches("linux-")) else {
+        return;
+    };
+    let k = crate::Kernel::open_with(
+        c.variant("kdump-zlib").unwrap(),
+        crate::VmlinuxChoice::Given(&vmlinux),
+    )
+    .unwrap();
+    let dwarf = DwarfTypes::open(&vmlinux).unwrap();
+    let btf = Shapes::Btf(k.btf().unwrap());
+    let types = Shapes::Types(&dwarf);
+    for (ty, path) in [
+        ("printk_info", "level"),
+        ("printk_info", "flags"),
+        ("printk_info", "dev_info.device"),
+        ("prb_desc", "text_blk_lpos.next"),
+        ("printk_ringbuffer", "text_data_ring.size_bits"),
+        ("timekeeper", "xtime_sec"),
+    ] {
+        assert_eq!(btf.field(ty, path), types.field(ty, path), "{ty}.{path}");
+    }
+    let from_dwarf = read_log(&k, types, &|n| k.symbol(n)).unwrap();
+    let from_btf = k.log().unwrap();
+    assert!(from_dwarf.notices.is_empty(), "{:?}", from_dwarf.notices);
+    assert_eq!(from_dwarf.records, from_btf.records);
+}
