@@ -127,7 +127,7 @@ pub const COMMANDS: &[Command] = &[
     },
     Command {
         name: "sys",
-        summary: "the system: kernel, dump, CPUs, date, uptime, load, memory, panic message (-i DMI)",
+        summary: "the system: kernel, dump, CPUs, date, uptime, load, memory, panic message (-i DMI, -t taints)",
         usage: sys::USAGE,
         run: sys::run,
     },
