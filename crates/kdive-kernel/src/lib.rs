@@ -15,6 +15,8 @@ mod open;
 mod module_debug;
 pub mod tasks;
 mod timers;
+pub mod printk;
+mod system;
 mod types;
 pub mod vmlinux;
 
@@ -35,6 +37,8 @@ pub use module_debug::ModuleDebug;
 pub use timers::{Timer, TimerBase, TimerWheel};
 pub use modules::{MemKind, Module, ModuleMemory};
 pub use tasks::{Task, TaskList};
+pub use printk::{KernelLog, LogFormat, LogRecord};
+pub use system::{Uptime, Utsname};
 
 /// Why a kernel could not be opened.
 #[derive(Debug, Error)]

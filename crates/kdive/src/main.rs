@@ -95,6 +95,7 @@ fn run(args: Args) -> anyhow::Result<()> {
         eprintln!("kdive: {note}");
     }
     let mut session = session::Session::new(kernel);
+    session.dump_path = vmcore.display().to_string();
     if let Some(file) = &args.input {
         let f = std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
         let mut out = std::io::BufWriter::new(std::io::stdout().lock());

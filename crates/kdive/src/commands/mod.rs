@@ -8,6 +8,8 @@ use crate::session::Session;
 pub mod datatype;
 mod eval;
 mod list;
+mod log;
+mod log_audit;
 mod list_walk;
 mod modcmd;
 mod print;
@@ -24,6 +26,7 @@ mod struct_decl;
 mod struct_members;
 mod sym;
 mod timer;
+mod sys;
 mod vtop;
 mod whatis;
 
@@ -143,6 +146,18 @@ pub const COMMANDS: &[Command] = &[
         summary: "show the current task, or make another task current",
         usage: "set [-p | -c cpu] [pid | task]",
         run: set::run,
+    },
+    Command {
+        name: "log",
+        summary: "the kernel log (-t no time, -T dates, -m levels, -d devices, -c callers, -a audit)",
+        usage: log::USAGE,
+        run: log::run,
+    },
+    Command {
+        name: "sys",
+        summary: "the system: kernel, dump, CPUs, date, uptime, load, memory, panic message (-i DMI, -t taints)",
+        usage: sys::USAGE,
+        run: sys::run,
     },
     Command {
         name: "q",

@@ -22,6 +22,8 @@ pub struct Session {
     pub history: usize,
     /// The current task (`set`), by task address; `None`: the panic task.
     pub task: Option<u64>,
+    /// The dump's path as given on the command line (`sys` shows it).
+    pub dump_path: String,
 }
 
 impl Session {
@@ -32,6 +34,7 @@ impl Session {
             quit: false,
             history: 0,
             task: None,
+            dump_path: String::new(),
         }
     }
 

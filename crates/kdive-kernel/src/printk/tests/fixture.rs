@@ -1,0 +1,318 @@
+//! Made-up kernels for the log readers: BTF written by hand for both
+//! layouts, memory with holes, and a lockless ring written the way the
+//! kernel writes it.
+
+use std::collections::BTreeMap;
+
+use kdive_debuginfo::btf::Btf;
+
+use super::super::*;
+
+/// Writes BTF blobs by hand (little-endian).
+#[derive(Default)]
+pub(super) struct BtfBuilder {
+    pub(super) strings: Vec<u8>,
+    pub(super) types: Vec<u8>,
+    pub(super) count: u32,
+}
+
+pub(super) const INT: u32 = 1;
+pub(super) const PTR: u32 = 2;
+pub(super) const ARRAY: u32 = 3;
+pub(super) const STRUCT: u32 = 4;
+
+/// A member: name, type, offset in bits, bitfield width (0: none).
+pub(super) type M<'a> = (&'a str, u32, u32, u32);
+
+impl BtfBuilder {
+    pub(super) fn str(&mut self, s: &str) -> u32 {
+        if self.strings.is_empty() {
+            self.strings.push(0);
+        }
+        if s.is_empty() {
+            return 0;
+        }
+        let off = self.strings.len() as u32;
+        self.strings.extend_from_slice(s.as_bytes());
+        self.strings.push(0);
+        off
+    }
+
+    pub(super) fn ty(&mut self, name: &str, info: u32, size_type: u32, extra: &[u32]) -> u32 {
+        let name = self.str(name);
+        for w in [name, info, size_type].iter().chain(extra) {
+            self.types.extend_from_slice(&w.to_le_bytes());
+        }
+        self.count += 1;
+        self.count
+    }
+
+    pub(super) fn int(&mut self, name: &str, size: u32) -> u32 {
+        self.ty(name, INT << 24, size, &[size * 8])
+    }
+
+    pub(super) fn array(&mut self, elem: u32, index: u32, n: u32) -> u32 {
+        self.ty("", ARRAY << 24, 0, &[elem, index, n])
+    }
+
+    /// A struct; with bitfields, the kind flag and (width << 24 | offset).
+    pub(super) fn st(&mut self, name: &str, size: u32, members: &[M]) -> u32 {
+        let kflag = members.iter().any(|m| m.3 != 0);
+        let mut extra = Vec::new();
+        for &(n, t, bits, width) in members {
+            let off = if kflag { (width << 24) | bits } else { bits };
+            extra.extend([self.str(n), t, off]);
+        }
+        let info = (STRUCT << 24) | (u32::from(kflag) << 31) | members.len() as u32;
+        self.ty(name, info, size, &extra)
+    }
+
+    pub(super) fn blob(&mut self) -> Vec<u8> {
+        self.str("");
+        let mut out = vec![0x9f, 0xeb, 1, 0];
+        let tl = self.types.len() as u32;
+        for w in [24, 0, tl, tl, self.strings.len() as u32] {
+            out.extend_from_slice(&w.to_le_bytes());
+        }
+        out.extend_from_slice(&self.types);
+        out.extend_from_slice(&self.strings);
+        out
+    }
+}
+
+/// The types of both layouts, as Linux 6.1 (lockless) and 5.4 (records)
+/// lay them out on x86-64.
+pub(super) fn btf() -> Btf {
+    let mut b = BtfBuilder::default();
+    let uint = b.int("unsigned int", 4);
+    let ulong = b.int("long unsigned int", 8);
+    let u16_ = b.int("short unsigned int", 2);
+    let u8_ = b.int("unsigned char", 1);
+    let ch = b.int("char", 1);
+    let ptr = b.ty("", PTR << 24, 0, &[]);
+    let atomic = b.st("atomic_long_t", 8, &[("counter", ulong, 0, 0)]);
+    let lpos = b.st(
+        "prb_data_blk_lpos",
+        16,
+        &[("begin", ulong, 0, 0), ("next", ulong, 64, 0)],
+    );
+    b.st(
+        "prb_desc",
+        24,
+        &[("state_var", atomic, 0, 0), ("text_blk_lpos", lpos, 64, 0)],
+    );
+    let sub = b.array(ch, uint, 16);
+    let dev = b.array(ch, uint, 48);
+    let dev_info = b.st(
+        "dev_printk_info",
+        64,
+        &[("subsystem", sub, 0, 0), ("device", dev, 128, 0)],
+    );
+    b.st(
+        "printk_info",
+        88,
+        &[
+            ("seq", ulong, 0, 0),
+            ("ts_nsec", ulong, 64, 0),
+            ("text_len", u16_, 128, 0),
+            ("facility", u8_, 144, 0),
+            ("flags", u8_, 152, 5),
+            ("level", u8_, 157, 3),
+            ("caller_id", uint, 160, 0),
+            ("dev_info", dev_info, 192, 0),
+        ],
+    );
+    let desc_ring = b.st(
+        "prb_desc_ring",
+        48,
+        &[
+            ("count_bits", uint, 0, 0),
+            ("descs", ptr, 64, 0),
+            ("infos", ptr, 128, 0),
+            ("head_id", atomic, 192, 0),
+            ("tail_id", atomic, 256, 0),
+            ("last_finalized_id", atomic, 320, 0),
+        ],
+    );
+    let data_ring = b.st(
+        "prb_data_ring",
+        32,
+        &[
+            ("size_bits", uint, 0, 0),
+            ("data", ptr, 64, 0),
+            ("head_lpos", atomic, 128, 0),
+            ("tail_lpos", atomic, 192, 0),
+        ],
+    );
+    b.st(
+        "printk_ringbuffer",
+        88,
+        &[
+            ("desc_ring", desc_ring, 0, 0),
+            ("text_data_ring", data_ring, 384, 0),
+            ("fail", atomic, 640, 0),
+        ],
+    );
+    b.st(
+        "printk_log",
+        24,
+        &[
+            ("ts_nsec", ulong, 0, 0),
+            ("len", u16_, 64, 0),
+            ("text_len", u16_, 80, 0),
+            ("dict_len", u16_, 96, 0),
+            ("facility", u8_, 112, 0),
+            ("flags", u8_, 120, 5),
+            ("level", u8_, 125, 3),
+            ("caller_id", uint, 128, 0),
+        ],
+    );
+    Btf::parse(&b.blob()).unwrap()
+}
+
+/// Memory made of regions, some pages of which may be unreadable.
+#[derive(Default)]
+pub(super) struct Fake {
+    pub(super) regions: BTreeMap<u64, Vec<u8>>,
+    pub(super) holes: Vec<u64>,
+}
+
+impl Fake {
+    pub(super) fn region(&mut self, base: u64, len: usize) {
+        self.regions.insert(base, vec![0; len]);
+    }
+
+    pub(super) fn write(&mut self, addr: u64, bytes: &[u8]) {
+        let (base, r) = self.regions.range_mut(..=addr).next_back().unwrap();
+        let off = (addr - base) as usize;
+        r[off..off + bytes.len()].copy_from_slice(bytes);
+    }
+
+    pub(super) fn u64(&mut self, addr: u64, v: u64) {
+        self.write(addr, &v.to_le_bytes());
+    }
+}
+
+impl Memory for Fake {
+    fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), String> {
+        let bad = || format!("no memory at {addr:#x}");
+        let end = addr + buf.len() as u64;
+        if self.holes.iter().any(|&h| h < end && addr < h + 4096) {
+            return Err(bad());
+        }
+        let (base, r) = self.regions.range(..=addr).next_back().ok_or_else(bad)?;
+        let off = (addr - base) as usize;
+        buf.copy_from_slice(r.get(off..off + buf.len()).ok_or_else(bad)?);
+        Ok(())
+    }
+
+    fn read_cstr(&self, _: u64, _: usize) -> Result<String, String> {
+        Err("not used".into())
+    }
+}
+
+pub(super) const RB: u64 = 0xffff_ffff_8300_0000;
+pub(super) const DESCS: u64 = 0xffff_ffff_8310_0000;
+pub(super) const INFOS: u64 = 0xffff_ffff_8320_0000;
+pub(super) const DATA: u64 = 0xffff_ffff_8330_0000;
+
+/// A lockless ring written as the kernel writes it.
+pub(super) struct Ring {
+    pub(super) mem: Fake,
+    pub(super) count_bits: u32,
+    pub(super) size_bits: u32,
+    pub(super) tail: u64,
+    pub(super) head: u64,
+    pub(super) lpos: u64,
+}
+
+impl Ring {
+    /// An empty ring whose first id is `first_id` and whose text starts at
+    /// logical position `lpos`.
+    pub(super) fn new(count_bits: u32, size_bits: u32, first_id: u64, lpos: u64) -> Ring {
+        let mut mem = Fake::default();
+        mem.region(RB, 88);
+        mem.region(DESCS, 24 << count_bits);
+        mem.region(INFOS, 88 << count_bits);
+        mem.region(DATA, 1 << size_bits);
+        Ring {
+            mem,
+            count_bits,
+            size_bits,
+            tail: first_id,
+            head: first_id.wrapping_sub(1),
+            lpos,
+        }
+    }
+
+    pub(super) fn desc(&self, id: u64) -> u64 {
+        DESCS + 24 * (id & ((1 << self.count_bits) - 1))
+    }
+
+    pub(super) fn info(&self, id: u64) -> u64 {
+        INFOS + 88 * (id & ((1 << self.count_bits) - 1))
+    }
+
+    /// Append a finalized record; returns its id.
+    pub(super) fn push(&mut self, text: &str, level: u8, dict: (&str, &str)) -> u64 {
+        let id = self.head.wrapping_add(1);
+        self.head = id;
+        let size = 1u64 << self.size_bits;
+        let (begin, next, at) = if text.is_empty() {
+            (1, 1, None)
+        } else {
+            let blk = (8 + text.len() as u64).div_ceil(8) * 8;
+            let begin = self.lpos;
+            let mut next = begin + blk;
+            let mut at = begin & (size - 1);
+            if begin >> self.size_bits != next >> self.size_bits {
+                // Wrapping blocks are stored at the start of the ring.
+                next = (next >> self.size_bits << self.size_bits) + blk;
+                at = 0;
+            }
+            self.lpos = next;
+            (begin, next, Some(at))
+        };
+        if let Some(at) = at {
+            if begin & (size - 1) != at {
+                self.mem.u64(DATA + (begin & (size - 1)), id);
+            }
+            self.mem.u64(DATA + at, id);
+            self.mem.write(DATA + at + 8, text.as_bytes());
+        }
+        let d = self.desc(id);
+        self.mem.u64(d, (2 << 62) | id);
+        self.mem.u64(d + 8, begin);
+        self.mem.u64(d + 16, next);
+        let i = self.info(id);
+        self.mem.u64(i, id); // seq: the id, same slot
+        self.mem.u64(i + 8, 1_000_000 * id);
+        self.mem.write(i + 16, &(text.len() as u16).to_le_bytes());
+        self.mem.write(i + 19, &[level << 5]);
+        self.mem.write(i + 20, &(id as u32).to_le_bytes());
+        self.mem.write(i + 24, dict.0.as_bytes());
+        self.mem.write(i + 40, dict.1.as_bytes());
+        id
+    }
+
+    pub(super) fn finish(&mut self) {
+        self.mem.write(RB, &self.count_bits.to_le_bytes());
+        self.mem.u64(RB + 8, DESCS);
+        self.mem.u64(RB + 16, INFOS);
+        self.mem.u64(RB + 24, self.head);
+        self.mem.u64(RB + 32, self.tail);
+        self.mem.write(RB + 48, &self.size_bits.to_le_bytes());
+        self.mem.u64(RB + 56, DATA);
+    }
+
+    pub(super) fn read(&mut self) -> Result<KernelLog, String> {
+        self.finish();
+        let btf = btf();
+        lockless::read(&self.mem, Shapes::Btf(&btf), RB)
+    }
+}
+
+/// The records' texts.
+pub(super) fn texts(log: &KernelLog) -> Vec<String> {
+    log.records.iter().map(LogRecord::text_lossy).collect()
+}
