@@ -81,7 +81,9 @@ fn stats(k: &Kernel, dump_path: &str, out: &mut dyn Write) -> CmdResult {
     w("MEMORY", memory(k))?;
     let panic = match k.log() {
         Ok(log) => match log.panic_message() {
-            Some(m) if m.contains("Oops: ") => format!("\"{m}\" (check log for details)"),
+            // crash's words for the bare oops header (`Oops: 0000 [#1] ...`),
+            // which says nothing of the cause.
+            Some(m) if bare_oops(&m) => format!("\"{m}\" (check log for details)"),
             Some(m) => format!("\"{m}\""),
             None => "\"\"".into(),
         },
@@ -241,4 +243,13 @@ fn taints(k: &Kernel, out: &mut dyn Write) -> CmdResult {
         }
     }
     writeln!(out, "TAINTED_MASK: {mask:x}  {letters}").map_err(io)
+}
+
+/// `Oops: 0002 [#1] ...`: the error code and count, no description (6.12
+/// puts the description after `Oops: `).
+fn bare_oops(m: &str) -> bool {
+    m.split_once("Oops: ").is_some_and(|(_, rest)| {
+        let code = rest.get(..4).unwrap_or("");
+        code.len() == 4 && code.bytes().all(|b| b.is_ascii_hexdigit()) && rest[4..].starts_with(" [#")
+    })
 }
