@@ -5,6 +5,9 @@ use std::io::Write;
 
 use crate::session::Session;
 
+mod bt;
+mod bt_format;
+mod bt_words;
 pub mod datatype;
 mod eval;
 // The walk of `list` (tested; the command is wired with the value printer next).
@@ -49,6 +52,12 @@ pub const COMMANDS: &[Command] = &[
         summary: "evaluate an expression, shown in hexadecimal, decimal, octal and binary",
         usage: "eval [-b] [-l] EXPRESSION",
         run: eval_cmd,
+    },
+    Command {
+        name: "bt",
+        summary: "a task's backtrace: the panic task, a task, or each CPU's",
+        usage: bt::USAGE,
+        run: bt::run,
     },
     Command {
         name: "rd",

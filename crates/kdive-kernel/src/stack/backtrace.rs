@@ -1,0 +1,405 @@
+//! A task's backtrace: where the unwind starts (a CPU's saved registers, or
+//! a sleeping task's switch frame) and the ORC unwind from there, across
+//! exception frames and stack switches.
+//!
+//! For a task that was running on a CPU, the dump's `NT_PRSTATUS` note for
+//! that CPU holds the registers the kernel saved at the crash: the
+//! interrupted context for an oops or for a CPU stopped by NMI, or
+//! `__crash_kexec`'s own for a `panic()`. crash starts its backtrace further
+//! up, at the code that was really running when the CPU stopped
+//! (`machine_kexec` on the panicking CPU, `crash_nmi_callback` on the
+//! others), which shows how the CPU got from the saved context to there.
+//! [`Kernel::backtrace_cpu`] does the same, safely: it finds a return
+//! address into one of those functions on the CPU's stacks and keeps that
+//! start only when unwinding from it reaches the saved registers, and
+//! [`Backtrace::start`] says which frame that was.
+
+use kdive_arch::x86_64::orc::{OrcEntry, OrcType};
+use kdive_arch::x86_64::prologue;
+use kdive_arch::x86_64::unwind::{self, PtRegs, RegsOrigin, Step, UnwindState};
+
+use super::orc::{Mem, OrcTables};
+use super::stacks::{Stack, StackKind};
+use crate::Kernel;
+
+/// Frames one backtrace shows at most.
+pub const MAX_FRAMES: usize = 256;
+/// Return addresses into the stop functions tried as starts.
+const MAX_CANDIDATES: usize = 16;
+/// The functions a CPU was running when the dump was taken.
+const STOP_FUNCTIONS: [&str; 2] = ["machine_kexec", "crash_nmi_callback"];
+
+/// Registers saved in an exception frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExceptionRegs {
+    pub regs: PtRegs,
+    /// Where the `struct pt_regs` is on the stack.
+    pub addr: u64,
+    /// Only the hardware's iret frame is real; the other registers are not
+    /// saved there.
+    pub partial: bool,
+}
+
+/// One frame of a backtrace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frame {
+    /// The code address: a return address, or where the code was
+    /// interrupted when `interrupted`.
+    pub pc: u64,
+    /// The stack address `pc` was found at (for an interrupted frame, its
+    /// stack pointer): crash's `[SP]`.
+    pub slot: u64,
+    /// The stack pointer of the frame.
+    pub sp: u64,
+    /// `pc` is exact, from saved registers, not a return address.
+    pub interrupted: bool,
+    /// The exception frame unwinding from this frame found: the registers
+    /// of the code it interrupted (the next frame, unless it was user mode).
+    pub regs: Option<ExceptionRegs>,
+    /// The stack `slot` is on.
+    pub stack: StackKind,
+    /// Found by following the frame pointer, no ORC entry covering the
+    /// code of the frame below.
+    pub guessed: bool,
+}
+
+impl Frame {
+    /// The address whose function the frame is in (`pc - 1` for a return
+    /// address: a call can be the last instruction of a function).
+    pub fn lookup_pc(&self) -> u64 {
+        if self.interrupted {
+            self.pc
+        } else {
+            self.pc.wrapping_sub(1)
+        }
+    }
+}
+
+/// A task's backtrace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Backtrace {
+    pub task: u64,
+    /// The CPU whose saved registers it started from.
+    pub cpu: Option<usize>,
+    pub frames: Vec<Frame>,
+    /// The first frame unwound from the saved registers (a CPU's note, or
+    /// a sleeping task's switch frame); frames before it show the code the
+    /// CPU ran after saving them (see the module documentation).
+    pub start: usize,
+    /// The registers the task was interrupted in user mode with, when its
+    /// saved context is user mode itself (no kernel frame).
+    pub user_regs: Option<PtRegs>,
+    /// Why the unwind stopped early.
+    pub error: Option<String>,
+    /// The stacks the task could use: its own, and its CPU's.
+    pub stacks: Vec<Stack>,
+}
+
+/// One unwind, and where it met the registers it was looking for.
+struct Walk {
+    frames: Vec<Frame>,
+    matched: Option<usize>,
+    error: Option<String>,
+}
+
+struct Walker<'a> {
+    k: &'a Kernel,
+    orc: &'a OrcTables,
+    stacks: Vec<Stack>,
+}
+
+impl Walker<'_> {
+    fn stack_of(&self, addr: u64) -> StackKind {
+        self.stacks
+            .iter()
+            .find(|s| s.contains(addr))
+            .map_or(StackKind::Unknown, |s| s.kind)
+    }
+
+    fn stack_range(&self, addr: u64) -> Option<&Stack> {
+        self.stacks.iter().find(|s| s.contains(addr))
+    }
+
+    /// Kernel or module text.
+    fn is_text(&self, ip: u64) -> bool {
+        match self.k.symbols().lookup(ip) {
+            Some((s, _)) => s.is_text(),
+            None => false,
+        }
+    }
+
+    fn same_function(&self, a: u64, b: u64) -> bool {
+        let f = |x| self.k.symbols().lookup(x).map(|(s, _)| s.addr);
+        matches!((f(a), f(b)), (Some(x), Some(y)) if x == y)
+    }
+
+    /// `s` is the context `t` saved: same stack pointer, same code (or the
+    /// same function, for a context saved in the function's body and `s`
+    /// a return address into it).
+    fn is_context(&self, s: &UnwindState, t: &UnwindState) -> bool {
+        s.sp == t.sp && (s.ip == t.ip || self.same_function(s.lookup_ip(), t.ip))
+    }
+
+    fn frame(&self, s: &UnwindState, guessed: bool) -> Frame {
+        Frame {
+            pc: s.ip,
+            slot: s.slot,
+            sp: s.sp,
+            interrupted: s.signal && s.origin != RegsOrigin::None,
+            regs: None,
+            stack: self.stack_of(s.slot),
+            guessed,
+        }
+    }
+
+    /// Unwind from `first`. With `target`, note where the unwind reaches
+    /// that context, and go on with its full registers from there.
+    fn walk(&self, first: UnwindState, target: Option<&UnwindState>, max: usize) -> Walk {
+        let mut w = Walk {
+            frames: Vec::new(),
+            matched: None,
+            error: None,
+        };
+        let mut state = first;
+        if let Some(t) = target.filter(|t| self.is_context(&state, t)) {
+            w.matched = Some(0);
+            state = merge(state, t);
+        }
+        if state.regs.is_some_and(|r| r.user_mode()) && state.origin != RegsOrigin::None {
+            return w;
+        }
+        w.frames.push(self.frame(&state, false));
+        while w.frames.len() < max {
+            if !self.is_text(state.ip) {
+                w.error = Some(format!("{:x} is not kernel text: unwind stopped", state.ip));
+                break;
+            }
+            let mut orc = self.orc.lookup(self.k, state.lookup_ip());
+            let mut from_prologue = false;
+            if orc.is_some_and(|o| o.kind == OrcType::Undefined) {
+                if let Some(p) = self.prologue_frame(state.lookup_ip()) {
+                    orc = Some(p);
+                    from_prologue = true;
+                }
+            }
+            let (mut next, guessed) = match unwind::step(&state, orc, &Mem(self.k)) {
+                Err(e) => {
+                    w.error = Some(e.to_string());
+                    break;
+                }
+                Ok(Step::End) => break,
+                Ok(Step::Caller { state, guessed }) => (state, guessed || from_prologue),
+            };
+            if let Some(st) = self.stack_range(state.sp) {
+                if st.contains(next.sp) && next.sp <= state.sp {
+                    w.error = Some(format!(
+                        "stack going in the wrong direction at {:x}",
+                        state.ip
+                    ));
+                    break;
+                }
+            }
+            if let RegsOrigin::Stack(addr) | RegsOrigin::Partial(addr) = next.origin {
+                let partial = matches!(next.origin, RegsOrigin::Partial(_));
+                let addr = if partial {
+                    addr - unwind::IRET_FRAME_OFFSET
+                } else {
+                    addr
+                };
+                if let (Some(f), Some(regs)) = (w.frames.last_mut(), next.regs) {
+                    f.regs = Some(ExceptionRegs {
+                        regs,
+                        addr,
+                        partial,
+                    });
+                }
+            }
+            if let Some(t) = target.filter(|t| w.matched.is_none() && self.is_context(&next, t)) {
+                w.matched = Some(w.frames.len());
+                next = merge(next, t);
+            }
+            if next.origin != RegsOrigin::None && next.regs.is_some_and(|r| r.user_mode()) {
+                break;
+            }
+            w.frames.push(self.frame(&next, guessed));
+            state = next;
+        }
+        w
+    }
+
+    /// The frame of the function at `pc` from its prologue, for code ORC
+    /// marks as having no information.
+    fn prologue_frame(&self, pc: u64) -> Option<OrcEntry> {
+        let (sym, off) = self.k.symbols().lookup(pc)?;
+        let n = (off as usize + 1).min(prologue::MAX_PROLOGUE);
+        let mut code = vec![0u8; n];
+        self.k.read(sym.addr, &mut code).ok()?;
+        prologue::frame_from_prologue(&code, off as usize)
+    }
+
+    /// Return addresses into the stop functions on the stacks, the most
+    /// recent (lowest) of each stack first.
+    fn candidates(&self) -> Vec<(u64, u64)> {
+        let mut out = Vec::new();
+        let ranges: Vec<(u64, u64)> = STOP_FUNCTIONS
+            .iter()
+            .filter_map(|n| self.k.symbols().by_name(n))
+            .map(|s| (s.addr, s.addr + s.size.max(1)))
+            .collect();
+        for st in &self.stacks {
+            let len = (st.top - st.base) as usize;
+            let mut buf = vec![0u8; len];
+            if self.k.read(st.base, &mut buf).is_err() {
+                continue;
+            }
+            for (i, w) in buf.chunks_exact(8).enumerate() {
+                let v = u64::from_le_bytes(w.try_into().unwrap_or([0; 8]));
+                if ranges.iter().any(|&(a, e)| v > a && v < e) {
+                    out.push((v, st.base + 8 * i as u64));
+                    if out.len() >= MAX_CANDIDATES {
+                        return out;
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// `s` with the registers of `t`, the context it was found to be.
+fn merge(mut s: UnwindState, t: &UnwindState) -> UnwindState {
+    if s.regs.is_none() {
+        s.regs = t.regs;
+        s.bp = t.bp.or(s.bp);
+    }
+    s
+}
+
+impl Kernel {
+    /// The backtrace of the task running on `cpu`, from the dump's saved
+    /// registers for that CPU.
+    pub fn backtrace_cpu(&self, cpu: usize, orc: &OrcTables) -> Result<Backtrace, String> {
+        let task = self
+            .cpu_current_task(cpu)
+            .ok_or_else(|| format!("cannot find the task running on CPU {cpu}"))?;
+        let note = self
+            .dump()
+            .cpus()
+            .iter()
+            .find(|c| c.cpu == cpu)
+            .ok_or_else(|| format!("the dump has no registers for CPU {cpu}"))?;
+        let mut r = [0u64; unwind::PT_REGS_WORDS];
+        r.copy_from_slice(
+            note.regs
+                .get(..unwind::PT_REGS_WORDS)
+                .ok_or("short register note")?,
+        );
+        let regs = PtRegs(r);
+        if regs.ip() == 0 && regs.sp() == 0 {
+            return Err(format!("the dump's registers for CPU {cpu} are empty"));
+        }
+        let mut stacks = self.cpu_stacks(cpu);
+        stacks.extend(self.task_stack(task));
+        let wk = Walker {
+            k: self,
+            orc,
+            stacks,
+        };
+        let saved = UnwindState::from_regs(regs);
+        let mut best = None;
+        for (ip, slot) in wk.candidates() {
+            let w = wk.walk(
+                UnwindState::from_return_address(ip, slot, None),
+                Some(&saved),
+                MAX_FRAMES,
+            );
+            if let Some(m) = w.matched {
+                best = Some((w, m));
+                break;
+            }
+        }
+        let (w, start) = match best {
+            Some(b) => b,
+            None => (wk.walk(saved, None, MAX_FRAMES), 0),
+        };
+        let user_regs = (w.frames.is_empty() && regs.user_mode()).then_some(regs);
+        Ok(Backtrace {
+            task,
+            cpu: Some(cpu),
+            frames: w.frames,
+            start,
+            user_regs,
+            error: w.error,
+            stacks: wk.stacks,
+        })
+    }
+
+    /// The CPU whose current task is `task`, among those the dump has
+    /// registers for.
+    pub fn task_active_cpu(&self, task: u64) -> Option<usize> {
+        self.dump()
+            .cpus()
+            .iter()
+            .map(|c| c.cpu)
+            .find(|&c| self.cpu_current_task(c) == Some(task))
+    }
+
+    /// The backtrace of the task at `task`: from its CPU's saved registers
+    /// if it was running, else from the frame it switched out with
+    /// (`thread.sp` pointing at a `struct inactive_task_frame`).
+    pub fn backtrace_task(&self, task: u64, orc: &OrcTables) -> Result<Backtrace, String> {
+        if let Some(cpu) = self.task_active_cpu(task) {
+            return self.backtrace_cpu(cpu, orc);
+        }
+        let btf = self
+            .btf()
+            .ok_or("no BTF: cannot find a task's saved stack pointer")?;
+        let off = |s: &str, m: &str| {
+            btf.member_offset(s, m)
+                .map(|m| m.offset())
+                .ok_or_else(|| format!("no {s}.{m} in the kernel's types"))
+        };
+        let sp = self
+            .read_u64(task + off("task_struct", "thread.sp")?)
+            .map_err(|e| format!("task {task:x}: {e}"))?;
+        let ret_off = off("inactive_task_frame", "ret_addr")?;
+        let bp = self
+            .read_u64(sp + off("inactive_task_frame", "bp")?)
+            .map_err(|e| format!("task {task:x}: {e}"))?;
+        let ip = self
+            .read_u64(sp + ret_off)
+            .map_err(|e| format!("task {task:x}: {e}"))?;
+        let size = btf
+            .find_aggregate("inactive_task_frame")
+            .and_then(|id| btf.size_of(id))
+            .unwrap_or(ret_off + 8);
+        let new_task = ["ret_from_fork_asm", "ret_from_fork"]
+            .iter()
+            .any(|n| self.symbol(n) == Some(ip));
+        let first = UnwindState {
+            ip,
+            sp: sp + size,
+            bp: Some(bp),
+            regs: None,
+            origin: RegsOrigin::None,
+            signal: new_task,
+            slot: sp + ret_off,
+        };
+        let stacks: Vec<Stack> = self.task_stack(task).into_iter().collect();
+        let wk = Walker {
+            k: self,
+            orc,
+            stacks,
+        };
+        let w = wk.walk(first, None, MAX_FRAMES);
+        Ok(Backtrace {
+            task,
+            cpu: None,
+            frames: w.frames,
+            start: 0,
+            user_regs: None,
+            error: w.error,
+            stacks: wk.stacks,
+        })
+    }
+}

@@ -1,0 +1,112 @@
+//! `bt`: a task's backtrace, as crash prints it, from the kernel's ORC
+//! unwind ([`kdive_kernel::stack`]).
+//!
+//! `bt` is the panic task, `bt TASKADDR` any task (a `task_struct`
+//! address), `bt -a` the task on each CPU, `bt -c CPU[,CPU...]` some.
+//! Frame options: `-f` the stack words of each frame, `-F` those words as
+//! symbols, `-l` each frame's source line, `-s` symbol+offset (`-x` in
+//! hex).
+
+use std::io::Write;
+
+use kdive_kernel::stack::{Backtrace, OrcTables};
+
+use super::bt_format::{print_backtrace, Options};
+use super::{io, CmdResult};
+use crate::session::Session;
+
+pub const USAGE: &str = "bt [-a | -c CPU[,CPU...]] [-f | -F] [-l] [-s [-x]] [TASKADDR]";
+
+pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
+    let mut o = Options::default();
+    let mut all = false;
+    let mut cpus: Option<Vec<usize>> = None;
+    let mut tasks = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if let Some(flags) = a.strip_prefix('-').filter(|f| !f.is_empty()) {
+            let mut chars = flags.chars();
+            while let Some(c) = chars.next() {
+                match c {
+                    'a' => all = true,
+                    'f' => o.full = true,
+                    'F' => {
+                        o.full = true;
+                        o.symbols = true
+                    }
+                    'l' => o.lines = true,
+                    's' => o.offsets = true,
+                    'x' => o.hex = true,
+                    'd' => o.hex = false,
+                    'c' => {
+                        let rest: String = chars.by_ref().collect();
+                        let list = if rest.is_empty() {
+                            it.next().ok_or("-c needs a CPU list")?.clone()
+                        } else {
+                            rest
+                        };
+                        cpus = Some(parse_cpus(&list, s.kernel.nr_cpus())?);
+                    }
+                    _ => return Err(format!("invalid option: -{c}  (usage: {USAGE})")),
+                }
+            }
+        } else {
+            let hex = a.strip_prefix("0x").unwrap_or(a);
+            let t =
+                u64::from_str_radix(hex, 16).map_err(|_| format!("invalid task address: {a}"))?;
+            tasks.push(t);
+        }
+    }
+    let k = &s.kernel;
+    let orc = OrcTables::load(k);
+    if let Some(p) = &orc.problem {
+        writeln!(out, "bt: WARNING: {p}; following frame pointers").map_err(io)?;
+    }
+    let mut traces: Vec<Result<Backtrace, String>> = Vec::new();
+    if all || cpus.is_some() {
+        let list = cpus.unwrap_or_else(|| k.dump().cpus().iter().map(|c| c.cpu).collect());
+        for cpu in list {
+            traces.push(k.backtrace_cpu(cpu, &orc));
+        }
+    } else if tasks.is_empty() {
+        let cpu = k
+            .panic_cpu()
+            .or_else(|| k.dump().cpus().first().map(|c| c.cpu))
+            .ok_or("no panic CPU")?;
+        traces.push(k.backtrace_cpu(cpu, &orc));
+    } else {
+        for t in tasks {
+            traces.push(k.backtrace_task(t, &orc));
+        }
+    }
+    for (i, t) in traces.iter().enumerate() {
+        if i > 0 {
+            writeln!(out).map_err(io)?;
+        }
+        match t {
+            Ok(bt) => print_backtrace(s, bt, &o, out)?,
+            Err(e) => writeln!(out, "bt: {e}").map_err(io)?,
+        }
+    }
+    Ok(())
+}
+
+/// `0,2-3`: CPU numbers below `nr`.
+fn parse_cpus(list: &str, nr: usize) -> Result<Vec<usize>, String> {
+    let mut out = Vec::new();
+    for part in list.split(',') {
+        let bad = || format!("invalid cpu specification: {list}");
+        let (a, b) = match part.split_once('-') {
+            Some((a, b)) => (a.parse().map_err(|_| bad())?, b.parse().map_err(|_| bad())?),
+            None => {
+                let n: usize = part.parse().map_err(|_| bad())?;
+                (n, n)
+            }
+        };
+        if a > b || b >= nr.max(1) {
+            return Err(format!("invalid cpu number: {part}"));
+        }
+        out.extend(a..=b);
+    }
+    Ok(out)
+}
