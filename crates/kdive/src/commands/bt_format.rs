@@ -86,8 +86,10 @@ pub fn print_backtrace(s: &Session, bt: &Backtrace, o: &Options, out: &mut dyn W
             line.push_str(&format!(" [{m}]"));
         }
         w(out, line)?;
+        // crash prints the line of the return address itself (the
+        // statement after the call), not of the call.
         if o.lines {
-            if let Some(l) = s.source_line(f.lookup_pc(), false) {
+            if let Some(l) = s.source_line(f.pc, false) {
                 w(out, format!("    {l}"))?;
             }
         }
