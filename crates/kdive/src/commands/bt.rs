@@ -5,7 +5,9 @@
 //! address), `bt -a` the task on each CPU, `bt -c CPU[,CPU...]` some.
 //! Frame options: `-f` the stack words of each frame, `-F` those words as
 //! symbols, `-l` each frame's source line, `-s` symbol+offset (`-x` in
-//! hex).
+//! hex). `-I` (kdive's own) adds the functions inlined in each frame, from
+//! the vmlinux's DWARF, as indented `[inlined: NAME]` lines, deepest first,
+//! leaving the frame lines scripts parse as crash prints them.
 
 use std::io::Write;
 
@@ -15,7 +17,7 @@ use super::bt_format::{print_backtrace, Options};
 use super::{io, CmdResult};
 use crate::session::Session;
 
-pub const USAGE: &str = "bt [-a | -c CPU[,CPU...]] [-f | -F] [-l] [-s [-x]] [TASKADDR]";
+pub const USAGE: &str = "bt [-a | -c CPU[,CPU...]] [-f | -F] [-l] [-s [-x]] [-I] [TASKADDR]";
 
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     let mut o = Options::default();
@@ -38,6 +40,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
                     's' => o.offsets = true,
                     'x' => o.hex = true,
                     'd' => o.hex = false,
+                    'I' => o.inlined = true,
                     'c' => {
                         let rest: String = chars.by_ref().collect();
                         let list = if rest.is_empty() {

@@ -22,6 +22,8 @@ pub struct Options {
     pub offsets: bool,
     /// `-x`: offsets in hex.
     pub hex: bool,
+    /// `-I`: the functions inlined in each frame.
+    pub inlined: bool,
 }
 
 /// Words of one frame shown by `-f` at most.
@@ -44,20 +46,20 @@ pub fn print_backtrace(s: &Session, bt: &Backtrace, o: &Options, out: &mut dyn W
         print_regs(out, regs)?;
     }
     // The frames crash shows: not an interrupted frame on the stack of the
-    // exception frame that found it (the exception block shows it).
-    let shown: Vec<&Frame> = bt
-        .frames
-        .iter()
-        .enumerate()
-        .filter(|(i, f)| {
-            !(*i > 0 && f.interrupted && {
-                let prev = &bt.frames[i - 1];
-                prev.regs.is_some() && prev.stack == f.stack
-            })
-        })
-        .map(|(_, f)| f)
-        .collect();
-    for (level, f) in shown.iter().enumerate() {
+    // exception frame that found it (the exception block shows it). Each
+    // with the hidden frames after it, for `-I`.
+    let mut shown: Vec<(&Frame, Vec<&Frame>)> = Vec::new();
+    for (i, f) in bt.frames.iter().enumerate() {
+        let hidden = i > 0 && f.interrupted && {
+            let prev = &bt.frames[i - 1];
+            prev.regs.is_some() && prev.stack == f.stack
+        };
+        match shown.last_mut() {
+            Some((_, h)) if hidden => h.push(f),
+            _ => shown.push((f, Vec::new())),
+        }
+    }
+    for (level, (f, hidden)) in shown.iter().enumerate() {
         let (name, module) = match k.symbols().lookup(f.lookup_pc()) {
             Some((sym, _)) => {
                 let off = f.pc.wrapping_sub(sym.addr);
@@ -93,6 +95,9 @@ pub fn print_backtrace(s: &Session, bt: &Backtrace, o: &Options, out: &mut dyn W
                 w(out, format!("    {l}"))?;
             }
         }
+        if o.inlined {
+            print_inlined(s, f, out)?;
+        }
         if let Some(e) = &f.regs {
             let user = e.regs.user_mode();
             if !user {
@@ -111,7 +116,12 @@ pub fn print_backtrace(s: &Session, bt: &Backtrace, o: &Options, out: &mut dyn W
                 }
             }
         }
-        let next = shown.get(level + 1);
+        if o.inlined {
+            for h in hidden {
+                print_inlined(s, h, out)?;
+            }
+        }
+        let next = shown.get(level + 1).map(|(n, _)| n);
         if let Some(n) = next {
             if n.stack != f.stack {
                 match f.stack {
@@ -128,6 +138,17 @@ pub fn print_backtrace(s: &Session, bt: &Backtrace, o: &Options, out: &mut dyn W
     }
     if let Some(e) = &bt.error {
         w(out, format!("    [unwind stopped: {e}]"))?;
+    }
+    Ok(())
+}
+
+/// `-I`: the functions inlined where frame `f` is, deepest first, one
+/// indented line each (drgn shows them as frames of their own; crash does
+/// not show them).
+fn print_inlined(s: &Session, f: &Frame, out: &mut dyn Write) -> CmdResult {
+    let names = s.kernel.functions_at(f.lookup_pc());
+    for n in names.iter().take(names.len().saturating_sub(1)) {
+        writeln!(out, "    [inlined: {n}]").map_err(io)?;
     }
     Ok(())
 }
