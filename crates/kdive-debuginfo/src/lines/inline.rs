@@ -53,7 +53,6 @@ impl LineTable {
             }
             let Some(at) = found else { break };
             // Go down into the DIE found: a new tree rooted there.
-            drop(children);
             tree = unit.entries_tree(Some(at)).ok()?;
             node = tree.root().ok()?;
         }
