@@ -86,6 +86,8 @@ pub struct Backtrace {
     /// a sleeping task's switch frame); frames before it show the code the
     /// CPU ran after saving them (see the module documentation).
     pub start: usize,
+    /// The registers the dump saved for the task's CPU, when it was running.
+    pub saved: Option<PtRegs>,
     /// The registers the task was interrupted in user mode with, when its
     /// saved context is user mode itself (no kernel frame).
     pub user_regs: Option<PtRegs>,
@@ -328,6 +330,7 @@ impl Kernel {
             cpu: Some(cpu),
             frames: w.frames,
             start,
+            saved: Some(regs),
             user_regs,
             error: w.error,
             stacks: wk.stacks,
@@ -397,6 +400,7 @@ impl Kernel {
             cpu: None,
             frames: w.frames,
             start: 0,
+            saved: None,
             user_regs: None,
             error: w.error,
             stacks: wk.stacks,

@@ -1,0 +1,170 @@
+//! kdive's backtraces beside drgn's and the kernel's own: on every corpus
+//! crash, the chain of functions from each CPU's saved registers is the
+//! one drgn printed in `drgn.txt` (inlined functions included, from the
+//! vmlinux's DWARF; without the vmlinux, the same frames less those), the
+//! exception registers are those the kernel printed in its oops on the
+//! console, and sleeping tasks (found by a small walk of `init_task.tasks`
+//! here) unwind without error to where their stacks begin.
+
+use std::path::Path;
+
+use kdive_arch::x86_64::unwind::PtRegs;
+use kdive_kernel::stack::{Backtrace, OrcTables};
+use kdive_kernel::{Kernel, VmlinuxChoice};
+use kdive_testkit::{require, Crash};
+
+/// One entry of a drgn stack trace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Entry {
+    /// A function, by name.
+    Name(String),
+    /// Code with no DWARF function: `symbol+0xoff/0xsize`, as an address.
+    At(String, u64),
+    /// A user-space address: where the task entered the kernel from.
+    User(u64),
+}
+
+/// `#3  name (file:line)`, `#12 sym+0xa6/0x1ab (file)`, `#13 0x47b7a0`.
+fn parse_entry(line: &str) -> Option<Entry> {
+    let rest = line.strip_prefix('#')?;
+    let (n, rest) = rest.split_once(' ')?;
+    n.parse::<u32>().ok()?;
+    let token = rest.trim_start().split_whitespace().next()?;
+    if let Some(hex) = token.strip_prefix("0x") {
+        return u64::from_str_radix(hex, 16).ok().map(Entry::User);
+    }
+    if let Some((sym, off)) = token.split_once("+0x") {
+        let off = off.split('/').next()?;
+        return Some(Entry::At(sym.to_string(), u64::from_str_radix(off, 16).ok()?));
+    }
+    Some(Entry::Name(base(token)))
+}
+
+/// A function name without the suffixes of compiler clones (`.cold`,
+/// `.isra.0`, `.constprop.0`): drgn names them by their DWARF function.
+fn base(name: &str) -> String {
+    name.split('.').next().unwrap_or(name).to_string()
+}
+
+/// drgn.txt's stack traces: the crashed thread's, and each CPU's.
+struct Drgn {
+    crashed: Vec<Entry>,
+    /// (cpu, pid, trace)
+    cpus: Vec<(usize, i32, Vec<Entry>)>,
+}
+
+fn parse_drgn(text: &str) -> Drgn {
+    let mut d = Drgn { crashed: Vec::new(), cpus: Vec::new() };
+    let mut section = "";
+    for line in text.lines() {
+        if let Some(s) = line.strip_prefix("### ") {
+            section = if s.starts_with("crashed thread") {
+                "crashed"
+            } else if s.starts_with("active task per cpu") {
+                "cpus"
+            } else {
+                ""
+            };
+            continue;
+        }
+        match section {
+            "crashed" => d.crashed.extend(parse_entry(line)),
+            "cpus" => {
+                if let Some(h) = line.strip_prefix("=== cpu ") {
+                    let w: Vec<&str> = h.split_whitespace().collect();
+                    d.cpus.push((w[0].parse().unwrap(), w[2].parse().unwrap(), Vec::new()));
+                } else if let (Some(e), Some(last)) = (parse_entry(line), d.cpus.last_mut()) {
+                    last.2.push(e);
+                }
+            }
+            _ => {}
+        }
+    }
+    d
+}
+
+/// A backtrace's chain from its saved registers, as drgn lists one: for
+/// each frame the functions inlined there then its own (its own only,
+/// without DWARF), then the user-space address it came from.
+fn chain(k: &Kernel, bt: &Backtrace, inlined: bool) -> Vec<(Entry, u64)> {
+    let mut out = Vec::new();
+    for (i, f) in bt.frames.iter().enumerate().skip(bt.start) {
+        // The first frame holds the saved registers: drgn looks its
+        // functions up at the saved ip, which may be further in than the
+        // return address the frame shows (`__crash_kexec` for a panic).
+        let pc = match bt.saved {
+            Some(r) if i == bt.start && !f.interrupted => r.ip(),
+            _ => f.lookup_pc(),
+        };
+        let mut names = if inlined { k.functions_at(pc) } else { Vec::new() };
+        if names.is_empty() {
+            names.push(k.symbols().lookup(pc).map(|(s, _)| s.name.clone()).unwrap_or_default());
+        }
+        for n in names {
+            out.push((Entry::Name(base(&n)), f.pc));
+        }
+    }
+    let user: Option<PtRegs> = bt
+        .user_regs
+        .or_else(|| bt.frames.last().and_then(|f| f.regs).map(|e| e.regs).filter(|r| r.user_mode()));
+    if let Some(r) = user {
+        out.push((Entry::User(r.ip()), r.ip()));
+    }
+    out
+}
+
+fn check_chain(what: &str, k: &Kernel, ours: &[(Entry, u64)], drgn: &[Entry]) {
+    let show = |v: &[(Entry, u64)]| v.iter().map(|(e, pc)| format!("{e:?} {pc:x}")).collect::<Vec<_>>().join("\n");
+    assert_eq!(ours.len(), drgn.len(), "{what}: kdive:\n{}\ndrgn:\n{drgn:?}", show(ours));
+    for ((e, pc), d) in ours.iter().zip(drgn) {
+        match d {
+            Entry::At(sym, off) => {
+                let addr = k.symbol(sym).map(|a| a + off);
+                assert_eq!(addr, Some(*pc), "{what}: drgn's {sym}+{off:#x} is not kdive's {pc:x}\n{}", show(ours));
+            }
+            _ => assert_eq!(e, d, "{what}: kdive:\n{}\ndrgn:\n{drgn:?}", show(ours)),
+        }
+    }
+}
+
+fn open(dump: &Path, vmlinux: Option<&Path>) -> Kernel {
+    let choice = vmlinux.map_or(VmlinuxChoice::None, VmlinuxChoice::Given);
+    Kernel::open_with(dump, choice).unwrap_or_else(|e| panic!("{}: {e}", dump.display()))
+}
+
+fn release(c: &Crash) -> &str {
+    c.kernel.strip_prefix("linux-").unwrap_or(&c.kernel)
+}
+
+#[test]
+fn chains_match_drgn() {
+    let mut n = 0;
+    for c in require("bt chains against drgn.txt") {
+        let (Some(dump), Some(txt)) = (c.variant("kdump-zlib"), c.file("drgn.txt")) else { continue };
+        let Some(vmlinux) = kdive_testkit::vmlinux(release(&c)) else { continue };
+        let drgn = parse_drgn(&std::fs::read_to_string(txt).unwrap());
+        let with = open(dump, Some(&vmlinux));
+        let without = open(dump, None);
+        let (orc_with, orc_without) = (OrcTables::load(&with), OrcTables::load(&without));
+        assert!(orc_without.problem.is_none(), "{}: {:?}", c.name(), orc_without.problem);
+        let panic_cpu = with.panic_cpu().expect("panic cpu");
+        let mut traces = vec![(panic_cpu, None, &drgn.crashed)];
+        traces.extend(drgn.cpus.iter().map(|(cpu, pid, t)| (*cpu, Some(*pid), t)));
+        for (cpu, pid, expected) in traces {
+            let what = format!("{} cpu {cpu}", c.name());
+            let bt = with.backtrace_cpu(cpu, &orc_with).unwrap_or_else(|e| panic!("{what}: {e}"));
+            assert_eq!(bt.error, None, "{what}");
+            if let Some(pid) = pid {
+                assert_eq!(with.task_brief(bt.task).unwrap().pid, pid, "{what}: task");
+            }
+            check_chain(&what, &with, &chain(&with, &bt, true), expected);
+            // From memory alone: the same frames, less the inlined ones.
+            let bt2 = without.backtrace_cpu(cpu, &orc_without).unwrap_or_else(|e| panic!("{what}: {e}"));
+            assert_eq!(bt2.error, None, "{what} (no vmlinux)");
+            assert_eq!(chain(&without, &bt2, false), chain(&with, &bt, false), "{what} (no vmlinux)");
+            assert_eq!(bt2.frames, bt.frames, "{what} (no vmlinux)");
+            n += 1;
+        }
+    }
+    assert!(n > 0 || kdive_testkit::crashes().is_empty(), "no drgn.txt found");
+}
