@@ -168,3 +168,78 @@ fn chains_match_drgn() {
     }
     assert!(n > 0 || kdive_testkit::crashes().is_empty(), "no drgn.txt found");
 }
+
+/// The registers of the kernel's last oops report on the console:
+/// `RIP: 0010:sym+0xoff/0xsize` (or `0033:0xADDR`), then `RSP: 0018:X
+/// EFLAGS: Y` and `RAX: a RBX: b RCX: c` lines. (name, value) pairs, with
+/// `CS` and `RIP` (kernel RIPs as `sym+off`).
+fn console_regs(text: &str) -> Option<(String, Vec<(String, u64)>)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let at = lines.iter().rposition(|l| l.contains("] RIP: "))?;
+    let (_, rip) = lines[at].split_once("] RIP: ")?;
+    let (cs, rip) = rip.split_once(':')?;
+    let mut regs = vec![("CS".to_string(), u64::from_str_radix(cs, 16).ok()?)];
+    for l in &lines[at + 1..(at + 10).min(lines.len())] {
+        let Some((_, body)) = l.split_once("] ") else { continue };
+        let w: Vec<&str> = body.split_whitespace().collect();
+        for pair in w.chunks(2) {
+            let [name, value] = pair else { continue };
+            let Some(name) = name.strip_suffix(':') else { continue };
+            // The general registers and flags; not the segment and control
+            // registers of the lines after them.
+            let general = name == "EFLAGS" || (name.starts_with('R') && name.len() == 3);
+            if !general {
+                continue;
+            }
+            // `RSP: 0018:ff6a...`: the stack segment, then the pointer.
+            let value = value.rsplit(':').next()?;
+            if let Ok(v) = u64::from_str_radix(value, 16) {
+                regs.push((name.replace("R0", "R"), v));
+            }
+        }
+    }
+    Some((rip.split('/').next()?.to_string(), regs))
+}
+
+#[test]
+fn exception_registers_match_the_oops() {
+    let mut n = 0;
+    for c in require("bt exception registers against console.txt") {
+        let (Some(dump), Some(txt)) = (c.variant("kdump-zlib"), c.file("console.txt")) else { continue };
+        let Some((rip, regs)) = console_regs(&std::fs::read_to_string(txt).unwrap()) else { continue };
+        let k = open(dump, None);
+        let Some(cpu) = k.panic_cpu() else { continue };
+        let bt = k.backtrace_cpu(cpu, &OrcTables::load(&k)).unwrap();
+        let kernel_mode = regs.iter().any(|(n, v)| n == "CS" && v & 3 == 0);
+        // The oops's registers: those of the exception frame (kernel mode),
+        // or those the task entered the kernel with (a panic in a syscall).
+        let found = bt
+            .frames
+            .iter()
+            .filter_map(|f| f.regs)
+            .map(|e| e.regs)
+            .find(|r| r.user_mode() != kernel_mode)
+            .unwrap_or_else(|| panic!("{}: no exception frame in kdive's backtrace", c.name()));
+        let what = c.name();
+        if kernel_mode {
+            let (sym, off) = rip.split_once("+0x").unwrap();
+            let addr = k.symbol(sym).unwrap() + u64::from_str_radix(off, 16).unwrap();
+            assert_eq!(found.ip(), addr, "{what}: RIP");
+        } else {
+            assert_eq!(format!("{:#x}", found.ip()), rip, "{what}: RIP");
+        }
+        for (name, v) in &regs {
+            // The console's names to pt_regs': RAX is ax, R8 is r8.
+            let lower = name.to_ascii_lowercase();
+            let ours = match lower.as_str() {
+                "eflags" => found.get("flags"),
+                n if n.len() == 3 && !n[1..].chars().all(|c| c.is_ascii_digit()) => found.get(&n[1..]),
+                n => found.get(n),
+            };
+            assert_eq!(ours, Some(*v), "{what}: {name}");
+        }
+        assert!(regs.len() >= 18, "{what}: the console's register lines not read: {regs:?}");
+        n += 1;
+    }
+    eprintln!("{n} oops register blocks compared");
+}

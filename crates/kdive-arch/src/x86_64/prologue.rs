@@ -28,8 +28,9 @@ pub fn frame_from_prologue(code: &[u8], at: usize) -> Option<OrcEntry> {
         let len = match (first, byte(1), byte(2), byte(3)) {
             // endbr64
             (0xf3, Some(0x0f), Some(0x1e), Some(0xfa)) => 4,
-            // 5-byte nop (ftrace's patched call), call __fentry__
-            (0x0f, Some(0x1f), Some(0x44), Some(0x00)) => 5,
+            // multi-byte nops (ftrace's patched call, endbr64 patched out)
+            (0x66 | 0x0f, ..) if nop_len(b).is_some() => nop_len(b).unwrap_or(1),
+            // call __fentry__, not patched
             (0xe8, ..) if i == 0 || i == 4 => 5,
             // nop
             (0x90, ..) => 1,
@@ -99,6 +100,28 @@ pub fn frame_from_prologue(code: &[u8], at: usize) -> Option<OrcEntry> {
         kind: OrcType::Call,
         signal: false,
     })
+}
+
+/// The length of a multi-byte `nop` (`66* 0f 1f /0`) at the start of `b`.
+fn nop_len(b: &[u8]) -> Option<usize> {
+    let prefixes = b.iter().take_while(|&&c| c == 0x66).count();
+    let rest = &b[prefixes..];
+    if rest.first() != Some(&0x0f) || rest.get(1) != Some(&0x1f) {
+        return None;
+    }
+    let modrm = *rest.get(2)?;
+    let (md, rm) = (modrm >> 6, modrm & 7);
+    if md == 3 || (modrm >> 3) & 7 != 0 {
+        return None;
+    }
+    let sib = usize::from(rm == 4);
+    let disp = match md {
+        1 => 1,
+        2 => 4,
+        _ if rm == 5 => 4,
+        _ => 0,
+    };
+    Some(prefixes + 3 + sib + disp)
 }
 
 /// Whether a `mov`/`xor` with this opcode and register-to-register ModRM

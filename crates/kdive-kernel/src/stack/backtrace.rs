@@ -249,19 +249,24 @@ impl Walker<'_> {
             .map(|s| (s.addr, s.addr + s.size.max(1)))
             .collect();
         for st in &self.stacks {
-            let len = (st.top - st.base) as usize;
-            let mut buf = vec![0u8; len];
-            if self.k.read(st.base, &mut buf).is_err() {
-                continue;
-            }
-            for (i, w) in buf.chunks_exact(8).enumerate() {
-                let v = u64::from_le_bytes(w.try_into().unwrap_or([0; 8]));
-                if ranges.iter().any(|&(a, e)| v > a && v < e) {
-                    out.push((v, st.base + 8 * i as u64));
-                    if out.len() >= MAX_CANDIDATES {
-                        return out;
+            // Page by page: a dump leaves out pages of zeros, often the
+            // unused bottom of a stack.
+            let mut page = st.base & !0xfff;
+            let mut buf = [0u8; 4096];
+            while page < st.top {
+                if self.k.read(page, &mut buf).is_ok() {
+                    for (i, w) in buf.chunks_exact(8).enumerate() {
+                        let v = u64::from_le_bytes(w.try_into().unwrap_or([0; 8]));
+                        let slot = page + 8 * i as u64;
+                        if st.contains(slot) && ranges.iter().any(|&(a, e)| v > a && v < e) {
+                            out.push((v, slot));
+                            if out.len() >= MAX_CANDIDATES {
+                                return out;
+                            }
+                        }
                     }
                 }
+                page += 4096;
             }
         }
         out
