@@ -29,7 +29,7 @@ fn parse_entry(line: &str) -> Option<Entry> {
     let rest = line.strip_prefix('#')?;
     let (n, rest) = rest.split_once(' ')?;
     n.parse::<u32>().ok()?;
-    let token = rest.trim_start().split_whitespace().next()?;
+    let token = rest.split_whitespace().next()?;
     if let Some(hex) = token.strip_prefix("0x") {
         return u64::from_str_radix(hex, 16).ok().map(Entry::User);
     }
