@@ -51,7 +51,8 @@ pub struct Frame {
     pub slot: u64,
     /// The stack pointer of the frame.
     pub sp: u64,
-    /// `pc` is exact, from saved registers, not a return address.
+    /// `pc` is exact (saved registers, or a new task's first instruction),
+    /// not a return address.
     pub interrupted: bool,
     /// The exception frame unwinding from this frame found: the registers
     /// of the code it interrupted (the next frame, unless it was user mode).
@@ -147,7 +148,7 @@ impl Walker<'_> {
             pc: s.ip,
             slot: s.slot,
             sp: s.sp,
-            interrupted: s.signal && s.origin != RegsOrigin::None,
+            interrupted: s.signal,
             regs: None,
             stack: self.stack_of(s.slot),
             guessed,
