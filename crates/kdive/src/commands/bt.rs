@@ -5,7 +5,9 @@
 //! address), `bt -a` the task on each CPU, `bt -c CPU[,CPU...]` some.
 //! Frame options: `-f` the stack words of each frame, `-F` those words as
 //! symbols, `-l` each frame's source line, `-s` symbol+offset (`-x` in
-//! hex). `-I` (kdive's own) adds the functions inlined in each frame, from
+//! hex). `-t`/`-T` list the text addresses on the stacks, `-e` the
+//! exception frames found by searching them, `-r` the raw stack. `-I`
+//! (kdive's own) adds the functions inlined in each frame, from
 //! the vmlinux's DWARF, as indented `[inlined: NAME]` lines, deepest first,
 //! leaving the frame lines scripts parse as crash prints them.
 
@@ -13,15 +15,33 @@ use std::io::Write;
 
 use kdive_kernel::stack::{Backtrace, OrcTables};
 
-use super::bt_format::{print_backtrace, Options};
+use super::bt_format::{print_backtrace, print_header, Options};
+use super::bt_search::{print_exception_frames, print_text_symbols};
 use super::{io, CmdResult};
 use crate::session::Session;
 
-pub const USAGE: &str = "bt [-a | -c CPU[,CPU...]] [-f | -F] [-l] [-s [-x]] [-I] [TASKADDR]";
+pub const USAGE: &str =
+    "bt [-a | -c CPU[,CPU...]] [-f | -F] [-l] [-s [-x]] [-I] [-t | -T | -e | -r] [TASKADDR]";
+
+/// What `bt` shows of each task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// The frames (crash's default).
+    Frames,
+    /// `-r`: the raw stack.
+    Raw,
+    /// `-t`: text addresses from the frames up.
+    Text,
+    /// `-T`: text addresses on the whole stacks.
+    TextAll,
+    /// `-e`: exception frames found by searching the stacks.
+    Exceptions,
+}
 
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     let mut o = Options::default();
     let mut all = false;
+    let mut mode = Mode::Frames;
     let mut cpus: Option<Vec<usize>> = None;
     let mut tasks = Vec::new();
     let mut it = args.iter();
@@ -41,6 +61,10 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
                     'x' => o.hex = true,
                     'd' => o.hex = false,
                     'I' => o.inlined = true,
+                    'r' => mode = Mode::Raw,
+                    't' => mode = Mode::Text,
+                    'T' => mode = Mode::TextAll,
+                    'e' => mode = Mode::Exceptions,
                     'c' => {
                         let rest: String = chars.by_ref().collect();
                         let list = if rest.is_empty() {
@@ -86,9 +110,29 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         if i > 0 {
             writeln!(out).map_err(io)?;
         }
-        match t {
-            Ok(bt) => print_backtrace(s, bt, &o, out)?,
-            Err(e) => writeln!(out, "bt: {e}").map_err(io)?,
+        let bt = match t {
+            Ok(bt) => bt,
+            Err(e) => {
+                writeln!(out, "bt: {e}").map_err(io)?;
+                continue;
+            }
+        };
+        if mode == Mode::Frames {
+            print_backtrace(s, bt, &o, out)?;
+            continue;
+        }
+        print_header(s, bt, out)?;
+        match mode {
+            Mode::Text | Mode::TextAll => print_text_symbols(s, bt, mode == Mode::TextAll, &o, out)?,
+            Mode::Exceptions => print_exception_frames(s, bt, out)?,
+            _ => {
+                // crash's `rd -s` of the task's whole stack.
+                let Some(st) = s.kernel.task_stack(bt.task) else {
+                    return Err(format!("cannot find the stack of task {:x}", bt.task));
+                };
+                let args = ["-s".to_string(), format!("{:x}", st.base), ((st.top - st.base) / 8).to_string()];
+                super::rd::run(s, &args, out)?;
+            }
         }
     }
     Ok(())

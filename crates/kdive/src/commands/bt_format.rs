@@ -33,15 +33,7 @@ const MAX_FRAME_WORDS: u64 = 8192;
 pub fn print_backtrace(s: &Session, bt: &Backtrace, o: &Options, out: &mut dyn Write) -> CmdResult {
     let k = &s.kernel;
     let w = |out: &mut dyn Write, line: String| writeln!(out, "{line}").map_err(io);
-    let brief = k.task_brief(bt.task)?;
-    let cpu = bt.cpu.map_or(brief.cpu as usize, |c| c);
-    w(
-        out,
-        format!(
-            "PID: {:<7}  TASK: {:x}  CPU: {:<3}  COMMAND: \"{}\"",
-            brief.pid, bt.task, cpu, brief.comm
-        ),
-    )?;
+    print_header(s, bt, out)?;
     if let Some(regs) = &bt.user_regs {
         print_regs(out, regs)?;
     }
@@ -151,6 +143,18 @@ fn print_inlined(s: &Session, f: &Frame, out: &mut dyn Write) -> CmdResult {
         writeln!(out, "    [inlined: {n}]").map_err(io)?;
     }
     Ok(())
+}
+
+/// The task line: `PID: 50       TASK: ff29...  CPU: 1    COMMAND: "kworker/1:2"`.
+pub fn print_header(s: &Session, bt: &Backtrace, out: &mut dyn Write) -> CmdResult {
+    let brief = s.kernel.task_brief(bt.task)?;
+    let cpu = bt.cpu.map_or(brief.cpu as usize, |c| c);
+    writeln!(
+        out,
+        "PID: {:<7}  TASK: {:x}  CPU: {:<3}  COMMAND: \"{}\"",
+        brief.pid, bt.task, cpu, brief.comm
+    )
+    .map_err(io)
 }
 
 /// crash's register block.

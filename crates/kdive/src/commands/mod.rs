@@ -7,6 +7,7 @@ use crate::session::Session;
 
 mod bt;
 mod bt_format;
+mod bt_search;
 mod bt_words;
 pub mod datatype;
 mod eval;
