@@ -9,6 +9,7 @@
 //! The chains of functions against drgn are in `bt_chains.rs`.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use kdive_testkit::{require, Crash};
@@ -183,4 +184,41 @@ fn bt_matches_crash_txt() {
         n += 1;
     }
     assert!(n > 0 || kdive_testkit::crashes().is_empty(), "no crash.txt found");
+}
+
+/// `bt -t` and `bt -e` search the stacks, not the unwind: what they find
+/// includes every return address and every exception frame the unwind
+/// found (`bt -a` on each CPU).
+#[test]
+fn stack_searches_find_the_unwound_frames() {
+    let mut n = 0;
+    for c in require("bt -t and bt -e") {
+        let Some(dump) = c.variant("kdump-zlib").and_then(|p| p.to_str()) else { continue };
+        let nr = kdive_kernel::Kernel::open_with(Path::new(dump), kdive_kernel::VmlinuxChoice::None)
+            .map(|k| k.dump().cpus().len())
+            .unwrap_or(0);
+        for cpu in 0..nr {
+            let cmds = [format!("bt -c {cpu}"), format!("bt -t -c {cpu}"), format!("bt -e -c {cpu}")];
+            let refs: Vec<&str> = cmds.iter().map(String::as_str).collect();
+            let got = run_kdive(&["--no-vmlinux", dump], &refs);
+            let (bt, text, eframes) = (&got[&cmds[0]], got[&cmds[1]].join("\n"), got[&cmds[2]].join("\n"));
+            let what = format!("{} cpu {cpu}", c.name());
+            for (i, l) in bt.iter().enumerate() {
+                // A return address at [SP]; not frame #0 or the frame after
+                // a stack switch, which may be interrupted code (their [SP]
+                // is the stack pointer).
+                if let Some(u) = unnumbered(l) {
+                    if i > 1 && !bt[i - 1].starts_with("---") {
+                        assert!(text.contains(&format!("  {u}")), "{what}: bt -t lacks {u}\n{text}");
+                    }
+                }
+                if l.starts_with("    RIP:") {
+                    let block = bt[i..i + 7].join("\n");
+                    assert!(eframes.contains(&block), "{what}: bt -e lacks\n{block}\n{eframes}");
+                    n += 1;
+                }
+            }
+        }
+    }
+    eprintln!("{n} exception frames found by bt -e");
 }
