@@ -122,7 +122,7 @@ impl UnwindState {
     pub fn from_return_address(ip: u64, slot: u64, bp: Option<u64>) -> UnwindState {
         UnwindState {
             ip,
-            sp: slot + 8,
+            sp: slot.wrapping_add(8),
             bp,
             regs: None,
             origin: RegsOrigin::None,
@@ -254,10 +254,10 @@ pub fn step(
         _ => {
             // The iret frame: ip, cs, flags, sp, ss.
             let ip = read(sp)?;
-            let new_sp = read(sp + 24)?;
+            let new_sp = read(sp.wrapping_add(24))?;
             let mut regs = state.regs.unwrap_or_default();
             for (i, w) in (16..21).enumerate() {
-                regs.0[w] = read(sp + 8 * i as u64)?;
+                regs.0[w] = read(sp.wrapping_add(8 * i as u64))?;
             }
             UnwindState {
                 ip,

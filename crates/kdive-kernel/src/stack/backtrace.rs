@@ -205,7 +205,7 @@ impl Walker<'_> {
             if let RegsOrigin::Stack(addr) | RegsOrigin::Partial(addr) = next.origin {
                 let partial = matches!(next.origin, RegsOrigin::Partial(_));
                 let addr = if partial {
-                    addr - unwind::IRET_FRAME_OFFSET
+                    addr.wrapping_sub(unwind::IRET_FRAME_OFFSET)
                 } else {
                     addr
                 };
@@ -254,7 +254,7 @@ impl Walker<'_> {
             // unused bottom of a stack.
             let mut page = st.base & !0xfff;
             let mut buf = [0u8; 4096];
-            while page < st.top {
+            while page < st.top && page >= st.base & !0xfff {
                 if self.k.read(page, &mut buf).is_ok() {
                     for (i, w) in buf.chunks_exact(8).enumerate() {
                         let v = u64::from_le_bytes(w.try_into().unwrap_or([0; 8]));
@@ -267,7 +267,7 @@ impl Walker<'_> {
                         }
                     }
                 }
-                page += 4096;
+                page = page.wrapping_add(4096);
             }
         }
         out
@@ -369,14 +369,14 @@ impl Kernel {
                 .ok_or_else(|| format!("no {s}.{m} in the kernel's types"))
         };
         let sp = self
-            .read_u64(task + off("task_struct", "thread.sp")?)
+            .read_u64(task.wrapping_add(off("task_struct", "thread.sp")?))
             .map_err(|e| format!("task {task:x}: {e}"))?;
         let ret_off = off("inactive_task_frame", "ret_addr")?;
         let bp = self
-            .read_u64(sp + off("inactive_task_frame", "bp")?)
+            .read_u64(sp.wrapping_add(off("inactive_task_frame", "bp")?))
             .map_err(|e| format!("task {task:x}: {e}"))?;
         let ip = self
-            .read_u64(sp + ret_off)
+            .read_u64(sp.wrapping_add(ret_off))
             .map_err(|e| format!("task {task:x}: {e}"))?;
         let size = btf
             .find_aggregate("inactive_task_frame")
@@ -387,12 +387,12 @@ impl Kernel {
             .any(|n| self.symbol(n) == Some(ip));
         let first = UnwindState {
             ip,
-            sp: sp + size,
+            sp: sp.wrapping_add(size),
             bp: Some(bp),
             regs: None,
             origin: RegsOrigin::None,
             signal: new_task,
-            slot: sp + ret_off,
+            slot: sp.wrapping_add(ret_off),
         };
         let stacks: Vec<Stack> = self.task_stack(task).into_iter().collect();
         let wk = Walker {

@@ -130,8 +130,8 @@ fn kernel_table(k: &Kernel, layout: OrcLayout) -> Result<OrcTable, String> {
 fn module_table(k: &Kernel, module: u64, layout: OrcLayout) -> Option<OrcTable> {
     let btf = k.btf()?;
     let off = |p: &str| btf.member_offset("module", p).map(|m| m.offset());
-    let num = k.read_u32(module + off("arch.num_orcs")?).ok()? as usize;
-    let ip = k.read_u64(module + off("arch.orc_unwind_ip")?).ok()?;
-    let orc = k.read_u64(module + off("arch.orc_unwind")?).ok()?;
+    let num = k.read_u32(module.wrapping_add(off("arch.num_orcs")?)).ok()? as usize;
+    let ip = k.read_u64(module.wrapping_add(off("arch.orc_unwind_ip")?)).ok()?;
+    let orc = k.read_u64(module.wrapping_add(off("arch.orc_unwind")?)).ok()?;
     (num > 0 && ip != 0 && orc != 0).then(|| OrcTable::in_memory(ip, orc, num, layout))
 }

@@ -21,13 +21,13 @@ impl Kernel {
             .vmemmap_base
             .checked_add(pfn.checked_mul(page_size)?)?;
         if let Some(ch) = btf.member_offset("page", "compound_head") {
-            let head = self.read_u64(page + ch.offset()).ok()?;
+            let head = self.read_u64(page.wrapping_add(ch.offset())).ok()?;
             if head & 1 == 1 {
                 page = head - 1;
             }
         }
         let flags = self
-            .read_u64(page + btf.member_offset("page", "flags")?.offset())
+            .read_u64(page.wrapping_add(btf.member_offset("page", "flags")?.offset()))
             .ok()?;
         let pg_slab = btf.enum_value("pageflags", "PG_slab")?;
         if !(0..64).contains(&pg_slab) || flags & (1 << pg_slab) == 0 {
@@ -37,9 +37,9 @@ impl Kernel {
             .member_offset("slab", "slab_cache")
             .or_else(|| btf.member_offset("page", "slab_cache"))?
             .offset();
-        let cache = self.read_u64(page + cache_off).ok().filter(|&c| c != 0)?;
+        let cache = self.read_u64(page.wrapping_add(cache_off)).ok().filter(|&c| c != 0)?;
         let name = self
-            .read_u64(cache + btf.member_offset("kmem_cache", "name")?.offset())
+            .read_u64(cache.wrapping_add(btf.member_offset("kmem_cache", "name")?.offset()))
             .ok()?;
         self.read_cstr(name, 64).ok().filter(|n| !n.is_empty())
     }

@@ -32,6 +32,9 @@ impl Stack {
     }
 }
 
+/// The largest stack believed (against damaged type information).
+const MAX_STACK: u64 = 1 << 20;
+
 /// THREAD_SIZE when the kernel does not show it.
 const DEFAULT_THREAD_SIZE: u64 = 16 << 10;
 
@@ -79,7 +82,7 @@ impl Kernel {
     /// The kernel stack of the task at `task` (`task->stack`).
     pub fn task_stack(&self, task: u64) -> Option<Stack> {
         let off = self.btf()?.member_offset("task_struct", "stack")?.offset();
-        let base = self.read_u64(task + off).ok().filter(|&b| b != 0)?;
+        let base = self.read_u64(task.wrapping_add(off)).ok().filter(|&b| b != 0)?;
         Some(Stack {
             kind: StackKind::Task,
             base,
@@ -104,11 +107,14 @@ impl Kernel {
                 let Some(size) = btf.size_of(m.type_id).filter(|&s| s > 0) else {
                     continue;
                 };
-                let base = cea + m.offset();
+                let base = cea.wrapping_add(m.offset());
+                let Some(top) = base.checked_add(size.min(MAX_STACK)) else {
+                    continue;
+                };
                 out.push(Stack {
                     kind: StackKind::Exception(name),
                     base,
-                    top: base + size,
+                    top,
                 });
             }
         }
@@ -118,11 +124,10 @@ impl Kernel {
             .per_cpu_var("hardirq_stack_ptr", cpu)
             .and_then(|a| self.read_u64(a).ok())
             .filter(|&a| a != 0);
-        if let Some(p) = irq {
-            let top = (p + 8 + 0xfff) & !0xfff;
+        if let Some(top) = irq.and_then(|p| p.checked_add(8 + 0xfff)).map(|t| t & !0xfff) {
             out.push(Stack {
                 kind: StackKind::Irq,
-                base: top - self.thread_size(),
+                base: top.saturating_sub(self.thread_size()),
                 top,
             });
         }

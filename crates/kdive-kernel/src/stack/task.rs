@@ -18,13 +18,13 @@ impl Kernel {
         let off = |m: &str| btf.member_offset("task_struct", m).map(|m| m.offset());
         let err = |e: crate::MemError| format!("task {task:x}: {e}");
         let pid = self
-            .read_u32(task + off("pid").ok_or("no task_struct.pid")?)
+            .read_u32(task.wrapping_add(off("pid").ok_or("no task_struct.pid")?))
             .map_err(err)? as i32;
         let comm = self
-            .read_cstr(task + off("comm").ok_or("no task_struct.comm")?, 16)
+            .read_cstr(task.wrapping_add(off("comm").ok_or("no task_struct.comm")?), 16)
             .map_err(err)?;
         let cpu = match off("cpu").or_else(|| off("thread_info.cpu")) {
-            Some(o) => self.read_u32(task + o).map_err(err)?,
+            Some(o) => self.read_u32(task.wrapping_add(o)).map_err(err)?,
             None => 0,
         };
         Ok(TaskBrief {

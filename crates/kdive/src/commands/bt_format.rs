@@ -124,7 +124,7 @@ pub fn print_backtrace(s: &Session, bt: &Backtrace, o: &Options, out: &mut dyn W
                     _ => {}
                 }
             } else if o.full {
-                print_words(s, f.slot + 8, n.slot, o.symbols, out)?;
+                print_words(s, f.slot.wrapping_add(8), n.slot, o.symbols, out)?;
             }
         }
     }
@@ -227,7 +227,7 @@ fn print_words(s: &Session, from: u64, to: u64, symbols: bool, out: &mut dyn Wri
             if i > 0 {
                 writeln!(out, "{line}").map_err(io)?;
             }
-            line = format!("    {:x}: ", from + 8 * i as u64);
+            line = format!("    {:x}: ", from.wrapping_add(8 * i as u64));
         }
         let word = if symbols {
             super::bt_words::symbolic(&s.kernel, v)

@@ -37,11 +37,11 @@ fn words(s: &Session, from: u64, to: u64) -> Vec<(u64, u64)> {
     let mut out = Vec::new();
     let mut addr = from & !7;
     while addr < to {
-        let page_end = ((addr | 0xfff) + 1).min(to);
+        let page_end = (addr | 0xfff).saturating_add(1).min(to);
         let mut buf = vec![0u8; (page_end - addr) as usize];
         if s.kernel.read(addr, &mut buf).is_ok() {
             for (i, c) in buf.chunks_exact(8).enumerate() {
-                out.push((addr + 8 * i as u64, u64::from_le_bytes(c.try_into().unwrap_or([0; 8]))));
+                out.push((addr.wrapping_add(8 * i as u64), u64::from_le_bytes(c.try_into().unwrap_or([0; 8]))));
             }
         }
         addr = page_end;
