@@ -371,6 +371,15 @@ impl Kernel {
         let sp = self
             .read_u64(task.wrapping_add(off("task_struct", "thread.sp")?))
             .map_err(|e| format!("task {task:x}: {e}"))?;
+        let stack = self
+            .task_stack(task)
+            .ok_or_else(|| format!("task {task:x}: cannot find its stack (not a task?)"))?;
+        if !stack.contains(sp) {
+            return Err(format!(
+                "task {task:x}: saved stack pointer {sp:x} is not on its stack {:x}-{:x} (not a task?)",
+                stack.base, stack.top
+            ));
+        }
         let ret_off = off("inactive_task_frame", "ret_addr")?;
         let bp = self
             .read_u64(sp.wrapping_add(off("inactive_task_frame", "bp")?))
@@ -394,11 +403,10 @@ impl Kernel {
             signal: new_task,
             slot: sp.wrapping_add(ret_off),
         };
-        let stacks: Vec<Stack> = self.task_stack(task).into_iter().collect();
         let wk = Walker {
             k: self,
             orc,
-            stacks,
+            stacks: vec![stack],
         };
         let w = wk.walk(first, None, MAX_FRAMES);
         Ok(Backtrace {

@@ -112,6 +112,8 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         }
         let bt = match t {
             Ok(bt) => bt,
+            // One task asked for: the command failed.
+            Err(e) if traces.len() == 1 => return Err(e.clone()),
             Err(e) => {
                 writeln!(out, "bt: {e}").map_err(io)?;
                 continue;
