@@ -7,6 +7,7 @@ mod orc;
 mod slab_word;
 mod stacks;
 mod task;
+mod walk;
 
 pub use backtrace::{Backtrace, ExceptionRegs, Frame, MAX_FRAMES};
 pub use orc::OrcTables;
