@@ -57,6 +57,7 @@
 //! (or when there is no `.debug_aranges`), once.
 
 mod gdb;
+mod inline;
 pub(crate) mod sections;
 
 use std::collections::{HashMap, HashSet};

@@ -17,6 +17,7 @@ pub mod tasks;
 mod timers;
 pub mod printk;
 mod system;
+pub mod stack;
 mod types;
 pub mod vmlinux;
 
@@ -189,6 +190,22 @@ impl Kernel {
             .lines
             .get_or_init(|| LineTable::open(self.vmlinux.as_ref()?.path()).ok());
         lines.as_ref()?.lookup(addr.wrapping_sub(self.kernel_offset()))
+    }
+
+    /// The functions the kernel code at `addr` is in, innermost first: those
+    /// inlined there, then the one they were inlined into (from the
+    /// vmlinux's DWARF; empty without it, or for module code).
+    pub fn functions_at(&self, addr: u64) -> Vec<String> {
+        if self.module_at(addr).is_some() {
+            return Vec::new();
+        }
+        let lines = self
+            .lines
+            .get_or_init(|| LineTable::open(self.vmlinux.as_ref()?.path()).ok());
+        lines
+            .as_ref()
+            .map(|l| l.functions_at(addr.wrapping_sub(self.kernel_offset())))
+            .unwrap_or_default()
     }
 
     /// The kernel's type information in BTF form: the vmlinux's `.BTF`

@@ -9,15 +9,20 @@
 //! - [`discover`]: all of the above from what a dump offers, VMCOREINFO
 //!   symbols or just a CPU's CR3 and CR4 ([`find_kernel_text`],
 //!   [`find_direct_map`]).
+//! - [`orc`], [`unwind`], [`prologue`]: the kernel's ORC tables and one
+//!   unwind step.
 
 mod discover;
 pub mod entry;
 mod error;
 mod find;
 mod layout;
+pub mod orc;
 mod paging;
+pub mod prologue;
 mod region;
 mod scan;
+pub mod unwind;
 mod version;
 mod walk;
 mod xlat;

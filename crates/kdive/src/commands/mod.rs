@@ -5,6 +5,10 @@ use std::io::Write;
 
 use crate::session::Session;
 
+mod bt;
+mod bt_format;
+mod bt_search;
+mod bt_words;
 pub mod datatype;
 mod eval;
 mod list;
@@ -56,6 +60,12 @@ pub const COMMANDS: &[Command] = &[
         summary: "evaluate an expression, shown in hexadecimal, decimal, octal and binary",
         usage: "eval [-b] [-l] EXPRESSION",
         run: eval_cmd,
+    },
+    Command {
+        name: "bt",
+        summary: "a task's backtrace: the panic task, a task, or each CPU's",
+        usage: bt::USAGE,
+        run: bt::run,
     },
     Command {
         name: "rd",

@@ -1,0 +1,137 @@
+//! Finding the kernel's ORC tables: the kernel's own (from the vmlinux file
+//! when there is one, else in place in the dump's memory) and each loaded
+//! module's (`mod->arch.orc_unwind_ip`, `orc_unwind`, `num_orcs`).
+
+use std::ops::Range;
+
+use kdive_arch::x86_64::orc::{KernelMem, OrcEntry, OrcLayout, OrcTable};
+
+use crate::Kernel;
+
+/// Kernel memory for the arch crate's readers.
+pub(crate) struct Mem<'k>(pub &'k Kernel);
+
+impl KernelMem for Mem<'_> {
+    fn read(&self, addr: u64, buf: &mut [u8]) -> bool {
+        self.0.read(addr, buf).is_ok()
+    }
+}
+
+/// Every ORC table of the kernel, with the text each covers.
+pub struct OrcTables {
+    /// (text ranges, table): the kernel's first, then the modules'.
+    tables: Vec<(Vec<Range<u64>>, OrcTable)>,
+    /// Why the kernel's own table is missing, if it is.
+    pub problem: Option<String>,
+}
+
+impl OrcTables {
+    /// Find the tables of `k`.
+    pub fn load(k: &Kernel) -> OrcTables {
+        let layout = orc_layout(k);
+        let mut tables = Vec::new();
+        let mut problem = None;
+        match kernel_table(k, layout) {
+            Ok(t) => {
+                let mut text = Vec::new();
+                for (a, b) in [("_stext", "_etext"), ("_sinittext", "_einittext")] {
+                    if let (Some(s), Some(e)) = (k.symbol(a), k.symbol(b)) {
+                        text.push(s..e);
+                    }
+                }
+                tables.push((text, t));
+            }
+            Err(e) => problem = Some(e),
+        }
+        for m in k.modules() {
+            if let Some(t) = module_table(k, m.addr, layout) {
+                let text = m
+                    .mem
+                    .iter()
+                    .filter(|r| matches!(r.kind, crate::MemKind::Text | crate::MemKind::InitText))
+                    .map(|r| r.range())
+                    .collect();
+                tables.push((text, t));
+            }
+        }
+        OrcTables { tables, problem }
+    }
+
+    /// The entry for text address `ip`; `None` when no table covers it.
+    pub fn lookup(&self, k: &Kernel, ip: u64) -> Option<OrcEntry> {
+        let (_, t) = self
+            .tables
+            .iter()
+            .find(|(text, _)| text.iter().any(|r| r.contains(&ip)))?;
+        t.lookup(ip, &Mem(k))
+    }
+
+    /// How many tables there are (the kernel's and one a module).
+    pub fn len(&self) -> usize {
+        self.tables.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.tables.is_empty()
+    }
+}
+
+/// The layout of `struct orc_entry`'s bitfields: by the member the kernel's
+/// types say exists (`signal` from 6.4, `end` before), else by whether the
+/// kernel has an `.orc_header` (which came with the new layout's era).
+fn orc_layout(k: &Kernel) -> OrcLayout {
+    if let Some(btf) = k.btf() {
+        if btf.member_offset("orc_entry", "signal").is_some() {
+            return OrcLayout::TypeSignal;
+        }
+        if btf.member_offset("orc_entry", "end").is_some() {
+            return OrcLayout::TypeEnd;
+        }
+    }
+    if k.symbol("__start_orc_header").is_some() {
+        OrcLayout::TypeSignal
+    } else {
+        OrcLayout::TypeEnd
+    }
+}
+
+/// The kernel's table: `__start_orc_unwind_ip` to `__stop_orc_unwind_ip`,
+/// entries at `__start_orc_unwind`.
+fn kernel_table(k: &Kernel, layout: OrcLayout) -> Result<OrcTable, String> {
+    let sym = |n: &str| {
+        k.symbol(n)
+            .ok_or_else(|| format!("no symbol {n}: the kernel has no ORC tables"))
+    };
+    let ip = sym("__start_orc_unwind_ip")?;
+    let stop = sym("__stop_orc_unwind_ip")?;
+    let orc = sym("__start_orc_unwind")?;
+    let count = stop.checked_sub(ip).map(|n| n / 4).unwrap_or(0) as usize;
+    if count == 0 || count > kdive_arch::x86_64::orc::MAX_ENTRIES {
+        return Err(format!("ORC table size {count} at {ip:x} is not plausible"));
+    }
+    if let Some(v) = k.vmlinux_file() {
+        let off = k.kernel_offset();
+        let ips = v.read_at(ip.wrapping_sub(off), count * 4).ok().flatten();
+        let orcs = v.read_at(orc.wrapping_sub(off), count * 6).ok().flatten();
+        if let (Some(ips), Some(orcs)) = (ips, orcs) {
+            return Ok(OrcTable::from_bytes(
+                ip,
+                ips.to_vec(),
+                orc,
+                orcs.to_vec(),
+                layout,
+            ));
+        }
+    }
+    Ok(OrcTable::in_memory(ip, orc, count, layout))
+}
+
+/// A module's table, from `struct module`'s `arch` member.
+fn module_table(k: &Kernel, module: u64, layout: OrcLayout) -> Option<OrcTable> {
+    let btf = k.btf()?;
+    let off = |p: &str| btf.member_offset("module", p).map(|m| m.offset());
+    let num = k.read_u32(module.wrapping_add(off("arch.num_orcs")?)).ok()? as usize;
+    let ip = k.read_u64(module.wrapping_add(off("arch.orc_unwind_ip")?)).ok()?;
+    let orc = k.read_u64(module.wrapping_add(off("arch.orc_unwind")?)).ok()?;
+    (num > 0 && ip != 0 && orc != 0).then(|| OrcTable::in_memory(ip, orc, num, layout))
+}

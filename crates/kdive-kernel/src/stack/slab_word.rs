@@ -1,0 +1,46 @@
+//! Which slab cache an address is in, for `bt -F`'s `[kmalloc-192]`: the
+//! address's `struct page` (its compound head), `PG_slab` set, then the
+//! slab's `slab_cache` and that cache's name.
+
+use kdive_arch::x86_64::Region;
+
+use crate::Kernel;
+
+impl Kernel {
+    /// The name of the slab cache whose memory holds `addr` (a direct-map
+    /// address), or `None`.
+    pub fn slab_cache_name(&self, addr: u64) -> Option<String> {
+        if self.region(addr) != Region::Direct {
+            return None;
+        }
+        let btf = self.btf()?;
+        let layout = self.layout();
+        let page_size = btf.find_aggregate("page").and_then(|id| btf.size_of(id))?;
+        let pfn = (addr - layout.page_offset_base) >> 12;
+        let mut page = layout
+            .vmemmap_base
+            .checked_add(pfn.checked_mul(page_size)?)?;
+        if let Some(ch) = btf.member_offset("page", "compound_head") {
+            let head = self.read_u64(page.wrapping_add(ch.offset())).ok()?;
+            if head & 1 == 1 {
+                page = head - 1;
+            }
+        }
+        let flags = self
+            .read_u64(page.wrapping_add(btf.member_offset("page", "flags")?.offset()))
+            .ok()?;
+        let pg_slab = btf.enum_value("pageflags", "PG_slab")?;
+        if !(0..64).contains(&pg_slab) || flags & (1 << pg_slab) == 0 {
+            return None;
+        }
+        let cache_off = btf
+            .member_offset("slab", "slab_cache")
+            .or_else(|| btf.member_offset("page", "slab_cache"))?
+            .offset();
+        let cache = self.read_u64(page.wrapping_add(cache_off)).ok().filter(|&c| c != 0)?;
+        let name = self
+            .read_u64(cache.wrapping_add(btf.member_offset("kmem_cache", "name")?.offset()))
+            .ok()?;
+        self.read_cstr(name, 64).ok().filter(|n| !n.is_empty())
+    }
+}

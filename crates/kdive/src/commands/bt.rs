@@ -1,0 +1,161 @@
+//! `bt`: a task's backtrace, as crash prints it, from the kernel's ORC
+//! unwind ([`kdive_kernel::stack`]).
+//!
+//! `bt` is the panic task, `bt TASKADDR` any task (a `task_struct`
+//! address), `bt -a` the task on each CPU, `bt -c CPU[,CPU...]` some.
+//! Frame options: `-f` the stack words of each frame, `-F` those words as
+//! symbols, `-l` each frame's source line, `-s` symbol+offset (`-x` in
+//! hex). `-t`/`-T` list the text addresses on the stacks, `-e` the
+//! exception frames found by searching them, `-r` the raw stack. `-I`
+//! (kdive's own) adds the functions inlined in each frame, from
+//! the vmlinux's DWARF, as indented `[inlined: NAME]` lines, deepest first,
+//! leaving the frame lines scripts parse as crash prints them.
+
+use std::io::Write;
+
+use kdive_kernel::stack::{Backtrace, OrcTables};
+
+use super::bt_format::{print_backtrace, print_header, Options};
+use super::bt_search::{print_exception_frames, print_text_symbols};
+use super::{io, CmdResult};
+use crate::session::Session;
+
+pub const USAGE: &str =
+    "bt [-a | -c CPU[,CPU...]] [-f | -F] [-l] [-s [-x]] [-I] [-t | -T | -e | -r] [TASKADDR]";
+
+/// What `bt` shows of each task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// The frames (crash's default).
+    Frames,
+    /// `-r`: the raw stack.
+    Raw,
+    /// `-t`: text addresses from the frames up.
+    Text,
+    /// `-T`: text addresses on the whole stacks.
+    TextAll,
+    /// `-e`: exception frames found by searching the stacks.
+    Exceptions,
+}
+
+pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
+    let mut o = Options::default();
+    let mut all = false;
+    let mut mode = Mode::Frames;
+    let mut cpus: Option<Vec<usize>> = None;
+    let mut tasks = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if let Some(flags) = a.strip_prefix('-').filter(|f| !f.is_empty()) {
+            let mut chars = flags.chars();
+            while let Some(c) = chars.next() {
+                match c {
+                    'a' => all = true,
+                    'f' => o.full = true,
+                    'F' => {
+                        o.full = true;
+                        o.symbols = true
+                    }
+                    'l' => o.lines = true,
+                    's' => o.offsets = true,
+                    'x' => o.hex = true,
+                    'd' => o.hex = false,
+                    'I' => o.inlined = true,
+                    'r' => mode = Mode::Raw,
+                    't' => mode = Mode::Text,
+                    'T' => mode = Mode::TextAll,
+                    'e' => mode = Mode::Exceptions,
+                    'c' => {
+                        let rest: String = chars.by_ref().collect();
+                        let list = if rest.is_empty() {
+                            it.next().ok_or("-c needs a CPU list")?.clone()
+                        } else {
+                            rest
+                        };
+                        cpus = Some(parse_cpus(&list, s.kernel.nr_cpus())?);
+                    }
+                    _ => return Err(format!("invalid option: -{c}  (usage: {USAGE})")),
+                }
+            }
+        } else {
+            let hex = a.strip_prefix("0x").unwrap_or(a);
+            let t =
+                u64::from_str_radix(hex, 16).map_err(|_| format!("invalid task address: {a}"))?;
+            tasks.push(t);
+        }
+    }
+    let k = &s.kernel;
+    let orc = OrcTables::load(k);
+    if let Some(p) = &orc.problem {
+        writeln!(out, "bt: WARNING: {p}; following frame pointers").map_err(io)?;
+    }
+    let mut traces: Vec<Result<Backtrace, String>> = Vec::new();
+    if all || cpus.is_some() {
+        let list = cpus.unwrap_or_else(|| k.dump().cpus().iter().map(|c| c.cpu).collect());
+        for cpu in list {
+            traces.push(k.backtrace_cpu(cpu, &orc));
+        }
+    } else if tasks.is_empty() {
+        let cpu = k
+            .panic_cpu()
+            .or_else(|| k.dump().cpus().first().map(|c| c.cpu))
+            .ok_or("no panic CPU")?;
+        traces.push(k.backtrace_cpu(cpu, &orc));
+    } else {
+        for t in tasks {
+            traces.push(k.backtrace_task(t, &orc));
+        }
+    }
+    for (i, t) in traces.iter().enumerate() {
+        if i > 0 {
+            writeln!(out).map_err(io)?;
+        }
+        let bt = match t {
+            Ok(bt) => bt,
+            // One task asked for: the command failed.
+            Err(e) if traces.len() == 1 => return Err(e.clone()),
+            Err(e) => {
+                writeln!(out, "bt: {e}").map_err(io)?;
+                continue;
+            }
+        };
+        if mode == Mode::Frames {
+            print_backtrace(s, bt, &o, out)?;
+            continue;
+        }
+        print_header(s, bt, out)?;
+        match mode {
+            Mode::Text | Mode::TextAll => print_text_symbols(s, bt, mode == Mode::TextAll, &o, out)?,
+            Mode::Exceptions => print_exception_frames(s, bt, out)?,
+            _ => {
+                // crash's `rd -s` of the task's whole stack.
+                let Some(st) = s.kernel.task_stack(bt.task) else {
+                    return Err(format!("cannot find the stack of task {:x}", bt.task));
+                };
+                let args = ["-s".to_string(), format!("{:x}", st.base), ((st.top - st.base) / 8).to_string()];
+                super::rd::run(s, &args, out)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `0,2-3`: CPU numbers below `nr`.
+fn parse_cpus(list: &str, nr: usize) -> Result<Vec<usize>, String> {
+    let mut out = Vec::new();
+    for part in list.split(',') {
+        let bad = || format!("invalid cpu specification: {list}");
+        let (a, b) = match part.split_once('-') {
+            Some((a, b)) => (a.parse().map_err(|_| bad())?, b.parse().map_err(|_| bad())?),
+            None => {
+                let n: usize = part.parse().map_err(|_| bad())?;
+                (n, n)
+            }
+        };
+        if a > b || b >= nr.max(1) {
+            return Err(format!("invalid cpu number: {part}"));
+        }
+        out.extend(a..=b);
+    }
+    Ok(out)
+}
