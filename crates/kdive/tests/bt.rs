@@ -252,3 +252,44 @@ fn same_backtraces_in_every_format() {
     }
     eprintln!("{n} dump variants compared");
 }
+
+/// `bt PID` and `bt TASKADDR` name the same task as `ps` does and give its
+/// backtrace; `set PID` makes a plain `bt` show that task; a value that is
+/// neither is refused.
+#[test]
+fn bt_takes_pids_and_the_current_task() {
+    let mut n = 0;
+    for c in require("bt_takes_pids") {
+        let Some(dump) = c.variant("kdump-zlib") else { continue };
+        let dump = dump.to_str().unwrap();
+        // The first kernel thread that is not an idle task: kthreadd, by
+        // what ps says, not by its number.
+        let ps = run_kdive(&[dump], &["ps -k"]);
+        let line = ps["ps -k"].iter().find(|l| l.contains("[kthreadd]")).expect("kthreadd in ps").clone();
+        let cols: Vec<&str> = line.trim_start_matches('>').split_whitespace().collect();
+        let (pid, task) = (cols[0], cols[3]);
+        let set = format!("set {pid}");
+        let by_pid = format!("bt {pid}");
+        let by_task = format!("bt {task}");
+        let got = run_kdive(&[dump], &[&by_pid, &by_task, &set, "bt"]);
+        assert!(got[&by_pid][0].starts_with(&format!("PID: {pid} ")), "{}: {:?}", c.name(), got[&by_pid]);
+        assert!(got[&by_pid][0].contains(&format!("TASK: {task}")), "{}", c.name());
+        assert!(got[&by_pid].iter().any(|l| l.contains(" kthreadd at ")), "{}: {:?}", c.name(), got[&by_pid]);
+        assert_eq!(got[&by_pid], got[&by_task], "{}", c.name());
+        assert_eq!(got["bt"], got[&by_pid], "{}: set {pid}; bt", c.name());
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kdive"))
+            .args([dump])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(b"bt 99999999\n").unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(!out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("bt: invalid task or pid value: 99999999"));
+        n += 1;
+    }
+    eprintln!("checked {n} dumps");
+}

@@ -1,8 +1,8 @@
 //! `bt`: a task's backtrace, as crash prints it, from the kernel's ORC
 //! unwind ([`kdive_kernel::stack`]).
 //!
-//! `bt` is the panic task, `bt TASKADDR` any task (a `task_struct`
-//! address), `bt -a` the task on each CPU, `bt -c CPU[,CPU...]` some.
+//! `bt` is the current task (the panic task unless `set` chose another),
+//! `bt PID|TASKADDR` any task, `bt -a` the task on each CPU, `bt -c CPU[,CPU...]` some.
 //! Frame options: `-f` the stack words of each frame, `-F` those words as
 //! symbols, `-l` each frame's source line, `-s` symbol+offset (`-x` in
 //! hex). `-t`/`-T` list the text addresses on the stacks, `-e` the
@@ -21,7 +21,7 @@ use super::{io, CmdResult};
 use crate::session::Session;
 
 pub const USAGE: &str =
-    "bt [-a | -c CPU[,CPU...]] [-f | -F] [-l] [-s [-x]] [-I] [-t | -T | -e | -r] [TASKADDR]";
+    "bt [-a | -c CPU[,CPU...]] [-f | -F] [-l] [-s [-x]] [-I] [-t | -T | -e | -r] [PID | TASKADDR] ...";
 
 /// What `bt` shows of each task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,10 +78,13 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
                 }
             }
         } else {
-            let hex = a.strip_prefix("0x").unwrap_or(a);
-            let t =
-                u64::from_str_radix(hex, 16).map_err(|_| format!("invalid task address: {a}"))?;
-            tasks.push(t);
+            // A PID or a task address, as crash tells them apart.
+            let list = s.kernel.tasks();
+            let task = super::set::task_ref(list, a).and_then(|r| super::set::resolve(list, r));
+            match task {
+                Some(t) => tasks.push(t.addr),
+                None => return Err(format!("invalid task or pid value: {a}")),
+            }
         }
     }
     let k = &s.kernel;
@@ -95,6 +98,9 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         for cpu in list {
             traces.push(k.backtrace_cpu(cpu, &orc));
         }
+    } else if let (true, Some(t)) = (tasks.is_empty(), s.task) {
+        // The task `set` made current.
+        traces.push(k.backtrace_task(t, &orc));
     } else if tasks.is_empty() {
         let cpu = k
             .panic_cpu()
