@@ -3,6 +3,7 @@
 # where installed (hyperfine when present, else `time`).
 #   bench/startup.sh [VMCORE [VMLINUX]]
 #   WHAT=sym     the first `sym schedule` (default)
+#   WHAT=bt      the first `bt` (drgn: the crashed thread's stack trace)
 #   WHAT=struct  the first `struct task_struct.pid,comm init_task`: kdive
 #                with its DWARF index cached (a second start), with no
 #                cache (the first start after installing a vmlinux), and
@@ -35,7 +36,11 @@ case $what in
     cmd='struct task_struct.pid,comm init_task'
     drgn_cmd="$drgn_open; t=p['init_task']; print(t.pid, t.comm)"
     ;;
-  *) echo "WHAT: sym or struct" >&2; exit 2 ;;
+  bt)
+    cmd='bt'
+    drgn_cmd="$drgn_open; print(p.crashed_thread().stack_trace())"
+    ;;
+  *) echo "WHAT: sym, bt or struct" >&2; exit 2 ;;
 esac
 cmds=(
   "kdive (vmlinux)=printf '$cmd\n' | $kdive $vmlinux $dump"

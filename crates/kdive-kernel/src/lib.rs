@@ -194,10 +194,11 @@ impl Kernel {
 
     /// The functions the kernel code at `addr` is in, innermost first: those
     /// inlined there, then the one they were inlined into (from the
-    /// vmlinux's DWARF; empty without it, or for module code).
+    /// vmlinux's DWARF, or the module's when its debuginfo is loaded; empty
+    /// without them).
     pub fn functions_at(&self, addr: u64) -> Vec<String> {
-        if self.module_at(addr).is_some() {
-            return Vec::new();
+        if let Some(m) = self.module_at(addr) {
+            return self.module_functions_at(&m.name, addr);
         }
         let lines = self
             .lines

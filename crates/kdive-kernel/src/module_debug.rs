@@ -57,6 +57,12 @@ impl Kernel {
         loaded.iter().find(|d| d.name == name).map(|d| d.path.clone())
     }
 
+    pub(crate) fn module_functions_at(&self, name: &str, addr: u64) -> Vec<String> {
+        let loaded = self.module_debug.read().unwrap_or_else(|e| e.into_inner());
+        let lines = loaded.iter().find(|d| d.name == name).and_then(|d| d.lines.as_ref());
+        lines.map(|l| l.functions_at(addr)).unwrap_or_default()
+    }
+
     pub(crate) fn module_source_line(&self, name: &str, addr: u64) -> Option<Location> {
         let loaded = self.module_debug.read().unwrap_or_else(|e| e.into_inner());
         loaded.iter().find(|d| d.name == name)?.lines.as_ref()?.lookup(addr)

@@ -112,24 +112,6 @@ fn check_without_stale(what: &str, crash: &[String], kdive: &[String]) {
     }
 }
 
-/// Lines `bt -l` prints from DWARF kdive has not got: a module's source
-/// lines (crash.txt's session loaded the module's debuginfo).
-fn drop_module_source_lines(lines: &[String], kdive: &[String]) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut prev = "";
-    for l in lines {
-        let source = l.starts_with("    ") && !l.starts_with("    [") && !l.contains("RIP:") && l.rsplit_once(": ").is_some_and(|(_, n)| n.parse::<u32>().is_ok());
-        let after_module = prev.ends_with(']') && unnumbered(prev).is_some() || prev.starts_with("    ORIG_RAX");
-        if source && after_module && !kdive.contains(l) {
-            prev = l;
-            continue;
-        }
-        prev = l;
-        out.push(l.clone());
-    }
-    out
-}
-
 fn compare_crash(c: &Crash, args: &[&str], vmlinux: bool) {
     let Some(txt) = c.file("crash.txt") else { return };
     let crash = sections(&std::fs::read_to_string(txt).unwrap());
@@ -138,15 +120,17 @@ fn compare_crash(c: &Crash, args: &[&str], vmlinux: bool) {
         .filter(|c| crash.contains_key(*c))
         .filter(|c| vmlinux || *c != "bt -l")
         .collect();
-    let got = run_kdive(args, &cmds);
+    // crash.txt's session loaded the module's debuginfo first (`bt -l`
+    // shows its source lines).
+    let load = c.file("crashme.ko").map(|ko| format!("mod -s crashme {}", ko.display()));
+    let mut session: Vec<&str> = load.iter().map(String::as_str).collect();
+    session.extend(&cmds);
+    let got = run_kdive(args, &session);
     let stale = c.scenario == "sysrq";
     for cmd in cmds {
         let what = format!("{} {cmd}{}", c.name(), if vmlinux { "" } else { " (no vmlinux)" });
         let mut expected = crash[cmd].clone();
         let ours = &got[cmd];
-        if cmd == "bt -l" {
-            expected = drop_module_source_lines(&expected, ours);
-        }
         if cmd == "bt -F" {
             // crash names string literals by the assembler's local labels
             // (`.LC3+673`), which no symbol table of kdive keeps.
