@@ -9,6 +9,7 @@
 //! `struct module` that the kernel's BTF gives ([`Kernel::btf`]).
 
 mod cpus;
+mod image;
 mod memory;
 pub mod modules;
 mod open;
@@ -84,6 +85,8 @@ pub struct Kernel {
     types: OnceLock<Option<Box<dyn kdive_debuginfo::types::TypeSource>>>,
     /// The loaded modules, read at open time.
     modules: Vec<Module>,
+    /// Opened from a vmlinux alone: memory is the file's (see `image`).
+    image_only: bool,
 }
 
 impl Kernel {

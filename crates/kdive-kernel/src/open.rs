@@ -64,6 +64,7 @@ pub(crate) fn open(dump: Dump, choice: VmlinuxChoice<'_>) -> Result<Kernel, Kern
         btf: Default::default(),
         types: Default::default(),
         modules: Vec::new(),
+        image_only: false,
     };
     kernel_bases(&mut kernel);
     check_banner(&mut kernel)?;
