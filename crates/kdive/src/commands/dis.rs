@@ -98,6 +98,11 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         }
         _ => return Err(format!("usage: {USAGE}")),
     };
+    if o.lines && s.kernel.vmlinux().is_none() {
+        // crash's notice; the disassembly goes on without the lines.
+        let _ = out.flush();
+        eprintln!("dis: line numbers are not available");
+    }
     let Some((addr, whole)) = resolve(s, target, out)? else {
         return Ok(());
     };

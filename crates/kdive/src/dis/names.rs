@@ -80,6 +80,10 @@ impl<'a> Names<'a> {
             };
             return by_sizes(k.symbols().range(mem.base..addr + 1), addr);
         }
+        // Without a vmlinux there is no gdb to follow: any symbol will do.
+        if self.sections.is_empty() {
+            return addr >= 1 << 63 && k.symbols().lookup(addr).is_some();
+        }
         // Sections are at link-time addresses; the dump's are moved by KASLR.
         let offset = k.kernel_offset();
         let link = addr.wrapping_sub(offset);
@@ -90,8 +94,13 @@ impl<'a> Names<'a> {
         if !sec.contains(&link) {
             return false;
         }
+        // A label at a section's start that is also another's end (`_einittext`
+        // before `.altinstr_aux`) is the end marker of the one before.
+        let abuts = self.sections.iter().any(|s| s.end == sec.start);
         let start = sec.start.wrapping_add(offset);
-        by_sizes(k.symbols().range(start..addr + 1), addr)
+        let syms = k.symbols().range(start..addr + 1);
+        let skip = syms.iter().take_while(|s| abuts && s.addr == start && s.size == 0).count();
+        by_sizes(&syms[skip..], addr)
     }
 }
 
