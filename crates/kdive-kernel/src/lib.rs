@@ -170,6 +170,11 @@ impl Kernel {
     /// The source file and line of the code at `addr` (a kernel address as
     /// the dump has it), from the vmlinux's DWARF.
     pub fn source_line(&self, addr: u64) -> Option<Location> {
+        // Module code has its lines in its own .ko, not the vmlinux (its
+        // address less the KASLR offset could fall in the vmlinux's text).
+        if self.module_at(addr).is_some() {
+            return None;
+        }
         let lines = self
             .lines
             .get_or_init(|| LineTable::open(self.vmlinux.as_ref()?.path()).ok());

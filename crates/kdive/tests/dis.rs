@@ -36,8 +36,13 @@ fn kdive(args: &[&str], script: &str) -> (String, String) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("run kdive");
-    child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+    // Written from another thread: a long script's output fills the pipe
+    // before the script is all written.
+    let mut stdin = child.stdin.take().unwrap();
+    let script = script.to_string();
+    let writer = std::thread::spawn(move || stdin.write_all(script.as_bytes()));
     let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(!stderr.contains("panicked"), "kdive panicked: {stderr}");
     (String::from_utf8_lossy(&out.stdout).into_owned(), stderr)
@@ -45,13 +50,19 @@ fn kdive(args: &[&str], script: &str) -> (String, String) {
 
 /// Run `cmds`, each output after crash's marker, and split them.
 fn run_marked(args: &[&str], cmds: &[String]) -> BTreeMap<String, String> {
-    let script: String = cmds.iter().map(|c| format!("!echo '@@@ crash> {c}'\n{c}\n")).collect();
+    let script: String = cmds
+        .iter()
+        .map(|c| format!("!echo '@@@ crash> {c}'\n{c}\n"))
+        .collect();
     sections(&kdive(args, &script).0)
 }
 
 /// The source-line headers of `dis -l` output (lines not starting `0x`).
 fn without_lines(s: &str) -> String {
-    s.lines().filter(|l| l.starts_with("0x")).map(|l| format!("{l}\n")).collect()
+    s.lines()
+        .filter(|l| l.starts_with("0x"))
+        .map(|l| format!("{l}\n"))
+        .collect()
 }
 
 /// Whether the first instruction is in module space (x86-64 puts modules
@@ -72,7 +83,11 @@ fn dis_prints_what_crash_prints() {
             continue;
         };
         let want = sections(&std::fs::read_to_string(txt).unwrap());
-        let cmds: Vec<String> = want.keys().filter(|c| c.starts_with("dis ")).cloned().collect();
+        let cmds: Vec<String> = want
+            .keys()
+            .filter(|c| c.starts_with("dis "))
+            .cloned()
+            .collect();
         let dump = dump.to_str().unwrap();
         for (args, with_lines) in [(vec![dump], true), (vec!["--no-vmlinux", dump], false)] {
             let got = run_marked(&args, &cmds);
@@ -99,16 +114,28 @@ fn dis_prints_what_crash_prints() {
             }
         }
     }
-    assert!(failures.is_empty(), "{} difference(s):\n{}", failures.len(), failures.join("\n"));
-    eprintln!("checked {checked} dis commands; source lines of module code pending (mod -s): {pending:?}");
+    assert!(
+        failures.is_empty(),
+        "{} difference(s):\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    eprintln!(
+        "checked {checked} dis commands; source lines of module code pending (mod -s): {pending:?}"
+    );
 }
 
 /// Without a dump, only the static commands run; the others say why.
 #[test]
 fn vmlinux_alone_refuses_what_needs_a_dump() {
-    let Some(v) = vmlinux("6.1.0-47-cloud-amd64") else { return };
+    let Some(v) = vmlinux("6.1.0-47-cloud-amd64") else {
+        return;
+    };
     let v = v.to_str().unwrap();
-    let (out, err) = kdive(&[v], "dis schedule 2\nsym schedule\nvtop init_task\nmod\nwhatis schedule\n");
+    let (out, err) = kdive(
+        &[v],
+        "dis schedule 2\nsym schedule\nvtop init_task\nmod\nwhatis schedule\n",
+    );
     assert!(out.contains("<schedule>:\tcall   0x"), "{out}");
     assert!(out.contains("(T) schedule "), "{out}");
     assert!(out.contains("void schedule(void);"), "{out}");
@@ -134,7 +161,10 @@ fn functions(vmlinux: &Path) -> Vec<(u64, u64)> {
     let syms = elf.symbols().unwrap();
     let mut per_addr: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
     for s in syms.iter() {
-        per_addr.entry(s.addr).or_default().push(if s.is_text() { s.size } else { 0 });
+        per_addr
+            .entry(s.addr)
+            .or_default()
+            .push(if s.is_text() { s.size } else { 0 });
     }
     (per_addr.into_iter())
         .filter(|(a, sizes)| *a >= 0xffff_ffff_8000_0000 && sizes.len() == 1 && sizes[0] > 0)
@@ -147,7 +177,9 @@ fn instructions(out: &str) -> BTreeMap<u64, String> {
     let mut m = BTreeMap::new();
     for l in out.lines() {
         let l = l.trim_start().trim_start_matches("=> ");
-        let Some((head, text)) = l.split_once(":\t") else { continue };
+        let Some((head, text)) = l.split_once(":\t") else {
+            continue;
+        };
         let addr = head.split_whitespace().next().unwrap_or("");
         if let Ok(a) = u64::from_str_radix(addr.trim_start_matches("0x"), 16) {
             m.insert(a, text.trim_end().to_string());
@@ -162,7 +194,9 @@ fn split_names(text: &str) -> (String, Vec<String>) {
     let mut names = Vec::new();
     let mut rest = text;
     while let Some(open) = rest.find(" <") {
-        let Some(close) = rest[open..].find('>') else { break };
+        let Some(close) = rest[open..].find('>') else {
+            break;
+        };
         plain.push_str(&rest[..open]);
         names.push(rest[open + 2..open + close].to_string());
         rest = &rest[open + close + 1..];
@@ -192,7 +226,9 @@ fn same_place(gdb: &str, kdive: &str, syms: &kdive_debuginfo::SymbolTable) -> bo
 
 #[test]
 fn dis_matches_gdb_on_vmlinux() {
-    let Some(v) = vmlinux("6.1.0-47-cloud-amd64") else { return };
+    let Some(v) = vmlinux("6.1.0-47-cloud-amd64") else {
+        return;
+    };
     if Command::new("gdb").arg("--version").output().is_err() {
         assert!(
             kdive_testkit::allowed("KDIVE_ALLOW_NO_GDB"),
@@ -201,7 +237,12 @@ fn dis_matches_gdb_on_vmlinux() {
         eprintln!("skipping: no gdb (KDIVE_ALLOW_NO_GDB=1)");
         return;
     }
-    let env = |k: &str, d: u64| std::env::var(k).ok().and_then(|v| v.parse().ok()).unwrap_or(d);
+    let env = |k: &str, d: u64| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(d)
+    };
     let (n, seed) = (env("KDIVE_DIS_SAMPLE", 300), env("KDIVE_DIS_SEED", 0x5eed));
     let all = functions(&v);
     let mut rng = Rng(seed | 1);
@@ -213,7 +254,10 @@ fn dis_matches_gdb_on_vmlinux() {
     let dir = std::env::temp_dir().join(format!("kdive-dis-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let gdb_cmds = dir.join("gdb.cmd");
-    let gdb_script: String = pick.iter().map(|(a, s)| format!("disassemble {a:#x},+{s}\n")).collect();
+    let gdb_script: String = pick
+        .iter()
+        .map(|(a, s)| format!("disassemble {a:#x},+{s}\n"))
+        .collect();
     std::fs::write(&gdb_cmds, gdb_script).unwrap();
     let gdb = Command::new("gdb")
         .args(["-batch", "-nx", "-x"])
@@ -226,8 +270,15 @@ fn dis_matches_gdb_on_vmlinux() {
     let (out, err) = kdive(&[v.to_str().unwrap()], &script);
     let want = instructions(&String::from_utf8_lossy(&gdb.stdout));
     let got = instructions(&out);
-    assert!(want.len() > pick.len(), "gdb printed too little: {}", String::from_utf8_lossy(&gdb.stderr));
-    let syms = kdive_debuginfo::ElfFile::open(&v).unwrap().symbols().unwrap();
+    assert!(
+        want.len() > pick.len(),
+        "gdb printed too little: {}",
+        String::from_utf8_lossy(&gdb.stderr)
+    );
+    let syms = kdive_debuginfo::ElfFile::open(&v)
+        .unwrap()
+        .symbols()
+        .unwrap();
     let (mut exact, mut renamed, mut wrong) = (0usize, 0usize, Vec::new());
     for (addr, g) in &want {
         let Some(k) = got.get(addr) else {
@@ -254,6 +305,58 @@ fn dis_matches_gdb_on_vmlinux() {
         want.len(),
         wrong.len()
     );
+    assert!(
+        wrong.is_empty() && extra == 0,
+        "{} differences:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
     assert!(err.trim().is_empty(), "kdive: {err}");
-    assert!(wrong.is_empty() && extra == 0, "{} differences:\n{}", wrong.len(), wrong.join("\n"));
+}
+
+/// crash's ways of choosing what to show, checked against the whole
+/// function: one instruction at an offset, `-r` up to it (the last COUNT
+/// with a count), `-f` from it, COUNT from the start, `-x` offsets.
+#[test]
+fn ranges_follow_crash() {
+    let Some(v) = vmlinux("6.1.0-47-cloud-amd64") else {
+        return;
+    };
+    let v = v.to_str().unwrap();
+    let (whole, _) = kdive(&[v], "dis schedule\n");
+    let full: Vec<&str> = whole.lines().collect();
+    assert!(full.len() > 10, "{whole}");
+    let off = |line: &str| -> u64 {
+        let name = line.split_once(" <").unwrap().1.split_once('>').unwrap().0;
+        name.split_once('+').map_or(0, |(_, o)| o.parse().unwrap())
+    };
+    let fifth = off(full[4]);
+    let cmds = [
+        format!("dis schedule+{fifth}"),
+        format!("dis -r schedule+{fifth}"),
+        format!("dis -r schedule+{fifth} 2"),
+        format!("dis -f schedule+{fifth}"),
+        "dis schedule 3".to_string(),
+        format!("dis -r schedule+{}", fifth + 1),
+        "dis -x schedule 3".to_string(),
+    ];
+    let got = run_marked(&[v], &cmds);
+    let join = |l: &[&str]| l.iter().map(|x| format!("{x}\n")).collect::<String>();
+    assert_eq!(got[&cmds[0]], join(&full[4..5]));
+    assert_eq!(got[&cmds[1]], join(&full[..5]));
+    assert_eq!(got[&cmds[2]], join(&full[3..5]));
+    assert_eq!(got[&cmds[3]], join(&full[4..]));
+    assert_eq!(got[&cmds[4]], join(&full[..3]));
+    // A target inside an instruction: through the next one, as crash.
+    assert_eq!(got[&cmds[5]], join(&full[..6]));
+    let hex: Vec<String> = (full[..3].iter())
+        .map(|l| match off(l) {
+            0 => l.to_string(),
+            o => l.replacen(&format!("<schedule+{o}>"), &format!("<schedule+{o:#x}>"), 1),
+        })
+        .collect();
+    assert_eq!(
+        got[&cmds[6]],
+        hex.iter().map(|x| format!("{x}\n")).collect::<String>()
+    );
 }

@@ -2,12 +2,13 @@
 //! `x/Ni ADDR` and filters the lines; see `cmd_dis()` in crash's kernel.c).
 //!
 //! ```text
-//! crash> dis -l schedule 3
+//! crash> dis -l schedule 2
 //! debian/build/build_amd64_none_cloud-amd64/kernel/sched/core.c: 6632
-//! 0xffffffff8d406090 <schedule>:	nopl   0x0(%rax,%rax,1) [FTRACE NOP]
+//! 0xffffffff8d406090 <schedule>:  nopl   0x0(%rax,%rax,1) [FTRACE NOP]
 //! debian/build/build_amd64_none_cloud-amd64/arch/x86/include/asm/current.h: 15
-//! 0xffffffff8d406095 <schedule+5>:	push   %rbp
+//! 0xffffffff8d406095 <schedule+5>:  push   %rbp
 //! ```
+//! (crash puts a tab after the colon; two spaces here.)
 //!
 //! What is shown, by crash's rules:
 //! - `dis ADDR COUNT`: COUNT instructions from ADDR;
@@ -78,8 +79,18 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
                     o.bug_bytes = n.parse().map_err(|_| format!("-b: not a number: {n}"))?;
                     break;
                 }
-                'u' => return Err("-u (user-space code) needs a task context, which kdive does not have yet".into()),
-                's' => return Err("-s (source listing) is not supported: kdive prints source lines with -l".into()),
+                'u' => {
+                    return Err(
+                        "-u (user-space code) needs a task context, which kdive does not have yet"
+                            .into(),
+                    )
+                }
+                's' => {
+                    return Err(
+                        "-s (source listing) is not supported: kdive prints source lines with -l"
+                            .into(),
+                    )
+                }
                 _ => return Err(format!("invalid option: -{c}  (usage: {USAGE})")),
             }
         }
@@ -90,7 +101,8 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     let (target, count) = match words.as_slice() {
         [a] => (*a, None),
         [a, c] => {
-            let n = expr::parse_number(c).map_err(|e| format!("invalid count argument: {c}: {e}"))?;
+            let n =
+                expr::parse_number(c).map_err(|e| format!("invalid count argument: {c}: {e}"))?;
             if n == 0 {
                 return Err("invalid count argument: 0".into());
             }
@@ -123,11 +135,20 @@ fn resolve(s: &Session, arg: &str, out: &mut dyn Write) -> Result<Option<(u64, b
             .lookup(addr)
             .is_some_and(|(sym, off)| off == 0 && sym.is_text())
     };
-    if arg.contains(|c: char| "()+-*/%&|^<>~".contains(c)) {
-        let addr = expr::eval(arg, &syms).map_err(|e| format!("{arg}: {e}"))?;
-        if let Some(dups) = duplicates(s, arg.trim_start_matches('(').split(|c: char| "+-*/%&|^<>~ ".contains(c)).next().unwrap_or("")) {
+    const OPERATORS: &str = "()+-*/%&|^<>~";
+    if arg.contains(|c: char| OPERATORS.contains(c)) {
+        // `NAME+OFF` of a name several functions have is ambiguous too.
+        let first = arg
+            .trim_start_matches('(')
+            .split(|c: char| c == ' ' || OPERATORS.contains(c));
+        if let Some(dups) = first
+            .into_iter()
+            .next()
+            .and_then(|name| duplicates(s, name))
+        {
             return Err(dups);
         }
+        let addr = expr::eval(arg, &syms).map_err(|e| format!("{arg}: {e}"))?;
         return Ok(Some((addr, false)));
     }
     if k.symbols().by_name(arg).is_none() {
@@ -136,7 +157,12 @@ fn resolve(s: &Session, arg: &str, out: &mut dyn Write) -> Result<Option<(u64, b
         }
         writeln!(out, "symbol not found: {arg}\npossible alternatives:").map_err(io)?;
         let mut n = 0;
-        for sym in k.symbols().iter().filter(|sym| sym.name.contains(arg)).take(1000) {
+        for sym in k
+            .symbols()
+            .iter()
+            .filter(|sym| sym.name.contains(arg))
+            .take(1000)
+        {
             write!(out, "  ").map_err(io)?;
             sym::show(s, sym, 0, false, out)?;
             n += 1;
@@ -149,7 +175,11 @@ fn resolve(s: &Session, arg: &str, out: &mut dyn Write) -> Result<Option<(u64, b
     if let Some(dups) = duplicates(s, arg) {
         return Err(dups);
     }
-    let text: Vec<&Symbol> = k.symbols().all_by_name(arg).filter(|x| x.is_text()).collect();
+    let text: Vec<&Symbol> = k
+        .symbols()
+        .all_by_name(arg)
+        .filter(|x| x.is_text())
+        .collect();
     match text.first() {
         Some(sym) => Ok(Some((sym.addr, true))),
         None => Ok(Some((k.symbol(arg).unwrap_or(0), false))),
@@ -198,7 +228,9 @@ fn plan(s: &Session, addr: u64, whole: bool, count: Option<u64>, o: &Opts) -> Re
     let needs_range = o.reverse || o.forward || (whole && count.is_none());
     let range = needs_range.then(|| function_range(s, addr)).flatten();
     if needs_range && range.is_none() {
-        return Err(format!("gdb unable to disassemble kernel virtual address {addr:x}"));
+        return Err(format!(
+            "gdb unable to disassemble kernel virtual address {addr:x}"
+        ));
     }
     let (lo, hi) = range.unwrap_or((addr, addr));
     let cut = |end: u64| end.min(lo.saturating_add(MAX_BYTES));
@@ -273,7 +305,8 @@ fn is_kernel_addr(addr: u64) -> bool {
 /// Read the code of `plan` and decode it.
 fn disassemble(s: &Session, plan: &Plan, o: &Opts) -> Result<Vec<Insn>, String> {
     let k = &s.kernel;
-    let len = plan.end.saturating_sub(plan.start).max(1);
+    // The last instruction before `end` may reach past it.
+    let len = plan.end.saturating_sub(plan.start).saturating_add(MAX_INSN);
     // Read as far as the memory goes; decoding stops where it ends.
     let mut code = vec![0u8; len as usize];
     let mut got = 0usize;
@@ -282,6 +315,14 @@ fn disassemble(s: &Session, plan: &Plan, o: &Opts) -> Result<Vec<Insn>, String> 
         let at = plan.start + got as u64;
         let n = ((0x1000 - (at & 0xfff)) as usize).min(code.len() - got);
         if let Err(e) = k.read(at, &mut code[got..got + n]) {
+            // The end of a section or of a mapping inside the page: keep
+            // the bytes before it.
+            got += (0..n)
+                .take_while(|&i| {
+                    k.read(at + i as u64, &mut code[got + i..got + i + 1])
+                        .is_ok()
+                })
+                .count();
             unreadable = Some(e);
             break;
         }
@@ -315,8 +356,14 @@ fn disassemble(s: &Session, plan: &Plan, o: &Opts) -> Result<Vec<Insn>, String> 
     }
     if insns.is_empty() {
         return Err(match unreadable {
-            Some(e) => format!("gdb unable to disassemble kernel virtual address {:x}: {e}", plan.start),
-            None => format!("gdb unable to disassemble kernel virtual address {:x}", plan.start),
+            Some(e) => format!(
+                "gdb unable to disassemble kernel virtual address {:x}: {e}",
+                plan.start
+            ),
+            None => format!(
+                "gdb unable to disassemble kernel virtual address {:x}",
+                plan.start
+            ),
         });
     }
     if let Some(n) = plan.keep_last {
@@ -337,7 +384,11 @@ fn print(s: &Session, insns: &[Insn], o: &Opts, out: &mut dyn Write) -> CmdResul
                 last_line = line;
             }
         }
-        let at_symbol = s.kernel.symbols().lookup(insn.addr).is_some_and(|(_, off)| off == 0);
+        let at_symbol = s
+            .kernel
+            .symbols()
+            .lookup(insn.addr)
+            .is_some_and(|(_, off)| off == 0);
         let mark = if at_symbol && is_ftrace_nop(&insn.text) {
             " [FTRACE NOP]"
         } else {
@@ -355,5 +406,6 @@ fn print(s: &Session, insns: &[Insn], o: &Opts, out: &mut dyn Write) -> CmdResul
 /// The 5-byte NOPs ftrace puts over the `call __fentry__` that starts a
 /// traceable function, as crash recognizes them.
 fn is_ftrace_nop(text: &str) -> bool {
-    text.starts_with("nopl   0x0(%rax,%rax,1)") || text.starts_with("data32 data32 data32 xchg %ax,%ax")
+    text.starts_with("nopl   0x0(%rax,%rax,1)")
+        || text.starts_with("data32 data32 data32 xchg %ax,%ax")
 }

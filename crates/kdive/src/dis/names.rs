@@ -44,7 +44,10 @@ impl<'a> Names<'a> {
     pub fn new(kernel: &'a Kernel, hex: bool) -> Names<'a> {
         Names {
             kernel,
-            sections: kernel.vmlinux_file().map(|f| sections(f.bytes())).unwrap_or_default(),
+            sections: kernel
+                .vmlinux_file()
+                .map(|f| sections(f.bytes()))
+                .unwrap_or_default(),
             hex,
             crash: kernel.has_dump(),
         }
@@ -99,7 +102,10 @@ impl<'a> Names<'a> {
         let abuts = self.sections.iter().any(|s| s.end == sec.start);
         let start = sec.start.wrapping_add(offset);
         let syms = k.symbols().range(start..addr + 1);
-        let skip = syms.iter().take_while(|s| abuts && s.addr == start && s.size == 0).count();
+        let skip = syms
+            .iter()
+            .take_while(|s| abuts && s.addr == start && s.size == 0)
+            .count();
         by_sizes(&syms[skip..], addr)
     }
 }
@@ -113,7 +119,12 @@ fn by_sizes(syms: &[Symbol], addr: u64) -> bool {
     let mut label: Option<&Symbol> = None;
     let mut chosen = None;
     // gdb looks back past labels for a sized symbol; bounded here.
-    for s in syms.iter().rev().filter(|s| !matches!(s.kind, 'A' | 'a')).take(256) {
+    for s in syms
+        .iter()
+        .rev()
+        .filter(|s| !matches!(s.kind, 'A' | 'a'))
+        .take(256)
+    {
         if s.size == 0 {
             label = label.or(Some(s));
             continue;
@@ -121,9 +132,7 @@ fn by_sizes(syms: &[Symbol], addr: u64) -> bool {
         chosen = if s.contains(addr) { Some(s) } else { label };
         break;
     }
-    chosen
-        .or(label)
-        .is_some_and(|c| c.size > 0 || c.is_text())
+    chosen.or(label).is_some_and(|c| c.size > 0 || c.is_text())
 }
 
 /// The allocated sections of an ELF file, at their addresses, sorted.

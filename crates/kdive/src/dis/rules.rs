@@ -79,7 +79,17 @@ fn find_bare(operands: &str, reg: &str) -> Option<usize> {
 
 /// Port I/O through `%dx` is written `(%dx)`.
 fn port_dx(insn: &Instruction, operands: String) -> String {
-    let is_port = matches!(insn.mnemonic(), Mnemonic::In | Mnemonic::Out | Mnemonic::Insb | Mnemonic::Insw | Mnemonic::Insd | Mnemonic::Outsb | Mnemonic::Outsw | Mnemonic::Outsd);
+    let is_port = matches!(
+        insn.mnemonic(),
+        Mnemonic::In
+            | Mnemonic::Out
+            | Mnemonic::Insb
+            | Mnemonic::Insw
+            | Mnemonic::Insd
+            | Mnemonic::Outsb
+            | Mnemonic::Outsw
+            | Mnemonic::Outsd
+    );
     if !is_port {
         return operands;
     }
@@ -163,7 +173,11 @@ fn unused_prefixes(
     mnemonic: String,
     mut operands: String,
 ) -> (String, String) {
-    let legacy: Vec<u8> = bytes.iter().copied().take_while(|b| is_legacy_prefix(*b)).collect();
+    let legacy: Vec<u8> = bytes
+        .iter()
+        .copied()
+        .take_while(|b| is_legacy_prefix(*b))
+        .collect();
     let mut words = Vec::new();
     // One 0x66 is the operand size of a 16-bit instruction; more are unused.
     let sixty_sixes = legacy.iter().filter(|&&b| b == 0x66).count();
@@ -201,7 +215,10 @@ fn unused_prefixes(
 }
 
 fn is_legacy_prefix(b: u8) -> bool {
-    matches!(b, 0x66 | 0x67 | 0xf0 | 0xf2 | 0xf3 | 0x2e | 0x36 | 0x3e | 0x26 | 0x64 | 0x65)
+    matches!(
+        b,
+        0x66 | 0x67 | 0xf0 | 0xf2 | 0xf3 | 0x2e | 0x36 | 0x3e | 0x26 | 0x64 | 0x65
+    )
 }
 
 /// Whether the instruction's operand size is 16 bits (what a 0x66 prefix
