@@ -224,6 +224,18 @@ fn same_place(gdb: &str, kdive: &str, syms: &kdive_debuginfo::SymbolTable) -> bo
     }
 }
 
+/// Why gdb names a place otherwise than crash (and kdive), for the report.
+fn name_class(gdb: &str, kdive: &str) -> &'static str {
+    let base = |n: &str| n.split(['.', '+']).next().unwrap_or("").to_string();
+    if kdive.contains(".cold") {
+        "a .cold part, named by gdb from its function's start"
+    } else if kdive.contains('.') && base(gdb) == base(kdive) {
+        "a clone (.part/.isra/.constprop), named by gdb as the function it came from"
+    } else {
+        "another symbol at the same place (gdb prefers a sized one to a label)"
+    }
+}
+
 #[test]
 fn dis_matches_gdb_on_vmlinux() {
     let Some(v) = vmlinux("6.1.0-47-cloud-amd64") else {
@@ -246,9 +258,13 @@ fn dis_matches_gdb_on_vmlinux() {
     let (n, seed) = (env("KDIVE_DIS_SAMPLE", 300), env("KDIVE_DIS_SEED", 0x5eed));
     let all = functions(&v);
     let mut rng = Rng(seed | 1);
-    let mut pick: Vec<(u64, u64)> = (0..n.min(all.len() as u64))
-        .map(|_| all[(rng.next() % all.len() as u64) as usize])
-        .collect();
+    // KDIVE_DIS_SAMPLE=all: every function.
+    let mut pick: Vec<(u64, u64)> = match std::env::var("KDIVE_DIS_SAMPLE").as_deref() {
+        Ok("all") => all.clone(),
+        _ => (0..n.min(all.len() as u64))
+            .map(|_| all[(rng.next() % all.len() as u64) as usize])
+            .collect(),
+    };
     pick.sort();
     pick.dedup();
     let dir = std::env::temp_dir().join(format!("kdive-dis-{}", std::process::id()));
@@ -280,6 +296,7 @@ fn dis_matches_gdb_on_vmlinux() {
         .symbols()
         .unwrap();
     let (mut exact, mut renamed, mut wrong) = (0usize, 0usize, Vec::new());
+    let mut classes = BTreeMap::new();
     for (addr, g) in &want {
         let Some(k) = got.get(addr) else {
             wrong.push(format!("{addr:#x}: gdb `{g}`, kdive nothing"));
@@ -293,6 +310,9 @@ fn dis_matches_gdb_on_vmlinux() {
         let same = gn.len() == kn.len() && gn.iter().zip(&kn).all(|(a, b)| same_place(a, b, &syms));
         if gp == kp && same {
             renamed += 1;
+            for (a, b) in gn.iter().zip(&kn).filter(|(a, b)| a != b) {
+                *classes.entry(name_class(a, b)).or_insert(0usize) += 1;
+            }
         } else {
             wrong.push(format!("{addr:#x}: gdb `{g}`, kdive `{k}`"));
         }
@@ -305,6 +325,7 @@ fn dis_matches_gdb_on_vmlinux() {
         want.len(),
         wrong.len()
     );
+    eprintln!("names gdb gives otherwise: {classes:?}");
     assert!(
         wrong.is_empty() && extra == 0,
         "{} differences:\n{}",
