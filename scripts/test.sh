@@ -15,8 +15,9 @@ log() { printf '[test %s] %s\n' "$(date +%T)" "$*" >&2; }
 
 if [ "${QUICK:-0}" != 1 ]; then
   # The vmlinux (with DWARF) of every kernel in the corpora, and crash, the
-  # reference the outputs are compared with.
-  want=(crash)
+  # reference the outputs are compared with, and gdb (dis is compared with its
+  # disassembly).
+  want=(crash gdb)
   for d in ${KDIVE_CORPUS:-../shared/corpus} "${KDIVE_BUILT_CORPUS:-/var/tmp/kdive-corpus}"; do
     for k in "$d"/linux-*; do
       [ -d "$k" ] && want+=("linux-image-${k##*/linux-}-dbg")

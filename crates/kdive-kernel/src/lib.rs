@@ -9,6 +9,7 @@
 //! `struct module` that the kernel's BTF gives ([`Kernel::btf`]).
 
 mod cpus;
+mod image;
 mod memory;
 pub mod modules;
 mod open;
@@ -100,6 +101,8 @@ pub struct Kernel {
     modules: Vec<Module>,
     /// Every task, walked on first use ([`Kernel::tasks`]).
     tasks: OnceLock<tasks::TaskList>,
+    /// Opened from a vmlinux alone: memory is the file's (see `image`).
+    image_only: bool,
 }
 
 impl Kernel {

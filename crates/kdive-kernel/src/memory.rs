@@ -60,6 +60,9 @@ impl From<ReadVirtError> for MemError {
 impl Kernel {
     /// Read `buf.len()` bytes of kernel virtual memory at `vaddr`.
     pub fn read(&self, vaddr: u64, buf: &mut [u8]) -> Result<(), MemError> {
+        if self.image_only {
+            return self.read_image(vaddr, buf);
+        }
         Ok(self.found.xlat.read_virt(&self.dump, vaddr, buf)?)
     }
 

@@ -6,6 +6,7 @@
 mod cexpr;
 mod commands;
 mod convert;
+mod dis;
 mod expr;
 mod gdb;
 mod info;
@@ -81,21 +82,21 @@ fn run(args: Args) -> anyhow::Result<()> {
         };
         return verify::run(dump);
     }
-    let (vmlinux, vmcore) = split_files(&args.files)?;
-    use kdive_kernel::VmlinuxChoice;
-    let choice = match (&vmlinux, args.no_vmlinux) {
-        (Some(v), false) => VmlinuxChoice::Given(v),
-        (Some(_), true) => anyhow::bail!("--no-vmlinux and a vmlinux given"),
-        (None, true) => VmlinuxChoice::None,
-        (None, false) => VmlinuxChoice::Find,
+    let (kernel, dump_path) = match split_files(&args.files)? {
+        Files::Image(vmlinux) => (
+            kdive_kernel::Kernel::open_image(&vmlinux).with_context(|| vmlinux.display().to_string())?,
+            String::new(),
+        ),
+        Files::Dump(vmlinux, vmcore) => {
+            let path = vmcore.display().to_string();
+            (open_dump(vmlinux, vmcore, args.no_vmlinux)?, path)
+        }
     };
-    let kernel = kdive_kernel::Kernel::open_with(&vmcore, choice)
-        .with_context(|| vmcore.display().to_string())?;
     for note in kernel.notices() {
         eprintln!("kdive: {note}");
     }
     let mut session = session::Session::new(kernel);
-    session.dump_path = vmcore.display().to_string();
+    session.dump_path = dump_path;
     if let Some(file) = &args.input {
         let f = std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
         let mut out = std::io::BufWriter::new(std::io::stdout().lock());
@@ -111,22 +112,42 @@ fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Open `vmcore`, with `vmlinux` or the one installed for it.
+fn open_dump(
+    vmlinux: Option<PathBuf>,
+    vmcore: PathBuf,
+    no_vmlinux: bool,
+) -> anyhow::Result<kdive_kernel::Kernel> {
+    use kdive_kernel::VmlinuxChoice;
+    let choice = match (&vmlinux, no_vmlinux) {
+        (Some(v), false) => VmlinuxChoice::Given(v),
+        (Some(_), true) => anyhow::bail!("--no-vmlinux and a vmlinux given"),
+        (None, true) => VmlinuxChoice::None,
+        (None, false) => VmlinuxChoice::Find,
+    };
+    kdive_kernel::Kernel::open_with(&vmcore, choice).with_context(|| vmcore.display().to_string())
+}
+
+/// What the command line names: a vmlinux alone (static work: `dis`,
+/// `sym`, `whatis`, `struct -o`), or a dump with or without its vmlinux.
+enum Files {
+    Image(PathBuf),
+    Dump(Option<PathBuf>, PathBuf),
+}
+
 /// `[VMLINUX] VMCORE` in either order, as crash takes them: the dump is the
 /// file that is not an ELF executable (a vmcore is an ELF core file or not
 /// ELF at all).
-fn split_files(files: &[PathBuf]) -> anyhow::Result<(Option<PathBuf>, PathBuf)> {
+fn split_files(files: &[PathBuf]) -> anyhow::Result<Files> {
     use kdive_kernel::vmlinux::{elf_type, ET_CORE};
     let is_vmlinux = |p: &PathBuf| elf_type(p).is_some_and(|t| t != ET_CORE);
     match files {
-        [] => anyhow::bail!("no dump given (usage: kdive [VMLINUX] VMCORE)"),
-        [one] if is_vmlinux(one) => anyhow::bail!(
-            "{}: this is a kernel image, not a dump (opening a vmlinux alone comes later)",
-            one.display()
-        ),
-        [one] => Ok((None, one.clone())),
+        [] => anyhow::bail!("no dump given (usage: kdive [VMLINUX] VMCORE, or kdive VMLINUX)"),
+        [one] if is_vmlinux(one) => Ok(Files::Image(one.clone())),
+        [one] => Ok(Files::Dump(None, one.clone())),
         [a, b] => match (is_vmlinux(a), is_vmlinux(b)) {
-            (true, false) => Ok((Some(a.clone()), b.clone())),
-            (false, true) => Ok((Some(b.clone()), a.clone())),
+            (true, false) => Ok(Files::Dump(Some(a.clone()), b.clone())),
+            (false, true) => Ok(Files::Dump(Some(b.clone()), a.clone())),
             (true, true) => anyhow::bail!("both {} and {} are kernel images", a.display(), b.display()),
             (false, false) => anyhow::bail!(
                 "neither {} nor {} is a kernel image (vmlinux)",

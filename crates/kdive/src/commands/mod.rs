@@ -10,6 +10,7 @@ mod bt_format;
 mod bt_search;
 mod bt_words;
 pub mod datatype;
+mod dis;
 mod eval;
 mod list;
 mod log;
@@ -170,6 +171,12 @@ pub const COMMANDS: &[Command] = &[
         run: sys::run,
     },
     Command {
+        name: "dis",
+        summary: "disassemble kernel code, with source lines (-l)",
+        usage: "dis [-r|-f] [-l] [-x|-d] [-b N] ADDRESS|SYMBOL[+OFFSET] [COUNT]",
+        run: dis::run,
+    },
+    Command {
         name: "q",
         summary: "leave the session (also quit, exit)",
         usage: "q",
@@ -186,6 +193,18 @@ pub fn find(name: &str) -> Option<&'static Command> {
         .find(|(a, _)| *a == name)
         .map_or(name, |(_, c)| c);
     COMMANDS.iter().find(|c| c.name == name)
+}
+
+/// The commands that work on a vmlinux opened alone, with no dump: they
+/// read symbols, types, line tables, and the file's code and initialized
+/// data. Every other command needs a dump and says so.
+const WITHOUT_DUMP: &[&str] = &[
+    "help", "eval", "sym", "struct", "union", "whatis", "p", "px", "pd", "rd", "dis", "q",
+];
+
+/// Whether the command named `name` works without a dump.
+pub fn works_without_dump(name: &str) -> bool {
+    WITHOUT_DUMP.contains(&name)
 }
 
 /// Output errors (a closed pipe) end the command like any other error.

@@ -84,7 +84,7 @@ fn one(s: &Session, w: &str, out: &mut dyn Write) -> CmdResult {
 }
 
 /// One symbol line; with `lines`, crash's source file and line for text.
-fn show(s: &Session, sym: &Symbol, off: u64, lines: bool, out: &mut dyn Write) -> CmdResult {
+pub(super) fn show(s: &Session, sym: &Symbol, off: u64, lines: bool, out: &mut dyn Write) -> CmdResult {
     let mut line = format!("{:x} ({}) {}", sym.addr + off, sym.kind, sym.name);
     if off != 0 {
         // crash shows offsets in its output radix, decimal by default.

@@ -79,6 +79,15 @@ impl Session {
                 }
             },
         };
+        if !self.kernel.has_dump() && !commands::works_without_dump(cmd.name) {
+            self.failures += 1;
+            let _ = out.flush();
+            eprintln!(
+                "{}: needs a dump (kdive was given a vmlinux alone: dis, sym, whatis, struct, union, p, rd, eval work)",
+                cmd.name
+            );
+            return;
+        }
         match (cmd.run)(self, &args, out) {
             Ok(()) => {}
             Err(e) => {

@@ -1,0 +1,383 @@
+//! `dis` beside crash and gdb.
+//!
+//! - On the corpus dumps, every `dis` command of crash.txt prints what
+//!   crash printed, byte for byte (with the vmlinux), and the same less the
+//!   source lines without it. Module code is compared without its source
+//!   lines while kdive prints none there: crash.txt was made after
+//!   `mod -s`, which loads a module's line table (pending in kdive).
+//! - On the vmlinux alone (no dump), a seeded sample of functions
+//!   disassembles as `gdb -batch -ex 'disassemble START,+SIZE' VMLINUX`
+//!   does, instruction for instruction. `KDIVE_DIS_SAMPLE=N` sets the
+//!   sample's size (default 300), `KDIVE_DIS_SEED` its seed.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use kdive_testkit::{require, vmlinux};
+
+/// The sections of a crash.txt: command -> output.
+fn sections(text: &str) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for part in text.split("@@@ crash> ").skip(1) {
+        let (cmd, body) = part.split_once('\n').unwrap_or((part, ""));
+        out.insert(cmd.trim().to_string(), body.to_string());
+    }
+    out
+}
+
+/// Run `script` (one command a line) in a kdive session on `args`.
+fn kdive(args: &[&str], script: &str) -> (String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kdive"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run kdive");
+    // Written from another thread: a long script's output fills the pipe
+    // before the script is all written.
+    let mut stdin = child.stdin.take().unwrap();
+    let script = script.to_string();
+    let writer = std::thread::spawn(move || stdin.write_all(script.as_bytes()));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!stderr.contains("panicked"), "kdive panicked: {stderr}");
+    (String::from_utf8_lossy(&out.stdout).into_owned(), stderr)
+}
+
+/// Run `cmds`, each output after crash's marker, and split them.
+fn run_marked(args: &[&str], cmds: &[String]) -> BTreeMap<String, String> {
+    let script: String = cmds
+        .iter()
+        .map(|c| format!("!echo '@@@ crash> {c}'\n{c}\n"))
+        .collect();
+    sections(&kdive(args, &script).0)
+}
+
+/// The source-line headers of `dis -l` output (lines not starting `0x`).
+fn without_lines(s: &str) -> String {
+    s.lines()
+        .filter(|l| l.starts_with("0x"))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+/// Whether the first instruction is in module space (x86-64 puts modules
+/// above the kernel image's 1 GiB mapping from `__START_KERNEL_map`).
+fn in_module(output: &str) -> bool {
+    let first = output.lines().find(|l| l.starts_with("0x")).unwrap_or("");
+    let addr = first.split_whitespace().next().unwrap_or("0x0");
+    u64::from_str_radix(addr.trim_start_matches("0x"), 16).is_ok_and(|a| a >= 0xffff_ffff_c000_0000)
+}
+
+#[test]
+fn dis_prints_what_crash_prints() {
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    let mut pending = Vec::new();
+    for crash in require("dis_prints_what_crash_prints") {
+        let (Some(dump), Some(txt)) = (crash.variant("kdump-zlib"), crash.file("crash.txt")) else {
+            continue;
+        };
+        let want = sections(&std::fs::read_to_string(txt).unwrap());
+        let cmds: Vec<String> = want
+            .keys()
+            .filter(|c| c.starts_with("dis "))
+            .cloned()
+            .collect();
+        let dump = dump.to_str().unwrap();
+        for (args, with_lines) in [(vec![dump], true), (vec!["--no-vmlinux", dump], false)] {
+            let got = run_marked(&args, &cmds);
+            for c in &cmds {
+                let mut expected = want[c].clone();
+                let mut actual = got.get(c).cloned().unwrap_or_default();
+                let module_lines_missing = in_module(&expected)
+                    && without_lines(&actual) == actual
+                    && without_lines(&expected) != expected;
+                if !with_lines || module_lines_missing {
+                    if module_lines_missing && with_lines {
+                        pending.push(format!("{} `{c}`", crash.name()));
+                    }
+                    expected = without_lines(&expected);
+                    actual = without_lines(&actual);
+                }
+                if actual != expected {
+                    failures.push(format!(
+                        "{} {args:?} `{c}`:\n--- crash\n{expected}--- kdive\n{actual}",
+                        crash.name()
+                    ));
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} difference(s):\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    eprintln!(
+        "checked {checked} dis commands; source lines of module code pending (mod -s): {pending:?}"
+    );
+}
+
+/// Without a dump, only the static commands run; the others say why.
+#[test]
+fn vmlinux_alone_refuses_what_needs_a_dump() {
+    let Some(v) = vmlinux("6.1.0-47-cloud-amd64") else {
+        return;
+    };
+    let v = v.to_str().unwrap();
+    let (out, err) = kdive(
+        &[v],
+        "dis schedule 2\nsym schedule\nvtop init_task\nmod\nwhatis schedule\n",
+    );
+    assert!(out.contains("<schedule>:\tcall   0x"), "{out}");
+    assert!(out.contains("(T) schedule "), "{out}");
+    assert!(out.contains("void schedule(void);"), "{out}");
+    assert!(err.contains("vtop: needs a dump"), "{err}");
+    assert!(err.contains("mod: needs a dump"), "{err}");
+}
+
+/// A seeded pseudo-random sequence (xorshift), for a reproducible sample.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+/// Functions of the vmlinux: `(address, size)`, one symbol at the address.
+fn functions(vmlinux: &Path) -> Vec<(u64, u64)> {
+    let elf = kdive_debuginfo::ElfFile::open(vmlinux).unwrap();
+    let syms = elf.symbols().unwrap();
+    let mut per_addr: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
+    for s in syms.iter() {
+        per_addr
+            .entry(s.addr)
+            .or_default()
+            .push(if s.is_text() { s.size } else { 0 });
+    }
+    (per_addr.into_iter())
+        .filter(|(a, sizes)| *a >= 0xffff_ffff_8000_0000 && sizes.len() == 1 && sizes[0] > 0)
+        .map(|(a, sizes)| (a, sizes[0]))
+        .collect()
+}
+
+/// `addr -> text` of the instruction lines of gdb's or kdive's output.
+fn instructions(out: &str) -> BTreeMap<u64, String> {
+    let mut m = BTreeMap::new();
+    for l in out.lines() {
+        let l = l.trim_start().trim_start_matches("=> ");
+        let Some((head, text)) = l.split_once(":\t") else {
+            continue;
+        };
+        let addr = head.split_whitespace().next().unwrap_or("");
+        if let Ok(a) = u64::from_str_radix(addr.trim_start_matches("0x"), 16) {
+            m.insert(a, text.trim_end().to_string());
+        }
+    }
+    m
+}
+
+/// The text with the `<...>` names taken out, and the names.
+fn split_names(text: &str) -> (String, Vec<String>) {
+    let mut plain = String::new();
+    let mut names = Vec::new();
+    let mut rest = text;
+    while let Some(open) = rest.find(" <") {
+        let Some(close) = rest[open..].find('>') else {
+            break;
+        };
+        plain.push_str(&rest[..open]);
+        names.push(rest[open + 2..open + close].to_string());
+        rest = &rest[open + close + 1..];
+    }
+    plain.push_str(rest);
+    (plain, names)
+}
+
+/// Whether gdb's name and kdive's (crash's) name the same place: gdb names
+/// a clone (`.part.0`, `.isra.0`, `.cold`) by the function it came from
+/// (for `.cold`, with the offset from that function's start), and prefers
+/// a sized symbol containing an address to a label at it.
+fn same_place(gdb: &str, kdive: &str, syms: &kdive_debuginfo::SymbolTable) -> bool {
+    let addr = |n: &str| -> Option<u64> {
+        let (name, off) = match n.rsplit_once('+') {
+            Some((name, off)) => (name, off.parse::<u64>().ok()?),
+            None => (n, 0),
+        };
+        Some(syms.by_name(name)?.addr + off)
+    };
+    let base = |n: &str| n.split(['.', '+']).next().unwrap_or("").to_string();
+    match (addr(gdb), addr(kdive)) {
+        (Some(a), Some(b)) => a == b || base(gdb) == base(kdive),
+        _ => base(gdb) == base(kdive),
+    }
+}
+
+/// Why gdb names a place otherwise than crash (and kdive), for the report.
+fn name_class(gdb: &str, kdive: &str) -> &'static str {
+    let base = |n: &str| n.split(['.', '+']).next().unwrap_or("").to_string();
+    if kdive.contains(".cold") {
+        "a .cold part, named by gdb from its function's start"
+    } else if kdive.contains('.') && base(gdb) == base(kdive) {
+        "a clone (.part/.isra/.constprop), named by gdb as the function it came from"
+    } else {
+        "another symbol at the same place (gdb prefers a sized one to a label)"
+    }
+}
+
+#[test]
+fn dis_matches_gdb_on_vmlinux() {
+    let Some(v) = vmlinux("6.1.0-47-cloud-amd64") else {
+        return;
+    };
+    if Command::new("gdb").arg("--version").output().is_err() {
+        assert!(
+            kdive_testkit::allowed("KDIVE_ALLOW_NO_GDB"),
+            "gdb is not installed (apt-get install gdb), or set KDIVE_ALLOW_NO_GDB=1 to skip"
+        );
+        eprintln!("skipping: no gdb (KDIVE_ALLOW_NO_GDB=1)");
+        return;
+    }
+    let env = |k: &str, d: u64| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(d)
+    };
+    let (n, seed) = (env("KDIVE_DIS_SAMPLE", 300), env("KDIVE_DIS_SEED", 0x5eed));
+    let all = functions(&v);
+    let mut rng = Rng(seed | 1);
+    // KDIVE_DIS_SAMPLE=all: every function.
+    let mut pick: Vec<(u64, u64)> = match std::env::var("KDIVE_DIS_SAMPLE").as_deref() {
+        Ok("all") => all.clone(),
+        _ => (0..n.min(all.len() as u64))
+            .map(|_| all[(rng.next() % all.len() as u64) as usize])
+            .collect(),
+    };
+    pick.sort();
+    pick.dedup();
+    let dir = std::env::temp_dir().join(format!("kdive-dis-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let gdb_cmds = dir.join("gdb.cmd");
+    let gdb_script: String = pick
+        .iter()
+        .map(|(a, s)| format!("disassemble {a:#x},+{s}\n"))
+        .collect();
+    std::fs::write(&gdb_cmds, gdb_script).unwrap();
+    let gdb = Command::new("gdb")
+        .args(["-batch", "-nx", "-x"])
+        .arg(&gdb_cmds)
+        .arg(&v)
+        .output()
+        .expect("run gdb");
+    let _ = std::fs::remove_dir_all(&dir);
+    let script: String = pick.iter().map(|(a, _)| format!("dis {a:#x}\n")).collect();
+    let (out, err) = kdive(&[v.to_str().unwrap()], &script);
+    let want = instructions(&String::from_utf8_lossy(&gdb.stdout));
+    let got = instructions(&out);
+    assert!(
+        want.len() > pick.len(),
+        "gdb printed too little: {}",
+        String::from_utf8_lossy(&gdb.stderr)
+    );
+    let syms = kdive_debuginfo::ElfFile::open(&v)
+        .unwrap()
+        .symbols()
+        .unwrap();
+    let (mut exact, mut renamed, mut wrong) = (0usize, 0usize, Vec::new());
+    let mut classes = BTreeMap::new();
+    for (addr, g) in &want {
+        let Some(k) = got.get(addr) else {
+            wrong.push(format!("{addr:#x}: gdb `{g}`, kdive nothing"));
+            continue;
+        };
+        if g == k {
+            exact += 1;
+            continue;
+        }
+        let ((gp, gn), (kp, kn)) = (split_names(g), split_names(k));
+        let same = gn.len() == kn.len() && gn.iter().zip(&kn).all(|(a, b)| same_place(a, b, &syms));
+        if gp == kp && same {
+            renamed += 1;
+            for (a, b) in gn.iter().zip(&kn).filter(|(a, b)| a != b) {
+                *classes.entry(name_class(a, b)).or_insert(0usize) += 1;
+            }
+        } else {
+            wrong.push(format!("{addr:#x}: gdb `{g}`, kdive `{k}`"));
+        }
+    }
+    let extra = got.keys().filter(|a| !want.contains_key(a)).count();
+    eprintln!(
+        "{} functions, {} instructions: {exact} identical, {renamed} naming a place by another \
+         symbol (clones, labels), {} different, {extra} not in gdb's output",
+        pick.len(),
+        want.len(),
+        wrong.len()
+    );
+    eprintln!("names gdb gives otherwise: {classes:?}");
+    assert!(
+        wrong.is_empty() && extra == 0,
+        "{} differences:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+    assert!(err.trim().is_empty(), "kdive: {err}");
+}
+
+/// crash's ways of choosing what to show, checked against the whole
+/// function: one instruction at an offset, `-r` up to it (the last COUNT
+/// with a count), `-f` from it, COUNT from the start, `-x` offsets.
+#[test]
+fn ranges_follow_crash() {
+    let Some(v) = vmlinux("6.1.0-47-cloud-amd64") else {
+        return;
+    };
+    let v = v.to_str().unwrap();
+    let (whole, _) = kdive(&[v], "dis schedule\n");
+    let full: Vec<&str> = whole.lines().collect();
+    assert!(full.len() > 10, "{whole}");
+    let off = |line: &str| -> u64 {
+        let name = line.split_once(" <").unwrap().1.split_once('>').unwrap().0;
+        name.split_once('+').map_or(0, |(_, o)| o.parse().unwrap())
+    };
+    let fifth = off(full[4]);
+    let cmds = [
+        format!("dis schedule+{fifth}"),
+        format!("dis -r schedule+{fifth}"),
+        format!("dis -r schedule+{fifth} 2"),
+        format!("dis -f schedule+{fifth}"),
+        "dis schedule 3".to_string(),
+        format!("dis -r schedule+{}", fifth + 1),
+        "dis -x schedule 3".to_string(),
+    ];
+    let got = run_marked(&[v], &cmds);
+    let join = |l: &[&str]| l.iter().map(|x| format!("{x}\n")).collect::<String>();
+    assert_eq!(got[&cmds[0]], join(&full[4..5]));
+    assert_eq!(got[&cmds[1]], join(&full[..5]));
+    assert_eq!(got[&cmds[2]], join(&full[3..5]));
+    assert_eq!(got[&cmds[3]], join(&full[4..]));
+    assert_eq!(got[&cmds[4]], join(&full[..3]));
+    // A target inside an instruction: through the next one, as crash.
+    assert_eq!(got[&cmds[5]], join(&full[..6]));
+    let hex: Vec<String> = (full[..3].iter())
+        .map(|l| match off(l) {
+            0 => l.to_string(),
+            o => l.replacen(&format!("<schedule+{o}>"), &format!("<schedule+{o:#x}>"), 1),
+        })
+        .collect();
+    assert_eq!(
+        got[&cmds[6]],
+        hex.iter().map(|x| format!("{x}\n")).collect::<String>()
+    );
+}
