@@ -9,6 +9,13 @@
 //! `struct module` that the kernel's BTF gives ([`Kernel::btf`]).
 
 mod cpus;
+#[cfg(test)]
+mod fake_mem;
+pub mod fs;
+pub mod maple;
+mod proc_offsets;
+pub mod runq;
+pub mod vma;
 mod memory;
 pub mod modules;
 mod open;
@@ -95,6 +102,8 @@ pub struct Kernel {
     modules: Vec<Module>,
     /// Every task, walked on first use ([`Kernel::tasks`]).
     tasks: OnceLock<tasks::TaskList>,
+    /// Offsets of the per-task walkers (files, VMAs, runqueues), from BTF.
+    proc_offsets: OnceLock<proc_offsets::ProcOffsets>,
 }
 
 impl Kernel {

@@ -66,6 +66,7 @@ pub(crate) fn open(dump: Dump, choice: VmlinuxChoice<'_>) -> Result<Kernel, Kern
         module_debug: Default::default(),
         modules: Vec::new(),
         tasks: std::sync::OnceLock::new(),
+        proc_offsets: std::sync::OnceLock::new(),
     };
     kernel_bases(&mut kernel);
     check_banner(&mut kernel)?;
