@@ -183,6 +183,21 @@ impl Kernel {
         Ok(info)
     }
 
+    /// The path of the `struct file` at `file`, through its own mount
+    /// (`f_path`), as crash names a VMA's file; empty when it has no
+    /// dentry.
+    pub fn file_path(&self, file: u64) -> Result<String, String> {
+        let fo = self.proc_offsets().files.as_ref().ok_or("no type information for struct file")?;
+        let po = self.path_offsets().ok_or("no type information for struct dentry")?;
+        let what = |e: String| format!("file {file:x} does not read: {e}");
+        let dentry = Memory::read_u64(self, file + fo.file_dentry).map_err(what)?;
+        if dentry == 0 {
+            return Ok(String::new());
+        }
+        let mnt = Memory::read_u64(self, file + fo.file_mnt).map_err(what)?;
+        dentry_path(self, dentry, mnt, po)
+    }
+
     /// crash's `get_root_vfsmount()`: a file on a `devtmpfs` (or `udev`)
     /// mount that is mounted on another of the same is named through that
     /// parent.

@@ -7,6 +7,8 @@ use crate::session::Session;
 
 pub mod datatype;
 mod eval;
+mod files;
+mod foreach;
 mod list;
 mod list_walk;
 mod modcmd;
@@ -15,15 +17,19 @@ mod ps;
 mod ps_times;
 mod ps_views;
 mod objects;
+mod per_task;
 mod rd;
 mod rd_format;
+mod runq;
 mod set;
 mod struct_args;
 mod struct_cmd;
 mod struct_decl;
 mod struct_members;
 mod sym;
+mod task_cmd;
 mod timer;
+mod vm;
 mod vtop;
 mod whatis;
 
@@ -143,6 +149,36 @@ pub const COMMANDS: &[Command] = &[
         summary: "show the current task, or make another task current",
         usage: "set [-p | -c cpu] [pid | task]",
         run: set::run,
+    },
+    Command {
+        name: "task",
+        summary: "show a task's task_struct (and thread_info), or some of its members",
+        usage: task_cmd::USAGE,
+        run: task_cmd::run,
+    },
+    Command {
+        name: "files",
+        summary: "show a task's root and working directory and its open files",
+        usage: files::USAGE,
+        run: files::run,
+    },
+    Command {
+        name: "vm",
+        summary: "show a task's memory map: its mm_struct, page directory, sizes and VMAs",
+        usage: vm::USAGE,
+        run: vm::run,
+    },
+    Command {
+        name: "runq",
+        summary: "show each CPU's run queue: the running task and the queued ones",
+        usage: runq::USAGE,
+        run: runq::run,
+    },
+    Command {
+        name: "foreach",
+        summary: "run a per-task command (task, files, vm, bt, set, ps, ...) on each task picked",
+        usage: foreach::USAGE,
+        run: foreach::run,
     },
     Command {
         name: "q",
