@@ -3,8 +3,9 @@
 //!
 //! The root (`ma_root`) is either an entry (the tree holds one thing, at
 //! index 0) or an encoded node: a 256-byte-aligned `struct maple_node`
-//! pointer whose low byte holds the node's type (bits 3-6) and the "node"
-//! mark (bits 0-1 `10`). Leaves (`maple_leaf_64`) and inner nodes
+//! pointer whose low byte holds the node's type (bits 3-6) and the root
+//! mark (bits 0-1 `10`); the children in an inner node's slots are encoded
+//! the same way with bit 2 set instead. Leaves (`maple_leaf_64`) and inner nodes
 //! (`maple_range_64`) have 16 slots and 15 pivots, `maple_arange_64` inner
 //! nodes 10 slots and 9 pivots; slot `i` covers the indices from one past
 //! pivot `i-1` (the node's minimum for slot 0) up to pivot `i` (the node's
@@ -231,12 +232,10 @@ pub(crate) fn walk(mem: &impl Memory, root: u64, o: &MapleOffsets, max_entries: 
                         entry: s,
                     });
                 }
-            } else if is_node(s) {
-                children.push((s, lo, hi, depth + 1));
             } else if s != 0 {
-                out.damage.push(format!(
-                    "maple tree: node {node:#x} slot {i}: {s:#x} is not a node: skipped"
-                ));
+                // A child: `mt_mk_node()`, the node's address with its type
+                // and `MAPLE_ENODE_NULL` (4) in the low byte.
+                children.push((s, lo, hi, depth + 1));
             }
             if hi == max {
                 break;

@@ -111,7 +111,9 @@ pub struct FileInfo {
     pub dentry: u64,
     pub inode: u64,
     pub kind: FileType,
+    /// The path, `?` when it could not be built (then `damage` says why).
     pub path: String,
+    pub damage: Option<String>,
 }
 
 /// One open file descriptor.
@@ -145,6 +147,7 @@ impl Kernel {
             inode: 0,
             kind: FileType::Unknown,
             path: String::new(),
+            damage: None,
         };
         if dentry == 0 {
             return Ok(info);
@@ -157,7 +160,13 @@ impl Kernel {
         }
         let mnt = Memory::read_u64(self, file + fo.file_mnt).map_err(what)?;
         let mnt = self.root_vfsmount(mnt);
-        info.path = dentry_path(self, dentry, mnt, po)?;
+        match dentry_path(self, dentry, mnt, po) {
+            Ok(p) => info.path = p,
+            Err(e) => {
+                info.path = "?".into();
+                info.damage = Some(e);
+            }
+        }
         let inode = info.inode;
         let iwhat = |e: String| format!("inode {inode:x} does not read: {e}");
         let mut m = [0u8; 4];

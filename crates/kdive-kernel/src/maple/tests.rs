@@ -10,7 +10,13 @@ fn node(i: u64) -> u64 {
     BASE + i * 256
 }
 
+/// A child as an inner node holds it (`mt_mk_node()`).
 fn enc(addr: u64, kind: u64) -> u64 {
+    addr | (kind << TYPE_SHIFT) | 4
+}
+
+/// The root as `ma_root` holds it (`mte_mk_root()`).
+fn enc_root(addr: u64, kind: u64) -> u64 {
     addr | (kind << TYPE_SHIFT) | 2
 }
 
@@ -44,7 +50,7 @@ fn tree() -> (FakeMem, u64) {
     m.u64(root + o.arange_slot, enc(node(1), LEAF_64));
     m.u64(root + o.arange_slot + 8, enc(node(2), LEAF_64));
     m.write(root + o.arange_end, &[1]);
-    (m, enc(root, ARANGE_64))
+    (m, enc_root(root, ARANGE_64))
 }
 
 #[test]

@@ -53,6 +53,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
 /// crash's `open_files_dump()` for the task at `task`.
 pub fn open_files(s: &Session, task: u64, out: &mut dyn Write) -> CmdResult {
     let f = s.kernel.task_files(task)?;
+    let mut notices = f.notices.clone();
     if let Some((root, cwd)) = &f.root_cwd {
         writeln!(out, "ROOT: {root}    CWD: {cwd}").map_err(io)?;
     }
@@ -67,45 +68,51 @@ pub fn open_files(s: &Session, task: u64, out: &mut dyn Write) -> CmdResult {
             )
             .map_err(io)?;
             for o in list {
-                line(o, out)?;
+                let (text, damage) = line(o);
+                writeln!(out, "{text}").map_err(io)?;
+                notices.extend(damage);
             }
         }
         _ => writeln!(out, "No open files").map_err(io)?,
     }
-    if !f.notices.is_empty() {
+    if !notices.is_empty() {
         out.flush().map_err(io)?;
-        for n in &f.notices {
+        let mut told = std::collections::HashSet::new();
+        for n in notices.iter().filter(|n| told.insert(n.as_str())) {
             eprintln!("files: {n}");
         }
     }
     Ok(())
 }
 
-/// One open file: crash's `file_dump()` line.
-fn line(o: &OpenFile, out: &mut dyn Write) -> CmdResult {
+/// One open file: crash's `file_dump()` line, and what could not be read.
+fn line(o: &OpenFile) -> (String, Option<String>) {
     let hex = |v: u64| mkstring(&format!("{v:x}"), 16, Just::CenterR);
     let unknown = mkstring("?", 16, Just::CenterL);
-    let text = match &o.info {
-        Err(e) => {
-            out.flush().map_err(io)?;
-            eprintln!("files: {e}");
-            format!("{:3} {} {unknown} {unknown} ?    ?", o.fd, hex(o.file))
-        }
-        Ok(FileInfo { dentry: 0, .. }) => {
-            format!("{:3} {} {:016x} {unknown} ?    ?", o.fd, hex(o.file), 0)
-        }
-        Ok(FileInfo { dentry, inode: 0, .. }) => {
-            format!("{:3} {} {} {:016x} ?    ?", o.fd, hex(o.file), hex(*dentry), 0)
-        }
-        Ok(i) => format!(
-            "{:3} {} {} {} {} {}",
-            o.fd,
-            hex(o.file),
-            hex(i.dentry),
-            hex(i.inode),
-            i.kind.crash_name(),
-            i.path
+    match &o.info {
+        Err(e) => (
+            format!("{:3} {} {unknown} {unknown} ?    ?", o.fd, hex(o.file)),
+            Some(e.clone()),
         ),
-    };
-    writeln!(out, "{text}").map_err(io)
+        Ok(FileInfo { dentry: 0, .. }) => (
+            format!("{:3} {} {:016x} {unknown} ?    ?", o.fd, hex(o.file), 0),
+            None,
+        ),
+        Ok(FileInfo { dentry, inode: 0, .. }) => (
+            format!("{:3} {} {} {:016x} ?    ?", o.fd, hex(o.file), hex(*dentry), 0),
+            None,
+        ),
+        Ok(i) => (
+            format!(
+                "{:3} {} {} {} {} {}",
+                o.fd,
+                hex(o.file),
+                hex(i.dentry),
+                hex(i.inode),
+                i.kind.crash_name(),
+                i.path
+            ),
+            i.damage.clone(),
+        ),
+    }
 }
