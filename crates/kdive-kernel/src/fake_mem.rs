@@ -14,7 +14,10 @@ impl FakeMem {
     pub fn write(&mut self, addr: u64, bytes: &[u8]) {
         for (i, b) in bytes.iter().enumerate() {
             let a = addr + i as u64;
-            let page = self.pages.entry(a & !0xfff).or_insert_with(|| vec![0; 4096]);
+            let page = self
+                .pages
+                .entry(a & !0xfff)
+                .or_insert_with(|| vec![0; 4096]);
             page[(a & 0xfff) as usize] = *b;
         }
     }

@@ -123,7 +123,11 @@ fn read_u32(mem: &impl Memory, addr: u64) -> Result<u32, String> {
 
 /// The mount a `vfsmount` is mounted on: (its mountpoint dentry, the
 /// parent's `vfsmount`), or `None` at the top mount.
-fn mount_step(mem: &impl Memory, vfsmnt: u64, o: &PathOffsets) -> Result<Option<(u64, u64)>, String> {
+fn mount_step(
+    mem: &impl Memory,
+    vfsmnt: u64,
+    o: &PathOffsets,
+) -> Result<Option<(u64, u64)>, String> {
     let what = |e: String| format!("mount of vfsmount {vfsmnt:x} does not read: {e}");
     match o.mounts {
         MountOffsets::Mount {
@@ -150,14 +154,19 @@ fn mount_step(mem: &impl Memory, vfsmnt: u64, o: &PathOffsets) -> Result<Option<
 
 /// The path of `dentry` reached through `vfsmnt` (0: within its file
 /// system only), as crash prints it.
-pub(crate) fn dentry_path(mem: &impl Memory, dentry: u64, vfsmnt: u64, o: &PathOffsets) -> Result<String, String> {
+pub(crate) fn dentry_path(
+    mem: &impl Memory,
+    dentry: u64,
+    vfsmnt: u64,
+    o: &PathOffsets,
+) -> Result<String, String> {
     let mut path = String::new();
     let mut parent = dentry;
     let mut mnt = vfsmnt;
     for _ in 0..MAX_STEPS {
         let d = parent;
-        let Some(name) = component(mem, d, o)
-            .map_err(|e| format!("dentry {d:x} does not read: {e}"))?
+        let Some(name) =
+            component(mem, d, o).map_err(|e| format!("dentry {d:x} does not read: {e}"))?
         else {
             return Ok(path);
         };

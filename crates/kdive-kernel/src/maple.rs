@@ -128,7 +128,12 @@ fn is_node(entry: u64) -> bool {
 
 /// The entries of the tree whose `ma_root` is `root`, in index order.
 /// `max_entries` bounds what is returned.
-pub(crate) fn walk(mem: &impl Memory, root: u64, o: &MapleOffsets, max_entries: usize) -> MapleWalk {
+pub(crate) fn walk(
+    mem: &impl Memory,
+    root: u64,
+    o: &MapleOffsets,
+    max_entries: usize,
+) -> MapleWalk {
     let mut out = MapleWalk::default();
     if root == 0 {
         return out;
@@ -246,7 +251,6 @@ pub(crate) fn walk(mem: &impl Memory, root: u64, o: &MapleOffsets, max_entries: 
     }
     out
 }
-
 
 impl crate::Kernel {
     /// The entries of the maple tree whose `ma_root` holds `root`, in

@@ -99,7 +99,9 @@ impl Walk<'_> {
         match Memory::read_u64(self.k, addr) {
             Ok(v) => Some(v),
             Err(e) => {
-                self.out.damage.push(format!("{what} at {addr:x} does not read: {e}"));
+                self.out
+                    .damage
+                    .push(format!("{what} at {addr:x} does not read: {e}"));
                 None
             }
         }
@@ -107,11 +109,15 @@ impl Walk<'_> {
 
     fn first_visit(&mut self, addr: u64, what: &str) -> bool {
         if self.seen.len() >= MAX_ENTRIES {
-            self.out.damage.push(format!("more than {MAX_ENTRIES} entries: read no more"));
+            self.out
+                .damage
+                .push(format!("more than {MAX_ENTRIES} entries: read no more"));
             return false;
         }
         if !self.seen.insert(addr) {
-            self.out.damage.push(format!("duplicate {what} node: {addr:x}"));
+            self.out
+                .damage
+                .push(format!("duplicate {what} node: {addr:x}"));
             return false;
         }
         true
@@ -128,12 +134,16 @@ impl Walk<'_> {
     /// crash's `dump_RT_prio_array()`.
     fn rt(&mut self, array: u64, depth: usize) {
         if depth > MAX_DEPTH {
-            self.out.damage.push(format!("rt_prio_array {array:x}: groups nested too deep"));
+            self.out
+                .damage
+                .push(format!("rt_prio_array {array:x}: groups nested too deep"));
             return;
         }
         for i in 0..self.o.rt_queues {
             let head = array + self.o.rt_queue + 16 * i as u64;
-            let Some(mut next) = self.u64(head, "rt queue") else { return };
+            let Some(mut next) = self.u64(head, "rt queue") else {
+                return;
+            };
             while next != head && next != 0 {
                 if !self.first_visit(next, "RT runqueue") {
                     break;
@@ -147,9 +157,14 @@ impl Walk<'_> {
                     self.rt(my_q + self.o.rt_rq_active, depth + 1);
                 } else {
                     let task = rt_se.wrapping_sub(self.o.task_rt);
-                    self.out.rt.push(Queued { prio: i as i64, task });
+                    self.out.rt.push(Queued {
+                        prio: i as i64,
+                        task,
+                    });
                 }
-                let Some(n) = self.u64(next, "rt list entry") else { break };
+                let Some(n) = self.u64(next, "rt list entry") else {
+                    break;
+                };
                 next = n;
             }
         }
@@ -159,7 +174,9 @@ impl Walk<'_> {
     /// the tree in order.
     fn cfs(&mut self, cfs_rq: u64, depth: usize) {
         if depth > MAX_DEPTH {
-            self.out.damage.push(format!("cfs_rq {cfs_rq:x}: groups nested too deep"));
+            self.out
+                .damage
+                .push(format!("cfs_rq {cfs_rq:x}: groups nested too deep"));
             return;
         }
         if let Some(my_q_off) = self.o.se_my_q {
@@ -171,8 +188,12 @@ impl Walk<'_> {
                 }
             }
         }
-        let leftmost = self.u64(cfs_rq + self.o.cfs_leftmost, "cfs_rq").unwrap_or(0);
-        let root = self.u64(cfs_rq + self.o.cfs_timeline, "cfs_rq").unwrap_or(0);
+        let leftmost = self
+            .u64(cfs_rq + self.o.cfs_leftmost, "cfs_rq")
+            .unwrap_or(0);
+        let root = self
+            .u64(cfs_rq + self.o.cfs_timeline, "cfs_rq")
+            .unwrap_or(0);
         if leftmost == 0 {
             return;
         }
@@ -213,7 +234,9 @@ impl Kernel {
             .runq
             .as_ref()
             .ok_or("no type information for struct rq")?;
-        let rqs = self.symbol("runqueues").ok_or("per-cpu runqueues do not exist")?;
+        let rqs = self
+            .symbol("runqueues")
+            .ok_or("per-cpu runqueues do not exist")?;
         let off = self
             .per_cpu_offset(cpu)
             .ok_or_else(|| format!("no per-cpu offset for cpu {cpu}"))?;

@@ -115,7 +115,9 @@ impl Kernel {
                     .map_err(|e| format!("mm_struct {mm:x} does not read: {e}"))?;
                 while at != 0 {
                     if !seen.insert(at) || v.len() >= MAX_VMAS {
-                        out.damage.push(format!("vma list: comes back to {at:x}, or too long: stopped"));
+                        out.damage.push(format!(
+                            "vma list: comes back to {at:x}, or too long: stopped"
+                        ));
                         break;
                     }
                     v.push(at);

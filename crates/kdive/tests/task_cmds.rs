@@ -66,7 +66,13 @@ fn queued(text: &str) -> BTreeMap<u32, BTreeSet<i64>> {
             cpu = rest.split_whitespace().next().unwrap().parse().unwrap();
             out.entry(cpu).or_default();
         } else if line.starts_with("     [") && line.contains("PID: ") {
-            let pid = line.split("PID: ").nth(1).unwrap().split_whitespace().next().unwrap();
+            let pid = line
+                .split("PID: ")
+                .nth(1)
+                .unwrap()
+                .split_whitespace()
+                .next()
+                .unwrap();
             out.entry(cpu).or_default().insert(pid.parse().unwrap());
         }
     }
@@ -82,9 +88,14 @@ fn check_runq(c: &Crash, crash: &str, got: &str) -> Vec<String> {
             .collect()
     };
     if frame(crash) != frame(got) {
-        bad.push(format!("runq: lines other than queued tasks differ:\n{got}\ncrash:\n{crash}"));
+        bad.push(format!(
+            "runq: lines other than queued tasks differ:\n{got}\ncrash:\n{crash}"
+        ));
     }
-    for l in crash.lines().filter(|l| l.starts_with("     [") && l.contains("PID:")) {
+    for l in crash
+        .lines()
+        .filter(|l| l.starts_with("     [") && l.contains("PID:"))
+    {
         if !got.lines().any(|g| g == l) {
             bad.push(format!("runq: crash's line {l:?} missing"));
         }
@@ -98,7 +109,9 @@ fn check_runq(c: &Crash, crash: &str, got: &str) -> Vec<String> {
             .map(|(pid, _)| *pid)
             .collect();
         if *pids != want {
-            bad.push(format!("runq: CPU {cpu} queues {pids:?}; drgn.txt's runnable tasks: {want:?}"));
+            bad.push(format!(
+                "runq: CPU {cpu} queues {pids:?}; drgn.txt's runnable tasks: {want:?}"
+            ));
         }
     }
     bad
@@ -110,7 +123,11 @@ fn check_vm_header(crash: &str, got: &str) -> Vec<String> {
     let lines: Vec<&str> = got.lines().collect();
     let pid_line = crash.lines().find(|l| l.starts_with("PID: ")).unwrap();
     let values = |l: &str| l.split_whitespace().map(String::from).collect::<Vec<_>>();
-    let cl = crash.lines().skip_while(|l| !l.contains("TOTAL_VM")).nth(1).unwrap();
+    let cl = crash
+        .lines()
+        .skip_while(|l| !l.contains("TOTAL_VM"))
+        .nth(1)
+        .unwrap();
     let mut bad = Vec::new();
     if lines.len() < 4 || lines[0] != pid_line || !lines[1].contains("TOTAL_VM") {
         return vec![format!("vm: header differs:\n{got}")];
@@ -131,7 +148,9 @@ fn task_files_vm_runq_match_crash_txt() {
     let mut failures = Vec::new();
     let mut checked = 0;
     for c in require("task, files, vm, runq against crash.txt") {
-        let Some(txt) = c.file("crash.txt") else { continue };
+        let Some(txt) = c.file("crash.txt") else {
+            continue;
+        };
         let crash = common::sections(&std::fs::read_to_string(txt).unwrap());
         for args in arg_sets(&c) {
             let run = run_kdive(&args, CMDS, Duration::from_secs(300));
@@ -165,11 +184,21 @@ fn task_arguments_and_members() {
             continue;
         }
         let args = arg_sets(&c).pop().unwrap();
-        let cmds = ["task 1", "task -R pid,comm 1", "task pid comm 1", "task -x -R pid 1", "task 999999"];
+        let cmds = [
+            "task 1",
+            "task -R pid,comm 1",
+            "task pid comm 1",
+            "task -x -R pid 1",
+            "task 999999",
+        ];
         let run = run_kdive(&args, &cmds, Duration::from_secs(120));
         let s = &run.sections;
         let header = s["task 1"].lines().next().unwrap().to_string();
-        assert!(header.starts_with("PID: 1        TASK: "), "{}: {header}", c.name());
+        assert!(
+            header.starts_with("PID: 1        TASK: "),
+            "{}: {header}",
+            c.name()
+        );
         assert!(s["task 1"].contains("struct task_struct {\n"));
         let comm = s["task 1"]
             .lines()
@@ -180,6 +209,9 @@ fn task_arguments_and_members() {
         assert_eq!(s["task -R pid,comm 1"], want, "{}", c.name());
         assert_eq!(s["task pid comm 1"], want, "{}", c.name());
         assert_eq!(s["task -x -R pid 1"], format!("{header}\n  pid = 0x1,\n\n"));
-        assert_eq!(s["task 999999"], "task: invalid task or pid value: 999999\n\n");
+        assert_eq!(
+            s["task 999999"],
+            "task: invalid task or pid value: 999999\n\n"
+        );
     }
 }

@@ -65,7 +65,9 @@ fn drgn_rows(text: &str) -> (Rows, usize) {
         match f[0] {
             "V" | "F" => {
                 let pid: i64 = f[1].parse().unwrap();
-                rows.entry(pid).or_default().insert(format!("{} {}", f[0], f[2].trim_end()));
+                rows.entry(pid)
+                    .or_default()
+                    .insert(format!("{} {}", f[0], f[2].trim_end()));
             }
             "X" => unread += 1,
             _ => {}
@@ -95,14 +97,30 @@ fn kdive_rows(vm: &str, files: &str) -> Rows {
         }
         let row = if f.len() >= 4 && f[0].len() == 16 {
             // VMA START END FLAGS [FILE]
-            format!("V {} {} {} {} {}", f[0], f[1], f[2], f[3], f.get(4).unwrap_or(&""))
+            format!(
+                "V {} {} {} {} {}",
+                f[0],
+                f[1],
+                f[2],
+                f[3],
+                f.get(4).unwrap_or(&"")
+            )
         } else if f.len() >= 5 {
             // FD FILE DENTRY INODE TYPE [PATH]
-            format!("F {} {} {} {} {}", f[0], f[1], f[2], f[3], f.get(5).unwrap_or(&""))
+            format!(
+                "F {} {} {} {} {}",
+                f[0],
+                f[1],
+                f[2],
+                f[3],
+                f.get(5).unwrap_or(&"")
+            )
         } else {
             continue;
         };
-        rows.entry(pid).or_default().insert(row.trim_end().to_string());
+        rows.entry(pid)
+            .or_default()
+            .insert(row.trim_end().to_string());
     }
     rows
 }
@@ -127,7 +145,9 @@ fn vm_and_files_match_drgn() {
     let mut failures = Vec::new();
     let mut compared = 0;
     for c in require("vm and files against drgn") {
-        let Some(vmlinux) = kdive_testkit::vmlinux(release(&c)) else { continue };
+        let Some(vmlinux) = kdive_testkit::vmlinux(release(&c)) else {
+            continue;
+        };
         let out = std::process::Command::new(&python)
             .args(["-c", ORACLE])
             .arg(dump(&c))
@@ -135,16 +155,32 @@ fn vm_and_files_match_drgn() {
             .output()
             .unwrap();
         if !out.status.success() {
-            eprintln!("{}: drgn failed: {}", c.name(), String::from_utf8_lossy(&out.stderr));
+            eprintln!(
+                "{}: drgn failed: {}",
+                c.name(),
+                String::from_utf8_lossy(&out.stderr)
+            );
             continue;
         }
         let (want, unread) = drgn_rows(&String::from_utf8_lossy(&out.stdout));
         for args in arg_sets(&c) {
-            let run = run_kdive(&args, &["foreach user vm", "foreach user files"], Duration::from_secs(300));
-            let got = kdive_rows(&run.sections["foreach user vm"], &run.sections["foreach user files"]);
+            let run = run_kdive(
+                &args,
+                &["foreach user vm", "foreach user files"],
+                Duration::from_secs(300),
+            );
+            let got = kdive_rows(
+                &run.sections["foreach user vm"],
+                &run.sections["foreach user files"],
+            );
             for (pid, rows) in &want {
                 let w: BTreeSet<String> = rows.iter().map(|r| comparable(r)).collect();
-                let g: BTreeSet<String> = got.get(pid).into_iter().flatten().map(|r| comparable(r)).collect();
+                let g: BTreeSet<String> = got
+                    .get(pid)
+                    .into_iter()
+                    .flatten()
+                    .map(|r| comparable(r))
+                    .collect();
                 if w != g {
                     failures.push(format!(
                         "{} {} PID {pid}: drgn only {:?}; kdive only {:?}",
@@ -157,35 +193,73 @@ fn vm_and_files_match_drgn() {
                 compared += 1;
             }
         }
-        eprintln!("{}: {} tasks compared, {unread} drgn could not read", c.name(), want.len());
+        eprintln!(
+            "{}: {} tasks compared, {unread} drgn could not read",
+            c.name(),
+            want.len()
+        );
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    assert!(compared > 0 || allowed("KDIVE_ALLOW_NO_CORPUS"), "nothing compared");
+    assert!(
+        compared > 0 || allowed("KDIVE_ALLOW_NO_CORPUS"),
+        "nothing compared"
+    );
 }
 
 #[test]
 fn foreach_over_every_task_of_every_dump() {
     for c in require("foreach over every task") {
         for args in arg_sets(&c) {
-            let cmds = ["ps", "foreach task", "foreach files", "foreach vm", "runq", "runq -t", "runq -m", "runq -T"];
+            let cmds = [
+                "ps",
+                "foreach task",
+                "foreach files",
+                "foreach vm",
+                "runq",
+                "runq -t",
+                "runq -m",
+                "runq -T",
+            ];
             let run = run_kdive(&args, &cmds, Duration::from_secs(900));
             let s = &run.sections;
             let tasks = s["ps"].lines().count().saturating_sub(1);
             if tasks == 0 && run.stderr.contains("no symbols") {
                 // A dump without VMCOREINFO, read without a vmlinux.
-                eprintln!("{} {}: skipped, no symbols: {}", c.name(), args[0], run.stderr);
+                eprintln!(
+                    "{} {}: skipped, no symbols: {}",
+                    c.name(),
+                    args[0],
+                    run.stderr
+                );
                 continue;
             }
             assert!(tasks > 0, "{}: ps shows no task: {}", c.name(), run.stderr);
             for cmd in ["foreach task", "foreach files", "foreach vm"] {
                 let headers = s[cmd].lines().filter(|l| l.starts_with("PID: ")).count();
-                assert_eq!(headers, tasks, "{} {}: {cmd} shows {headers} of {tasks} tasks", c.name(), args[0]);
+                assert_eq!(
+                    headers,
+                    tasks,
+                    "{} {}: {cmd} shows {headers} of {tasks} tasks",
+                    c.name(),
+                    args[0]
+                );
             }
             let cpus = s["runq"].lines().filter(|l| l.starts_with("CPU ")).count();
             assert!(cpus > 0, "{}: runq shows no CPU", c.name());
-            assert_eq!(s["runq -t"].lines().filter(|l| l.contains("CPU ")).count(), cpus);
-            assert_eq!(s["runq -T"].lines().filter(|l| l.contains("secs")).count(), cpus);
-            eprintln!("{} {}: {tasks} tasks in {:?}", c.name(), args[0], run.elapsed);
+            assert_eq!(
+                s["runq -t"].lines().filter(|l| l.contains("CPU ")).count(),
+                cpus
+            );
+            assert_eq!(
+                s["runq -T"].lines().filter(|l| l.contains("secs")).count(),
+                cpus
+            );
+            eprintln!(
+                "{} {}: {tasks} tasks in {:?}",
+                c.name(),
+                args[0],
+                run.elapsed
+            );
         }
     }
 }

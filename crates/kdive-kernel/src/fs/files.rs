@@ -139,7 +139,11 @@ impl Kernel {
     /// What `struct file` at `file` refers to: its dentry, inode, type and
     /// path (crash's `file_dump()`).
     pub fn file_info(&self, file: u64) -> Result<FileInfo, String> {
-        let fo = self.proc_offsets().files.as_ref().ok_or("no type information for struct file")?;
+        let fo = self
+            .proc_offsets()
+            .files
+            .as_ref()
+            .ok_or("no type information for struct file")?;
         let what = |e: String| format!("file {file:x} does not read: {e}");
         let dentry = Memory::read_u64(self, file + fo.file_dentry).map_err(what)?;
         let mut info = FileInfo {
@@ -152,7 +156,9 @@ impl Kernel {
         if dentry == 0 {
             return Ok(info);
         }
-        let po = self.path_offsets().ok_or("no type information for struct dentry")?;
+        let po = self
+            .path_offsets()
+            .ok_or("no type information for struct dentry")?;
         info.inode = Memory::read_u64(self, dentry + po.d_inode)
             .map_err(|e| format!("dentry {dentry:x} does not read: {e}"))?;
         if info.inode == 0 {
@@ -196,8 +202,14 @@ impl Kernel {
     /// (`f_path`), as crash names a VMA's file; empty when it has no
     /// dentry.
     pub fn file_path(&self, file: u64) -> Result<String, String> {
-        let fo = self.proc_offsets().files.as_ref().ok_or("no type information for struct file")?;
-        let po = self.path_offsets().ok_or("no type information for struct dentry")?;
+        let fo = self
+            .proc_offsets()
+            .files
+            .as_ref()
+            .ok_or("no type information for struct file")?;
+        let po = self
+            .path_offsets()
+            .ok_or("no type information for struct dentry")?;
         let what = |e: String| format!("file {file:x} does not read: {e}");
         let dentry = Memory::read_u64(self, file + fo.file_dentry).map_err(what)?;
         if dentry == 0 {
@@ -245,7 +257,9 @@ impl Kernel {
             .files
             .as_ref()
             .ok_or("no type information for struct files_struct")?;
-        let po = self.path_offsets().ok_or("no type information for struct dentry")?;
+        let po = self
+            .path_offsets()
+            .ok_or("no type information for struct dentry")?;
         let twhat = |e: String| format!("task {task:x} does not read: {e}");
         let mut out = TaskFiles::default();
         let fs = Memory::read_u64(self, task + fo.task_fs).map_err(twhat)?;
@@ -306,7 +320,9 @@ impl Kernel {
             let file = match Memory::read_u64(self, slot) {
                 Ok(f) => f,
                 Err(e) => {
-                    out.notices.push(format!("fd {fd}: file pointer at {slot:x} does not read: {e}"));
+                    out.notices.push(format!(
+                        "fd {fd}: file pointer at {slot:x} does not read: {e}"
+                    ));
                     continue;
                 }
             };

@@ -68,7 +68,10 @@ fn tree() -> FakeMem {
 fn paths_through_mounts() {
     let m = tree();
     let o = offsets();
-    assert_eq!(dentry_path(&m, dentry(4), vfsmnt(1), &o).unwrap(), "/proc/sysrq-trigger");
+    assert_eq!(
+        dentry_path(&m, dentry(4), vfsmnt(1), &o).unwrap(),
+        "/proc/sysrq-trigger"
+    );
     assert_eq!(dentry_path(&m, dentry(2), vfsmnt(0), &o).unwrap(), "/bin");
     assert_eq!(dentry_path(&m, dentry(0), vfsmnt(0), &o).unwrap(), "/");
     // Without the mount, the path stops at the file system's root.
@@ -82,7 +85,10 @@ fn a_name_of_the_wrong_length_ends_the_path() {
     let mut m = tree();
     let o = offsets();
     m.u32(dentry(1) + 36, 9);
-    assert_eq!(dentry_path(&m, dentry(4), vfsmnt(1), &o).unwrap(), "/sysrq-trigger");
+    assert_eq!(
+        dentry_path(&m, dentry(4), vfsmnt(1), &o).unwrap(),
+        "/sysrq-trigger"
+    );
 }
 
 #[test]

@@ -58,10 +58,18 @@ fn entries_in_order_with_ranges() {
     let (m, root) = tree();
     let w = walk(&m, root, &MapleOffsets::linux_6_1(), 100);
     assert_eq!(w.damage, Vec::<String>::new());
-    let got: Vec<(u64, u64, u64)> = w.entries.iter().map(|e| (e.first, e.last, e.entry)).collect();
+    let got: Vec<(u64, u64, u64)> = w
+        .entries
+        .iter()
+        .map(|e| (e.first, e.last, e.entry))
+        .collect();
     assert_eq!(
         got,
-        vec![(0x1000, 0x1fff, 0xaaa0), (0x2000, 0x2fff, 0xbbb0), (0x5000, 0x5fff, 0xccc0)]
+        vec![
+            (0x1000, 0x1fff, 0xaaa0),
+            (0x2000, 0x2fff, 0xbbb0),
+            (0x5000, 0x5fff, 0xccc0)
+        ]
     );
 }
 
@@ -83,7 +91,11 @@ fn a_loop_is_reported_and_the_walk_ends() {
     m.u64(node(0) + o.arange_slot + 8, enc(node(2), RANGE_64));
     m.u64(node(2) + o.range_slot, root);
     let w = walk(&m, root, &o, 100);
-    assert!(w.damage.iter().any(|d| d.contains("reached twice")), "{:?}", w.damage);
+    assert!(
+        w.damage.iter().any(|d| d.contains("reached twice")),
+        "{:?}",
+        w.damage
+    );
     assert_eq!(w.entries.len(), 1, "leaf 1 is still read");
 }
 
@@ -92,17 +104,34 @@ fn bad_type_bad_pivots_and_unreadable_nodes_are_reported() {
     let (mut m, root) = tree();
     let o = MapleOffsets::linux_6_1();
     // Leaf 1 with pivots going down.
-    leaf(&mut m, node(1), &[(0x1800, 0x1110), (0x1000, 0xaaa0), (0, 0xddd0)], 2);
+    leaf(
+        &mut m,
+        node(1),
+        &[(0x1800, 0x1110), (0x1000, 0xaaa0), (0, 0xddd0)],
+        2,
+    );
     // Leaf 2 of type 9.
     m.u64(node(0) + o.arange_slot + 8, enc(node(2), 9));
     let w = walk(&m, root, &o, 100);
-    assert!(w.damage.iter().any(|d| d.contains("outside")), "{:?}", w.damage);
-    assert!(w.damage.iter().any(|d| d.contains("type 9")), "{:?}", w.damage);
+    assert!(
+        w.damage.iter().any(|d| d.contains("outside")),
+        "{:?}",
+        w.damage
+    );
+    assert!(
+        w.damage.iter().any(|d| d.contains("type 9")),
+        "{:?}",
+        w.damage
+    );
     assert_eq!(w.entries.len(), 1, "the entry before the bad pivot");
     // A child that does not read.
     m.u64(node(0) + o.arange_slot + 8, enc(node(40), LEAF_64));
     let w = walk(&m, root, &o, 100);
-    assert!(w.damage.iter().any(|d| d.contains("does not read")), "{:?}", w.damage);
+    assert!(
+        w.damage.iter().any(|d| d.contains("does not read")),
+        "{:?}",
+        w.damage
+    );
 }
 
 #[test]

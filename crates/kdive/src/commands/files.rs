@@ -44,7 +44,9 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
                 write!(out, "{}", task_header(t, nr_cpus, i > 0)).map_err(io)?;
                 open_files(s, t.addr, out)?;
             }
-            Picked::Invalid => writeln!(out, "files: invalid task or pid value: {w}").map_err(io)?,
+            Picked::Invalid => {
+                writeln!(out, "files: invalid task or pid value: {w}").map_err(io)?
+            }
         }
     }
     Ok(())
@@ -98,8 +100,16 @@ fn line(o: &OpenFile) -> (String, Option<String>) {
             format!("{:3} {} {:016x} {unknown} ?    ?", o.fd, hex(o.file), 0),
             None,
         ),
-        Ok(FileInfo { dentry, inode: 0, .. }) => (
-            format!("{:3} {} {} {:016x} ?    ?", o.fd, hex(o.file), hex(*dentry), 0),
+        Ok(FileInfo {
+            dentry, inode: 0, ..
+        }) => (
+            format!(
+                "{:3} {} {} {:016x} ?    ?",
+                o.fd,
+                hex(o.file),
+                hex(*dentry),
+                0
+            ),
             None,
         ),
         Ok(i) => (

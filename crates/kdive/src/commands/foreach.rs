@@ -24,7 +24,9 @@ pub const USAGE: &str =
     "foreach [pid | taskp | name | state | [kernel | user | gleader] | active] command [flag] [argument]";
 
 /// The commands crash's `foreach` runs.
-const KEYWORDS: &[&str] = &["bt", "vm", "task", "files", "net", "set", "sig", "vtop", "ps"];
+const KEYWORDS: &[&str] = &[
+    "bt", "vm", "task", "files", "net", "set", "sig", "vtop", "ps",
+];
 
 /// Options of crash's foreach that take an argument.
 const WITH_ARG: &[&str] = &["-R", "-y"];
@@ -65,11 +67,13 @@ impl Select {
         !self.specified()
             || self.tasks.contains(&t.addr)
             || self.pids.contains(&t.pid)
-            || self.comms.iter().any(|c| *c == t.comm)
+            || self.comms.contains(&t.comm)
     }
 }
 
-const STATES: &[&str] = &["RU", "IN", "UN", "ST", "TR", "ZO", "DE", "PA", "WA", "ID", "NE", "SW"];
+const STATES: &[&str] = &[
+    "RU", "IN", "UN", "ST", "TR", "ZO", "DE", "PA", "WA", "ID", "NE", "SW",
+];
 
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     let mut sel = Select::default();
@@ -81,7 +85,11 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         if a.starts_with('-') && a.len() > 1 {
             cmd_args.push(a.clone());
             if WITH_ARG.contains(&a.as_str()) {
-                cmd_args.push(it.next().ok_or_else(|| format!("option {a} needs an argument"))?.clone());
+                cmd_args.push(
+                    it.next()
+                        .ok_or_else(|| format!("option {a} needs an argument"))?
+                        .clone(),
+                );
             }
             continue;
         }
@@ -126,7 +134,9 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
                 sel.state = Some(w.to_string());
             }
             w if w.len() >= 2 && w.starts_with('\'') && w.ends_with('\'') => {
-                return Err(format!("{w}: regular expressions are not supported by kdive yet"))
+                return Err(format!(
+                    "{w}: regular expressions are not supported by kdive yet"
+                ))
             }
             w if list.find_by_comm(w).next().is_some() => sel.comms.push(w.to_string()),
             _ => {

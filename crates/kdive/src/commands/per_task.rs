@@ -77,14 +77,21 @@ pub fn pick<'a>(list: &'a TaskList, arg: &str) -> Picked<'a> {
 
 /// crash's `IS_A_NUMBER()`: decimal or hexadecimal digits (with `0x`).
 pub fn is_a_number(s: &str) -> bool {
-    let h = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")).unwrap_or(s);
+    let h = s
+        .strip_prefix("0x")
+        .or_else(|| s.strip_prefix("0X"))
+        .unwrap_or(s);
     !h.is_empty() && h.bytes().all(|c| c.is_ascii_hexdigit())
 }
 
 /// Split `args` as getopt does: options (from `with_arg`, each taking the
 /// next word, or standing alone) and the other words, in order. `--`
 /// ends the options. An unknown option is an error.
-pub fn getopt(args: &[String], plain: &str, with_arg: &str) -> Result<(Vec<(char, Option<String>)>, Vec<String>), String> {
+/// Options found (each with its argument, if it takes one) and the other
+/// words.
+pub type Parsed = (Vec<(char, Option<String>)>, Vec<String>);
+
+pub fn getopt(args: &[String], plain: &str, with_arg: &str) -> Result<Parsed, String> {
     let mut opts = Vec::new();
     let mut words = Vec::new();
     let mut it = args.iter();
@@ -101,7 +108,9 @@ pub fn getopt(args: &[String], plain: &str, with_arg: &str) -> Result<(Vec<(char
             if with_arg.contains(c) {
                 let rest = &flags[i + c.len_utf8()..];
                 let v = if rest.is_empty() {
-                    it.next().cloned().ok_or_else(|| format!("option requires an argument -- '{c}'"))?
+                    it.next()
+                        .cloned()
+                        .ok_or_else(|| format!("option requires an argument -- '{c}'"))?
                 } else {
                     rest.to_string()
                 };

@@ -68,7 +68,10 @@ fn cpu_list(spec: &str, nr: usize) -> Result<Vec<usize>, String> {
     for part in spec.split(',') {
         let bad = || format!("invalid cpu specification: {spec}");
         let (lo, hi) = match part.split_once('-') {
-            Some((a, b)) => (a.parse::<usize>().map_err(|_| bad())?, b.parse::<usize>().map_err(|_| bad())?),
+            Some((a, b)) => (
+                a.parse::<usize>().map_err(|_| bad())?,
+                b.parse::<usize>().map_err(|_| bad())?,
+            ),
             None => {
                 let c = part.parse::<usize>().map_err(|_| bad())?;
                 (c, c)
@@ -88,7 +91,10 @@ fn cpu_list(spec: &str, nr: usize) -> Result<Vec<usize>, String> {
 /// when no task is known there.
 fn who(s: &Session, addr: u64) -> String {
     match s.kernel.tasks().find_by_addr(addr) {
-        Some(t) => format!("PID: {:<5}  TASK: {:x}  COMMAND: \"{}\"", t.pid, t.addr, t.comm),
+        Some(t) => format!(
+            "PID: {:<5}  TASK: {:x}  COMMAND: \"{}\"",
+            t.pid, t.addr, t.comm
+        ),
         None => format!("{addr:x}"),
     }
 }
@@ -188,7 +194,7 @@ fn lag(s: &Session, nr: usize, out: &mut dyn Write) -> CmdResult {
     for cpu in 0..nr {
         ts.push((cpu, clock(s, cpu)?));
     }
-    ts.sort_by(|a, b| b.1.cmp(&a.1));
+    ts.sort_by_key(|t| std::cmp::Reverse(t.1));
     let top = ts.first().map_or(0, |t| t.1);
     for (cpu, t) in ts {
         let pad = " ".repeat(2 + log10(nr) - log10(cpu));

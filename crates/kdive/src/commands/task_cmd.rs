@@ -37,7 +37,12 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
                 }
                 radix = Some(hex);
             }
-            'R' => refs.extend(v.unwrap_or_default().split(',').filter(|m| !m.is_empty()).map(String::from)),
+            'R' => refs.extend(
+                v.unwrap_or_default()
+                    .split(',')
+                    .filter(|m| !m.is_empty())
+                    .map(String::from),
+            ),
             _ => {}
         }
     }
@@ -45,7 +50,8 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         return Err(no_types(s));
     };
     let list = s.kernel.tasks();
-    let task_dt = lookup(src, "task_struct").ok_or("invalid data structure reference: task_struct")?;
+    let task_dt =
+        lookup(src, "task_struct").ok_or("invalid data structure reference: task_struct")?;
     let mut tasks: Vec<&Task> = Vec::new();
     let mut bogus = false;
     for w in &words {
@@ -57,7 +63,10 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
                     writeln!(out, "task: invalid task or pid value: {w}\n").map_err(io)?;
                 }
             }
-        } else if w.contains(',') || member_offset(src, &task_dt, w).is_some() || w.contains(['.', '[']) {
+        } else if w.contains(',')
+            || member_offset(src, &task_dt, w).is_some()
+            || w.contains(['.', '['])
+        {
             refs.extend(w.split(',').filter(|m| !m.is_empty()).map(String::from));
         } else {
             writeln!(out, "task: invalid task, pid, or task_struct member: {w}\n").map_err(io)?;
@@ -87,7 +96,12 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
 
 /// The task's `task_struct` and, when the kernel has one, its
 /// `thread_info`, as `struct` prints them, one after the other.
-fn dump(s: &Session, src: &dyn TypeSource, t: &Task, hex: bool) -> Result<(String, Option<String>), String> {
+fn dump(
+    s: &Session,
+    src: &dyn TypeSource,
+    t: &Task,
+    hex: bool,
+) -> Result<(String, Option<String>), String> {
     let one = |name: &str, addr: u64| -> Result<String, String> {
         let mut buf = Vec::new();
         print_object(s, src, name, &[], addr, hex, &mut buf)?;
@@ -115,9 +129,14 @@ fn members(src: &dyn TypeSource, text: &str, refs: &[String]) -> String {
             }
             continue;
         }
-        let known = |dt: &Option<_>| dt.as_ref().is_some_and(|d| member_offset(src, d, m).is_some());
+        let known = |dt: &Option<_>| {
+            dt.as_ref()
+                .is_some_and(|d| member_offset(src, d, m).is_some())
+        };
         if !known(&task) && !known(&ti) {
-            out.push_str(&format!("task: {m}: not a task_struct or thread_info member\n"));
+            out.push_str(&format!(
+                "task: {m}: not a task_struct or thread_info member\n"
+            ));
         }
         out.push_str(&parse_task_thread(text, m));
     }

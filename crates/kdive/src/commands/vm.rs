@@ -42,7 +42,8 @@ struct Flags {
 }
 
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
-    let (opts, words) = getopt(args, "pmvxd", "fRPM").map_err(|e| format!("{e}\nUsage: {USAGE}"))?;
+    let (opts, words) =
+        getopt(args, "pmvxd", "fRPM").map_err(|e| format!("{e}\nUsage: {USAGE}"))?;
     let mut f = Flags::default();
     let mut radix = None;
     for (c, _) in opts {

@@ -43,7 +43,12 @@ pub fn run_kdive(args: &[String], cmds: &[&str], limit: Duration) -> Run {
         .stderr(Stdio::piped())
         .spawn()
         .expect("run kdive");
-    child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(script.as_bytes())
+        .unwrap();
     // Read both pipes on threads so a full pipe cannot stall kdive.
     let mut so = child.stdout.take().unwrap();
     let mut se = child.stderr.take().unwrap();
