@@ -190,13 +190,16 @@ fn each(
                     args.push("-H".into());
                 }
                 ps_runs += 1;
-                args.push(format!("{addr:x}"));
+                args.push(format!("{addr:#x}"));
             }
             let mut buf = Vec::new();
             let r = (c.run)(s, &args, &mut buf);
             let text = String::from_utf8_lossy(&buf);
             // The command's own header, when it printed one, is ours.
-            let body = text.strip_prefix(header.as_str()).unwrap_or(&text);
+            let body = match c.name {
+                "ps" => &text,
+                _ => text.strip_prefix(header.as_str()).unwrap_or(&text),
+            };
             out.write_all(body.as_bytes()).map_err(io)?;
             if let Err(e) = r {
                 out.flush().map_err(io)?;
