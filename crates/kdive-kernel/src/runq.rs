@@ -88,7 +88,7 @@ pub struct RunQueue {
 }
 
 struct Walk<'a> {
-    k: &'a Kernel,
+    k: &'a dyn Memory,
     o: &'a RunqOffsets,
     seen: HashSet<u64>,
     out: RunQueue,
@@ -96,7 +96,7 @@ struct Walk<'a> {
 
 impl Walk<'_> {
     fn u64(&mut self, addr: u64, what: &str) -> Option<u64> {
-        match Memory::read_u64(self.k, addr) {
+        match self.k.read_u64(addr) {
             Ok(v) => Some(v),
             Err(e) => {
                 self.out
@@ -125,7 +125,7 @@ impl Walk<'_> {
 
     fn prio(&mut self, task: u64) -> i64 {
         let mut b = [0u8; 4];
-        match Memory::read(self.k, task + self.o.task_prio, &mut b) {
+        match self.k.read(task + self.o.task_prio, &mut b) {
             Ok(()) => i64::from(i32::from_le_bytes(b)),
             Err(_) => -1,
         }
@@ -240,23 +240,30 @@ impl Kernel {
         let off = self
             .per_cpu_offset(cpu)
             .ok_or_else(|| format!("no per-cpu offset for cpu {cpu}"))?;
-        let addr = rqs.wrapping_add(off);
-        let cfs_rq = addr + o.rq_cfs;
-        let mut w = Walk {
-            k: self,
-            o,
-            seen: HashSet::new(),
-            out: RunQueue {
-                cpu,
-                addr,
-                rt_array: addr + o.rq_rt + o.rt_rq_active,
-                cfs_root: cfs_rq + o.cfs_timeline,
-                ..RunQueue::default()
-            },
-        };
-        let array = w.out.rt_array;
-        w.rt(array, 0);
-        w.cfs(cfs_rq, 0);
-        Ok(w.out)
+        Ok(read_queue(self, cpu, rqs.wrapping_add(off), o))
     }
 }
+
+/// The queues of the `struct rq` at `addr`.
+fn read_queue(mem: &dyn Memory, cpu: usize, addr: u64, o: &RunqOffsets) -> RunQueue {
+    let cfs_rq = addr + o.rq_cfs;
+    let mut w = Walk {
+        k: mem,
+        o,
+        seen: HashSet::new(),
+        out: RunQueue {
+            cpu,
+            addr,
+            rt_array: addr + o.rq_rt + o.rt_rq_active,
+            cfs_root: cfs_rq + o.cfs_timeline,
+            ..RunQueue::default()
+        },
+    };
+    let array = w.out.rt_array;
+    w.rt(array, 0);
+    w.cfs(cfs_rq, 0);
+    w.out
+}
+
+#[cfg(test)]
+mod tests;

@@ -215,3 +215,38 @@ fn task_arguments_and_members() {
         );
     }
 }
+
+#[test]
+fn foreach_picks_tasks_as_ps_does() {
+    for c in require("foreach selections") {
+        if c.file("crash.txt").is_none() {
+            continue;
+        }
+        let args = arg_sets(&c).pop().unwrap();
+        let cmds = [
+            "ps -A",
+            "foreach active ps",
+            "ps -k",
+            "foreach kernel ps",
+            "task -R pid,comm 1",
+            "foreach 1 task -R pid,comm",
+            "files 1",
+            "foreach init files",
+            "ps init",
+            "foreach nosuchthing files",
+        ];
+        let run = run_kdive(&args, &cmds, Duration::from_secs(120));
+        let s = &run.sections;
+        let what = c.name();
+        assert_eq!(s["foreach active ps"], s["ps -A"], "{what}");
+        assert_eq!(s["foreach kernel ps"], s["ps -k"], "{what}");
+        assert_eq!(s["foreach 1 task -R pid,comm"], s["task -R pid,comm 1"], "{what}");
+        // `foreach init files`: PID 1's block first, one block per task named init.
+        let init = &s["foreach init files"];
+        assert!(init.starts_with(&s["files 1"]), "{what}: {init}");
+        let blocks = init.matches("COMMAND: \"init\"").count();
+        let inits = s["ps init"].lines().count() - 1;
+        assert_eq!(blocks, inits, "{what}: {init}");
+        assert_eq!(s["foreach nosuchthing files"], "foreach: unknown argument: \"nosuchthing\"\n");
+    }
+}
