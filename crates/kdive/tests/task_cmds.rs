@@ -240,13 +240,19 @@ fn foreach_picks_tasks_as_ps_does() {
         let what = c.name();
         assert_eq!(s["foreach active ps"], s["ps -A"], "{what}");
         assert_eq!(s["foreach kernel ps"], s["ps -k"], "{what}");
-        assert_eq!(s["foreach 1 task -R pid,comm"], s["task -R pid,comm 1"], "{what}");
+        assert_eq!(
+            s["foreach 1 task -R pid,comm"], s["task -R pid,comm 1"],
+            "{what}"
+        );
         // `foreach init files`: PID 1's block first, one block per task named init.
         let init = &s["foreach init files"];
         assert!(init.starts_with(&s["files 1"]), "{what}: {init}");
         let blocks = init.matches("COMMAND: \"init\"").count();
         let inits = s["ps init"].lines().count() - 1;
         assert_eq!(blocks, inits, "{what}: {init}");
-        assert_eq!(s["foreach nosuchthing files"], "foreach: unknown argument: \"nosuchthing\"\n");
+        assert_eq!(
+            s["foreach nosuchthing files"],
+            "foreach: unknown argument: \"nosuchthing\"\n"
+        );
     }
 }

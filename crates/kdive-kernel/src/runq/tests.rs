@@ -87,7 +87,12 @@ fn cfs_in_order_through_groups_and_rt_by_priority() {
     let cfs: Vec<(i64, u64)> = q.cfs.iter().map(|e| (e.prio, e.task)).collect();
     assert_eq!(
         cfs,
-        vec![(101, task(1)), (102, task(2)), (104, task(4)), (103, task(3))]
+        vec![
+            (101, task(1)),
+            (102, task(2)),
+            (104, task(4)),
+            (103, task(3))
+        ]
     );
     let rt: Vec<(i64, u64)> = q.rt.iter().map(|e| (e.prio, e.task)).collect();
     assert_eq!(rt, vec![(0, task(5)), (7, task(0))]);
@@ -109,8 +114,16 @@ fn loops_are_reported_and_end() {
     let entry = task(0) + o().task_rt;
     m.u64(entry, entry);
     let q = read_queue(&m, 0, RQ, &o());
-    assert!(q.damage.iter().any(|d| d.contains("duplicate CFS")), "{:?}", q.damage);
-    assert!(q.damage.iter().any(|d| d.contains("duplicate RT")), "{:?}", q.damage);
+    assert!(
+        q.damage.iter().any(|d| d.contains("duplicate CFS")),
+        "{:?}",
+        q.damage
+    );
+    assert!(
+        q.damage.iter().any(|d| d.contains("duplicate RT")),
+        "{:?}",
+        q.damage
+    );
     assert_eq!(q.cfs.len(), 4);
     assert_eq!(q.rt.len(), 2);
 }
