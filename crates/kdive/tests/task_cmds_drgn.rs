@@ -273,3 +273,95 @@ fn foreach_over_every_task_of_every_dump() {
         }
     }
 }
+
+/// Each CPU's CFS tree in order, a group's queue in its place:
+/// `cpu pid prio task`.
+const RUNQ_ORACLE: &str = r#"
+import sys, drgn
+from drgn import Program
+from drgn.helpers.linux.rbtree import rbtree_inorder_for_each_entry
+from drgn.helpers.linux.percpu import per_cpu
+from drgn.helpers.linux.cpumask import for_each_possible_cpu
+prog = Program()
+prog.set_core_dump(sys.argv[1])
+prog.load_debug_info([sys.argv[2]])
+def walk(cpu, cfs):
+    for se in rbtree_inorder_for_each_entry("struct sched_entity", cfs.tasks_timeline.rb_root.address_of_(), "run_node"):
+        if hasattr(se, "my_q") and se.my_q:
+            walk(cpu, se.my_q)
+            continue
+        t = drgn.container_of(se, "struct task_struct", "se")
+        print(cpu, t.pid.value_(), t.prio.value_(), "%x" % t.value_())
+for cpu in for_each_possible_cpu(prog):
+    walk(cpu, per_cpu(prog["runqueues"], cpu).cfs)
+"#;
+
+#[test]
+fn runq_cfs_order_matches_drgn() {
+    let python = match drgn_python() {
+        Ok(p) => p,
+        Err(why) if allowed("KDIVE_ALLOW_NO_DRGN") => return eprintln!("skipping: {why}"),
+        Err(why) => panic!("{why}"),
+    };
+    let mut compared = 0;
+    for c in require("runq against drgn") {
+        let Some(vmlinux) = kdive_testkit::vmlinux(release(&c)) else {
+            continue;
+        };
+        let out = std::process::Command::new(&python)
+            .args(["-c", RUNQ_ORACLE])
+            .arg(dump(&c))
+            .arg(&vmlinux)
+            .output()
+            .unwrap();
+        if !out.status.success() {
+            eprintln!(
+                "{}: drgn failed: {}",
+                c.name(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            continue;
+        }
+        let mut want: BTreeMap<u32, Vec<String>> = BTreeMap::new();
+        for l in String::from_utf8_lossy(&out.stdout).lines() {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            want.entry(f[0].parse().unwrap())
+                .or_default()
+                .push(format!("{} {} {}", f[1], f[2], f[3]));
+        }
+        for args in arg_sets(&c) {
+            let run = run_kdive(&args, &["runq"], Duration::from_secs(300));
+            let mut got: BTreeMap<u32, Vec<String>> = BTreeMap::new();
+            let (mut cpu, mut cfs) = (0u32, false);
+            for l in run.sections["runq"].lines() {
+                if let Some(r) = l.strip_prefix("CPU ") {
+                    cpu = r.split_whitespace().next().unwrap().parse().unwrap();
+                } else if l.starts_with("  ") && !l.starts_with("     ") {
+                    cfs = l.starts_with("  CFS RB_ROOT:");
+                } else if cfs && l.contains("PID: ") {
+                    // `     [120] PID: 110    TASK: ff2adeb5c2060000  COMMAND: "cat"`
+                    let prio = l
+                        .trim()
+                        .trim_start_matches('[')
+                        .split(']')
+                        .next()
+                        .unwrap()
+                        .trim();
+                    let f: Vec<&str> = l.split_whitespace().collect();
+                    let pid = f[f.iter().position(|w| *w == "PID:").unwrap() + 1];
+                    let task = f[f.iter().position(|w| *w == "TASK:").unwrap() + 1];
+                    got.entry(cpu)
+                        .or_default()
+                        .push(format!("{pid} {prio} {task}"));
+                }
+            }
+            want.retain(|_, v| !v.is_empty());
+            assert_eq!(got, want, "{} {}: CFS queues", c.name(), args[0]);
+            compared += 1;
+        }
+    }
+    assert!(
+        compared > 0 || allowed("KDIVE_ALLOW_NO_CORPUS"),
+        "nothing compared"
+    );
+}
