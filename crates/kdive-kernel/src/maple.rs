@@ -128,8 +128,8 @@ fn is_node(entry: u64) -> bool {
 
 /// The entries of the tree whose `ma_root` is `root`, in index order.
 /// `max_entries` bounds what is returned.
-pub(crate) fn walk(
-    mem: &impl Memory,
+pub(crate) fn walk<M: Memory + ?Sized>(
+    mem: &M,
     root: u64,
     o: &MapleOffsets,
     max_entries: usize,

@@ -94,63 +94,74 @@ impl Kernel {
     /// The VMAs of the `mm_struct` at `mm`, in address order.
     pub fn vmas(&self, mm: u64) -> Result<Vmas, String> {
         let o = self.vma_offsets()?;
-        let mut out = Vmas::default();
-        let addrs: Vec<u64> = match o.list {
-            VmaList::Maple { root } => {
-                let mo = self
-                    .proc_offsets()
-                    .maple
-                    .as_ref()
-                    .ok_or("no type information for struct maple_node")?;
-                let r = Memory::read_u64(self, mm + root)
-                    .map_err(|e| format!("mm_struct {mm:x} does not read: {e}"))?;
-                let w = maple::walk(self, r, mo, MAX_VMAS);
-                out.damage = w.damage;
-                w.entries.iter().map(|e| e.entry).collect()
-            }
-            VmaList::List { head, next } => {
-                let mut v = Vec::new();
-                let mut seen = HashSet::new();
-                let mut at = Memory::read_u64(self, mm + head)
-                    .map_err(|e| format!("mm_struct {mm:x} does not read: {e}"))?;
-                while at != 0 {
-                    if !seen.insert(at) || v.len() >= MAX_VMAS {
-                        out.damage.push(format!(
-                            "vma list: comes back to {at:x}, or too long: stopped"
-                        ));
-                        break;
-                    }
-                    v.push(at);
-                    at = match Memory::read_u64(self, at + next) {
-                        Ok(n) => n,
-                        Err(e) => {
-                            out.damage.push(format!("vma {at:x} does not read: {e}"));
-                            break;
-                        }
-                    };
-                }
-                v
-            }
-        };
-        let mut buf = vec![0u8; o.size as usize];
-        for addr in addrs {
-            if let Err(e) = Memory::read(self, addr, &mut buf) {
-                out.damage.push(format!("vma {addr:x} does not read: {e}"));
-                continue;
-            }
-            let word = |off: u64| {
-                let i = off as usize;
-                buf.get(i..i + 8)
-                    .map_or(0, |b| u64::from_le_bytes(b.try_into().unwrap_or_default()))
-            };
-            out.vmas.push(Vma {
-                addr,
-                start: word(o.vm_start),
-                end: word(o.vm_end),
-                flags: word(o.vm_flags),
-                file: word(o.vm_file),
-            });
-        }
-        Ok(out)
+        read_vmas(self, mm, o, self.proc_offsets().maple.as_ref())
     }
 }
+
+/// The VMAs of the `mm_struct` at `mm`.
+fn read_vmas(
+    mem: &dyn Memory,
+    mm: u64,
+    o: &VmaOffsets,
+    maple: Option<&maple::MapleOffsets>,
+) -> Result<Vmas, String> {
+    let mut out = Vmas::default();
+    let addrs: Vec<u64> = match o.list {
+        VmaList::Maple { root } => {
+            let mo = maple.ok_or("no type information for struct maple_node")?;
+            let r = mem
+                .read_u64(mm + root)
+                .map_err(|e| format!("mm_struct {mm:x} does not read: {e}"))?;
+            let w = maple::walk(mem, r, mo, MAX_VMAS);
+            out.damage = w.damage;
+            w.entries.iter().map(|e| e.entry).collect()
+        }
+        VmaList::List { head, next } => {
+            let mut v = Vec::new();
+            let mut seen = HashSet::new();
+            let mut at = mem
+                .read_u64(mm + head)
+                .map_err(|e| format!("mm_struct {mm:x} does not read: {e}"))?;
+            while at != 0 {
+                if !seen.insert(at) || v.len() >= MAX_VMAS {
+                    out.damage.push(format!(
+                        "vma list: comes back to {at:x}, or too long: stopped"
+                    ));
+                    break;
+                }
+                v.push(at);
+                at = match mem.read_u64(at + next) {
+                    Ok(n) => n,
+                    Err(e) => {
+                        out.damage.push(format!("vma {at:x} does not read: {e}"));
+                        break;
+                    }
+                };
+            }
+            v
+        }
+    };
+    let mut buf = vec![0u8; o.size as usize];
+    for addr in addrs {
+        if let Err(e) = mem.read(addr, &mut buf) {
+            out.damage.push(format!("vma {addr:x} does not read: {e}"));
+            continue;
+        }
+        let word = |off: u64| {
+            let i = off as usize;
+            buf.get(i..i + 8)
+                .map_or(0, |b| u64::from_le_bytes(b.try_into().unwrap_or_default()))
+        };
+        out.vmas.push(Vma {
+            addr,
+            start: word(o.vm_start),
+            end: word(o.vm_end),
+            flags: word(o.vm_flags),
+            file: word(o.vm_file),
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests;

@@ -7,7 +7,9 @@
 //! crash 8.0.2 cannot list the VMAs of Linux 6.1 and later (it looks for
 //! `mm_struct.mmap`, which became the maple tree `mm_mt`; it fails with
 //! "invalid structure member offset: mm_struct_mmap"); kdive reads the
-//! maple tree and prints them in crash's format.
+//! maple tree and prints them in crash's format. RSS counts shared-memory
+//! pages as `ps` does (crash 8.0.2 leaves `MM_SHMEMPAGES` out; 8.0.4
+//! counts them), so it may be larger than crash 8.0.2's.
 //!
 //! ```text
 //!        MM               PGD          RSS    TOTAL_VM
