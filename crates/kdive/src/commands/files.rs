@@ -24,10 +24,9 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     if let Some((c, _)) = opts.first() {
         return Err(format!("option -{c} is not supported yet"));
     }
-    let nr_cpus = s.kernel.nr_cpus();
     if words.is_empty() {
         let t = current_task(s).ok_or("no current task: the task list could not be read")?;
-        write!(out, "{}", task_header(t, nr_cpus, false)).map_err(io)?;
+        write!(out, "{}", task_header(t, false)).map_err(io)?;
         return open_files(s, t.addr, out);
     }
     for (i, w) in words.iter().enumerate() {
@@ -35,13 +34,13 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         match pick(list, w) {
             Picked::Pid(ts) => {
                 for t in ts {
-                    write!(out, "{}", task_header(t, nr_cpus, i > 0)).map_err(io)?;
+                    write!(out, "{}", task_header(t, i > 0)).map_err(io)?;
                     open_files(s, t.addr, out)?;
                     writeln!(out).map_err(io)?;
                 }
             }
             Picked::Task(t) => {
-                write!(out, "{}", task_header(t, nr_cpus, i > 0)).map_err(io)?;
+                write!(out, "{}", task_header(t, i > 0)).map_err(io)?;
                 open_files(s, t.addr, out)?;
             }
             Picked::Invalid => {

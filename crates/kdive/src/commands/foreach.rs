@@ -157,7 +157,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         .tasks()
         .iter()
         .filter(|t| sel.wants(s, t))
-        .map(|t| (t.addr, task_header(t, s.kernel.nr_cpus(), false)))
+        .map(|t| (t.addr, task_header(t, false)))
         .collect();
     let saved = s.task;
     let result = each(s, &picked, &cmds, &cmd_args, out);

@@ -6,10 +6,14 @@ use kdive_kernel::{Task, TaskList};
 
 use super::set::{task_ref, TaskRef};
 
+/// crash's `NR_CPUS` on x86-64 (Debian's `CONFIG_NR_CPUS`): a task's CPU
+/// at or above it is printed as `?`.
+const NR_CPUS: u32 = 8192;
+
 /// crash's `print_task_header()`: `PID: 1        TASK: ff36587ec11f4180
 /// CPU: 1    COMMAND: "init"`, with a newline before it when `newline`.
-pub fn task_header(t: &Task, nr_cpus: usize, newline: bool) -> String {
-    let cpu = if (t.cpu as usize) < nr_cpus.max(1) || nr_cpus == 0 {
+pub fn task_header(t: &Task, newline: bool) -> String {
+    let cpu = if t.cpu < NR_CPUS {
         t.cpu.to_string()
     } else {
         "?".to_string()

@@ -76,9 +76,8 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         tasks.push(current_task(s).ok_or("no current task: the task list could not be read")?);
     }
     let hex = radix == Some(true);
-    let nr_cpus = s.kernel.nr_cpus();
     for t in tasks {
-        write!(out, "{}", task_header(t, nr_cpus, false)).map_err(io)?;
+        write!(out, "{}", task_header(t, false)).map_err(io)?;
         let (task_text, ti_text) = dump(s, src, t, hex)?;
         if refs.is_empty() {
             write!(out, "{task_text}").map_err(io)?;

@@ -64,10 +64,9 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         }
     }
     f.hex = radix == Some(true);
-    let nr_cpus = s.kernel.nr_cpus();
     if words.is_empty() {
         let t = current_task(s).ok_or("no current task: the task list could not be read")?;
-        write!(out, "{}", task_header(t, nr_cpus, false)).map_err(io)?;
+        write!(out, "{}", task_header(t, false)).map_err(io)?;
         return dump(s, t, f, out);
     }
     let mut subsequent = false;
@@ -81,7 +80,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
             }
             p => {
                 for t in p.tasks() {
-                    write!(out, "{}", task_header(t, nr_cpus, subsequent)).map_err(io)?;
+                    write!(out, "{}", task_header(t, subsequent)).map_err(io)?;
                     subsequent = true;
                     dump(s, t, f, out)?;
                 }
