@@ -9,9 +9,9 @@ use super::dentry_path;
 use crate::modules::Memory;
 use crate::Kernel;
 
-/// The most file descriptors read of one task (the kernel's `NR_OPEN`
-/// limit is 2^30; a table that big in a dump is damage).
-const MAX_FDS: u64 = 1 << 24;
+/// The most file descriptors read of one task: the kernel's default limit
+/// (`fs.nr_open`, 2^20); a bigger table in a dump is most likely damage.
+const MAX_FDS: u64 = 1 << 20;
 
 /// Where `files` finds what it reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
