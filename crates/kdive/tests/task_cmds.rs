@@ -256,3 +256,41 @@ fn foreach_picks_tasks_as_ps_does() {
         );
     }
 }
+
+#[test]
+fn runq_options() {
+    for c in require("runq options") {
+        if c.file("crash.txt").is_none() {
+            continue;
+        }
+        let args = arg_sets(&c).pop().unwrap();
+        let cmds = [
+            "runq",
+            "runq -c 1",
+            "runq -c 0-1",
+            "runq -c 99",
+            "runq -t",
+            "runq -t -c 1",
+        ];
+        let run = run_kdive(&args, &cmds, Duration::from_secs(120));
+        let s = &run.sections;
+        let what = c.name();
+        let cpu1 = s["runq"].split("\n\n").nth(1).unwrap();
+        assert_eq!(s["runq -c 1"], cpu1, "{what}");
+        assert_eq!(s["runq -c 0-1"], s["runq"], "{what}");
+        assert_eq!(s["runq -c 99"], "", "{what}");
+        assert!(
+            run.stderr.contains("runq: invalid cpu specification: 99"),
+            "{what}"
+        );
+        // -t: each CPU's clock, then its running task's last arrival.
+        let t: Vec<&str> = s["runq -t"].lines().collect();
+        assert_eq!(t.len(), 4, "{what}: {t:?}");
+        assert!(
+            t[0].starts_with(" CPU 0: ") && t[2].starts_with(" CPU 1: "),
+            "{what}"
+        );
+        assert!(t[3].ends_with(&s["runq -c 1"].lines().nth(1).unwrap()["  CURRENT: ".len()..]));
+        assert_eq!(s["runq -t -c 1"], format!("{}\n{}\n", t[2], t[3]));
+    }
+}

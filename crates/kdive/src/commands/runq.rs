@@ -59,28 +59,28 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     }
 }
 
-/// crash's cpu list: `3`, `1,8,9`, `1-23`, `1,8,9-14`, `a`/`all`.
+/// crash's `make_cpumask()`: `3`, `1,8,9`, `1-23`, `1,8,9-14`, `a`/`all`;
+/// a CPU the dump does not have is an error.
 fn cpu_list(spec: &str, nr: usize) -> Result<Vec<usize>, String> {
-    if spec == "a" || spec == "all" {
-        return Ok((0..nr).collect());
-    }
+    let bad = || format!("invalid cpu specification: {spec}");
     let mut v = Vec::new();
-    for part in spec.split(',') {
-        let bad = || format!("invalid cpu specification: {spec}");
-        let (lo, hi) = match part.split_once('-') {
-            Some((a, b)) => (
-                a.parse::<usize>().map_err(|_| bad())?,
-                b.parse::<usize>().map_err(|_| bad())?,
-            ),
-            None => {
-                let c = part.parse::<usize>().map_err(|_| bad())?;
-                (c, c)
+    for part in spec.split(',').filter(|p| !p.is_empty()) {
+        let (lo, hi) = if part == "a" || part == "all" {
+            (0, nr - 1)
+        } else {
+            let num = |x: &str| x.trim().parse::<usize>().map_err(|_| bad());
+            match part.split_once('-') {
+                Some((a, b)) => (num(a)?, num(b)?),
+                None => (num(part)?, num(part)?),
             }
         };
-        if lo > hi {
+        if lo >= nr || hi >= nr {
             return Err(bad());
         }
-        v.extend((lo..=hi.min(nr.saturating_sub(1))).filter(|c| *c < nr));
+        v.extend(lo..=hi);
+    }
+    if v.is_empty() {
+        return Err(bad());
     }
     v.sort_unstable();
     v.dedup();
