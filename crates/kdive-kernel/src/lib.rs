@@ -10,9 +10,15 @@
 
 mod cpus;
 mod image;
+#[cfg(test)]
+mod fake_mem;
+pub mod fs;
+pub mod maple;
 mod memory;
 pub mod modules;
 mod open;
+mod proc_offsets;
+pub mod runq;
 mod module_debug;
 pub mod tasks;
 mod timers;
@@ -20,6 +26,7 @@ pub mod printk;
 mod system;
 pub mod stack;
 mod types;
+pub mod vma;
 pub mod vmlinux;
 
 use std::path::Path;
@@ -103,6 +110,8 @@ pub struct Kernel {
     tasks: OnceLock<tasks::TaskList>,
     /// Opened from a vmlinux alone: memory is the file's (see `image`).
     image_only: bool,
+    /// Offsets of the per-task walkers (files, VMAs, runqueues), from BTF.
+    proc_offsets: OnceLock<proc_offsets::ProcOffsets>,
 }
 
 impl Kernel {

@@ -67,6 +67,7 @@ pub(crate) fn open(dump: Dump, choice: VmlinuxChoice<'_>) -> Result<Kernel, Kern
         modules: Vec::new(),
         tasks: std::sync::OnceLock::new(),
         image_only: false,
+        proc_offsets: std::sync::OnceLock::new(),
     };
     kernel_bases(&mut kernel);
     check_banner(&mut kernel)?;

@@ -12,6 +12,8 @@ mod bt_words;
 pub mod datatype;
 mod dis;
 mod eval;
+mod files;
+mod foreach;
 mod list;
 mod log;
 mod log_audit;
@@ -22,16 +24,20 @@ mod ps;
 mod ps_times;
 mod ps_views;
 mod objects;
+mod per_task;
 mod rd;
 mod rd_format;
+mod runq;
 mod set;
 mod struct_args;
 mod struct_cmd;
 mod struct_decl;
 mod struct_members;
 mod sym;
+mod task_cmd;
 mod timer;
 mod sys;
+mod vm;
 mod vtop;
 mod whatis;
 
@@ -175,6 +181,36 @@ pub const COMMANDS: &[Command] = &[
         summary: "disassemble kernel code, with source lines (-l)",
         usage: "dis [-r|-f] [-l] [-x|-d] [-b N] ADDRESS|SYMBOL[+OFFSET] [COUNT]",
         run: dis::run,
+    },
+    Command {
+        name: "task",
+        summary: "show a task's task_struct (and thread_info), or some of its members",
+        usage: task_cmd::USAGE,
+        run: task_cmd::run,
+    },
+    Command {
+        name: "files",
+        summary: "show a task's root and working directory and its open files",
+        usage: files::USAGE,
+        run: files::run,
+    },
+    Command {
+        name: "vm",
+        summary: "show a task's memory map: its mm_struct, page directory, sizes and VMAs",
+        usage: vm::USAGE,
+        run: vm::run,
+    },
+    Command {
+        name: "runq",
+        summary: "show each CPU's run queue: the running task and the queued ones",
+        usage: runq::USAGE,
+        run: runq::run,
+    },
+    Command {
+        name: "foreach",
+        summary: "run a per-task command (task, files, vm, bt, set, ps, ...) on each task picked",
+        usage: foreach::USAGE,
+        run: foreach::run,
     },
     Command {
         name: "q",

@@ -1,0 +1,127 @@
+//! `files`: a task's root and working directory and its open files, as
+//! crash 8.0.2 prints them:
+//!
+//! ```text
+//! PID: 1        TASK: ff36587ec11f4180  CPU: 1    COMMAND: "init"
+//! ROOT: /    CWD: /
+//!  FD       FILE            DENTRY           INODE       TYPE PATH
+//!   0 ff36587ec20f5d00 ff36587ec1da1c00 ff36587ec18037b0 CHR  /dev/console
+//! ```
+
+use std::io::Write;
+
+use kdive_kernel::fs::{FileInfo, OpenFile};
+
+use super::per_task::{getopt, mkstring, pick, task_header, Just, Picked};
+use super::set::current_task;
+use super::{io, CmdResult};
+use crate::session::Session;
+
+pub const USAGE: &str = "files [pid | taskp] ...";
+
+pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
+    let (opts, words) = getopt(args, "c", "dRp").map_err(|e| format!("{e}\nUsage: {USAGE}"))?;
+    if let Some((c, _)) = opts.first() {
+        return Err(format!("option -{c} is not supported yet"));
+    }
+    if words.is_empty() {
+        let t = current_task(s).ok_or("no current task: the task list could not be read")?;
+        write!(out, "{}", task_header(t, false)).map_err(io)?;
+        return open_files(s, t.addr, out);
+    }
+    for (i, w) in words.iter().enumerate() {
+        let list = s.kernel.tasks();
+        match pick(list, w) {
+            Picked::Pid(ts) => {
+                for t in ts {
+                    write!(out, "{}", task_header(t, i > 0)).map_err(io)?;
+                    open_files(s, t.addr, out)?;
+                    writeln!(out).map_err(io)?;
+                }
+            }
+            Picked::Task(t) => {
+                write!(out, "{}", task_header(t, i > 0)).map_err(io)?;
+                open_files(s, t.addr, out)?;
+            }
+            Picked::Invalid => {
+                writeln!(out, "files: invalid task or pid value: {w}").map_err(io)?
+            }
+        }
+    }
+    Ok(())
+}
+
+/// crash's `open_files_dump()` for the task at `task`.
+pub fn open_files(s: &Session, task: u64, out: &mut dyn Write) -> CmdResult {
+    let f = s.kernel.task_files(task)?;
+    let mut notices = f.notices.clone();
+    if let Some((root, cwd)) = &f.root_cwd {
+        writeln!(out, "ROOT: {root}    CWD: {cwd}").map_err(io)?;
+    }
+    match &f.files {
+        Some(list) if !list.is_empty() => {
+            writeln!(
+                out,
+                " FD {} {} {} TYPE PATH",
+                mkstring("FILE", 16, Just::CenterL),
+                mkstring("DENTRY", 16, Just::CenterL),
+                mkstring("INODE", 16, Just::CenterL)
+            )
+            .map_err(io)?;
+            for o in list {
+                let (text, damage) = line(o);
+                writeln!(out, "{text}").map_err(io)?;
+                notices.extend(damage);
+            }
+        }
+        _ => writeln!(out, "No open files").map_err(io)?,
+    }
+    if !notices.is_empty() {
+        out.flush().map_err(io)?;
+        let mut told = std::collections::HashSet::new();
+        for n in notices.iter().filter(|n| told.insert(n.as_str())) {
+            eprintln!("files: {n}");
+        }
+    }
+    Ok(())
+}
+
+/// One open file: crash's `file_dump()` line, and what could not be read.
+fn line(o: &OpenFile) -> (String, Option<String>) {
+    let hex = |v: u64| mkstring(&format!("{v:x}"), 16, Just::CenterR);
+    let unknown = mkstring("?", 16, Just::CenterL);
+    match &o.info {
+        Err(e) => (
+            format!("{:3} {} {unknown} {unknown} ?    ?", o.fd, hex(o.file)),
+            Some(e.clone()),
+        ),
+        Ok(FileInfo { dentry: 0, .. }) => (
+            format!("{:3} {} {:016x} {unknown} ?    ?", o.fd, hex(o.file), 0),
+            None,
+        ),
+        Ok(FileInfo {
+            dentry, inode: 0, ..
+        }) => (
+            format!(
+                "{:3} {} {} {:016x} ?    ?",
+                o.fd,
+                hex(o.file),
+                hex(*dentry),
+                0
+            ),
+            None,
+        ),
+        Ok(i) => (
+            format!(
+                "{:3} {} {} {} {} {}",
+                o.fd,
+                hex(o.file),
+                hex(i.dentry),
+                hex(i.inode),
+                i.kind.crash_name(),
+                i.path
+            ),
+            i.damage.clone(),
+        ),
+    }
+}
