@@ -12,6 +12,7 @@ mod cpus;
 mod memory;
 pub mod modules;
 mod open;
+pub mod slab;
 mod module_debug;
 mod types;
 pub mod vmlinux;

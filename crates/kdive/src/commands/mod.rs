@@ -7,6 +7,8 @@ use crate::session::Session;
 
 pub mod datatype;
 mod eval;
+mod kmem;
+mod kmem_slab;
 mod list;
 mod list_walk;
 mod modcmd;
@@ -78,6 +80,12 @@ pub const COMMANDS: &[Command] = &[
         summary: "list the loaded modules; load or forget their debuginfo",
         usage: modcmd::USAGE,
         run: modcmd::run,
+    },
+    Command {
+        name: "kmem",
+        summary: "the slab allocator's caches, slabs and objects, and what an address is",
+        usage: kmem::USAGE,
+        run: kmem::run,
     },
     Command {
         name: "list",
