@@ -21,7 +21,7 @@ mod walk;
 #[cfg(test)]
 mod tests;
 
-use std::cell::Cell;
+use std::cell::{Cell, OnceCell};
 use std::fmt;
 
 use crate::modules::Memory;
@@ -210,6 +210,16 @@ pub struct Finding {
     pub addr: u64,
     /// What is wrong and what was expected.
     pub what: String,
+    pub kind: Kind,
+}
+
+/// Whether a finding is damage, or memory the dump does not have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The metadata is wrong: a bad pointer, a loop, a broken link.
+    Corrupt,
+    /// The metadata could not be read (a page the dump left out).
+    Unreadable,
 }
 
 impl fmt::Display for Finding {
@@ -267,6 +277,8 @@ pub struct Slub<'a> {
     /// (5.7 and later) or the plain one: learned from the first pointer
     /// that decodes to an object one way and not the other.
     swab: Cell<Option<bool>>,
+    /// `slab_caches`, walked once.
+    cache_list: OnceCell<(Vec<u64>, Vec<Finding>)>,
 }
 
 impl Kernel {
@@ -328,6 +340,7 @@ impl<'a> Slub<'a> {
             o,
             env,
             swab: Cell::new(None),
+            cache_list: OnceCell::new(),
         }
     }
 
@@ -400,12 +413,22 @@ impl<'a> Slub<'a> {
     /// The caches on `slab_caches`, in list order, and what was wrong with
     /// the list.
     pub fn cache_addrs(&self) -> (Vec<u64>, Vec<Finding>) {
+        self.cache_list.get_or_init(|| self.walk_cache_list()).clone()
+    }
+
+    /// Whether `addr` is a cache on `slab_caches`.
+    pub fn is_cache(&self, addr: u64) -> bool {
+        self.cache_list.get_or_init(|| self.walk_cache_list()).0.contains(&addr)
+    }
+
+    fn walk_cache_list(&self) -> (Vec<u64>, Vec<Finding>) {
         let Some(head) = self.env.slab_caches else {
             let f = Finding {
                 cache: String::new(),
                 place: Place::CacheList,
                 addr: 0,
                 what: "no slab_caches symbol".into(),
+                kind: Kind::Unreadable,
             };
             return (Vec::new(), vec![f]);
         };

@@ -66,8 +66,7 @@ impl Slub<'_> {
             return None;
         }
         let slab = self.slab(head).ok()?;
-        let (caches, _) = self.cache_addrs();
-        if !caches.contains(&slab.cache) {
+        if !self.is_cache(slab.cache) {
             return None;
         }
         let cache = self.cache(slab.cache).ok()?;

@@ -13,6 +13,8 @@ pub(crate) struct Broken {
     /// The object whose free pointer it is; `None` for the list's head.
     pub from: Option<u64>,
     pub why: String,
+    /// The free pointer could not be read (not damage: missing memory).
+    pub unreadable: bool,
 }
 
 /// Where `p` is in `slab`: the index of the object it starts, or why it is
@@ -80,7 +82,12 @@ impl Slub<'_> {
         let mut p = head;
         // Each step marks a new object: at most n steps.
         while p != 0 {
-            let broken = |why: String| Broken { ptr: p, from, why };
+            let broken = |why: String| Broken {
+                ptr: p,
+                from,
+                why,
+                unreadable: false,
+            };
             let i = match object_index(cache, slab, n, p) {
                 Ok(i) => i,
                 Err(why) => return (count, Some(broken(why))),
@@ -98,7 +105,13 @@ impl Slub<'_> {
                 }
                 Err(e) => {
                     let why = format!("free pointer unreadable: {e}");
-                    return (count, Some(Broken { ptr: p, from, why }));
+                    let b = Broken {
+                        ptr: p,
+                        from,
+                        why,
+                        unreadable: true,
+                    };
+                    return (count, Some(b));
                 }
             }
         }

@@ -3,9 +3,9 @@
 
 use std::collections::HashSet;
 
-use super::freelist::object_index;
+use super::freelist::{object_index, Broken};
 use super::{
-    Cache, CacheState, CpuState, Finding, NodeState, Place, Slab, SlabObjects, Slub, Usage,
+    Cache, CacheState, CpuState, Finding, Kind, NodeState, Place, Slab, SlabObjects, Slub, Usage,
     MAX_LIST, SLAB_STORE_USER,
 };
 use crate::modules::Memory;
@@ -23,28 +23,29 @@ pub(crate) fn list(
     let mut out = Vec::new();
     let mut seen = HashSet::new();
     let mut prev = head;
-    let mut finding = |addr: u64, what: String| {
+    let mut finding = |addr: u64, what: String, kind: Kind| {
         findings.push(Finding {
             cache: cache.to_string(),
             place,
             addr,
             what,
+            kind,
         })
     };
     let mut next = match mem.read_u64(head) {
         Ok(n) => n,
         Err(e) => {
-            finding(head, format!("list head {head:x} unreadable: {e}"));
+            finding(head, format!("list head {head:x} unreadable: {e}"), Kind::Unreadable);
             return out;
         }
     };
     while next != head {
         if out.len() >= MAX_LIST {
-            finding(next, format!("more than {MAX_LIST} entries: stopped"));
+            finding(next, format!("more than {MAX_LIST} entries: stopped"), Kind::Corrupt);
             break;
         }
         if !seen.insert(next) {
-            finding(next, format!("list loops back to {next:x} after {prev:x}"));
+            finding(next, format!("list loops back to {next:x} after {prev:x}"), Kind::Corrupt);
             break;
         }
         match mem.read_u64(next.wrapping_add(8)) {
@@ -52,9 +53,14 @@ pub(crate) fn list(
             Ok(back) => finding(
                 next,
                 format!("list entry {next:x} (after {prev:x}): its prev is {back:x}, not {prev:x}"),
+                Kind::Corrupt,
             ),
             Err(e) => {
-                finding(next, format!("list entry {next:x} (after {prev:x}) unreadable: {e}"));
+                finding(
+                    next,
+                    format!("list entry {next:x} (after {prev:x}) unreadable: {e}"),
+                    Kind::Unreadable,
+                );
                 break;
             }
         }
@@ -75,6 +81,33 @@ impl Slub<'_> {
             place,
             addr,
             what,
+            kind: Kind::Corrupt,
+        }
+    }
+
+    fn unreadable(&self, c: &Cache, place: Place, addr: u64, what: String) -> Finding {
+        Finding {
+            kind: Kind::Unreadable,
+            ..self.finding(c, place, addr, what)
+        }
+    }
+
+    fn broken(&self, c: &Cache, place: Place, b: &Broken, what: String) -> Finding {
+        let kind = if b.unreadable { Kind::Unreadable } else { Kind::Corrupt };
+        Finding {
+            kind,
+            ..self.finding(c, place, b.ptr, what)
+        }
+    }
+
+    /// A slab pointer that did not read: not a page (damage), or a page
+    /// the dump lacks.
+    fn bad_slab(&self, c: &Cache, place: Place, page: u64, e: String) -> Finding {
+        let what = format!("slab {page:x}: {e}");
+        if self.is_page(page) {
+            self.unreadable(c, place, page, what)
+        } else {
+            self.finding(c, place, page, what)
         }
     }
 
@@ -111,7 +144,7 @@ impl Slub<'_> {
         let (own, broken) = self.follow(c, &slab, slab.freelist, &mut free);
         if let Some(b) = &broken {
             let what = b.describe(&format!("slab {:x} freelist", slab.addr));
-            findings.push(self.finding(c, place, b.ptr, what));
+            findings.push(self.broken(c, place, b, what));
         } else if own as u64 != n.saturating_sub(slab.inuse) {
             let what = format!(
                 "slab {:x}: {} objects on its free list, but objects - inuse is {}",
@@ -126,9 +159,8 @@ impl Slub<'_> {
             Some((_, head)) => {
                 let (on_cpu, broken) = self.follow(c, &slab, head, &mut free);
                 cpu_free = on_cpu as u64;
-                if let Some(b) = broken {
-                    let what = b.describe("freelist");
-                    findings.push(self.finding(c, place, b.ptr, what));
+                if let Some(b) = &broken {
+                    findings.push(self.broken(c, place, b, b.describe("freelist")));
                 }
                 // crash: the CPU free list, plus what `inuse` leaves when
                 // the slab has remote frees of its own.
@@ -159,7 +191,7 @@ impl Slub<'_> {
             match self.slab(page) {
                 Ok(s) => out.push(self.objects_of(c, s, None, place, f)),
                 Err(e) => {
-                    f.push(self.finding(c, place, page, format!("slab {page:x}: {e}")));
+                    f.push(self.bad_slab(c, place, page, e));
                     break;
                 }
             }
@@ -184,7 +216,7 @@ impl Slub<'_> {
                     page = next;
                 }
                 Err(e) => {
-                    f.push(self.finding(c, place, page, format!("slab {page:x}: {e}")));
+                    f.push(self.bad_slab(c, place, page, e));
                     break;
                 }
             }
@@ -204,7 +236,7 @@ impl Slub<'_> {
                 Ok(b) => b,
                 Err(e) => {
                     let what = format!("kmem_cache_cpu {kcc:x} unreadable: {e}");
-                    f.push(self.finding(c, Place::Cpu(cpu), kcc, what));
+                    f.push(self.unreadable(c, Place::Cpu(cpu), kcc, what));
                     continue;
                 }
             };
@@ -220,7 +252,7 @@ impl Slub<'_> {
                 }
                 Ok(s) => Some(self.objects_of(c, s, Some((cpu, freelist)), Place::Cpu(cpu), &mut f)),
                 Err(e) => {
-                    f.push(self.finding(c, Place::Cpu(cpu), page, format!("slab {page:x}: {e}")));
+                    f.push(self.bad_slab(c, Place::Cpu(cpu), page, e));
                     None
                 }
             };
@@ -269,7 +301,7 @@ impl Slub<'_> {
             Ok(b) => b,
             Err(e) => {
                 let what = format!("kmem_cache_node {addr:x} unreadable: {e}");
-                f.push(self.finding(c, Place::Node(node), addr, what));
+                f.push(self.unreadable(c, Place::Node(node), addr, what));
                 return state;
             }
         };

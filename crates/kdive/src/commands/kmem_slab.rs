@@ -56,7 +56,7 @@ pub fn cache(slub: &Slub, c: &Cache, verbose: bool, out: &mut dyn Write) -> CmdR
 
 /// `kmem -s|-S ADDRESS`: a cache's address, or an address in a slab.
 pub fn by_address(slub: &Slub, addr: u64, verbose: bool, out: &mut dyn Write) -> CmdResult {
-    if slub.cache_addrs().0.contains(&addr) {
+    if slub.is_cache(addr) {
         let c = slub.cache(addr)?;
         return cache(slub, &c, verbose, out);
     }
