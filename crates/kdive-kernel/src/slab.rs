@@ -17,9 +17,9 @@
 mod find;
 mod freelist;
 mod offsets;
-mod walk;
 #[cfg(test)]
 mod tests;
+mod walk;
 
 use std::cell::{Cell, OnceCell};
 use std::fmt;
@@ -264,7 +264,9 @@ impl Env {
         if self.node_spans.is_empty() {
             return Some(0);
         }
-        self.node_spans.iter().position(|&(s, e)| (s..e).contains(&pfn))
+        self.node_spans
+            .iter()
+            .position(|&(s, e)| (s..e).contains(&pfn))
     }
 }
 
@@ -285,7 +287,9 @@ impl Kernel {
     /// Start a walk of the SLUB allocator. Fails without BTF, on a kernel
     /// with another allocator, or without `slab_caches`.
     pub fn slub(&self) -> Result<Slub<'_>, String> {
-        let btf = self.btf_result().map_err(|e| format!("no kernel BTF: {e}"))?;
+        let btf = self
+            .btf_result()
+            .map_err(|e| format!("no kernel BTF: {e}"))?;
         let o = Offsets::from_btf(btf)?;
         let layout = self.layout();
         let nr_node_ids = self
@@ -298,7 +302,9 @@ impl Kernel {
             direct_size: layout.direct_size,
             vmemmap: layout.vmemmap_base,
             vmemmap_size: layout.vmemmap_size,
-            cpu_offsets: (0..self.nr_cpus()).map(|c| self.per_cpu_offset(c)).collect(),
+            cpu_offsets: (0..self.nr_cpus())
+                .map(|c| self.per_cpu_offset(c))
+                .collect(),
             nr_node_ids,
             node_spans: if nr_node_ids > 1 {
                 node_spans(self, btf, nr_node_ids)
@@ -361,7 +367,10 @@ impl<'a> Slub<'a> {
         let get = |f: offsets::Field| f.get(&buf).unwrap_or(0);
         Ok(Slab {
             addr: page,
-            memory: self.env.page_offset.wrapping_add(pfn.wrapping_mul(PAGE_SIZE)),
+            memory: self
+                .env
+                .page_offset
+                .wrapping_add(pfn.wrapping_mul(PAGE_SIZE)),
             node: self.env.node_of(pfn),
             objects: get(o.objects),
             inuse: get(o.inuse),
@@ -413,12 +422,17 @@ impl<'a> Slub<'a> {
     /// The caches on `slab_caches`, in list order, and what was wrong with
     /// the list.
     pub fn cache_addrs(&self) -> (Vec<u64>, Vec<Finding>) {
-        self.cache_list.get_or_init(|| self.walk_cache_list()).clone()
+        self.cache_list
+            .get_or_init(|| self.walk_cache_list())
+            .clone()
     }
 
     /// Whether `addr` is a cache on `slab_caches`.
     pub fn is_cache(&self, addr: u64) -> bool {
-        self.cache_list.get_or_init(|| self.walk_cache_list()).0.contains(&addr)
+        self.cache_list
+            .get_or_init(|| self.walk_cache_list())
+            .0
+            .contains(&addr)
     }
 
     fn walk_cache_list(&self) -> (Vec<u64>, Vec<Finding>) {
@@ -434,7 +448,10 @@ impl<'a> Slub<'a> {
         };
         let mut findings = Vec::new();
         let links = walk::list(self.mem, head, Place::CacheList, "", &mut findings);
-        (links.into_iter().map(|l| l - self.o.list).collect(), findings)
+        (
+            links.into_iter().map(|l| l - self.o.list).collect(),
+            findings,
+        )
     }
 
     /// The cache named `name` on `slab_caches`.

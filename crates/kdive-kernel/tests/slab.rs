@@ -18,9 +18,15 @@ fn kernels(c: &Crash, dump: &std::path::Path) -> Vec<(&'static str, Kernel)> {
     let mut out = Vec::new();
     let v: Option<PathBuf> = kdive_testkit::vmlinux(release);
     if let Some(v) = v {
-        out.push(("vmlinux", Kernel::open_with(dump, VmlinuxChoice::Given(&v)).unwrap()));
+        out.push((
+            "vmlinux",
+            Kernel::open_with(dump, VmlinuxChoice::Given(&v)).unwrap(),
+        ));
     }
-    out.push(("no vmlinux", Kernel::open_with(dump, VmlinuxChoice::None).unwrap()));
+    out.push((
+        "no vmlinux",
+        Kernel::open_with(dump, VmlinuxChoice::None).unwrap(),
+    ));
     out
 }
 
@@ -54,9 +60,16 @@ fn slab_fault(c: &Crash) -> Option<(usize, u64)> {
         return None;
     }
     let addr = oops.split("address 0x").nth(1)?;
-    let addr = u64::from_str_radix(addr.split(|c: char| !c.is_ascii_hexdigit()).next()?, 16).ok()?;
+    let addr =
+        u64::from_str_radix(addr.split(|c: char| !c.is_ascii_hexdigit()).next()?, 16).ok()?;
     let cpu_line = oops.lines().find(|l| l.contains(" CPU: "))?;
-    let cpu = cpu_line.split("CPU: ").nth(1)?.split_whitespace().next()?.parse().ok()?;
+    let cpu = cpu_line
+        .split("CPU: ")
+        .nth(1)?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
     Some((cpu, addr))
 }
 
@@ -67,7 +80,12 @@ fn caches_are_drgns() {
         let (Some(dump), Some(want)) = (c.variant("kdump-zlib"), drgn_caches(&c)) else {
             continue;
         };
-        assert!(want.len() > 10, "{}: drgn.txt lists {} caches", c.name(), want.len());
+        assert!(
+            want.len() > 10,
+            "{}: drgn.txt lists {} caches",
+            c.name(),
+            want.len()
+        );
         for (how, k) in kernels(&c, dump) {
             let slub = k.slub().unwrap();
             let (addrs, findings) = slub.cache_addrs();
@@ -97,7 +115,11 @@ fn findings(k: &Kernel, name: &str) -> Vec<(u64, u64, Finding)> {
         let cache = slub.cache(a).unwrap();
         let st = slub.state(&cache);
         // crash's identity: TOTAL is ALLOCATED plus what is free.
-        assert!(st.usage.allocated <= st.usage.total, "{name}: {}", cache.name);
+        assert!(
+            st.usage.allocated <= st.usage.total,
+            "{name}: {}",
+            cache.name
+        );
         out.extend(st.findings.into_iter().map(|f| (a, cache.offset, f)));
     }
     out
@@ -111,7 +133,9 @@ fn corruption_is_found_where_the_kernel_faulted() {
         // The kdump-compressed dump (VMCOREINFO), else the first variant;
         // and the unfiltered copy of /proc/vmcore when there is one, where
         // no page may be missing.
-        let main = c.variant("kdump-zlib").or(c.variants.first().map(|(_, p)| p.as_path()));
+        let main = c
+            .variant("kdump-zlib")
+            .or(c.variants.first().map(|(_, p)| p.as_path()));
         let full = c.variant("proc");
         for (dump, complete) in [(main, false), (full, true)] {
             let Some(dump) = dump else { continue };
@@ -124,7 +148,10 @@ fn corruption_is_found_where_the_kernel_faulted() {
                 }
                 let all = findings(&k, &name);
                 if complete {
-                    let missing: Vec<_> = all.iter().filter(|f| f.2.kind == Kind::Unreadable).collect();
+                    let missing: Vec<_> = all
+                        .iter()
+                        .filter(|f| f.2.kind == Kind::Unreadable)
+                        .collect();
                     assert!(missing.is_empty(), "{name}: {missing:#?}");
                 }
                 let corrupt: Vec<_> = all.iter().filter(|f| f.2.kind == Kind::Corrupt).collect();
@@ -151,7 +178,9 @@ fn corruption_is_found_where_the_kernel_faulted() {
 #[test]
 fn addresses_find_their_object() {
     for c in kdive_testkit::require("slab addresses") {
-        let Some(dump) = c.variant("kdump-zlib") else { continue };
+        let Some(dump) = c.variant("kdump-zlib") else {
+            continue;
+        };
         for (how, k) in kernels(&c, dump) {
             let slub = k.slub().unwrap();
             let (addrs, _) = slub.cache_addrs();

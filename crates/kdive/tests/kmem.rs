@@ -33,7 +33,12 @@ fn run_kdive(args: &[&str], cmds: &[&str]) -> (BTreeMap<String, String>, String)
         .spawn()
         .expect("run kdive");
     use std::io::Write;
-    child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(script.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -53,17 +58,29 @@ fn slab_fault(c: &Crash) -> Option<(usize, u64, Vec<u64>)> {
     let oops = &text[at..];
     let end = oops.find("Call Trace").unwrap_or(oops.len());
     let oops = &oops[..end];
-    if !oops.lines().any(|l| l.contains("RIP: ") && l.contains("kmem_cache_alloc")) {
+    if !oops
+        .lines()
+        .any(|l| l.contains("RIP: ") && l.contains("kmem_cache_alloc"))
+    {
         return None;
     }
-    let hex = |s: &str| u64::from_str_radix(s.split(|c: char| !c.is_ascii_hexdigit()).next()?, 16).ok();
+    let hex =
+        |s: &str| u64::from_str_radix(s.split(|c: char| !c.is_ascii_hexdigit()).next()?, 16).ok();
     let addr = hex(oops.split("address 0x").nth(1)?)?;
     let cpu_line = oops.lines().find(|l| l.contains(" CPU: "))?;
-    let cpu = cpu_line.split("CPU: ").nth(1)?.split_whitespace().next()?.parse().ok()?;
-    let regs = ["RAX", "RBX", "RCX", "RDX", "RSI", "RDI", "RBP", "R08", "R09", "R10", "R11", "R12"]
-        .iter()
-        .filter_map(|r| hex(oops.split(&format!(" {r}: ")).nth(1)?))
-        .collect();
+    let cpu = cpu_line
+        .split("CPU: ")
+        .nth(1)?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
+    let regs = [
+        "RAX", "RBX", "RCX", "RDX", "RSI", "RDI", "RBP", "R08", "R09", "R10", "R11", "R12",
+    ]
+    .iter()
+    .filter_map(|r| hex(oops.split(&format!(" {r}: ")).nth(1)?))
+    .collect();
     Some((cpu, addr, regs))
 }
 
@@ -111,11 +128,23 @@ fn kmem_slab_commands_print_what_crash_prints() {
             let found = head_findings(&stderr);
             match slab_fault(&crash) {
                 Some((cpu, addr, regs)) if cmds.iter().any(|c| c.starts_with("kmem -S")) => {
-                    assert!(!found.is_empty(), "{}: no finding in {stderr}", crash.name());
+                    assert!(
+                        !found.is_empty(),
+                        "{}: no finding in {stderr}",
+                        crash.name()
+                    );
                     for (fcpu, ptr) in found {
                         assert_eq!(fcpu, cpu, "{}: {stderr}", crash.name());
-                        assert!(regs.contains(&ptr), "{}: {ptr:x} in no register", crash.name());
-                        assert!(addr.wrapping_sub(ptr) < 0x1000, "{}: {ptr:x} vs {addr:x}", crash.name());
+                        assert!(
+                            regs.contains(&ptr),
+                            "{}: {ptr:x} in no register",
+                            crash.name()
+                        );
+                        assert!(
+                            addr.wrapping_sub(ptr) < 0x1000,
+                            "{}: {ptr:x} vs {addr:x}",
+                            crash.name()
+                        );
                     }
                 }
                 Some(_) => {}
@@ -132,8 +161,12 @@ fn kmem_slab_commands_print_what_crash_prints() {
 #[test]
 fn kmem_names_the_corrupt_freelist_head() {
     for crash in require("kmem -S findings") {
-        let Some((cpu, addr, regs)) = slab_fault(&crash) else { continue };
-        let dump = crash.variant("kdump-zlib").or(crash.variants.first().map(|(_, p)| p.as_path()));
+        let Some((cpu, addr, regs)) = slab_fault(&crash) else {
+            continue;
+        };
+        let dump = crash
+            .variant("kdump-zlib")
+            .or(crash.variants.first().map(|(_, p)| p.as_path()));
         let dump = dump.unwrap().to_str().unwrap();
         // Which cache: the one `kmem -s` flags.
         let (got, stderr) = run_kdive(&[dump], &["kmem -s"]);
@@ -144,7 +177,9 @@ fn kmem_names_the_corrupt_freelist_head() {
             .collect();
         assert_eq!(flagged.len(), 1, "{}: {stderr}", crash.name());
         let name = flagged[0];
-        assert!(got["kmem -s"].lines().any(|l| l.ends_with(&format!("  {name}"))));
+        assert!(got["kmem -s"]
+            .lines()
+            .any(|l| l.ends_with(&format!("  {name}"))));
         let cmd = format!("kmem -S {name}");
         let (got, stderr) = run_kdive(&[dump], &[&cmd]);
         let found = head_findings(&stderr);

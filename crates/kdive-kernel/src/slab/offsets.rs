@@ -44,7 +44,11 @@ impl Field {
             v |= u128::from(*b) << (8 * i);
         }
         let v = v >> shift;
-        let mask = if self.bits == 64 { u64::MAX } else { (1u64 << self.bits) - 1 };
+        let mask = if self.bits == 64 {
+            u64::MAX
+        } else {
+            (1u64 << self.bits) - 1
+        };
         Some(v as u64 & mask)
     }
 }
@@ -115,7 +119,9 @@ impl Offsets {
                 .ok_or_else(|| format!("the kernel's BTF has no struct {name}"))
         };
         if btf.member_offset("kmem_cache", "cpu_slab").is_none() {
-            return Err("the kernel does not use the SLUB allocator (no kmem_cache.cpu_slab)".into());
+            return Err(
+                "the kernel does not use the SLUB allocator (no kmem_cache.cpu_slab)".into(),
+            );
         }
         // 5.17 split `struct slab` out of `struct page`. SLAB's `struct
         // slab` has no `inuse` bitfield; SLUB's has.
@@ -137,7 +143,9 @@ impl Offsets {
         let node = btf
             .member_offset("kmem_cache", "node")
             .ok_or("the kernel's BTF has no kmem_cache.node")?;
-        let node_len = btf.array_info(node.type_id).map_or(1, |a| u64::from(a.len.max(1)));
+        let node_len = btf
+            .array_info(node.type_id)
+            .map_or(1, |a| u64::from(a.len.max(1)));
         let pg = |name: &str| {
             btf.enum_value("pageflags", name)
                 .and_then(|v| u32::try_from(v).ok())
@@ -172,7 +180,9 @@ impl Offsets {
                 .offset(),
             nr_slabs: opt("kmem_cache_node", "nr_slabs"),
             total_objects: opt("kmem_cache_node", "total_objects"),
-            full: btf.member_offset("kmem_cache_node", "full").map(|m| m.offset()),
+            full: btf
+                .member_offset("kmem_cache_node", "full")
+                .map(|m| m.offset()),
             slab_len: size(slab_struct)?,
             slab_list: btf
                 .member_offset(slab_struct, list_name)

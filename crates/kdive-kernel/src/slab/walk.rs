@@ -35,17 +35,29 @@ pub(crate) fn list(
     let mut next = match mem.read_u64(head) {
         Ok(n) => n,
         Err(e) => {
-            finding(head, format!("list head {head:x} unreadable: {e}"), Kind::Unreadable);
+            finding(
+                head,
+                format!("list head {head:x} unreadable: {e}"),
+                Kind::Unreadable,
+            );
             return out;
         }
     };
     while next != head {
         if out.len() >= MAX_LIST {
-            finding(next, format!("more than {MAX_LIST} entries: stopped"), Kind::Corrupt);
+            finding(
+                next,
+                format!("more than {MAX_LIST} entries: stopped"),
+                Kind::Corrupt,
+            );
             break;
         }
         if !seen.insert(next) {
-            finding(next, format!("list loops back to {next:x} after {prev:x}"), Kind::Corrupt);
+            finding(
+                next,
+                format!("list loops back to {next:x} after {prev:x}"),
+                Kind::Corrupt,
+            );
             break;
         }
         match mem.read_u64(next.wrapping_add(8)) {
@@ -93,7 +105,11 @@ impl Slub<'_> {
     }
 
     fn broken(&self, c: &Cache, place: Place, b: &Broken, what: String) -> Finding {
-        let kind = if b.unreadable { Kind::Unreadable } else { Kind::Corrupt };
+        let kind = if b.unreadable {
+            Kind::Unreadable
+        } else {
+            Kind::Corrupt
+        };
         Finding {
             kind,
             ..self.finding(c, place, b.ptr, what)
@@ -130,7 +146,10 @@ impl Slub<'_> {
         }
         // A slab of a smaller order may hold fewer objects, never more
         // than its memory: a larger count is damage; walk what fits.
-        let most = (c.slab_bytes() << 4).checked_div(c.size).unwrap_or(0).min(1 << 15);
+        let most = (c.slab_bytes() << 4)
+            .checked_div(c.size)
+            .unwrap_or(0)
+            .min(1 << 15);
         let mut n = slab.objects;
         if n > most || slab.inuse > n {
             let what = format!(
@@ -184,7 +203,13 @@ impl Slub<'_> {
     }
 
     /// The slabs of a per-node list (`partial` or `full`).
-    fn node_list(&self, c: &Cache, head: u64, place: Place, f: &mut Vec<Finding>) -> Vec<SlabObjects> {
+    fn node_list(
+        &self,
+        c: &Cache,
+        head: u64,
+        place: Place,
+        f: &mut Vec<Finding>,
+    ) -> Vec<SlabObjects> {
         let mut out = Vec::new();
         for link in list(self.mem, head, place, &c.name, f) {
             let page = link.wrapping_sub(self.o.slab_list);
@@ -200,13 +225,24 @@ impl Slub<'_> {
     }
 
     /// A CPU's partial slabs, linked by `slab->next`.
-    fn cpu_partial(&self, c: &Cache, cpu: usize, mut page: u64, f: &mut Vec<Finding>) -> Vec<SlabObjects> {
+    fn cpu_partial(
+        &self,
+        c: &Cache,
+        cpu: usize,
+        mut page: u64,
+        f: &mut Vec<Finding>,
+    ) -> Vec<SlabObjects> {
         let place = Place::CpuPartial(cpu);
         let mut out = Vec::new();
         let mut seen = HashSet::new();
         while page != 0 {
             if out.len() >= MAX_LIST || !seen.insert(page) {
-                f.push(self.finding(c, place, page, format!("partial list loops back to {page:x}")));
+                f.push(self.finding(
+                    c,
+                    place,
+                    page,
+                    format!("partial list loops back to {page:x}"),
+                ));
                 break;
             }
             match self.slab(page) {
@@ -250,7 +286,9 @@ impl Slub<'_> {
                     }
                     None
                 }
-                Ok(s) => Some(self.objects_of(c, s, Some((cpu, freelist)), Place::Cpu(cpu), &mut f)),
+                Ok(s) => {
+                    Some(self.objects_of(c, s, Some((cpu, freelist)), Place::Cpu(cpu), &mut f))
+                }
                 Err(e) => {
                     f.push(self.bad_slab(c, Place::Cpu(cpu), page, e));
                     None
@@ -281,7 +319,14 @@ impl Slub<'_> {
         state
     }
 
-    fn node(&self, c: &Cache, node: usize, addr: u64, cpus: &[CpuState], f: &mut Vec<Finding>) -> NodeState {
+    fn node(
+        &self,
+        c: &Cache,
+        node: usize,
+        addr: u64,
+        cpus: &[CpuState],
+        f: &mut Vec<Finding>,
+    ) -> NodeState {
         let o = &self.o;
         let per_cpu = cpus
             .iter()
@@ -308,8 +353,10 @@ impl Slub<'_> {
         state.nr_partial = o.nr_partial.get(&buf).unwrap_or(0);
         state.nr_slabs = o.nr_slabs.and_then(|x| x.get(&buf));
         state.total_objects = o.total_objects.and_then(|x| x.get(&buf));
+        let before = f.len();
         state.partial = self.node_list(c, addr + o.partial, Place::NodePartial(node), f);
-        if state.partial.len() as u64 != state.nr_partial {
+        // A list cut short has already been reported.
+        if f.len() == before && state.partial.len() as u64 != state.nr_partial {
             let what = format!(
                 "nr_partial is {}, the list holds {}",
                 state.nr_partial,
@@ -350,7 +397,10 @@ fn usage(s: &CacheState) -> Usage {
     for cpu in &s.cpus {
         if let Some(so) = &cpu.slab {
             // The CPU list's objects, and what `inuse` leaves.
-            add(so, so.slab.objects.saturating_sub(so.slab.inuse) + so.cpu_free);
+            add(
+                so,
+                so.slab.objects.saturating_sub(so.slab.inuse) + so.cpu_free,
+            );
         }
         for so in &cpu.partial {
             add(so, so.slab.objects.saturating_sub(so.slab.inuse));

@@ -60,7 +60,11 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
                 writeln!(out).map_err(io)?;
                 Ok(())
             } else {
-                let kind = if vaddr == addr { "kernel virtual" } else { "physical" };
+                let kind = if vaddr == addr {
+                    "kernel virtual"
+                } else {
+                    "physical"
+                };
                 writeln!(out, "{addr:x}: {kind} address not found in mem map").map_err(io)
             }
         }
@@ -86,5 +90,7 @@ fn address(a: &str) -> Option<u64> {
 }
 
 fn is_number(a: &str) -> bool {
-    a.trim_start_matches('-').bytes().all(|c| c.is_ascii_digit())
+    a.trim_start_matches('-')
+        .bytes()
+        .all(|c| c.is_ascii_digit())
 }

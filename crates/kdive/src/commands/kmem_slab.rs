@@ -63,14 +63,21 @@ pub fn by_address(slub: &Slub, addr: u64, verbose: bool, out: &mut dyn Write) ->
     if address(slub, addr, verbose, out)? {
         Ok(())
     } else {
-        Err(format!("address is not allocated in slab subsystem: {addr:x}"))
+        Err(format!(
+            "address is not allocated in slab subsystem: {addr:x}"
+        ))
     }
 }
 
 /// The cache, slab and object `addr` is in, as crash shows an address it
 /// found in a slab: every object of the slab when `all_objects` or when
 /// `addr` is the slab's `struct page`. `false` when it is in no slab.
-pub fn address(slub: &Slub, addr: u64, all_objects: bool, out: &mut dyn Write) -> Result<bool, String> {
+pub fn address(
+    slub: &Slub,
+    addr: u64,
+    all_objects: bool,
+    out: &mut dyn Write,
+) -> Result<bool, String> {
     let Some(hit) = slub.find(addr) else {
         return Ok(false);
     };
@@ -86,7 +93,13 @@ pub fn address(slub: &Slub, addr: u64, all_objects: bool, out: &mut dyn Write) -
         .cloned();
     let so = match cpu_slab {
         Some(so) => so,
-        None => slub.objects_of(c, hit.slab.clone(), None, Place::Slab(hit.slab.addr), &mut st.findings),
+        None => slub.objects_of(
+            c,
+            hit.slab.clone(),
+            None,
+            Place::Slab(hit.slab.addr),
+            &mut st.findings,
+        ),
     };
     let only = match hit.object {
         Some((start, _)) if !all_objects => Some(start),
@@ -120,7 +133,9 @@ fn cache_line(out: &mut dyn Write, c: &Cache, u: &Usage) -> CmdResult {
 /// crash's `do_kmem_cache_slub`: each CPU's slab and partial list, each
 /// node's counts and lists; kdive's findings after the part they are in.
 fn detail(out: &mut dyn Write, c: &Cache, st: &CacheState) -> CmdResult {
-    report(out, &st.findings, |p| matches!(p, Place::Cache | Place::CacheList))?;
+    report(out, &st.findings, |p| {
+        matches!(p, Place::Cache | Place::CacheList)
+    })?;
     for cpu in &st.cpus {
         let n = cpu.cpu;
         writeln!(out, "CPU {n} KMEM_CACHE_CPU:\n  {:x}", cpu.kmem_cache_cpu).map_err(io)?;
@@ -136,7 +151,11 @@ fn detail(out: &mut dyn Write, c: &Cache, st: &CacheState) -> CmdResult {
         for so in &cpu.partial {
             slab_lines(out, c, so, true, None)?;
         }
-        report(out, &st.findings, |p| matches!(p, Place::Cpu(x) | Place::CpuPartial(x) if x == n))?;
+        report(
+            out,
+            &st.findings,
+            |p| matches!(p, Place::Cpu(x) | Place::CpuPartial(x) if x == n),
+        )?;
     }
     for node in &st.nodes {
         let n = node.node;
@@ -153,14 +172,21 @@ fn detail(out: &mut dyn Write, c: &Cache, st: &CacheState) -> CmdResult {
         .map_err(io)?;
         node_list(out, c, &format!("NODE {n} PARTIAL:"), Some(&node.partial))?;
         node_list(out, c, &format!("NODE {n} FULL:"), node.full.as_deref())?;
-        report(out, &st.findings, |p| {
-            matches!(p, Place::Node(x) | Place::NodePartial(x) | Place::NodeFull(x) if x == n)
-        })?;
+        report(
+            out,
+            &st.findings,
+            |p| matches!(p, Place::Node(x) | Place::NodePartial(x) | Place::NodeFull(x) if x == n),
+        )?;
     }
     writeln!(out).map_err(io)
 }
 
-fn node_list(out: &mut dyn Write, c: &Cache, title: &str, slabs: Option<&[SlabObjects]>) -> CmdResult {
+fn node_list(
+    out: &mut dyn Write,
+    c: &Cache,
+    title: &str,
+    slabs: Option<&[SlabObjects]>,
+) -> CmdResult {
     writeln!(out, "{title}").map_err(io)?;
     match slabs {
         None => writeln!(out, "  (not tracked)").map_err(io),
@@ -178,7 +204,13 @@ fn node_list(out: &mut dyn Write, c: &Cache, title: &str, slabs: Option<&[SlabOb
 /// crash's `do_slab_slub`: the slab's line, and with `verbose` its
 /// objects, free ones plain (a CPU slab's marked with the CPU), allocated
 /// ones in brackets; `only` shows just the object starting there.
-fn slab_lines(out: &mut dyn Write, c: &Cache, so: &SlabObjects, verbose: bool, only: Option<u64>) -> CmdResult {
+fn slab_lines(
+    out: &mut dyn Write,
+    c: &Cache,
+    so: &SlabObjects,
+    verbose: bool,
+    only: Option<u64>,
+) -> CmdResult {
     let s = &so.slab;
     if verbose {
         writeln!(out, "  {SLAB_HDR}").map_err(io)?;
