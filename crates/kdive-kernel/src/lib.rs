@@ -11,6 +11,7 @@
 mod cpus;
 mod memory;
 pub mod modules;
+mod pages;
 mod open;
 pub mod slab;
 mod module_debug;
@@ -32,6 +33,7 @@ use thiserror::Error;
 pub use memory::MemError;
 pub use module_debug::ModuleDebug;
 pub use modules::{MemKind, Module, ModuleMemory};
+pub use pages::{PageInfo, Pages};
 
 /// Why a kernel could not be opened.
 #[derive(Debug, Error)]

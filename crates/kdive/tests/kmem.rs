@@ -112,7 +112,11 @@ fn kmem_slab_commands_print_what_crash_prints() {
         let cmds: Vec<&str> = want
             .keys()
             .map(String::as_str)
-            .filter(|c| c.starts_with("kmem -s") || c.starts_with("kmem -S"))
+            .filter(|c| {
+                ["kmem -s", "kmem -S", "kmem -p"]
+                    .iter()
+                    .any(|p| c.starts_with(p))
+            })
             .collect();
         let dump = dump.to_str().unwrap();
         for args in [vec![dump], vec!["--no-vmlinux", dump]] {

@@ -5,16 +5,18 @@
 
 use std::io::Write;
 
-use super::{io, kmem_slab, CmdResult};
+use super::{io, kmem_pages, kmem_slab, CmdResult};
 use crate::session::Session;
 
-pub const USAGE: &str = "kmem [-s|-S] [CACHE|ADDRESS] | kmem ADDRESS";
+pub const USAGE: &str = "kmem [-s|-S] [CACHE|ADDRESS] | kmem -p [ADDRESS] | kmem ADDRESS";
 
 enum Mode {
     /// `-s`: one line per cache.
     Caches,
     /// `-S`: every slab of the caches, object by object.
     Slabs,
+    /// `-p`: page structures.
+    Pages,
     /// No option: what an address is.
     Address,
 }
@@ -26,14 +28,29 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         match a.as_str() {
             "-s" => mode = Mode::Caches,
             "-S" => mode = Mode::Slabs,
+            "-p" => mode = Mode::Pages,
             o if o.starts_with('-') && !is_number(o) => {
                 return Err(format!("option {o} is not supported\nUsage: {USAGE}"))
             }
             _ => rest.push(a.as_str()),
         }
     }
+    if let Mode::Pages = mode {
+        return match rest.as_slice() {
+            [] => kmem_pages::show(&s.kernel, None, out).map(|_| ()),
+            [one] => {
+                let addr = address(one).ok_or_else(|| format!("Usage: {USAGE}"))?;
+                match kmem_pages::show(&s.kernel, Some(addr), out)? {
+                    true => Ok(()),
+                    false => Err(format!("{addr:x}: address not found in mem map")),
+                }
+            }
+            _ => Err(format!("Usage: {USAGE}")),
+        };
+    }
     let slub = s.kernel.slub()?;
     match mode {
+        Mode::Pages => Ok(()),
         Mode::Caches | Mode::Slabs => {
             let verbose = matches!(mode, Mode::Slabs);
             match rest.as_slice() {
@@ -58,15 +75,17 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
             let vaddr = virtual_of(s, addr);
             if kmem_slab::address(&slub, vaddr, false, out)? {
                 writeln!(out).map_err(io)?;
-                Ok(())
-            } else {
-                let kind = if vaddr == addr {
-                    "kernel virtual"
-                } else {
-                    "physical"
-                };
-                writeln!(out, "{addr:x}: {kind} address not found in mem map").map_err(io)
             }
+            // Then the page, as `kmem -p` shows it.
+            if kmem_pages::show(&s.kernel, Some(addr), out)? {
+                return Ok(());
+            }
+            let kind = if vaddr == addr {
+                "kernel virtual"
+            } else {
+                "physical"
+            };
+            writeln!(out, "{addr:x}: {kind} address not found in mem map").map_err(io)
         }
     }
 }
