@@ -10,6 +10,7 @@
 
 mod cpus;
 mod memory;
+mod meminfo;
 pub mod modules;
 mod pages;
 mod open;
@@ -31,6 +32,7 @@ use kdive_dump::{Dump, OpenError};
 use thiserror::Error;
 
 pub use memory::MemError;
+pub use meminfo::MemInfo;
 pub use module_debug::ModuleDebug;
 pub use modules::{MemKind, Module, ModuleMemory};
 pub use pages::{PageInfo, Pages};

@@ -5,10 +5,10 @@
 
 use std::io::Write;
 
-use super::{io, kmem_pages, kmem_slab, CmdResult};
+use super::{io, kmem_info, kmem_pages, kmem_slab, CmdResult};
 use crate::session::Session;
 
-pub const USAGE: &str = "kmem [-s|-S] [CACHE|ADDRESS] | kmem -p [ADDRESS] | kmem ADDRESS";
+pub const USAGE: &str = "kmem [-s|-S] [CACHE|ADDRESS] | kmem -p [ADDRESS] | kmem -i | kmem ADDRESS";
 
 enum Mode {
     /// `-s`: one line per cache.
@@ -17,6 +17,8 @@ enum Mode {
     Slabs,
     /// `-p`: page structures.
     Pages,
+    /// `-i`: the memory summary.
+    Info,
     /// No option: what an address is.
     Address,
 }
@@ -29,11 +31,15 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
             "-s" => mode = Mode::Caches,
             "-S" => mode = Mode::Slabs,
             "-p" => mode = Mode::Pages,
+            "-i" => mode = Mode::Info,
             o if o.starts_with('-') && !is_number(o) => {
                 return Err(format!("option {o} is not supported\nUsage: {USAGE}"))
             }
             _ => rest.push(a.as_str()),
         }
+    }
+    if let Mode::Info = mode {
+        return kmem_info::show(&s.kernel, out);
     }
     if let Mode::Pages = mode {
         return match rest.as_slice() {
@@ -50,7 +56,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     }
     let slub = s.kernel.slub()?;
     match mode {
-        Mode::Pages => Ok(()),
+        Mode::Pages | Mode::Info => Ok(()),
         Mode::Caches | Mode::Slabs => {
             let verbose = matches!(mode, Mode::Slabs);
             match rest.as_slice() {
