@@ -17,6 +17,7 @@ mod open;
 pub mod slab;
 mod module_debug;
 mod types;
+mod vmalloc;
 pub mod vmlinux;
 
 use std::path::Path;
@@ -36,6 +37,7 @@ pub use meminfo::MemInfo;
 pub use module_debug::ModuleDebug;
 pub use modules::{MemKind, Module, ModuleMemory};
 pub use pages::{PageInfo, Pages};
+pub use vmalloc::VmapArea;
 
 /// Why a kernel could not be opened.
 #[derive(Debug, Error)]

@@ -29,6 +29,7 @@ use crate::Kernel;
 use offsets::Offsets;
 
 pub use find::ObjectHit;
+pub(crate) use walk::list as list_entries;
 
 /// `SLAB_RED_ZONE`: objects have a red zone, and with it a left pad.
 pub const SLAB_RED_ZONE: u64 = 0x0000_0400;
@@ -183,6 +184,8 @@ pub enum Place {
     Node(usize),
     /// A slab found from an address.
     Slab(u64),
+    /// Another list of the kernel's, named by the finding's `cache`.
+    List,
 }
 
 impl fmt::Display for Place {
@@ -196,6 +199,7 @@ impl fmt::Display for Place {
             Place::NodeFull(n) => write!(f, "node {n} full list"),
             Place::Node(n) => write!(f, "node {n}"),
             Place::Slab(s) => write!(f, "slab {s:x}"),
+            Place::List => write!(f, "list"),
         }
     }
 }

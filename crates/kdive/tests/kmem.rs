@@ -113,7 +113,7 @@ fn kmem_slab_commands_print_what_crash_prints() {
             .keys()
             .map(String::as_str)
             .filter(|c| {
-                ["kmem -s", "kmem -S", "kmem -p"]
+                ["kmem -s", "kmem -S", "kmem -p", "kmem -v"]
                     .iter()
                     .any(|p| c.starts_with(p))
             })

@@ -5,10 +5,11 @@
 
 use std::io::Write;
 
-use super::{io, kmem_info, kmem_pages, kmem_slab, CmdResult};
+use super::{io, kmem_info, kmem_pages, kmem_slab, kmem_vmalloc, CmdResult};
 use crate::session::Session;
 
-pub const USAGE: &str = "kmem [-s|-S] [CACHE|ADDRESS] | kmem -p [ADDRESS] | kmem -i | kmem ADDRESS";
+pub const USAGE: &str =
+    "kmem [-s|-S] [CACHE|ADDRESS] | kmem -p [ADDRESS] | kmem -i | kmem -v | kmem ADDRESS";
 
 enum Mode {
     /// `-s`: one line per cache.
@@ -19,6 +20,8 @@ enum Mode {
     Pages,
     /// `-i`: the memory summary.
     Info,
+    /// `-v`: the vmalloc areas.
+    Vmalloc,
     /// No option: what an address is.
     Address,
 }
@@ -32,14 +35,17 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
             "-S" => mode = Mode::Slabs,
             "-p" => mode = Mode::Pages,
             "-i" => mode = Mode::Info,
+            "-v" => mode = Mode::Vmalloc,
             o if o.starts_with('-') && !is_number(o) => {
                 return Err(format!("option {o} is not supported\nUsage: {USAGE}"))
             }
             _ => rest.push(a.as_str()),
         }
     }
-    if let Mode::Info = mode {
-        return kmem_info::show(&s.kernel, out);
+    match mode {
+        Mode::Info => return kmem_info::show(&s.kernel, out),
+        Mode::Vmalloc => return kmem_vmalloc::show(&s.kernel, out),
+        _ => {}
     }
     if let Mode::Pages = mode {
         return match rest.as_slice() {
@@ -56,7 +62,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     }
     let slub = s.kernel.slub()?;
     match mode {
-        Mode::Pages | Mode::Info => Ok(()),
+        Mode::Pages | Mode::Info | Mode::Vmalloc => Ok(()),
         Mode::Caches | Mode::Slabs => {
             let verbose = matches!(mode, Mode::Slabs);
             match rest.as_slice() {

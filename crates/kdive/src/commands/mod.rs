@@ -11,6 +11,7 @@ mod kmem;
 mod kmem_info;
 mod kmem_pages;
 mod kmem_slab;
+mod kmem_vmalloc;
 mod list;
 mod list_walk;
 mod modcmd;
