@@ -5,7 +5,7 @@
 
 use std::io::Write;
 
-use super::{io, kmem_info, kmem_pages, kmem_slab, kmem_vmalloc, CmdResult};
+use super::{kmem_addr, kmem_info, kmem_pages, kmem_slab, kmem_vmalloc, CmdResult};
 use crate::session::Session;
 
 pub const USAGE: &str =
@@ -84,20 +84,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
                 return Err(format!("Usage: {USAGE}"));
             };
             let addr = address(one).ok_or_else(|| format!("Usage: {USAGE}"))?;
-            let vaddr = virtual_of(s, addr);
-            if kmem_slab::address(&slub, vaddr, false, out)? {
-                writeln!(out).map_err(io)?;
-            }
-            // Then the page, as `kmem -p` shows it.
-            if kmem_pages::show(&s.kernel, Some(addr), out)? {
-                return Ok(());
-            }
-            let kind = if vaddr == addr {
-                "kernel virtual"
-            } else {
-                "physical"
-            };
-            writeln!(out, "{addr:x}: {kind} address not found in mem map").map_err(io)
+            kmem_addr::show(s, &slub, addr, out)
         }
     }
 }

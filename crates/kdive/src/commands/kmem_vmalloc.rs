@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use kdive_kernel::Kernel;
+use kdive_kernel::{Kernel, VmapArea};
 
 use super::{io, CmdResult};
 
@@ -14,19 +14,10 @@ pub fn show(k: &Kernel, out: &mut dyn Write) -> CmdResult {
     // Areas without a vm_struct (vm_map_ram) are not listed, as in crash.
     let mut shown = areas.iter().filter(|a| a.vm != 0).peekable();
     if shown.peek().is_some() {
-        writeln!(out, "{HEADER}").map_err(io)?;
+        header(out)?;
     }
     for a in shown {
-        writeln!(
-            out,
-            "{:<16x}  {:<16x}  {:>16x} - {:<16x}  {:>7}",
-            a.addr,
-            a.vm,
-            a.start,
-            a.end,
-            a.end.wrapping_sub(a.start)
-        )
-        .map_err(io)?;
+        line(out, a)?;
     }
     if !findings.is_empty() {
         out.flush().map_err(io)?;
@@ -35,4 +26,22 @@ pub fn show(k: &Kernel, out: &mut dyn Write) -> CmdResult {
         }
     }
     Ok(())
+}
+
+pub fn header(out: &mut dyn Write) -> CmdResult {
+    writeln!(out, "{HEADER}").map_err(io)
+}
+
+/// One area's line.
+pub fn line(out: &mut dyn Write, a: &VmapArea) -> CmdResult {
+    writeln!(
+        out,
+        "{:<16x}  {:<16x}  {:>16x} - {:<16x}  {:>7}",
+        a.addr,
+        a.vm,
+        a.start,
+        a.end,
+        a.end.wrapping_sub(a.start)
+    )
+    .map_err(io)
 }

@@ -8,6 +8,7 @@ use crate::session::Session;
 pub mod datatype;
 mod eval;
 mod kmem;
+mod kmem_addr;
 mod kmem_info;
 mod kmem_pages;
 mod kmem_slab;
