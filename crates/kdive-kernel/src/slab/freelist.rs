@@ -122,10 +122,17 @@ impl Slub<'_> {
 impl Broken {
     /// The finding's text: which list, which pointer, what is wrong.
     pub fn describe(&self, list: &str) -> String {
+        // Every kernel address has its top byte set, with 4- and 5-level
+        // paging alike: say so when the pointer is not even one.
+        let hint = if self.ptr >> 56 != 0xff && !self.unreadable {
+            " (not a kernel address)"
+        } else {
+            ""
+        };
         match self.from {
-            None => format!("{list} head {:x}: {}", self.ptr, self.why),
+            None => format!("{list} head {:x}: {}{hint}", self.ptr, self.why),
             Some(obj) => format!(
-                "{list}: free pointer of object {obj:x} is {:x}: {}",
+                "{list}: free pointer of object {obj:x} is {:x}: {}{hint}",
                 self.ptr, self.why
             ),
         }
