@@ -68,8 +68,10 @@ impl Slub<'_> {
             );
             findings.push(self.finding(c, place, slab.addr, what));
         }
-        // A slab of a smaller order may hold fewer objects, never more
-        // than its memory: a larger count is damage; walk what fits.
+        // A slab of a smaller order holds fewer objects, and one made
+        // before the order was raised through sysfs more; a count beyond
+        // 16 times the preferred slab, or an inuse beyond the count, is
+        // damage: walk what fits.
         let most = (c.slab_bytes() << 4)
             .checked_div(c.size)
             .unwrap_or(0)
