@@ -15,10 +15,13 @@ mod fake_mem;
 pub mod fs;
 pub mod maple;
 mod memory;
+mod meminfo;
 pub mod modules;
+mod pages;
 mod open;
 mod proc_offsets;
 pub mod runq;
+pub mod slab;
 mod module_debug;
 pub mod tasks;
 mod timers;
@@ -27,6 +30,7 @@ mod system;
 pub mod stack;
 mod types;
 pub mod vma;
+mod vmalloc;
 pub mod vmlinux;
 
 use std::path::Path;
@@ -42,12 +46,15 @@ use kdive_dump::{Dump, OpenError};
 use thiserror::Error;
 
 pub use memory::MemError;
+pub use meminfo::MemInfo;
 pub use module_debug::ModuleDebug;
 pub use timers::{Timer, TimerBase, TimerWheel};
 pub use modules::{MemKind, Module, ModuleMemory};
 pub use tasks::{Task, TaskList};
 pub use printk::{KernelLog, LogFormat, LogRecord};
 pub use system::{Uptime, Utsname};
+pub use pages::{PageInfo, Pages};
+pub use vmalloc::VmapArea;
 
 /// Why a kernel could not be opened.
 #[derive(Debug, Error)]

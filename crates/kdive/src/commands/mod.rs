@@ -14,6 +14,12 @@ mod dis;
 mod eval;
 mod files;
 mod foreach;
+mod kmem;
+mod kmem_addr;
+mod kmem_info;
+mod kmem_pages;
+mod kmem_slab;
+mod kmem_vmalloc;
 mod list;
 mod log;
 mod log_audit;
@@ -103,6 +109,12 @@ pub const COMMANDS: &[Command] = &[
         summary: "list the loaded modules; load or forget their debuginfo",
         usage: modcmd::USAGE,
         run: modcmd::run,
+    },
+    Command {
+        name: "kmem",
+        summary: "the slab allocator's caches, slabs and objects, and what an address is",
+        usage: kmem::USAGE,
+        run: kmem::run,
     },
     Command {
         name: "list",

@@ -1,0 +1,190 @@
+//! The `struct page` array (`vmemmap`): a page frame's page structure, its
+//! flags, mapping, index and reference count, and the names of its flags
+//! as the kernel spells them (`pageflag_names`, else `enum pageflags`).
+
+use crate::Kernel;
+
+/// `PAGE_SIZE` on x86-64.
+const PAGE_SIZE: u64 = 4096;
+/// Pages read at once when walking the array.
+const CHUNK: u64 = 64;
+
+/// One page structure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageInfo {
+    pub page: u64,
+    pub phys: u64,
+    pub flags: u64,
+    pub mapping: u64,
+    pub index: u64,
+    /// `_refcount` (`_count` before 4.6).
+    pub count: u32,
+}
+
+/// Where things are in `struct page`, and the flags' names.
+#[derive(Debug, Clone)]
+pub struct Pages {
+    vmemmap: u64,
+    vmemmap_size: u64,
+    size: u64,
+    flags: u64,
+    mapping: u64,
+    index: u64,
+    count: u64,
+    /// `(mask, name)` of each flag.
+    names: Vec<(u64, String)>,
+    /// `max_pfn`: one past the highest page frame.
+    pub max_pfn: u64,
+}
+
+impl Kernel {
+    /// The page array's layout, from BTF.
+    pub fn pages(&self) -> Result<Pages, String> {
+        let btf = self
+            .btf_result()
+            .map_err(|e| format!("no kernel BTF: {e}"))?;
+        let off = |m: &str| {
+            btf.member_offset("page", m)
+                .map(|i| i.offset())
+                .ok_or_else(|| format!("the kernel's BTF has no page.{m}"))
+        };
+        let size = btf
+            .find_aggregate("page")
+            .and_then(|id| btf.size_of(id))
+            .ok_or("the kernel's BTF has no struct page")?;
+        let layout = self.layout();
+        Ok(Pages {
+            vmemmap: layout.vmemmap_base,
+            vmemmap_size: layout.vmemmap_size,
+            size,
+            flags: off("flags")?,
+            mapping: off("mapping")?,
+            index: off("index")?,
+            count: off("_refcount").or_else(|_| off("_count"))?,
+            names: flag_names(self),
+            max_pfn: self
+                .symbol("max_pfn")
+                .and_then(|a| self.read_u64(a).ok())
+                .unwrap_or(0),
+        })
+    }
+}
+
+/// The kernel's `pageflag_names[]` (`{mask, name}` pairs ending in a NULL
+/// name), else `enum pageflags` without its `PG_` prefixes.
+fn flag_names(k: &Kernel) -> Vec<(u64, String)> {
+    let mut out = Vec::new();
+    if let Some(base) = k.symbol("pageflag_names") {
+        for i in 0..64u64 {
+            let (Ok(mask), Ok(name)) = (k.read_u64(base + 16 * i), k.read_u64(base + 16 * i + 8))
+            else {
+                break;
+            };
+            if name == 0 {
+                break;
+            }
+            match k.read_cstr(name, 32) {
+                Ok(s) => out.push((mask, s)),
+                Err(_) => break,
+            }
+        }
+    }
+    if out.is_empty() {
+        if let Some(btf) = k.btf() {
+            if let Some(t) = btf.find_all("pageflags").find(|t| t.vlen() > 0) {
+                for e in t.enumerators() {
+                    if let (Some(n), Ok(bit)) = (e.name.strip_prefix("PG_"), u32::try_from(e.value))
+                    {
+                        if bit < 64 && !out.iter().any(|(m, _)| *m == 1 << bit) {
+                            out.push((1 << bit, n.to_string()));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+impl Pages {
+    /// The page structure of physical address `phys`.
+    pub fn page_of_phys(&self, phys: u64) -> u64 {
+        self.vmemmap + (phys / PAGE_SIZE) * self.size
+    }
+
+    /// The physical address of page structure `page`, if it is one.
+    pub fn phys_of_page(&self, page: u64) -> Option<u64> {
+        let off = page.checked_sub(self.vmemmap)?;
+        (off < self.vmemmap_size && off % self.size == 0).then(|| off / self.size * PAGE_SIZE)
+    }
+
+    fn parse(&self, page: u64, buf: &[u8]) -> Option<PageInfo> {
+        let u64_at = |o: u64| {
+            Some(u64::from_le_bytes(
+                buf.get(o as usize..o as usize + 8)?.try_into().ok()?,
+            ))
+        };
+        let count = buf.get(self.count as usize..self.count as usize + 4)?;
+        Some(PageInfo {
+            page,
+            phys: self.phys_of_page(page)?,
+            flags: u64_at(self.flags)?,
+            mapping: u64_at(self.mapping)?,
+            index: u64_at(self.index)?,
+            count: u32::from_le_bytes(count.try_into().ok()?),
+        })
+    }
+
+    /// Page structure `page`.
+    pub fn read(&self, k: &Kernel, page: u64) -> Result<PageInfo, String> {
+        let mut buf = vec![0u8; self.size as usize];
+        k.read(page, &mut buf).map_err(|e| e.to_string())?;
+        self.parse(page, &buf)
+            .ok_or_else(|| format!("{page:x} is not a page structure"))
+    }
+
+    /// Every readable page structure from frame `first` up to `end`, in
+    /// order, read [`CHUNK`] at a time; `visit` returns `false` to stop.
+    pub fn walk(&self, k: &Kernel, first: u64, end: u64, mut visit: impl FnMut(&PageInfo) -> bool) {
+        let mut pfn = first;
+        let mut buf = vec![0u8; (self.size * CHUNK) as usize];
+        while pfn < end {
+            let n = CHUNK.min(end - pfn);
+            let base = self.page_of_phys(pfn * PAGE_SIZE);
+            let part = &mut buf[..(n * self.size) as usize];
+            let whole = k.read(base, part).is_ok();
+            for i in 0..n {
+                let page = base + i * self.size;
+                let info = if whole {
+                    let s = (i * self.size) as usize;
+                    self.parse(page, &part[s..s + self.size as usize])
+                } else {
+                    self.read(k, page).ok()
+                };
+                if let Some(info) = info {
+                    if !visit(&info) {
+                        return;
+                    }
+                }
+            }
+            pfn += n;
+        }
+    }
+
+    /// crash's FLAGS column: the value in hexadecimal, then the names of
+    /// the flags set.
+    pub fn flags_text(&self, flags: u64) -> String {
+        let mut s = format!("{flags:x}");
+        if flags != 0 {
+            let mut sep = ' ';
+            for (mask, name) in &self.names {
+                if flags & mask != 0 {
+                    s.push(sep);
+                    s.push_str(name);
+                    sep = ',';
+                }
+            }
+        }
+        s
+    }
+}

@@ -1,0 +1,203 @@
+//! Where SLUB's fields are, from the kernel's BTF: `struct slab` (5.17 and
+//! later) or the slab fields of `struct page` (before), `slab_list` or
+//! `lru`, `kmem_cache_cpu.slab` or `.page`, and the members that only some
+//! configurations have (`random`, `red_left_pad`, `partial`, `nr_slabs`,
+//! `full`).
+
+use kdive_debuginfo::btf::{Btf, MemberInfo};
+
+/// A member's place in its structure: bit offset and width (the type's
+/// size for a member that is not a bitfield).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Field {
+    pub bit: u64,
+    pub bits: u32,
+}
+
+impl Field {
+    fn of(btf: &Btf, m: MemberInfo) -> Option<Field> {
+        let bits = if m.is_bitfield() {
+            m.bitfield_size
+        } else {
+            u32::try_from(btf.size_of(m.type_id)?.checked_mul(8)?).ok()?
+        };
+        (1..=64).contains(&bits).then_some(Field {
+            bit: m.offset_bits,
+            bits,
+        })
+    }
+
+    /// The byte offset of a field that is not a bitfield.
+    pub fn byte(&self) -> u64 {
+        self.bit / 8
+    }
+
+    /// The field's value in `buf` (the structure's bytes, little-endian);
+    /// `None` when `buf` is too short.
+    pub fn get(&self, buf: &[u8]) -> Option<u64> {
+        let start = usize::try_from(self.bit / 8).ok()?;
+        let shift = (self.bit % 8) as u32;
+        let len = (shift + self.bits).div_ceil(8) as usize;
+        let bytes = buf.get(start..start.checked_add(len)?)?;
+        let mut v: u128 = 0;
+        for (i, b) in bytes.iter().enumerate() {
+            v |= u128::from(*b) << (8 * i);
+        }
+        let v = v >> shift;
+        let mask = if self.bits == 64 {
+            u64::MAX
+        } else {
+            (1u64 << self.bits) - 1
+        };
+        Some(v as u64 & mask)
+    }
+}
+
+/// Every offset the walk uses, found once per walk.
+#[derive(Debug, Clone)]
+pub(crate) struct Offsets {
+    /// Bytes of `struct kmem_cache` before `node[]`.
+    pub cache_len: u64,
+    pub cpu_slab: Field,
+    pub flags: Field,
+    pub size: Field,
+    pub object_size: Field,
+    pub offset: Field,
+    pub oo: Field,
+    pub red_left_pad: Option<Field>,
+    pub name: Field,
+    /// `kmem_cache.list`, the link on `slab_caches`.
+    pub list: u64,
+    /// `CONFIG_SLAB_FREELIST_HARDENED`: the free pointers are scrambled.
+    pub random: Option<Field>,
+    /// `kmem_cache.node[]` and its declared length.
+    pub node: u64,
+    pub node_len: u64,
+    /// `struct kmem_cache_cpu`.
+    pub cpu_len: u64,
+    pub cpu_freelist: Field,
+    pub cpu_page: Field,
+    /// `CONFIG_SLUB_CPU_PARTIAL`.
+    pub cpu_partial: Option<Field>,
+    /// `struct kmem_cache_node`.
+    pub node_struct_len: u64,
+    pub nr_partial: Field,
+    pub partial: u64,
+    /// `CONFIG_SLUB_DEBUG`.
+    pub nr_slabs: Option<Field>,
+    pub total_objects: Option<Field>,
+    pub full: Option<u64>,
+    /// `struct slab`, or `struct page` before 5.17.
+    pub slab_len: u64,
+    pub slab_list: u64,
+    pub slab_cache: Field,
+    pub slab_freelist: Field,
+    pub inuse: Field,
+    pub objects: Field,
+    pub frozen: Option<Field>,
+    /// The per-CPU partial list's link (`CONFIG_SLUB_CPU_PARTIAL`).
+    pub slab_next: Option<Field>,
+    /// `sizeof(struct page)`: the stride of the `vmemmap` array.
+    pub page_size: u64,
+    pub page_flags: Field,
+    pub compound_head: Option<Field>,
+    /// The bit number of `PG_slab` in `page.flags`.
+    pub pg_slab: Option<u32>,
+}
+
+impl Offsets {
+    pub fn from_btf(btf: &Btf) -> Result<Offsets, String> {
+        let field = |outer: &str, path: &str| -> Result<Field, String> {
+            btf.member_offset(outer, path)
+                .and_then(|m| Field::of(btf, m))
+                .ok_or_else(|| format!("the kernel's BTF has no {outer}.{path}"))
+        };
+        let opt = |outer: &str, path: &str| field(outer, path).ok();
+        let size = |name: &str| -> Result<u64, String> {
+            btf.find_aggregate(name)
+                .and_then(|id| btf.size_of(id))
+                .ok_or_else(|| format!("the kernel's BTF has no struct {name}"))
+        };
+        if btf.member_offset("kmem_cache", "cpu_slab").is_none() {
+            return Err(
+                "the kernel does not use the SLUB allocator (no kmem_cache.cpu_slab)".into(),
+            );
+        }
+        // 5.17 split `struct slab` out of `struct page`. SLAB's `struct
+        // slab` has no `inuse` bitfield; SLUB's has.
+        let slab_struct = if btf.member_offset("slab", "inuse").is_some() {
+            "slab"
+        } else {
+            "page"
+        };
+        let list_name = if btf.member_offset(slab_struct, "slab_list").is_some() {
+            "slab_list"
+        } else {
+            "lru"
+        };
+        let cpu_page = if btf.member_offset("kmem_cache_cpu", "slab").is_some() {
+            "slab"
+        } else {
+            "page"
+        };
+        let node = btf
+            .member_offset("kmem_cache", "node")
+            .ok_or("the kernel's BTF has no kmem_cache.node")?;
+        let node_len = btf
+            .array_info(node.type_id)
+            .map_or(1, |a| u64::from(a.len.max(1)));
+        let pg = |name: &str| {
+            btf.enum_value("pageflags", name)
+                .and_then(|v| u32::try_from(v).ok())
+                .filter(|&v| v < 64)
+        };
+        Ok(Offsets {
+            cache_len: node.offset(),
+            cpu_slab: field("kmem_cache", "cpu_slab")?,
+            flags: field("kmem_cache", "flags")?,
+            size: field("kmem_cache", "size")?,
+            object_size: field("kmem_cache", "object_size")?,
+            offset: field("kmem_cache", "offset")?,
+            oo: field("kmem_cache", "oo")?,
+            red_left_pad: opt("kmem_cache", "red_left_pad"),
+            name: field("kmem_cache", "name")?,
+            list: btf
+                .member_offset("kmem_cache", "list")
+                .ok_or("the kernel's BTF has no kmem_cache.list")?
+                .offset(),
+            random: opt("kmem_cache", "random"),
+            node: node.offset(),
+            node_len,
+            cpu_len: size("kmem_cache_cpu")?,
+            cpu_freelist: field("kmem_cache_cpu", "freelist")?,
+            cpu_page: field("kmem_cache_cpu", cpu_page)?,
+            cpu_partial: opt("kmem_cache_cpu", "partial"),
+            node_struct_len: size("kmem_cache_node")?,
+            nr_partial: field("kmem_cache_node", "nr_partial")?,
+            partial: btf
+                .member_offset("kmem_cache_node", "partial")
+                .ok_or("the kernel's BTF has no kmem_cache_node.partial")?
+                .offset(),
+            nr_slabs: opt("kmem_cache_node", "nr_slabs"),
+            total_objects: opt("kmem_cache_node", "total_objects"),
+            full: btf
+                .member_offset("kmem_cache_node", "full")
+                .map(|m| m.offset()),
+            slab_len: size(slab_struct)?,
+            slab_list: btf
+                .member_offset(slab_struct, list_name)
+                .ok_or_else(|| format!("the kernel's BTF has no {slab_struct}.{list_name}"))?
+                .offset(),
+            slab_cache: field(slab_struct, "slab_cache")?,
+            slab_freelist: field(slab_struct, "freelist")?,
+            inuse: field(slab_struct, "inuse")?,
+            objects: field(slab_struct, "objects")?,
+            frozen: opt(slab_struct, "frozen"),
+            slab_next: opt(slab_struct, "next"),
+            page_size: size("page")?,
+            page_flags: field("page", "flags")?,
+            compound_head: opt("page", "compound_head"),
+            pg_slab: pg("PG_slab"),
+        })
+    }
+}

@@ -1,0 +1,81 @@
+//! `kmem ADDRESS`: what an address is, in crash's order (memory.c
+//! `kmem_search`): the symbol, for kernel text, data and modules; the
+//! vmalloc area; the slab cache, slab and object; the page.
+
+use std::io::Write;
+
+use kdive_arch::x86_64::Region;
+use kdive_kernel::slab::Slub;
+
+use super::{io, kmem_pages, kmem_slab, CmdResult};
+use crate::session::Session;
+
+pub fn show(s: &Session, slub: &Slub, addr: u64, out: &mut dyn Write) -> CmdResult {
+    let k = &s.kernel;
+    // crash takes an address below the kernel's half for a physical one.
+    let physical = addr < k.layout().page_offset_base;
+    let vaddr = if physical { k.ptov(addr) } else { addr };
+    if !physical {
+        symbol(s, vaddr, out)?;
+        vmalloc(s, vaddr, out)?;
+    }
+    if kmem_slab::address(slub, vaddr, false, out)? {
+        writeln!(out).map_err(io)?;
+    }
+    if kmem_pages::show(k, Some(addr), out)? {
+        return Ok(());
+    }
+    let kind = if physical {
+        "physical"
+    } else {
+        "kernel virtual"
+    };
+    writeln!(out, "{addr:x}: {kind} address not found in mem map").map_err(io)
+}
+
+/// The symbol of an address in the kernel image or a module: crash's
+/// `show_symbol` with the source line of text (a space where it has none).
+fn symbol(s: &Session, addr: u64, out: &mut dyn Write) -> CmdResult {
+    let k = &s.kernel;
+    let image = matches!((k.symbol("_stext"), k.symbol("_end")), (Some(a), Some(b)) if (a..=b).contains(&addr));
+    if !image && k.module_at(addr).is_none() {
+        return Ok(());
+    }
+    let Some((sym, off)) = k.symbols().lookup(addr) else {
+        return Ok(());
+    };
+    let mut line = format!("{addr:x} ({}) {}", sym.kind, sym.name);
+    if off != 0 {
+        line.push_str(&format!("+{off}"));
+    }
+    if let Some(m) = &sym.module {
+        line.push_str(&format!(" [{m}]"));
+    }
+    if sym.is_text() {
+        line.push(' ');
+        if let Some(loc) = s.source_line(addr, off == 0) {
+            line.push_str(&loc);
+        }
+    }
+    writeln!(out, "{line}\n").map_err(io)
+}
+
+/// The vmalloc area a mapped vmalloc or module address is in.
+fn vmalloc(s: &Session, addr: u64, out: &mut dyn Write) -> CmdResult {
+    let k = &s.kernel;
+    if !matches!(k.region(addr), Region::Vmalloc | Region::Modules) || k.vtop(addr).is_err() {
+        return Ok(());
+    }
+    let Ok((areas, _)) = k.vmap_areas() else {
+        return Ok(());
+    };
+    if let Some(a) = areas
+        .iter()
+        .find(|a| a.vm != 0 && (a.start..a.end).contains(&addr))
+    {
+        super::kmem_vmalloc::header(out)?;
+        super::kmem_vmalloc::line(out, a)?;
+        writeln!(out).map_err(io)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,70 @@
+//! `kmem -p`: page structures, one line each, as crash's `dump_mem_map`
+//! prints them (PAGE, PHYSICAL, MAPPING, INDEX, CNT, FLAGS).
+
+use std::io::Write;
+
+use kdive_kernel::{Kernel, PageInfo, Pages};
+
+use super::{io, CmdResult};
+
+/// x86-64's `SECTION_SIZE_BITS` (27) less `PAGE_SHIFT`: pages per
+/// sparse memory section.
+const PAGES_PER_SECTION: u64 = 1 << (27 - 12);
+
+pub const HEADER: &str = "      PAGE       PHYSICAL      MAPPING       INDEX CNT FLAGS";
+
+/// One page's line.
+pub fn line(out: &mut dyn Write, pages: &Pages, p: &PageInfo) -> CmdResult {
+    writeln!(
+        out,
+        "{:<16x} {:>8x} {:>16x} {:>8x} {:>2} {}",
+        p.page,
+        p.phys,
+        p.mapping,
+        p.index,
+        p.count as i32,
+        pages.flags_text(p.flags)
+    )
+    .map_err(io)
+}
+
+/// The page structure of `addr`: a page structure's own address, a
+/// kernel virtual address (through the page tables) or a physical one.
+pub fn page_of(k: &Kernel, pages: &Pages, addr: u64) -> Option<u64> {
+    if pages.phys_of_page(addr).is_some() {
+        return Some(addr);
+    }
+    let phys = if addr >= k.layout().page_offset_base {
+        k.vtop(addr).ok()?
+    } else {
+        addr
+    };
+    Some(pages.page_of_phys(phys))
+}
+
+/// `kmem -p [ADDRESS]`: every page, or the one of `addr`. `false` when the
+/// address has no readable page structure.
+pub fn show(k: &Kernel, addr: Option<u64>, out: &mut dyn Write) -> Result<bool, String> {
+    let pages = k.pages()?;
+    match addr {
+        Some(a) => {
+            let Some(info) = page_of(k, &pages, a).and_then(|p| pages.read(k, p).ok()) else {
+                return Ok(false);
+            };
+            writeln!(out, "{HEADER}").map_err(io)?;
+            line(out, &pages, &info)?;
+        }
+        None => {
+            writeln!(out, "{HEADER}").map_err(io)?;
+            let mut err = Ok(());
+            // Whole memory sections, as crash walks them.
+            let end = pages.max_pfn.div_ceil(PAGES_PER_SECTION) * PAGES_PER_SECTION;
+            pages.walk(k, 0, end, |p| {
+                err = line(out, &pages, p);
+                err.is_ok()
+            });
+            err?;
+        }
+    }
+    Ok(true)
+}

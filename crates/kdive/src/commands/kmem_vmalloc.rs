@@ -1,0 +1,47 @@
+//! `kmem -v`: the vmalloc areas, as crash's `dump_vmap_area` lists them.
+
+use std::io::Write;
+
+use kdive_kernel::{Kernel, VmapArea};
+
+use super::{io, CmdResult};
+
+const HEADER: &str =
+    "   VMAP_AREA         VM_STRUCT                 ADDRESS RANGE                SIZE";
+
+pub fn show(k: &Kernel, out: &mut dyn Write) -> CmdResult {
+    let (areas, findings) = k.vmap_areas()?;
+    // Areas without a vm_struct (vm_map_ram) are not listed, as in crash.
+    let mut shown = areas.iter().filter(|a| a.vm != 0).peekable();
+    if shown.peek().is_some() {
+        header(out)?;
+    }
+    for a in shown {
+        line(out, a)?;
+    }
+    if !findings.is_empty() {
+        out.flush().map_err(io)?;
+        for f in findings {
+            eprintln!("kmem: {f}");
+        }
+    }
+    Ok(())
+}
+
+pub fn header(out: &mut dyn Write) -> CmdResult {
+    writeln!(out, "{HEADER}").map_err(io)
+}
+
+/// One area's line.
+pub fn line(out: &mut dyn Write, a: &VmapArea) -> CmdResult {
+    writeln!(
+        out,
+        "{:<16x}  {:<16x}  {:>16x} - {:<16x}  {:>7}",
+        a.addr,
+        a.vm,
+        a.start,
+        a.end,
+        a.end.wrapping_sub(a.start)
+    )
+    .map_err(io)
+}
