@@ -9,8 +9,10 @@
 //! `struct module` that the kernel's BTF gives ([`Kernel::btf`]).
 
 mod cpus;
+mod machine;
 mod memory;
 pub mod modules;
+mod offsets;
 mod open;
 mod module_debug;
 pub mod tasks;
@@ -30,6 +32,7 @@ use kdive_debuginfo::{ElfFile, SymbolTable};
 use kdive_dump::{Dump, OpenError};
 use thiserror::Error;
 
+pub use machine::{ExceptionStack, Machine};
 pub use memory::MemError;
 pub use module_debug::ModuleDebug;
 pub use timers::{Timer, TimerBase, TimerWheel};

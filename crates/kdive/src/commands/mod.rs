@@ -9,6 +9,7 @@ pub mod datatype;
 mod eval;
 mod list;
 mod list_walk;
+mod mach;
 mod modcmd;
 mod print;
 mod ps;
@@ -89,6 +90,12 @@ pub const COMMANDS: &[Command] = &[
         summary: "walk a linked list, showing each entry and optionally the structure around it",
         usage: list::USAGE,
         run: list::run,
+    },
+    Command {
+        name: "mach",
+        summary: "show the machine: memory, CPUs, layout, IRQ and exception stacks",
+        usage: mach::USAGE,
+        run: mach::run,
     },
     Command {
         name: "timer",
