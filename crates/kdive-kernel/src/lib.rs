@@ -9,11 +9,14 @@
 //! `struct module` that the kernel's BTF gives ([`Kernel::btf`]).
 
 mod cpus;
+mod irqs;
 mod machine;
+mod maple_tree;
 mod memory;
 pub mod modules;
 mod offsets;
 mod open;
+mod radix_tree;
 mod module_debug;
 pub mod tasks;
 mod timers;
@@ -32,6 +35,7 @@ use kdive_debuginfo::{ElfFile, SymbolTable};
 use kdive_dump::{Dump, OpenError};
 use thiserror::Error;
 
+pub use irqs::IrqStat;
 pub use machine::{ExceptionStack, Machine};
 pub use memory::MemError;
 pub use module_debug::ModuleDebug;

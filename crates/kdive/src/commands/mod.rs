@@ -7,6 +7,7 @@ use crate::session::Session;
 
 pub mod datatype;
 mod eval;
+mod irq;
 mod list;
 mod list_walk;
 mod mach;
@@ -96,6 +97,12 @@ pub const COMMANDS: &[Command] = &[
         summary: "show the machine: memory, CPUs, layout, IRQ and exception stacks",
         usage: mach::USAGE,
         run: mach::run,
+    },
+    Command {
+        name: "irq",
+        summary: "show each interrupt's per-CPU counts, chip and actions (-s)",
+        usage: irq::USAGE,
+        run: irq::run,
     },
     Command {
         name: "timer",
