@@ -9,6 +9,7 @@
 //! `struct module` that the kernel's BTF gives ([`Kernel::btf`]).
 
 mod cpus;
+mod devices;
 mod irqs;
 mod machine;
 mod maple_tree;
@@ -35,6 +36,7 @@ use kdive_debuginfo::{ElfFile, SymbolTable};
 use kdive_dump::{Dump, OpenError};
 use thiserror::Error;
 
+pub use devices::{BlockDev, CharDev};
 pub use irqs::IrqStat;
 pub use machine::{ExceptionStack, Machine};
 pub use memory::MemError;

@@ -22,7 +22,7 @@
 //!
 //! The list is in crash's order: by PID, the idle tasks (all PID 0) by CPU.
 
-mod list;
+pub(crate) mod list;
 mod offsets;
 mod roots;
 mod state;

@@ -6,6 +6,7 @@ use std::io::Write;
 use crate::session::Session;
 
 pub mod datatype;
+mod dev;
 mod eval;
 mod irq;
 mod list;
@@ -103,6 +104,12 @@ pub const COMMANDS: &[Command] = &[
         summary: "show each interrupt's per-CPU counts, chip and actions (-s)",
         usage: irq::USAGE,
         run: irq::run,
+    },
+    Command {
+        name: "dev",
+        summary: "list the character and block device majors",
+        usage: dev::USAGE,
+        run: dev::run,
     },
     Command {
         name: "timer",

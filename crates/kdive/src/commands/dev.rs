@@ -1,0 +1,68 @@
+//! `dev`: the character and block device majors, as crash 8.0.2 prints
+//! them (`dump_chrdevs()`, `dump_blkdevs_v3()`).
+
+use std::io::Write;
+
+use super::{io, CmdResult};
+use crate::session::Session;
+
+pub const USAGE: &str = "dev";
+
+pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
+    if let Some(a) = args.first() {
+        return Err(format!("invalid argument: {a} (no options are supported yet)\nUsage: {USAGE}"));
+    }
+    let k = &s.kernel;
+    let (chr, mut notices) = k.char_devices()?;
+    let mut t = format!(
+        "CHRDEV    NAME           {}  {:<16}\n",
+        center("CDEV", 16, false),
+        "OPERATIONS"
+    );
+    for d in &chr {
+        t += &line(s, d.major, &d.name, d.cdev, d.fops);
+    }
+    t += "\n";
+    let (blk, n) = k.block_devices()?;
+    notices.extend(n);
+    t += &format!(
+        "BLKDEV    NAME           {}  {:<16}\n",
+        center("GENDISK", 16, true),
+        "OPERATIONS"
+    );
+    for d in &blk {
+        t += &line(s, d.major, &d.name, d.gendisk, d.fops);
+    }
+    out.write_all(t.as_bytes()).map_err(io)?;
+    let _ = out.flush();
+    for n in &notices {
+        eprintln!("dev: {n}");
+    }
+    Ok(())
+}
+
+/// One major: the object's address and its operations' symbol, or
+/// `(none)` without operations.
+fn line(s: &Session, major: u32, name: &str, obj: u64, fops: u64) -> String {
+    if fops == 0 {
+        return format!(" {major:3}      {name:<13}  {}\n", center("(none)", 16, false));
+    }
+    format!(" {major:3}      {name:<13}  {obj:16x}  {}\n", symstr(s, fops))
+}
+
+/// crash's `value_to_symstr()`: the symbol, `+offset` in decimal, or the
+/// address in hexadecimal when no symbol holds it.
+fn symstr(s: &Session, addr: u64) -> String {
+    match s.kernel.symbols().lookup(addr) {
+        Some((sym, 0)) => sym.name.clone(),
+        Some((sym, off)) => format!("{}+{off}", sym.name),
+        None => format!("{addr:x}"),
+    }
+}
+
+/// crash's `mkstring(CENTER)`: an odd space goes right, or left with RJUST.
+fn center(s: &str, width: usize, rjust: bool) -> String {
+    let extra = width.saturating_sub(s.len());
+    let (l, r) = if extra % 2 == 1 && rjust { (extra / 2 + 1, extra / 2) } else { (extra / 2, extra - extra / 2) };
+    format!("{}{s}{}", " ".repeat(l), " ".repeat(r))
+}
