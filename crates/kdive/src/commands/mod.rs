@@ -13,6 +13,7 @@ mod list;
 mod list_walk;
 mod mach;
 mod modcmd;
+mod net;
 mod print;
 mod ps;
 mod ps_times;
@@ -110,6 +111,12 @@ pub const COMMANDS: &[Command] = &[
         summary: "list the character and block device majors",
         usage: dev::USAGE,
         run: dev::run,
+    },
+    Command {
+        name: "net",
+        summary: "list the network devices of a network namespace",
+        usage: net::USAGE,
+        run: net::run,
     },
     Command {
         name: "timer",
