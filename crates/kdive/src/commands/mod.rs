@@ -26,6 +26,7 @@ mod struct_args;
 mod struct_cmd;
 mod struct_decl;
 mod struct_members;
+mod swap;
 mod sym;
 mod timer;
 mod vtop;
@@ -117,6 +118,12 @@ pub const COMMANDS: &[Command] = &[
         summary: "list the network devices of a network namespace",
         usage: net::USAGE,
         run: net::run,
+    },
+    Command {
+        name: "swap",
+        summary: "list the swap areas in use",
+        usage: swap::USAGE,
+        run: swap::run,
     },
     Command {
         name: "timer",
