@@ -31,6 +31,8 @@ pub struct CharDev {
     pub cdev: u64,
     /// Its `file_operations` (0: none found).
     pub fops: u64,
+    /// The cdev's `ops` did not read.
+    pub unreadable: bool,
 }
 
 /// One block device major.
@@ -88,14 +90,27 @@ impl Kernel {
                     None => self.read_u64(at + name_off).ok().and_then(|p| self.string_at(p, 256)),
                 }
                 .unwrap_or_else(|| "(unknown)".into());
-                let mut dev = CharDev { major, name, cdev, fops: 0 };
+                let mut dev = CharDev { major, name, cdev, fops: 0, unreadable: false };
                 if cdev != 0 {
-                    dev.fops = self.read_u64(cdev + ops_off).unwrap_or(0);
+                    match self.read_u64(cdev + ops_off) {
+                        Ok(f) => dev.fops = f,
+                        Err(e) => {
+                            notices.push(format!("{}: cdev {cdev:x}: {e}", dev.name));
+                            dev.unreadable = true;
+                            out.push(dev);
+                            at = next;
+                            continue;
+                        }
+                    }
                 }
                 if dev.fops == 0 {
-                    if let Some((c, f)) = self.cdev_map_probe(&l, major, minor, ops_off) {
-                        dev.cdev = c;
-                        dev.fops = f;
+                    match self.cdev_map_probe(&l, major, minor, ops_off) {
+                        Ok(Some((c, f))) => (dev.cdev, dev.fops) = (c, f),
+                        Ok(None) => {}
+                        Err(e) => {
+                            notices.push(format!("{}: cdev_map: {e}", dev.name));
+                            dev.unreadable = true;
+                        }
                     }
                 }
                 out.push(dev);
@@ -105,28 +120,29 @@ impl Kernel {
         Ok((out, notices))
     }
 
-    /// The `cdev_map` probe for `major:minor`: its cdev and the cdev's ops.
-    fn cdev_map_probe(&self, l: &Layouts, major: u32, minor: u32, ops_off: u64) -> Option<(u64, u64)> {
-        let map = self.read_u64(self.symbol("cdev_map")?).ok()?;
-        let (probes, next_off, dev_off, data_off) = (
-            l.off("kobj_map", "probes").ok()?,
-            l.off("probe", "next").ok()?,
-            l.off("probe", "dev").ok()?,
-            l.off("probe", "data").ok()?,
-        );
-        let mut at = self.read_u64(map + probes + 8 * (u64::from(major) % HASH)).ok()?;
+    /// The `cdev_map` probe for `major:minor`: its cdev and the cdev's ops
+    /// (`None`: no probe; an error when the probes do not read).
+    fn cdev_map_probe(&self, l: &Layouts, major: u32, minor: u32, ops_off: u64) -> Result<Option<(u64, u64)>, String> {
+        let Some(sym) = self.symbol("cdev_map") else { return Ok(None) };
+        let (Ok(probes), Ok(next_off), Ok(dev_off), Ok(data_off)) =
+            (l.off("kobj_map", "probes"), l.off("probe", "next"), l.off("probe", "dev"), l.off("probe", "data"))
+        else {
+            return Ok(None);
+        };
+        let rd = |a: u64| self.read_u64(a).map_err(|e| e.to_string());
+        let map = rd(sym)?;
+        let mut at = rd(map + probes + 8 * (u64::from(major) % HASH))?;
         let mut n = 0;
         while at != 0 && n < MAX_CHAIN {
             n += 1;
-            let dev = self.read_u32(at + dev_off).ok()?;
+            let dev = self.read_u32(at + dev_off).map_err(|e| e.to_string())?;
             if dev >> 20 == major && dev & 0xfffff == minor {
-                let data = self.read_u64(at + data_off).ok()?;
-                let ops = self.read_u64(data + ops_off).ok()?;
-                return Some((data, ops));
+                let data = rd(at + data_off)?;
+                return Ok(Some((data, rd(data + ops_off)?)));
             }
-            at = self.read_u64(at + next_off).ok()?;
+            at = rd(at + next_off)?;
         }
-        None
+        Ok(None)
     }
 
     /// The block device majors, in `major_names[]` order, and what could

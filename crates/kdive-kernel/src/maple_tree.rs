@@ -2,9 +2,9 @@
 //! sparse IRQ descriptors (`sparse_irqs`, 6.5 and later).
 //!
 //! `ma_root` is a single entry for index 0, or an encoded node pointer
-//! (low bits `10`, above 4096): the node is the pointer with its low 8 bits
-//! cleared, and bits 3-6 give the node's type (0 dense, 1 leaf, 2 range,
-//! 3 allocation range; below 2 is a leaf). A range node's slot `i` covers
+//! (low bits `10`, above 4096). Node pointers (the root's, and a parent's
+//! slots) are the node's address with bit 2 set and the node's type in bits
+//! 3-6 (0 dense, 1 leaf, 2 range, 3 allocation range; below 2 is a leaf). A range node's slot `i` covers
 //! the indices after the previous pivot up to `pivot[i]` (the node's own
 //! upper bound for the last slot); a 0 pivot past the first slot ends the
 //! node's data. Entries that cover a range of indices are given once, at
@@ -147,7 +147,9 @@ pub(crate) fn maple_entries(
                     if e & 3 == 0 {
                         out.push((lo, e));
                     }
-                } else if is_node(e) {
+                } else if e >> 63 == 1 && e & 0xff & !0x7c == 0 {
+                    // Below the root, a child is its node's address with
+                    // bit 2 set and the type in bits 3-6.
                     children.push((e, lo, hi, depth + 1));
                 } else {
                     notices.push(format!("{what}: node {node:#x} slot {i}: {e:#x} is not a node: skipped"));

@@ -20,6 +20,11 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         "OPERATIONS"
     );
     for d in &chr {
+        if d.unreadable {
+            let cdev = if d.cdev != 0 { format!("{:16x}", d.cdev) } else { center("(unknown)", 16, false) };
+            t += &format!(" {:3}      {:<13}  {cdev}  (unreadable)\n", d.major, d.name);
+            continue;
+        }
         t += &line(s, d.major, &d.name, d.cdev, d.fops);
     }
     t += "\n";
