@@ -4,6 +4,7 @@
 //! (until 6.5) or the maple tree `sparse_irqs` (6.5 and later).
 
 use crate::offsets::Layouts;
+use crate::radix_tree::TreeEntries;
 use crate::Kernel;
 
 /// At most this many actions are read from one descriptor's chain.
@@ -34,25 +35,26 @@ impl Kernel {
 
     /// Every interrupt descriptor below `nr_irqs`: `(irq, struct irq_desc *)`
     /// in IRQ order, and what could not be read.
-    pub fn irq_descs(&self) -> Result<(Vec<(u64, u64)>, Vec<String>), String> {
+    pub fn irq_descs(&self) -> Result<TreeEntries, String> {
         let l = Layouts::of(self)?;
         let nr = self.nr_irqs().ok_or("cannot determine number of IRQs")?;
         if let Some(tree) = self.symbol("irq_desc_tree") {
-            let (mut e, n) = self.radix_tree_entries(tree)?;
-            e.retain(|&(i, _)| i < nr);
-            return Ok((e, n));
+            let mut t = self.radix_tree_entries(tree)?;
+            t.entries.retain(|&(i, _)| i < nr);
+            return Ok(t);
         }
         if let Some(tree) = self.symbol("sparse_irqs") {
-            let (mut e, mut n) = self.maple_tree_entries(tree)?;
-            if !n.is_empty() {
-                self.add_vector_descs(&l, &mut e, &mut n);
+            let mut t = self.maple_tree_entries(tree)?;
+            if !t.notices.is_empty() {
+                self.add_vector_descs(&l, &mut t.entries, &mut t.notices);
             }
-            e.retain(|&(i, _)| i < nr);
-            return Ok((e, n));
+            t.entries.retain(|&(i, _)| i < nr);
+            return Ok(t);
         }
         if let Some(arr) = self.symbol("irq_desc") {
             let size = l.size("irq_desc")?;
-            return Ok(((0..nr.min(1 << 20)).map(|i| (i, arr + i * size)).collect(), Vec::new()));
+            let entries = (0..nr.min(1 << 20)).map(|i| (i, arr + i * size)).collect();
+            return Ok(TreeEntries { entries, notices: Vec::new() });
         }
         Err("neither irq_desc, irq_desc_tree nor sparse_irqs exist".into())
     }
@@ -102,7 +104,7 @@ impl Kernel {
         let chip_name = l.off("irq_chip", "name")?;
         let act_name = l.off("irqaction", "name")?;
         let act_next = l.off("irqaction", "next")?;
-        let (descs, mut notices) = self.irq_descs()?;
+        let TreeEntries { entries: descs, mut notices } = self.irq_descs()?;
         let pcpu: Vec<Option<u64>> = (0..self.nr_cpus().max(1)).map(|c| self.per_cpu_offset(c)).collect();
         let mut out = Vec::new();
         for (irq, desc) in descs {

@@ -43,6 +43,7 @@ pub use irqs::IrqStat;
 pub use machine::{ExceptionStack, Machine};
 pub use memory::MemError;
 pub use netdev::NetDevice;
+pub use radix_tree::TreeEntries;
 pub use swap::SwapArea;
 pub use module_debug::ModuleDebug;
 pub use timers::{Timer, TimerBase, TimerWheel};

@@ -6,8 +6,8 @@
 //! slots) are the node's address with bit 2 set and the node's type in bits
 //! 3-6 (0 dense, 1 leaf, 2 range, 3 allocation range; below 2 is a leaf). A range node's slot `i` covers
 //! the indices after the previous pivot up to `pivot[i]` (the node's own
-//! upper bound for the last slot); a 0 pivot past the first slot ends the
-//! node's data. Entries that cover a range of indices are given once, at
+//! upper bound for the last slot, or for a 0 pivot past the first slot,
+//! which ends the node's data). Entries that cover a range of indices are given once, at
 //! their first index.
 //!
 //! Nodes that do not read, come back, or have bounds that do not nest are
@@ -17,6 +17,7 @@ use std::collections::HashSet;
 
 use crate::modules::Memory;
 use crate::offsets::Layouts;
+use crate::radix_tree::TreeEntries;
 use crate::Kernel;
 
 /// At most this many nodes are read from one tree.
@@ -129,11 +130,14 @@ pub(crate) fn maple_entries(
                 lo
             } else if i < n - 1 {
                 let p = word(&pivots, i);
-                // A 0 pivot past the first slot: no more data.
+                // A 0 pivot past the first slot: this slot runs to the
+                // node's end, and is its last (the kernel's
+                // `mas_logical_pivot`).
                 if p == 0 && i > 0 {
-                    break;
+                    max
+                } else {
+                    p.min(max)
                 }
-                p.min(max)
             } else {
                 max
             };
@@ -168,11 +172,15 @@ pub(crate) fn maple_entries(
 impl Kernel {
     /// The `(first index, entry)` pairs of the maple tree (`struct
     /// maple_tree`) at `tree`, in index order, and what could not be read.
-    pub fn maple_tree_entries(&self, tree: u64) -> Result<(Vec<(u64, u64)>, Vec<String>), String> {
+    pub fn maple_tree_entries(&self, tree: u64) -> Result<TreeEntries, String> {
         let m = MapleLayout::from_btf(&Layouts::of(self)?)?;
         let mut notices = Vec::new();
         let what = format!("maple tree {tree:x}");
         let entries = maple_entries(self, tree, &m, &what, &mut notices);
-        Ok((entries, notices))
+        Ok(TreeEntries { entries, notices })
     }
 }
+
+#[cfg(test)]
+#[path = "maple_tree_tests.rs"]
+mod tests;

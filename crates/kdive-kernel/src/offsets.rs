@@ -49,13 +49,6 @@ impl<'a> Layouts<'a> {
         let m = self.btf.member_offset(outer, path)?;
         self.btf.array_info(m.type_id).map(|a| u64::from(a.len))
     }
-
-    /// The number of elements of the global array variable `name`.
-    pub fn var_array_len(&self, name: &str) -> Option<u64> {
-        let id = self.btf.find(name, kdive_debuginfo::btf::Kind::Var)?;
-        let ty = self.btf.ty(id)?.target()?;
-        self.btf.array_info(ty).map(|a| u64::from(a.len))
-    }
 }
 
 impl Kernel {
@@ -66,11 +59,5 @@ impl Kernel {
             return None;
         }
         self.read_cstr(addr, max).ok()
-    }
-
-    /// The global `name`'s value as a pointer-sized word.
-    pub(crate) fn read_symbol_u64(&self, name: &str) -> Result<u64, String> {
-        let a = self.symbol(name).ok_or_else(|| format!("no {name} symbol"))?;
-        self.read_u64(a).map_err(|e| format!("{name}: {e}"))
     }
 }

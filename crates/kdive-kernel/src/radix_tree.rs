@@ -148,19 +148,27 @@ pub(crate) fn tree_entries(
     out
 }
 
+/// What a tree walk found: `(index, entry)` pairs in index order, and
+/// what could not be read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TreeEntries {
+    pub entries: Vec<(u64, u64)>,
+    pub notices: Vec<String>,
+}
+
 impl Kernel {
     /// The `(index, pointer)` pairs of the radix tree or xarray whose root
     /// (`struct radix_tree_root` or `struct xarray`) is at `root`, in index
     /// order, and what could not be read.
-    pub fn radix_tree_entries(&self, root: u64) -> Result<(Vec<(u64, u64)>, Vec<String>), String> {
+    pub fn radix_tree_entries(&self, root: u64) -> Result<TreeEntries, String> {
         let t = TreeLayout::from_btf(&Layouts::of(self)?)?;
         let mut notices = Vec::new();
         let what = format!("radix tree {root:x}");
         let entries = tree_entries(self, root, &t, &what, &mut notices);
-        Ok((entries, notices))
+        Ok(TreeEntries { entries, notices })
     }
 }
 
 #[cfg(test)]
 #[path = "radix_tree_tests.rs"]
-mod tests;
+pub(crate) mod tests;
