@@ -94,6 +94,34 @@ impl Kernel {
         ));
     }
 
+    /// The `struct irqaction`s of descriptor `desc`, in chain order, each
+    /// with its name (`None` when it does not read), and what could not be
+    /// read.
+    pub fn irq_actions(&self, desc: u64) -> Result<(Vec<(u64, Option<String>)>, Vec<String>), String> {
+        let l = Layouts::of(self)?;
+        let (action_off, act_name, act_next) =
+            (l.off("irq_desc", "action")?, l.off("irqaction", "name")?, l.off("irqaction", "next")?);
+        let mut notices = Vec::new();
+        let mut out = Vec::new();
+        let mut a = self.read_u64(desc + action_off).map_err(|e| format!("irq_desc {desc:x}: {e}"))?;
+        while a != 0 && out.len() < MAX_ACTIONS {
+            if out.iter().any(|&(x, _)| x == a) {
+                notices.push(format!("irq_desc {desc:x}: the action chain comes back to {a:x}"));
+                break;
+            }
+            let name = self.read_u64(a + act_name).ok().and_then(|p| self.string_at(p, 256));
+            out.push((a, name));
+            a = match self.read_u64(a + act_next) {
+                Ok(n) => n,
+                Err(e) => {
+                    notices.push(format!("irq_desc {desc:x}: irqaction {a:x}: {e}"));
+                    break;
+                }
+            };
+        }
+        Ok((out, notices))
+    }
+
     /// The interrupts that have an action, with their per-CPU counts.
     pub fn irq_stats(&self) -> Result<(Vec<IrqStat>, Vec<String>), String> {
         let l = Layouts::of(self)?;
@@ -102,8 +130,6 @@ impl Kernel {
         let chip_off = l.off("irq_desc", "irq_data.chip")?;
         let name_off = l.off("irq_desc", "name").ok();
         let chip_name = l.off("irq_chip", "name")?;
-        let act_name = l.off("irqaction", "name")?;
-        let act_next = l.off("irqaction", "next")?;
         let TreeEntries { entries: descs, mut notices } = self.irq_descs()?;
         let pcpu: Vec<Option<u64>> = (0..self.nr_cpus().max(1)).map(|c| self.per_cpu_offset(c)).collect();
         let mut out = Vec::new();
@@ -135,20 +161,9 @@ impl Kernel {
             let flow = name_off
                 .and_then(|o| self.read_u64(desc + o).ok())
                 .and_then(|p| self.string_at(p, 256));
-            let mut actions = Vec::new();
-            let mut a = action;
-            while a != 0 && actions.len() < MAX_ACTIONS {
-                if let Some(n) = self.read_u64(a + act_name).ok().and_then(|p| self.string_at(p, 256)) {
-                    actions.push(n);
-                }
-                a = match self.read_u64(a + act_next) {
-                    Ok(n) => n,
-                    Err(e) => {
-                        notices.push(format!("irq {irq}: irqaction {a:x}: {e}"));
-                        break;
-                    }
-                };
-            }
+            let (chain, n) = self.irq_actions(desc).unwrap_or_else(|e| (Vec::new(), vec![e]));
+            notices.extend(n.into_iter().map(|n| format!("irq {irq}: {n}")));
+            let actions = chain.into_iter().filter_map(|(_, name)| name).collect();
             out.push(IrqStat { irq, desc, counts, chip, flow, actions });
         }
         Ok((out, notices))

@@ -1,32 +1,97 @@
-//! `irq -s`: each interrupt's count on each CPU, its chip and flow, and its
-//! actions, as crash 8.0.2 prints them (`generic_show_interrupts()`).
+//! `irq`: the interrupt descriptors and their actions, and with `-s` each
+//! interrupt's count on each CPU with its chip, flow and actions, as crash
+//! 8.0.2 prints them (`generic_dump_irq()`'s irq_data format,
+//! `generic_show_interrupts()`).
 
 use std::io::Write;
 
 use super::{io, CmdResult};
 use crate::session::Session;
 
-pub const USAGE: &str = "irq -s [-c cpu]";
+pub const USAGE: &str = "irq [-u] [IRQ ...] | -s [-c cpu]";
+
+/// `IRQ_DESC/_DATA` and `IRQACTION` columns: a pointer's width.
+const W: usize = 16;
 
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     let k = &s.kernel;
-    let mut stats = false;
+    let (mut stats, mut in_use) = (false, false);
     let mut cpus: Option<Vec<usize>> = None;
+    let mut irqs = Vec::new();
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "-s" => stats = true,
+            "-u" => in_use = true,
             "-c" => {
                 let spec = it.next().ok_or_else(|| format!("option -c needs a CPU list\nUsage: {USAGE}"))?;
                 cpus = Some(super::vtop::cpu_list(spec, k.nr_cpus())?);
             }
             o if o.starts_with("-c") => cpus = Some(super::vtop::cpu_list(&o[2..], k.nr_cpus())?),
-            o => return Err(format!("invalid argument: {o} (only -s is supported)\nUsage: {USAGE}")),
+            o if o.starts_with('-') => {
+                return Err(format!("option {o} is not supported (only -s, -c and -u)\nUsage: {USAGE}"))
+            }
+            o => irqs.push(o.parse::<u64>().map_err(|_| format!("invalid IRQ value: {o}"))?),
         }
     }
-    if !stats {
-        return Err(format!("only -s is supported\nUsage: {USAGE}"));
+    if stats {
+        return show_interrupts(s, cpus, out);
     }
+    let nr = k.nr_irqs().ok_or("cannot determine number of IRQs")?;
+    if let Some(&bad) = irqs.iter().find(|&&i| i >= nr) {
+        return Err(format!("invalid IRQ value: {bad}  ({} max)", nr.saturating_sub(1)));
+    }
+    // Named IRQs are shown even when unused.
+    if !irqs.is_empty() {
+        in_use = false;
+    } else {
+        irqs = (0..nr).collect();
+    }
+    let descs = k.irq_descs()?;
+    let mut notices = descs.notices.clone();
+    let mut t = format!(" IRQ  {}  {}  NAME\n", center("IRQ_DESC/_DATA", W, false), center("IRQACTION", W, false));
+    for irq in irqs {
+        let desc = descs.entries.iter().find(|&&(i, _)| i == irq).map(|&(_, d)| d);
+        if desc.is_none() && in_use {
+            continue;
+        }
+        t += &format!("{}  ", center(&irq.to_string(), 4, true));
+        t += &match desc {
+            Some(d) => format!("{d:16x}  "),
+            None => format!("{}  ", center("(unused)", W, false)),
+        };
+        let chain = match desc.map(|d| k.irq_actions(d)) {
+            Some(Ok((chain, n))) => {
+                notices.extend(n);
+                chain
+            }
+            Some(Err(e)) => {
+                notices.push(e);
+                Vec::new()
+            }
+            None => Vec::new(),
+        };
+        if chain.is_empty() {
+            t += &format!("{}  ", center("(unused)", W, false));
+        }
+        for (i, (action, name)) in chain.iter().enumerate() {
+            if i > 0 {
+                t += &format!("\n{}", " ".repeat(4 + 2 + W + 2));
+            }
+            t += &format!("{action:16x}  ");
+            if let Some(n) = name {
+                t += &format!("\"{n}\"");
+            }
+        }
+        t += "\n";
+    }
+    out.write_all(t.as_bytes()).map_err(io)?;
+    warn(out, &notices);
+    Ok(())
+}
+
+fn show_interrupts(s: &Session, cpus: Option<Vec<usize>>, out: &mut dyn Write) -> CmdResult {
+    let k = &s.kernel;
     let nr = k.nr_cpus().max(1);
     let shown: Vec<usize> = (0..nr).filter(|c| cpus.as_ref().is_none_or(|l| l.contains(c))).collect();
     let (irqs, notices) = k.irq_stats()?;
@@ -49,9 +114,20 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         t += &format!(" {}\n", i.actions.join(","));
     }
     out.write_all(t.as_bytes()).map_err(io)?;
+    warn(out, &notices);
+    Ok(())
+}
+
+fn warn(out: &mut dyn Write, notices: &[String]) {
     let _ = out.flush();
-    for n in &notices {
+    for n in notices {
         eprintln!("irq: {n}");
     }
-    Ok(())
+}
+
+/// crash's `mkstring(CENTER)`: an odd space goes right, or left with RJUST.
+fn center(s: &str, width: usize, rjust: bool) -> String {
+    let extra = width.saturating_sub(s.len());
+    let (l, r) = if extra % 2 == 1 && rjust { (extra / 2 + 1, extra / 2) } else { (extra / 2, extra - extra / 2) };
+    format!("{}{s}{}", " ".repeat(l), " ".repeat(r))
 }

@@ -6,11 +6,23 @@ use std::io::Write;
 use super::{io, CmdResult};
 use crate::session::Session;
 
-pub const USAGE: &str = "mach";
+pub const USAGE: &str = "mach [-c [-x|-d]]";
 
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
-    if let Some(a) = args.first() {
-        return Err(format!("invalid argument: {a}\nUsage: {USAGE}"));
+    let (mut cpus, mut radix) = (false, None);
+    for a in args {
+        match a.as_str() {
+            "-c" => cpus = true,
+            "-x" | "-d" if radix.is_some_and(|r| r != a.as_str()) => {
+                return Err("-d and -x are mutually exclusive".into())
+            }
+            "-x" => radix = Some("-x"),
+            "-d" => radix = Some("-d"),
+            o => return Err(format!("invalid argument: {o}\nUsage: {USAGE}")),
+        }
+    }
+    if cpus {
+        return cpu_data(s, radix, out);
     }
     let m = s.kernel.machine()?;
     let mut t = String::new();
@@ -48,6 +60,28 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         }
     }
     out.write_all(t.as_bytes()).map_err(io)
+}
+
+/// `mach -c`: each CPU's `struct cpuinfo_x86` (the per-CPU `cpu_info`),
+/// or the boot CPU's (`boot_cpu_data`) on a kernel without it.
+fn cpu_data(s: &mut Session, radix: Option<&str>, out: &mut dyn Write) -> CmdResult {
+    let k = &s.kernel;
+    let objects: Vec<(String, u64)> = match k.symbol("cpu_info") {
+        Some(sym) => (0..k.nr_cpus().max(1))
+            .filter_map(|c| Some((format!("{}CPU {c}:", if c > 0 { "\n" } else { "" }), sym.wrapping_add(k.per_cpu_offset(c)?))))
+            .collect(),
+        None => {
+            let boot = k.symbol("boot_cpu_data").ok_or("no cpu_info or boot_cpu_data symbol")?;
+            vec![("BOOT CPU:".to_string(), boot)]
+        }
+    };
+    for (head, addr) in objects {
+        writeln!(out, "{head}").map_err(io)?;
+        let mut args: Vec<String> = radix.iter().map(|r| r.to_string()).collect();
+        args.extend(["cpuinfo_x86".to_string(), format!("{addr:x}")]);
+        super::struct_cmd::run_struct(s, &args, out)?;
+    }
+    Ok(())
 }
 
 /// crash's `get_memory_size()`: rounded up to the next GiB when within
