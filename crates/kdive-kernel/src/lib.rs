@@ -8,6 +8,7 @@
 //! modules' own symbol tables ([`modules`]), read with the layout of
 //! `struct module` that the kernel's BTF gives ([`Kernel::btf`]).
 
+mod arp;
 mod cpus;
 mod devices;
 mod irqs;
@@ -38,6 +39,7 @@ use kdive_debuginfo::{ElfFile, SymbolTable};
 use kdive_dump::{Dump, OpenError};
 use thiserror::Error;
 
+pub use arp::Neighbour;
 pub use devices::{BlockDev, CharDev};
 pub use irqs::IrqStat;
 pub use machine::{ExceptionStack, Machine};
