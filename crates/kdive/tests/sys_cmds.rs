@@ -220,3 +220,53 @@ fn irq_counts_of_one_cpu() {
     assert!(stderr.contains("irq: only -s is supported"), "{stderr}");
     assert!(stderr.contains("net: invalid argument: -x"), "{stderr}");
 }
+
+/// Options crash.txt has no section for, against crash 8.0.2 itself when
+/// it is installed (`crash -s VMLINUX VMCORE`, ~10 s to start), on the
+/// first crash of the corpus it can open.
+#[test]
+fn more_options_print_what_crash_8_prints() {
+    const MORE: &[&str] = &["irq", "irq 1", "irq -u", "irq -s -c 1", "net -a", "net -n 1", "mach -c"];
+    let version = Command::new("crash").arg("--version").output();
+    let Ok(version) = version else {
+        eprintln!("skipping: no crash to compare with");
+        return;
+    };
+    if !String::from_utf8_lossy(&version.stdout).contains("crash 8.0.2") {
+        eprintln!("skipping: the format reference is crash 8.0.2");
+        return;
+    }
+    let Some(crash) = require("more_options_print_what_crash_8_prints")
+        .into_iter()
+        .find(|c| c.variant("kdump-zlib").is_some() && c.file("crash.txt").is_some())
+    else {
+        return;
+    };
+    let Some(vmlinux) = kdive_testkit::vmlinux(crash.kernel.trim_start_matches("linux-")) else { return };
+    let dump = crash.variant("kdump-zlib").unwrap().to_str().unwrap().to_string();
+    let mut script = String::new();
+    for c in MORE {
+        script.push_str(&format!("!echo '@@@ crash> {c}'\n{c}\n"));
+    }
+    let mut child = Command::new("crash")
+        .args(["-s", vmlinux.to_str().unwrap(), &dump])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run crash");
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+    let want = sections(&String::from_utf8_lossy(&child.wait_with_output().unwrap().stdout));
+    for args in [vec![dump.as_str()], vec!["--no-vmlinux", dump.as_str()]] {
+        let (got, stderr) = run_kdive(&args, MORE);
+        for c in MORE {
+            assert_eq!(
+                norm(got.get(*c).map_or("", String::as_str)),
+                norm(&want[*c]),
+                "{} {args:?} `{c}`\n{stderr}",
+                crash.name()
+            );
+        }
+    }
+}
