@@ -51,7 +51,9 @@ impl Kernel {
     /// not be read.
     pub fn char_devices(&self) -> Result<(Vec<CharDev>, Vec<String>), String> {
         let l = Layouts::of(self)?;
-        let base = self.symbol("chrdevs").ok_or("chrdevs: symbol does not exist")?;
+        let base = self
+            .symbol("chrdevs")
+            .ok_or("chrdevs: symbol does not exist")?;
         let next_off = l.off("char_device_struct", "next")?;
         let major_off = l.off("char_device_struct", "major")?;
         let minor_off = l.off("char_device_struct", "baseminor")?;
@@ -86,11 +88,22 @@ impl Kernel {
                 };
                 let name = match name_len {
                     // An array (since 2.6.x: `char name[64]`), read in place.
-                    Some(n) => self.read_cstr(at + name_off, (n as usize).saturating_sub(1)).ok(),
-                    None => self.read_u64(at + name_off).ok().and_then(|p| self.string_at(p, 256)),
+                    Some(n) => self
+                        .read_cstr(at + name_off, (n as usize).saturating_sub(1))
+                        .ok(),
+                    None => self
+                        .read_u64(at + name_off)
+                        .ok()
+                        .and_then(|p| self.string_at(p, 256)),
                 }
                 .unwrap_or_else(|| "(unknown)".into());
-                let mut dev = CharDev { major, name, cdev, fops: 0, unreadable: false };
+                let mut dev = CharDev {
+                    major,
+                    name,
+                    cdev,
+                    fops: 0,
+                    unreadable: false,
+                };
                 if cdev != 0 {
                     match self.read_u64(cdev + ops_off) {
                         Ok(f) => dev.fops = f,
@@ -122,11 +135,22 @@ impl Kernel {
 
     /// The `cdev_map` probe for `major:minor`: its cdev and the cdev's ops
     /// (`None`: no probe; an error when the probes do not read).
-    fn cdev_map_probe(&self, l: &Layouts, major: u32, minor: u32, ops_off: u64) -> Result<Option<(u64, u64)>, String> {
-        let Some(sym) = self.symbol("cdev_map") else { return Ok(None) };
-        let (Ok(probes), Ok(next_off), Ok(dev_off), Ok(data_off)) =
-            (l.off("kobj_map", "probes"), l.off("probe", "next"), l.off("probe", "dev"), l.off("probe", "data"))
-        else {
+    fn cdev_map_probe(
+        &self,
+        l: &Layouts,
+        major: u32,
+        minor: u32,
+        ops_off: u64,
+    ) -> Result<Option<(u64, u64)>, String> {
+        let Some(sym) = self.symbol("cdev_map") else {
+            return Ok(None);
+        };
+        let (Ok(probes), Ok(next_off), Ok(dev_off), Ok(data_off)) = (
+            l.off("kobj_map", "probes"),
+            l.off("probe", "next"),
+            l.off("probe", "dev"),
+            l.off("probe", "data"),
+        ) else {
             return Ok(None);
         };
         let rd = |a: u64| self.read_u64(a).map_err(|e| e.to_string());
@@ -149,7 +173,9 @@ impl Kernel {
     /// not be read.
     pub fn block_devices(&self) -> Result<(Vec<BlockDev>, Vec<String>), String> {
         let l = Layouts::of(self)?;
-        let base = self.symbol("major_names").ok_or("major_names: symbol does not exist")?;
+        let base = self
+            .symbol("major_names")
+            .ok_or("major_names: symbol does not exist")?;
         let major_off = l.off("blk_major_name", "major")?;
         let name_off = l.off("blk_major_name", "name")?;
         let fops_off = l.off("gendisk", "fops")?;
@@ -158,7 +184,9 @@ impl Kernel {
         let disks = self.gendisks(&l, &mut notices);
         let mut out = Vec::new();
         for i in 0..HASH {
-            let at = self.read_u64(base + 8 * i).map_err(|e| format!("major_names array: {e}"))?;
+            let at = self
+                .read_u64(base + 8 * i)
+                .map_err(|e| format!("major_names array: {e}"))?;
             if at == 0 {
                 continue;
             }
@@ -170,8 +198,17 @@ impl Kernel {
                 }
             };
             let name = self.read_cstr(at + name_off, 16).unwrap_or_default();
-            let name = if name.is_empty() { "(unknown)".to_string() } else { name };
-            let mut dev = BlockDev { major, name, gendisk: 0, fops: 0 };
+            let name = if name.is_empty() {
+                "(unknown)".to_string()
+            } else {
+                name
+            };
+            let mut dev = BlockDev {
+                major,
+                name,
+                gendisk: 0,
+                fops: 0,
+            };
             for &d in &disks {
                 if self.read_u32(d + gd_major_off).ok() != Some(major) {
                     continue;
@@ -191,7 +228,10 @@ impl Kernel {
     /// The gendisks of the block devices on `blockdev_superblock`, in
     /// inode-list order, each once (a disk's partitions share it).
     fn gendisks(&self, l: &Layouts, notices: &mut Vec<String>) -> Vec<u64> {
-        let Some(sb) = self.symbol("blockdev_superblock").and_then(|a| self.read_u64(a).ok()) else {
+        let Some(sb) = self
+            .symbol("blockdev_superblock")
+            .and_then(|a| self.read_u64(a).ok())
+        else {
             return Vec::new();
         };
         let (Ok(s_inodes), Ok(i_sb_list), Ok(bd_disk)) = (
@@ -202,12 +242,16 @@ impl Kernel {
             return Vec::new();
         };
         // The inode sits after its block_device in a `struct bdev_inode`.
-        let Some(inode_in_bdev) = l.off("bdev_inode", "vfs_inode").ok().or_else(|| l.size("block_device").ok())
+        let Some(inode_in_bdev) = l
+            .off("bdev_inode", "vfs_inode")
+            .ok()
+            .or_else(|| l.size("block_device").ok())
         else {
             return Vec::new();
         };
         let head = sb + s_inodes;
-        let nodes = crate::tasks::list::list_nodes(self, head, "blockdev_superblock.s_inodes", notices);
+        let nodes =
+            crate::tasks::list::list_nodes(self, head, "blockdev_superblock.s_inodes", notices);
         let mut out = Vec::new();
         for n in nodes {
             let bdev = n.wrapping_sub(i_sb_list).wrapping_sub(inode_in_bdev);

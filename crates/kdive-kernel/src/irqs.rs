@@ -10,6 +10,14 @@ use crate::Kernel;
 /// At most this many actions are read from one descriptor's chain.
 const MAX_ACTIONS: usize = 1024;
 
+/// One `struct irqaction` of an interrupt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IrqAction {
+    pub addr: u64,
+    /// Its name (`None` when it does not read).
+    pub name: Option<String>,
+}
+
 /// One interrupt that has a handler, with what `irq -s` shows of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IrqStat {
@@ -54,7 +62,10 @@ impl Kernel {
         if let Some(arr) = self.symbol("irq_desc") {
             let size = l.size("irq_desc")?;
             let entries = (0..nr.min(1 << 20)).map(|i| (i, arr + i * size)).collect();
-            return Ok(TreeEntries { entries, notices: Vec::new() });
+            return Ok(TreeEntries {
+                entries,
+                notices: Vec::new(),
+            });
         }
         Err("neither irq_desc, irq_desc_tree nor sparse_irqs exist".into())
     }
@@ -63,21 +74,33 @@ impl Kernel {
     /// descriptors the CPUs' vector tables (x86's per-CPU `vector_irq[]`)
     /// point to, by their `irq_data.irq`. Those are the interrupts with a
     /// vector assigned, which the ones that fire are.
-    fn add_vector_descs(&self, l: &Layouts, found: &mut Vec<(u64, u64)>, notices: &mut Vec<String>) {
-        let (Some(sym), Ok(irq_off)) = (self.symbol("vector_irq"), l.off("irq_desc", "irq_data.irq")) else {
+    fn add_vector_descs(
+        &self,
+        l: &Layouts,
+        found: &mut Vec<(u64, u64)>,
+        notices: &mut Vec<String>,
+    ) {
+        let (Some(sym), Ok(irq_off)) =
+            (self.symbol("vector_irq"), l.off("irq_desc", "irq_data.irq"))
+        else {
             return;
         };
         let before = found.len();
         let mut table = vec![0u8; 256 * 8];
         for cpu in 0..self.nr_cpus() {
-            let Some(pcpu) = self.per_cpu_offset(cpu) else { continue };
+            let Some(pcpu) = self.per_cpu_offset(cpu) else {
+                continue;
+            };
             if self.read(sym.wrapping_add(pcpu), &mut table).is_err() {
                 continue;
             }
             for w in table.chunks_exact(8) {
                 let desc = u64::from_le_bytes(w.try_into().unwrap_or_default());
                 // NULL, or a small negative marker (VECTOR_SHUTDOWN...).
-                if desc >> 63 == 0 || desc > u64::MAX - 4096 || found.iter().any(|&(_, d)| d == desc) {
+                if desc >> 63 == 0
+                    || desc > u64::MAX - 4096
+                    || found.iter().any(|&(_, d)| d == desc)
+                {
                     continue;
                 }
                 if let Ok(irq) = self.read_u32(desc + irq_off) {
@@ -97,20 +120,33 @@ impl Kernel {
     /// The `struct irqaction`s of descriptor `desc`, in chain order, each
     /// with its name (`None` when it does not read), and what could not be
     /// read.
-    pub fn irq_actions(&self, desc: u64) -> Result<(Vec<(u64, Option<String>)>, Vec<String>), String> {
+    pub fn irq_actions(
+        &self,
+        desc: u64,
+    ) -> Result<(Vec<IrqAction>, Vec<String>), String> {
         let l = Layouts::of(self)?;
-        let (action_off, act_name, act_next) =
-            (l.off("irq_desc", "action")?, l.off("irqaction", "name")?, l.off("irqaction", "next")?);
+        let (action_off, act_name, act_next) = (
+            l.off("irq_desc", "action")?,
+            l.off("irqaction", "name")?,
+            l.off("irqaction", "next")?,
+        );
         let mut notices = Vec::new();
         let mut out = Vec::new();
-        let mut a = self.read_u64(desc + action_off).map_err(|e| format!("irq_desc {desc:x}: {e}"))?;
+        let mut a = self
+            .read_u64(desc + action_off)
+            .map_err(|e| format!("irq_desc {desc:x}: {e}"))?;
         while a != 0 && out.len() < MAX_ACTIONS {
-            if out.iter().any(|&(x, _)| x == a) {
-                notices.push(format!("irq_desc {desc:x}: the action chain comes back to {a:x}"));
+            if out.iter().any(|x: &IrqAction| x.addr == a) {
+                notices.push(format!(
+                    "irq_desc {desc:x}: the action chain comes back to {a:x}"
+                ));
                 break;
             }
-            let name = self.read_u64(a + act_name).ok().and_then(|p| self.string_at(p, 256));
-            out.push((a, name));
+            let name = self
+                .read_u64(a + act_name)
+                .ok()
+                .and_then(|p| self.string_at(p, 256));
+            out.push(IrqAction { addr: a, name });
             a = match self.read_u64(a + act_next) {
                 Ok(n) => n,
                 Err(e) => {
@@ -130,8 +166,13 @@ impl Kernel {
         let chip_off = l.off("irq_desc", "irq_data.chip")?;
         let name_off = l.off("irq_desc", "name").ok();
         let chip_name = l.off("irq_chip", "name")?;
-        let TreeEntries { entries: descs, mut notices } = self.irq_descs()?;
-        let pcpu: Vec<Option<u64>> = (0..self.nr_cpus().max(1)).map(|c| self.per_cpu_offset(c)).collect();
+        let TreeEntries {
+            entries: descs,
+            mut notices,
+        } = self.irq_descs()?;
+        let pcpu: Vec<Option<u64>> = (0..self.nr_cpus().max(1))
+            .map(|c| self.per_cpu_offset(c))
+            .collect();
         let mut out = Vec::new();
         for (irq, desc) in descs {
             let action = match self.read_u64(desc + action_off) {
@@ -161,10 +202,19 @@ impl Kernel {
             let flow = name_off
                 .and_then(|o| self.read_u64(desc + o).ok())
                 .and_then(|p| self.string_at(p, 256));
-            let (chain, n) = self.irq_actions(desc).unwrap_or_else(|e| (Vec::new(), vec![e]));
+            let (chain, n) = self
+                .irq_actions(desc)
+                .unwrap_or_else(|e| (Vec::new(), vec![e]));
             notices.extend(n.into_iter().map(|n| format!("irq {irq}: {n}")));
-            let actions = chain.into_iter().filter_map(|(_, name)| name).collect();
-            out.push(IrqStat { irq, desc, counts, chip, flow, actions });
+            let actions = chain.into_iter().filter_map(|a| a.name).collect();
+            out.push(IrqStat {
+                irq,
+                desc,
+                counts,
+                chip,
+                flow,
+                actions,
+            });
         }
         Ok((out, notices))
     }

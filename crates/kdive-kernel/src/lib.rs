@@ -41,7 +41,7 @@ use thiserror::Error;
 
 pub use arp::Neighbour;
 pub use devices::{BlockDev, CharDev};
-pub use irqs::IrqStat;
+pub use irqs::{IrqAction, IrqStat};
 pub use machine::{ExceptionStack, Machine};
 pub use memory::MemError;
 pub use netdev::NetDevice;

@@ -70,18 +70,26 @@ impl Kernel {
         let l = Layouts::of(self)?;
         let layout = self.layout();
         let cpus = self.nr_cpus().max(1);
-        let machine = self.uts_field(&l, "machine").unwrap_or_else(|| "x86_64".into());
+        let machine = self
+            .uts_field(&l, "machine")
+            .unwrap_or_else(|| "x86_64".into());
         let mhz = self
             .symbol("cpu_khz")
             .and_then(|a| self.read_u32(a).ok())
             .filter(|&k| k != 0)
             .map(|k| u64::from(k) / 1000);
-        let stack_size = l.size("thread_union").ok().filter(|&s| s > 0).unwrap_or(16384);
+        let stack_size = l
+            .size("thread_union")
+            .ok()
+            .filter(|&s| s > 0)
+            .unwrap_or(16384);
         let irq_stack_size = l
             .member_size("irq_stack", "stack")
             .or_else(|| l.member_size("irq_stack_union", "irq_stack"))
             .unwrap_or(16384);
-        let irq_stacks = (0..cpus).map(|c| self.irq_stack(&l, c, irq_stack_size)).collect();
+        let irq_stacks = (0..cpus)
+            .map(|c| self.irq_stack(&l, c, irq_stack_size))
+            .collect();
         Ok(Machine {
             machine,
             memory_size: self.present_memory(&l),
@@ -106,7 +114,9 @@ impl Kernel {
     fn uts_field(&self, l: &Layouts, field: &str) -> Option<String> {
         let base = self.symbol("init_uts_ns")?;
         let off = l.off("uts_namespace", &format!("name.{field}")).ok()?;
-        self.read_cstr(base + off, 65).ok().filter(|s| !s.is_empty())
+        self.read_cstr(base + off, 65)
+            .ok()
+            .filter(|s| !s.is_empty())
     }
 
     /// `pv_info.name` unless it says the kernel runs on bare hardware.
@@ -121,9 +131,10 @@ impl Kernel {
     /// `node_spanned_pages`) of each `node_data[]` entry, or of
     /// `contig_page_data` on a kernel without NUMA.
     fn present_memory(&self, l: &Layouts) -> u64 {
-        let (Ok(present), Ok(spanned)) =
-            (l.off("pglist_data", "node_present_pages"), l.off("pglist_data", "node_spanned_pages"))
-        else {
+        let (Ok(present), Ok(spanned)) = (
+            l.off("pglist_data", "node_present_pages"),
+            l.off("pglist_data", "node_spanned_pages"),
+        ) else {
             return 0;
         };
         let mut nodes = Vec::new();
@@ -175,18 +186,28 @@ impl Kernel {
     /// CPU 0's TSS leaves empty.
     fn exception_stacks(&self, l: &Layouts, cpus: usize) -> Vec<ExceptionStack> {
         let names = self.ist_names();
-        let Some(tss) = self.symbol("cpu_tss_rw").or_else(|| self.symbol("cpu_tss")).or_else(|| self.symbol("init_tss")) else {
+        let Some(tss) = self
+            .symbol("cpu_tss_rw")
+            .or_else(|| self.symbol("cpu_tss"))
+            .or_else(|| self.symbol("init_tss"))
+        else {
             return Vec::new();
         };
-        let ist = l.off("tss_struct", "x86_tss.ist").or_else(|_| l.off("tss_struct", "ist"));
+        let ist = l
+            .off("tss_struct", "x86_tss.ist")
+            .or_else(|_| l.off("tss_struct", "ist"));
         let Ok(ist) = ist else { return Vec::new() };
         // Per CPU, the IST tops; a CPU without a per-CPU area ends the list.
         let mut tops: Vec<[u64; IST_SLOTS]> = Vec::new();
         for c in 0..cpus {
-            let Some(pcpu) = self.per_cpu_offset(c).filter(|&o| o != 0 || c == 0) else { break };
+            let Some(pcpu) = self.per_cpu_offset(c).filter(|&o| o != 0 || c == 0) else {
+                break;
+            };
             let mut slots = [0u64; IST_SLOTS];
             for (i, s) in slots.iter_mut().enumerate() {
-                *s = self.read_u64(tss.wrapping_add(pcpu) + ist + 8 * i as u64).unwrap_or(0);
+                *s = self
+                    .read_u64(tss.wrapping_add(pcpu) + ist + 8 * i as u64)
+                    .unwrap_or(0);
             }
             if slots[0] == 0 {
                 break;
@@ -222,7 +243,11 @@ impl Kernel {
                 let mapped = name != "VC" || self.read(base, &mut [0u8; 1]).is_ok();
                 per_cpu.push((base, mapped));
             }
-            out.push(ExceptionStack { name: name.clone(), size, cpus: per_cpu });
+            out.push(ExceptionStack {
+                name: name.clone(),
+                size,
+                cpus: per_cpu,
+            });
         }
         out
     }
@@ -230,7 +255,9 @@ impl Kernel {
     /// The IST slots' names, from the IDT entries that use them.
     fn ist_names(&self) -> Vec<String> {
         let mut names = vec!["(unknown)".to_string(); IST_SLOTS];
-        let Some(idt) = self.symbol("idt_table") else { return names };
+        let Some(idt) = self.symbol("idt_table") else {
+            return names;
+        };
         let mut table = vec![0u8; 256 * 16];
         if self.read(idt, &mut table).is_err() {
             return names;
@@ -243,7 +270,9 @@ impl Kernel {
                 continue;
             }
             let addr = (hi << 32) | (lo & 0xffff) | ((lo >> 32) & 0xffff_0000);
-            let Some((sym, _)) = self.symbols().lookup(addr) else { continue };
+            let Some((sym, _)) = self.symbols().lookup(addr) else {
+                continue;
+            };
             let f = sym.name.as_str();
             for (key, name) in [
                 ("nmi", "NMI"),

@@ -52,7 +52,10 @@ impl MapleLayout {
             Ok(NodeLayout {
                 pivot: l.off(s, "pivot")?,
                 slot: l.off(s, "slot")?,
-                slots: l.array_len(s, "slot").ok_or_else(|| format!("{s}.slot is not an array"))? as usize,
+                slots: l
+                    .array_len(s, "slot")
+                    .ok_or_else(|| format!("{s}.slot is not an array"))?
+                    as usize,
             })
         };
         Ok(MapleLayout {
@@ -98,16 +101,24 @@ pub(crate) fn maple_entries(
     while let Some((enode, min, max, depth)) = stack.pop() {
         let node = enode & !0xff;
         if !seen.insert(node) || seen.len() > MAX_NODES || depth > MAX_DEPTH {
-            notices.push(format!("{what}: node {node:#x} comes back or the tree is too deep: skipped"));
+            notices.push(format!(
+                "{what}: node {node:#x} comes back or the tree is too deep: skipped"
+            ));
             continue;
         }
         let kind = (enode >> 3) & 0xf;
         let layout = match kind {
-            0 => NodeLayout { pivot: 0, slot: m.dense_slot, slots: m.dense_slots },
+            0 => NodeLayout {
+                pivot: 0,
+                slot: m.dense_slot,
+                slots: m.dense_slots,
+            },
             1 | 2 => m.range,
             3 => m.arange,
             _ => {
-                notices.push(format!("{what}: node {node:#x} has unknown type {kind}: skipped"));
+                notices.push(format!(
+                    "{what}: node {node:#x} has unknown type {kind}: skipped"
+                ));
                 continue;
             }
         };
@@ -115,14 +126,20 @@ pub(crate) fn maple_entries(
         let n = layout.slots.clamp(1, 64);
         let mut slots = vec![0u8; n * 8];
         let mut pivots = vec![0u8; (n - 1) * 8];
-        let read = mem
-            .read(node + layout.slot, &mut slots)
-            .and_then(|_| if kind == 0 { Ok(()) } else { mem.read(node + layout.pivot, &mut pivots) });
+        let read = mem.read(node + layout.slot, &mut slots).and_then(|_| {
+            if kind == 0 {
+                Ok(())
+            } else {
+                mem.read(node + layout.pivot, &mut pivots)
+            }
+        });
         if let Err(e) = read {
             notices.push(format!("{what}: node {node:#x}: {e}"));
             continue;
         }
-        let word = |b: &[u8], i: usize| u64::from_le_bytes(b[i * 8..i * 8 + 8].try_into().unwrap_or_default());
+        let word = |b: &[u8], i: usize| {
+            u64::from_le_bytes(b[i * 8..i * 8 + 8].try_into().unwrap_or_default())
+        };
         let mut children = Vec::new();
         let mut lo = min;
         for i in 0..n {
@@ -142,7 +159,9 @@ pub(crate) fn maple_entries(
                 max
             };
             if hi < lo {
-                notices.push(format!("{what}: node {node:#x} slot {i}: pivot {hi:#x} below {lo:#x}: skipped"));
+                notices.push(format!(
+                    "{what}: node {node:#x} slot {i}: pivot {hi:#x} below {lo:#x}: skipped"
+                ));
                 break;
             }
             let e = word(&slots, i);
@@ -156,7 +175,9 @@ pub(crate) fn maple_entries(
                     // bit 2 set and the type in bits 3-6.
                     children.push((e, lo, hi, depth + 1));
                 } else {
-                    notices.push(format!("{what}: node {node:#x} slot {i}: {e:#x} is not a node: skipped"));
+                    notices.push(format!(
+                        "{what}: node {node:#x} slot {i}: {e:#x} is not a node: skipped"
+                    ));
                 }
             }
             if hi >= max {

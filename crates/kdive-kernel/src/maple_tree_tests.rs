@@ -8,8 +8,16 @@ use crate::radix_tree::tests::Fake;
 /// slots at 128; allocation-range nodes with 9 pivots and 10 slots at 80.
 const LAYOUT: MapleLayout = MapleLayout {
     root: 8,
-    range: NodeLayout { pivot: 8, slot: 128, slots: 16 },
-    arange: NodeLayout { pivot: 8, slot: 80, slots: 10 },
+    range: NodeLayout {
+        pivot: 8,
+        slot: 128,
+        slots: 16,
+    },
+    arange: NodeLayout {
+        pivot: 8,
+        slot: 80,
+        slots: 10,
+    },
     dense_slot: 8,
     dense_slots: 31,
 };

@@ -29,10 +29,16 @@ impl Kernel {
             Some(t) => t,
             None => self.symbol("init_task").ok_or("no init_task symbol")?,
         };
-        let (Ok(nsproxy_off), Ok(net_off)) = (l.off("task_struct", "nsproxy"), l.off("nsproxy", "net_ns")) else {
-            return self.symbol("init_net").ok_or_else(|| "no init_net symbol".into());
+        let (Ok(nsproxy_off), Ok(net_off)) =
+            (l.off("task_struct", "nsproxy"), l.off("nsproxy", "net_ns"))
+        else {
+            return self
+                .symbol("init_net")
+                .ok_or_else(|| "no init_net symbol".into());
         };
-        let nsproxy = self.read_u64(task + nsproxy_off).map_err(|e| format!("task_struct.nsproxy: {e}"))?;
+        let nsproxy = self
+            .read_u64(task + nsproxy_off)
+            .map_err(|e| format!("task_struct.nsproxy: {e}"))?;
         self.read_u64(nsproxy + net_off)
             .map_err(|_| "cannot determine net_namespace location!".to_string())
     }

@@ -41,7 +41,9 @@ pub(crate) struct TreeLayout {
 impl TreeLayout {
     pub fn from_btf(l: &Layouts) -> Result<TreeLayout, String> {
         if let Ok(head) = l.off("xarray", "xa_head") {
-            let nr_slots = l.array_len("xa_node", "slots").ok_or("xa_node.slots is not an array")?;
+            let nr_slots = l
+                .array_len("xa_node", "slots")
+                .ok_or("xa_node.slots is not an array")?;
             return Ok(TreeLayout {
                 xarray: true,
                 head,
@@ -50,14 +52,15 @@ impl TreeLayout {
                 nr_slots: nr_slots as usize,
             });
         }
-        let nr_slots =
-            l.array_len("radix_tree_node", "slots").ok_or("radix_tree_node.slots is not an array")?;
+        let nr_slots = l
+            .array_len("radix_tree_node", "slots")
+            .ok_or("radix_tree_node.slots is not an array")?;
         Ok(TreeLayout {
             xarray: false,
             head: l.off("radix_tree_root", "rnode")?,
-            node_shift: l
-                .off("radix_tree_node", "shift")
-                .map_err(|_| "a radix tree with node heights (before 4.7) is not supported".to_string())?,
+            node_shift: l.off("radix_tree_node", "shift").map_err(|_| {
+                "a radix tree with node heights (before 4.7) is not supported".to_string()
+            })?,
             node_slots: l.off("radix_tree_node", "slots")?,
             nr_slots: nr_slots as usize,
         })
@@ -110,11 +113,15 @@ pub(crate) fn tree_entries(
             continue;
         };
         if !seen.insert(node) {
-            notices.push(format!("{what}: the tree comes back to node {node:#x}: skipped"));
+            notices.push(format!(
+                "{what}: the tree comes back to node {node:#x}: skipped"
+            ));
             continue;
         }
         if seen.len() > MAX_NODES {
-            notices.push(format!("{what}: more than {MAX_NODES} tree nodes: damaged? read no more"));
+            notices.push(format!(
+                "{what}: more than {MAX_NODES} tree nodes: damaged? read no more"
+            ));
             break;
         }
         let mut b = [0u8];
@@ -124,7 +131,9 @@ pub(crate) fn tree_entries(
         }
         let shift = u64::from(b[0]);
         if want.is_some_and(|w| w != shift) || shift >= 64 || shift % chunk.max(1) != 0 {
-            notices.push(format!("{what}: tree node {node:#x} has shift {shift}: skipped"));
+            notices.push(format!(
+                "{what}: tree node {node:#x} has shift {shift}: skipped"
+            ));
             continue;
         }
         if let Err(e) = mem.read(node + t.node_slots, &mut slots) {
@@ -139,7 +148,9 @@ pub(crate) fn tree_entries(
             }
             let index = base.wrapping_add((i as u64) << shift);
             if t.node(v).is_some() && shift == 0 {
-                notices.push(format!("{what}: tree node {node:#x} is a leaf but holds node {v:#x}: skipped"));
+                notices.push(format!(
+                    "{what}: tree node {node:#x} is a leaf but holds node {v:#x}: skipped"
+                ));
                 continue;
             }
             stack.push((v, index, shift.checked_sub(chunk)));

@@ -43,7 +43,13 @@ impl Memory for Fake {
 }
 
 /// 6.1's `struct xarray` and `struct xa_node`.
-const XA: TreeLayout = TreeLayout { xarray: true, head: 8, node_shift: 0, node_slots: 40, nr_slots: 64 };
+const XA: TreeLayout = TreeLayout {
+    xarray: true,
+    head: 8,
+    node_shift: 0,
+    node_slots: 40,
+    nr_slots: 64,
+};
 const ROOT: u64 = 0xffff_8880_0100_0000;
 const N1: u64 = 0xffff_8880_0200_0000;
 const N2: u64 = 0xffff_8880_0200_1000;
@@ -134,7 +140,13 @@ fn bad_shifts_and_unreadable_nodes_are_skipped_with_a_notice() {
 /// 4.7-4.19: `rnode`, nodes tagged with bit 0, exceptional entries bit 1.
 #[test]
 fn old_radix_trees_tag_nodes_with_bit_0() {
-    let old = TreeLayout { xarray: false, head: 8, node_shift: 0, node_slots: 40, nr_slots: 64 };
+    let old = TreeLayout {
+        xarray: false,
+        head: 8,
+        node_shift: 0,
+        node_slots: 40,
+        nr_slots: 64,
+    };
     let mut m = memory();
     m.u64(ROOT + 8, N1 | 1);
     m.u8(N1, 6);

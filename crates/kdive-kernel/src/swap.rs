@@ -29,15 +29,26 @@ impl Kernel {
     /// Every swap area in use, and what could not be read.
     pub fn swap_areas(&self) -> Result<(Vec<SwapArea>, Vec<String>), String> {
         let l = Layouts::of(self)?;
-        let nr_sym = self.symbol("nr_swapfiles").ok_or("nr_swapfiles doesn't exist in this kernel!")?;
-        let info = self.symbol("swap_info").ok_or("swap_info doesn't exist in this kernel!")?;
-        let nr = self.read_u32(nr_sym).map_err(|e| format!("nr_swapfiles: {e}"))?;
+        let nr_sym = self
+            .symbol("nr_swapfiles")
+            .ok_or("nr_swapfiles doesn't exist in this kernel!")?;
+        let info = self
+            .symbol("swap_info")
+            .ok_or("swap_info doesn't exist in this kernel!")?;
+        let nr = self
+            .read_u32(nr_sym)
+            .map_err(|e| format!("nr_swapfiles: {e}"))?;
         let s = "swap_info_struct";
         let field = |name: &str| -> Result<(u64, u64), String> {
             Ok((l.off(s, name)?, l.member_size(s, name).unwrap_or(8)))
         };
-        let (flags, prio, pages, inuse, file) =
-            (field("flags")?, field("prio")?, field("pages")?, field("inuse_pages")?, l.off(s, "swap_file")?);
+        let (flags, prio, pages, inuse, file) = (
+            field("flags")?,
+            field("prio")?,
+            field("pages")?,
+            field("inuse_pages")?,
+            l.off(s, "swap_file")?,
+        );
         let block = field("old_block_size").ok();
         let mut notices = Vec::new();
         let mut out = Vec::new();
@@ -50,7 +61,8 @@ impl Kernel {
             let read = |(off, size): (u64, u64)| -> Result<u64, String> {
                 let mut b = [0u8; 8];
                 let n = size.clamp(1, 8) as usize;
-                self.read(addr + off, &mut b[..n]).map_err(|e| format!("swap_info[{i}] {addr:x}: {e}"))?;
+                self.read(addr + off, &mut b[..n])
+                    .map_err(|e| format!("swap_info[{i}] {addr:x}: {e}"))?;
                 Ok(u64::from_le_bytes(b))
             };
             let area = (|| -> Result<Option<SwapArea>, String> {
@@ -88,7 +100,10 @@ impl Kernel {
         }
         let dentry_off = l.off("file", "f_path.dentry").ok()?;
         let mnt_off = l.off("file", "f_path.mnt").ok()?;
-        let (d_parent, d_name) = (l.off("dentry", "d_parent").ok()?, l.off("dentry", "d_name.name").ok()?);
+        let (d_parent, d_name) = (
+            l.off("dentry", "d_parent").ok()?,
+            l.off("dentry", "d_name.name").ok()?,
+        );
         let mnt_root = l.off("vfsmount", "mnt_root").ok()?;
         let (m_mnt, m_parent, m_point, m_dev) = (
             l.off("mount", "mnt").ok()?,
@@ -99,7 +114,10 @@ impl Kernel {
         let mut dentry = self.read_u64(file + dentry_off).ok()?;
         let vfsmnt = self.read_u64(file + mnt_off).ok()?;
         let mut mount = vfsmnt.wrapping_sub(m_mnt);
-        let devname = self.read_u64(mount + m_dev).ok().and_then(|p| self.string_at(p, 256));
+        let devname = self
+            .read_u64(mount + m_dev)
+            .ok()
+            .and_then(|p| self.string_at(p, 256));
         let mut parts: Vec<String> = Vec::new();
         for _ in 0..MAX_PATH_STEPS {
             let root = self.read_u64(mount + m_mnt + mnt_root).ok()?;
@@ -113,7 +131,10 @@ impl Kernel {
                 mount = up;
                 continue;
             }
-            let name = self.read_u64(dentry + d_name).ok().and_then(|p| self.string_at(p, 256))?;
+            let name = self
+                .read_u64(dentry + d_name)
+                .ok()
+                .and_then(|p| self.string_at(p, 256))?;
             parts.push(name);
             dentry = parent;
         }

@@ -35,7 +35,12 @@ fn run_kdive(args: &[&str], cmds: &[&str]) -> (BTreeMap<String, String>, String)
         .spawn()
         .expect("run kdive");
     use std::io::Write;
-    child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(script.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(!stderr.contains("panicked"), "kdive panicked: {stderr}");
@@ -57,18 +62,30 @@ fn sys_commands_print_what_crash_prints() {
         let want = sections(&std::fs::read_to_string(txt).unwrap());
         let dump = dump.to_str().unwrap();
         for args in [vec![dump], vec!["--no-vmlinux", dump]] {
-            let cmds: Vec<&str> = CMDS.iter().copied().filter(|c| want.contains_key(*c)).collect();
+            let cmds: Vec<&str> = CMDS
+                .iter()
+                .copied()
+                .filter(|c| want.contains_key(*c))
+                .collect();
             let (got, stderr) = run_kdive(&args, &cmds);
             for c in cmds {
                 let (w, g) = (norm(&want[c]), norm(got.get(c).map_or("", String::as_str)));
                 if w != g {
-                    failures.push(format!("{} {args:?} `{c}`:\n--- crash\n{w}--- kdive\n{g}{stderr}", crash.name()));
+                    failures.push(format!(
+                        "{} {args:?} `{c}`:\n--- crash\n{w}--- kdive\n{g}{stderr}",
+                        crash.name()
+                    ));
                 }
                 checked += 1;
             }
         }
     }
-    assert!(failures.is_empty(), "{} difference(s):\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} difference(s):\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     eprintln!("checked {checked} outputs");
 }
 
@@ -82,7 +99,9 @@ fn dumps(crash: &Crash) -> Vec<Vec<String>> {
         let d = d.display().to_string();
         if v.starts_with("qemu") {
             let release = crash.kernel.trim_start_matches("linux-");
-            let Some(vmlinux) = kdive_testkit::vmlinux(release) else { continue };
+            let Some(vmlinux) = kdive_testkit::vmlinux(release) else {
+                continue;
+            };
             out.push(vec![vmlinux.display().to_string(), d]);
         } else {
             out.push(vec![d]);
@@ -94,7 +113,11 @@ fn dumps(crash: &Crash) -> Vec<Vec<String>> {
 /// The first number after `key` in `text`.
 fn number_after(text: &str, key: &str) -> Option<f64> {
     let rest = &text[text.find(key)? + key.len()..];
-    let n: String = rest.trim_start().chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
+    let n: String = rest
+        .trim_start()
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
     n.parse().ok()
 }
 
@@ -107,8 +130,12 @@ fn sys_commands_agree_with_the_kernel_log() {
         if crash.file("crash.txt").is_some() {
             continue;
         }
-        let log = crash.file("dmesg.txt").or_else(|| crash.file("console.txt"));
-        let log = log.map(|p| std::fs::read_to_string(p).unwrap_or_default()).unwrap_or_default();
+        let log = crash
+            .file("dmesg.txt")
+            .or_else(|| crash.file("console.txt"));
+        let log = log
+            .map(|p| std::fs::read_to_string(p).unwrap_or_default())
+            .unwrap_or_default();
         // (output, whether pages it wanted were missing)
         let mut runs = Vec::new();
         for args in dumps(&crash) {
@@ -122,7 +149,9 @@ fn sys_commands_agree_with_the_kernel_log() {
         }
         // A variant that holds every page gives the whole answer; one whose
         // makedumpfile left pages out gives part of it, never other lines.
-        let Some((whole, _, _)) = runs.iter().find(|r| !r.1) else { continue };
+        let Some((whole, _, _)) = runs.iter().find(|r| !r.1) else {
+            continue;
+        };
         for (got, partial, ctx) in &runs {
             if !partial {
                 assert_eq!(got, whole, "{ctx}");
@@ -132,14 +161,24 @@ fn sys_commands_agree_with_the_kernel_log() {
             // A device whose operations did not read shows the rest.
             for c in ["dev", "net"] {
                 for l in got[c].lines() {
-                    let l = if l.ends_with("(unreadable)") { &l[..24] } else { l };
-                    assert!(whole[c].lines().any(|w| w.starts_with(l)), "{c}: {l:?} not in {:?}\n{ctx}", whole[c]);
+                    let l = if l.ends_with("(unreadable)") {
+                        &l[..24]
+                    } else {
+                        l
+                    };
+                    assert!(
+                        whole[c].lines().any(|w| w.starts_with(l)),
+                        "{c}: {l:?} not in {:?}\n{ctx}",
+                        whole[c]
+                    );
                 }
             }
             // The same interrupts and counts; actions may be missing.
             let counts = |s: &str| -> Vec<Vec<String>> {
                 let cols = 1 + s.lines().next().map_or(0, |h| h.split_whitespace().count());
-                s.lines().map(|l| l.split_whitespace().take(cols).map(String::from).collect()).collect()
+                s.lines()
+                    .map(|l| l.split_whitespace().take(cols).map(String::from).collect())
+                    .collect()
             };
             assert_eq!(counts(&got["irq -s"]), counts(&whole["irq -s"]), "{ctx}");
         }
@@ -154,7 +193,10 @@ fn check_sensible(got: &BTreeMap<String, String>, log: &str, ctx: &str) {
         assert_eq!(cpus, n as usize, "{ctx}");
     }
     if let Some(mhz) = number_after(log, "tsc: Detected ") {
-        assert!(mach.contains(&format!("PROCESSOR SPEED: {} Mhz", mhz as u64)), "{ctx}");
+        assert!(
+            mach.contains(&format!("PROCESSOR SPEED: {} Mhz", mhz as u64)),
+            "{ctx}"
+        );
     }
     // The log's physical pages ("Memory: A/BK available"), rounded as
     // crash rounds them.
@@ -169,29 +211,52 @@ fn check_sensible(got: &BTreeMap<String, String>, log: &str, ctx: &str) {
     let irq_stacks = mach.split("IRQ STACKS:\n").nth(1).expect(ctx);
     for c in 0..cpus {
         let line = irq_stacks.lines().nth(c).expect(ctx);
-        assert!(line.trim_start().starts_with(&format!("CPU {c}: ff")), "{ctx}");
+        assert!(
+            line.trim_start().starts_with(&format!("CPU {c}: ff")),
+            "{ctx}"
+        );
     }
     assert!(mach.contains("NMI STACKS:"), "{ctx}");
 
     // irq -s: a column per CPU, the timer on IRQ 0, interrupts counted.
     let irq = &got["irq -s"];
     let mut lines = irq.lines();
-    assert_eq!(lines.next().expect(ctx).split_whitespace().count(), cpus, "{ctx}");
+    assert_eq!(
+        lines.next().expect(ctx).split_whitespace().count(),
+        cpus,
+        "{ctx}"
+    );
     let mut total = 0u64;
     let mut rows = 0;
     for l in lines {
         let (n, rest) = l.split_once(':').expect(ctx);
         n.trim().parse::<u64>().expect(ctx);
-        let counts: Vec<u64> = rest.split_whitespace().take(cpus).map(|c| c.parse().expect(ctx)).collect();
+        let counts: Vec<u64> = rest
+            .split_whitespace()
+            .take(cpus)
+            .map(|c| c.parse().expect(ctx))
+            .collect();
         total += counts.iter().sum::<u64>();
         rows += 1;
     }
     assert!(rows > 0 && total > 0, "{ctx}");
-    assert!(irq.lines().any(|l| l.starts_with("  0:") && l.ends_with(" timer")), "{ctx}");
+    assert!(
+        irq.lines()
+            .any(|l| l.starts_with("  0:") && l.ends_with(" timer")),
+        "{ctx}"
+    );
 
     // net: the loopback device; dev: both tables, with file operations.
-    assert!(got["net"].starts_with("   NET_DEVICE     NAME   IP ADDRESS(ES)\n"), "{ctx}");
-    assert!(got["net"].lines().any(|l| l.split_whitespace().nth(1) == Some("lo")), "{ctx}");
+    assert!(
+        got["net"].starts_with("   NET_DEVICE     NAME   IP ADDRESS(ES)\n"),
+        "{ctx}"
+    );
+    assert!(
+        got["net"]
+            .lines()
+            .any(|l| l.split_whitespace().nth(1) == Some("lo")),
+        "{ctx}"
+    );
     let dev = &got["dev"];
     assert!(dev.starts_with("CHRDEV    NAME"), "{ctx}");
     assert!(dev.contains("\n\nBLKDEV    NAME"), "{ctx}");
@@ -202,11 +267,27 @@ fn check_sensible(got: &BTreeMap<String, String>, log: &str, ctx: &str) {
 /// `irq -s -c 1` shows CPU 1's column of the full table.
 #[test]
 fn irq_counts_of_one_cpu() {
-    let Some(crash) = require("irq_counts_of_one_cpu").into_iter().find(|c| c.variant("kdump-zlib").is_some()) else {
+    let Some(crash) = require("irq_counts_of_one_cpu")
+        .into_iter()
+        .find(|c| c.variant("kdump-zlib").is_some())
+    else {
         return;
     };
-    let dump = crash.variant("kdump-zlib").unwrap().to_str().unwrap().to_string();
-    let (got, stderr) = run_kdive(&[&dump], &["irq -s", "irq -s -c 1", "irq", "net -x"]);
+    let dump = crash
+        .variant("kdump-zlib")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let cmds = [
+        "irq -s",
+        "irq -s -c 1",
+        "irq -u",
+        "irq -d",
+        "irq 100000",
+        "net -x",
+    ];
+    let (got, stderr) = run_kdive(&[&dump], &cmds);
     let all = &got["irq -s"];
     let one = &got["irq -s -c 1"];
     assert_eq!(one.lines().next(), Some("           CPU1 "), "{one}");
@@ -217,7 +298,36 @@ fn irq_counts_of_one_cpu() {
         assert_eq!(o[1], a[2], "{all}\n{one}");
         assert_eq!(o[2..], a[3..]);
     }
-    assert!(stderr.contains("irq: only -s is supported"), "{stderr}");
+    // Each counted interrupt is in the descriptor list, with its actions
+    // (a chain continues on the lines after).
+    let list = &got["irq -u"];
+    for l in all.lines().skip(1) {
+        let irq = l.split(':').next().unwrap().trim();
+        let actions = l.rsplit(' ').next().unwrap();
+        let at = list
+            .lines()
+            .position(|d| d.split_whitespace().next() == Some(irq))
+            .unwrap_or_else(|| panic!("{irq} not in {list}"));
+        let names: Vec<&str> = list
+            .lines()
+            .skip(at)
+            .take(actions.split(',').count())
+            .map(|d| d.rsplit(' ').next().unwrap())
+            .collect();
+        let names: Vec<String> = names
+            .iter()
+            .map(|n| n.trim_matches('"').to_string())
+            .collect();
+        assert_eq!(names.join(","), actions, "{list}");
+    }
+    assert!(
+        stderr.contains("irq: option -d is not supported"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("irq: invalid IRQ value: 100000  ("),
+        "{stderr}"
+    );
     assert!(stderr.contains("net: invalid argument: -x"), "{stderr}");
 }
 
@@ -226,7 +336,15 @@ fn irq_counts_of_one_cpu() {
 /// first crash of the corpus it can open.
 #[test]
 fn more_options_print_what_crash_8_prints() {
-    const MORE: &[&str] = &["irq", "irq 1", "irq -u", "irq -s -c 1", "net -a", "net -n 1", "mach -c"];
+    const MORE: &[&str] = &[
+        "irq",
+        "irq 1",
+        "irq -u",
+        "irq -s -c 1",
+        "net -a",
+        "net -n 1",
+        "mach -c",
+    ];
     let version = Command::new("crash").arg("--version").output();
     let Ok(version) = version else {
         eprintln!("skipping: no crash to compare with");
@@ -242,8 +360,15 @@ fn more_options_print_what_crash_8_prints() {
     else {
         return;
     };
-    let Some(vmlinux) = kdive_testkit::vmlinux(crash.kernel.trim_start_matches("linux-")) else { return };
-    let dump = crash.variant("kdump-zlib").unwrap().to_str().unwrap().to_string();
+    let Some(vmlinux) = kdive_testkit::vmlinux(crash.kernel.trim_start_matches("linux-")) else {
+        return;
+    };
+    let dump = crash
+        .variant("kdump-zlib")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
     let mut script = String::new();
     for c in MORE {
         script.push_str(&format!("!echo '@@@ crash> {c}'\n{c}\n"));
@@ -256,8 +381,15 @@ fn more_options_print_what_crash_8_prints() {
         .spawn()
         .expect("run crash");
     use std::io::Write;
-    child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
-    let want = sections(&String::from_utf8_lossy(&child.wait_with_output().unwrap().stdout));
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(script.as_bytes())
+        .unwrap();
+    let want = sections(&String::from_utf8_lossy(
+        &child.wait_with_output().unwrap().stdout,
+    ));
     for args in [vec![dump.as_str()], vec!["--no-vmlinux", dump.as_str()]] {
         let (got, stderr) = run_kdive(&args, MORE);
         for c in MORE {

@@ -10,7 +10,9 @@ pub const USAGE: &str = "dev";
 
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     if let Some(a) = args.first() {
-        return Err(format!("invalid argument: {a} (no options are supported yet)\nUsage: {USAGE}"));
+        return Err(format!(
+            "invalid argument: {a} (no options are supported yet)\nUsage: {USAGE}"
+        ));
     }
     let k = &s.kernel;
     let (chr, mut notices) = k.char_devices()?;
@@ -21,7 +23,11 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     );
     for d in &chr {
         if d.unreadable {
-            let cdev = if d.cdev != 0 { format!("{:16x}", d.cdev) } else { center("(unknown)", 16, false) };
+            let cdev = if d.cdev != 0 {
+                format!("{:16x}", d.cdev)
+            } else {
+                center("(unknown)", 16, false)
+            };
             t += &format!(" {:3}      {:<13}  {cdev}  (unreadable)\n", d.major, d.name);
             continue;
         }
@@ -50,9 +56,15 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
 /// `(none)` without operations.
 fn line(s: &Session, major: u32, name: &str, obj: u64, fops: u64) -> String {
     if fops == 0 {
-        return format!(" {major:3}      {name:<13}  {}\n", center("(none)", 16, false));
+        return format!(
+            " {major:3}      {name:<13}  {}\n",
+            center("(none)", 16, false)
+        );
     }
-    format!(" {major:3}      {name:<13}  {obj:16x}  {}\n", symstr(s, fops))
+    format!(
+        " {major:3}      {name:<13}  {obj:16x}  {}\n",
+        symstr(s, fops)
+    )
 }
 
 /// crash's `value_to_symstr()`: the symbol, `+offset` in decimal, or the
@@ -68,6 +80,10 @@ fn symstr(s: &Session, addr: u64) -> String {
 /// crash's `mkstring(CENTER)`: an odd space goes right, or left with RJUST.
 fn center(s: &str, width: usize, rjust: bool) -> String {
     let extra = width.saturating_sub(s.len());
-    let (l, r) = if extra % 2 == 1 && rjust { (extra / 2 + 1, extra / 2) } else { (extra / 2, extra - extra / 2) };
+    let (l, r) = if extra % 2 == 1 && rjust {
+        (extra / 2 + 1, extra / 2)
+    } else {
+        (extra / 2, extra - extra / 2)
+    };
     format!("{}{s}{}", " ".repeat(l), " ".repeat(r))
 }

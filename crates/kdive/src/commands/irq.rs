@@ -24,14 +24,21 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
             "-s" => stats = true,
             "-u" => in_use = true,
             "-c" => {
-                let spec = it.next().ok_or_else(|| format!("option -c needs a CPU list\nUsage: {USAGE}"))?;
+                let spec = it
+                    .next()
+                    .ok_or_else(|| format!("option -c needs a CPU list\nUsage: {USAGE}"))?;
                 cpus = Some(super::vtop::cpu_list(spec, k.nr_cpus())?);
             }
             o if o.starts_with("-c") => cpus = Some(super::vtop::cpu_list(&o[2..], k.nr_cpus())?),
             o if o.starts_with('-') => {
-                return Err(format!("option {o} is not supported (only -s, -c and -u)\nUsage: {USAGE}"))
+                return Err(format!(
+                    "option {o} is not supported (only -s, -c and -u)\nUsage: {USAGE}"
+                ))
             }
-            o => irqs.push(o.parse::<u64>().map_err(|_| format!("invalid IRQ value: {o}"))?),
+            o => irqs.push(
+                o.parse::<u64>()
+                    .map_err(|_| format!("invalid IRQ value: {o}"))?,
+            ),
         }
     }
     if stats {
@@ -39,7 +46,10 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     }
     let nr = k.nr_irqs().ok_or("cannot determine number of IRQs")?;
     if let Some(&bad) = irqs.iter().find(|&&i| i >= nr) {
-        return Err(format!("invalid IRQ value: {bad}  ({} max)", nr.saturating_sub(1)));
+        return Err(format!(
+            "invalid IRQ value: {bad}  ({} max)",
+            nr.saturating_sub(1)
+        ));
     }
     // Named IRQs are shown even when unused.
     if !irqs.is_empty() {
@@ -49,9 +59,17 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     }
     let descs = k.irq_descs()?;
     let mut notices = descs.notices.clone();
-    let mut t = format!(" IRQ  {}  {}  NAME\n", center("IRQ_DESC/_DATA", W, false), center("IRQACTION", W, false));
+    let mut t = format!(
+        " IRQ  {}  {}  NAME\n",
+        center("IRQ_DESC/_DATA", W, false),
+        center("IRQACTION", W, false)
+    );
     for irq in irqs {
-        let desc = descs.entries.iter().find(|&&(i, _)| i == irq).map(|&(_, d)| d);
+        let desc = descs
+            .entries
+            .iter()
+            .find(|&&(i, _)| i == irq)
+            .map(|&(_, d)| d);
         if desc.is_none() && in_use {
             continue;
         }
@@ -74,12 +92,12 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         if chain.is_empty() {
             t += &format!("{}  ", center("(unused)", W, false));
         }
-        for (i, (action, name)) in chain.iter().enumerate() {
+        for (i, a) in chain.iter().enumerate() {
             if i > 0 {
                 t += &format!("\n{}", " ".repeat(4 + 2 + W + 2));
             }
-            t += &format!("{action:16x}  ");
-            if let Some(n) = name {
+            t += &format!("{:16x}  ", a.addr);
+            if let Some(n) = &a.name {
                 t += &format!("\"{n}\"");
             }
         }
@@ -93,7 +111,9 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
 fn show_interrupts(s: &Session, cpus: Option<Vec<usize>>, out: &mut dyn Write) -> CmdResult {
     let k = &s.kernel;
     let nr = k.nr_cpus().max(1);
-    let shown: Vec<usize> = (0..nr).filter(|c| cpus.as_ref().is_none_or(|l| l.contains(c))).collect();
+    let shown: Vec<usize> = (0..nr)
+        .filter(|c| cpus.as_ref().is_none_or(|l| l.contains(c)))
+        .collect();
     let (irqs, notices) = k.irq_stats()?;
     let mut t = String::from("     ");
     for c in &shown {
@@ -128,6 +148,10 @@ fn warn(out: &mut dyn Write, notices: &[String]) {
 /// crash's `mkstring(CENTER)`: an odd space goes right, or left with RJUST.
 fn center(s: &str, width: usize, rjust: bool) -> String {
     let extra = width.saturating_sub(s.len());
-    let (l, r) = if extra % 2 == 1 && rjust { (extra / 2 + 1, extra / 2) } else { (extra / 2, extra - extra / 2) };
+    let (l, r) = if extra % 2 == 1 && rjust {
+        (extra / 2 + 1, extra / 2)
+    } else {
+        (extra / 2, extra - extra / 2)
+    };
     format!("{}{s}{}", " ".repeat(l), " ".repeat(r))
 }

@@ -68,10 +68,17 @@ fn cpu_data(s: &mut Session, radix: Option<&str>, out: &mut dyn Write) -> CmdRes
     let k = &s.kernel;
     let objects: Vec<(String, u64)> = match k.symbol("cpu_info") {
         Some(sym) => (0..k.nr_cpus().max(1))
-            .filter_map(|c| Some((format!("{}CPU {c}:", if c > 0 { "\n" } else { "" }), sym.wrapping_add(k.per_cpu_offset(c)?))))
+            .filter_map(|c| {
+                Some((
+                    format!("{}CPU {c}:", if c > 0 { "\n" } else { "" }),
+                    sym.wrapping_add(k.per_cpu_offset(c)?),
+                ))
+            })
             .collect(),
         None => {
-            let boot = k.symbol("boot_cpu_data").ok_or("no cpu_info or boot_cpu_data symbol")?;
+            let boot = k
+                .symbol("boot_cpu_data")
+                .ok_or("no cpu_info or boot_cpu_data symbol")?;
             vec![("BOOT CPU:".to_string(), boot)]
         }
     };

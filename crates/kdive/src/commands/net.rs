@@ -29,19 +29,30 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
                 });
                 devices = true;
             }
-            o => return Err(format!("invalid argument: {o} (only -a and -n are supported)\nUsage: {USAGE}")),
+            o => {
+                return Err(format!(
+                    "invalid argument: {o} (only -a and -n are supported)\nUsage: {USAGE}"
+                ))
+            }
         }
     }
     if !devices {
-        return if arp { Ok(()) } else { Err(format!("Usage: {USAGE}")) };
+        return if arp {
+            Ok(())
+        } else {
+            Err(format!("Usage: {USAGE}"))
+        };
     }
     let k = &s.kernel;
     let net = k.net_namespace(task)?;
     let (devs, notices) = k.net_devices(net)?;
     let mut t = String::from("   NET_DEVICE     NAME   IP ADDRESS(ES)\n");
     for d in &devs {
-        let addrs: Vec<String> =
-            d.ipv4.iter().map(|a| format!("{}.{}.{}.{}", a[0], a[1], a[2], a[3])).collect();
+        let addrs: Vec<String> = d
+            .ipv4
+            .iter()
+            .map(|a| format!("{}.{}.{}.{}", a[0], a[1], a[2], a[3]))
+            .collect();
         t += &format!("{:16x}  {:<6} {}\n", d.addr, d.name, addrs.join(", "));
     }
     out.write_all(t.as_bytes()).map_err(io)?;
@@ -124,8 +135,23 @@ fn arp_line(n: &kdive_kernel::Neighbour) -> String {
 
 /// `nud_state` as crash names its bits.
 fn nud_flags(state: u8) -> String {
-    const NAMES: [&str; 8] = ["INCOMPLETE", "REACHABLE", "STALE", "DELAY", "PROBE", "FAILED", "NOARP", "PERMANENT"];
-    NAMES.iter().enumerate().filter(|(i, _)| state & (1 << i) != 0).map(|(_, n)| *n).collect::<Vec<_>>().join("|")
+    const NAMES: [&str; 8] = [
+        "INCOMPLETE",
+        "REACHABLE",
+        "STALE",
+        "DELAY",
+        "PROBE",
+        "FAILED",
+        "NOARP",
+        "PERMANENT",
+    ];
+    NAMES
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| state & (1 << i) != 0)
+        .map(|(_, n)| *n)
+        .collect::<Vec<_>>()
+        .join("|")
 }
 
 #[cfg(test)]

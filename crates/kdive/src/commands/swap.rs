@@ -13,7 +13,8 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         return Err(format!("invalid argument: {a}\nUsage: {USAGE}"));
     }
     let (areas, notices) = s.kernel.swap_areas()?;
-    let mut t = String::from("SWAP_INFO_STRUCT    TYPE       SIZE       USED     PCT  PRI  FILENAME\n");
+    let mut t =
+        String::from("SWAP_INFO_STRUCT    TYPE       SIZE       USED     PCT  PRI  FILENAME\n");
     for a in &areas {
         let size_k = a.pages * 4;
         let used_k = a.used * 4;
@@ -21,7 +22,11 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         t += &format!(
             "{}  {} {} {} {} {:>4}  {}\n",
             center(&format!("{:x}", a.addr), 16, false),
-            if a.partition { "PARTITION" } else { "  FILE   " },
+            if a.partition {
+                "PARTITION"
+            } else {
+                "  FILE   "
+            },
             center(&format!("{size_k}k"), 10, true),
             center(&format!("{used_k}k"), 10, true),
             center(&format!("{pct:2}%"), 4, true),
@@ -40,6 +45,10 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
 /// crash's `mkstring(CENTER)`: an odd space goes right, or left with RJUST.
 fn center(s: &str, width: usize, rjust: bool) -> String {
     let extra = width.saturating_sub(s.len());
-    let (l, r) = if extra % 2 == 1 && rjust { (extra / 2 + 1, extra / 2) } else { (extra / 2, extra - extra / 2) };
+    let (l, r) = if extra % 2 == 1 && rjust {
+        (extra / 2 + 1, extra / 2)
+    } else {
+        (extra / 2, extra - extra / 2)
+    };
     format!("{}{s}{}", " ".repeat(l), " ".repeat(r))
 }
