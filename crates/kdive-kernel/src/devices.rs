@@ -227,7 +227,7 @@ impl Kernel {
 
     /// The gendisks of the block devices on `blockdev_superblock`, in
     /// inode-list order, each once (a disk's partitions share it).
-    fn gendisks(&self, l: &Layouts, notices: &mut Vec<String>) -> Vec<u64> {
+    pub(crate) fn gendisks(&self, l: &Layouts, notices: &mut Vec<String>) -> Vec<u64> {
         let Some(sb) = self
             .symbol("blockdev_superblock")
             .and_then(|a| self.read_u64(a).ok())

@@ -11,6 +11,7 @@
 mod arp;
 mod cpus;
 mod devices;
+mod diskio;
 mod irqs;
 mod machine;
 mod maple_tree;
@@ -41,6 +42,7 @@ use thiserror::Error;
 
 pub use arp::Neighbour;
 pub use devices::{BlockDev, CharDev};
+pub use diskio::DiskIo;
 pub use irqs::{IrqAction, IrqStat};
 pub use machine::{ExceptionStack, Machine};
 pub use memory::MemError;

@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 
 use kdive_testkit::{require, Crash};
 
-const CMDS: &[&str] = &["net", "dev", "irq -s", "swap", "mach"];
+const CMDS: &[&str] = &["net", "dev", "dev -d", "irq -s", "swap", "mach"];
 
 /// The sections of a transcript: command -> output.
 fn sections(text: &str) -> BTreeMap<String, String> {
@@ -159,7 +159,7 @@ fn sys_commands_agree_with_the_kernel_log() {
             }
             assert_eq!(got["mach"], whole["mach"], "{ctx}");
             // A device whose operations did not read shows the rest.
-            for c in ["dev", "net"] {
+            for c in ["dev", "dev -d", "net"] {
                 for l in got[c].lines() {
                     let l = if l.ends_with("(unreadable)") {
                         &l[..24]
@@ -262,6 +262,19 @@ fn check_sensible(got: &BTreeMap<String, String>, log: &str, ctx: &str) {
     assert!(dev.contains("\n\nBLKDEV    NAME"), "{ctx}");
     assert!(dev.lines().any(|l| l.ends_with("_fops")), "{ctx}");
     assert!(got["swap"].starts_with("SWAP_INFO_STRUCT    TYPE"), "{ctx}");
+    // The disks the kernel named at boot, with their queues.
+    let disks = &got["dev -d"];
+    assert!(disks.starts_with("MAJOR GENDISK"), "{ctx}");
+    for name in ["vda", "sda", "nvme0n1"] {
+        if log.contains(&format!("[{name}]")) {
+            assert!(
+                disks
+                    .lines()
+                    .any(|l| l.split_whitespace().nth(2) == Some(name)),
+                "{ctx}"
+            );
+        }
+    }
 }
 
 /// `irq -s -c 1` shows CPU 1's column of the full table.
@@ -343,6 +356,8 @@ fn more_options_print_what_crash_8_prints() {
         "irq -s -c 1",
         "net -a",
         "net -n 1",
+        "dev -d",
+        "dev -D",
         "mach -c",
     ];
     let version = Command::new("crash").arg("--version").output();

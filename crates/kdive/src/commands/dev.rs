@@ -6,13 +6,18 @@ use std::io::Write;
 use super::{io, CmdResult};
 use crate::session::Session;
 
-pub const USAGE: &str = "dev";
+pub const USAGE: &str = "dev [-d | -D]";
 
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
-    if let Some(a) = args.first() {
-        return Err(format!(
-            "invalid argument: {a} (no options are supported yet)\nUsage: {USAGE}"
-        ));
+    match args.first().map(String::as_str) {
+        None => {}
+        Some("-d") => return disk_io(s, false, out),
+        Some("-D") => return disk_io(s, true, out),
+        Some(a) => {
+            return Err(format!(
+                "invalid argument: {a} (only -d and -D are supported)\nUsage: {USAGE}"
+            ))
+        }
     }
     let k = &s.kernel;
     let (chr, mut notices) = k.char_devices()?;
@@ -43,6 +48,32 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     );
     for d in &blk {
         t += &line(s, d.major, &d.name, d.gendisk, d.fops);
+    }
+    out.write_all(t.as_bytes()).map_err(io)?;
+    let _ = out.flush();
+    for n in &notices {
+        eprintln!("dev: {n}");
+    }
+    Ok(())
+}
+
+/// `dev -d`: each disk's requests in flight (`display_all_diskio()`);
+/// `-D` only the disks that have some.
+fn disk_io(s: &Session, nonzero: bool, out: &mut dyn Write) -> CmdResult {
+    let (disks, notices) = s.kernel.disk_io()?;
+    let mut t =
+        String::from("MAJOR GENDISK            NAME       REQUEST_QUEUE      TOTAL  READ WRITE \n");
+    for d in disks.iter().filter(|d| !nonzero || d.read + d.write > 0) {
+        t += &format!(
+            "{:>5} {:<16x}   {:<10} {:<16x}   {:5} {:>5} {:>5} \n",
+            d.major,
+            d.gendisk,
+            d.name,
+            d.queue,
+            d.read + d.write,
+            d.read,
+            d.write
+        );
     }
     out.write_all(t.as_bytes()).map_err(io)?;
     let _ = out.flush();
