@@ -1,11 +1,15 @@
 """Print the kernel's interrupt descriptors as drgn's tree helpers find them:
-one line "IRQ ADDRESS" (hex address) per entry of `sparse_irqs` (maple tree,
-6.5+) or `irq_desc_tree` (radix tree). Usage: irq_descs.py VMCORE VMLINUX.
-Exit status 3 when the tree does not read (a page the dump lacks)."""
+one line "IRQ ADDRESS CPUS" per entry of `sparse_irqs` (maple tree, 6.5+) or
+`irq_desc_tree` (radix tree): the hex address, and the CPUs of its affinity
+mask joined by commas ("-" for a descriptor without an action). Usage:
+irq_descs.py VMCORE VMLINUX. Exit status 3 when the tree does not read (a
+page the dump lacks)."""
 
 import sys
 
 import drgn
+from drgn import Object
+from drgn.helpers.linux.cpumask import for_each_cpu
 
 prog = drgn.Program()
 prog.set_core_dump(sys.argv[1])
@@ -25,4 +29,8 @@ except drgn.FaultError as e:
     print(e, file=sys.stderr)
     sys.exit(3)
 for i, e in entries:
-    print(i, hex(e))
+    desc = Object(prog, "struct irq_desc *", e)
+    cpus = "-"
+    if desc.action:
+        cpus = ",".join(str(c) for c in for_each_cpu(desc.irq_common_data.affinity))
+    print(i, hex(e), cpus)

@@ -120,10 +120,7 @@ impl Kernel {
     /// The `struct irqaction`s of descriptor `desc`, in chain order, each
     /// with its name (`None` when it does not read), and what could not be
     /// read.
-    pub fn irq_actions(
-        &self,
-        desc: u64,
-    ) -> Result<(Vec<IrqAction>, Vec<String>), String> {
+    pub fn irq_actions(&self, desc: u64) -> Result<(Vec<IrqAction>, Vec<String>), String> {
         let l = Layouts::of(self)?;
         let (action_off, act_name, act_next) = (
             l.off("irq_desc", "action")?,
@@ -156,6 +153,40 @@ impl Kernel {
             };
         }
         Ok((out, notices))
+    }
+
+    /// The CPUs interrupt descriptor `desc` may be routed to
+    /// (`irq_common_data.affinity`, or `irq_data.affinity` before 4.3): a
+    /// `cpumask_var_t` is a pointer to the mask with
+    /// `CONFIG_CPUMASK_OFFSTACK`, the mask itself without.
+    pub fn irq_affinity(&self, desc: u64) -> Result<Vec<usize>, String> {
+        let l = Layouts::of(self)?;
+        let (outer, path) = if l.has("irq_desc", "irq_common_data.affinity") {
+            ("irq_desc", "irq_common_data.affinity")
+        } else {
+            ("irq_desc", "irq_data.affinity")
+        };
+        let m = l
+            .btf
+            .member_offset(outer, path)
+            .ok_or("no irq_common_data.affinity in the kernel's BTF")?;
+        let is_ptr = l
+            .btf
+            .resolved(m.type_id)
+            .is_some_and(|t| t.kind == kdive_debuginfo::btf::Kind::Ptr);
+        let mut mask = desc + m.offset();
+        if is_ptr {
+            mask = self
+                .read_u64(mask)
+                .map_err(|e| format!("irq_desc {desc:x} affinity: {e}"))?;
+        }
+        let cpus = self.nr_cpus().max(1);
+        let mut words = vec![0u8; cpus.div_ceil(64) * 8];
+        self.read(mask, &mut words)
+            .map_err(|e| format!("irq_desc {desc:x} affinity: {e}"))?;
+        Ok((0..cpus)
+            .filter(|c| words[c / 8] & (1 << (c % 8)) != 0)
+            .collect())
     }
 
     /// The interrupts that have an action, with their per-CPU counts.

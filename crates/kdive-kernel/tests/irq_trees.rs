@@ -1,6 +1,7 @@
 //! The interrupt descriptors kdive finds (radix tree `irq_desc_tree` on
 //! 6.1, maple tree `sparse_irqs` on 6.5+) are those drgn's tree helpers
-//! find, index for index, on every dump whose tree reads whole.
+//! find, index for index, on every dump whose tree reads whole, and their
+//! affinity masks (`irq -a`) hold the same CPUs.
 
 use std::process::Command;
 
@@ -56,17 +57,31 @@ fn irq_descriptors_agree_with_drgn() {
             String::from_utf8_lossy(&out.stderr)
         );
         let nr = k.nr_irqs().unwrap();
-        let theirs: Vec<(u64, u64)> = String::from_utf8_lossy(&out.stdout)
+        // (irq, descriptor, its CPUs when it has an action)
+        let lines: Vec<(u64, u64, Option<String>)> = String::from_utf8_lossy(&out.stdout)
             .lines()
             .map(|l| {
-                let (i, a) = l.split_once(' ').unwrap();
-                (
-                    i.parse().unwrap(),
-                    u64::from_str_radix(a.trim_start_matches("0x"), 16).unwrap(),
-                )
+                let mut f = l.split(' ');
+                let i = f.next().unwrap().parse().unwrap();
+                let a =
+                    u64::from_str_radix(f.next().unwrap().trim_start_matches("0x"), 16).unwrap();
+                let cpus = f.next().filter(|c| *c != "-").map(String::from);
+                (i, a, cpus)
             })
-            .filter(|&(i, _)| i < nr)
+            .filter(|&(i, _, _)| i < nr)
             .collect();
+        let theirs: Vec<(u64, u64)> = lines.iter().map(|&(i, a, _)| (i, a)).collect();
+        // The affinity of each descriptor with an action.
+        for (i, desc, cpus) in &lines {
+            let Some(cpus) = cpus else { continue };
+            let ours: Vec<String> = k
+                .irq_affinity(*desc)
+                .unwrap()
+                .iter()
+                .map(|c| c.to_string())
+                .collect();
+            assert_eq!(&ours.join(","), cpus, "{}: irq {i}", crash.name());
+        }
         assert!(!theirs.is_empty(), "{}", crash.name());
         assert_eq!(ours.entries, theirs, "{}: {:?}", crash.name(), ours.notices);
         assert!(

@@ -8,7 +8,7 @@ use std::io::Write;
 use super::{io, CmdResult};
 use crate::session::Session;
 
-pub const USAGE: &str = "irq [-u] [IRQ ...] | -s [-c cpu]";
+pub const USAGE: &str = "irq [-u] [IRQ ...] | -a | -s [-c cpu]";
 
 /// `IRQ_DESC/_DATA` and `IRQACTION` columns: a pointer's width.
 const W: usize = 16;
@@ -23,6 +23,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         match a.as_str() {
             "-s" => stats = true,
             "-u" => in_use = true,
+            "-a" => return affinity(s, out),
             "-c" => {
                 let spec = it
                     .next()
@@ -32,7 +33,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
             o if o.starts_with("-c") => cpus = Some(super::vtop::cpu_list(&o[2..], k.nr_cpus())?),
             o if o.starts_with('-') => {
                 return Err(format!(
-                    "option {o} is not supported (only -s, -c and -u)\nUsage: {USAGE}"
+                    "option {o} is not supported (only -a, -s, -c and -u)\nUsage: {USAGE}"
                 ))
             }
             o => irqs.push(
@@ -108,6 +109,56 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     Ok(())
 }
 
+/// `irq -a`: each interrupt with an action and the CPUs it may go to.
+/// crash 8.0.2 reads an off-stack `cpumask_var_t` as the mask itself and
+/// shows no CPUs; this follows the pointer.
+fn affinity(s: &Session, out: &mut dyn Write) -> CmdResult {
+    let k = &s.kernel;
+    let descs = k.irq_descs()?;
+    let mut notices = descs.notices.clone();
+    let mut t = String::from("IRQ NAME                 AFFINITY\n");
+    for &(irq, desc) in &descs.entries {
+        let (chain, n) = k
+            .irq_actions(desc)
+            .unwrap_or_else(|e| (Vec::new(), vec![e]));
+        notices.extend(n);
+        if chain.is_empty() {
+            continue;
+        }
+        let names: Vec<&str> = chain.iter().filter_map(|a| a.name.as_deref()).collect();
+        let cpus = match k.irq_affinity(desc) {
+            Ok(c) => cpu_ranges(&c),
+            Err(e) => {
+                notices.push(e);
+                String::new()
+            }
+        };
+        t += &format!("{irq:3} {:<20} {cpus}\n", names.join(","));
+    }
+    out.write_all(t.as_bytes()).map_err(io)?;
+    warn(out, &notices);
+    Ok(())
+}
+
+/// CPUs as crash's `display_cpu_affinity()` writes them: `0-3,6`.
+fn cpu_ranges(cpus: &[usize]) -> String {
+    let mut parts = Vec::new();
+    let mut i = 0;
+    while i < cpus.len() {
+        let start = cpus[i];
+        while i + 1 < cpus.len() && cpus[i + 1] == cpus[i] + 1 {
+            i += 1;
+        }
+        parts.push(if cpus[i] == start {
+            start.to_string()
+        } else {
+            format!("{start}-{}", cpus[i])
+        });
+        i += 1;
+    }
+    parts.join(",")
+}
+
 fn show_interrupts(s: &Session, cpus: Option<Vec<usize>>, out: &mut dyn Write) -> CmdResult {
     let k = &s.kernel;
     let nr = k.nr_cpus().max(1);
@@ -154,4 +205,14 @@ fn center(s: &str, width: usize, rjust: bool) -> String {
         (extra / 2, extra - extra / 2)
     };
     format!("{}{s}{}", " ".repeat(l), " ".repeat(r))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cpu_ranges_as_crash_writes_them() {
+        assert_eq!(super::cpu_ranges(&[0, 1, 2, 3, 6, 8, 9]), "0-3,6,8-9");
+        assert_eq!(super::cpu_ranges(&[1]), "1");
+        assert_eq!(super::cpu_ranges(&[]), "");
+    }
 }
