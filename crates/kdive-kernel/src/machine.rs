@@ -110,6 +110,51 @@ impl Kernel {
         })
     }
 
+    /// The firmware's memory map (`e820_table`, or `e820` before 4.14):
+    /// `(start, end, type)` of each range.
+    pub fn e820_map(&self) -> Result<Vec<(u64, u64, u32)>, String> {
+        let l = Layouts::of(self)?;
+        let table = match self.symbol("e820_table") {
+            Some(p) => self.read_u64(p).map_err(|e| format!("e820_table: {e}"))?,
+            None => self
+                .symbol("e820")
+                .ok_or("neither e820 or e820_table symbols exist")?,
+        };
+        let (s, count, entries) = if l.has("e820_table", "entries") {
+            (
+                "e820_entry",
+                l.off("e820_table", "nr_entries")?,
+                l.off("e820_table", "entries")?,
+            )
+        } else {
+            (
+                "e820entry",
+                l.off("e820map", "nr_map")?,
+                l.off("e820map", "map")?,
+            )
+        };
+        let size = l.size(s)?;
+        let (addr, len, ty) = (l.off(s, "addr")?, l.off(s, "size")?, l.off(s, "type")?);
+        let n = self
+            .read_u32(table + count)
+            .map_err(|e| format!("e820 table: {e}"))?;
+        // E820_MAX_ENTRIES is at most a few hundred.
+        let mut out = Vec::new();
+        for i in 0..u64::from(n).min(4096) {
+            let e = table + entries + i * size;
+            let rd = |o| {
+                self.read_u64(e + o)
+                    .map_err(|x| format!("e820 entry {i}: {x}"))
+            };
+            let t = self
+                .read_u32(e + ty)
+                .map_err(|x| format!("e820 entry {i}: {x}"))?;
+            let start = rd(addr)?;
+            out.push((start, start.wrapping_add(rd(len)?), t));
+        }
+        Ok(out)
+    }
+
     /// A field of `init_uts_ns.name`.
     fn uts_field(&self, l: &Layouts, field: &str) -> Option<String> {
         let base = self.symbol("init_uts_ns")?;

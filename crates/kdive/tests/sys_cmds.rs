@@ -359,6 +359,7 @@ fn more_options_print_what_crash_8_prints() {
         "dev -d",
         "dev -D",
         "mach -c",
+        "mach -m",
     ];
     let version = Command::new("crash").arg("--version").output();
     let Ok(version) = version else {

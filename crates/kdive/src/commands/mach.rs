@@ -6,13 +6,14 @@ use std::io::Write;
 use super::{io, CmdResult};
 use crate::session::Session;
 
-pub const USAGE: &str = "mach [-c [-x|-d]]";
+pub const USAGE: &str = "mach [-m | -c [-x|-d]]";
 
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     let (mut cpus, mut radix) = (false, None);
     for a in args {
         match a.as_str() {
             "-c" => cpus = true,
+            "-m" => return memory_map(s, out),
             "-x" | "-d" if radix.is_some_and(|r| r != a.as_str()) => {
                 return Err("-d and -x are mutually exclusive".into())
             }
@@ -58,6 +59,29 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
             let tail = if *mapped { "" } else { " [unavailable]" };
             t += &format!("{:>22}: {base:016x}{tail}\n", format!("CPU {c}"));
         }
+    }
+    out.write_all(t.as_bytes()).map_err(io)
+}
+
+/// `mach -m`: the firmware's memory map, as crash names its types.
+fn memory_map(s: &Session, out: &mut dyn Write) -> CmdResult {
+    const TYPES: [&str; 6] = [
+        "(invalid type)",
+        "E820_RAM",
+        "E820_RESERVED",
+        "E820_ACPI",
+        "E820_NVS",
+        "E820_UNUSABLE",
+    ];
+    let mut t = String::from("      PHYSICAL ADDRESS RANGE         TYPE\n");
+    for (start, end, ty) in s.kernel.e820_map()? {
+        let name = match ty {
+            _ if (ty as usize) < TYPES.len() => TYPES[ty as usize].to_string(),
+            12 => "E820_PRAM".into(),
+            128 => "E820_RESERVED_KERN".into(),
+            _ => format!("type {ty}"),
+        };
+        t += &format!("{start:016x} - {end:016x}  {name}\n");
     }
     out.write_all(t.as_bytes()).map_err(io)
 }
