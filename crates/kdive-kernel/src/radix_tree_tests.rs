@@ -22,6 +22,18 @@ impl Fake {
         r[off..off + 8].copy_from_slice(&v.to_le_bytes());
     }
 
+    pub fn u32(&mut self, addr: u64, v: u32) {
+        for (i, b) in v.to_le_bytes().into_iter().enumerate() {
+            self.u8(addr + i as u64, b);
+        }
+    }
+
+    pub fn write16(&mut self, addr: u64, v: u16) {
+        for (i, b) in v.to_le_bytes().into_iter().enumerate() {
+            self.u8(addr + i as u64, b);
+        }
+    }
+
     pub fn u8(&mut self, addr: u64, v: u8) {
         let (base, r) = self.regions.range_mut(..=addr).next_back().unwrap();
         r[(addr - base) as usize] = v;
@@ -37,8 +49,17 @@ impl Memory for Fake {
         Ok(())
     }
 
-    fn read_cstr(&self, _addr: u64, _max: usize) -> Result<String, String> {
-        Err("not used".into())
+    fn read_cstr(&self, addr: u64, max: usize) -> Result<String, String> {
+        let mut out = Vec::new();
+        for i in 0..max as u64 {
+            let mut b = [0u8];
+            self.read(addr + i, &mut b)?;
+            if b[0] == 0 {
+                break;
+            }
+            out.push(b[0]);
+        }
+        Ok(String::from_utf8_lossy(&out).into_owned())
     }
 }
 
