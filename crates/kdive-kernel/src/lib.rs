@@ -26,6 +26,7 @@ mod module_debug;
 pub mod tasks;
 mod timers;
 mod types;
+mod vectors;
 pub mod vmlinux;
 
 use std::path::Path;
@@ -53,6 +54,7 @@ pub use module_debug::ModuleDebug;
 pub use timers::{Timer, TimerBase, TimerWheel};
 pub use modules::{MemKind, Module, ModuleMemory};
 pub use tasks::{Task, TaskList};
+pub use vectors::Gate;
 
 /// Why a kernel could not be opened.
 #[derive(Debug, Error)]

@@ -300,21 +300,15 @@ impl Kernel {
     /// The IST slots' names, from the IDT entries that use them.
     fn ist_names(&self) -> Vec<String> {
         let mut names = vec!["(unknown)".to_string(); IST_SLOTS];
-        let Some(idt) = self.symbol("idt_table") else {
+        let Ok(gates) = self.idt_gates() else {
             return names;
         };
-        let mut table = vec![0u8; 256 * 16];
-        if self.read(idt, &mut table).is_err() {
-            return names;
-        }
-        for gate in table.chunks_exact(16) {
-            let lo = u64::from_le_bytes(gate[..8].try_into().unwrap());
-            let hi = u64::from_le_bytes(gate[8..].try_into().unwrap());
-            let ist = ((lo >> 32) & 7) as usize;
+        for g in gates {
+            let ist = usize::from(g.ist);
             if ist == 0 {
                 continue;
             }
-            let addr = (hi << 32) | (lo & 0xffff) | ((lo >> 32) & 0xffff_0000);
+            let addr = g.handler;
             let Some((sym, _)) = self.symbols().lookup(addr) else {
                 continue;
             };

@@ -296,7 +296,7 @@ fn irq_counts_of_one_cpu() {
         "irq -s",
         "irq -s -c 1",
         "irq -u",
-        "irq -d",
+        "irq -x",
         "irq 100000",
         "net -x",
     ];
@@ -334,7 +334,7 @@ fn irq_counts_of_one_cpu() {
         assert_eq!(names.join(","), actions, "{list}");
     }
     assert!(
-        stderr.contains("irq: option -d is not supported"),
+        stderr.contains("irq: option -x is not supported"),
         "{stderr}"
     );
     assert!(
@@ -354,6 +354,8 @@ fn more_options_print_what_crash_8_prints() {
         "irq 1",
         "irq -u",
         "irq -s -c 1",
+        "irq -b",
+        "irq -d",
         "net -a",
         "net -n 1",
         "dev -d",

@@ -8,7 +8,7 @@ use std::io::Write;
 use super::{io, CmdResult};
 use crate::session::Session;
 
-pub const USAGE: &str = "irq [-u] [IRQ ...] | -a | -s [-c cpu]";
+pub const USAGE: &str = "irq [-u] [IRQ ...] | -a | -b | -d | -s [-c cpu]";
 
 /// `IRQ_DESC/_DATA` and `IRQACTION` columns: a pointer's width.
 const W: usize = 16;
@@ -24,6 +24,8 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
             "-s" => stats = true,
             "-u" => in_use = true,
             "-a" => return affinity(s, out),
+            "-b" => return softirqs(s, out),
+            "-d" => return idt(s, out),
             "-c" => {
                 let spec = it
                     .next()
@@ -33,7 +35,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
             o if o.starts_with("-c") => cpus = Some(super::vtop::cpu_list(&o[2..], k.nr_cpus())?),
             o if o.starts_with('-') => {
                 return Err(format!(
-                    "option {o} is not supported (only -a, -s, -c and -u)\nUsage: {USAGE}"
+                    "option {o} is not supported (only -a, -b, -d, -s, -c and -u)\nUsage: {USAGE}"
                 ))
             }
             o => irqs.push(
@@ -138,6 +140,43 @@ fn affinity(s: &Session, out: &mut dyn Write) -> CmdResult {
     out.write_all(t.as_bytes()).map_err(io)?;
     warn(out, &notices);
     Ok(())
+}
+
+/// `irq -b`: the softirq handlers (`display_bh_4()`).
+fn softirqs(s: &Session, out: &mut dyn Write) -> CmdResult {
+    let k = &s.kernel;
+    let mut t = format!("SOFTIRQ_VEC {}\n", center("ACTION", W, true));
+    for (i, &a) in k.softirq_actions()?.iter().enumerate() {
+        if a == 0 {
+            continue;
+        }
+        let pad = if i < 10 { "    " } else { "   " };
+        let sym = k
+            .symbols()
+            .lookup(a)
+            .map_or(String::new(), |(s, _)| s.name.clone());
+        t += &format!("    [{i}]{pad} {a:16x}  <{sym}>");
+        if let Some(m) = k.module_at(a) {
+            t += &format!("  [{}]", m.name);
+        }
+        t += "\n";
+    }
+    out.write_all(t.as_bytes()).map_err(io)
+}
+
+/// `irq -d`: each IDT vector's handler (`x86_64_display_idt_table()`).
+fn idt(s: &Session, out: &mut dyn Write) -> CmdResult {
+    let k = &s.kernel;
+    let mut t = String::new();
+    for (i, g) in k.idt_gates()?.iter().enumerate() {
+        let f = match k.symbols().lookup(g.handler) {
+            Some((sym, 0)) => sym.name.clone(),
+            Some((sym, off)) => format!("{}+{off}", sym.name),
+            None => format!("{:016x}", g.handler),
+        };
+        t += &format!("{:>5} {f}\n", format!("[{i}]"));
+    }
+    out.write_all(t.as_bytes()).map_err(io)
 }
 
 /// CPUs as crash's `display_cpu_affinity()` writes them: `0-3,6`.
