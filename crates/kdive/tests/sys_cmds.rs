@@ -360,6 +360,7 @@ fn more_options_print_what_crash_8_prints() {
         "net -n 1",
         "dev -d",
         "dev -D",
+        "dev -i",
         "mach -c",
         "mach -m",
     ];

@@ -6,16 +6,17 @@ use std::io::Write;
 use super::{io, CmdResult};
 use crate::session::Session;
 
-pub const USAGE: &str = "dev [-d | -D]";
+pub const USAGE: &str = "dev [-d | -D | -i]";
 
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     match args.first().map(String::as_str) {
         None => {}
         Some("-d") => return disk_io(s, false, out),
         Some("-D") => return disk_io(s, true, out),
+        Some("-i") => return io_resources(s, out),
         Some(a) => {
             return Err(format!(
-                "invalid argument: {a} (only -d and -D are supported)\nUsage: {USAGE}"
+                "invalid argument: {a} (only -d, -D and -i are supported)\nUsage: {USAGE}"
             ))
         }
     }
@@ -83,6 +84,63 @@ fn disk_io(s: &Session, nonzero: bool, out: &mut dyn Write) -> CmdResult {
     Ok(())
 }
 
+/// `dev -i`: the I/O port and I/O memory resource trees (`do_io()`),
+/// ranges 4 or 8 digits wide by the tree's end.
+fn io_resources(s: &Session, out: &mut dyn Write) -> CmdResult {
+    let mut t = String::new();
+    let mut notices = Vec::new();
+    for (i, root) in ["ioport_resource", "iomem_resource"]
+        .into_iter()
+        .enumerate()
+    {
+        let (list, n) = s.kernel.resources(root)?;
+        notices.extend(n);
+        let digits = if list.first().is_some_and(|r| r.end > 0xffff) {
+            8
+        } else {
+            4
+        };
+        if i > 0 {
+            t += "\n";
+        }
+        t += &format!(
+            "{}  {}  NAME\n",
+            center("RESOURCE", 16, false),
+            center("RANGE", digits * 2 + 1, false)
+        );
+        for r in &list {
+            t += &format!("{:8x}  {:0digits$x}-{:0digits$x}", r.addr, r.start, r.end);
+            t += &wrap_name(
+                r.name.as_deref().unwrap_or("(unknown)"),
+                16 + 2 + digits * 2 + 1 + 2,
+            );
+        }
+    }
+    out.write_all(t.as_bytes()).map_err(io)?;
+    let _ = out.flush();
+    for n in &notices {
+        eprintln!("dev: {n}");
+    }
+    Ok(())
+}
+
+/// crash's 80-column wrap of a resource name after `wrap` columns: cut at
+/// the last space that moves enough of it to a line of its own.
+fn wrap_name(name: &str, wrap: usize) -> String {
+    if wrap + name.len() <= 80 {
+        return format!("  {name}\n");
+    }
+    let excess = wrap + name.len() - 80;
+    let b = name.as_bytes();
+    let cut = (1..b.len())
+        .rev()
+        .find(|&j| b[j] == b' ' && b.len() - 1 - j >= excess);
+    match cut {
+        Some(j) => format!("  {}\n{}{}\n", &name[..j], " ".repeat(wrap), &name[j + 1..]),
+        None => format!("  {name}\n"),
+    }
+}
+
 /// One major: the object's address and its operations' symbol, or
 /// `(none)` without operations.
 fn line(s: &Session, major: u32, name: &str, obj: u64, fops: u64) -> String {
@@ -117,4 +175,24 @@ fn center(s: &str, width: usize, rjust: bool) -> String {
         (extra / 2, extra - extra / 2)
     };
     format!("{}{s}{}", " ".repeat(l), " ".repeat(r))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn long_resource_names_wrap_as_crash_wraps_them() {
+        assert_eq!(
+            super::wrap_name("PCI Bus 0000:00", 29),
+            "  PCI Bus 0000:00\n"
+        );
+        let long = "a name long enough that it cannot fit in eighty columns here";
+        let got = super::wrap_name(long, 29);
+        let (first, second) = got.split_once('\n').unwrap();
+        assert!(29 + first.len() - 2 <= 80, "{got}");
+        assert_eq!(
+            format!("{} {}", &first[2..], second.trim_start().trim_end()),
+            long
+        );
+        assert!(second.starts_with(&" ".repeat(29)));
+    }
 }
