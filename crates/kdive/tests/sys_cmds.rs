@@ -361,6 +361,7 @@ fn more_options_print_what_crash_8_prints() {
         "dev -d",
         "dev -D",
         "dev -i",
+        "dev -p",
         "mach -c",
         "mach -m",
     ];

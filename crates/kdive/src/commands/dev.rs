@@ -6,7 +6,7 @@ use std::io::Write;
 use super::{io, CmdResult};
 use crate::session::Session;
 
-pub const USAGE: &str = "dev [-d | -D | -i]";
+pub const USAGE: &str = "dev [-d | -D | -i | -p]";
 
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     match args.first().map(String::as_str) {
@@ -14,9 +14,10 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         Some("-d") => return disk_io(s, false, out),
         Some("-D") => return disk_io(s, true, out),
         Some("-i") => return io_resources(s, out),
+        Some("-p") => return super::dev_pci::run(s, out),
         Some(a) => {
             return Err(format!(
-                "invalid argument: {a} (only -d, -D and -i are supported)\nUsage: {USAGE}"
+                "invalid argument: {a} (only -d, -D, -i and -p are supported)\nUsage: {USAGE}"
             ))
         }
     }

@@ -7,6 +7,7 @@ use crate::session::Session;
 
 pub mod datatype;
 mod dev;
+mod dev_pci;
 mod eval;
 mod irq;
 mod list;
