@@ -37,6 +37,8 @@ pub struct Machine {
     /// within 64 MiB).
     pub memory_size: u64,
     pub cpus: usize,
+    /// How many of them are not in `cpu_online_mask`.
+    pub offline: usize,
     /// `pv_info.name` when it is not "bare hardware".
     pub hypervisor: Option<String>,
     /// From `cpu_khz`; `None` when unknown.
@@ -94,6 +96,7 @@ impl Kernel {
             machine,
             memory_size: self.present_memory(&l),
             cpus,
+            offline: cpus.saturating_sub(self.online_cpus().unwrap_or(cpus)),
             hypervisor: self.hypervisor(&l),
             mhz,
             hz: self.hz(),
@@ -153,6 +156,18 @@ impl Kernel {
             out.push((start, start.wrapping_add(rd(len)?), t));
         }
         Ok(out)
+    }
+
+    /// The number of CPUs in `__cpu_online_mask` (`cpu_online_mask` before
+    /// 4.5), as crash counts them: every bit of the mask.
+    pub fn online_cpus(&self) -> Option<usize> {
+        let mask = self
+            .symbol("__cpu_online_mask")
+            .or_else(|| self.symbol("cpu_online_mask"))?;
+        let len = Layouts::of(self).ok()?.size("cpumask").ok()?.clamp(8, 1024) as usize;
+        let mut buf = vec![0u8; len];
+        self.read(mask, &mut buf).ok()?;
+        Some(buf.iter().map(|b| b.count_ones() as usize).sum())
     }
 
     /// A field of `init_uts_ns.name`.

@@ -29,7 +29,11 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     let mut t = String::new();
     t += &format!("          MACHINE TYPE: {}\n", m.machine);
     t += &format!("           MEMORY SIZE: {}\n", memory_size(m.memory_size));
-    t += &format!("                  CPUS: {}\n", m.cpus);
+    t += &format!("                  CPUS: {}", m.cpus);
+    if m.offline > 0 {
+        t += &format!(" [OFFLINE: {}]", m.offline);
+    }
+    t += "\n";
     if let Some(h) = &m.hypervisor {
         t += &format!("            HYPERVISOR: {h}\n");
     }
