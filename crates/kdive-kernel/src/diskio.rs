@@ -8,6 +8,7 @@
 //! found on `class_kset`. Where neither reads, the disks of the block
 //! device inodes are used.
 
+use crate::modules::Memory;
 use crate::offsets::Layouts;
 use crate::Kernel;
 
@@ -171,6 +172,7 @@ impl Kernel {
             l.off("request", "cmd_flags")?,
             l.off("request", "state")?,
         );
+        let sb_layout = SbitmapLayout::from_btf(l)?;
         let mut counts = (0, 0);
         for h in hctxs {
             let tags = self.read_u64(h + tags_off).map_err(e)?;
@@ -186,7 +188,7 @@ impl Kernel {
                 } else {
                     tags + off
                 };
-                for bit in self.sbitmap_set_bits(l, sbq + l.off("sbitmap_queue", "sb")?)? {
+                for bit in sbitmap_bits(self, sbq + l.off("sbitmap_queue", "sb")?, &sb_layout)? {
                     let Ok(rq) = self.read_u64(rqs + 8 * (bit + first)) else {
                         continue;
                     };
@@ -212,40 +214,113 @@ impl Kernel {
         }
         Ok(counts)
     }
+}
 
-    /// The set bits of a `struct sbitmap` (less those `cleared`), in order.
-    fn sbitmap_set_bits(&self, l: &Layouts, sb: u64) -> Result<Vec<u64>, String> {
-        let e = |e: crate::MemError| e.to_string();
-        let depth =
-            u64::from(self.read_u32(sb + l.off("sbitmap", "depth")?).map_err(e)?).min(MAX_TAGS);
-        let shift = u64::from(self.read_u32(sb + l.off("sbitmap", "shift")?).map_err(e)?).min(6);
-        let map_nr =
-            u64::from(self.read_u32(sb + l.off("sbitmap", "map_nr")?).map_err(e)?).min(MAX_TAGS);
-        let map = self.read_u64(sb + l.off("sbitmap", "map")?).map_err(e)?;
-        let word_size = l.size("sbitmap_word")?;
-        let (word_off, cleared_off) = (
-            l.off("sbitmap_word", "word")?,
-            l.off("sbitmap_word", "cleared").ok(),
+/// Where the parts of a `struct sbitmap` and its words are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SbitmapLayout {
+    pub depth: u64,
+    pub shift: u64,
+    pub map_nr: u64,
+    pub map: u64,
+    pub word_size: u64,
+    pub word: u64,
+    /// `sbitmap_word.cleared` (5.0 and later).
+    pub cleared: Option<u64>,
+}
+
+impl SbitmapLayout {
+    pub fn from_btf(l: &Layouts) -> Result<SbitmapLayout, String> {
+        Ok(SbitmapLayout {
+            depth: l.off("sbitmap", "depth")?,
+            shift: l.off("sbitmap", "shift")?,
+            map_nr: l.off("sbitmap", "map_nr")?,
+            map: l.off("sbitmap", "map")?,
+            word_size: l.size("sbitmap_word")?,
+            word: l.off("sbitmap_word", "word")?,
+            cleared: l.off("sbitmap_word", "cleared").ok(),
+        })
+    }
+}
+
+/// The set bits of the `struct sbitmap` at `sb` (less those `cleared`), in
+/// order: `map_nr` words of `1 << shift` bits, the last holding what is
+/// left of `depth`.
+pub(crate) fn sbitmap_bits(
+    mem: &impl Memory,
+    sb: u64,
+    o: &SbitmapLayout,
+) -> Result<Vec<u64>, String> {
+    let u32_at = |a: u64| -> Result<u64, String> {
+        let mut b = [0u8; 4];
+        mem.read(a, &mut b)?;
+        Ok(u64::from(u32::from_le_bytes(b)))
+    };
+    let depth = u32_at(sb + o.depth)?.min(MAX_TAGS);
+    let shift = u32_at(sb + o.shift)?.min(6);
+    let map_nr = u32_at(sb + o.map_nr)?.min(MAX_TAGS);
+    let map = mem.read_u64(sb + o.map)?;
+    let mut out = Vec::new();
+    for i in 0..map_nr {
+        let bits = if i == map_nr - 1 {
+            depth.saturating_sub(i << shift)
+        } else {
+            1 << shift
+        };
+        let w = map + i * o.word_size;
+        let word = mem.read_u64(w + o.word)?;
+        let cleared = match o.cleared {
+            Some(c) => mem.read_u64(w + c)?,
+            None => 0,
+        };
+        let set = word & !cleared;
+        out.extend(
+            (0..bits.min(64))
+                .filter(|b| set & (1 << b) != 0)
+                .map(|b| (i << shift) + b),
         );
-        let mut out = Vec::new();
-        for i in 0..map_nr {
-            let bits = if i == map_nr - 1 {
-                depth.saturating_sub(i << shift)
-            } else {
-                1 << shift
-            };
-            let w = map + i * word_size;
-            let word = self.read_u64(w + word_off).map_err(e)?;
-            let cleared = cleared_off
-                .map_or(Ok(0), |c| self.read_u64(w + c))
-                .map_err(e)?;
-            let set = word & !cleared;
-            out.extend(
-                (0..bits.min(64))
-                    .filter(|b| set & (1 << b) != 0)
-                    .map(|b| (i << shift) + b),
-            );
-        }
-        Ok(out)
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::radix_tree::tests::Fake;
+
+    /// 6.1's layout: words of 64 bytes (cache-line aligned).
+    const SB: SbitmapLayout = SbitmapLayout {
+        depth: 0,
+        shift: 4,
+        map_nr: 8,
+        map: 16,
+        word_size: 64,
+        word: 0,
+        cleared: Some(8),
+    };
+
+    #[test]
+    fn set_bits_less_cleared_ones_up_to_the_depth() {
+        let base = 0xffff_8880_0100_0000;
+        let map = base + 0x100;
+        let mut m = Fake::default();
+        m.region(base, 0x1000);
+        // 70 tags, 16 a word: words 0-3 full, word 4 holds 6.
+        m.u32(base, 70);
+        m.u32(base + 4, 4);
+        m.u32(base + 8, 5);
+        m.u64(base + 16, map);
+        m.u64(map, 0b1011);
+        m.u64(map + 8, 0b0010);
+        // Beyond the word's 16 bits: not a tag.
+        m.u64(map + 64, 1 << 20 | 1 << 15);
+        m.u64(map + 4 * 64, 0b11_1111_1111);
+        assert_eq!(
+            sbitmap_bits(&m, base, &SB).unwrap(),
+            vec![0, 3, 31, 64, 65, 66, 67, 68, 69]
+        );
+        // A map the dump lacks.
+        m.u64(base + 16, 0xffff_8880_0900_0000);
+        assert!(sbitmap_bits(&m, base, &SB).is_err());
     }
 }
