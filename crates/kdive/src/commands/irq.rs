@@ -62,17 +62,14 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     }
     let descs = k.irq_descs()?;
     let mut notices = descs.notices.clone();
+    let by_irq: std::collections::HashMap<u64, u64> = descs.entries.iter().copied().collect();
     let mut t = format!(
         " IRQ  {}  {}  NAME\n",
         center("IRQ_DESC/_DATA", W, false),
         center("IRQACTION", W, false)
     );
     for irq in irqs {
-        let desc = descs
-            .entries
-            .iter()
-            .find(|&&(i, _)| i == irq)
-            .map(|&(_, d)| d);
+        let desc = by_irq.get(&irq).copied();
         if desc.is_none() && in_use {
             continue;
         }
