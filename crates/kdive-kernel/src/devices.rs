@@ -209,7 +209,16 @@ impl Kernel {
                 gendisk: 0,
                 fops: 0,
             };
-            for &d in &disks {
+            // Before 5.11 the gendisks are the `bdev_map` probes' data.
+            let probed;
+            let disks = match self.bdev_map_disks(&l, i) {
+                Some(p) => {
+                    probed = p;
+                    &probed
+                }
+                None => &disks,
+            };
+            for &d in disks {
                 if self.read_u32(d + gd_major_off).ok() != Some(major) {
                     continue;
                 }
@@ -223,6 +232,29 @@ impl Kernel {
             out.push(dev);
         }
         Ok((out, notices))
+    }
+
+    /// The gendisks of the `bdev_map` probes of hash slot `slot` (kernels
+    /// before 5.11; `None` on later ones).
+    fn bdev_map_disks(&self, l: &Layouts, slot: u64) -> Option<Vec<u64>> {
+        let map = self.read_u64(self.symbol("bdev_map")?).ok()?;
+        let probes = l.off("kobj_map", "probes").ok()?;
+        let (next, data) = (l.off("probe", "next").ok()?, l.off("probe", "data").ok()?);
+        let mut at = self.read_u64(map + probes + 8 * (slot % HASH)).ok()?;
+        let mut out = Vec::new();
+        let mut seen = HashSet::new();
+        while at != 0 && seen.insert(at) && seen.len() < MAX_CHAIN {
+            if let Ok(d) = self.read_u64(at + data) {
+                if d != 0 && !out.contains(&d) {
+                    out.push(d);
+                }
+            }
+            at = match self.read_u64(at + next) {
+                Ok(n) => n,
+                Err(_) => break,
+            };
+        }
+        Some(out)
     }
 
     /// The gendisks of the block devices on `blockdev_superblock`, in
