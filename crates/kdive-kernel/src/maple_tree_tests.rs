@@ -100,3 +100,22 @@ fn unreadable_nodes_and_strange_slots_are_reported() {
     assert!(n.iter().any(|s| s.contains("no memory at")), "{n:?}");
     assert!(n.iter().any(|s| s.contains("0x41 is not a node")), "{n:?}");
 }
+
+/// An allocation-range root (type 3, as trees with `MT_FLAGS_ALLOC_RANGE`
+/// have: 9 pivots, slots at 80) over a leaf, and a dense leaf (type 0:
+/// one index a slot).
+#[test]
+fn allocation_range_and_dense_nodes() {
+    let mut m = memory();
+    m.u64(TREE + 8, enode(ROOT, 3) | 2);
+    m.u64(ROOT + 8, 99);
+    m.u64(ROOT + 80, enode(L1, 0));
+    m.u64(ROOT + 88, enode(L2, 1));
+    // Dense: slots at 8, indices 0, 1, 2...
+    m.u64(L1 + 8 + 8 * 2, A);
+    m.u64(L1 + 8 + 8 * 5, B);
+    // Range leaf from 100: C at 100-104.
+    m.u64(L2 + 8, 104);
+    m.u64(L2 + 128, C);
+    assert_eq!(walk(&m), (vec![(2, A), (5, B), (100, C)], vec![]));
+}
