@@ -8,6 +8,7 @@
 //! modules' own symbol tables ([`modules`]), read with the layout of
 //! `struct module` that the kernel's BTF gives ([`Kernel::btf`]).
 
+mod arp;
 mod cpus;
 mod image;
 #[cfg(test)]
@@ -22,6 +23,16 @@ mod open;
 mod proc_offsets;
 pub mod runq;
 pub mod slab;
+mod devices;
+mod diskio;
+mod irqs;
+mod machine;
+mod netdev;
+mod offsets;
+mod pci;
+mod radix_tree;
+mod resources;
+mod swap;
 mod module_debug;
 pub mod tasks;
 mod timers;
@@ -31,6 +42,7 @@ pub mod stack;
 mod types;
 pub mod vma;
 mod vmalloc;
+mod vectors;
 pub mod vmlinux;
 
 use std::path::Path;
@@ -45,8 +57,18 @@ use kdive_debuginfo::{ElfFile, SymbolTable};
 use kdive_dump::{Dump, OpenError};
 use thiserror::Error;
 
+pub use arp::Neighbour;
+pub use devices::{BlockDev, CharDev};
+pub use diskio::DiskIo;
+pub use irqs::{IrqAction, IrqStat};
+pub use machine::{ExceptionStack, Machine};
 pub use memory::MemError;
 pub use meminfo::MemInfo;
+pub use netdev::NetDevice;
+pub use pci::{PciBus, PciDev};
+pub use radix_tree::TreeEntries;
+pub use resources::Resource;
+pub use swap::SwapArea;
 pub use module_debug::ModuleDebug;
 pub use timers::{Timer, TimerBase, TimerWheel};
 pub use modules::{MemKind, Module, ModuleMemory};
@@ -55,6 +77,7 @@ pub use printk::{KernelLog, LogFormat, LogRecord};
 pub use system::{Uptime, Utsname};
 pub use pages::{PageInfo, Pages};
 pub use vmalloc::VmapArea;
+pub use vectors::Gate;
 
 /// Why a kernel could not be opened.
 #[derive(Debug, Error)]

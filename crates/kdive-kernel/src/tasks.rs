@@ -22,14 +22,13 @@
 //!
 //! The list is in crash's order: by PID, the idle tasks (all PID 0) by CPU.
 
-mod list;
+pub(crate) mod list;
 mod offsets;
 mod roots;
 mod state;
 mod usage;
 mod user;
 mod walk;
-mod xarray;
 
 #[cfg(test)]
 mod tests;

@@ -147,11 +147,11 @@ pub(crate) struct RqOffsets {
 /// The PID namespace's IDR and the tree under it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct PidNsOffsets {
-    /// `pid_namespace.idr.idr_rt.xa_head` (or `rnode` of a radix tree).
-    pub head: usize,
-    pub node_shift: Field,
-    pub node_slots: usize,
-    pub node_len: usize,
+    /// `pid_namespace.idr.idr_rt`: the tree's root (an xarray, or a radix
+    /// tree before 4.20).
+    pub root: usize,
+    /// The tree under it.
+    pub tree: crate::radix_tree::TreeLayout,
     /// `pid.tasks[PIDTYPE_PID].first`.
     pub pid_first: usize,
     /// `pid.numbers[0].nr`.
@@ -340,17 +340,12 @@ fn rq_offsets(l: &Look) -> Option<RqOffsets> {
 
 fn pid_ns_offsets(l: &Look, pid_type: usize) -> Option<PidNsOffsets> {
     let ns = l.id("pid_namespace")?;
-    let head = l
-        .field(ns, "idr.idr_rt.xa_head")
-        .or_else(|| l.field(ns, "idr.idr_rt.rnode"))?;
-    let node = l.id("xa_node").or_else(|| l.id("radix_tree_node"))?;
-    let slots = l.btf.member_offset_in(node, "slots")?;
+    let root = l.btf.member_offset_in(ns, "idr.idr_rt")?.offset() as usize;
+    let tree = crate::radix_tree::TreeLayout::from_btf(&crate::offsets::Layouts::new(l.btf)).ok()?;
     let pid = l.id("pid")?;
     Some(PidNsOffsets {
-        head: head.off,
-        node_shift: l.field(node, "shift")?,
-        node_slots: slots.offset() as usize,
-        node_len: l.btf.array_info(slots.type_id)?.len as usize,
+        root,
+        tree,
         pid_first: l.field(pid, &format!("tasks[{pid_type}].first"))?.off,
         pid_nr: l.field(pid, "numbers[0].nr"),
     })

@@ -7,7 +7,7 @@ use super::list::list_nodes;
 use super::offsets::{Field, Offsets, Threads};
 use super::roots::Roots;
 use super::usage::mm_usage;
-use super::{xarray, Found, MemUsage, Task, TaskList, MAX_TASKS};
+use super::{Found, MemUsage, Task, TaskList, MAX_TASKS};
 use crate::modules::Memory;
 
 /// The longest a PID can be in any kernel (`PID_MAX_LIMIT`).
@@ -105,33 +105,29 @@ pub(crate) fn walk(mem: &impl Memory, o: &Offsets, roots: &Roots) -> TaskList {
     }
     // 4. The PID namespace.
     if let (Some(ns), Some(po), Some(link)) = (roots.init_pid_ns, &o.pid_ns, o.pid_link) {
-        match mem.read_u64(ns + po.head as u64) {
-            Ok(head) => {
-                let mut unread = Vec::new();
-                for pid in xarray::entries(mem, head, po, &mut c.notices) {
-                    match mem.read_u64(pid + po.pid_first as u64) {
-                        Ok(0) => {}
-                        Ok(first) => {
-                            let t = first.wrapping_sub(link as u64);
-                            if c.add(t, Found::PID_NS, &format!("struct pid {pid:#x}")) {
-                                c.check_pid_nr(t, pid);
-                            }
-                        }
-                        Err(e) => unread.push((pid, e)),
+        let root = ns + po.root as u64;
+        let what = format!("tasks: init_pid_ns's IDR at {root:#x}");
+        let pids = crate::radix_tree::tree_entries(mem, root, &po.tree, &what, &mut c.notices);
+        let mut unread = Vec::new();
+        for (_, pid) in pids {
+            match mem.read_u64(pid + po.pid_first as u64) {
+                Ok(0) => {}
+                Ok(first) => {
+                    let t = first.wrapping_sub(link as u64);
+                    if c.add(t, Found::PID_NS, &format!("struct pid {pid:#x}")) {
+                        c.check_pid_nr(t, pid);
                     }
                 }
-                if let Some((_, e)) = unread.first() {
-                    let addrs: Vec<String> = unread.iter().map(|u| format!("{:#x}", u.0)).collect();
-                    c.notices.push(format!(
-                        "tasks: {} struct pid of the PID namespace do not read ({e}): {}",
-                        unread.len(),
-                        few(&addrs)
-                    ));
-                }
+                Err(e) => unread.push((pid, e)),
             }
-            Err(e) => c
-                .notices
-                .push(format!("tasks: init_pid_ns at {ns:#x}: {e}")),
+        }
+        if let Some((_, e)) = unread.first() {
+            let addrs: Vec<String> = unread.iter().map(|u| format!("{:#x}", u.0)).collect();
+            c.notices.push(format!(
+                "tasks: {} struct pid of the PID namespace do not read ({e}): {}",
+                unread.len(),
+                few(&addrs)
+            ));
         }
     }
     c.report_partial();

@@ -20,11 +20,16 @@ mod kmem_info;
 mod kmem_pages;
 mod kmem_slab;
 mod kmem_vmalloc;
+mod dev;
+mod dev_pci;
+mod irq;
 mod list;
 mod log;
 mod log_audit;
 mod list_walk;
+mod mach;
 mod modcmd;
+mod net;
 mod print;
 mod ps;
 mod ps_times;
@@ -39,6 +44,7 @@ mod struct_args;
 mod struct_cmd;
 mod struct_decl;
 mod struct_members;
+mod swap;
 mod sym;
 mod task_cmd;
 mod timer;
@@ -121,6 +127,36 @@ pub const COMMANDS: &[Command] = &[
         summary: "walk a linked list, showing each entry and optionally the structure around it",
         usage: list::USAGE,
         run: list::run,
+    },
+    Command {
+        name: "mach",
+        summary: "show the machine: memory, CPUs, layout, IRQ and exception stacks (-m e820 map, -c cpuinfo)",
+        usage: mach::USAGE,
+        run: mach::run,
+    },
+    Command {
+        name: "irq",
+        summary: "list interrupt descriptors and actions (-s counts, -a affinity, -b softirqs, -d IDT)",
+        usage: irq::USAGE,
+        run: irq::run,
+    },
+    Command {
+        name: "dev",
+        summary: "list device majors (-d disk I/O, -i I/O resources, -p PCI devices)",
+        usage: dev::USAGE,
+        run: dev::run,
+    },
+    Command {
+        name: "net",
+        summary: "list the network devices of a network namespace (-a ARP table)",
+        usage: net::USAGE,
+        run: net::run,
+    },
+    Command {
+        name: "swap",
+        summary: "list the swap areas in use",
+        usage: swap::USAGE,
+        run: swap::run,
     },
     Command {
         name: "timer",

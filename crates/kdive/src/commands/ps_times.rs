@@ -11,7 +11,8 @@ use super::{io, CmdResult};
 
 /// `-t`: each task's run time, start time and CPU times, by start time.
 pub fn times<'a>(ctx: &mut Ctx<'a>, tasks: &[&'a Task], out: &mut dyn Write) -> CmdResult {
-    let hz = hz(ctx.kernel);
+    // crash's default when the kernel does not say.
+    let hz = ctx.kernel.hz().unwrap_or(1000);
     let uptime = uptime_jiffies(ctx.kernel, hz);
     let mut shown: Vec<&Task> = Vec::new();
     for &t in tasks {
@@ -58,15 +59,6 @@ pub fn summary(list: &TaskList, out: &mut dyn Write) -> CmdResult {
         writeln!(out, "  {code}: {n}").map_err(io)?;
     }
     Ok(())
-}
-
-/// The kernel's HZ: `tick_nsec` is a jiffy in nanoseconds (rounded from
-/// `NSEC_PER_SEC / HZ`); crash's default 1000 without it.
-fn hz(k: &Kernel) -> u64 {
-    k.symbol("tick_nsec")
-        .and_then(|a| k.read_u64(a).ok())
-        .filter(|&n| n > 0)
-        .map_or(1000, |n| (1_000_000_000 + n / 2) / n)
 }
 
 /// Jiffies since boot: `jiffies_64` less `INITIAL_JIFFIES` (-300 s, as a

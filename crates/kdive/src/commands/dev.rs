@@ -1,0 +1,199 @@
+//! `dev`: the character and block device majors, as crash 8.0.2 prints
+//! them (`dump_chrdevs()`, `dump_blkdevs_v3()`).
+
+use std::io::Write;
+
+use super::{io, CmdResult};
+use crate::session::Session;
+
+pub const USAGE: &str = "dev [-d | -D | -i | -p]";
+
+pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
+    match args.first().map(String::as_str) {
+        None => {}
+        Some("-d") => return disk_io(s, false, out),
+        Some("-D") => return disk_io(s, true, out),
+        Some("-i") => return io_resources(s, out),
+        Some("-p") => return super::dev_pci::run(s, out),
+        Some(a) => {
+            return Err(format!(
+                "invalid argument: {a} (only -d, -D, -i and -p are supported)\nUsage: {USAGE}"
+            ))
+        }
+    }
+    let k = &s.kernel;
+    let (chr, mut notices) = k.char_devices()?;
+    let mut t = format!(
+        "CHRDEV    NAME           {}  {:<16}\n",
+        center("CDEV", 16, false),
+        "OPERATIONS"
+    );
+    for d in &chr {
+        if d.unreadable {
+            let cdev = if d.cdev != 0 {
+                format!("{:16x}", d.cdev)
+            } else {
+                center("(unknown)", 16, false)
+            };
+            t += &format!(" {:3}      {:<13}  {cdev}  (unreadable)\n", d.major, d.name);
+            continue;
+        }
+        t += &line(s, d.major, &d.name, d.cdev, d.fops);
+    }
+    t += "\n";
+    let (blk, n) = k.block_devices()?;
+    notices.extend(n);
+    t += &format!(
+        "BLKDEV    NAME           {}  {:<16}\n",
+        center("GENDISK", 16, true),
+        "OPERATIONS"
+    );
+    for d in &blk {
+        t += &line(s, d.major, &d.name, d.gendisk, d.fops);
+    }
+    out.write_all(t.as_bytes()).map_err(io)?;
+    let _ = out.flush();
+    for n in &notices {
+        eprintln!("dev: {n}");
+    }
+    Ok(())
+}
+
+/// `dev -d`: each disk's requests in flight (`display_all_diskio()`);
+/// `-D` only the disks that have some.
+fn disk_io(s: &Session, nonzero: bool, out: &mut dyn Write) -> CmdResult {
+    let (disks, notices) = s.kernel.disk_io()?;
+    let mut t =
+        String::from("MAJOR GENDISK            NAME       REQUEST_QUEUE      TOTAL  READ WRITE \n");
+    for d in disks.iter().filter(|d| !nonzero || d.read + d.write > 0) {
+        t += &format!(
+            "{:>5} {:<16x}   {:<10} {:<16x}   {:5} {:>5} {:>5} \n",
+            d.major,
+            d.gendisk,
+            d.name,
+            d.queue,
+            d.read + d.write,
+            d.read,
+            d.write
+        );
+    }
+    out.write_all(t.as_bytes()).map_err(io)?;
+    let _ = out.flush();
+    for n in &notices {
+        eprintln!("dev: {n}");
+    }
+    Ok(())
+}
+
+/// `dev -i`: the I/O port and I/O memory resource trees (`do_io()`),
+/// ranges 4 or 8 digits wide by the tree's end.
+fn io_resources(s: &Session, out: &mut dyn Write) -> CmdResult {
+    let mut t = String::new();
+    let mut notices = Vec::new();
+    for (i, root) in ["ioport_resource", "iomem_resource"]
+        .into_iter()
+        .enumerate()
+    {
+        let (list, n) = s.kernel.resources(root)?;
+        notices.extend(n);
+        let digits = if list.first().is_some_and(|r| r.end > 0xffff) {
+            8
+        } else {
+            4
+        };
+        if i > 0 {
+            t += "\n";
+        }
+        t += &format!(
+            "{}  {}  NAME\n",
+            center("RESOURCE", 16, false),
+            center("RANGE", digits * 2 + 1, false)
+        );
+        for r in &list {
+            t += &format!("{:8x}  {:0digits$x}-{:0digits$x}", r.addr, r.start, r.end);
+            t += &wrap_name(
+                r.name.as_deref().unwrap_or("(unknown)"),
+                16 + 2 + digits * 2 + 1 + 2,
+            );
+        }
+    }
+    out.write_all(t.as_bytes()).map_err(io)?;
+    let _ = out.flush();
+    for n in &notices {
+        eprintln!("dev: {n}");
+    }
+    Ok(())
+}
+
+/// crash's 80-column wrap of a resource name after `wrap` columns: cut at
+/// the last space that moves enough of it to a line of its own.
+fn wrap_name(name: &str, wrap: usize) -> String {
+    if wrap + name.len() <= 80 {
+        return format!("  {name}\n");
+    }
+    let excess = wrap + name.len() - 80;
+    let b = name.as_bytes();
+    let cut = (1..b.len())
+        .rev()
+        .find(|&j| b[j] == b' ' && b.len() - 1 - j >= excess);
+    match cut {
+        Some(j) => format!("  {}\n{}{}\n", &name[..j], " ".repeat(wrap), &name[j + 1..]),
+        None => format!("  {name}\n"),
+    }
+}
+
+/// One major: the object's address and its operations' symbol, or
+/// `(none)` without operations.
+fn line(s: &Session, major: u32, name: &str, obj: u64, fops: u64) -> String {
+    if fops == 0 {
+        return format!(
+            " {major:3}      {name:<13}  {}\n",
+            center("(none)", 16, false)
+        );
+    }
+    format!(
+        " {major:3}      {name:<13}  {obj:16x}  {}\n",
+        symstr(s, fops)
+    )
+}
+
+/// crash's `value_to_symstr()`: the symbol, `+offset` in decimal, or the
+/// address in hexadecimal when no symbol holds it.
+fn symstr(s: &Session, addr: u64) -> String {
+    match s.kernel.symbols().lookup(addr) {
+        Some((sym, 0)) => sym.name.clone(),
+        Some((sym, off)) => format!("{}+{off}", sym.name),
+        None => format!("{addr:x}"),
+    }
+}
+
+/// crash's `mkstring(CENTER)`: an odd space goes right, or left with RJUST.
+fn center(s: &str, width: usize, rjust: bool) -> String {
+    let extra = width.saturating_sub(s.len());
+    let (l, r) = if extra % 2 == 1 && rjust {
+        (extra / 2 + 1, extra / 2)
+    } else {
+        (extra / 2, extra - extra / 2)
+    };
+    format!("{}{s}{}", " ".repeat(l), " ".repeat(r))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn long_resource_names_wrap_as_crash_wraps_them() {
+        assert_eq!(
+            super::wrap_name("PCI Bus 0000:00", 29),
+            "  PCI Bus 0000:00\n"
+        );
+        let long = "a name long enough that it cannot fit in eighty columns here";
+        let got = super::wrap_name(long, 29);
+        let (first, second) = got.split_once('\n').unwrap();
+        assert!(29 + first.len() - 2 <= 80, "{got}");
+        assert_eq!(
+            format!("{} {}", &first[2..], second.trim_start().trim_end()),
+            long
+        );
+        assert!(second.starts_with(&" ".repeat(29)));
+    }
+}

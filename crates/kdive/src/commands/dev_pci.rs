@@ -1,0 +1,102 @@
+//! `dev -p`: the PCI buses and devices, as crash 8.0.2 prints them
+//! (`do_pci2()`, `walk_devices()`, `walk_buses()`).
+
+use std::io::Write;
+
+use kdive_kernel::{PciBus, PciDev};
+
+use super::{io, CmdResult};
+use crate::session::Session;
+
+pub fn run(s: &Session, out: &mut dyn Write) -> CmdResult {
+    let (roots, notices) = s.kernel.pci_buses()?;
+    if roots.is_empty() {
+        return Err("no PCI devices found on this system.".into());
+    }
+    let mut t = String::new();
+    for root in &roots {
+        t += &format!("{} {}\n", center("ROOT BUS", 16), center("BUSNAME", 7));
+        t += &format!("{:<16x} {}\n", root.addr, center(&root.name, 7));
+        devices(root, &mut t);
+        buses(root, &mut t);
+        t += "\n";
+    }
+    out.write_all(t.as_bytes()).map_err(io)?;
+    let _ = out.flush();
+    for n in &notices {
+        eprintln!("dev: {n}");
+    }
+    Ok(())
+}
+
+/// A bus's bridge and devices, under their header.
+fn devices(bus: &PciBus, t: &mut String) {
+    // The TYPE column only where the kernel records PCIe flags.
+    let pcie = bus.pcie;
+    *t += &format!(
+        "  {} {} {} {}{}\n",
+        center("PCI DEV", 16),
+        center("DO:BU:SL.FN", 12),
+        center("CLASS", 6),
+        center("PCI_ID", 9),
+        if pcie {
+            format!(" {}", center("TYPE", 10))
+        } else {
+            String::new()
+        }
+    );
+    for d in bus.bridge.iter().chain(&bus.devices) {
+        *t += &format!(
+            "  {:<16x} {} {} {} {}\n",
+            d.addr,
+            center(&d.name, 12),
+            center(&format!("{:04x}", d.class >> 8), 6),
+            center(&format!("{:x}:{:x}", d.vendor, d.device), 9),
+            center(&kind(d), 10)
+        );
+    }
+}
+
+/// The child buses, each with its devices, depth first.
+fn buses(bus: &PciBus, t: &mut String) {
+    for child in &bus.children {
+        *t += &format!("  {} {}\n", center("PCI BUS", 16), center("PARENT BUS", 16));
+        *t += &format!("  {:<16x} {:<16x}\n", child.addr, child.parent);
+        devices(child, t);
+        *t += "\n";
+        buses(child, t);
+    }
+}
+
+/// crash's TYPE column: the PCIe port type from `pcie_flags_reg` (0, an
+/// endpoint, for plain PCI devices too), and ` [BRIDGE]` for bridge and
+/// CardBus headers.
+fn kind(d: &PciDev) -> String {
+    let mut s = match d.pcie_flags.map(|f| (f & 0xf0) >> 4) {
+        Some(0x0) => "ENDPOINT",
+        Some(0x1) => "LEG_END",
+        Some(0x4) => "ROOT_PORT",
+        Some(0x5) => "UPSTREAM",
+        Some(0x6) => "DOWNSTREAM",
+        Some(0x7) => "PCI_BRIDGE",
+        Some(0x8) => "PCIE_BRIDGE",
+        Some(0x9) => "RC_END",
+        Some(0xa) => "RC_EC",
+        _ => "",
+    }
+    .to_string();
+    if matches!(d.hdr_type, 1 | 2) {
+        s += " [BRIDGE]";
+    }
+    s
+}
+
+/// crash's `mkstring(CENTER)`: an odd space goes right.
+fn center(s: &str, width: usize) -> String {
+    let extra = width.saturating_sub(s.len());
+    format!(
+        "{}{s}{}",
+        " ".repeat(extra / 2),
+        " ".repeat(extra - extra / 2)
+    )
+}

@@ -1,0 +1,155 @@
+//! `mach`: the machine, as crash 8.0.2's x86-64 `mach` prints it
+//! (`x86_64_display_machine_stats()`).
+
+use std::io::Write;
+
+use super::{io, CmdResult};
+use crate::session::Session;
+
+pub const USAGE: &str = "mach [-m | -c [-x|-d]]";
+
+pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
+    let (mut cpus, mut radix) = (false, None);
+    for a in args {
+        match a.as_str() {
+            "-c" => cpus = true,
+            "-m" => return memory_map(s, out),
+            "-x" | "-d" if radix.is_some_and(|r| r != a.as_str()) => {
+                return Err("-d and -x are mutually exclusive".into())
+            }
+            "-x" => radix = Some("-x"),
+            "-d" => radix = Some("-d"),
+            o => return Err(format!("invalid argument: {o}\nUsage: {USAGE}")),
+        }
+    }
+    if cpus {
+        return cpu_data(s, radix, out);
+    }
+    let m = s.kernel.machine()?;
+    let mut t = String::new();
+    t += &format!("          MACHINE TYPE: {}\n", m.machine);
+    t += &format!("           MEMORY SIZE: {}\n", memory_size(m.memory_size));
+    t += &format!("                  CPUS: {}", m.cpus);
+    if m.offline > 0 {
+        t += &format!(" [OFFLINE: {}]", m.offline);
+    }
+    t += "\n";
+    if let Some(h) = &m.hypervisor {
+        t += &format!("            HYPERVISOR: {h}\n");
+    }
+    match m.mhz {
+        Some(mhz) => t += &format!("       PROCESSOR SPEED: {mhz} Mhz\n"),
+        None => t += "       PROCESSOR SPEED: (unknown)\n",
+    }
+    t += &format!("                    HZ: {}\n", m.hz);
+    t += &format!("             PAGE SIZE: {}\n", m.page_size);
+    t += &format!("   KERNEL VIRTUAL BASE: {:x}\n", m.kernel_virtual_base);
+    t += &format!("   KERNEL VMALLOC BASE: {:x}\n", m.vmalloc_base);
+    if m.vmemmap_base != 0 {
+        t += &format!("   KERNEL VMEMMAP BASE: {:x}\n", m.vmemmap_base);
+    }
+    t += &format!("      KERNEL START MAP: {:x}\n", m.start_kernel_map);
+    t += &format!("   KERNEL MODULES BASE: {:x}\n", m.modules_base);
+    t += &format!("     KERNEL STACK SIZE: {}\n", m.stack_size);
+    t += &format!("        IRQ STACK SIZE: {}\n", m.irq_stack_size);
+    t += "            IRQ STACKS:\n";
+    for (c, base) in m.irq_stacks.iter().enumerate() {
+        t += &format!("{:>22}: {base:016x}\n", format!("CPU {c}"));
+    }
+    for e in &m.exception_stacks {
+        t += &format!("{:>11} STACK SIZE: {}\n", e.name, e.size);
+        t += &format!("{:>24}", format!("{} STACKS:\n", e.name));
+        for (c, (base, mapped)) in e.cpus.iter().enumerate() {
+            let tail = if *mapped { "" } else { " [unavailable]" };
+            t += &format!("{:>22}: {base:016x}{tail}\n", format!("CPU {c}"));
+        }
+    }
+    out.write_all(t.as_bytes()).map_err(io)
+}
+
+/// `mach -m`: the firmware's memory map, as crash names its types.
+fn memory_map(s: &Session, out: &mut dyn Write) -> CmdResult {
+    const TYPES: [&str; 6] = [
+        "(invalid type)",
+        "E820_RAM",
+        "E820_RESERVED",
+        "E820_ACPI",
+        "E820_NVS",
+        "E820_UNUSABLE",
+    ];
+    let mut t = String::from("      PHYSICAL ADDRESS RANGE         TYPE\n");
+    for (start, end, ty) in s.kernel.e820_map()? {
+        let name = match ty {
+            _ if (ty as usize) < TYPES.len() => TYPES[ty as usize].to_string(),
+            12 => "E820_PRAM".into(),
+            128 => "E820_RESERVED_KERN".into(),
+            _ => format!("type {ty}"),
+        };
+        t += &format!("{start:016x} - {end:016x}  {name}\n");
+    }
+    out.write_all(t.as_bytes()).map_err(io)
+}
+
+/// `mach -c`: each CPU's `struct cpuinfo_x86` (the per-CPU `cpu_info`),
+/// or the boot CPU's (`boot_cpu_data`) on a kernel without it.
+fn cpu_data(s: &mut Session, radix: Option<&str>, out: &mut dyn Write) -> CmdResult {
+    let k = &s.kernel;
+    let objects: Vec<(String, u64)> = match k.symbol("cpu_info") {
+        Some(sym) => (0..k.nr_cpus().max(1))
+            .filter_map(|c| {
+                Some((
+                    format!("{}CPU {c}:", if c > 0 { "\n" } else { "" }),
+                    sym.wrapping_add(k.per_cpu_offset(c)?),
+                ))
+            })
+            .collect(),
+        None => {
+            let boot = k
+                .symbol("boot_cpu_data")
+                .ok_or("no cpu_info or boot_cpu_data symbol")?;
+            vec![("BOOT CPU:".to_string(), boot)]
+        }
+    };
+    for (head, addr) in objects {
+        writeln!(out, "{head}").map_err(io)?;
+        let mut args: Vec<String> = radix.iter().map(|r| r.to_string()).collect();
+        args.extend(["cpuinfo_x86".to_string(), format!("{addr:x}")]);
+        super::struct_cmd::run_struct(s, &args, out)?;
+    }
+    Ok(())
+}
+
+/// crash's `get_memory_size()`: rounded up to the next GiB when within
+/// 64 MiB of it, then shown as `pages_to_size()` does (`%.1f GB`, `.0`
+/// dropped).
+pub fn memory_size(bytes: u64) -> String {
+    const GB: u64 = 1 << 30;
+    const MB: u64 = 1 << 20;
+    let next = bytes.div_ceil(GB) * GB;
+    let total = if next - bytes <= 64 * MB { next } else { bytes };
+    if total == 0 {
+        return "0".into();
+    }
+    let t = total as f64;
+    let s = if total >= GB {
+        format!("{:.1} GB", t / GB as f64)
+    } else if total >= MB {
+        format!("{:.1} MB", t / MB as f64)
+    } else {
+        format!("{} KB", total / 1024)
+    };
+    s.replace(".0 ", " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::memory_size;
+
+    #[test]
+    fn memory_sizes_as_crash_rounds_them() {
+        assert_eq!(memory_size((1 << 30) - (20 << 20)), "1 GB");
+        assert_eq!(memory_size(3 << 29), "1.5 GB");
+        assert_eq!(memory_size(512 << 20), "512 MB");
+        assert_eq!(memory_size(0), "0");
+    }
+}
