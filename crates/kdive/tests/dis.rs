@@ -10,7 +10,7 @@
 //!   does, instruction for instruction. `KDIVE_DIS_SAMPLE=N` sets the
 //!   sample's size (default 300), `KDIVE_DIS_SEED` its seed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -205,23 +205,57 @@ fn split_names(text: &str) -> (String, Vec<String>) {
     (plain, names)
 }
 
-/// Whether gdb's name and kdive's (crash's) name the same place: gdb names
-/// a clone (`.part.0`, `.isra.0`, `.cold`) by the function it came from
-/// (for `.cold`, with the offset from that function's start), and prefers
-/// a sized symbol containing an address to a label at it.
-fn same_place(gdb: &str, kdive: &str, syms: &kdive_debuginfo::SymbolTable) -> bool {
-    let addr = |n: &str| -> Option<u64> {
-        let (name, off) = match n.rsplit_once('+') {
-            Some((name, off)) => (name, off.parse::<u64>().ok()?),
-            None => (n, 0),
-        };
-        Some(syms.by_name(name)?.addr + off)
-    };
-    let base = |n: &str| n.split(['.', '+']).next().unwrap_or("").to_string();
-    match (addr(gdb), addr(kdive)) {
-        (Some(a), Some(b)) => a == b || base(gdb) == base(kdive),
-        _ => base(gdb) == base(kdive),
+/// Every address a name may stand for: a symbol's own name, its name
+/// without clone suffixes (crash's), and the function before the first
+/// `.` (gdb's, from the DWARF function a clone or `.cold` part came from).
+fn places(syms: &kdive_debuginfo::SymbolTable) -> HashMap<String, Vec<u64>> {
+    let mut m: HashMap<String, Vec<u64>> = HashMap::new();
+    for s in syms.iter() {
+        let first = s.name.split('.').next().unwrap_or("");
+        for n in [s.name.as_str(), s.base_name(), first] {
+            m.entry(n.to_string()).or_default().push(s.addr);
+        }
     }
+    m
+}
+
+/// Whether `name` (`sym` or `sym+off`) can name `target`.
+fn names(name: &str, target: u64, places: &HashMap<String, Vec<u64>>) -> bool {
+    let (sym, off) = match name.rsplit_once('+') {
+        Some((sym, off)) => (sym, off.parse::<u64>().unwrap_or(u64::MAX)),
+        None => (name, 0),
+    };
+    let hits = |addrs: &Vec<u64>| addrs.iter().any(|a| a.wrapping_add(off) == target);
+    places.get(sym).is_some_and(hits)
+}
+
+/// The addresses named in `text`: the number before each ` <`.
+fn named_addresses(text: &str) -> Vec<u64> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(open) = rest.find(" <") {
+        let word = rest[..open].rsplit([' ', '\t', ',']).next().unwrap_or("");
+        out.push(u64::from_str_radix(word.trim_start_matches("0x"), 16).unwrap_or(0));
+        rest = &rest[open + 2..];
+    }
+    out
+}
+
+/// gdb 13 writes a few things otherwise than gdb 10, whose dialect kdive
+/// follows (crash's): kdive's text as gdb 13 would have it.
+fn as_gdb13(text: &str) -> String {
+    let t = text.trim_end();
+    if t == "sysret" {
+        return "sysretl".into();
+    }
+    for seg in ["cs", "ds", "es", "ss"] {
+        let shown = format!("%{seg}:");
+        if t.starts_with("data16 ") && t.contains(&shown) {
+            let words = t.trim_start_matches("data16 ");
+            return format!("data16 {seg} {}", words.replacen(&shown, "", 1));
+        }
+    }
+    t.to_string()
 }
 
 /// Why gdb names a place otherwise than crash (and kdive), for the report.
@@ -295,7 +329,9 @@ fn dis_matches_gdb_on_vmlinux() {
         .unwrap()
         .symbols()
         .unwrap();
-    let (mut exact, mut renamed, mut wrong) = (0usize, 0usize, Vec::new());
+    let places = places(&syms);
+    let (mut exact, mut renamed, mut dialect) = (0usize, 0usize, 0usize);
+    let mut wrong = Vec::new();
     let mut classes = BTreeMap::new();
     for (addr, g) in &want {
         let Some(k) = got.get(addr) else {
@@ -306,8 +342,16 @@ fn dis_matches_gdb_on_vmlinux() {
             exact += 1;
             continue;
         }
-        let ((gp, gn), (kp, kn)) = (split_names(g), split_names(k));
-        let same = gn.len() == kn.len() && gn.iter().zip(&kn).all(|(a, b)| same_place(a, b, &syms));
+        if *g == as_gdb13(k) {
+            dialect += 1;
+            continue;
+        }
+        let ((gp, gn), (kp, kn)) = (split_names(g), split_names(&as_gdb13(k)));
+        let targets = named_addresses(g);
+        let same = gn.len() == kn.len()
+            && targets.len() == gn.len()
+            && (gn.iter().zip(&kn).zip(&targets))
+                .all(|((a, b), t)| names(a, *t, &places) && names(b, *t, &places));
         if gp == kp && same {
             renamed += 1;
             for (a, b) in gn.iter().zip(&kn).filter(|(a, b)| a != b) {
@@ -319,8 +363,9 @@ fn dis_matches_gdb_on_vmlinux() {
     }
     let extra = got.keys().filter(|a| !want.contains_key(a)).count();
     eprintln!(
-        "{} functions, {} instructions: {exact} identical, {renamed} naming a place by another \
-         symbol (clones, labels), {} different, {extra} not in gdb's output",
+        "{} functions, {} instructions: {exact} identical, {dialect} in gdb 10's words (crash's), \
+         {renamed} naming a place by another symbol (clones, labels), {} different, {extra} \
+         not in gdb's output",
         pick.len(),
         want.len(),
         wrong.len()

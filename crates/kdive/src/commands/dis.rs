@@ -30,7 +30,7 @@ use std::io::Write;
 
 use kdive_debuginfo::Symbol;
 
-use super::{io, sym, CmdResult};
+use super::{io, objects, sym, CmdResult};
 use crate::dis::{self, GdbFormatter, Insn, Names};
 use crate::expr;
 use crate::session::Session;
@@ -119,8 +119,9 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         return Ok(());
     };
     let plan = plan(s, addr, whole, count, &o)?;
-    let insns = disassemble(s, &plan, &o)?;
-    print(s, &insns, &o, out)
+    let (insns, error) = disassemble(s, &plan, &o);
+    print(s, &insns, &o, out)?;
+    error.map_or(Ok(()), Err)
 }
 
 /// `ARG` as crash reads it: an expression (`schedule+8`), a hex address
@@ -303,7 +304,7 @@ fn is_kernel_addr(addr: u64) -> bool {
 }
 
 /// Read the code of `plan` and decode it.
-fn disassemble(s: &Session, plan: &Plan, o: &Opts) -> Result<Vec<Insn>, String> {
+fn disassemble(s: &Session, plan: &Plan, o: &Opts) -> (Vec<Insn>, Option<String>) {
     let k = &s.kernel;
     // The last instruction before `end` may reach past it.
     let len = plan.end.saturating_sub(plan.start).saturating_add(MAX_INSN);
@@ -334,13 +335,13 @@ fn disassemble(s: &Session, plan: &Plan, o: &Opts) -> Result<Vec<Insn>, String> 
     let mut fmt = GdbFormatter::new(&name);
     let mut insns = Vec::new();
     let mut at = 0usize;
-    while at < code.len() && (insns.len() as u64) < plan.count {
+    let finished = loop {
         let addr = plan.start + at as u64;
-        if plan.bounded && addr >= plan.end {
-            break;
+        if (insns.len() as u64) >= plan.count || (plan.bounded && addr >= plan.end) {
+            break true;
         }
         let Some(insn) = dis::decode(&code[at..], addr, 1, &mut fmt).pop() else {
-            break;
+            break false;
         };
         at += insn.len;
         let done = plan.target.is_some_and(|t| insn.addr >= t);
@@ -351,26 +352,20 @@ fn disassemble(s: &Session, plan: &Plan, o: &Opts) -> Result<Vec<Insn>, String> 
             insns.push(insn);
         }
         if done {
-            break;
+            break true;
         }
-    }
-    if insns.is_empty() {
-        return Err(match unreadable {
-            Some(e) => format!(
-                "gdb unable to disassemble kernel virtual address {:x}: {e}",
-                plan.start
-            ),
-            None => format!(
-                "gdb unable to disassemble kernel virtual address {:x}",
-                plan.start
-            ),
-        });
-    }
+    };
+    // Memory that ends before the listing does: crash's read error, after
+    // the instructions before it.
+    let error = match unreadable {
+        Some(e) if !finished => Some(objects::read_error(&e, plan.start + got as u64)),
+        _ => None,
+    };
     if let Some(n) = plan.keep_last {
         let drop = insns.len().saturating_sub(n as usize);
         insns.drain(..drop);
     }
-    Ok(insns)
+    (insns, error)
 }
 
 fn print(s: &Session, insns: &[Insn], o: &Opts, out: &mut dyn Write) -> CmdResult {
