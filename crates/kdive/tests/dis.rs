@@ -426,3 +426,128 @@ fn ranges_follow_crash() {
         hex.iter().map(|x| format!("{x}\n")).collect::<String>()
     );
 }
+
+/// Run `program args` with `input`, killed after `limit`.
+fn run_with_limit(
+    program: &str,
+    args: &[&str],
+    input: String,
+    limit: std::time::Duration,
+) -> String {
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut stdin = child.stdin.take().unwrap();
+    std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = std::io::Read::read_to_string(&mut stdout, &mut s);
+        s
+    });
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!("{program} ran over {limit:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    reader.join().unwrap()
+}
+
+/// crash itself, when installed, on a corpus dump: `dis -l` of a seeded
+/// sample of functions (`KDIVE_DIS_CRASH_SAMPLE`, default 60) prints what
+/// crash prints, line for line. The one difference allowed is where crash
+/// names a variable by a lockdep key (`__key.0`) that shares its address:
+/// kdive names the variable.
+#[test]
+fn dis_matches_crash_on_dump() {
+    let Some(v) = vmlinux("6.1.0-47-cloud-amd64") else {
+        return;
+    };
+    if Command::new("crash").arg("--version").output().is_err() {
+        eprintln!("skipping: crash is not installed");
+        return;
+    }
+    let Some(crash) = require("dis_matches_crash_on_dump")
+        .into_iter()
+        .find(|c| c.kernel.ends_with("6.1.0-47-cloud-amd64") && c.variant("kdump-zlib").is_some())
+    else {
+        return;
+    };
+    let dump = crash
+        .variant("kdump-zlib")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let v = v.to_str().unwrap();
+    // The dump's KASLR offset, from where kdive finds `schedule`.
+    let elf = kdive_debuginfo::ElfFile::open(Path::new(v))
+        .unwrap()
+        .symbols()
+        .unwrap();
+    let (out, _) = kdive(&[v, &dump], "sym schedule\n");
+    let at = u64::from_str_radix(out.split_whitespace().next().unwrap(), 16).unwrap();
+    let offset = at.wrapping_sub(elf.by_name("schedule").unwrap().addr);
+    // Functions of the core text: init text is freed, its pages left out.
+    let (text, etext) = (
+        elf.by_name("_stext").unwrap().addr,
+        elf.by_name("_etext").unwrap().addr,
+    );
+    let all: Vec<(u64, u64)> = functions(Path::new(v))
+        .into_iter()
+        .filter(|(a, _)| (text..etext).contains(a))
+        .collect();
+    let n = std::env::var("KDIVE_DIS_CRASH_SAMPLE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(60);
+    let mut rng = Rng(0x0063_7261_7368);
+    let mut pick: Vec<u64> = (0..n)
+        .map(|_| all[(rng.next() % all.len() as u64) as usize].0)
+        .collect();
+    pick.sort();
+    pick.dedup();
+    let script: String = pick
+        .iter()
+        .map(|a| format!("dis -l {:#x}\n", a.wrapping_add(offset)))
+        .collect();
+    let theirs = run_with_limit(
+        "crash",
+        &["-s", v, &dump],
+        format!("{script}q\n"),
+        std::time::Duration::from_secs(900),
+    );
+    let (ours, err) = kdive(&[v, &dump], &script);
+    assert!(err.trim().is_empty(), "kdive: {err}");
+    // crash's start-up warnings, before the first command's output.
+    let first = ours.lines().next().unwrap_or("");
+    let theirs: Vec<&str> = theirs.lines().skip_while(|l| *l != first).collect();
+    let ours: Vec<&str> = ours.lines().collect();
+    assert_eq!(theirs.len(), ours.len(), "line counts differ");
+    let mut keys = 0;
+    for (t, o) in theirs.iter().zip(&ours) {
+        if t == o {
+            continue;
+        }
+        let (tp, tn) = split_names(t);
+        let (op, on) = split_names(o);
+        let key = |(a, b): (&String, &String)| a == b || a.starts_with("__key.");
+        assert!(
+            tp == op && tn.len() == on.len() && tn.iter().zip(&on).all(key),
+            "crash: {t}\nkdive: {o}"
+        );
+        keys += 1;
+    }
+    eprintln!(
+        "{} functions, {} lines as crash prints them ({keys} naming a variable crash names by a lockdep key)",
+        pick.len(),
+        ours.len()
+    );
+}
