@@ -272,9 +272,6 @@ fn name_class(gdb: &str, kdive: &str) -> &'static str {
 
 #[test]
 fn dis_matches_gdb_on_vmlinux() {
-    let Some(v) = vmlinux("6.1.0-47-cloud-amd64") else {
-        return;
-    };
     if Command::new("gdb").arg("--version").output().is_err() {
         assert!(
             kdive_testkit::allowed("KDIVE_ALLOW_NO_GDB"),
@@ -283,6 +280,23 @@ fn dis_matches_gdb_on_vmlinux() {
         eprintln!("skipping: no gdb (KDIVE_ALLOW_NO_GDB=1)");
         return;
     }
+    // Every kernel of the corpus, each with its vmlinux.
+    let mut releases: Vec<String> = require("dis_matches_gdb_on_vmlinux")
+        .iter()
+        .map(|c| c.kernel.trim_start_matches("linux-").to_string())
+        .collect();
+    releases.sort();
+    releases.dedup();
+    for release in releases {
+        if let Some(v) = vmlinux(&release) {
+            compare_with_gdb(&v);
+        }
+    }
+}
+
+/// A sample of the functions of `v` disassembled by kdive and by gdb.
+fn compare_with_gdb(v: &Path) {
+    let v = v.to_path_buf();
     let env = |k: &str, d: u64| {
         std::env::var(k)
             .ok()
@@ -363,9 +377,10 @@ fn dis_matches_gdb_on_vmlinux() {
     }
     let extra = got.keys().filter(|a| !want.contains_key(a)).count();
     eprintln!(
-        "{} functions, {} instructions: {exact} identical, {dialect} in gdb 10's words (crash's), \
+        "{}: {} functions, {} instructions: {exact} identical, {dialect} in gdb 10's words (crash's), \
          {renamed} naming a place by another symbol (clones, labels), {} different, {extra} \
          not in gdb's output",
+        v.display(),
         pick.len(),
         want.len(),
         wrong.len()
