@@ -56,7 +56,8 @@ impl<'a> GdbFormatter<'a> {
         let (mnemonic, operands) = rules::fix(insn, bytes, mnemonic, operands);
         let mut text = column(&mnemonic, &operands, bytes);
         if let Some(target) = branch_target(insn) {
-            let jump = !matches!(insn.mnemonic(), iced_x86::Mnemonic::Call);
+            // crash's filter names the targets gdb left bare of `j*` only.
+            let jump = format!("{:?}", insn.mnemonic()).starts_with('J');
             if let Some(name) = (self.symbolize)(target, jump) {
                 text.push_str(&format!(" <{name}>"));
             }
