@@ -58,7 +58,11 @@ pub fn decode(code: &[u8], addr: u64, max: usize, fmt: &mut GdbFormatter<'_>) ->
             decoder.set_position(pos + len).ok();
             decoder.set_ip(at.wrapping_add(len as u64));
         }
-        out.push(Insn { addr: at, len, text });
+        out.push(Insn {
+            addr: at,
+            len,
+            text,
+        });
     }
     out
 }

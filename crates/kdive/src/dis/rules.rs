@@ -180,7 +180,9 @@ fn implicit_operands(insn: &Instruction) -> Option<&'static str> {
         Code::Monitorxq => "%rax,%ecx,%edx",
         Code::Mwaitx => "%eax,%ecx,%ebx",
         // The x87 pops to %st(1), which iced leaves implicit.
-        c if format!("{c:?}").ends_with("p_sti_st0") && insn.op0_register() == Register::ST1 => "%st,%st(1)",
+        c if format!("{c:?}").ends_with("p_sti_st0") && insn.op0_register() == Register::ST1 => {
+            "%st,%st(1)"
+        }
         _ => return None,
     })
 }
