@@ -42,12 +42,13 @@ impl Symbol {
     }
 
     /// The name without the suffixes GCC and LLVM give clones of a function
-    /// (`.isra.0`, `.part.1`, `.llvm.123`), as crash prints it.
+    /// (`.isra.0`, `.part.1`, `.llvm.123`), as crash prints it: cut at the
+    /// first of `.isra.`, `.part.`, `.llvm.` found, tried in that order
+    /// (`strip_symbol_end`), so `f.part.0.isra.0` is `f.part.0`.
     pub fn base_name(&self) -> &str {
         [".isra.", ".part.", ".llvm."]
             .iter()
-            .filter_map(|s| self.name.find(s))
-            .min()
+            .find_map(|s| self.name.find(s))
             .map_or(&self.name, |i| &self.name[..i])
     }
 

@@ -114,4 +114,5 @@ fn noise_and_base_names() {
     assert_eq!(sym("foo.isra.0", K, 0, 't').base_name(), "foo");
     assert_eq!(sym("bar.part.1.llvm.99", K, 0, 't').base_name(), "bar");
     assert_eq!(sym("baz.cold", K, 0, 't').base_name(), "baz.cold");
+    assert_eq!(sym("qux.part.0.isra.0", K, 0, 't').base_name(), "qux.part.0");
 }

@@ -2,15 +2,14 @@
 //!
 //! - On the corpus dumps, every `dis` command of crash.txt prints what
 //!   crash printed, byte for byte (with the vmlinux), and the same less the
-//!   source lines without it. Module code is compared without its source
-//!   lines while kdive prints none there: crash.txt was made after
-//!   `mod -s`, which loads a module's line table (pending in kdive).
+//!   source lines without it. As crash.txt's session did, the module's
+//!   debuginfo is loaded first (`mod -s`): its code has source lines too.
 //! - On the vmlinux alone (no dump), a seeded sample of functions
 //!   disassembles as `gdb -batch -ex 'disassemble START,+SIZE' VMLINUX`
 //!   does, instruction for instruction. `KDIVE_DIS_SAMPLE=N` sets the
 //!   sample's size (default 300), `KDIVE_DIS_SEED` its seed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -65,19 +64,10 @@ fn without_lines(s: &str) -> String {
         .collect()
 }
 
-/// Whether the first instruction is in module space (x86-64 puts modules
-/// above the kernel image's 1 GiB mapping from `__START_KERNEL_map`).
-fn in_module(output: &str) -> bool {
-    let first = output.lines().find(|l| l.starts_with("0x")).unwrap_or("");
-    let addr = first.split_whitespace().next().unwrap_or("0x0");
-    u64::from_str_radix(addr.trim_start_matches("0x"), 16).is_ok_and(|a| a >= 0xffff_ffff_c000_0000)
-}
-
 #[test]
 fn dis_prints_what_crash_prints() {
     let mut failures = Vec::new();
     let mut checked = 0;
-    let mut pending = Vec::new();
     for crash in require("dis_prints_what_crash_prints") {
         let (Some(dump), Some(txt)) = (crash.variant("kdump-zlib"), crash.file("crash.txt")) else {
             continue;
@@ -88,19 +78,19 @@ fn dis_prints_what_crash_prints() {
             .filter(|c| c.starts_with("dis "))
             .cloned()
             .collect();
+        let mut session: Vec<String> = crash
+            .file("crashme.ko")
+            .map(|ko| format!("mod -s crashme {}", ko.display()))
+            .into_iter()
+            .collect();
+        session.extend(cmds.iter().cloned());
         let dump = dump.to_str().unwrap();
         for (args, with_lines) in [(vec![dump], true), (vec!["--no-vmlinux", dump], false)] {
-            let got = run_marked(&args, &cmds);
+            let got = run_marked(&args, &session);
             for c in &cmds {
                 let mut expected = want[c].clone();
                 let mut actual = got.get(c).cloned().unwrap_or_default();
-                let module_lines_missing = in_module(&expected)
-                    && without_lines(&actual) == actual
-                    && without_lines(&expected) != expected;
-                if !with_lines || module_lines_missing {
-                    if module_lines_missing && with_lines {
-                        pending.push(format!("{} `{c}`", crash.name()));
-                    }
+                if !with_lines {
                     expected = without_lines(&expected);
                     actual = without_lines(&actual);
                 }
@@ -120,9 +110,7 @@ fn dis_prints_what_crash_prints() {
         failures.len(),
         failures.join("\n")
     );
-    eprintln!(
-        "checked {checked} dis commands; source lines of module code pending (mod -s): {pending:?}"
-    );
+    eprintln!("checked {checked} dis commands");
 }
 
 /// Without a dump, only the static commands run; the others say why.
@@ -205,23 +193,57 @@ fn split_names(text: &str) -> (String, Vec<String>) {
     (plain, names)
 }
 
-/// Whether gdb's name and kdive's (crash's) name the same place: gdb names
-/// a clone (`.part.0`, `.isra.0`, `.cold`) by the function it came from
-/// (for `.cold`, with the offset from that function's start), and prefers
-/// a sized symbol containing an address to a label at it.
-fn same_place(gdb: &str, kdive: &str, syms: &kdive_debuginfo::SymbolTable) -> bool {
-    let addr = |n: &str| -> Option<u64> {
-        let (name, off) = match n.rsplit_once('+') {
-            Some((name, off)) => (name, off.parse::<u64>().ok()?),
-            None => (n, 0),
-        };
-        Some(syms.by_name(name)?.addr + off)
-    };
-    let base = |n: &str| n.split(['.', '+']).next().unwrap_or("").to_string();
-    match (addr(gdb), addr(kdive)) {
-        (Some(a), Some(b)) => a == b || base(gdb) == base(kdive),
-        _ => base(gdb) == base(kdive),
+/// Every address a name may stand for: a symbol's own name, its name
+/// without clone suffixes (crash's), and the function before the first
+/// `.` (gdb's, from the DWARF function a clone or `.cold` part came from).
+fn places(syms: &kdive_debuginfo::SymbolTable) -> HashMap<String, Vec<u64>> {
+    let mut m: HashMap<String, Vec<u64>> = HashMap::new();
+    for s in syms.iter() {
+        let first = s.name.split('.').next().unwrap_or("");
+        for n in [s.name.as_str(), s.base_name(), first] {
+            m.entry(n.to_string()).or_default().push(s.addr);
+        }
     }
+    m
+}
+
+/// Whether `name` (`sym` or `sym+off`) can name `target`.
+fn names(name: &str, target: u64, places: &HashMap<String, Vec<u64>>) -> bool {
+    let (sym, off) = match name.rsplit_once('+') {
+        Some((sym, off)) => (sym, off.parse::<u64>().unwrap_or(u64::MAX)),
+        None => (name, 0),
+    };
+    let hits = |addrs: &Vec<u64>| addrs.iter().any(|a| a.wrapping_add(off) == target);
+    places.get(sym).is_some_and(hits)
+}
+
+/// The addresses named in `text`: the number before each ` <`.
+fn named_addresses(text: &str) -> Vec<u64> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(open) = rest.find(" <") {
+        let word = rest[..open].rsplit([' ', '\t', ',']).next().unwrap_or("");
+        out.push(u64::from_str_radix(word.trim_start_matches("0x"), 16).unwrap_or(0));
+        rest = &rest[open + 2..];
+    }
+    out
+}
+
+/// gdb 13 writes a few things otherwise than gdb 10, whose dialect kdive
+/// follows (crash's): kdive's text as gdb 13 would have it.
+fn as_gdb13(text: &str) -> String {
+    let t = text.trim_end();
+    if t == "sysret" {
+        return "sysretl".into();
+    }
+    for seg in ["cs", "ds", "es", "ss"] {
+        let shown = format!("%{seg}:");
+        if t.starts_with("data16 ") && t.contains(&shown) {
+            let words = t.trim_start_matches("data16 ");
+            return format!("data16 {seg} {}", words.replacen(&shown, "", 1));
+        }
+    }
+    t.to_string()
 }
 
 /// Why gdb names a place otherwise than crash (and kdive), for the report.
@@ -238,9 +260,6 @@ fn name_class(gdb: &str, kdive: &str) -> &'static str {
 
 #[test]
 fn dis_matches_gdb_on_vmlinux() {
-    let Some(v) = vmlinux("6.1.0-47-cloud-amd64") else {
-        return;
-    };
     if Command::new("gdb").arg("--version").output().is_err() {
         assert!(
             kdive_testkit::allowed("KDIVE_ALLOW_NO_GDB"),
@@ -249,6 +268,23 @@ fn dis_matches_gdb_on_vmlinux() {
         eprintln!("skipping: no gdb (KDIVE_ALLOW_NO_GDB=1)");
         return;
     }
+    // Every kernel of the corpus, each with its vmlinux.
+    let mut releases: Vec<String> = require("dis_matches_gdb_on_vmlinux")
+        .iter()
+        .map(|c| c.kernel.trim_start_matches("linux-").to_string())
+        .collect();
+    releases.sort();
+    releases.dedup();
+    for release in releases {
+        if let Some(v) = vmlinux(&release) {
+            compare_with_gdb(&v);
+        }
+    }
+}
+
+/// A sample of the functions of `v` disassembled by kdive and by gdb.
+fn compare_with_gdb(v: &Path) {
+    let v = v.to_path_buf();
     let env = |k: &str, d: u64| {
         std::env::var(k)
             .ok()
@@ -295,7 +331,9 @@ fn dis_matches_gdb_on_vmlinux() {
         .unwrap()
         .symbols()
         .unwrap();
-    let (mut exact, mut renamed, mut wrong) = (0usize, 0usize, Vec::new());
+    let places = places(&syms);
+    let (mut exact, mut renamed, mut dialect) = (0usize, 0usize, 0usize);
+    let mut wrong = Vec::new();
     let mut classes = BTreeMap::new();
     for (addr, g) in &want {
         let Some(k) = got.get(addr) else {
@@ -306,8 +344,16 @@ fn dis_matches_gdb_on_vmlinux() {
             exact += 1;
             continue;
         }
-        let ((gp, gn), (kp, kn)) = (split_names(g), split_names(k));
-        let same = gn.len() == kn.len() && gn.iter().zip(&kn).all(|(a, b)| same_place(a, b, &syms));
+        if *g == as_gdb13(k) {
+            dialect += 1;
+            continue;
+        }
+        let ((gp, gn), (kp, kn)) = (split_names(g), split_names(&as_gdb13(k)));
+        let targets = named_addresses(g);
+        let same = gn.len() == kn.len()
+            && targets.len() == gn.len()
+            && (gn.iter().zip(&kn).zip(&targets))
+                .all(|((a, b), t)| names(a, *t, &places) && names(b, *t, &places));
         if gp == kp && same {
             renamed += 1;
             for (a, b) in gn.iter().zip(&kn).filter(|(a, b)| a != b) {
@@ -319,8 +365,10 @@ fn dis_matches_gdb_on_vmlinux() {
     }
     let extra = got.keys().filter(|a| !want.contains_key(a)).count();
     eprintln!(
-        "{} functions, {} instructions: {exact} identical, {renamed} naming a place by another \
-         symbol (clones, labels), {} different, {extra} not in gdb's output",
+        "{}: {} functions, {} instructions: {exact} identical, {dialect} in gdb 10's words (crash's), \
+         {renamed} naming a place by another symbol (clones, labels), {} different, {extra} \
+         not in gdb's output",
+        v.display(),
         pick.len(),
         want.len(),
         wrong.len()
@@ -379,5 +427,130 @@ fn ranges_follow_crash() {
     assert_eq!(
         got[&cmds[6]],
         hex.iter().map(|x| format!("{x}\n")).collect::<String>()
+    );
+}
+
+/// Run `program args` with `input`, killed after `limit`.
+fn run_with_limit(
+    program: &str,
+    args: &[&str],
+    input: String,
+    limit: std::time::Duration,
+) -> String {
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut stdin = child.stdin.take().unwrap();
+    std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = std::io::Read::read_to_string(&mut stdout, &mut s);
+        s
+    });
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!("{program} ran over {limit:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    reader.join().unwrap()
+}
+
+/// crash itself, when installed, on a corpus dump: `dis -l` of a seeded
+/// sample of functions (`KDIVE_DIS_CRASH_SAMPLE`, default 60) prints what
+/// crash prints, line for line. The one difference allowed is where crash
+/// names a variable by a lockdep key (`__key.0`) that shares its address:
+/// kdive names the variable.
+#[test]
+fn dis_matches_crash_on_dump() {
+    let Some(v) = vmlinux("6.1.0-47-cloud-amd64") else {
+        return;
+    };
+    if Command::new("crash").arg("--version").output().is_err() {
+        eprintln!("skipping: crash is not installed");
+        return;
+    }
+    let Some(crash) = require("dis_matches_crash_on_dump")
+        .into_iter()
+        .find(|c| c.kernel.ends_with("6.1.0-47-cloud-amd64") && c.variant("kdump-zlib").is_some())
+    else {
+        return;
+    };
+    let dump = crash
+        .variant("kdump-zlib")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let v = v.to_str().unwrap();
+    // The dump's KASLR offset, from where kdive finds `schedule`.
+    let elf = kdive_debuginfo::ElfFile::open(Path::new(v))
+        .unwrap()
+        .symbols()
+        .unwrap();
+    let (out, _) = kdive(&[v, &dump], "sym schedule\n");
+    let at = u64::from_str_radix(out.split_whitespace().next().unwrap(), 16).unwrap();
+    let offset = at.wrapping_sub(elf.by_name("schedule").unwrap().addr);
+    // Functions of the core text: init text is freed, its pages left out.
+    let (text, etext) = (
+        elf.by_name("_stext").unwrap().addr,
+        elf.by_name("_etext").unwrap().addr,
+    );
+    let all: Vec<(u64, u64)> = functions(Path::new(v))
+        .into_iter()
+        .filter(|(a, _)| (text..etext).contains(a))
+        .collect();
+    let n = std::env::var("KDIVE_DIS_CRASH_SAMPLE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(60);
+    let mut rng = Rng(0x0063_7261_7368);
+    let mut pick: Vec<u64> = (0..n)
+        .map(|_| all[(rng.next() % all.len() as u64) as usize].0)
+        .collect();
+    pick.sort();
+    pick.dedup();
+    let script: String = pick
+        .iter()
+        .map(|a| format!("dis -l {:#x}\n", a.wrapping_add(offset)))
+        .collect();
+    let theirs = run_with_limit(
+        "crash",
+        &["-s", v, &dump],
+        format!("{script}q\n"),
+        std::time::Duration::from_secs(900),
+    );
+    let (ours, err) = kdive(&[v, &dump], &script);
+    assert!(err.trim().is_empty(), "kdive: {err}");
+    // crash's start-up warnings, before the first command's output.
+    let first = ours.lines().next().unwrap_or("");
+    let theirs: Vec<&str> = theirs.lines().skip_while(|l| *l != first).collect();
+    let ours: Vec<&str> = ours.lines().collect();
+    assert_eq!(theirs.len(), ours.len(), "line counts differ");
+    let mut keys = 0;
+    for (t, o) in theirs.iter().zip(&ours) {
+        if t == o {
+            continue;
+        }
+        let (tp, tn) = split_names(t);
+        let (op, on) = split_names(o);
+        let key = |(a, b): (&String, &String)| a == b || a.starts_with("__key.");
+        assert!(
+            tp == op && tn.len() == on.len() && tn.iter().zip(&on).all(key),
+            "crash: {t}\nkdive: {o}"
+        );
+        keys += 1;
+    }
+    eprintln!(
+        "{} functions, {} lines as crash prints them ({keys} naming a variable crash names by a lockdep key)",
+        pick.len(),
+        ours.len()
     );
 }

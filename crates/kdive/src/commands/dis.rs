@@ -28,12 +28,13 @@
 
 use std::io::Write;
 
-use kdive_debuginfo::Symbol;
-
-use super::{io, sym, CmdResult};
+use super::{io, objects, CmdResult};
 use crate::dis::{self, GdbFormatter, Insn, Names};
 use crate::expr;
 use crate::session::Session;
+use target::resolve;
+
+mod target;
 
 const USAGE: &str = "dis [-r|-f] [-l] [-x|-d] [-b N] ADDRESS|SYMBOL[+OFFSET] [COUNT]";
 
@@ -119,90 +120,9 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         return Ok(());
     };
     let plan = plan(s, addr, whole, count, &o)?;
-    let insns = disassemble(s, &plan, &o)?;
-    print(s, &insns, &o, out)
-}
-
-/// `ARG` as crash reads it: an expression (`schedule+8`), a hex address
-/// that is not also a symbol's name, or a symbol. Also whether it names a
-/// function's start (a text symbol, or a hex address where one starts):
-/// without a count, the whole function is shown.
-fn resolve(s: &Session, arg: &str, out: &mut dyn Write) -> Result<Option<(u64, bool)>, String> {
-    let k = &s.kernel;
-    let syms = |name: &str| k.symbol(name);
-    let is_start = |addr: u64| {
-        k.symbols()
-            .lookup(addr)
-            .is_some_and(|(sym, off)| off == 0 && sym.is_text())
-    };
-    const OPERATORS: &str = "()+-*/%&|^<>~";
-    if arg.contains(|c: char| OPERATORS.contains(c)) {
-        // `NAME+OFF` of a name several functions have is ambiguous too.
-        let first = arg
-            .trim_start_matches('(')
-            .split(|c: char| c == ' ' || OPERATORS.contains(c));
-        if let Some(dups) = first
-            .into_iter()
-            .next()
-            .and_then(|name| duplicates(s, name))
-        {
-            return Err(dups);
-        }
-        let addr = expr::eval(arg, &syms).map_err(|e| format!("{arg}: {e}"))?;
-        return Ok(Some((addr, false)));
-    }
-    if k.symbols().by_name(arg).is_none() {
-        if let Ok(addr) = expr::parse_hex(arg) {
-            return Ok(Some((addr, is_start(addr))));
-        }
-        writeln!(out, "symbol not found: {arg}\npossible alternatives:").map_err(io)?;
-        let mut n = 0;
-        for sym in k
-            .symbols()
-            .iter()
-            .filter(|sym| sym.name.contains(arg))
-            .take(1000)
-        {
-            write!(out, "  ").map_err(io)?;
-            sym::show(s, sym, 0, false, out)?;
-            n += 1;
-        }
-        if n == 0 {
-            writeln!(out, "  (none found)").map_err(io)?;
-        }
-        return Ok(None);
-    }
-    if let Some(dups) = duplicates(s, arg) {
-        return Err(dups);
-    }
-    let text: Vec<&Symbol> = k
-        .symbols()
-        .all_by_name(arg)
-        .filter(|x| x.is_text())
-        .collect();
-    match text.first() {
-        Some(sym) => Ok(Some((sym.addr, true))),
-        None => Ok(Some((k.symbol(arg).unwrap_or(0), false))),
-    }
-}
-
-/// crash refuses a name several functions have (static functions of one
-/// name in different files), listing them: their addresses tell them apart.
-fn duplicates(s: &Session, name: &str) -> Option<String> {
-    let text: Vec<&Symbol> = (s.kernel.symbols().all_by_name(name))
-        .filter(|x| x.is_text())
-        .collect();
-    if text.len() < 2 {
-        return None;
-    }
-    let mut list = Vec::new();
-    for sym in text {
-        let _ = sym::show(s, sym, 0, true, &mut list);
-    }
-    Some(format!(
-        "{name}: duplicate text symbols found:\n{}",
-        String::from_utf8_lossy(&list).trim_end()
-    ))
+    let (insns, error) = disassemble(s, &plan, &o);
+    print(s, &insns, &o, out)?;
+    error.map_or(Ok(()), Err)
 }
 
 /// What to disassemble: from `start`, stopping before `end` or after
@@ -303,7 +223,7 @@ fn is_kernel_addr(addr: u64) -> bool {
 }
 
 /// Read the code of `plan` and decode it.
-fn disassemble(s: &Session, plan: &Plan, o: &Opts) -> Result<Vec<Insn>, String> {
+fn disassemble(s: &Session, plan: &Plan, o: &Opts) -> (Vec<Insn>, Option<String>) {
     let k = &s.kernel;
     // The last instruction before `end` may reach past it.
     let len = plan.end.saturating_sub(plan.start).saturating_add(MAX_INSN);
@@ -334,13 +254,13 @@ fn disassemble(s: &Session, plan: &Plan, o: &Opts) -> Result<Vec<Insn>, String> 
     let mut fmt = GdbFormatter::new(&name);
     let mut insns = Vec::new();
     let mut at = 0usize;
-    while at < code.len() && (insns.len() as u64) < plan.count {
+    let finished = loop {
         let addr = plan.start + at as u64;
-        if plan.bounded && addr >= plan.end {
-            break;
+        if (insns.len() as u64) >= plan.count || (plan.bounded && addr >= plan.end) {
+            break true;
         }
         let Some(insn) = dis::decode(&code[at..], addr, 1, &mut fmt).pop() else {
-            break;
+            break false;
         };
         at += insn.len;
         let done = plan.target.is_some_and(|t| insn.addr >= t);
@@ -351,26 +271,20 @@ fn disassemble(s: &Session, plan: &Plan, o: &Opts) -> Result<Vec<Insn>, String> 
             insns.push(insn);
         }
         if done {
-            break;
+            break true;
         }
-    }
-    if insns.is_empty() {
-        return Err(match unreadable {
-            Some(e) => format!(
-                "gdb unable to disassemble kernel virtual address {:x}: {e}",
-                plan.start
-            ),
-            None => format!(
-                "gdb unable to disassemble kernel virtual address {:x}",
-                plan.start
-            ),
-        });
-    }
+    };
+    // Memory that ends before the listing does: crash's read error, after
+    // the instructions before it.
+    let error = match unreadable {
+        Some(e) if !finished => Some(objects::read_error(&e, plan.start + got as u64)),
+        _ => None,
+    };
     if let Some(n) = plan.keep_last {
         let drop = insns.len().saturating_sub(n as usize);
         insns.drain(..drop);
     }
-    Ok(insns)
+    (insns, error)
 }
 
 fn print(s: &Session, insns: &[Insn], o: &Opts, out: &mut dyn Write) -> CmdResult {

@@ -54,9 +54,10 @@ impl<'a> GdbFormatter<'a> {
         let mut operands = String::new();
         self.iced.format_all_operands(insn, &mut operands);
         let (mnemonic, operands) = rules::fix(insn, bytes, mnemonic, operands);
-        let mut text = column(&mnemonic, &operands);
+        let mut text = column(&mnemonic, &operands, bytes);
         if let Some(target) = branch_target(insn) {
-            let jump = !matches!(insn.mnemonic(), iced_x86::Mnemonic::Call);
+            // crash's filter names the targets gdb left bare of `j*` only.
+            let jump = format!("{:?}", insn.mnemonic()).starts_with('J');
             if let Some(name) = (self.symbolize)(target, jump) {
                 text.push_str(&format!(" <{name}>"));
             }
@@ -73,8 +74,12 @@ impl<'a> GdbFormatter<'a> {
 
 /// libopcodes' layout: the mnemonic (with its prefixes) padded to six
 /// characters, a space, the operands. gdb 10 (crash's) keeps the padding
-/// of an instruction without operands (`ret    `).
-fn column(mnemonic: &str, operands: &str) -> String {
+/// of an instruction without operands (`ret    `), except for the
+/// one-byte `nop`, which its libopcodes writes over the padded buffer.
+fn column(mnemonic: &str, operands: &str, bytes: &[u8]) -> String {
+    if bytes == [0x90] {
+        return mnemonic.to_string();
+    }
     format!("{mnemonic:<6} {operands}")
 }
 

@@ -43,19 +43,58 @@ pub fn decode(code: &[u8], addr: u64, max: usize, fmt: &mut GdbFormatter<'_>) ->
             out.push(Insn {
                 addr: at,
                 len: 1,
-                text: "(bad)".into(),
+                // Padded like a mnemonic, as gdb 10 (crash's) prints it.
+                text: "(bad)  ".into(),
             });
             decoder.set_position(pos + 1).ok();
             decoder.set_ip(at.wrapping_add(1));
             continue;
         }
+        let mut len = insn.len();
+        let mut text = fmt.format(&insn, &code[pos..pos + len]);
+        if let Some((merged, with)) = wait_form(&insn, &code[pos + len..], at, fmt) {
+            text = merged;
+            len += with;
+            decoder.set_position(pos + len).ok();
+            decoder.set_ip(at.wrapping_add(len as u64));
+        }
         out.push(Insn {
             addr: at,
-            len: insn.len(),
-            text: fmt.format(&insn, &code[pos..pos + insn.len()]),
+            len,
+            text,
         });
     }
     out
+}
+
+/// libopcodes reads `fwait` before an x87 control instruction of the
+/// no-wait kind as one instruction, the waiting form (`9b db e3`: `finit`,
+/// not `fwait` and `fninit`): its text and the length of the second part.
+fn wait_form(
+    insn: &Instruction,
+    rest: &[u8],
+    at: u64,
+    fmt: &mut GdbFormatter<'_>,
+) -> Option<(String, usize)> {
+    use iced_x86::Mnemonic::*;
+    if insn.code() != iced_x86::Code::Wait {
+        return None;
+    }
+    let mut next = Decoder::with_ip(64, rest, at.wrapping_add(1), DecoderOptions::NONE);
+    let second = next.decode();
+    let no_wait = matches!(
+        second.mnemonic(),
+        Fninit | Fnclex | Fnstsw | Fnstcw | Fnstenv | Fnsave | Fneni | Fndisi | Fnsetpm
+    );
+    if second.is_invalid() || !no_wait {
+        return None;
+    }
+    let text = fmt.format(&second, &rest[..second.len()]);
+    // `fnstsw %ax` -> `fstsw  %ax`: one letter less, one more space.
+    let (word, operands) = text.split_once(' ').unwrap_or((&text, ""));
+    let waiting = format!("f{}", &word[2..]);
+    let merged = format!("{waiting:<6} {}", operands.trim_start());
+    Some((merged, second.len()))
 }
 
 #[cfg(test)]
@@ -77,9 +116,11 @@ mod tests {
     #[test]
     fn prints_as_libopcodes() {
         let cases: &[(&[u8], &str)] = &[
+            // gdb 10 (crash's) keeps the segment in the operand here, where
+            // gdb 13 writes `data16 cs nopw 0x0(%rax,%rax,1)`.
             (
                 &[0x66, 0x66, 0x2e, 0x0f, 0x1f, 0x84, 0, 0, 0, 0, 0],
-                "data16 cs nopw 0x0(%rax,%rax,1)",
+                "data16 nopw %cs:0x0(%rax,%rax,1)",
             ),
             (
                 &[0x66, 0x2e, 0x0f, 0x1f, 0x84, 0, 0, 0, 0, 0],
@@ -114,6 +155,19 @@ mod tests {
             (&[0xac], "lods   %ds:(%rsi),%al"),
             (&[0xa6], "cmpsb  %es:(%rdi),%ds:(%rsi)"),
             (&[0x66, 0x90], "xchg   %ax,%ax"),
+            (&[0xcf], "iret   "),
+            (&[0x48, 0xcf], "iretq  "),
+            (&[0xcb], "lret   "),
+            (&[0xca, 0x08, 0x00], "lret   $0x8"),
+            // gdb 13: `sysretl`.
+            (&[0x0f, 0x07], "sysret "),
+            (&[0x9b, 0xdb, 0xe3], "finit  "),
+            (&[0x9b, 0xdf, 0xe0], "fstsw  %ax"),
+            (&[0xde, 0xe9], "fsubrp %st,%st(1)"),
+            (&[0xde, 0xe1], "fsubp  %st,%st(1)"),
+            (&[0xde, 0xea], "fsubrp %st,%st(2)"),
+            (&[0x0f, 0x01, 0xfa], "monitorx %rax,%ecx,%edx"),
+            (&[0x0f, 0x01, 0xfb], "mwaitx %eax,%ecx,%ebx"),
             (&[0x48, 0x8b, 0x04, 0x25, 0x10, 0, 0, 0], "mov    0x10,%rax"),
             (&[0x8b, 0x04, 0x24], "mov    (%rsp),%eax"),
             (&[0x8b, 0x44, 0x24, 0x08], "mov    0x8(%rsp),%eax"),
@@ -143,6 +197,6 @@ mod tests {
     /// on after it; a truncated last instruction is left out.
     #[test]
     fn bad_and_truncated() {
-        assert_eq!(texts(&[0x06, 0x90, 0x48]), ["(bad)", "nop    "]);
+        assert_eq!(texts(&[0x06, 0x90, 0x48]), ["(bad)  ", "nop"]);
     }
 }

@@ -3,7 +3,8 @@
 //! crash asks gdb to disassemble, and gdb names an address (a branch
 //! target, the target of a RIP-relative operand) by its minimal symbols;
 //! crash then replaces every name gdb printed by its own (`value_to_symstr`:
-//! the closest symbol below, `.part.0`/`.cold` clones by their own names),
+//! the closest symbol below, a `.part.0`/`.isra.0` clone by its function's
+//! name, a `.cold` part by its own),
 //! and names the target of a direct jump gdb left bare (`x86_64_dis_filter`,
 //! `load_module_filter`). So whether a name is shown is gdb's rule, and the
 //! name is crash's:
@@ -56,12 +57,36 @@ impl<'a> Names<'a> {
     /// crash's `sym` or `sym+off` for `addr`, as in the `<...>` before an
     /// instruction's colon.
     pub fn name(&self, addr: u64) -> Option<String> {
-        let (sym, off) = self.kernel.symbols().lookup(addr)?;
+        let (sym, off) = self.crash_symbol(addr)?;
+        // crash names a clone (`.part.0`, `.isra.0`) as its function.
+        let name = sym.base_name();
         Some(match (off, self.hex) {
-            (0, _) => sym.name.clone(),
-            (_, false) => format!("{}+{off}", sym.name),
-            (_, true) => format!("{}+{off:#x}", sym.name),
+            (0, _) => name.to_string(),
+            (_, false) => format!("{name}+{off}"),
+            (_, true) => format!("{name}+{off:#x}"),
         })
+    }
+
+    /// The symbol crash's `value_search` names `addr` by: at the address,
+    /// the symbol table's choice; inside, of the symbols at the closest
+    /// address below, the last by name (crash's table is sorted so, and it
+    /// takes the entry before the first one past `addr`): so
+    /// `ftrace_ops_list_func+2`, not `arch_ftrace_ops_list_func+2`, at an
+    /// address both name.
+    fn crash_symbol(&self, addr: u64) -> Option<(&'a Symbol, u64)> {
+        let k = self.kernel;
+        let found = k.symbols().lookup(addr)?;
+        if found.1 == 0 || k.module_at(addr).is_some() {
+            return Some(found);
+        }
+        let below = k.symbols().range(0..addr);
+        let real = |s: &&Symbol| !matches!(s.kind, 'A' | 'a' | 'U' | 'w' | 'v' | 'N' | 'n' | '?');
+        let closest = below.iter().rev().find(real)?.addr;
+        let last = (below.iter().rev())
+            .take_while(|s| s.addr == closest)
+            .filter(real)
+            .max_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()))?;
+        Some((last, addr - closest))
     }
 
     /// The name shown after an operand's address: a branch target

@@ -1,5 +1,6 @@
-//! Where libopcodes' AT&T syntax (gdb 13, binutils 2.40) differs from
-//! iced-x86's GAS formatter. Each rule is a systematic difference, found
+//! Where libopcodes' AT&T syntax differs from iced-x86's GAS formatter.
+//! The dialect is that of gdb 10.2, the one inside crash 8; where gdb 13
+//! (binutils 2.40) writes otherwise, it says so. Each rule is a systematic difference, found
 //! by disassembling thousands of kernel functions with both and comparing
 //! instruction by instruction (see `tests/dis.rs`).
 
@@ -17,7 +18,7 @@ pub(super) fn fix(
     operands = string_segments(insn, operands);
     operands = port_dx(insn, operands);
     operands = debug_registers(operands);
-    mnemonic = no_suffix(insn, mnemonic);
+    mnemonic = returns(no_suffix(insn, mnemonic));
     if shift_by_one(insn) {
         if let Some(rest) = operands.strip_prefix("$0x1,") {
             operands = rest.to_string();
@@ -131,6 +132,22 @@ fn no_suffix(insn: &Instruction, mnemonic: String) -> String {
     format!("{prefixes}{word}")
 }
 
+/// 32-bit returns: `iret`, `lret` in libopcodes; gdb 10 (crash's) also
+/// writes `sysret` where gdb 13 writes `sysretl`.
+fn returns(mnemonic: String) -> String {
+    let (prefixes, word) = match mnemonic.rfind(' ') {
+        Some(i) => mnemonic.split_at(i + 1),
+        None => ("", mnemonic.as_str()),
+    };
+    let word = match word {
+        "iretl" => "iret",
+        "lretl" => "lret",
+        "sysretl" => "sysret",
+        w => w,
+    };
+    format!("{prefixes}{word}")
+}
+
 /// The shift and rotate forms whose count is an implied 1 (`d0`/`d1`):
 /// libopcodes writes no count (`shr %al`).
 fn shift_by_one(insn: &Instruction) -> bool {
@@ -158,6 +175,14 @@ fn implicit_operands(insn: &Instruction) -> Option<&'static str> {
         Code::Monitord => "%eax,%ecx,%edx",
         Code::Monitorq => "%rax,%ecx,%edx",
         Code::Mwait => "%eax,%ecx",
+        Code::Monitorxw => "%ax,%ecx,%edx",
+        Code::Monitorxd => "%eax,%ecx,%edx",
+        Code::Monitorxq => "%rax,%ecx,%edx",
+        Code::Mwaitx => "%eax,%ecx,%ebx",
+        // The x87 pops to %st(1), which iced leaves implicit.
+        c if format!("{c:?}").ends_with("p_sti_st0") && insn.op0_register() == Register::ST1 => {
+            "%st,%st(1)"
+        }
         _ => return None,
     })
 }
@@ -201,7 +226,8 @@ fn unused_prefixes(
         Register::DS => "ds",
         _ => "",
     };
-    if !name.is_empty() && !is_string {
+    // gdb 10 (crash's) leaves the segment in the operand after `data16`.
+    if !name.is_empty() && !is_string && words.is_empty() {
         let shown = format!("%{name}:");
         if operands.contains(&shown) {
             operands = operands.replacen(&shown, "", 1);
