@@ -272,3 +272,30 @@ fn kmem_i_is_crashs_with_the_kernels_slab_count() {
         }
     }
 }
+
+/// `kmem ADDR` of an address on a task's stack, or inside a task_struct,
+/// names the task first, in crash's `set` block: the panic task for the
+/// stack pointer of its exception frame, the task itself for its address.
+#[test]
+fn kmem_address_names_its_task() {
+    let mut checked = 0;
+    for crash in require("kmem ADDR tasks") {
+        let Some(dump) = crash.variant("kdump-zlib") else { continue };
+        let dump = dump.to_str().unwrap();
+        let (got, _) = run_kdive(&[dump], &["bt", "set"]);
+        // A kernel stack pointer: the frames' [SP] column.
+        let rsp = got["bt"]
+            .lines()
+            .find_map(|l| l.split_once(" [").map(|(_, r)| r.split(']').next().unwrap_or("").to_string()))
+            .expect("a frame in bt");
+        let set = got["set"].clone();
+        let task = set.lines().find_map(|l| l.trim().strip_prefix("TASK: ")).unwrap();
+        let task = task.split_whitespace().next().unwrap().to_string();
+        let (stack, task_struct) = (format!("kmem {rsp}"), format!("kmem {task}"));
+        let (got, _) = run_kdive(&[dump], &[&stack, &task_struct]);
+        assert!(got[&stack].contains(&set), "{}: {stack}:\n{}", crash.name(), got[&stack]);
+        assert!(got[&task_struct].contains(&set), "{}: {task_struct}:\n{}", crash.name(), got[&task_struct]);
+        checked += 1;
+    }
+    eprintln!("checked {checked} dumps");
+}

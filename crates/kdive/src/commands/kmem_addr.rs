@@ -15,11 +15,38 @@ pub fn show(s: &Session, slub: &Slub, addr: u64, out: &mut dyn Write) -> CmdResu
     // crash takes an address below the kernel's half for a physical one.
     let physical = addr < k.layout().page_offset_base;
     let vaddr = if physical { k.ptov(addr) } else { addr };
+    let on_stack = |a: u64| {
+        let size = k.thread_size();
+        k.tasks().tasks().iter().find(|t| t.stack != 0 && (t.stack..t.stack.saturating_add(size)).contains(&a))
+    };
     if !physical {
         symbol(s, vaddr, out)?;
+        // A vmalloc'd kernel stack: its task first, as crash shows it.
+        if matches!(k.region(vaddr), Region::Vmalloc) {
+            if let Some(t) = on_stack(vaddr) {
+                super::set::show_context(s, t, out)?;
+                writeln!(out).map_err(io)?;
+            }
+        }
         vmalloc(s, vaddr, out)?;
     }
     if kmem_slab::address(slub, vaddr, false, out)? {
+        writeln!(out).map_err(io)?;
+    }
+    // Inside a task_struct, or on a stack in the direct map.
+    let task_size = k.btf().and_then(|b| b.find_aggregate("task_struct").and_then(|id| b.size_of(id))).unwrap_or(0);
+    // The type's size can exceed the allocation (the FPU state at its end
+    // is sized at boot): of the tasks whose range holds the address, the
+    // nearest below it.
+    let in_task = k
+        .tasks()
+        .tasks()
+        .iter()
+        .filter(|t| (t.addr..t.addr.saturating_add(task_size)).contains(&vaddr))
+        .max_by_key(|t| t.addr);
+    let direct_stack = (!matches!(k.region(vaddr), Region::Vmalloc)).then(|| on_stack(vaddr)).flatten();
+    if let Some(t) = in_task.or(direct_stack) {
+        super::set::show_context(s, t, out)?;
         writeln!(out).map_err(io)?;
     }
     if kmem_pages::show(k, Some(addr), out)? {

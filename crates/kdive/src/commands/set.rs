@@ -131,6 +131,11 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
 /// crash's `show_context` block for the current task.
 fn show(s: &Session, out: &mut dyn Write) -> CmdResult {
     let t = current_task(s).ok_or("no current task: the task list could not be read")?;
+    show_context(s, t, out)
+}
+
+/// crash's `show_context` block: PID, COMMAND, TASK, CPU, STATE.
+pub fn show_context(s: &Session, t: &Task, out: &mut dyn Write) -> CmdResult {
     let list = s.kernel.tasks();
     let count = list.all_with_pid(t.pid).count();
     let of = if count > 1 {
