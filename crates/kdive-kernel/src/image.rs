@@ -58,6 +58,7 @@ pub(crate) fn open(path: &Path) -> Result<Kernel, KernelError> {
         module_debug: Default::default(),
         modules: Vec::new(),
         tasks: Default::default(),
+        orc: Default::default(),
         proc_offsets: Default::default(),
         image_only: true,
     })

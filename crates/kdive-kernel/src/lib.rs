@@ -136,6 +136,8 @@ pub struct Kernel {
     module_debug: std::sync::RwLock<Vec<module_debug::ModuleDebug>>,
     /// The loaded modules, read at open time.
     modules: Vec<Module>,
+    /// The ORC unwind tables, found on first use ([`Kernel::orc_tables`]).
+    orc: OnceLock<stack::OrcTables>,
     /// Every task, walked on first use ([`Kernel::tasks`]).
     tasks: OnceLock<tasks::TaskList>,
     /// Opened from a vmlinux alone: memory is the file's (see `image`).

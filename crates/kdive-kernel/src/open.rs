@@ -66,6 +66,7 @@ pub(crate) fn open(dump: Dump, choice: VmlinuxChoice<'_>) -> Result<Kernel, Kern
         module_debug: Default::default(),
         modules: Vec::new(),
         tasks: std::sync::OnceLock::new(),
+        orc: Default::default(),
         image_only: false,
         proc_offsets: std::sync::OnceLock::new(),
     };

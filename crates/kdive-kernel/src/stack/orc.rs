@@ -25,8 +25,15 @@ pub struct OrcTables {
     pub problem: Option<String>,
 }
 
+impl Kernel {
+    /// The kernel's and the modules' ORC tables, found once.
+    pub fn orc_tables(&self) -> &OrcTables {
+        self.orc.get_or_init(|| OrcTables::load(self))
+    }
+}
+
 impl OrcTables {
-    /// Find the tables of `k`.
+    /// Find the tables of `k` (see [`Kernel::orc_tables`], which keeps them).
     pub fn load(k: &Kernel) -> OrcTables {
         let layout = orc_layout(k);
         let mut tables = Vec::new();

@@ -13,7 +13,7 @@
 
 use std::io::Write;
 
-use kdive_kernel::stack::{Backtrace, OrcTables};
+use kdive_kernel::stack::Backtrace;
 
 use super::bt_format::{print_backtrace, print_header, Options};
 use super::bt_search::{print_exception_frames, print_text_symbols};
@@ -88,7 +88,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         }
     }
     let k = &s.kernel;
-    let orc = OrcTables::load(k);
+    let orc = k.orc_tables();
     if let Some(p) = &orc.problem {
         writeln!(out, "bt: WARNING: {p}; following frame pointers").map_err(io)?;
     }
@@ -96,20 +96,20 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     if all || cpus.is_some() {
         let list = cpus.unwrap_or_else(|| k.dump().cpus().iter().map(|c| c.cpu).collect());
         for cpu in list {
-            traces.push(k.backtrace_cpu(cpu, &orc));
+            traces.push(k.backtrace_cpu(cpu, orc));
         }
     } else if let (true, Some(t)) = (tasks.is_empty(), s.task) {
         // The task `set` made current.
-        traces.push(k.backtrace_task(t, &orc));
+        traces.push(k.backtrace_task(t, orc));
     } else if tasks.is_empty() {
         let cpu = k
             .panic_cpu()
             .or_else(|| k.dump().cpus().first().map(|c| c.cpu))
             .ok_or("no panic CPU")?;
-        traces.push(k.backtrace_cpu(cpu, &orc));
+        traces.push(k.backtrace_cpu(cpu, orc));
     } else {
         for t in tasks {
-            traces.push(k.backtrace_task(t, &orc));
+            traces.push(k.backtrace_task(t, orc));
         }
     }
     for (i, t) in traces.iter().enumerate() {
