@@ -12,6 +12,9 @@ mod bt_words;
 pub mod datatype;
 mod dis;
 mod eval;
+pub mod json;
+mod search;
+mod search_scan;
 mod list;
 mod log;
 mod log_audit;
@@ -175,6 +178,24 @@ pub const COMMANDS: &[Command] = &[
         summary: "disassemble kernel code, with source lines (-l)",
         usage: "dis [-r|-f] [-l] [-x|-d] [-b N] ADDRESS|SYMBOL[+OFFSET] [COUNT]",
         run: dis::run,
+    },
+    Command {
+        name: "alias",
+        summary: "list the aliases, or make one: alias NAME COMMAND...",
+        usage: "alias [NAME [COMMAND ...]]",
+        run: crate::session::alias::run,
+    },
+    Command {
+        name: "search",
+        summary: "search memory for a value or a string",
+        usage: search::USAGE,
+        run: search::run,
+    },
+    Command {
+        name: "*",
+        summary: "struct or union, whichever the name is (alias: size)",
+        usage: "* NAME[.member] [-o] [-x|-d] [ADDRESS|SYMBOL] [COUNT]",
+        run: struct_cmd::run_pointer_to,
     },
     Command {
         name: "q",
