@@ -124,7 +124,12 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
                 return Err(format!("invalid alias attempt on non-existent command: {first}"));
             }
             s.aliases.set(name, command, s.alias_origin);
-            show(s, Some(name), out)
+            // Made at the prompt: shown, as crash does; from a startup
+            // file: quietly.
+            match s.alias_origin {
+                Origin::Runtime => show(s, Some(name), out),
+                _ => Ok(()),
+            }
         }
     }
 }
