@@ -157,12 +157,15 @@ impl Completer for KdiveHelper {
         let before = head[..start].trim_start();
         let index = if before.trim().is_empty() { 0 } else { 1 };
         let cmd = before.split_whitespace().next().unwrap_or("");
-        let pairs = self
-            .candidates(cmd, index, word)
+        let found = self.candidates(cmd, index, word);
+        // One command: the word is done, and a blank follows (a type or a
+        // symbol may go on with `.member`).
+        let blank = if found.len() == 1 && index == 0 { " " } else { "" };
+        let pairs = found
             .into_iter()
             .map(|c| Pair {
-                display: c.clone(),
-                replacement: c,
+                replacement: format!("{c}{blank}"),
+                display: c,
             })
             .collect();
         Ok((start, pairs))
