@@ -143,7 +143,9 @@ fn print_release(path: &std::path::Path, release: bool) -> anyhow::Result<()> {
     let key = if release { "OSRELEASE" } else { "BUILD-ID" };
     let value = match dump.vmcoreinfo().and_then(|v| v.get(key)) {
         Some(v) => v.to_string(),
-        None if release => dump.release().with_context(|| format!("{}: no OSRELEASE in the dump", path.display()))?,
+        None if release => dump
+            .release()
+            .with_context(|| format!("{}: no OSRELEASE in the dump", path.display()))?,
         None => anyhow::bail!("{}: no {key} in the dump's VMCOREINFO", path.display()),
     };
     println!("{value}");
@@ -153,7 +155,10 @@ fn print_release(path: &std::path::Path, release: bool) -> anyhow::Result<()> {
 /// What crash shows at start-up, before the first prompt: the program, and
 /// the system (`sys`) when there is a dump.
 fn banner(s: &mut session::Session) {
-    println!("kdive {} (type \"help\" for the commands, \"q\" to leave)\n", env!("CARGO_PKG_VERSION"));
+    println!(
+        "kdive {} (type \"help\" for the commands, \"q\" to leave)\n",
+        env!("CARGO_PKG_VERSION")
+    );
     if s.kernel.has_dump() {
         s.run_line("sys", &mut std::io::stdout());
         println!();

@@ -31,11 +31,20 @@ fn kdive(dir: &Path, args: &[&str], input: &str) -> (String, String, bool) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("run kdive");
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(!err.contains("panicked"), "kdive panicked: {err}");
-    (String::from_utf8_lossy(&out.stdout).into_owned(), err, out.status.success())
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        err,
+        out.status.success(),
+    )
 }
 
 /// One dump of each slab crash (the seed scenario), as its first variant.
@@ -44,7 +53,10 @@ fn dumps() -> Vec<(Crash, PathBuf)> {
         .into_iter()
         .filter(|c| c.scenario == "slab")
         .filter_map(|c| {
-            let v = c.variant("kdump-zlib").or(c.variants.first().map(|v| v.1.as_path()))?.to_path_buf();
+            let v = c
+                .variant("kdump-zlib")
+                .or(c.variants.first().map(|v| v.1.as_path()))?
+                .to_path_buf();
             Some((c, v))
         })
         .collect()
@@ -72,17 +84,25 @@ fn redirection_aliases_and_radix() {
         let upper: String = plain
             .trim_end()
             .chars()
-            .map(|c| if ('a'..='f').contains(&c) { c.to_ascii_uppercase() } else { c })
+            .map(|c| {
+                if ('a'..='f').contains(&c) {
+                    c.to_ascii_uppercase()
+                } else {
+                    c
+                }
+            })
             .collect();
         assert_eq!(lines.next(), Some(upper.as_str()));
         // jf (startup file) and js (made here) both run sym jiffies.
         assert_eq!(lines.next(), Some(plain.trim_end()));
         assert!(
-            out.lines().any(|l| l.split_whitespace().eq(["runtime", "js", "sym"])),
+            out.lines()
+                .any(|l| l.split_whitespace().eq(["runtime", "js", "sym"])),
             "{out}"
         );
         assert!(
-            out.lines().any(|l| l.contains(".kdiverc") && l.split_whitespace().nth(1) == Some("jf")),
+            out.lines()
+                .any(|l| l.contains(".kdiverc") && l.split_whitespace().nth(1) == Some("jf")),
             "{out}"
         );
         // hex: p prints hexadecimal; dec: decimal, of the same value.
@@ -106,10 +126,18 @@ fn failures_set_the_exit_status_and_the_session_goes_on() {
     for (c, dump) in dumps() {
         let d = scratch("fail");
         let dump = dump.to_str().unwrap();
-        let (out, err, ok) = kdive(&d, &[dump], "nosuchcommand\nsym nosuchsymbol_xyz\nsym jiffies\n");
+        let (out, err, ok) = kdive(
+            &d,
+            &[dump],
+            "nosuchcommand\nsym nosuchsymbol_xyz\nsym jiffies\n",
+        );
         assert!(!ok, "{}", c.name());
         assert!(err.contains("command not found: nosuchcommand"), "{err}");
-        assert!(out.contains("(D) jiffies"), "{}: went on after the failure: {out}", c.name());
+        assert!(
+            out.contains("(D) jiffies"),
+            "{}: went on after the failure: {out}",
+            c.name()
+        );
         let (_, _, ok) = kdive(&d, &[dump], "sym jiffies\n");
         assert!(ok);
         // -i FILE: the same commands from a file, same status.
@@ -126,10 +154,18 @@ fn osrelease_build_id_and_minimal() {
         let dump = dump.to_str().unwrap();
         let (rel, _, ok) = kdive(&d, &["--osrelease", dump], "");
         assert!(ok);
-        assert_eq!(rel.trim(), c.kernel.strip_prefix("linux-").unwrap(), "{}", c.name());
+        assert_eq!(
+            rel.trim(),
+            c.kernel.strip_prefix("linux-").unwrap(),
+            "{}",
+            c.name()
+        );
         let (id, err, ok) = kdive(&d, &["--build-id", dump], "");
         assert!(ok, "{err}");
-        assert!(id.trim().len() >= 40 && id.trim().bytes().all(|b| b.is_ascii_hexdigit()), "{id}");
+        assert!(
+            id.trim().len() >= 40 && id.trim().bytes().all(|b| b.is_ascii_hexdigit()),
+            "{id}"
+        );
         let (out, err, ok) = kdive(&d, &["--minimal", dump], "sym jiffies\nps\n");
         assert!(!ok && out.contains("(D) jiffies"), "{out}");
         assert!(err.contains("ps: not available in minimal mode"), "{err}");
@@ -148,17 +184,33 @@ fn json_output_parses_and_agrees_with_the_text() {
         };
         let (text, _, _) = kdive(&d, &[dump], "sym jiffies\nsys\nps\nmod\n");
         let sym = doc("sym jiffies");
-        assert!(text.starts_with(&format!("{} ", sym[0]["address"].as_str().unwrap().trim_start_matches("0x"))));
+        assert!(text.starts_with(&format!(
+            "{} ",
+            sym[0]["address"].as_str().unwrap().trim_start_matches("0x")
+        )));
         let sys = doc("sys");
         assert!(text.contains(&format!("RELEASE: {}", sys["release"].as_str().unwrap())));
         let ps = doc("ps");
         let n = ps.as_array().unwrap().len();
-        assert_eq!(sys["tasks"].as_u64().unwrap() as usize, n, "sys TASKS and ps --json");
-        let panic_tasks: Vec<_> = ps.as_array().unwrap().iter().filter(|t| t["panic"] == true).collect();
+        assert_eq!(
+            sys["tasks"].as_u64().unwrap() as usize,
+            n,
+            "sys TASKS and ps --json"
+        );
+        let panic_tasks: Vec<_> = ps
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["panic"] == true)
+            .collect();
         assert_eq!(panic_tasks.len(), 1);
         let bt = doc("bt");
         assert_eq!(bt[0]["task"], panic_tasks[0]["task"]);
-        assert!(bt[0]["frames"].as_array().unwrap().iter().any(|f| f["exception"].is_object()));
+        assert!(bt[0]["frames"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["exception"].is_object()));
         let m = doc("mod");
         for module in m.as_array().unwrap() {
             assert!(text.contains(module["name"].as_str().unwrap()));
@@ -169,7 +221,10 @@ fn json_output_parses_and_agrees_with_the_text() {
         assert!(records.len() > 10 && records.len() <= text_log.lines().count());
         for r in records {
             let first = r["text"].as_str().unwrap().lines().next().unwrap_or("");
-            assert!(text_log.contains(first), "log record not in the text: {first}");
+            assert!(
+                text_log.contains(first),
+                "log record not in the text: {first}"
+            );
         }
         // The session-wide flag, and a command without JSON refused.
         let (out, _, ok) = kdive(&d, &["--json", dump], "sym jiffies\n");
@@ -187,7 +242,10 @@ fn search_finds_what_rd_reads() {
         // The words after jiffies, and the value of one of them.
         let (rd, _, ok) = kdive(&d, &[dump], "rd -64 jiffies 4\n");
         assert!(ok);
-        let words: Vec<&str> = rd.lines().flat_map(|l| l.split_whitespace().skip(1).take(2)).collect();
+        let words: Vec<&str> = rd
+            .lines()
+            .flat_map(|l| l.split_whitespace().skip(1).take(2))
+            .collect();
         let want = words[0].trim_start_matches('0');
         let want = if want.is_empty() { "0" } else { want };
         let (out, err, ok) = kdive(&d, &[dump], &format!("search -s jiffies -l 32 {want}\n"));
@@ -198,14 +256,26 @@ fn search_finds_what_rd_reads() {
             let (addr, value) = h.split_once(": ").unwrap();
             assert_eq!(value.trim(), want);
             let (check, _, _) = kdive(&d, &[dump], &format!("rd -64 {addr}\n"));
-            assert_eq!(check.split_whitespace().nth(1).unwrap().trim_start_matches('0').max("0"), want.max("0"));
+            assert_eq!(
+                check
+                    .split_whitespace()
+                    .nth(1)
+                    .unwrap()
+                    .trim_start_matches('0')
+                    .max("0"),
+                want.max("0")
+            );
         }
         // A string in the kernel's banner, found in the image's copy too.
         let (out, _, ok) = kdive(&d, &[dump], "search -c \"Linux version\"\n");
         assert!(ok);
         let (banner, _, _) = kdive(&d, &[dump], "sym linux_banner\n");
         let at = banner.split_whitespace().next().unwrap();
-        assert!(out.lines().any(|l| l.starts_with(&format!("{at}: Linux version"))), "{out}");
+        assert!(
+            out.lines()
+                .any(|l| l.starts_with(&format!("{at}: Linux version"))),
+            "{out}"
+        );
     }
 }
 
@@ -219,7 +289,10 @@ fn help_for_every_command() {
     };
     let (list, _, ok) = kdive(&d, &[dump.to_str().unwrap()], "help\n");
     assert!(ok);
-    let names: Vec<&str> = list.lines().filter_map(|l| l.split_whitespace().next()).collect();
+    let names: Vec<&str> = list
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
     assert!(names.len() > 20, "{list}");
     let script: String = names.iter().map(|n| format!("help {n}\n")).collect();
     let (out, err, ok) = kdive(&d, &[dump.to_str().unwrap()], &script);

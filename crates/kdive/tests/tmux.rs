@@ -69,7 +69,12 @@ impl Tmux {
 
     /// The last non-empty line of the screen.
     fn last_line(&self) -> String {
-        self.screen().lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").to_string()
+        self.screen()
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("")
+            .to_string()
     }
 }
 
@@ -80,7 +85,10 @@ impl Drop for Tmux {
 }
 
 fn have_tmux() -> bool {
-    Command::new("tmux").arg("-V").output().is_ok_and(|o| o.status.success())
+    Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 /// The shell command that starts kdive on `dump` with `home` as HOME.
@@ -94,12 +102,17 @@ fn kdive_cmd(home: &Path, dump: &Path) -> String {
 }
 
 fn at_prompt(s: &str) -> bool {
-    s.lines().rev().find(|l| !l.trim().is_empty()).is_some_and(|l| l.trim_end() == "kdive>")
+    s.lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .is_some_and(|l| l.trim_end() == "kdive>")
 }
 
 fn dump() -> Option<PathBuf> {
     let c = require("tmux").into_iter().find(|c| c.scenario == "slab")?;
-    c.variant("kdump-zlib").or(c.variants.first().map(|v| v.1.as_path())).map(Path::to_path_buf)
+    c.variant("kdump-zlib")
+        .or(c.variants.first().map(|v| v.1.as_path()))
+        .map(Path::to_path_buf)
 }
 
 #[test]
@@ -123,23 +136,34 @@ fn a_person_at_the_prompt() {
     t.wait(10, "command completion", |s| s.contains("kdive> struct"));
     t.type_text("task_stru");
     t.keys(&["Tab"]);
-    t.wait(10, "type completion", |s| s.contains("kdive> struct task_struct"));
+    t.wait(10, "type completion", |s| {
+        s.contains("kdive> struct task_struct")
+    });
     t.type_text(".real_p");
     t.keys(&["Tab"]);
-    t.wait(10, "member completion", |s| s.contains("kdive> struct task_struct.real_parent"));
+    t.wait(10, "member completion", |s| {
+        s.contains("kdive> struct task_struct.real_parent")
+    });
     t.type_text(" init_task");
     t.keys(&["Enter"]);
-    t.wait(20, "struct output", |s| s.contains("real_parent = 0x") && at_prompt(s));
+    t.wait(20, "struct output", |s| {
+        s.contains("real_parent = 0x") && at_prompt(s)
+    });
     t.type_text("sym jiffies");
     t.keys(&["Enter"]);
-    t.wait(20, "sym output", |s| s.contains("(D) jiffies") && at_prompt(s));
+    t.wait(20, "sym output", |s| {
+        s.contains("(D) jiffies") && at_prompt(s)
+    });
 
     // The pager: log is longer than the screen; less stops at a screenful.
     t.type_text("log");
     t.keys(&["Enter"]);
     let pager = |s: &str| {
         let last = s.lines().last().unwrap_or("");
-        s.contains("] Linux version") && !at_prompt(s) && !last.starts_with("kdive>") && s.lines().count() >= 30
+        s.contains("] Linux version")
+            && !at_prompt(s)
+            && !last.starts_with("kdive>")
+            && s.lines().count() >= 30
     };
     t.wait(20, "the pager", pager);
     // It waits for the person: still there a second later.
@@ -148,7 +172,10 @@ fn a_person_at_the_prompt() {
     assert!(pager(&s), "the pager should wait at a full screen:\n{s}");
     t.keys(&["q"]);
     let s = t.wait(20, "the prompt after the pager", at_prompt);
-    assert!(!s.contains("Broken pipe"), "quitting the pager is no error:\n{s}");
+    assert!(
+        !s.contains("Broken pipe"),
+        "quitting the pager is no error:\n{s}"
+    );
 
     // Piped, long output goes to the pipe, not the pager.
     t.type_text("log | wc -l");
@@ -156,7 +183,9 @@ fn a_person_at_the_prompt() {
     t.wait(20, "log | wc -l", |s| {
         let mut lines = s.lines().rev().filter(|l| !l.trim().is_empty());
         lines.next().is_some_and(|l| l.trim_end() == "kdive>")
-            && lines.next().is_some_and(|l| l.trim().parse::<u32>().is_ok_and(|n| n > 30))
+            && lines
+                .next()
+                .is_some_and(|l| l.trim().parse::<u32>().is_ok_and(|n| n > 30))
     });
 
     // Ctrl-C stops a long search; the session goes on.
@@ -166,11 +195,17 @@ fn a_person_at_the_prompt() {
     let before = Instant::now();
     t.keys(&["C-c"]);
     let s = t.wait(10, "the prompt after Ctrl-C", at_prompt);
-    assert!(before.elapsed() < Duration::from_secs(5), "Ctrl-C took {:?}", before.elapsed());
+    assert!(
+        before.elapsed() < Duration::from_secs(5),
+        "Ctrl-C took {:?}",
+        before.elapsed()
+    );
     assert!(s.contains("search: interrupted"), "{s}");
     t.type_text("sym schedule");
     t.keys(&["Enter"]);
-    t.wait(20, "a command after Ctrl-C", |s| s.contains("(T) schedule") && at_prompt(s));
+    t.wait(20, "a command after Ctrl-C", |s| {
+        s.contains("(T) schedule") && at_prompt(s)
+    });
     t.type_text("q");
     t.keys(&["Enter"]);
     let end = Instant::now() + Duration::from_secs(10);

@@ -24,7 +24,12 @@ fn kdive(args: &[&str], input: &str) -> (String, String) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("run kdive");
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(!err.contains("panicked"), "kdive panicked: {err}");
@@ -67,8 +72,14 @@ fn sections(text: &str) -> Vec<(String, String)> {
 
 #[test]
 fn seed_walkthrough() {
-    for c in require("walk-through").into_iter().filter(|c| c.scenario.starts_with("slab")) {
-        let Some(dump) = c.variant("kdump-zlib").or(c.variants.first().map(|v| v.1.as_path())) else {
+    for c in require("walk-through")
+        .into_iter()
+        .filter(|c| c.scenario.starts_with("slab"))
+    {
+        let Some(dump) = c
+            .variant("kdump-zlib")
+            .or(c.variants.first().map(|v| v.1.as_path()))
+        else {
             continue;
         };
         walk(&c.name(), dump);
@@ -87,14 +98,26 @@ fn walk(name: &str, dump: &Path) {
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("{name}: no CPU in bt"));
     // The cache in RBP, and where its per-CPU freelist head is.
-    let (cache, _) = kdive(&[dump_s], &format!("struct kmem_cache {rbp:x}\np/x __per_cpu_offset[{cpu}]\n"));
-    let cache_name = member(&cache, "name").split('"').nth(1).unwrap_or("").to_string();
-    assert!(!cache_name.is_empty(), "{name}: kmem_cache at RBP has no name:\n{cache}");
+    let (cache, _) = kdive(
+        &[dump_s],
+        &format!("struct kmem_cache {rbp:x}\np/x __per_cpu_offset[{cpu}]\n"),
+    );
+    let cache_name = member(&cache, "name")
+        .split('"')
+        .nth(1)
+        .unwrap_or("")
+        .to_string();
+    assert!(
+        !cache_name.is_empty(),
+        "{name}: kmem_cache at RBP has no name:\n{cache}"
+    );
     let cpu_slab = hex(member(&cache, "cpu_slab"));
     let offset = hex(cache.lines().last().unwrap().rsplit(" = ").next().unwrap());
     let freelist_at = cpu_slab.wrapping_add(offset);
     let (help, _) = kdive(&[dump_s], "help\n");
-    let has_kmem = help.lines().any(|l| l.split_whitespace().next() == Some("kmem"));
+    let has_kmem = help
+        .lines()
+        .any(|l| l.split_whitespace().next() == Some("kmem"));
 
     let mut cmds = vec![
         "sys".to_string(),
@@ -109,7 +132,10 @@ fn walk(name: &str, dump: &Path) {
         cmds.push(format!("kmem -s {cache_name}"));
     }
     cmds.push("log".into());
-    let script: String = cmds.iter().map(|c| format!("!echo '@@@ {c}'\n{c}\n")).collect();
+    let script: String = cmds
+        .iter()
+        .map(|c| format!("!echo '@@@ {c}'\n{c}\n"))
+        .collect();
     let (out, err) = kdive(&[dump_s], &script);
     // The same walk from a file (-i), in one session too.
     let file = std::env::temp_dir().join(format!("kdive-walk-{}.cmds", std::process::id()));
@@ -118,7 +144,11 @@ fn walk(name: &str, dump: &Path) {
     assert_eq!(out, from_file, "{name}: -i and stdin differ");
 
     let s = sections(&out);
-    assert_eq!(s.len(), cmds.len(), "{name}: every command ran:\n{out}\n{err}");
+    assert_eq!(
+        s.len(),
+        cmds.len(),
+        "{name}: every command ran:\n{out}\n{err}"
+    );
     for (i, c) in cmds.iter().enumerate() {
         assert_eq!(&s[i].0, c, "{name}: sections in order");
     }
@@ -132,12 +162,22 @@ fn walk(name: &str, dump: &Path) {
         let func = l.split_whitespace().nth(2).unwrap();
         assert!(full.contains(func), "{name}: bt -f lacks {func}");
     }
-    assert!(full.lines().count() > bt_text.lines().count(), "{name}: bt -f shows the stack");
+    assert!(
+        full.lines().count() > bt_text.lines().count(),
+        "{name}: bt -f shows the stack"
+    );
     // dis -rl: up to the faulting instruction, with source lines.
     let dis = &s[3].1;
     let last = dis.lines().last().unwrap();
-    assert!(last.starts_with(&format!("{rip:#x} <")), "{name}: dis -rl ends at RIP: {last}");
-    assert!(dis.lines().any(|l| l.contains(".c: ") || l.contains(".h: ")), "{name}: dis -l source lines");
+    assert!(
+        last.starts_with(&format!("{rip:#x} <")),
+        "{name}: dis -rl ends at RIP: {last}"
+    );
+    assert!(
+        dis.lines()
+            .any(|l| l.contains(".c: ") || l.contains(".h: ")),
+        "{name}: dis -l source lines"
+    );
     // struct: the cache is the one the fault was in.
     let st = &s[5].1;
     assert!(st.starts_with("struct kmem_cache {"), "{name}: {st}");
@@ -145,7 +185,10 @@ fn walk(name: &str, dump: &Path) {
     // rd: the per-CPU freelist head is the value in RAX, the corrupt
     // pointer the fault came from.
     let rd = &s[6].1;
-    let head = rd.split_whitespace().nth(1).unwrap_or_else(|| panic!("{name}: rd: {rd}"));
+    let head = rd
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_else(|| panic!("{name}: rd: {rd}"));
     assert_eq!(hex(head), rax, "{name}: freelist head is RAX");
     if has_kmem {
         assert!(s[7].1.contains(&cache_name), "{name}: kmem -s");
@@ -159,5 +202,8 @@ fn walk(name: &str, dump: &Path) {
     let (func, off) = exc.split_once('+').unwrap();
     let off: u64 = off.parse().unwrap();
     let log = &s.last().unwrap().1;
-    assert!(log.contains(&format!("RIP: 0010:{func}+{off:#x}/")), "{name}: log has the oops RIP");
+    assert!(
+        log.contains(&format!("RIP: 0010:{func}+{off:#x}/")),
+        "{name}: log has the oops RIP"
+    );
 }

@@ -157,8 +157,8 @@ pub const COMMANDS: &[Command] = &[
     },
     Command {
         name: "set",
-        summary: "show the current task, or make another task current",
-        usage: "set [-p | -c cpu] [pid | task]",
+        summary: "show or change the current task; the session's scroll, radix and json settings",
+        usage: "set [-p | -c cpu] [pid | task] | set scroll [on|off] | set radix [10|16] | set json [on|off]",
         run: set::run,
     },
     Command {

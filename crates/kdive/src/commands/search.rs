@@ -43,7 +43,8 @@ struct Span {
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     let k = &s.kernel;
     let syms = |n: &str| k.symbol(n);
-    let (mut space, mut start, mut end, mut len, mut mask) = (Space::Kernel, None, None, None, 0u64);
+    let (mut space, mut start, mut end, mut len, mut mask) =
+        (Space::Kernel, None, None, None, 0u64);
     let (mut width, mut chars) = (8usize, false);
     let mut words: Vec<&String> = Vec::new();
     let mut it = args.iter();
@@ -80,9 +81,15 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         } else {
             let v = parse_address(w, &syms).map_err(|e| format!("{w}: {e}"))?;
             if width < 8 && v >> (width * 8) != 0 {
-                return Err(format!("value too large for -{} option: {v:x}", if width == 4 { 'w' } else { 'h' }));
+                return Err(format!(
+                    "value too large for -{} option: {v:x}",
+                    if width == 4 { 'w' } else { 'h' }
+                ));
             }
-            let hex_word = w.trim_start_matches("0x").bytes().all(|b| b.is_ascii_hexdigit());
+            let hex_word = w
+                .trim_start_matches("0x")
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit());
             let note = match () {
                 _ if hex_word => String::new(),
                 _ if w.starts_with('(') => w.to_string(),
@@ -116,7 +123,8 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
                 (None, false) => k.read(at, &mut buf[..n]).is_ok(),
             };
             if ok {
-                m.scan(sp.shown + (at - sp.range.start), &buf[..n], out).map_err(io)?;
+                m.scan(sp.shown + (at - sp.range.start), &buf[..n], out)
+                    .map_err(io)?;
             } else {
                 m.break_run();
             }
@@ -134,14 +142,20 @@ fn progress(s: &Session, total: u64) -> Option<ProgressBar> {
         return None;
     }
     let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr_with_hz(4));
-    let style = ProgressStyle::with_template("search {bar:40} {bytes}/{total_bytes} ({eta}, Ctrl-C stops)")
-        .unwrap_or_else(|_| ProgressStyle::default_bar());
+    let style =
+        ProgressStyle::with_template("search {bar:40} {bytes}/{total_bytes} ({eta}, Ctrl-C stops)")
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
     bar.set_style(style);
     Some(bar)
 }
 
 /// The ranges to search, in address order.
-fn spans(s: &Session, space: Space, start: Option<u64>, end: Option<u64>) -> Result<Vec<Span>, String> {
+fn spans(
+    s: &Session,
+    space: Space,
+    start: Option<u64>,
+    end: Option<u64>,
+) -> Result<Vec<Span>, String> {
     let k = &s.kernel;
     let lo = start.unwrap_or(0);
     let hi = end.unwrap_or(u64::MAX);
@@ -154,7 +168,11 @@ fn spans(s: &Session, space: Space, start: Option<u64>, end: Option<u64>) -> Res
         Space::Physical => ram
             .into_iter()
             .map(clip)
-            .map(|r| Span { shown: r.start, range: r, phys: true })
+            .map(|r| Span {
+                shown: r.start,
+                range: r,
+                phys: true,
+            })
             .collect(),
         Space::User => {
             let (Some(s), Some(e)) = (start, end) else {
@@ -180,7 +198,11 @@ fn spans(s: &Session, space: Space, start: Option<u64>, end: Option<u64>) -> Res
             if let (Some(t), Some(e)) = (k.symbol("_text"), k.symbol("_end")) {
                 let c = clip(t..e);
                 if c.start < c.end {
-                    v.push(Span { shown: c.start, range: c, phys: false });
+                    v.push(Span {
+                        shown: c.start,
+                        range: c,
+                        phys: false,
+                    });
                 }
             }
             if v.is_empty() {
@@ -205,8 +227,12 @@ fn walked(start: u64, end: u64) -> Result<Span, String> {
     if (end - start) / PAGE > MAX_PAGES {
         return Err(format!(
             "range {start:x}-{end:x} too large: at most {} GiB are searched page by page",
-            MAX_PAGES * PAGE >> 30
+            (MAX_PAGES * PAGE) >> 30
         ));
     }
-    Ok(Span { range: start..end, phys: false, shown: start })
+    Ok(Span {
+        range: start..end,
+        phys: false,
+        shown: start,
+    })
 }

@@ -11,7 +11,10 @@ const CHARS_CTX: usize = 56;
 
 pub enum Target {
     /// `note`: what crash appends, `(symbol)` or `(expression)`.
-    Value { value: u64, note: String },
+    Value {
+        value: u64,
+        note: String,
+    },
     Chars(Vec<u8>),
 }
 
@@ -118,7 +121,13 @@ impl Matcher {
                 }
                 let shown: String = all[i..all.len().min(i + CHARS_CTX)]
                     .iter()
-                    .map(|&b| if b.is_ascii_graphic() || b == b' ' { b as char } else { '.' })
+                    .map(|&b| {
+                        if b.is_ascii_graphic() || b == b' ' {
+                            b as char
+                        } else {
+                            '.'
+                        }
+                    })
                     .collect();
                 if let Some(b) = self.bar.take() {
                     b.finish_and_clear();

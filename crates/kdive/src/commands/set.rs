@@ -145,14 +145,19 @@ fn session_variable(s: &mut Session, args: &[String], out: &mut dyn Write) -> Op
         "scroll" => on_off(args.get(1), s.scroll).and_then(|v| {
             s.scroll = v;
             let state = if v { "on" } else { "off" };
-            writeln!(out, "scroll: {state} ({})", super::super::session::pager::pager_command()).map_err(io)
+            let pager = crate::session::pager::pager_command();
+            writeln!(out, "scroll: {state} ({pager})").map_err(io)
         }),
         "json" => on_off(args.get(1), s.json).and_then(|v| {
             s.json = v;
             writeln!(out, "json: {}", if v { "on" } else { "off" }).map_err(io)
         }),
         "radix" | "hex" | "dec" => {
-            let v = if args[0] == "radix" { args.get(1).map(String::as_str) } else { Some(args[0].as_str()) };
+            let v = if args[0] == "radix" {
+                args.get(1).map(String::as_str)
+            } else {
+                Some(args[0].as_str())
+            };
             match v {
                 None => Ok(()),
                 Some(d) if d == "10" || d.starts_with("dec") || d.starts_with("ten") => {

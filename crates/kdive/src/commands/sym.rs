@@ -62,10 +62,15 @@ fn json(s: &Session, words: &[&str], list: bool, query: &[&str], out: &mut dyn W
         v.extend(k.symbols().iter().map(|sym| symbol(s, sym, 0)));
     }
     for q in query {
-        v.extend(k.symbols().iter().filter(|sym| sym.name.contains(q)).map(|sym| symbol(s, sym, 0)));
+        let hits = k.symbols().iter().filter(|sym| sym.name.contains(q));
+        v.extend(hits.map(|sym| symbol(s, sym, 0)));
     }
     for w in words {
-        let named: Vec<serde_json::Value> = k.symbols().all_by_name(w).map(|sym| symbol(s, sym, 0)).collect();
+        let named: Vec<serde_json::Value> = k
+            .symbols()
+            .all_by_name(w)
+            .map(|sym| symbol(s, sym, 0))
+            .collect();
         if !named.is_empty() {
             v.extend(named);
             continue;

@@ -121,7 +121,9 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
             }
             let first = command.split_whitespace().next().unwrap_or("");
             if commands::find(first).is_none() && !s.aliases.names().any(|n| n == first) {
-                return Err(format!("invalid alias attempt on non-existent command: {first}"));
+                return Err(format!(
+                    "invalid alias attempt on non-existent command: {first}"
+                ));
             }
             s.aliases.set(name, command, s.alias_origin);
             // Made at the prompt: shown, as crash does; from a startup
@@ -136,7 +138,14 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
 
 /// crash's table: `ORIGIN   ALIAS    COMMAND`.
 fn show(s: &Session, only: Option<&String>, out: &mut dyn Write) -> CmdResult {
-    let width = s.aliases.list.iter().map(|a| a.origin.name().len()).max().unwrap_or(7).max(7);
+    let width = s
+        .aliases
+        .list
+        .iter()
+        .map(|a| a.origin.name().len())
+        .max()
+        .unwrap_or(7)
+        .max(7);
     writeln!(out, "{:<width$}  ALIAS    COMMAND", "ORIGIN").map_err(io)?;
     let mut found = false;
     for a in &s.aliases.list {
@@ -144,7 +153,14 @@ fn show(s: &Session, only: Option<&String>, out: &mut dyn Write) -> CmdResult {
             continue;
         }
         found = true;
-        writeln!(out, "{:<width$}  {:<7}  {} ", a.origin.name(), a.name, a.command).map_err(io)?;
+        writeln!(
+            out,
+            "{:<width$}  {:<7}  {} ",
+            a.origin.name(),
+            a.name,
+            a.command
+        )
+        .map_err(io)?;
     }
     if let (Some(n), false) = (only, found) {
         writeln!(out, "alias does not exist: {n}").map_err(io)?;

@@ -40,7 +40,12 @@ impl KdiveHelper {
         let mut types: Vec<String> = btf
             .iter()
             .flat_map(|b| b.types())
-            .filter(|t| matches!(t.kind, Kind::Struct | Kind::Union | Kind::Typedef | Kind::Enum))
+            .filter(|t| {
+                matches!(
+                    t.kind,
+                    Kind::Struct | Kind::Union | Kind::Typedef | Kind::Enum
+                )
+            })
             .map(|t| t.name().to_string())
             .filter(|n| !n.is_empty())
             .collect();
@@ -109,7 +114,10 @@ fn member_names(btf: &Btf, id: u32) -> Vec<(String, u32)> {
     let mut steps = 0;
     while let Some(id) = stack.pop() {
         steps += 1;
-        let Some(t) = btf.resolved(id).filter(|t| matches!(t.kind, Kind::Struct | Kind::Union)) else {
+        let Some(t) = btf
+            .resolved(id)
+            .filter(|t| matches!(t.kind, Kind::Struct | Kind::Union))
+        else {
             continue;
         };
         if steps > 64 {
@@ -146,7 +154,12 @@ fn prefixed(list: &[String], prefix: &str) -> Vec<String> {
 impl Completer for KdiveHelper {
     type Candidate = Pair;
 
-    fn complete(&self, line: &str, pos: usize, _: &Context<'_>) -> rustyline::Result<(usize, Vec<Pair>)> {
+    fn complete(
+        &self,
+        line: &str,
+        pos: usize,
+        _: &Context<'_>,
+    ) -> rustyline::Result<(usize, Vec<Pair>)> {
         let head = &line[..pos];
         // Words break at blanks and at C punctuation (`p &init_task`,
         // `p (jiffies`), but `.` stays inside a word for member paths.
@@ -160,7 +173,11 @@ impl Completer for KdiveHelper {
         let found = self.candidates(cmd, index, word);
         // One command: the word is done, and a blank follows (a type or a
         // symbol may go on with `.member`).
-        let blank = if found.len() == 1 && index == 0 { " " } else { "" };
+        let blank = if found.len() == 1 && index == 0 {
+            " "
+        } else {
+            ""
+        };
         let pairs = found
             .into_iter()
             .map(|c| Pair {

@@ -127,7 +127,9 @@ impl Session {
                 Ok(mut sink) => {
                     let r = self.exec(&cmd, &mut sink);
                     sink.finish();
-                    let closed = r.as_ref().is_err_and(|e| e.ends_with("Broken pipe (os error 32)"));
+                    let closed = r
+                        .as_ref()
+                        .is_err_and(|e| e.ends_with("Broken pipe (os error 32)"));
                     if !closed {
                         self.report(r, out);
                     }

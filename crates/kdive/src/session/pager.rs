@@ -97,7 +97,9 @@ impl Write for Pager {
                 Some(p) => p.write(buf),
                 None => Err(io::ErrorKind::BrokenPipe.into()),
             };
-            if r.as_ref().is_err_and(|e| e.kind() == io::ErrorKind::BrokenPipe) {
+            if r.as_ref()
+                .is_err_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+            {
                 self.quit = true;
             }
             return r;

@@ -35,7 +35,8 @@ pub fn parse(line: &str) -> (String, Option<Redirect>) {
                 }
                 // `<<`, `>=`, `<=`, `||`: C operators in an expression.
                 let next = bytes.get(i + 1).copied();
-                if b == b'<' && matches!(next, Some(b'<' | b'=')) || b == b'|' && next == Some(b'|') {
+                if b == b'<' && matches!(next, Some(b'<' | b'=')) || b == b'|' && next == Some(b'|')
+                {
                     return (line.to_string(), None);
                 }
                 let cmd = line[..i].trim_end().to_string();
@@ -126,15 +127,27 @@ mod tests {
 
     #[test]
     fn operators_outside_quotes_and_arrows() {
-        assert_eq!(parse("ps | grep bash").1, Some(Redirect::Pipe("grep bash".into())));
-        assert_eq!(parse("log > /tmp/x").1, Some(Redirect::Write("/tmp/x".into())));
-        assert_eq!(parse("log >> /tmp/x").1, Some(Redirect::Append("/tmp/x".into())));
+        assert_eq!(
+            parse("ps | grep bash").1,
+            Some(Redirect::Pipe("grep bash".into()))
+        );
+        assert_eq!(
+            parse("log > /tmp/x").1,
+            Some(Redirect::Write("/tmp/x".into()))
+        );
+        assert_eq!(
+            parse("log >> /tmp/x").1,
+            Some(Redirect::Append("/tmp/x".into()))
+        );
         assert_eq!(parse("bt < pids").1, Some(Redirect::Input("pids".into())));
         assert_eq!(parse("ps | grep bash").0, "ps");
         assert_eq!(parse("p init_task->pid").1, None);
         assert_eq!(parse("p (a > b)").1, None);
         assert_eq!(parse("search -c \"a|b\"").1, None);
         assert_eq!(parse("p 1 << 3").1, None);
-        assert_eq!(parse("p init_task->comm | od -c").1, Some(Redirect::Pipe("od -c".into())));
+        assert_eq!(
+            parse("p init_task->comm | od -c").1,
+            Some(Redirect::Pipe("od -c".into()))
+        );
     }
 }

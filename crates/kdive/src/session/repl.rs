@@ -32,7 +32,8 @@ pub fn run_startup_files(s: &mut Session, out: &mut dyn Write) {
     let home = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".kdiverc"));
     let local = PathBuf::from(".kdiverc");
     let same = home.as_ref().is_some_and(|h| {
-        std::fs::canonicalize(h).ok().is_some() && std::fs::canonicalize(h).ok() == std::fs::canonicalize(&local).ok()
+        std::fs::canonicalize(h).ok().is_some()
+            && std::fs::canonicalize(h).ok() == std::fs::canonicalize(&local).ok()
     });
     let mut files = vec![];
     if let Some(h) = home {
@@ -68,7 +69,8 @@ pub fn run(s: &mut Session) -> io::Result<()> {
         .map_err(io::Error::other)?
         .auto_add_history(false)
         .build();
-    let mut ed: Editor<KdiveHelper, DefaultHistory> = Editor::with_config(config).map_err(io::Error::other)?;
+    let mut ed: Editor<KdiveHelper, DefaultHistory> =
+        Editor::with_config(config).map_err(io::Error::other)?;
     ed.set_helper(Some(KdiveHelper::new(s)));
     let history = history_path();
     if let Some(h) = &history {
