@@ -189,7 +189,7 @@ fn find_vmlinux(dump: &Dump, notices: &mut Vec<String>) -> Result<Option<ElfFile
         Some(p) => open_vmlinux(&p).map(Some),
         None => {
             notices.push(format!(
-                "no vmlinux for {release} (looked for {}; it comes with {}): using the kernel's own kallsyms",
+                "no vmlinux for {release} (looked for {}; it comes with {}): using the kernel's own kallsyms and BTF from memory",
                 vmlinux::candidates(&release)
                     .iter()
                     .map(|p| show(p))

@@ -195,3 +195,20 @@ impl Hinter for KdiveHelper {
 impl Highlighter for KdiveHelper {}
 impl Validator for KdiveHelper {}
 impl Helper for KdiveHelper {}
+
+#[cfg(test)]
+mod tests {
+    use super::prefixed;
+
+    #[test]
+    fn prefixes_from_a_sorted_list() {
+        let list: Vec<String> = ["jiffies", "jiffies_64", "jiffies_lock", "schedule"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(prefixed(&list, "jiffies_"), ["jiffies_64", "jiffies_lock"]);
+        assert_eq!(prefixed(&list, "sched"), ["schedule"]);
+        assert!(prefixed(&list, "zz").is_empty());
+        assert_eq!(prefixed(&list, "").len(), 4);
+    }
+}
