@@ -47,6 +47,21 @@ fn reg(bt: &str, name: &str) -> u64 {
         .unwrap_or_else(|| panic!("no {name} in bt:\n{bt}"))
 }
 
+/// Every `NAME: VALUE` of bt's register blocks.
+fn registers(bt: &str) -> Vec<(String, u64)> {
+    let words: Vec<&str> = bt.split_whitespace().collect();
+    words
+        .windows(2)
+        .filter(|w| w[0].ends_with(':') && w[1].len() == 16)
+        .filter_map(|w| {
+            Some((
+                w[0].trim_end_matches(':').to_string(),
+                u64::from_str_radix(w[1], 16).ok()?,
+            ))
+        })
+        .collect()
+}
+
 /// A member's value from `struct`'s output: `  name = VALUE,`.
 fn member<'a>(text: &'a str, name: &str) -> &'a str {
     text.lines()
@@ -90,17 +105,35 @@ fn walk(name: &str, dump: &Path) {
     let dump_s = dump.to_str().unwrap();
     // What a person reads first: the panic task's registers and CPU.
     let (bt, _) = kdive(&[dump_s], "bt\n");
-    let (rip, rbp, rax) = (reg(&bt, "RIP"), reg(&bt, "RBP"), reg(&bt, "RAX"));
+    let regs = registers(&bt);
+    let rip = reg(&bt, "RIP");
     let cpu: usize = bt
         .split("CPU: ")
         .nth(1)
         .and_then(|r| r.split_whitespace().next())
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("{name}: no CPU in bt"));
-    // The cache in RBP, and where its per-CPU freelist head is.
+    // The register holding the cache (RBP on the 6.1 build, R12 on 6.12's):
+    // the one whose `struct kmem_cache` has a name.
+    let kernel_regs: Vec<u64> = regs
+        .iter()
+        .map(|r| r.1)
+        .filter(|v| *v >> 56 == 0xff && *v != u64::MAX)
+        .collect();
+    let script: String = kernel_regs
+        .iter()
+        .map(|v| format!("!echo '@@@ {v:x}'\nstruct kmem_cache.name {v:x}\n"))
+        .collect();
+    let (tried, _) = kdive(&[dump_s], &script);
+    let cache_reg = sections(&tried)
+        .into_iter()
+        .find(|(_, out)| out.contains("name = 0x") && out.contains('"'))
+        .map(|(v, _)| hex(&v))
+        .unwrap_or_else(|| panic!("{name}: no register holds a kmem_cache:\n{tried}"));
+    // The cache, and where its per-CPU freelist head is.
     let (cache, _) = kdive(
         &[dump_s],
-        &format!("struct kmem_cache {rbp:x}\np/x __per_cpu_offset[{cpu}]\n"),
+        &format!("struct kmem_cache {cache_reg:x}\np/x __per_cpu_offset[{cpu}]\n"),
     );
     let cache_name = member(&cache, "name")
         .split('"')
@@ -109,9 +142,10 @@ fn walk(name: &str, dump: &Path) {
         .to_string();
     assert!(
         !cache_name.is_empty(),
-        "{name}: kmem_cache at RBP has no name:\n{cache}"
+        "{name}: kmem_cache has no name:\n{cache}"
     );
     let cpu_slab = hex(member(&cache, "cpu_slab"));
+    let free_offset: u64 = member(&cache, "offset").parse().unwrap();
     let offset = hex(cache.lines().last().unwrap().rsplit(" = ").next().unwrap());
     let freelist_at = cpu_slab.wrapping_add(offset);
     let (help, _) = kdive(&[dump_s], "help\n");
@@ -124,8 +158,8 @@ fn walk(name: &str, dump: &Path) {
         "bt".into(),
         "bt -f".into(),
         format!("dis -rl {rip:x}"),
-        format!("p/x ((struct kmem_cache *){rbp:#x})->offset"),
-        format!("struct kmem_cache {rbp:x}"),
+        format!("p/x ((struct kmem_cache *){cache_reg:#x})->offset"),
+        format!("struct kmem_cache {cache_reg:x}"),
         format!("rd -64 {freelist_at:x} 2"),
     ];
     if has_kmem {
@@ -182,14 +216,24 @@ fn walk(name: &str, dump: &Path) {
     let st = &s[5].1;
     assert!(st.starts_with("struct kmem_cache {"), "{name}: {st}");
     assert!(st.contains(&format!("\"{cache_name}\"")));
-    // rd: the per-CPU freelist head is the value in RAX, the corrupt
-    // pointer the fault came from.
+    // rd: the per-CPU freelist head is in a register, and so is the
+    // address of its free pointer (head + kmem_cache.offset): the
+    // corrupt pointer the fault came from.
     let rd = &s[6].1;
     let head = rd
         .split_whitespace()
         .nth(1)
+        .map(hex)
         .unwrap_or_else(|| panic!("{name}: rd: {rd}"));
-    assert_eq!(hex(head), rax, "{name}: freelist head is RAX");
+    let values: Vec<u64> = regs.iter().map(|r| r.1).collect();
+    assert!(
+        values.contains(&head),
+        "{name}: freelist head {head:x} in a register"
+    );
+    assert!(
+        values.contains(&head.wrapping_add(free_offset)),
+        "{name}: head + offset {free_offset} in a register"
+    );
     if has_kmem {
         assert!(s[7].1.contains(&cache_name), "{name}: kmem -s");
     }
