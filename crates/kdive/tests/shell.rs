@@ -266,6 +266,31 @@ fn search_finds_what_rd_reads() {
                 want.max("0")
             );
         }
+        // -t: a word of the panic task's stack, found there under its header.
+        let (bt, _, _) = kdive(&d, &[dump], "bt\n");
+        let rsp = bt
+            .split("RSP: ")
+            .nth(1)
+            .and_then(|r| r.split_whitespace().next())
+            .unwrap()
+            .to_string();
+        let (word, _, _) = kdive(&d, &[dump], &format!("rd -64 {rsp} 1\n"));
+        let word = word
+            .split_whitespace()
+            .nth(1)
+            .unwrap()
+            .trim_start_matches('0')
+            .to_string();
+        if !word.is_empty() {
+            let (out, _, ok) = kdive(&d, &[dump], &format!("search -t {word}\n"));
+            assert!(ok);
+            let header = bt.lines().next().unwrap();
+            let at = out
+                .find(header)
+                .unwrap_or_else(|| panic!("no {header} in:\n{out}"));
+            let rsp = rsp.trim_start_matches('0');
+            assert!(out[at..].contains(&format!("\n{rsp}: {word} ")), "{out}");
+        }
         // A string in the kernel's banner, found in the image's copy too.
         let (out, _, ok) = kdive(&d, &[dump], "search -c \"Linux version\"\n");
         assert!(ok);

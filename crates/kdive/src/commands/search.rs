@@ -4,7 +4,9 @@
 //! Kernel virtual memory by default: the direct map over every range of
 //! physical memory the dump holds, then the kernel image; `-p` physical
 //! memory; `-u` the current task's user memory (a range is needed there:
-//! `-s` with `-e` or `-l`). `-s`, `-e`, `-l` narrow the range. Ranges that
+//! `-s` with `-e` or `-l`); `-t` every task's kernel stack (`-T` the active
+//! tasks'), each task's matches under crash's task header. `-s`, `-e`,
+//! `-l` narrow the range. Ranges that
 //! are walked page by page (outside the direct map and the kernel image)
 //! are limited to [`MAX_PAGES`]. Ctrl-C stops the search; at a terminal a
 //! progress bar shows on standard error until the first match.
@@ -19,7 +21,7 @@ use super::{io, CmdResult};
 use crate::expr::{parse_address, parse_number};
 use crate::session::{interrupt, Session};
 
-pub const USAGE: &str = "search [-s start] [-k | -u | -p] [-e end | -l length] [-m mask] -[cwh] [value | (expression) | symbol | string] ...";
+pub const USAGE: &str = "search [-s start] [-k | -u | -p | -t | -T] [-e end | -l length] [-m mask] -[cwh] [value | (expression) | symbol | string] ...";
 
 /// The most pages a range walked page by page may span (16 GiB).
 const MAX_PAGES: u64 = 1 << 22;
@@ -38,6 +40,8 @@ struct Span {
     /// Read as physical memory, shown at `shown + (addr - range.start)`.
     phys: bool,
     shown: u64,
+    /// `-t`: the task header printed before the stack's first match.
+    header: Option<String>,
 }
 
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
@@ -46,6 +50,8 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     let (mut space, mut start, mut end, mut len, mut mask) =
         (Space::Kernel, None, None, None, 0u64);
     let (mut width, mut chars) = (8usize, false);
+    // -t: every task's kernel stack; -T: the active tasks' only.
+    let mut stacks: Option<bool> = None;
     let mut words: Vec<&String> = Vec::new();
     let mut it = args.iter();
     let addr = |w: Option<&String>, o: &str| -> Result<u64, String> {
@@ -67,7 +73,9 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
             "-c" => chars = true,
             "-w" => width = 4,
             "-h" => width = 2,
-            "-t" | "-T" | "-x" => return Err(format!("option {a} is not supported yet")),
+            "-t" => stacks = Some(false),
+            "-T" => stacks = Some(true),
+            "-x" => return Err(format!("option {a} is not supported yet")),
             _ => words.push(a),
         }
     }
@@ -102,7 +110,10 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         return Err("-e and -l cannot be used together".into());
     }
     let end = end.or(len.and_then(|l| start.map(|s| s.saturating_add(l))));
-    let spans = spans(s, space, start, end)?;
+    let spans = match stacks {
+        Some(active_only) => task_stacks(s, active_only),
+        None => spans(s, space, start, end)?,
+    };
     let total: u64 = spans.iter().map(|sp| sp.range.end - sp.range.start).sum();
     let bar = progress(s, total);
     let mut m = Matcher::new(targets, width, mask, bar);
@@ -114,6 +125,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     for sp in &spans {
         let mut at = sp.range.start;
         m.break_run();
+        m.header = sp.header.clone();
         while at < sp.range.end {
             interrupt::check()?;
             let n = (PAGE - at % PAGE).min(sp.range.end - at) as usize;
@@ -172,6 +184,7 @@ fn spans(
                 shown: r.start,
                 range: r,
                 phys: true,
+                header: None,
             })
             .collect(),
         Space::User => {
@@ -192,6 +205,7 @@ fn spans(
                         range: r.start + (c.start - vs)..r.start + (c.end - vs),
                         phys: true,
                         shown: c.start,
+                        header: None,
                     })
                 })
                 .collect();
@@ -202,6 +216,7 @@ fn spans(
                         shown: c.start,
                         range: c,
                         phys: false,
+                        header: None,
                     });
                 }
             }
@@ -234,5 +249,30 @@ fn walked(start: u64, end: u64) -> Result<Span, String> {
         range: start..end,
         phys: false,
         shown: start,
+        header: None,
     })
+}
+
+/// `-t`/`-T`: each task's kernel stack, in the task list's order, with
+/// crash's task header.
+fn task_stacks(s: &Session, active_only: bool) -> Vec<Span> {
+    let k = &s.kernel;
+    let list = k.tasks();
+    list.tasks()
+        .iter()
+        .filter(|t| !active_only || list.is_active(t.addr))
+        .filter_map(|t| {
+            let st = k.task_stack(t.addr)?;
+            let header = format!(
+                "PID: {:<7}  TASK: {:x}  CPU: {:<3}  COMMAND: \"{}\"\n",
+                t.pid, t.addr, t.cpu, t.comm
+            );
+            Some(Span {
+                range: st.base..st.top,
+                phys: false,
+                shown: st.base,
+                header: Some(header),
+            })
+        })
+        .collect()
 }

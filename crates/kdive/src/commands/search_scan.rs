@@ -28,6 +28,9 @@ pub struct Matcher {
     tail: Vec<u8>,
     tail_end: u64,
     longest: usize,
+    /// Printed before the next match (a task's header with `-t`).
+    pub header: Option<String>,
+    headers: usize,
 }
 
 impl Matcher {
@@ -48,6 +51,8 @@ impl Matcher {
             tail: Vec::new(),
             tail_end: 0,
             longest,
+            header: None,
+            headers: 0,
         }
     }
 
@@ -68,10 +73,17 @@ impl Matcher {
         }
     }
 
-    /// The progress bar goes when the first match is printed: from then on
-    /// the matches show the progress, and the bar would draw over a pager.
-    fn matched(&mut self) {
+    /// Before a match: the progress bar goes (from then on the matches
+    /// show the progress, and the bar would draw over a pager), and a
+    /// pending task header is printed, after a blank line from the last.
+    fn matched(&mut self, out: &mut dyn Write) -> io::Result<()> {
         self.done();
+        if let Some(h) = self.header.take() {
+            let blank = if self.headers > 0 { "\n" } else { "" };
+            write!(out, "{blank}{h}")?;
+            self.headers += 1;
+        }
+        Ok(())
     }
 
     /// Report the matches in `page`, read at `addr`.
@@ -94,7 +106,7 @@ impl Matcher {
                 };
                 if word | self.mask == *value | self.mask {
                     let line = format!("{:x}: {word:x} {note}\n", addr + i as u64);
-                    self.matched();
+                    self.matched(out)?;
                     out.write_all(line.as_bytes())?;
                 }
             }
@@ -112,8 +124,10 @@ impl Matcher {
         all.extend_from_slice(page);
         let base = addr - held as u64;
         for i in 0..all.len() {
-            for t in &self.targets {
-                let Target::Chars(c) = t else { continue };
+            for t in 0..self.targets.len() {
+                let Target::Chars(c) = &self.targets[t] else {
+                    continue;
+                };
                 let end = i + c.len();
                 // Wholly inside the held tail: reported with the last page.
                 if c.is_empty() || end > all.len() || end <= held || all[i..end] != c[..] {
@@ -129,10 +143,9 @@ impl Matcher {
                         }
                     })
                     .collect();
-                if let Some(b) = self.bar.take() {
-                    b.finish_and_clear();
-                }
-                writeln!(out, "{:x}: {shown}", base + i as u64)?;
+                let at = base + i as u64;
+                self.matched(out)?;
+                writeln!(out, "{at:x}: {shown}")?;
             }
         }
         let keep = self.longest.saturating_sub(1).min(all.len());
