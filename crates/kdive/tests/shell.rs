@@ -21,7 +21,17 @@ fn scratch(name: &str) -> PathBuf {
 
 /// kdive on `dump` with `args`, `input` on stdin, in `dir` (also HOME).
 fn kdive(dir: &Path, args: &[&str], input: &str) -> (String, String, bool) {
+    kdive_env(dir, args, input, &[])
+}
+
+fn kdive_env(
+    dir: &Path,
+    args: &[&str],
+    input: &str,
+    env: &[(&str, &Path)],
+) -> (String, String, bool) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_kdive"))
+        .envs(env.iter().copied())
         .current_dir(dir)
         .env("HOME", dir)
         .env_remove("XDG_STATE_HOME")
@@ -329,4 +339,34 @@ fn help_for_every_command() {
     assert!(ok && out.contains("--json") && out.contains("--minimal"));
     let (out, _, ok) = kdive(&d, &["--version"], "");
     assert!(ok && out.starts_with("kdive "));
+}
+
+/// With no vmlinux installed for the dump's release, kdive says where it
+/// looked and which package has it, and works from the dump's own kallsyms
+/// and BTF.
+#[test]
+fn no_vmlinux_installed() {
+    for (c, dump) in dumps() {
+        let d = scratch("novmlinux");
+        let dump = dump.to_str().unwrap();
+        let script = "sys\nbt\nstruct task_struct.comm init_task\n";
+        let (out, err, ok) = kdive_env(&d, &[dump], script, &[("KDIVE_SYSROOT", &d)]);
+        assert!(ok, "{}: {err}", c.name());
+        let release = c.kernel.strip_prefix("linux-").unwrap();
+        let looked = d
+            .join("usr/lib/debug/boot")
+            .join(format!("vmlinux-{release}"));
+        assert!(err.contains(&format!("no vmlinux for {release}")), "{err}");
+        assert!(
+            err.contains(looked.to_str().unwrap()),
+            "the path looked at: {err}"
+        );
+        assert!(
+            err.contains(&format!("linux-image-{release}-dbg")),
+            "the package: {err}"
+        );
+        assert!(out.contains("KERNEL: (no vmlinux"), "{out}");
+        assert!(out.contains("[exception RIP: "), "bt from kallsyms: {out}");
+        assert!(out.contains("comm = \"swapper"), "types from BTF: {out}");
+    }
 }
