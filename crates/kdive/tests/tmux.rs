@@ -189,7 +189,9 @@ fn a_person_at_the_prompt() {
     });
 
     // Ctrl-C stops a long search; the session goes on.
-    t.type_text("search -c kdive_no_such_string_anywhere");
+    // Many strings, each a pass over memory: long enough to interrupt.
+    let many: Vec<String> = (0..40).map(|i| format!("kdive_nothing_{i}")).collect();
+    t.type_text(&format!("search -c {}", many.join(" ")));
     t.keys(&["Enter"]);
     t.wait(20, "the progress bar", |s| s.contains("Ctrl-C stops"));
     let before = Instant::now();

@@ -123,30 +123,37 @@ impl Matcher {
         let mut all = std::mem::take(&mut self.tail);
         all.extend_from_slice(page);
         let base = addr - held as u64;
-        for i in 0..all.len() {
-            for t in 0..self.targets.len() {
-                let Target::Chars(c) = &self.targets[t] else {
-                    continue;
-                };
+        // Where each string starts, found by its first byte, in address
+        // order (then the order the strings were given).
+        let mut hits: Vec<usize> = Vec::new();
+        for t in &self.targets {
+            let Target::Chars(c) = t else { continue };
+            let Some(&first) = c.first() else { continue };
+            let mut from = 0;
+            while let Some(p) = all[from..].iter().position(|&b| b == first) {
+                let i = from + p;
+                from = i + 1;
                 let end = i + c.len();
                 // Wholly inside the held tail: reported with the last page.
-                if c.is_empty() || end > all.len() || end <= held || all[i..end] != c[..] {
-                    continue;
+                if end <= all.len() && end > held && all[i..end] == c[..] {
+                    hits.push(i);
                 }
-                let shown: String = all[i..all.len().min(i + CHARS_CTX)]
-                    .iter()
-                    .map(|&b| {
-                        if b.is_ascii_graphic() || b == b' ' {
-                            b as char
-                        } else {
-                            '.'
-                        }
-                    })
-                    .collect();
-                let at = base + i as u64;
-                self.matched(out)?;
-                writeln!(out, "{at:x}: {shown}")?;
             }
+        }
+        hits.sort();
+        for i in hits {
+            let shown: String = all[i..all.len().min(i + CHARS_CTX)]
+                .iter()
+                .map(|&b| {
+                    if b.is_ascii_graphic() || b == b' ' {
+                        b as char
+                    } else {
+                        '.'
+                    }
+                })
+                .collect();
+            self.matched(out)?;
+            writeln!(out, "{:x}: {shown}", base + i as u64)?;
         }
         let keep = self.longest.saturating_sub(1).min(all.len());
         self.tail = all[all.len() - keep..].to_vec();
