@@ -149,6 +149,12 @@ fn a_person_at_the_prompt() {
     t.wait(20, "struct output", |s| {
         s.contains("real_parent = 0x") && at_prompt(s)
     });
+    // File names after a redirection.
+    std::fs::write(home.join("walkfile.txt"), "").unwrap();
+    t.type_text("sym jiffies > walkf");
+    t.keys(&["Tab"]);
+    t.wait(10, "file name completion", |s| s.contains("kdive> sym jiffies > walkfile.txt"));
+    t.keys(&["C-u"]);
     t.type_text("sym jiffies");
     t.keys(&["Enter"]);
     t.wait(20, "sym output", |s| {

@@ -1,11 +1,12 @@
 //! Tab completion at the prompt: command names and aliases for the first
 //! word; type names after `struct`, `union`, `whatis`, `*`; member names
 //! after `TYPE.` (`struct task_struct.pi<TAB>`, nested: `task_struct.se.`);
-//! symbol names elsewhere. The lists are taken once, when the prompt
-//! starts: the helper owns a copy of the kernel's BTF for types.
+//! symbol names elsewhere; file names after `>`, `>>`, `<` and in `!cmd`.
+//! The lists are taken once, when the prompt starts: the helper owns a
+//! copy of the kernel's BTF for types.
 
 use kdive_debuginfo::btf::{Btf, Kind};
-use rustyline::completion::{Completer, Pair};
+use rustyline::completion::{Completer, FilenameCompleter, Pair};
 use rustyline::highlight::Highlighter;
 use rustyline::hint::Hinter;
 use rustyline::validate::Validator;
@@ -22,6 +23,7 @@ pub struct KdiveHelper {
     symbols: Vec<String>,
     types: Vec<String>,
     btf: Option<Btf>,
+    files: FilenameCompleter,
 }
 
 impl KdiveHelper {
@@ -56,6 +58,7 @@ impl KdiveHelper {
             symbols,
             types,
             btf,
+            files: FilenameCompleter::new(),
         }
     }
 
@@ -166,6 +169,11 @@ impl Completer for KdiveHelper {
         let start = head
             .rfind(|c: char| c.is_whitespace() || "()&*,=+|<>!~[]".contains(c))
             .map_or(0, |i| i + 1);
+        // After `>`, `>>`, `<`, or `!`: file names, as a shell completes them.
+        let before_word = head[..start].trim_end();
+        if before_word.ends_with(['>', '<']) || head.trim_start().starts_with('!') {
+            return self.files.complete_path(line, pos);
+        }
         let word = &head[start..];
         let before = head[..start].trim_start();
         let index = if before.trim().is_empty() { 0 } else { 1 };
