@@ -107,7 +107,17 @@ fn run(args: Args) -> anyhow::Result<()> {
         ),
         Files::Dump(vmlinux, vmcore) => {
             let path = vmcore.display().to_string();
-            (open_dump(vmlinux, vmcore, args.no_vmlinux)?, path)
+            let opened = match open_dump(vmlinux, vmcore.clone(), args.no_vmlinux) {
+                // --minimal: a vmlinux that does not fit (another build, a
+                // damaged file) is no reason to stop; the dump's own
+                // kallsyms do for log, dis, rd, sym.
+                Err(e) if args.minimal => {
+                    eprintln!("kdive: {e:#}; going on without it (--minimal)");
+                    open_dump(None, vmcore, true)?
+                }
+                r => r?,
+            };
+            (opened, path)
         }
     };
     for note in kernel.notices() {

@@ -370,3 +370,34 @@ fn no_vmlinux_installed() {
         assert!(out.contains("comm = \"swapper"), "types from BTF: {out}");
     }
 }
+
+/// `--minimal` opens a dump even when the vmlinux given is of another
+/// build (refused otherwise), from the dump's own kallsyms.
+#[test]
+fn minimal_goes_on_without_a_wrong_vmlinux() {
+    let all = require("minimal");
+    for (c, dump) in dumps() {
+        let other = all
+            .iter()
+            .filter(|o| o.kernel != c.kernel)
+            .find_map(|o| kdive_testkit::vmlinux(o.kernel.trim_start_matches("linux-")));
+        let Some(other) = other else {
+            eprintln!(
+                "{}: no vmlinux of another kernel installed; skipped",
+                c.name()
+            );
+            continue;
+        };
+        let d = scratch("minimal");
+        let (dump, other) = (dump.to_str().unwrap(), other.to_str().unwrap());
+        let (_, err, ok) = kdive(&d, &[other, dump], "sym jiffies\n");
+        assert!(!ok && err.contains("build id"), "{err}");
+        let (out, err, ok) = kdive(&d, &["--minimal", other, dump], "sym jiffies\nlog\n");
+        assert!(ok, "{}: {err}", c.name());
+        assert!(err.contains("going on without it (--minimal)"), "{err}");
+        assert!(
+            out.contains("(D) jiffies") && out.contains("Linux version"),
+            "{out}"
+        );
+    }
+}
