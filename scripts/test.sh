@@ -17,7 +17,7 @@ if [ "${QUICK:-0}" != 1 ]; then
   # The vmlinux (with DWARF) of every kernel in the corpora, and crash, the
   # reference the outputs are compared with, and gdb (dis is compared with its
   # disassembly).
-  want=(crash gdb)
+  want=(crash gdb tmux)
   for d in ${KDIVE_CORPUS:-../shared/corpus} "${KDIVE_BUILT_CORPUS:-/var/tmp/kdive-corpus}"; do
     for k in "$d"/linux-*; do
       [ -d "$k" ] && want+=("linux-image-${k##*/linux-}-dbg")

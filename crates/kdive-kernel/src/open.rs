@@ -181,13 +181,17 @@ fn open_vmlinux(path: &Path) -> Result<ElfFile, KernelError> {
 /// The vmlinux installed for the dump's release, if any.
 fn find_vmlinux(dump: &Dump, notices: &mut Vec<String>) -> Result<Option<ElfFile>, KernelError> {
     let Some(release) = dump.release() else {
+        notices.push(
+            "no vmlinux: the dump does not say its kernel release, so none was looked for (give one: kdive VMLINUX VMCORE)"
+                .into(),
+        );
         return Ok(None);
     };
     match vmlinux::find(&release) {
         Some(p) => open_vmlinux(&p).map(Some),
         None => {
             notices.push(format!(
-                "no vmlinux for {release} (looked for {}; it comes with {}): using the kernel's own kallsyms",
+                "no vmlinux for {release} (looked for {}; it comes with {}): using the kernel's own kallsyms and BTF from memory",
                 vmlinux::candidates(&release)
                     .iter()
                     .map(|p| show(p))

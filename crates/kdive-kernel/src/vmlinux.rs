@@ -4,8 +4,12 @@
 use std::path::{Path, PathBuf};
 
 /// Where distributions put a release's vmlinux with debuginfo, in the order
-/// they are tried.
+/// they are tried; under `$KDIVE_SYSROOT` when it is set (the crashed
+/// machine's files copied elsewhere).
 pub fn candidates(release: &str) -> Vec<PathBuf> {
+    let root = std::env::var_os("KDIVE_SYSROOT")
+        .filter(|r| !r.is_empty())
+        .map(PathBuf::from);
     [
         // Debian and Ubuntu (linux-image-*-dbg, linux-image-*-dbgsym)
         format!("/usr/lib/debug/boot/vmlinux-{release}"),
@@ -16,7 +20,10 @@ pub fn candidates(release: &str) -> Vec<PathBuf> {
         format!("/lib/modules/{release}/build/vmlinux"),
     ]
     .into_iter()
-    .map(PathBuf::from)
+    .map(|p| match &root {
+        Some(r) => r.join(p.trim_start_matches('/')),
+        None => PathBuf::from(p),
+    })
     .collect()
 }
 

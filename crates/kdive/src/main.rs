@@ -48,6 +48,18 @@ struct Args {
     /// Silent: no banner at start-up.
     #[arg(short = 's')]
     silent: bool,
+    /// Print the dump's kernel release (OSRELEASE) and exit.
+    #[arg(long)]
+    osrelease: bool,
+    /// Print the dump's kernel build id (BUILD-ID) and exit.
+    #[arg(long)]
+    build_id: bool,
+    /// For dumps too damaged for a full start: only log, dis, rd, sym, eval, set.
+    #[arg(long)]
+    minimal: bool,
+    /// Do not run ~/.kdiverc and ./.kdiverc.
+    #[arg(long)]
+    no_kdiverc: bool,
     /// [VMLINUX] VMCORE, in either order.
     #[arg(value_name = "FILE")]
     files: Vec<PathBuf>,
@@ -82,6 +94,12 @@ fn run(args: Args) -> anyhow::Result<()> {
         };
         return verify::run(dump);
     }
+    if args.osrelease || args.build_id {
+        let [dump] = args.files.as_slice() else {
+            anyhow::bail!("--osrelease and --build-id take one dump file");
+        };
+        return print_release(dump, args.osrelease);
+    }
     let (kernel, dump_path) = match split_files(&args.files)? {
         Files::Image(vmlinux) => (
             kdive_kernel::Kernel::open_image(&vmlinux).with_context(|| vmlinux.display().to_string())?,
@@ -89,7 +107,17 @@ fn run(args: Args) -> anyhow::Result<()> {
         ),
         Files::Dump(vmlinux, vmcore) => {
             let path = vmcore.display().to_string();
-            (open_dump(vmlinux, vmcore, args.no_vmlinux)?, path)
+            let opened = match open_dump(vmlinux, vmcore.clone(), args.no_vmlinux) {
+                // --minimal: a vmlinux that does not fit (another build, a
+                // damaged file) is no reason to stop; the dump's own
+                // kallsyms do for log, dis, rd, sym.
+                Err(e) if args.minimal => {
+                    eprintln!("kdive: {e:#}; going on without it (--minimal)");
+                    open_dump(None, vmcore, true)?
+                }
+                r => r?,
+            };
+            (opened, path)
         }
     };
     for note in kernel.notices() {
@@ -97,6 +125,14 @@ fn run(args: Args) -> anyhow::Result<()> {
     }
     let mut session = session::Session::new(kernel);
     session.dump_path = dump_path;
+    session.json = args.json;
+    session.minimal = args.minimal;
+    if !args.no_kdiverc {
+        session::repl::run_startup_files(&mut session, &mut std::io::stdout());
+    }
+    if std::io::IsTerminal::is_terminal(&std::io::stdin()) && !args.silent && args.input.is_none() {
+        banner(&mut session);
+    }
     if let Some(file) = &args.input {
         let f = std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
         let mut out = std::io::BufWriter::new(std::io::stdout().lock());
@@ -105,11 +141,38 @@ fn run(args: Args) -> anyhow::Result<()> {
     } else {
         session.run_stdin()?;
     }
-    let _ = args.silent;
     if session.failures > 0 {
         anyhow::bail!("{} command(s) failed", session.failures);
     }
     Ok(())
+}
+
+/// `--osrelease`, `--build-id`: one line from the dump's VMCOREINFO.
+fn print_release(path: &std::path::Path, release: bool) -> anyhow::Result<()> {
+    let dump = kdive_dump::Dump::open(path).with_context(|| path.display().to_string())?;
+    let key = if release { "OSRELEASE" } else { "BUILD-ID" };
+    let value = match dump.vmcoreinfo().and_then(|v| v.get(key)) {
+        Some(v) => v.to_string(),
+        None if release => dump
+            .release()
+            .with_context(|| format!("{}: no OSRELEASE in the dump", path.display()))?,
+        None => anyhow::bail!("{}: no {key} in the dump's VMCOREINFO", path.display()),
+    };
+    println!("{value}");
+    Ok(())
+}
+
+/// What crash shows at start-up, before the first prompt: the program, and
+/// the system (`sys`) when there is a dump.
+fn banner(s: &mut session::Session) {
+    println!(
+        "kdive {} (type \"help\" for the commands, \"q\" to leave)\n",
+        env!("CARGO_PKG_VERSION")
+    );
+    if s.kernel.has_dump() {
+        s.run_line("sys", &mut std::io::stdout());
+        println!();
+    }
 }
 
 /// Open `vmcore`, with `vmlinux` or the one installed for it.

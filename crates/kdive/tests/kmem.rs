@@ -299,3 +299,33 @@ fn kmem_address_names_its_task() {
     }
     eprintln!("checked {checked} dumps");
 }
+
+/// `kmem -s --json`: the same caches and counts as the text, and the
+/// findings kdive prints on stderr.
+#[test]
+fn kmem_s_json_is_the_text() {
+    let mut checked = 0;
+    for crash in require("kmem -s --json") {
+        let Some(dump) = crash.variant("kdump-zlib") else { continue };
+        let dump = dump.to_str().unwrap();
+        let (got, stderr) = run_kdive(&[dump], &["kmem -s", "kmem -s --json"]);
+        let v: serde_json::Value = serde_json::from_str(&got["kmem -s --json"]).expect("JSON");
+        let caches = v["caches"].as_array().unwrap();
+        let text: Vec<&str> = got["kmem -s"].lines().skip(1).collect();
+        assert_eq!(caches.len(), text.len(), "{}", crash.name());
+        for (c, line) in caches.iter().zip(&text) {
+            let cols: Vec<&str> = line.split_whitespace().collect();
+            assert_eq!(c["address"].as_str().unwrap(), format!("0x{}", cols[0]));
+            assert_eq!(c["allocated"].as_u64().unwrap().to_string(), cols[2], "{line}");
+            assert_eq!(c["total"].as_u64().unwrap().to_string(), cols[3], "{line}");
+            assert_eq!(c["name"].as_str().unwrap(), cols[6]);
+        }
+        // Every finding of the JSON is one the text run reported.
+        for f in caches.iter().flat_map(|c| c["findings"].as_array().unwrap()) {
+            let what = f["what"].as_str().unwrap();
+            assert!(stderr.contains(what), "{}: {what} not in the text's findings:\n{stderr}", crash.name());
+        }
+        checked += 1;
+    }
+    eprintln!("checked {checked}");
+}

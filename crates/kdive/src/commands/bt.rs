@@ -112,6 +112,9 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
             traces.push(k.backtrace_task(t, orc));
         }
     }
+    if s.json {
+        return super::json::backtraces(s, &traces, out);
+    }
     for (i, t) in traces.iter().enumerate() {
         if i > 0 {
             writeln!(out).map_err(io)?;

@@ -42,6 +42,9 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
             _ => rest.push(a.as_str()),
         }
     }
+    if s.json && !matches!(mode, Mode::Caches) {
+        return Err("--json: of kmem's options, only -s prints JSON".into());
+    }
     match mode {
         Mode::Info => return kmem_info::show(&s.kernel, out),
         Mode::Vmalloc => return kmem_vmalloc::show(&s.kernel, out),
@@ -61,6 +64,9 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         };
     }
     let slub = s.kernel.slub()?;
+    if s.json {
+        return kmem_slab::json(&slub, &rest, out);
+    }
     match mode {
         Mode::Pages | Mode::Info | Mode::Vmalloc => Ok(()),
         Mode::Caches | Mode::Slabs => {
@@ -99,7 +105,7 @@ fn virtual_of(s: &Session, addr: u64) -> u64 {
 }
 
 /// A hexadecimal address (crash's `kmem` takes them with or without 0x).
-fn address(a: &str) -> Option<u64> {
+pub(super) fn address(a: &str) -> Option<u64> {
     let h = a.strip_prefix("0x").unwrap_or(a);
     if h.is_empty() || !h.bytes().all(|c| c.is_ascii_hexdigit()) {
         return None;

@@ -259,3 +259,46 @@ fn report(out: &mut dyn Write, findings: &[Finding], pick: impl Fn(Place) -> boo
     }
     Ok(())
 }
+
+/// `kmem -s [CACHE] --json`: each cache with crash's counts and what kdive
+/// found wrong in it.
+pub fn json(slub: &Slub, args: &[&str], out: &mut dyn Write) -> CmdResult {
+    use serde_json::json;
+    let (addrs, list_findings) = slub.cache_addrs();
+    let finding = |f: &Finding| {
+        json!({
+            "cache": f.cache,
+            "place": format!("{:?}", f.place),
+            "address": super::json::hex(f.addr),
+            "what": f.what,
+            "corrupt": matches!(f.kind, kdive_kernel::slab::Kind::Corrupt),
+        })
+    };
+    let mut caches = Vec::new();
+    for a in addrs {
+        let Ok(c) = slub.cache(a) else { continue };
+        if let [want] = args {
+            if c.name != *want && super::kmem::address(want) != Some(c.addr) {
+                continue;
+            }
+        }
+        let st = slub.state(&c);
+        caches.push(json!({
+            "address": super::json::hex(c.addr),
+            "name": c.name,
+            "object_size": c.object_size,
+            "allocated": st.usage.allocated,
+            "total": st.usage.total,
+            "slabs": st.usage.slabs,
+            "slab_size": c.slab_bytes(),
+            "findings": st.findings.iter().map(finding).collect::<Vec<_>>(),
+        }));
+    }
+    if caches.is_empty() && !args.is_empty() {
+        return Err(format!("invalid kmem_cache name: {}", args[0]));
+    }
+    super::json::emit(
+        out,
+        &json!({ "caches": caches, "list_findings": list_findings.iter().map(finding).collect::<Vec<_>>() }),
+    )
+}

@@ -47,6 +47,9 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
             }
         }
     }
+    if s.json {
+        return super::json::log(s, out);
+    }
     let k = &s.kernel;
     if audit {
         return super::log_audit::run(k, out);

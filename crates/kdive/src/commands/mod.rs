@@ -23,6 +23,9 @@ mod kmem_vmalloc;
 mod dev;
 mod dev_pci;
 mod irq;
+pub mod json;
+mod search;
+mod search_scan;
 mod list;
 mod log;
 mod log_audit;
@@ -208,8 +211,8 @@ pub const COMMANDS: &[Command] = &[
     },
     Command {
         name: "set",
-        summary: "show the current task, or make another task current",
-        usage: "set [-p | -c cpu] [pid | task]",
+        summary: "show or change the current task; the session's scroll, radix and json settings",
+        usage: "set [-p | -c cpu] [pid | task] | set scroll [on|off] | set radix [10|16] | set json [on|off]",
         run: set::run,
     },
     Command {
@@ -261,6 +264,24 @@ pub const COMMANDS: &[Command] = &[
         run: foreach::run,
     },
     Command {
+        name: "alias",
+        summary: "list the aliases, or make one: alias NAME COMMAND...",
+        usage: "alias [NAME [COMMAND ...]]",
+        run: crate::session::alias::run,
+    },
+    Command {
+        name: "search",
+        summary: "search memory for a value or a string",
+        usage: search::USAGE,
+        run: search::run,
+    },
+    Command {
+        name: "*",
+        summary: "struct or union, whichever the name is (alias: size)",
+        usage: "* NAME[.member] [-o] [-x|-d] [ADDRESS|SYMBOL] [COUNT]",
+        run: struct_cmd::run_pointer_to,
+    },
+    Command {
         name: "q",
         summary: "leave the session (also quit, exit)",
         usage: "q",
@@ -297,17 +318,23 @@ pub fn io(e: std::io::Error) -> String {
 }
 
 fn help(_: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
-    match args.first() {
-        None => {
-            for c in COMMANDS {
-                writeln!(out, "{:<10} {}", c.name, c.summary).map_err(io)?;
-            }
-            Ok(())
-        }
+    let text = help_text(args.first().map(String::as_str))?;
+    write!(out, "{text}").map_err(io)
+}
+
+/// `help`: one line per command; `help CMD`: its name, summary, synopsis.
+fn help_text(name: Option<&str>) -> Result<String, String> {
+    match name {
+        None => Ok(COMMANDS
+            .iter()
+            .map(|c| format!("{:<10} {}\n", c.name, c.summary))
+            .collect()),
         Some(name) => {
             let c = find(name).ok_or_else(|| format!("no such command: {name}"))?;
-            writeln!(out, "NAME\n  {} - {}\n\nSYNOPSIS\n  {}", c.name, c.summary, c.usage)
-                .map_err(io)
+            Ok(format!(
+                "NAME\n  {} - {}\n\nSYNOPSIS\n  {}\n",
+                c.name, c.summary, c.usage
+            ))
         }
     }
 }
@@ -321,4 +348,27 @@ fn eval_cmd(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult 
     let k = &s.kernel;
     let text = eval::eval(args, &|name: &str| k.symbol(name))?;
     write!(out, "{text}").map_err(io)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{find, help_text, COMMANDS};
+
+    /// `help` lists every command, and `help CMD` describes each.
+    #[test]
+    fn help_covers_every_command() {
+        let list = help_text(None).unwrap();
+        for c in COMMANDS {
+            assert!(!c.summary.is_empty() && !c.usage.is_empty(), "{}", c.name);
+            assert!(
+                list.lines().any(|l| l.split_whitespace().next() == Some(c.name)),
+                "help lists {}",
+                c.name
+            );
+            let one = help_text(Some(c.name)).unwrap();
+            assert!(one.contains(c.usage) && one.contains(c.summary), "help {}", c.name);
+            assert_eq!(find(c.name).map(|f| f.usage), Some(c.usage), "{} finds itself", c.name);
+        }
+        assert!(help_text(Some("no-such-command")).is_err());
+    }
 }

@@ -30,6 +30,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         return Err("no modules loaded in this kernel".into());
     }
     match action {
+        Action::List if s.json => super::json::modules(s, out),
         Action::List => list(s, None, out),
         Action::Load { name, file } => {
             let m = module_by_ref(s, &name)?;

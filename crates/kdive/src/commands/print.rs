@@ -40,22 +40,23 @@ impl Ctx for KernelCtx<'_> {
 }
 
 pub fn p(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
-    print(s, args, false, out)
+    print(s, args, None, out)
 }
 
 pub fn px(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
-    print(s, args, true, out)
+    print(s, args, Some(true), out)
 }
 
 pub fn pd(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
-    print(s, args, false, out)
+    print(s, args, Some(false), out)
 }
 
-fn print(s: &mut Session, args: &[String], hex: bool, out: &mut dyn Write) -> CmdResult {
+/// `hex`: the base px/pd ask for; `None` (p) is the session's radix.
+fn print(s: &mut Session, args: &[String], hex: Option<bool>, out: &mut dyn Write) -> CmdResult {
     let (hex, words) = match args.first().map(String::as_str) {
         Some("-x") => (true, &args[1..]),
         Some("-d") => (false, &args[1..]),
-        _ => (hex, args),
+        _ => (hex.unwrap_or(s.radix == 16), args),
     };
     let expr = words.join(" ");
     if expr.trim().is_empty() {

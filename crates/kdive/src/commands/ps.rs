@@ -106,6 +106,21 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     if flags.view == View::Summary && !rest.is_empty() {
         return Err("-S option takes no arguments".into());
     }
+    if s.json {
+        let picked: Vec<&Task> = list
+            .tasks()
+            .iter()
+            .filter(|t| {
+                rest.is_empty()
+                    || picks.iter().any(|p| match p {
+                        Pick::Pid(pid) => t.pid == *pid,
+                        Pick::Task(a) => t.addr == *a,
+                        Pick::Comm(c) => t.comm == *c,
+                    })
+            })
+            .collect();
+        return super::json::tasks(s, &picked, out);
+    }
     let header = !flags.no_header && matches!(flags.view, View::Table | View::Active);
     if header {
         let col = if flags.kstackp {

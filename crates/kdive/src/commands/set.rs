@@ -79,6 +79,9 @@ pub fn current_task(s: &Session) -> Option<&Task> {
 }
 
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
+    if let Some(r) = session_variable(s, args, out) {
+        return r;
+    }
     let list = s.kernel.tasks();
     let mut rest = args;
     if let Some(first) = args.first() {
@@ -126,6 +129,55 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         show(s, out)?;
     }
     Ok(())
+}
+
+/// `set scroll [on|off]`, `set radix [10|16]`, `set hex`, `set dec`,
+/// `set json [on|off]`: the session's settings, shown as crash shows them
+/// after a change. `None`: the arguments name a task.
+fn session_variable(s: &mut Session, args: &[String], out: &mut dyn Write) -> Option<CmdResult> {
+    let on_off = |v: Option<&String>, cur: bool| match v.map(String::as_str) {
+        None => Ok(cur),
+        Some("on" | "1") => Ok(true),
+        Some("off" | "0") => Ok(false),
+        Some(o) => Err(format!("invalid value: {o} (on or off)")),
+    };
+    let r = match args.first().map(String::as_str)? {
+        "scroll" => on_off(args.get(1), s.scroll).and_then(|v| {
+            s.scroll = v;
+            let state = if v { "on" } else { "off" };
+            let pager = crate::session::pager::pager_command();
+            writeln!(out, "scroll: {state} ({pager})").map_err(io)
+        }),
+        "json" => on_off(args.get(1), s.json).and_then(|v| {
+            s.json = v;
+            writeln!(out, "json: {}", if v { "on" } else { "off" }).map_err(io)
+        }),
+        "radix" | "hex" | "dec" => {
+            let v = if args[0] == "radix" {
+                args.get(1).map(String::as_str)
+            } else {
+                Some(args[0].as_str())
+            };
+            match v {
+                None => Ok(()),
+                Some(d) if d == "10" || d.starts_with("dec") || d.starts_with("ten") => {
+                    s.radix = 10;
+                    Ok(())
+                }
+                Some(h) if h == "16" || h.starts_with("hex") || h.starts_with("six") => {
+                    s.radix = 16;
+                    Ok(())
+                }
+                Some(o) => Err(format!("invalid radix: {o} (10 or 16)")),
+            }
+            .and_then(|()| {
+                let name = if s.radix == 16 { "hex" } else { "decimal" };
+                writeln!(out, "output radix: {} ({name})", s.radix).map_err(io)
+            })
+        }
+        _ => return None,
+    };
+    Some(r)
 }
 
 /// crash's `show_context` block for the current task.

@@ -26,6 +26,16 @@ pub fn run_union(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdRe
     run(s, "union", args, out)
 }
 
+/// `*` (and its alias `size`): `struct` or `union`, whichever NAME is.
+pub fn run_pointer_to(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
+    let name = args.iter().find(|a| !a.starts_with('-')).map(|w| w.split('.').next().unwrap_or(""));
+    let is_union = match (s.kernel.types(), name) {
+        (Some(src), Some(n)) => lookup(src, n).is_some_and(|dt| dt.class() == Class::Union),
+        _ => false,
+    };
+    run(s, if is_union { "union" } else { "struct" }, args, out)
+}
+
 /// What the session needs when a source of types is missing.
 pub fn no_types(s: &Session) -> String {
     match s.kernel.btf_result() {
@@ -94,7 +104,8 @@ fn run(s: &mut Session, cmd: &str, args: &[String], out: &mut dyn Write) -> CmdR
     if dt.class() != wanted {
         return Err(format!("data type mismatch: {name} is not a {cmd}"));
     }
-    let hex = a.hex == Some(true);
+    // `set radix 16` makes hexadecimal the default, as in crash.
+    let hex = a.hex.unwrap_or(s.radix == 16);
     let mut failed = false;
     let mut members = members;
     let mut offsets = a.offsets;

@@ -25,6 +25,9 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         }
     }
     let k = &s.kernel;
+    if s.json {
+        return json(s, &words, list, &query, out);
+    }
     if list {
         for sym in k.symbols().iter() {
             show(s, sym, 0, false, out)?;
@@ -47,6 +50,42 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         one(s, w, out)?;
     }
     Ok(())
+}
+
+/// `sym --json`: for each word, the symbols it names or the one an address
+/// is in; `-l` and `-q` as lists.
+fn json(s: &Session, words: &[&str], list: bool, query: &[&str], out: &mut dyn Write) -> CmdResult {
+    use super::json::symbol;
+    let k = &s.kernel;
+    let mut v = Vec::new();
+    if list {
+        v.extend(k.symbols().iter().map(|sym| symbol(s, sym, 0)));
+    }
+    for q in query {
+        let hits = k.symbols().iter().filter(|sym| sym.name.contains(q));
+        v.extend(hits.map(|sym| symbol(s, sym, 0)));
+    }
+    for w in words {
+        let named: Vec<serde_json::Value> = k
+            .symbols()
+            .all_by_name(w)
+            .map(|sym| symbol(s, sym, 0))
+            .collect();
+        if !named.is_empty() {
+            v.extend(named);
+            continue;
+        }
+        let hex = w.strip_prefix("0x").unwrap_or(w);
+        let found = u64::from_str_radix(hex, 16)
+            .ok()
+            .filter(|&a| in_symbol_range(s, a))
+            .and_then(|a| k.symbols().lookup(a));
+        match found {
+            Some((sym, off)) => v.push(symbol(s, sym, off)),
+            None => v.push(serde_json::json!({ "query": w, "error": "symbol not found" })),
+        }
+    }
+    super::json::emit(out, &v)
 }
 
 /// `sym WORD`: a symbol name first (crash's order), else a hex address.

@@ -16,6 +16,11 @@ pub const USAGE: &str = "sys [-i] [-t]";
 
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     match args.first().map(String::as_str) {
+        None if s.json => {
+            let mut text = Vec::new();
+            stats(&s.kernel, &s.dump_path, &mut text)?;
+            super::json::sys_lines(&String::from_utf8_lossy(&text), out)
+        }
         None => stats(&s.kernel, &s.dump_path, out),
         Some("-i") => dmi(&s.kernel, out),
         Some("-t") => taints(&s.kernel, out),

@@ -3,9 +3,18 @@
 //! against the open kernel, and a failing command prints its error and the
 //! session goes on.
 
+pub mod alias;
+pub mod complete;
+pub mod interrupt;
+pub mod pager;
+pub mod redirect;
+pub mod repl;
 pub mod words;
 
 use std::io::{self, BufRead, IsTerminal, Write};
+
+pub use interrupt::interrupted;
+use redirect::Redirect;
 
 use kdive_kernel::Kernel;
 
@@ -24,6 +33,39 @@ pub struct Session {
     pub task: Option<u64>,
     /// The dump's path as given on the command line (`sys` shows it).
     pub dump_path: String,
+    /// `--json` or `CMD --json`: commands that can, print JSON.
+    pub json: bool,
+    /// `set scroll on|off`: long output through a pager at a terminal.
+    pub scroll: bool,
+    /// `set radix 10|16`: the default base of `p` and `struct` values.
+    pub radix: u32,
+    /// The prompt is at a terminal: output may go through the pager.
+    pub terminal: bool,
+    /// `--minimal`: only the commands that need little of the dump.
+    pub minimal: bool,
+    pub aliases: alias::Aliases,
+    /// What new aliases are marked as made by (the startup file running).
+    pub alias_origin: alias::Origin,
+}
+
+/// The commands `--minimal` keeps: those that need only memory and symbols.
+pub const MINIMAL: &[&str] = &[
+    "log", "dis", "rd", "sym", "eval", "set", "help", "q", "alias",
+];
+
+/// Output that stops the command once Ctrl-C was pressed.
+struct Checked<'a>(&'a mut dyn Write);
+
+impl Write for Checked<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if interrupted() {
+            return Err(io::Error::other(interrupt::INTERRUPTED));
+        }
+        self.0.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
 }
 
 impl Session {
@@ -35,6 +77,13 @@ impl Session {
             history: 0,
             task: None,
             dump_path: String::new(),
+            json: false,
+            scroll: true,
+            radix: 10,
+            terminal: false,
+            minimal: false,
+            aliases: alias::Aliases::default(),
+            alias_origin: alias::Origin::Runtime,
         }
     }
 
@@ -43,16 +92,83 @@ impl Session {
         self.kernel.source_line(addr).map(|l| l.to_string())
     }
 
-    /// Run one command line, writing its output to `out`.
+    /// Run one command line, writing its output to `out` unless the line
+    /// redirects it: aliases expanded, `!cmd`, `| cmd`, `> file`,
+    /// `>> file`, `< file`.
     pub fn run_line(&mut self, line: &str, out: &mut dyn Write) {
+        interrupt::clear();
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
             return;
         }
+        let line = self.aliases.expand(line);
         if let Some(shell) = line.strip_prefix('!') {
             self.shell(shell, out);
             return;
         }
+        match redirect::parse(&line) {
+            (cmd, None) => match pager::terminal_rows().filter(|_| self.terminal && self.scroll) {
+                Some(rows) => {
+                    let mut p = pager::Pager::new(rows);
+                    let r = self.exec(&cmd, &mut p);
+                    let quit = p.quit;
+                    p.finish();
+                    if !quit {
+                        self.report(r, out);
+                    }
+                }
+                None => {
+                    let r = self.exec(&cmd, out);
+                    self.report(r, out);
+                }
+            },
+            (cmd, Some(Redirect::Input(file))) => self.per_line(&cmd, &file, out),
+            (cmd, Some(r)) => match redirect::Sink::open(&r) {
+                Ok(mut sink) => {
+                    let r = self.exec(&cmd, &mut sink);
+                    sink.finish();
+                    let closed = r
+                        .as_ref()
+                        .is_err_and(|e| e.ends_with("Broken pipe (os error 32)"));
+                    if !closed {
+                        self.report(r, out);
+                    }
+                }
+                Err(e) => self.report(Err(e), out),
+            },
+        }
+    }
+
+    /// `CMD < FILE`: CMD once per line of FILE, the line's words appended.
+    fn per_line(&mut self, cmd: &str, file: &str, out: &mut dyn Write) {
+        let text = match std::fs::read_to_string(file) {
+            Ok(t) => t,
+            Err(e) => return self.report(Err(format!("cannot read {file}: {e}")), out),
+        };
+        for l in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            if interrupted() || self.quit {
+                break;
+            }
+            let r = self.exec(&format!("{cmd} {l}"), out);
+            self.report(r, out);
+        }
+    }
+
+    /// A failed command's error, after its output; counted for the exit
+    /// status.
+    fn report(&mut self, r: Result<(), String>, out: &mut dyn Write) {
+        let _ = out.flush();
+        if let Err(e) = r {
+            self.failures += 1;
+            eprintln!("{e}");
+        }
+    }
+
+    /// Run one command (no redirection left in `line`); the error comes
+    /// back prefixed with the command's name, as crash prints it.
+    fn exec(&mut self, line: &str, out: &mut dyn Write) -> Result<(), String> {
+        let mut out = Checked(out);
+        let out: &mut dyn Write = &mut out;
         let mut words = words::split(line);
         // gdb's print formats: `p/x EXPR` is `px EXPR`, `p/d EXPR` is `pd`.
         if let Some(first) = words.first_mut() {
@@ -63,42 +179,58 @@ impl Session {
                 _ => {}
             }
         }
+        // `CMD --json`: this command's output as JSON.
+        let json = self.json;
+        if words.len() > 1 && words.iter().any(|w| w == "--json") {
+            words.retain(|w| w != "--json");
+            if let Some(c) = words.first().and_then(|w| commands::find(w)) {
+                if !commands::json::supports(c.name) {
+                    return Err(format!(
+                        "{}: no JSON output (--json works with: {})",
+                        c.name,
+                        commands::json::SUPPORTED.join(", ")
+                    ));
+                }
+            }
+            self.json = true;
+        }
+        let r = self.exec_words(&words, out);
+        self.json = json;
+        r
+    }
+
+    fn exec_words(&mut self, words: &[String], out: &mut dyn Write) -> Result<(), String> {
         let Some((name, args)) = words.split_first() else {
-            return;
+            return Ok(());
         };
         // As crash, a data type's name is a command too (`task_struct ADDR`).
         let (cmd, args) = match commands::find(name) {
             Some(cmd) => (cmd, args.to_vec()),
-            None => match commands::datatype::session_command(self, &words) {
+            None => match commands::datatype::session_command(self, words) {
                 Some(found) => found,
                 None => {
-                    self.failures += 1;
-                    let _ = out.flush();
-                    eprintln!("kdive: command not found: {name}  (\"help\" lists the commands)");
-                    return;
+                    return Err(format!(
+                        "kdive: command not found: {name}  (\"help\" lists the commands)"
+                    ))
                 }
             },
         };
         if !self.kernel.has_dump() && !commands::works_without_dump(cmd.name) {
-            self.failures += 1;
-            let _ = out.flush();
-            eprintln!(
+            return Err(format!(
                 "{}: needs a dump (kdive was given a vmlinux alone: dis, sym, whatis, struct, union, p, rd, eval work)",
                 cmd.name
-            );
-            return;
+            ));
         }
-        match (cmd.run)(self, &args, out) {
-            Ok(()) => {}
-            Err(e) => {
-                self.failures += 1;
-                // crash prints errors in the output stream, prefixed by the
-                // command's name; keep them in order with the output.
-                let _ = out.flush();
-                eprintln!("{}: {e}", cmd.name);
-            }
+        if self.minimal && !MINIMAL.contains(&cmd.name) {
+            return Err(format!(
+                "{}: not available in minimal mode (--minimal: {})",
+                cmd.name,
+                MINIMAL.join(", ")
+            ));
         }
+        let r = (cmd.run)(self, &args, out).map_err(|e| format!("{}: {e}", cmd.name));
         let _ = out.flush();
+        r
     }
 
     /// `!cmd`: run a shell command.
@@ -121,29 +253,11 @@ impl Session {
         Ok(())
     }
 
-    /// The interactive prompt (line editing comes with the shell issue).
-    pub fn interactive(&mut self) -> io::Result<()> {
-        let stdin = io::stdin();
-        let mut stdout = io::stdout();
-        let mut line = String::new();
-        while !self.quit {
-            write!(stdout, "kdive> ")?;
-            stdout.flush()?;
-            line.clear();
-            if stdin.lock().read_line(&mut line)? == 0 {
-                writeln!(stdout)?;
-                break;
-            }
-            self.run_line(&line, &mut stdout);
-        }
-        Ok(())
-    }
-
     /// Commands from standard input: at a terminal, the prompt; otherwise
     /// one a line, as crash reads them.
     pub fn run_stdin(&mut self) -> io::Result<()> {
         if io::stdin().is_terminal() {
-            self.interactive()
+            repl::run(self)
         } else {
             let mut out = io::BufWriter::new(io::stdout().lock());
             let r = self.run_lines(io::stdin().lock(), &mut out);

@@ -1,0 +1,399 @@
+//! The session's own features in batch mode, on a real dump: redirection
+//! (`>`, `>>`, `|`, `< FILE`), aliases (built-in, made, from a startup
+//! file), `set radix`, the exit status, `-i`, `--osrelease`,
+//! `--build-id`, `--minimal`, `--json`, `search`, and `help` for every
+//! command.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use kdive_testkit::{require, Crash};
+
+/// A fresh directory for one test, used as HOME and working directory so
+/// that no startup file or history of the person running the tests counts.
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("kdive-shell-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// kdive on `dump` with `args`, `input` on stdin, in `dir` (also HOME).
+fn kdive(dir: &Path, args: &[&str], input: &str) -> (String, String, bool) {
+    kdive_env(dir, args, input, &[])
+}
+
+fn kdive_env(
+    dir: &Path,
+    args: &[&str],
+    input: &str,
+    env: &[(&str, &Path)],
+) -> (String, String, bool) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kdive"))
+        .envs(env.iter().copied())
+        .current_dir(dir)
+        .env("HOME", dir)
+        .env_remove("XDG_STATE_HOME")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run kdive");
+    // kdive may have stopped already (a dump it refuses): no input needed.
+    let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!err.contains("panicked"), "kdive panicked: {err}");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        err,
+        out.status.success(),
+    )
+}
+
+/// One dump of each slab crash (the seed scenario), as its first variant.
+fn dumps() -> Vec<(Crash, PathBuf)> {
+    require("shell")
+        .into_iter()
+        .filter(|c| c.scenario == "slab")
+        .filter_map(|c| {
+            let v = c
+                .variant("kdump-zlib")
+                .or(c.variants.first().map(|v| v.1.as_path()))?
+                .to_path_buf();
+            Some((c, v))
+        })
+        .collect()
+}
+
+#[test]
+fn redirection_aliases_and_radix() {
+    for (c, dump) in dumps() {
+        let d = scratch("redir");
+        let dump = dump.to_str().unwrap();
+        let (plain, _, ok) = kdive(&d, &[dump], "sym jiffies\n");
+        assert!(ok, "{}", c.name());
+        let addr = plain.split_whitespace().next().unwrap().to_string();
+        // A startup file makes an alias before the first command.
+        std::fs::write(d.join(".kdiverc"), "alias jf sym jiffies\n").unwrap();
+        let script = "sym jiffies > out.txt\nsym jiffies >> out.txt\nsym jiffies | tr a-f A-F\n\
+                      jf\nalias js sym\njs jiffies\nhex\np jiffies\ndec\np jiffies\n\
+                      sym < words.txt\nalias\n";
+        std::fs::write(d.join("words.txt"), "jiffies\n\njiffies\n").unwrap();
+        let (out, err, ok) = kdive(&d, &[dump], script);
+        assert!(ok, "{}: {err}", c.name());
+        let file = std::fs::read_to_string(d.join("out.txt")).unwrap();
+        assert_eq!(file, format!("{plain}{plain}"), "{}: > then >>", c.name());
+        let mut lines = out.lines();
+        let upper: String = plain
+            .trim_end()
+            .chars()
+            .map(|c| {
+                if ('a'..='f').contains(&c) {
+                    c.to_ascii_uppercase()
+                } else {
+                    c
+                }
+            })
+            .collect();
+        assert_eq!(lines.next(), Some(upper.as_str()));
+        // jf (startup file) and js (made here) both run sym jiffies.
+        assert_eq!(lines.next(), Some(plain.trim_end()));
+        assert!(
+            out.lines()
+                .any(|l| l.split_whitespace().eq(["runtime", "js", "sym"])),
+            "{out}"
+        );
+        assert!(
+            out.lines()
+                .any(|l| l.contains(".kdiverc") && l.split_whitespace().nth(1) == Some("jf")),
+            "{out}"
+        );
+        // hex: p prints hexadecimal; dec: decimal, of the same value.
+        let values: Vec<&str> = out
+            .lines()
+            .filter_map(|l| l.strip_prefix("jiffies = $"))
+            .map(|l| l.split(" = ").nth(1).unwrap())
+            .collect();
+        assert_eq!(values.len(), 2, "{out}");
+        let hexv = u64::from_str_radix(values[0].trim_start_matches("0x"), 16).unwrap();
+        assert!(values[0].starts_with("0x"));
+        assert_eq!(hexv, values[1].parse::<u64>().unwrap());
+        // sym < words.txt: once per non-empty line.
+        assert_eq!(out.matches(plain.trim_end()).count(), 4, "{out}");
+        assert!(addr.len() == 16);
+    }
+}
+
+#[test]
+fn failures_set_the_exit_status_and_the_session_goes_on() {
+    for (c, dump) in dumps() {
+        let d = scratch("fail");
+        let dump = dump.to_str().unwrap();
+        let (out, err, ok) = kdive(
+            &d,
+            &[dump],
+            "nosuchcommand\nsym nosuchsymbol_xyz\nsym jiffies\n",
+        );
+        assert!(!ok, "{}", c.name());
+        assert!(err.contains("command not found: nosuchcommand"), "{err}");
+        assert!(
+            out.contains("(D) jiffies"),
+            "{}: went on after the failure: {out}",
+            c.name()
+        );
+        let (_, _, ok) = kdive(&d, &[dump], "sym jiffies\n");
+        assert!(ok);
+        // -i FILE: the same commands from a file, same status.
+        std::fs::write(d.join("cmds"), "sym jiffies\nnosuchcommand\n").unwrap();
+        let (out, _, ok) = kdive(&d, &["-i", "cmds", dump], "");
+        assert!(!ok && out.contains("(D) jiffies"));
+    }
+}
+
+#[test]
+fn osrelease_build_id_and_minimal() {
+    for (c, dump) in dumps() {
+        let d = scratch("rel");
+        let dump = dump.to_str().unwrap();
+        let (rel, _, ok) = kdive(&d, &["--osrelease", dump], "");
+        assert!(ok);
+        assert_eq!(
+            rel.trim(),
+            c.kernel.strip_prefix("linux-").unwrap(),
+            "{}",
+            c.name()
+        );
+        let (id, err, ok) = kdive(&d, &["--build-id", dump], "");
+        assert!(ok, "{err}");
+        assert!(
+            id.trim().len() >= 40 && id.trim().bytes().all(|b| b.is_ascii_hexdigit()),
+            "{id}"
+        );
+        let (out, err, ok) = kdive(&d, &["--minimal", dump], "sym jiffies\nps\n");
+        assert!(!ok && out.contains("(D) jiffies"), "{out}");
+        assert!(err.contains("ps: not available in minimal mode"), "{err}");
+    }
+}
+
+#[test]
+fn json_output_parses_and_agrees_with_the_text() {
+    for (c, dump) in dumps() {
+        let d = scratch("json");
+        let dump = dump.to_str().unwrap();
+        let doc = |cmd: &str| -> serde_json::Value {
+            let (out, err, ok) = kdive(&d, &[dump], &format!("{cmd} --json\n"));
+            assert!(ok, "{}: {cmd}: {err}", c.name());
+            serde_json::from_str(&out).unwrap_or_else(|e| panic!("{cmd}: {e}: {out}"))
+        };
+        let (text, _, _) = kdive(&d, &[dump], "sym jiffies\nsys\nps\nmod\n");
+        let sym = doc("sym jiffies");
+        assert!(text.starts_with(&format!(
+            "{} ",
+            sym[0]["address"].as_str().unwrap().trim_start_matches("0x")
+        )));
+        let sys = doc("sys");
+        assert!(text.contains(&format!("RELEASE: {}", sys["release"].as_str().unwrap())));
+        let ps = doc("ps");
+        let n = ps.as_array().unwrap().len();
+        assert_eq!(
+            sys["tasks"].as_u64().unwrap() as usize,
+            n,
+            "sys TASKS and ps --json"
+        );
+        let panic_tasks: Vec<_> = ps
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["panic"] == true)
+            .collect();
+        assert_eq!(panic_tasks.len(), 1);
+        let bt = doc("bt");
+        assert_eq!(bt[0]["task"], panic_tasks[0]["task"]);
+        assert!(bt[0]["frames"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["exception"].is_object()));
+        let m = doc("mod");
+        for module in m.as_array().unwrap() {
+            assert!(text.contains(module["name"].as_str().unwrap()));
+        }
+        let log = doc("log");
+        let (text_log, _, _) = kdive(&d, &[dump], "log\n");
+        let records = log.as_array().unwrap();
+        assert!(records.len() > 10 && records.len() <= text_log.lines().count());
+        for r in records {
+            let first = r["text"].as_str().unwrap().lines().next().unwrap_or("");
+            assert!(
+                text_log.contains(first),
+                "log record not in the text: {first}"
+            );
+        }
+        // The session-wide flag, and a command without JSON refused.
+        let (out, _, ok) = kdive(&d, &["--json", dump], "sym jiffies\n");
+        assert!(ok && out.trim_start().starts_with('['));
+        let (_, err, ok) = kdive(&d, &[dump], "dis --json schedule\n");
+        assert!(!ok && err.contains("no JSON output"));
+    }
+}
+
+#[test]
+fn search_finds_what_rd_reads() {
+    for (c, dump) in dumps() {
+        let d = scratch("search");
+        let dump = dump.to_str().unwrap();
+        // The words after jiffies, and the value of one of them.
+        let (rd, _, ok) = kdive(&d, &[dump], "rd -64 jiffies 4\n");
+        assert!(ok);
+        let words: Vec<&str> = rd
+            .lines()
+            .flat_map(|l| l.split_whitespace().skip(1).take(2))
+            .collect();
+        let want = words[0].trim_start_matches('0');
+        let want = if want.is_empty() { "0" } else { want };
+        let (out, err, ok) = kdive(&d, &[dump], &format!("search -s jiffies -l 32 {want}\n"));
+        assert!(ok, "{}: {err}", c.name());
+        let hits: Vec<&str> = out.lines().collect();
+        assert!(!hits.is_empty(), "{}: nothing found", c.name());
+        for h in &hits {
+            let (addr, value) = h.split_once(": ").unwrap();
+            assert_eq!(value.trim(), want);
+            let (check, _, _) = kdive(&d, &[dump], &format!("rd -64 {addr}\n"));
+            assert_eq!(
+                check
+                    .split_whitespace()
+                    .nth(1)
+                    .unwrap()
+                    .trim_start_matches('0')
+                    .max("0"),
+                want.max("0")
+            );
+        }
+        // -t: a word of the panic task's stack, found there under its header.
+        let (bt, _, _) = kdive(&d, &[dump], "bt\n");
+        let rsp = bt
+            .split("RSP: ")
+            .nth(1)
+            .and_then(|r| r.split_whitespace().next())
+            .unwrap()
+            .to_string();
+        let (word, _, _) = kdive(&d, &[dump], &format!("rd -64 {rsp} 1\n"));
+        let word = word
+            .split_whitespace()
+            .nth(1)
+            .unwrap()
+            .trim_start_matches('0')
+            .to_string();
+        if !word.is_empty() {
+            let (out, _, ok) = kdive(&d, &[dump], &format!("search -t {word}\n"));
+            assert!(ok);
+            let header = bt.lines().next().unwrap();
+            let at = out
+                .find(header)
+                .unwrap_or_else(|| panic!("no {header} in:\n{out}"));
+            let rsp = rsp.trim_start_matches('0');
+            assert!(out[at..].contains(&format!("\n{rsp}: {word} ")), "{out}");
+        }
+        // A string in the kernel's banner, found in the image's copy too.
+        let (out, _, ok) = kdive(&d, &[dump], "search -c \"Linux version\"\n");
+        assert!(ok);
+        let (banner, _, _) = kdive(&d, &[dump], "sym linux_banner\n");
+        let at = banner.split_whitespace().next().unwrap();
+        assert!(
+            out.lines()
+                .any(|l| l.starts_with(&format!("{at}: Linux version"))),
+            "{out}"
+        );
+    }
+}
+
+/// Every command has help, and `help` lists each.
+#[test]
+fn help_for_every_command() {
+    let d = scratch("help");
+    // A vmlinux alone is enough for help; else any dump.
+    let Some((_, dump)) = dumps().into_iter().next() else {
+        return;
+    };
+    let (list, _, ok) = kdive(&d, &[dump.to_str().unwrap()], "help\n");
+    assert!(ok);
+    let names: Vec<&str> = list
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert!(names.len() > 20, "{list}");
+    let script: String = names.iter().map(|n| format!("help {n}\n")).collect();
+    let (out, err, ok) = kdive(&d, &[dump.to_str().unwrap()], &script);
+    assert!(ok, "{err}");
+    for n in &names {
+        assert!(out.contains(&format!("NAME\n  {n} - ")), "help {n}");
+    }
+    let (out, _, ok) = kdive(&d, &["--help"], "");
+    assert!(ok && out.contains("--json") && out.contains("--minimal"));
+    let (out, _, ok) = kdive(&d, &["--version"], "");
+    assert!(ok && out.starts_with("kdive "));
+}
+
+/// With no vmlinux installed for the dump's release, kdive says where it
+/// looked and which package has it, and works from the dump's own kallsyms
+/// and BTF.
+#[test]
+fn no_vmlinux_installed() {
+    for (c, dump) in dumps() {
+        let d = scratch("novmlinux");
+        let dump = dump.to_str().unwrap();
+        let script = "sys\nbt\nstruct task_struct.comm init_task\n";
+        let (out, err, ok) = kdive_env(&d, &[dump], script, &[("KDIVE_SYSROOT", &d)]);
+        assert!(ok, "{}: {err}", c.name());
+        let release = c.kernel.strip_prefix("linux-").unwrap();
+        let looked = d
+            .join("usr/lib/debug/boot")
+            .join(format!("vmlinux-{release}"));
+        assert!(err.contains(&format!("no vmlinux for {release}")), "{err}");
+        assert!(
+            err.contains(looked.to_str().unwrap()),
+            "the path looked at: {err}"
+        );
+        assert!(
+            err.contains(&format!("linux-image-{release}-dbg")),
+            "the package: {err}"
+        );
+        assert!(out.contains("KERNEL: (no vmlinux"), "{out}");
+        assert!(out.contains("[exception RIP: "), "bt from kallsyms: {out}");
+        assert!(out.contains("comm = \"swapper"), "types from BTF: {out}");
+    }
+}
+
+/// `--minimal` opens a dump even when the vmlinux given is of another
+/// build (refused otherwise), from the dump's own kallsyms.
+#[test]
+fn minimal_goes_on_without_a_wrong_vmlinux() {
+    let all = require("minimal");
+    for (c, dump) in dumps() {
+        let other = all
+            .iter()
+            .filter(|o| o.kernel != c.kernel)
+            .find_map(|o| kdive_testkit::vmlinux(o.kernel.trim_start_matches("linux-")));
+        let Some(other) = other else {
+            eprintln!(
+                "{}: no vmlinux of another kernel installed; skipped",
+                c.name()
+            );
+            continue;
+        };
+        let d = scratch("minimal");
+        let (dump, other) = (dump.to_str().unwrap(), other.to_str().unwrap());
+        let (_, err, ok) = kdive(&d, &[other, dump], "sym jiffies\n");
+        assert!(!ok && err.contains("build id"), "{err}");
+        let (out, err, ok) = kdive(&d, &["--minimal", other, dump], "sym jiffies\nlog\n");
+        assert!(ok, "{}: {err}", c.name());
+        assert!(err.contains("going on without it (--minimal)"), "{err}");
+        assert!(
+            out.contains("(D) jiffies") && out.contains("Linux version"),
+            "{out}"
+        );
+    }
+}
