@@ -554,3 +554,35 @@ fn dis_matches_crash_on_dump() {
         ours.len()
     );
 }
+
+/// `dis -u`: user code of the current task, read through its page tables.
+/// On a QEMU dump (all of memory) the code at init's user-mode RIP decodes
+/// and is listed from there, in gdb's unfiltered layout; in a kdump dump
+/// that left user pages out, crash's `page excluded` message.
+#[test]
+fn dis_u_reads_user_code() {
+    let mut checked = 0;
+    for crash in require("dis -u") {
+        let release = crash.kernel.trim_start_matches("linux-");
+        let Some(vmlinux) = vmlinux(release) else { continue };
+        let vmlinux = vmlinux.to_str().unwrap().to_string();
+        for (variant, whole) in [("qemu-elf", true), ("kdump-zlib", false)] {
+            let Some(dump) = crash.variant(variant) else { continue };
+            let dump = dump.to_str().unwrap();
+            let (bt, _) = kdive(&[&vmlinux, dump], "bt 1\n");
+            let Some(rip) = bt.lines().find_map(|l| l.trim().strip_prefix("RIP: 0000")) else { continue };
+            let rip = rip.split_whitespace().next().unwrap();
+            let (out, err) = kdive(&[&vmlinux, dump], &format!("set 1\ndis -u {rip} 4\n"));
+            let lines: Vec<&str> = out.lines().filter(|l| l.starts_with("   0x")).collect();
+            if whole {
+                assert_eq!(lines.len(), 4, "{}: {out}{err}", crash.name());
+                let first = format!("   0x{}:\t", rip.trim_start_matches('0'));
+                assert!(lines[0].starts_with(&first), "{}: {}", crash.name(), lines[0]);
+            } else {
+                assert!(err.contains("page excluded: user virtual address:") || err.contains("invalid user virtual address"), "{}: {err}", crash.name());
+            }
+            checked += 1;
+        }
+    }
+    eprintln!("checked {checked}");
+}

@@ -23,6 +23,9 @@ pub enum UserReadError {
     /// The user address does not translate or its page is not in the dump.
     #[error("cannot access user stack address: {0:x}")]
     Unreadable(u64),
+    /// The address translates, but the dump left its page out.
+    #[error("cannot access user stack address: {0:x}")]
+    Excluded(u64),
     /// Its mm_struct does not read, or the kernel's types do not describe it.
     #[error("{0}")]
     Other(String),
@@ -49,7 +52,7 @@ impl Kernel {
                 .map_err(|_| UserReadError::Unreadable(at))?
                 .phys;
             self.read_phys(phys, &mut buf[done..done + n])
-                .map_err(|_| UserReadError::Unreadable(at))?;
+                .map_err(|_| UserReadError::Excluded(at))?;
             done += n;
         }
         Ok(())

@@ -26,6 +26,7 @@
 //! `-l`, each change of source line (from the DWARF line table) is printed
 //! as a `FILE: LINE` line before the instruction.
 
+use kdive_kernel::tasks::UserReadError;
 use std::io::Write;
 
 use super::{io, objects, CmdResult};
@@ -53,6 +54,8 @@ struct Opts {
     lines: bool,
     hex: bool,
     bug_bytes: usize,
+    /// `-u`: a user address of the current task.
+    user: bool,
 }
 
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
@@ -80,12 +83,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
                     o.bug_bytes = n.parse().map_err(|_| format!("-b: not a number: {n}"))?;
                     break;
                 }
-                'u' => {
-                    return Err(
-                        "-u (user-space code) needs a task context, which kdive does not have yet"
-                            .into(),
-                    )
-                }
+                'u' => o.user = true,
                 's' => {
                     return Err(
                         "-s (source listing) is not supported: kdive prints source lines with -l"
@@ -115,6 +113,9 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         // crash's notice; the disassembly goes on without the lines.
         let _ = out.flush();
         eprintln!("dis: line numbers are not available");
+    }
+    if o.user {
+        return user(s, target, count, &o, out);
     }
     let Some((addr, whole)) = resolve(s, target, out)? else {
         return Ok(());
@@ -222,8 +223,70 @@ fn is_kernel_addr(addr: u64) -> bool {
     addr >= 0xffff_8000_0000_0000
 }
 
-/// Read the code of `plan` and decode it.
+/// `dis -u ADDR [COUNT]`: user code of the current task (`set`), read
+/// through its page tables; COUNT instructions (one by default).
+fn user(s: &Session, target: &str, count: Option<u64>, o: &Opts, out: &mut dyn Write) -> CmdResult {
+    let addr = expr::parse_hex(target).map_err(|e| format!("invalid user address: {target}: {e}"))?;
+    if is_kernel_addr(addr) {
+        return Err(format!("{addr:x} is not a user virtual address"));
+    }
+    let task = super::set::current_task(s).ok_or("no current task: the task list could not be read")?;
+    let count = count.unwrap_or(1);
+    let plan = Plan {
+        start: addr,
+        end: addr.saturating_add(count.saturating_mul(MAX_INSN)),
+        count,
+        target: None,
+        keep_last: None,
+        from: None,
+        bounded: false,
+    };
+    // crash's words for user memory gdb could not read.
+    let read = |at: u64, buf: &mut [u8]| {
+        s.kernel.read_user(task, at, buf).map_err(|e| {
+            ReadFail::User(match e {
+                UserReadError::Excluded(a) => {
+                    format!("page excluded: user virtual address: {a:x}  type: \"gdb_readmem_callback\"")
+                }
+                UserReadError::Unreadable(a) => {
+                    format!("invalid user virtual address: {a:x}  type: \"gdb_readmem_callback\"")
+                }
+                UserReadError::NoMm => format!("{}: a kernel thread has no user memory", task.comm),
+                other => other.to_string(),
+            })
+        })
+    };
+    let (insns, error) = decode(s, &plan, o, &read);
+    // gdb's own lines, which crash prints unfiltered for user code: the
+    // address indented by gdb's three-column `=> ` marker.
+    let mut text = Vec::new();
+    print(s, &insns, o, &mut text)?;
+    for line in String::from_utf8_lossy(&text).lines() {
+        let pad = if line.starts_with("0x") { "   " } else { "" };
+        writeln!(out, "{pad}{line}").map_err(super::io)?;
+    }
+    error.map_or(Ok(()), Err)
+}
+
+/// Read the code of `plan` from kernel memory and decode it.
 fn disassemble(s: &Session, plan: &Plan, o: &Opts) -> (Vec<Insn>, Option<String>) {
+    let read = |at: u64, buf: &mut [u8]| s.kernel.read(at, buf).map_err(ReadFail::Kernel);
+    decode(s, plan, o, &read)
+}
+
+/// Why code could not be read: crash's words for kernel memory.
+enum ReadFail {
+    Kernel(kdive_kernel::MemError),
+    User(String),
+}
+
+/// Read the code of `plan` with `read` and decode it.
+fn decode(
+    s: &Session,
+    plan: &Plan,
+    o: &Opts,
+    read: &dyn Fn(u64, &mut [u8]) -> Result<(), ReadFail>,
+) -> (Vec<Insn>, Option<String>) {
     let k = &s.kernel;
     // The last instruction before `end` may reach past it.
     let len = plan.end.saturating_sub(plan.start).saturating_add(MAX_INSN);
@@ -234,14 +297,11 @@ fn disassemble(s: &Session, plan: &Plan, o: &Opts) -> (Vec<Insn>, Option<String>
     while got < code.len() {
         let at = plan.start + got as u64;
         let n = ((0x1000 - (at & 0xfff)) as usize).min(code.len() - got);
-        if let Err(e) = k.read(at, &mut code[got..got + n]) {
+        if let Err(e) = read(at, &mut code[got..got + n]) {
             // The end of a section or of a mapping inside the page: keep
             // the bytes before it.
             got += (0..n)
-                .take_while(|&i| {
-                    k.read(at + i as u64, &mut code[got + i..got + i + 1])
-                        .is_ok()
-                })
+                .take_while(|&i| read(at + i as u64, &mut code[got + i..got + i + 1]).is_ok())
                 .count();
             unreadable = Some(e);
             break;
@@ -277,7 +337,8 @@ fn disassemble(s: &Session, plan: &Plan, o: &Opts) -> (Vec<Insn>, Option<String>
     // Memory that ends before the listing does: crash's read error, after
     // the instructions before it.
     let error = match unreadable {
-        Some(e) if !finished => Some(objects::read_error(&e, plan.start + got as u64)),
+        Some(ReadFail::Kernel(e)) if !finished => Some(objects::read_error(&e, plan.start + got as u64)),
+        Some(ReadFail::User(e)) if !finished => Some(e),
         _ => None,
     };
     if let Some(n) = plan.keep_last {
