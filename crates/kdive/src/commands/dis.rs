@@ -274,6 +274,9 @@ fn disassemble(s: &Session, plan: &Plan, o: &Opts) -> (Vec<Insn>, Option<String>
     decode(s, plan, o, &read)
 }
 
+/// Reads code: kernel memory, or a task's user memory.
+type ReadCode<'a> = dyn Fn(u64, &mut [u8]) -> Result<(), ReadFail> + 'a;
+
 /// Why code could not be read: crash's words for kernel memory.
 enum ReadFail {
     Kernel(kdive_kernel::MemError),
@@ -285,7 +288,7 @@ fn decode(
     s: &Session,
     plan: &Plan,
     o: &Opts,
-    read: &dyn Fn(u64, &mut [u8]) -> Result<(), ReadFail>,
+    read: &ReadCode,
 ) -> (Vec<Insn>, Option<String>) {
     let k = &s.kernel;
     // The last instruction before `end` may reach past it.
