@@ -14,6 +14,9 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod session;
+pub use session::{run_marked, sections, Marked};
+
 /// The default root of the corpus the project builds itself.
 pub const DEFAULT_BUILT_CORPUS: &str = "/var/tmp/kdive-corpus";
 

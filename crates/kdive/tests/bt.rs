@@ -14,48 +14,37 @@ use std::process::{Command, Stdio};
 
 use kdive_testkit::{require, Crash};
 
-/// The sections of a crash.txt: command -> output lines (the timing lines
-/// and blank lines at the end left out).
+/// The sections of a transcript: command -> output lines (the timing
+/// lines and blank lines at the end left out).
 fn sections(text: &str) -> BTreeMap<String, Vec<String>> {
-    let mut out = BTreeMap::new();
-    for part in text.split("@@@ crash> ").skip(1) {
-        let (cmd, body) = part.split_once('\n').unwrap_or((part, ""));
-        let mut lines: Vec<String> = body.lines().map(str::to_string).collect();
-        while lines.last().is_some_and(|l| {
-            l.is_empty() || l.starts_with("real\t") || l.starts_with("user\t") || l.starts_with("sys\t")
-        }) {
-            lines.pop();
-        }
-        out.insert(cmd.trim().to_string(), lines);
-    }
-    out
+    kdive_testkit::sections(text)
+        .into_iter()
+        .map(|(cmd, body)| {
+            let mut lines: Vec<String> = body.lines().map(str::to_string).collect();
+            while lines.last().is_some_and(|l| {
+                l.is_empty() || l.starts_with("real\t") || l.starts_with("user\t") || l.starts_with("sys\t")
+            }) {
+                lines.pop();
+            }
+            (cmd, lines)
+        })
+        .collect()
 }
 
 /// Run `cmds` in one kdive session; each command's output lines.
 fn run_kdive(args: &[&str], cmds: &[&str]) -> BTreeMap<String, Vec<String>> {
-    let mut script = String::new();
-    for c in cmds {
-        script.push_str(&format!("!echo '@@@ crash> {c}'\n{c}\n"));
-    }
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kdive"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run kdive");
-    use std::io::Write;
-    child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(out.status.success(), "kdive {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-    let mut s = sections(&text);
-    for v in s.values_mut() {
-        while v.last().is_some_and(|l| l.is_empty()) {
-            v.pop();
-        }
-    }
-    s
+    let m = kdive_testkit::run_marked(env!("CARGO_BIN_EXE_kdive"), args, cmds);
+    assert!(m.ok, "kdive {args:?} failed: {}", m.stderr);
+    m.sections
+        .into_iter()
+        .map(|(cmd, body)| {
+            let mut lines: Vec<String> = body.lines().map(str::to_string).collect();
+            while lines.last().is_some_and(|l| l.is_empty()) {
+                lines.pop();
+            }
+            (cmd, lines)
+        })
+        .collect()
 }
 
 /// A frame line without its number: `[SP] func at ADDR [module]`.

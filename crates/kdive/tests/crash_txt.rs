@@ -9,9 +9,15 @@
 //! gives.
 
 use std::collections::BTreeMap;
-use std::process::{Command, Stdio};
 
 use kdive_testkit::{require, Crash};
+use kdive_testkit::{run_marked, sections};
+
+/// Run `cmds` in one kdive session: (each command's output, stderr).
+fn run_kdive(args: &[&str], cmds: &[&str]) -> (BTreeMap<String, String>, String) {
+    let m = run_marked(env!("CARGO_BIN_EXE_kdive"), args, cmds);
+    (m.sections, m.stderr)
+}
 
 /// Commands whose crash.txt output kdive must reproduce exactly.
 const EXACT: &[&str] = &[
@@ -58,40 +64,6 @@ const CORRECTED: &[(&str, &str)] = &[(
     "eval (0x1000 + 0x20) * 2",
     "hexadecimal: 2040  \n    decimal: 8256  \n      octal: 20100\n     binary: 0000000000000000000000000000000000000000000000000010000001000000\n",
 )];
-
-/// The sections of a crash.txt: command -> output.
-fn sections(text: &str) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    // A section may start mid-line when the previous output had no final
-    // newline (`rd -a` ends so): split on the marker itself.
-    for part in text.split("@@@ crash> ").skip(1) {
-        let (cmd, body) = part.split_once('\n').unwrap_or((part, ""));
-        out.insert(cmd.trim().to_string(), body.to_string());
-    }
-    out
-}
-
-/// Run `cmds` in one kdive session, each output preceded by crash's marker.
-fn run_kdive(args: &[&str], cmds: &[&str]) -> (BTreeMap<String, String>, String) {
-    let mut script = String::new();
-    for c in cmds {
-        script.push_str(&format!("!echo '@@@ crash> {c}'\n{c}\n"));
-    }
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kdive"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run kdive");
-    use std::io::Write;
-    child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(!stderr.contains("panicked"), "kdive panicked: {stderr}");
-    (sections(&stdout), stderr)
-}
 
 /// Normalize what differs by construction, not by content: a missing final
 /// newline, trailing blank lines.

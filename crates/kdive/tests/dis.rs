@@ -14,17 +14,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use kdive_testkit::{require, vmlinux};
-
-/// The sections of a crash.txt: command -> output.
-fn sections(text: &str) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    for part in text.split("@@@ crash> ").skip(1) {
-        let (cmd, body) = part.split_once('\n').unwrap_or((part, ""));
-        out.insert(cmd.trim().to_string(), body.to_string());
-    }
-    out
-}
+use kdive_testkit::{require, sections, vmlinux};
 
 /// Run `script` (one command a line) in a kdive session on `args`.
 fn kdive(args: &[&str], script: &str) -> (String, String) {

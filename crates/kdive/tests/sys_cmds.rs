@@ -8,44 +8,15 @@ use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
 
 use kdive_testkit::{require, Crash};
+use kdive_testkit::{run_marked, sections};
+
+/// Run `cmds` in one kdive session: (each command's output, stderr).
+fn run_kdive(args: &[&str], cmds: &[&str]) -> (BTreeMap<String, String>, String) {
+    let m = run_marked(env!("CARGO_BIN_EXE_kdive"), args, cmds);
+    (m.sections, m.stderr)
+}
 
 const CMDS: &[&str] = &["net", "dev", "dev -d", "irq -s", "swap", "mach"];
-
-/// The sections of a transcript: command -> output.
-fn sections(text: &str) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    for part in text.split("@@@ crash> ").skip(1) {
-        let (cmd, body) = part.split_once('\n').unwrap_or((part, ""));
-        out.insert(cmd.trim().to_string(), body.to_string());
-    }
-    out
-}
-
-/// Run `cmds` in one kdive session; the sections and stderr.
-fn run_kdive(args: &[&str], cmds: &[&str]) -> (BTreeMap<String, String>, String) {
-    let mut script = String::new();
-    for c in cmds {
-        script.push_str(&format!("!echo '@@@ crash> {c}'\n{c}\n"));
-    }
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kdive"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run kdive");
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(script.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(!stderr.contains("panicked"), "kdive panicked: {stderr}");
-    (sections(&String::from_utf8_lossy(&out.stdout)), stderr)
-}
 
 fn norm(s: &str) -> String {
     format!("{}\n", s.trim_end_matches('\n'))

@@ -10,16 +10,7 @@ use std::time::{Duration, Instant};
 
 use kdive_testkit::Crash;
 
-/// The sections of a transcript: command -> output (each after a line
-/// `@@@ crash> COMMAND`, which may start mid-line).
-pub fn sections(text: &str) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    for part in text.split("@@@ crash> ").skip(1) {
-        let (cmd, body) = part.split_once('\n').unwrap_or((part, ""));
-        out.insert(cmd.trim().to_string(), body.to_string());
-    }
-    out
-}
+pub use kdive_testkit::sections;
 
 /// What one kdive session printed.
 pub struct Run {
