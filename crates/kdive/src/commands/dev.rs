@@ -4,6 +4,7 @@
 use std::io::Write;
 
 use super::{io, CmdResult};
+use super::text::center;
 use crate::session::Session;
 
 pub const USAGE: &str = "dev [-d | -D | -i | -p]";
@@ -165,17 +166,6 @@ fn symstr(s: &Session, addr: u64) -> String {
         Some((sym, off)) => format!("{}+{off}", sym.name),
         None => format!("{addr:x}"),
     }
-}
-
-/// crash's `mkstring(CENTER)`: an odd space goes right, or left with RJUST.
-fn center(s: &str, width: usize, rjust: bool) -> String {
-    let extra = width.saturating_sub(s.len());
-    let (l, r) = if extra % 2 == 1 && rjust {
-        (extra / 2 + 1, extra / 2)
-    } else {
-        (extra / 2, extra - extra / 2)
-    };
-    format!("{}{s}{}", " ".repeat(l), " ".repeat(r))
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ use std::io::Write;
 use kdive_kernel::{PciBus, PciDev};
 
 use super::{io, CmdResult};
+use super::text::center;
 use crate::session::Session;
 
 pub fn run(s: &Session, out: &mut dyn Write) -> CmdResult {
@@ -15,8 +16,8 @@ pub fn run(s: &Session, out: &mut dyn Write) -> CmdResult {
     }
     let mut t = String::new();
     for root in &roots {
-        t += &format!("{} {}\n", center("ROOT BUS", 16), center("BUSNAME", 7));
-        t += &format!("{:<16x} {}\n", root.addr, center(&root.name, 7));
+        t += &format!("{} {}\n", center("ROOT BUS", 16, false), center("BUSNAME", 7, false));
+        t += &format!("{:<16x} {}\n", root.addr, center(&root.name, 7, false));
         devices(root, &mut t);
         buses(root, &mut t);
         t += "\n";
@@ -35,12 +36,12 @@ fn devices(bus: &PciBus, t: &mut String) {
     let pcie = bus.pcie;
     *t += &format!(
         "  {} {} {} {}{}\n",
-        center("PCI DEV", 16),
-        center("DO:BU:SL.FN", 12),
-        center("CLASS", 6),
-        center("PCI_ID", 9),
+        center("PCI DEV", 16, false),
+        center("DO:BU:SL.FN", 12, false),
+        center("CLASS", 6, false),
+        center("PCI_ID", 9, false),
         if pcie {
-            format!(" {}", center("TYPE", 10))
+            format!(" {}", center("TYPE", 10, false))
         } else {
             String::new()
         }
@@ -49,10 +50,10 @@ fn devices(bus: &PciBus, t: &mut String) {
         *t += &format!(
             "  {:<16x} {} {} {} {}\n",
             d.addr,
-            center(&d.name, 12),
-            center(&format!("{:04x}", d.class >> 8), 6),
-            center(&format!("{:x}:{:x}", d.vendor, d.device), 9),
-            center(&kind(d), 10)
+            center(&d.name, 12, false),
+            center(&format!("{:04x}", d.class >> 8), 6, false),
+            center(&format!("{:x}:{:x}", d.vendor, d.device), 9, false),
+            center(&kind(d), 10, false)
         );
     }
 }
@@ -60,7 +61,7 @@ fn devices(bus: &PciBus, t: &mut String) {
 /// The child buses, each with its devices, depth first.
 fn buses(bus: &PciBus, t: &mut String) {
     for child in &bus.children {
-        *t += &format!("  {} {}\n", center("PCI BUS", 16), center("PARENT BUS", 16));
+        *t += &format!("  {} {}\n", center("PCI BUS", 16, false), center("PARENT BUS", 16, false));
         *t += &format!("  {:<16x} {:<16x}\n", child.addr, child.parent);
         devices(child, t);
         *t += "\n";
@@ -89,14 +90,4 @@ fn kind(d: &PciDev) -> String {
         s += " [BRIDGE]";
     }
     s
-}
-
-/// crash's `mkstring(CENTER)`: an odd space goes right.
-fn center(s: &str, width: usize) -> String {
-    let extra = width.saturating_sub(s.len());
-    format!(
-        "{}{s}{}",
-        " ".repeat(extra / 2),
-        " ".repeat(extra - extra / 2)
-    )
 }

@@ -6,6 +6,7 @@
 use std::io::Write;
 
 use super::{io, CmdResult};
+use super::text::center;
 use crate::session::Session;
 
 pub const USAGE: &str = "irq [-u] [IRQ ...] | -a | -b | -d | -s [-c cpu]";
@@ -230,17 +231,6 @@ fn warn(out: &mut dyn Write, notices: &[String]) {
     for n in notices {
         eprintln!("irq: {n}");
     }
-}
-
-/// crash's `mkstring(CENTER)`: an odd space goes right, or left with RJUST.
-fn center(s: &str, width: usize, rjust: bool) -> String {
-    let extra = width.saturating_sub(s.len());
-    let (l, r) = if extra % 2 == 1 && rjust {
-        (extra / 2 + 1, extra / 2)
-    } else {
-        (extra / 2, extra - extra / 2)
-    };
-    format!("{}{s}{}", " ".repeat(l), " ".repeat(r))
 }
 
 #[cfg(test)]

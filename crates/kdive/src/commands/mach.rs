@@ -28,7 +28,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     let m = s.kernel.machine()?;
     let mut t = String::new();
     t += &format!("          MACHINE TYPE: {}\n", m.machine);
-    t += &format!("           MEMORY SIZE: {}\n", memory_size(m.memory_size));
+    t += &format!("           MEMORY SIZE: {}\n", super::text::memory_size(m.memory_size));
     t += &format!("                  CPUS: {}", m.cpus);
     if m.offline > 0 {
         t += &format!(" [OFFLINE: {}]", m.offline);
@@ -117,39 +117,4 @@ fn cpu_data(s: &mut Session, radix: Option<&str>, out: &mut dyn Write) -> CmdRes
         super::struct_cmd::run_struct(s, &args, out)?;
     }
     Ok(())
-}
-
-/// crash's `get_memory_size()`: rounded up to the next GiB when within
-/// 64 MiB of it, then shown as `pages_to_size()` does (`%.1f GB`, `.0`
-/// dropped).
-pub fn memory_size(bytes: u64) -> String {
-    const GB: u64 = 1 << 30;
-    const MB: u64 = 1 << 20;
-    let next = bytes.div_ceil(GB) * GB;
-    let total = if next - bytes <= 64 * MB { next } else { bytes };
-    if total == 0 {
-        return "0".into();
-    }
-    let t = total as f64;
-    let s = if total >= GB {
-        format!("{:.1} GB", t / GB as f64)
-    } else if total >= MB {
-        format!("{:.1} MB", t / MB as f64)
-    } else {
-        format!("{} KB", total / 1024)
-    };
-    s.replace(".0 ", " ")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::memory_size;
-
-    #[test]
-    fn memory_sizes_as_crash_rounds_them() {
-        assert_eq!(memory_size((1 << 30) - (20 << 20)), "1 GB");
-        assert_eq!(memory_size(3 << 29), "1.5 GB");
-        assert_eq!(memory_size(512 << 20), "512 MB");
-        assert_eq!(memory_size(0), "0");
-    }
 }

@@ -49,6 +49,7 @@ mod struct_decl;
 mod struct_members;
 mod swap;
 mod sym;
+mod text;
 mod task_cmd;
 mod timer;
 mod sys;

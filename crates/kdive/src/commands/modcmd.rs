@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use kdive_kernel::Module;
 
 use super::{io, CmdResult};
+use super::text::center;
 use crate::session::Session;
 
 pub const USAGE: &str = "mod [-s module [objfile] | -S [directory] | -d module | -D]";
@@ -223,9 +224,9 @@ fn write_header(s: &Session, mods: &[&Module], out: &mut dyn Write) -> CmdResult
     writeln!(
         out,
         "{}  {:<name_w$}  {}  {:>size_w$}  OBJECT FILE",
-        center("MODULE", 16),
+        center("MODULE", 16, false),
         "NAME",
-        center(base_label, 16),
+        center(base_label, 16, false),
         "SIZE"
     )
     .map_err(io)
@@ -239,11 +240,4 @@ fn write_line(s: &Session, mods: &[&Module], m: &Module, out: &mut dyn Write) ->
         None => "(not loaded)  [CONFIG_KALLSYMS]".to_string(),
     };
     writeln!(out, "{:>16x}  {:<name_w$}  {:>16x}  {:>size_w$}  {file}", m.addr, m.name, m.base, m.size).map_err(io)
-}
-
-/// crash's `mkstring(.., CENTER|LJUST, ..)`: centered, the odd blank on the
-/// right.
-fn center(s: &str, width: usize) -> String {
-    let pad = width.saturating_sub(s.len());
-    format!("{}{s}{}", " ".repeat(pad / 2), " ".repeat(pad - pad / 2))
 }

@@ -124,9 +124,9 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     let header = !flags.no_header && matches!(flags.view, View::Table | View::Active);
     if header {
         let col = if flags.kstackp {
-            views::center_r("KSTACKP", 16)
+            super::text::center("KSTACKP", 16, true)
         } else {
-            views::center_r("TASK", 16)
+            super::text::center("TASK", 16, true)
         };
         writeln!(
             out,

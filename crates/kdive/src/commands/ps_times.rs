@@ -36,7 +36,7 @@ pub fn times<'a>(ctx: &mut Ctx<'a>, tasks: &[&'a Task], out: &mut dyn Write) -> 
         writeln!(
             out,
             "    RUN TIME: {}\n  START TIME: {start}\n       UTIME: {}\n       STIME: {}\n",
-            convert_time(run, hz),
+            super::text::convert_time(run, hz),
             t.utime.unwrap_or(0),
             t.stime.unwrap_or(0)
         )
@@ -68,22 +68,4 @@ fn uptime_jiffies(k: &Kernel, hz: u64) -> u64 {
     k.symbol("jiffies_64")
         .and_then(|a| k.read_u64(a).ok())
         .map_or(0, |j| j.wrapping_sub(initial))
-}
-
-/// crash's `convert_time`: jiffies as `[D days, ]HH:MM:SS`.
-fn convert_time(jiffies: u64, hz: u64) -> String {
-    let total = jiffies / hz.max(1);
-    let days = total / 86400;
-    let rest = total % 86400;
-    let hms = format!(
-        "{:02}:{:02}:{:02}",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    );
-    if days > 0 {
-        format!("{days} days, {hms}")
-    } else {
-        hms
-    }
 }

@@ -136,7 +136,7 @@ impl<'a> Ctx<'a> {
         } else {
             match t.ksp {
                 Some(sp) if !active && sp != 0 => format!("{sp:>16x}"),
-                _ => center_r("--", 16),
+                _ => super::text::center("--", 16, true),
             }
         };
         let code = self.list.state_code(t);
@@ -299,13 +299,6 @@ fn cpu(t: &Task) -> String {
     } else {
         "?".into()
     }
-}
-
-/// crash's `mkstring(.., CENTER|RJUST, ..)`: centered, the odd blank on
-/// the left.
-pub fn center_r(s: &str, width: usize) -> String {
-    let pad = width.saturating_sub(s.len());
-    format!("{}{s}{}", " ".repeat(pad - pad / 2), " ".repeat(pad / 2))
 }
 
 /// crash's `translate_nanoseconds`: `D HH:MM:SS.mmm`.

@@ -52,7 +52,7 @@ fn stats(k: &Kernel, dump_path: &str, out: &mut dyn Write) -> CmdResult {
         "UPTIME",
         k.uptime().map_or_else(
             || "(cannot calculate: unknown HZ value)".into(),
-            |u| uptime(u.jiffies, u.hz),
+            |u| super::text::convert_time(u.jiffies, u.hz),
         ),
     )?;
     w(
@@ -117,23 +117,6 @@ fn dumpfile(k: &Kernel, path: &str) -> String {
     }
 }
 
-/// crash's `convert_time`: `[D days, ]HH:MM:SS`.
-pub fn uptime(jiffies: u64, hz: u64) -> String {
-    let total = jiffies / hz;
-    let (days, rest) = (total / 86400, total % 86400);
-    let hms = format!(
-        "{:02}:{:02}:{:02}",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    );
-    if days > 0 {
-        format!("{days} days, {hms}")
-    } else {
-        hms
-    }
-}
-
 /// crash's `get_loadavg`: the kernel's fixed point (11 bits), rounded to
 /// hundredths.
 pub fn load_average(a: &[u64; 3]) -> String {
@@ -160,28 +143,7 @@ fn memory(k: &Kernel) -> String {
             .map(|r| r.end - r.start)
             .sum()
     });
-    memory_size(total)
-}
-
-pub fn memory_size(mut total: u64) -> String {
-    const GB: u64 = 1 << 30;
-    const MB: u64 = 1 << 20;
-    let next_gig = total.div_ceil(GB) * GB;
-    if next_gig != 0 && next_gig - total <= 64 * MB {
-        total = next_gig;
-    }
-    if total == 0 {
-        return "0".into();
-    }
-    let t = total as f64;
-    let s = if total >= GB {
-        format!("{:.1} GB", t / GB as f64)
-    } else if total >= MB {
-        format!("{:.1} MB", t / MB as f64)
-    } else {
-        format!("{} KB", total / 1024)
-    };
-    s.replacen(".0 ", " ", 1)
+    super::text::memory_size(total)
 }
 
 /// TASKS: every task the walker found (idle tasks included, one per CPU,

@@ -6,6 +6,7 @@ use std::io::Write;
 use kdive_arch::x86_64::entry;
 
 use super::{io, CmdResult};
+use super::text::center;
 use crate::session::Session;
 
 pub fn vtop(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
@@ -64,20 +65,12 @@ fn pte_line(pte: u64, phys: u64) -> String {
     let (w1, w2) = (p.len().max(3), a.len().max(8));
     format!(
         "{}  {}  FLAGS\n{}  {}  ({})\n",
-        center(&"PTE", w1, false),
-        center(&"PHYSICAL", w2, false),
-        center(&p, w1, true),
-        center(&a, w2, true),
+        center("PTE", w1, false),
+        center("PHYSICAL", w2, false),
+        center(&p.to_string(), w1, true),
+        center(&a.to_string(), w2, true),
         flags(pte)
     )
-}
-
-/// crash's `mkstring(..., CENTER|LJUST/RJUST)`.
-fn center(s: &dyn std::fmt::Display, width: usize, rjust: bool) -> String {
-    let s = s.to_string();
-    let pad = width.saturating_sub(s.len());
-    let left = if rjust { pad.div_ceil(2) } else { pad / 2 };
-    format!("{}{}{}", " ".repeat(left), s, " ".repeat(pad - left))
 }
 
 fn flags(pte: u64) -> String {
