@@ -20,16 +20,9 @@ impl Uptime {
     }
 }
 
-/// The kernel's `struct new_utsname`, from `init_uts_ns`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Utsname {
-    pub sysname: String,
-    pub nodename: String,
-    pub release: String,
-    pub version: String,
-    pub machine: String,
-    pub domainname: String,
-}
+/// The kernel's `struct new_utsname`, from `init_uts_ns`: the same fields
+/// as the copy a kdump header keeps.
+pub use kdive_dump::Utsname;
 
 /// Taint flag `K`: a live patch is applied.
 const TAINT_LIVEPATCH: u32 = 15;

@@ -66,22 +66,22 @@ fn stats(k: &Kernel, dump_path: &str, out: &mut dyn Write) -> CmdResult {
     )?;
     let uts = k.utsname();
     let dump_uts = k.dump().utsname();
-    let name = |f: fn(&kdive_kernel::Utsname) -> &String,
-                d: fn(&kdive_dump::Utsname) -> &String| {
+    // The kernel's own, else the kdump header's copy.
+    let name = |f: fn(&kdive_kernel::Utsname) -> &String| {
         uts.as_ref()
+            .or(dump_uts)
             .map(|u| f(u).clone())
-            .or_else(|| dump_uts.map(|u| d(u).clone()))
             .unwrap_or_else(|| "(unknown)".into())
     };
-    w("NODENAME", name(|u| &u.nodename, |u| &u.nodename))?;
-    w("RELEASE", name(|u| &u.release, |u| &u.release))?;
-    w("VERSION", name(|u| &u.version, |u| &u.version))?;
+    w("NODENAME", name(|u| &u.nodename))?;
+    w("RELEASE", name(|u| &u.release))?;
+    w("VERSION", name(|u| &u.version))?;
     let mhz = k
         .cpu_mhz()
         .map_or_else(|| "unknown".into(), |m| m.to_string());
     w(
         "MACHINE",
-        format!("{}  ({mhz} Mhz)", name(|u| &u.machine, |u| &u.machine)),
+        format!("{}  ({mhz} Mhz)", name(|u| &u.machine)),
     )?;
     w("MEMORY", memory(k))?;
     let panic = match k.log() {
