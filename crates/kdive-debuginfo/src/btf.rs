@@ -840,5 +840,7 @@ fn name_hash(name: &str) -> u64 {
     })
 }
 
+pub mod writer;
+
 #[cfg(test)]
 mod tests;

@@ -5,64 +5,8 @@ use std::collections::BTreeMap;
 
 use super::*;
 
-/// Writes BTF blobs by hand (little-endian).
-#[derive(Default)]
-struct BtfBuilder {
-    strings: Vec<u8>,
-    types: Vec<u8>,
-    count: u32,
-}
-
-const INT: u32 = 1;
-const PTR: u32 = 2;
-const ARRAY: u32 = 3;
-const STRUCT: u32 = 4;
-const ENUM: u32 = 6;
-
-impl BtfBuilder {
-    fn str(&mut self, s: &str) -> u32 {
-        if self.strings.is_empty() {
-            self.strings.push(0);
-        }
-        if s.is_empty() {
-            return 0;
-        }
-        let off = self.strings.len() as u32;
-        self.strings.extend_from_slice(s.as_bytes());
-        self.strings.push(0);
-        off
-    }
-
-    fn ty(&mut self, name: &str, kind: u32, vlen: u32, size_type: u32, extra: &[u32]) -> u32 {
-        let name = self.str(name);
-        for w in [name, (kind << 24) | vlen, size_type].iter().chain(extra) {
-            self.types.extend_from_slice(&w.to_le_bytes());
-        }
-        self.count += 1;
-        self.count
-    }
-
-    /// A struct from `(name, type, offset in bytes)`.
-    fn st(&mut self, name: &str, size: u32, members: &[(&str, u32, u32)]) -> u32 {
-        let mut extra = Vec::new();
-        for &(n, t, off) in members {
-            extra.extend([self.str(n), t, off * 8]);
-        }
-        self.ty(name, STRUCT, members.len() as u32, size, &extra)
-    }
-
-    fn blob(&mut self) -> Vec<u8> {
-        self.str("");
-        let mut out = vec![0x9f, 0xeb, 1, 0];
-        let tl = self.types.len() as u32;
-        for w in [24, 0, tl, tl, self.strings.len() as u32] {
-            out.extend_from_slice(&w.to_le_bytes());
-        }
-        out.extend_from_slice(&self.types);
-        out.extend_from_slice(&self.strings);
-        out
-    }
-}
+use kdive_debuginfo::btf::writer::kind::{ARRAY, ENUM, INT, PTR};
+use kdive_debuginfo::btf::writer::BtfWriter as BtfBuilder;
 
 /// The types both layouts share: (unsigned int, void *, list_head, char[56],
 /// struct mod_kallsyms *).
@@ -117,7 +61,7 @@ fn btf_layouts_with(kallsyms: bool) -> Btf {
         members.pop();
     }
     b.st("module", 192, &members);
-    Btf::parse(&b.blob()).unwrap()
+    Btf::parse(&b.finish()).unwrap()
 }
 
 /// `struct module` as Linux 6.4 on has it: `mem[]`, here with the enum's
@@ -153,7 +97,7 @@ fn btf_memory() -> Btf {
             ("kallsyms", ksp, 192),
         ],
     );
-    Btf::parse(&b.blob()).unwrap()
+    Btf::parse(&b.finish()).unwrap()
 }
 
 /// Memory made of a few regions.
@@ -451,7 +395,7 @@ fn no_kallsyms_still_lists() {
 fn no_struct_module() {
     let mut b = BtfBuilder::default();
     common(&mut b);
-    let btf = Btf::parse(&b.blob()).unwrap();
+    let btf = Btf::parse(&b.finish()).unwrap();
     assert!(Offsets::from_btf(&btf)
         .unwrap_err()
         .contains("struct module"));

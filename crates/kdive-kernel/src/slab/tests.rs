@@ -10,79 +10,22 @@ use kdive_debuginfo::btf::Btf;
 
 use super::*;
 
-/// Writes BTF blobs by hand (little-endian).
-#[derive(Default)]
-struct Builder {
-    strings: Vec<u8>,
-    types: Vec<u8>,
-    count: u32,
-}
-
-impl Builder {
-    fn str(&mut self, s: &str) -> u32 {
-        if self.strings.is_empty() {
-            self.strings.push(0);
-        }
-        if s.is_empty() {
-            return 0;
-        }
-        let off = self.strings.len() as u32;
-        self.strings.extend_from_slice(s.as_bytes());
-        self.strings.push(0);
-        off
-    }
-
-    fn ty(&mut self, name: &str, info: u32, size_type: u32, extra: &[u32]) -> u32 {
-        let name = self.str(name);
-        for w in [name, info, size_type].iter().chain(extra) {
-            self.types.extend_from_slice(&w.to_le_bytes());
-        }
-        self.count += 1;
-        self.count
-    }
-
-    /// A struct (kind flag set: bitfield widths in the offsets) from
-    /// `(name, type, bit offset, bit width or 0)`.
-    fn st(&mut self, name: &str, size: u32, members: &[(&str, u32, u32, u32)]) -> u32 {
-        let mut extra = Vec::new();
-        for &(n, t, bit, width) in members {
-            extra.extend([self.str(n), t, (width << 24) | bit]);
-        }
-        self.ty(
-            name,
-            (1 << 31) | (4 << 24) | members.len() as u32,
-            size,
-            &extra,
-        )
-    }
-
-    fn blob(&mut self) -> Vec<u8> {
-        self.str("");
-        let mut out = vec![0x9f, 0xeb, 1, 0];
-        let tl = self.types.len() as u32;
-        for w in [24, 0, tl, tl, self.strings.len() as u32] {
-            out.extend_from_slice(&w.to_le_bytes());
-        }
-        out.extend_from_slice(&self.types);
-        out.extend_from_slice(&self.strings);
-        out
-    }
-}
+use kdive_debuginfo::btf::writer::BtfWriter;
 
 /// SLUB's types as 6.1 lays them out (the members the walk reads).
 fn btf() -> Btf {
-    let mut b = Builder::default();
-    let ulong = b.ty("unsigned long", 1 << 24, 8, &[64]);
-    let uint = b.ty("unsigned int", 1 << 24, 4, &[32]);
-    let ptr = b.ty("", 2 << 24, 0, &[]);
-    let list = b.st(
+    let mut b = BtfWriter::new();
+    let ulong = b.raw("unsigned long", 1 << 24, 8, &[64]);
+    let uint = b.raw("unsigned int", 1 << 24, 4, &[32]);
+    let ptr = b.raw("", 2 << 24, 0, &[]);
+    let list = b.st_bits(
         "list_head",
         16,
         &[("next", ptr, 0, 0), ("prev", ptr, 64, 0)],
     );
-    let oo = b.st("kmem_cache_order_objects", 4, &[("x", uint, 0, 0)]);
-    let nodes = b.ty("", 3 << 24, 0, &[ptr, uint, 4]);
-    b.st(
+    let oo = b.st_bits("kmem_cache_order_objects", 4, &[("x", uint, 0, 0)]);
+    let nodes = b.raw("", 3 << 24, 0, &[ptr, uint, 4]);
+    b.st_bits(
         "kmem_cache",
         248,
         &[
@@ -99,7 +42,7 @@ fn btf() -> Btf {
             ("node", nodes, 1728, 0),
         ],
     );
-    b.st(
+    b.st_bits(
         "kmem_cache_cpu",
         32,
         &[
@@ -109,7 +52,7 @@ fn btf() -> Btf {
             ("partial", ptr, 192, 0),
         ],
     );
-    b.st(
+    b.st_bits(
         "kmem_cache_node",
         64,
         &[
@@ -120,7 +63,7 @@ fn btf() -> Btf {
             ("full", list, 384, 0),
         ],
     );
-    b.st(
+    b.st_bits(
         "slab",
         64,
         &[
@@ -134,14 +77,14 @@ fn btf() -> Btf {
             ("frozen", uint, 351, 1),
         ],
     );
-    b.st(
+    b.st_bits(
         "page",
         64,
         &[("flags", ulong, 0, 0), ("compound_head", ulong, 64, 0)],
     );
     let (locked, slab) = (b.str("PG_locked"), b.str("PG_slab"));
-    b.ty("pageflags", (6 << 24) | 2, 4, &[locked, 0, slab, 9]);
-    Btf::parse(&b.blob()).unwrap()
+    b.raw("pageflags", (6 << 24) | 2, 4, &[locked, 0, slab, 9]);
+    Btf::parse(&b.finish()).unwrap()
 }
 
 const PAGE_OFFSET: u64 = 0xffff_8880_0000_0000;

@@ -13,77 +13,8 @@ use super::walk::walk;
 use super::{Found, TaskList, TaskStates};
 use crate::modules::Memory;
 
-/// Writes a BTF blob by hand (little-endian).
-#[derive(Default)]
-struct BtfBuilder {
-    strings: Vec<u8>,
-    types: Vec<u8>,
-    count: u32,
-}
-
-const INT: u32 = 1;
-const PTR: u32 = 2;
-const ARRAY: u32 = 3;
-const STRUCT: u32 = 4;
-
-impl BtfBuilder {
-    fn str(&mut self, s: &str) -> u32 {
-        if self.strings.is_empty() {
-            self.strings.push(0);
-        }
-        if s.is_empty() {
-            return 0;
-        }
-        let off = self.strings.len() as u32;
-        self.strings.extend_from_slice(s.as_bytes());
-        self.strings.push(0);
-        off
-    }
-
-    fn ty(&mut self, name: &str, kind: u32, vlen: u32, size_type: u32, extra: &[u32]) -> u32 {
-        let name = self.str(name);
-        for w in [name, (kind << 24) | vlen, size_type].iter().chain(extra) {
-            self.types.extend_from_slice(&w.to_le_bytes());
-        }
-        self.count += 1;
-        self.count
-    }
-
-    fn int(&mut self, name: &str, size: u32, signed: bool) -> u32 {
-        self.ty(
-            name,
-            INT,
-            0,
-            size,
-            &[(u32::from(signed) << 24) | (size * 8)],
-        )
-    }
-
-    fn array(&mut self, elem: u32, index: u32, len: u32) -> u32 {
-        self.ty("", ARRAY, 0, 0, &[elem, index, len])
-    }
-
-    /// A struct from `(name, type, offset in bytes)`.
-    fn st(&mut self, name: &str, size: u32, members: &[(&str, u32, u32)]) -> u32 {
-        let mut extra = Vec::new();
-        for &(n, t, off) in members {
-            extra.extend([self.str(n), t, off * 8]);
-        }
-        self.ty(name, STRUCT, members.len() as u32, size, &extra)
-    }
-
-    fn blob(&mut self) -> Vec<u8> {
-        self.str("");
-        let mut out = vec![0x9f, 0xeb, 1, 0];
-        let tl = self.types.len() as u32;
-        for w in [24, 0, tl, tl, self.strings.len() as u32] {
-            out.extend_from_slice(&w.to_le_bytes());
-        }
-        out.extend_from_slice(&self.types);
-        out.extend_from_slice(&self.strings);
-        out
-    }
-}
+use kdive_debuginfo::btf::writer::kind::PTR;
+use kdive_debuginfo::btf::writer::BtfWriter as BtfBuilder;
 
 // Offsets in the made-up task_struct.
 const STATE: u64 = 0;
@@ -145,7 +76,7 @@ fn btf() -> Btf {
     let upid = b.st("upid", 16, &[("nr", int, 0), ("ns", ptr, 8)]);
     let numbers = b.array(upid, uint, 1);
     b.st("pid", 64, &[("tasks", heads, 8), ("numbers", numbers, 48)]);
-    Btf::parse(&b.blob()).unwrap()
+    Btf::parse(&b.finish()).unwrap()
 }
 
 /// Memory made of a few regions.

@@ -8,107 +8,37 @@ use kdive_debuginfo::btf::Btf;
 
 use super::super::*;
 
-/// Writes BTF blobs by hand (little-endian).
-#[derive(Default)]
-pub(super) struct BtfBuilder {
-    pub(super) strings: Vec<u8>,
-    pub(super) types: Vec<u8>,
-    pub(super) count: u32,
-}
-
-pub(super) const INT: u32 = 1;
-pub(super) const PTR: u32 = 2;
-pub(super) const ARRAY: u32 = 3;
-pub(super) const STRUCT: u32 = 4;
-
-/// A member: name, type, offset in bits, bitfield width (0: none).
-pub(super) type M<'a> = (&'a str, u32, u32, u32);
-
-impl BtfBuilder {
-    pub(super) fn str(&mut self, s: &str) -> u32 {
-        if self.strings.is_empty() {
-            self.strings.push(0);
-        }
-        if s.is_empty() {
-            return 0;
-        }
-        let off = self.strings.len() as u32;
-        self.strings.extend_from_slice(s.as_bytes());
-        self.strings.push(0);
-        off
-    }
-
-    pub(super) fn ty(&mut self, name: &str, info: u32, size_type: u32, extra: &[u32]) -> u32 {
-        let name = self.str(name);
-        for w in [name, info, size_type].iter().chain(extra) {
-            self.types.extend_from_slice(&w.to_le_bytes());
-        }
-        self.count += 1;
-        self.count
-    }
-
-    pub(super) fn int(&mut self, name: &str, size: u32) -> u32 {
-        self.ty(name, INT << 24, size, &[size * 8])
-    }
-
-    pub(super) fn array(&mut self, elem: u32, index: u32, n: u32) -> u32 {
-        self.ty("", ARRAY << 24, 0, &[elem, index, n])
-    }
-
-    /// A struct; with bitfields, the kind flag and (width << 24 | offset).
-    pub(super) fn st(&mut self, name: &str, size: u32, members: &[M]) -> u32 {
-        let kflag = members.iter().any(|m| m.3 != 0);
-        let mut extra = Vec::new();
-        for &(n, t, bits, width) in members {
-            let off = if kflag { (width << 24) | bits } else { bits };
-            extra.extend([self.str(n), t, off]);
-        }
-        let info = (STRUCT << 24) | (u32::from(kflag) << 31) | members.len() as u32;
-        self.ty(name, info, size, &extra)
-    }
-
-    pub(super) fn blob(&mut self) -> Vec<u8> {
-        self.str("");
-        let mut out = vec![0x9f, 0xeb, 1, 0];
-        let tl = self.types.len() as u32;
-        for w in [24, 0, tl, tl, self.strings.len() as u32] {
-            out.extend_from_slice(&w.to_le_bytes());
-        }
-        out.extend_from_slice(&self.types);
-        out.extend_from_slice(&self.strings);
-        out
-    }
-}
+use kdive_debuginfo::btf::writer::{kind::PTR, BtfWriter};
 
 /// The types of both layouts, as Linux 6.1 (lockless) and 5.4 (records)
 /// lay them out on x86-64.
 pub(super) fn btf() -> Btf {
-    let mut b = BtfBuilder::default();
-    let uint = b.int("unsigned int", 4);
-    let ulong = b.int("long unsigned int", 8);
-    let u16_ = b.int("short unsigned int", 2);
-    let u8_ = b.int("unsigned char", 1);
-    let ch = b.int("char", 1);
-    let ptr = b.ty("", PTR << 24, 0, &[]);
-    let atomic = b.st("atomic_long_t", 8, &[("counter", ulong, 0, 0)]);
-    let lpos = b.st(
+    let mut b = BtfWriter::new();
+    let uint = b.int("unsigned int", 4, false);
+    let ulong = b.int("long unsigned int", 8, false);
+    let u16_ = b.int("short unsigned int", 2, false);
+    let u8_ = b.int("unsigned char", 1, false);
+    let ch = b.int("char", 1, false);
+    let ptr = b.raw("", PTR << 24, 0, &[]);
+    let atomic = b.st_bits("atomic_long_t", 8, &[("counter", ulong, 0, 0)]);
+    let lpos = b.st_bits(
         "prb_data_blk_lpos",
         16,
         &[("begin", ulong, 0, 0), ("next", ulong, 64, 0)],
     );
-    b.st(
+    b.st_bits(
         "prb_desc",
         24,
         &[("state_var", atomic, 0, 0), ("text_blk_lpos", lpos, 64, 0)],
     );
     let sub = b.array(ch, uint, 16);
     let dev = b.array(ch, uint, 48);
-    let dev_info = b.st(
+    let dev_info = b.st_bits(
         "dev_printk_info",
         64,
         &[("subsystem", sub, 0, 0), ("device", dev, 128, 0)],
     );
-    b.st(
+    b.st_bits(
         "printk_info",
         88,
         &[
@@ -122,7 +52,7 @@ pub(super) fn btf() -> Btf {
             ("dev_info", dev_info, 192, 0),
         ],
     );
-    let desc_ring = b.st(
+    let desc_ring = b.st_bits(
         "prb_desc_ring",
         48,
         &[
@@ -134,7 +64,7 @@ pub(super) fn btf() -> Btf {
             ("last_finalized_id", atomic, 320, 0),
         ],
     );
-    let data_ring = b.st(
+    let data_ring = b.st_bits(
         "prb_data_ring",
         32,
         &[
@@ -144,7 +74,7 @@ pub(super) fn btf() -> Btf {
             ("tail_lpos", atomic, 192, 0),
         ],
     );
-    b.st(
+    b.st_bits(
         "printk_ringbuffer",
         88,
         &[
@@ -153,7 +83,7 @@ pub(super) fn btf() -> Btf {
             ("fail", atomic, 640, 0),
         ],
     );
-    b.st(
+    b.st_bits(
         "printk_log",
         24,
         &[
@@ -167,7 +97,7 @@ pub(super) fn btf() -> Btf {
             ("caller_id", uint, 128, 0),
         ],
     );
-    Btf::parse(&b.blob()).unwrap()
+    Btf::parse(&b.finish()).unwrap()
 }
 
 /// Memory made of regions, some pages of which may be unreadable.
