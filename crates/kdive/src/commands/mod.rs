@@ -323,13 +323,15 @@ fn help(_: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     write!(out, "{text}").map_err(io)
 }
 
-/// `help`: one line per command; `help CMD`: its name, summary, synopsis.
+/// `help`: one line per command, by name; `help CMD`: its name, summary,
+/// synopsis.
 fn help_text(name: Option<&str>) -> Result<String, String> {
     match name {
-        None => Ok(COMMANDS
-            .iter()
-            .map(|c| format!("{:<10} {}\n", c.name, c.summary))
-            .collect()),
+        None => {
+            let mut all: Vec<&Command> = COMMANDS.iter().collect();
+            all.sort_by_key(|c| c.name);
+            Ok(all.iter().map(|c| format!("{:<10} {}\n", c.name, c.summary)).collect())
+        }
         Some(name) => {
             let c = find(name).ok_or_else(|| format!("no such command: {name}"))?;
             Ok(format!(
