@@ -1,24 +1,67 @@
-//! Made-up memory for the walkers' tests: pages written by hand; reading a
-//! page never written fails, as an address the dump lacks does.
+//! Made-up memory for the walkers' tests: regions written by hand. A read
+//! of a byte no region holds fails, as an address the dump lacks does; a
+//! write outside every region makes a zeroed 4 KiB page for it.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use crate::modules::Memory;
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub(crate) struct FakeMem {
-    pages: HashMap<u64, Vec<u8>>,
+    /// base -> bytes.
+    regions: BTreeMap<u64, Vec<u8>>,
+    /// Pages that read as missing even where a region covers them.
+    holes: Vec<u64>,
 }
 
 impl FakeMem {
+    /// A zeroed region of `len` bytes at `base`.
+    pub fn region(&mut self, base: u64, len: usize) {
+        self.regions.insert(base, vec![0; len]);
+    }
+
+    /// Take away the region that starts at `base`.
+    pub fn remove_region(&mut self, base: u64) {
+        self.regions.remove(&base);
+    }
+
+    /// Make the page holding `addr` unreadable (left out of the dump).
+    pub fn hole(&mut self, addr: u64) {
+        self.holes.push(addr & !0xfff);
+    }
+
+    fn byte(&self, a: u64) -> Option<u8> {
+        if self.holes.contains(&(a & !0xfff)) {
+            return None;
+        }
+        self.regions
+            .range(..=a)
+            .rev()
+            .find_map(|(base, r)| r.get((a - base) as usize).copied())
+    }
+
+    fn byte_mut(&mut self, a: u64) -> &mut u8 {
+        let held = self
+            .regions
+            .range(..=a)
+            .rev()
+            .find(|(base, r)| ((a - *base) as usize) < r.len())
+            .map(|(base, _)| *base);
+        let base = match held {
+            Some(b) => b,
+            None => {
+                let page = a & !0xfff;
+                self.regions.insert(page, vec![0; 4096]);
+                page
+            }
+        };
+        let r = self.regions.get_mut(&base).expect("the region just found");
+        &mut r[(a - base) as usize]
+    }
+
     pub fn write(&mut self, addr: u64, bytes: &[u8]) {
-        for (i, b) in bytes.iter().enumerate() {
-            let a = addr + i as u64;
-            let page = self
-                .pages
-                .entry(a & !0xfff)
-                .or_insert_with(|| vec![0; 4096]);
-            page[(a & 0xfff) as usize] = *b;
+        for (i, &b) in bytes.iter().enumerate() {
+            *self.byte_mut(addr + i as u64) = b;
         }
     }
 
@@ -28,6 +71,14 @@ impl FakeMem {
 
     pub fn u32(&mut self, addr: u64, v: u32) {
         self.write(addr, &v.to_le_bytes());
+    }
+
+    pub fn u16(&mut self, addr: u64, v: u16) {
+        self.write(addr, &v.to_le_bytes());
+    }
+
+    pub fn u8(&mut self, addr: u64, v: u8) {
+        self.write(addr, &[v]);
     }
 
     /// A NUL-terminated string.
@@ -40,12 +91,9 @@ impl FakeMem {
 impl Memory for FakeMem {
     fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), String> {
         for (i, b) in buf.iter_mut().enumerate() {
-            let a = addr.wrapping_add(i as u64);
-            let page = self
-                .pages
-                .get(&(a & !0xfff))
-                .ok_or_else(|| format!("no memory at {a:#x}"))?;
-            *b = page[(a & 0xfff) as usize];
+            *b = self
+                .byte(addr.wrapping_add(i as u64))
+                .ok_or_else(|| format!("no memory at {addr:#x}"))?;
         }
         Ok(())
     }

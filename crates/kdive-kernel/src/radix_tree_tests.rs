@@ -1,67 +1,11 @@
 //! The radix-tree / xarray walk on made-up memory: index arithmetic over
 //! two levels, the entries that are not pointers, and damaged trees.
 
-use std::collections::BTreeMap;
 
 use super::*;
 
-/// Memory made of a few regions.
-#[derive(Default)]
-pub(crate) struct Fake {
-    regions: BTreeMap<u64, Vec<u8>>,
-}
-
-impl Fake {
-    pub fn region(&mut self, base: u64, len: usize) {
-        self.regions.insert(base, vec![0; len]);
-    }
-
-    pub fn u64(&mut self, addr: u64, v: u64) {
-        let (base, r) = self.regions.range_mut(..=addr).next_back().unwrap();
-        let off = (addr - base) as usize;
-        r[off..off + 8].copy_from_slice(&v.to_le_bytes());
-    }
-
-    pub fn u32(&mut self, addr: u64, v: u32) {
-        for (i, b) in v.to_le_bytes().into_iter().enumerate() {
-            self.u8(addr + i as u64, b);
-        }
-    }
-
-    pub fn write16(&mut self, addr: u64, v: u16) {
-        for (i, b) in v.to_le_bytes().into_iter().enumerate() {
-            self.u8(addr + i as u64, b);
-        }
-    }
-
-    pub fn u8(&mut self, addr: u64, v: u8) {
-        let (base, r) = self.regions.range_mut(..=addr).next_back().unwrap();
-        r[(addr - base) as usize] = v;
-    }
-}
-
-impl Memory for Fake {
-    fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), String> {
-        let bad = || format!("no memory at {addr:#x}");
-        let (base, r) = self.regions.range(..=addr).next_back().ok_or_else(bad)?;
-        let off = (addr - base) as usize;
-        buf.copy_from_slice(r.get(off..off + buf.len()).ok_or_else(bad)?);
-        Ok(())
-    }
-
-    fn read_cstr(&self, addr: u64, max: usize) -> Result<String, String> {
-        let mut out = Vec::new();
-        for i in 0..max as u64 {
-            let mut b = [0u8];
-            self.read(addr + i, &mut b)?;
-            if b[0] == 0 {
-                break;
-            }
-            out.push(b[0]);
-        }
-        Ok(String::from_utf8_lossy(&out).into_owned())
-    }
-}
+/// Made-up memory (see [`crate::fake_mem`]).
+pub(crate) type Fake = crate::fake_mem::FakeMem;
 
 /// 6.1's `struct xarray` and `struct xa_node`.
 const XA: TreeLayout = TreeLayout {

@@ -57,7 +57,7 @@ fn mount(m: &mut Fake, i: u64, root: u64, parent: u64, point: u64, dev: &str) ->
 fn area(m: &mut Fake, i: u64, used: bool, prio: i16, block: u32, file: u64) -> u64 {
     let a = at(i);
     m.u64(a, u64::from(used) | 2);
-    m.write16(a + 8, prio as u16);
+    m.u16(a + 8, prio as u16);
     m.u32(a + 12, 262_144);
     m.u32(a + 16, 65_536);
     m.u32(a + 20, block);

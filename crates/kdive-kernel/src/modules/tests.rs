@@ -1,7 +1,6 @@
 //! The walk on made-up kernels: hand-made BTF for both layouts of `struct
 //! module`, and memory holding modules, damaged lists included.
 
-use std::collections::BTreeMap;
 
 use super::*;
 
@@ -101,47 +100,12 @@ fn btf_memory() -> Btf {
 }
 
 /// Memory made of a few regions.
-#[derive(Default)]
-struct Fake {
-    regions: BTreeMap<u64, Vec<u8>>,
-}
+type Fake = crate::fake_mem::FakeMem;
 
-impl Fake {
-    fn region(&mut self, base: u64, len: usize) {
-        self.regions.insert(base, vec![0; len]);
-    }
-
-    fn write(&mut self, addr: u64, bytes: &[u8]) {
-        let (base, r) = self.regions.range_mut(..=addr).next_back().unwrap();
-        let off = (addr - base) as usize;
-        r[off..off + bytes.len()].copy_from_slice(bytes);
-    }
-
+impl crate::fake_mem::FakeMem {
+    /// Write `v` into field `f` of the structure at `addr`.
     fn put(&mut self, addr: u64, f: Field, v: u64) {
         self.write(addr + f.off as u64, &v.to_le_bytes()[..f.size]);
-    }
-}
-
-impl Memory for Fake {
-    fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), String> {
-        let bad = || format!("no memory at {addr:#x}");
-        let (base, r) = self.regions.range(..=addr).next_back().ok_or_else(bad)?;
-        let off = (addr - base) as usize;
-        buf.copy_from_slice(r.get(off..off + buf.len()).ok_or_else(bad)?);
-        Ok(())
-    }
-
-    fn read_cstr(&self, addr: u64, max: usize) -> Result<String, String> {
-        let mut out = Vec::new();
-        for i in 0..max as u64 {
-            let mut b = [0u8];
-            self.read(addr + i, &mut b)?;
-            if b[0] == 0 {
-                break;
-            }
-            out.push(b[0]);
-        }
-        Ok(String::from_utf8_lossy(&out).into_owned())
     }
 }
 

@@ -106,7 +106,7 @@ fn an_unreadable_page_loses_only_its_records() {
     let mut r = Ring::new(5, 14, 0, 0);
     let long = "x".repeat(1000);
     let ids: Vec<u64> = (0..12).map(|_| r.push(&long, 6, ("", ""))).collect();
-    r.mem.holes.push(DATA + 4096);
+    r.mem.hole(DATA + 4096);
     let log = r.read().unwrap();
     let kept: Vec<u64> = log.records.iter().map(|r| r.seq).collect();
     let lost: Vec<u64> = ids.iter().copied().filter(|i| !kept.contains(i)).collect();
@@ -224,7 +224,7 @@ fn records_across_chunks_read_whole_and_an_unreadable_ring_is_an_error() {
     let log = r.read().unwrap();
     assert!(log.notices.is_empty(), "{:?}", log.notices);
     assert_eq!(texts(&log), texts_in);
-    r.mem.holes.extend((0..32).map(|p| DATA + p * 4096));
+    (0..32).for_each(|p| r.mem.hole(DATA + p * 4096));
     let err = r.read().unwrap_err();
     assert!(err.contains("no record of the log could be read"), "{err}");
 }

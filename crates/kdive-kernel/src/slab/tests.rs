@@ -4,7 +4,6 @@
 //! objects, a pointer outside the slab, a list that does not link back, a
 //! list that loops, a slab page the dump lacks.
 
-use std::collections::BTreeMap;
 
 use kdive_debuginfo::btf::Btf;
 
@@ -109,29 +108,22 @@ fn obj(pfn: u64, i: u64) -> u64 {
     PAGE_OFFSET + pfn * PAGE_SIZE + i * SIZE
 }
 
-/// Memory made of regions.
+
+/// Made-up memory holding a SLUB (see [`crate::fake_mem`]).
 #[derive(Default, Clone)]
 struct Fake {
-    regions: BTreeMap<u64, Vec<u8>>,
-    /// Encode free pointers as 5.7 and later do (byte-swapped address).
+    mem: crate::fake_mem::FakeMem,
+    /// Encode free pointers as before 5.7 (no byte-swapped address).
     plain: bool,
 }
 
 impl Fake {
     fn region(&mut self, base: u64, len: usize) {
-        self.regions.insert(base, vec![0; len]);
+        self.mem.region(base, len);
     }
 
     fn put(&mut self, addr: u64, v: u64) {
-        let (base, r) = self.regions.range_mut(..=addr).next_back().unwrap();
-        let off = (addr - base) as usize;
-        r[off..off + 8].copy_from_slice(&v.to_le_bytes());
-    }
-
-    fn put32(&mut self, addr: u64, v: u32) {
-        let (base, r) = self.regions.range_mut(..=addr).next_back().unwrap();
-        let off = (addr - base) as usize;
-        r[off..off + 4].copy_from_slice(&v.to_le_bytes());
+        self.mem.u64(addr, v);
     }
 
     /// Store `next` as the free pointer of `object`, scrambled.
@@ -153,30 +145,17 @@ impl Fake {
         self.put(p, 1 << 9);
         self.put(p + 24, CACHE);
         self.put(p + 32, freelist);
-        self.put32(p + 40, inuse | (64 << 16) | (u32::from(frozen) << 31));
+        self.mem.u32(p + 40, inuse | (64 << 16) | (u32::from(frozen) << 31));
     }
 }
 
 impl crate::modules::Memory for Fake {
     fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), String> {
-        let bad = || format!("no memory at {addr:#x}");
-        let (base, r) = self.regions.range(..=addr).next_back().ok_or_else(bad)?;
-        let off = (addr - base) as usize;
-        buf.copy_from_slice(r.get(off..off + buf.len()).ok_or_else(bad)?);
-        Ok(())
+        self.mem.read(addr, buf)
     }
 
     fn read_cstr(&self, addr: u64, max: usize) -> Result<String, String> {
-        let mut out = Vec::new();
-        for i in 0..max as u64 {
-            let mut b = [0u8];
-            self.read(addr + i, &mut b)?;
-            if b[0] == 0 {
-                break;
-            }
-            out.push(b[0]);
-        }
-        Ok(String::from_utf8_lossy(&out).into_owned())
+        self.mem.read_cstr(addr, max)
     }
 }
 
@@ -191,7 +170,7 @@ fn healthy() -> Fake {
         m.region(base + CPU_SLAB, 32);
     }
     m.region(PAGE_OFFSET + 0x4000, 16);
-    m.regions.get_mut(&(PAGE_OFFSET + 0x4000)).unwrap()[..4].copy_from_slice(b"test");
+    m.mem.write(PAGE_OFFSET + 0x4000, b"test");
     m.region(VMEMMAP + PFN_A * 64, 64 * 8);
     m.region(obj(PFN_A, 0), 8 * PAGE_SIZE as usize);
     // slab_caches -> the one cache.
@@ -200,10 +179,10 @@ fn healthy() -> Fake {
     m.put(CACHE + 104, HEAD);
     m.put(CACHE + 112, HEAD);
     m.put(CACHE, CPU_SLAB);
-    m.put32(CACHE + 24, SIZE as u32);
-    m.put32(CACHE + 28, 60);
-    m.put32(CACHE + 40, OFFSET as u32);
-    m.put32(CACHE + 52, 64);
+    m.mem.u32(CACHE + 24, SIZE as u32);
+    m.mem.u32(CACHE + 28, 60);
+    m.mem.u32(CACHE + 40, OFFSET as u32);
+    m.mem.u32(CACHE + 52, 64);
     m.put(CACHE + 96, PAGE_OFFSET + 0x4000);
     m.put(CACHE + 184, RANDOM);
     m.put(CACHE + 216, NODE);

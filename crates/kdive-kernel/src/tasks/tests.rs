@@ -3,7 +3,6 @@
 //! can be (a loop in the task list, a pointer to nowhere, a tree node that
 //! holds itself).
 
-use std::collections::BTreeMap;
 
 use kdive_debuginfo::btf::Btf;
 
@@ -11,7 +10,8 @@ use super::offsets::Offsets;
 use super::roots::Roots;
 use super::walk::walk;
 use super::{Found, TaskList, TaskStates};
-use crate::modules::Memory;
+
+type Fake = crate::fake_mem::FakeMem;
 
 use kdive_debuginfo::btf::writer::kind::PTR;
 use kdive_debuginfo::btf::writer::BtfWriter as BtfBuilder;
@@ -77,46 +77,6 @@ fn btf() -> Btf {
     let numbers = b.array(upid, uint, 1);
     b.st("pid", 64, &[("tasks", heads, 8), ("numbers", numbers, 48)]);
     Btf::parse(&b.finish()).unwrap()
-}
-
-/// Memory made of a few regions.
-#[derive(Default, Clone)]
-struct Fake {
-    regions: BTreeMap<u64, Vec<u8>>,
-}
-
-impl Fake {
-    fn region(&mut self, base: u64, len: usize) {
-        self.regions.insert(base, vec![0; len]);
-    }
-
-    fn write(&mut self, addr: u64, bytes: &[u8]) {
-        let (base, r) = self.regions.range_mut(..=addr).next_back().unwrap();
-        let off = (addr - base) as usize;
-        r[off..off + bytes.len()].copy_from_slice(bytes);
-    }
-
-    fn u64(&mut self, addr: u64, v: u64) {
-        self.write(addr, &v.to_le_bytes());
-    }
-
-    fn u32(&mut self, addr: u64, v: u32) {
-        self.write(addr, &v.to_le_bytes());
-    }
-}
-
-impl Memory for Fake {
-    fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), String> {
-        let bad = || format!("no memory at {addr:#x}");
-        let (base, r) = self.regions.range(..=addr).next_back().ok_or_else(bad)?;
-        let off = (addr - base) as usize;
-        buf.copy_from_slice(r.get(off..off + buf.len()).ok_or_else(bad)?);
-        Ok(())
-    }
-
-    fn read_cstr(&self, _addr: u64, _max: usize) -> Result<String, String> {
-        Err("not used".into())
-    }
 }
 
 const TASK0: u64 = 0xffff_8880_0100_0000;
@@ -328,7 +288,7 @@ fn current_task_says_what_runs_when_the_runqueue_does_not() {
     let o = Offsets::from_btf(&btf()).unwrap();
     let mut m = kernel();
     // CPU 1's runqueue does not read; its current_task does.
-    m.regions.remove(&RQ);
+    m.remove_region(RQ);
     m.region(RQ, 0x1000);
     m.u64(RQ, task(2));
     m.u64(RQ + 8, task(0));

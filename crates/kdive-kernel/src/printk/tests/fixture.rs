@@ -2,7 +2,6 @@
 //! layouts, memory with holes, and a lockless ring written the way the
 //! kernel writes it.
 
-use std::collections::BTreeMap;
 
 use kdive_debuginfo::btf::Btf;
 
@@ -100,46 +99,9 @@ pub(super) fn btf() -> Btf {
     Btf::parse(&b.finish()).unwrap()
 }
 
-/// Memory made of regions, some pages of which may be unreadable.
-#[derive(Default)]
-pub(super) struct Fake {
-    pub(super) regions: BTreeMap<u64, Vec<u8>>,
-    pub(super) holes: Vec<u64>,
-}
 
-impl Fake {
-    pub(super) fn region(&mut self, base: u64, len: usize) {
-        self.regions.insert(base, vec![0; len]);
-    }
-
-    pub(super) fn write(&mut self, addr: u64, bytes: &[u8]) {
-        let (base, r) = self.regions.range_mut(..=addr).next_back().unwrap();
-        let off = (addr - base) as usize;
-        r[off..off + bytes.len()].copy_from_slice(bytes);
-    }
-
-    pub(super) fn u64(&mut self, addr: u64, v: u64) {
-        self.write(addr, &v.to_le_bytes());
-    }
-}
-
-impl Memory for Fake {
-    fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), String> {
-        let bad = || format!("no memory at {addr:#x}");
-        let end = addr + buf.len() as u64;
-        if self.holes.iter().any(|&h| h < end && addr < h + 4096) {
-            return Err(bad());
-        }
-        let (base, r) = self.regions.range(..=addr).next_back().ok_or_else(bad)?;
-        let off = (addr - base) as usize;
-        buf.copy_from_slice(r.get(off..off + buf.len()).ok_or_else(bad)?);
-        Ok(())
-    }
-
-    fn read_cstr(&self, _: u64, _: usize) -> Result<String, String> {
-        Err("not used".into())
-    }
-}
+/// Made-up memory (see [`crate::fake_mem`]).
+pub(super) type Fake = crate::fake_mem::FakeMem;
 
 pub(super) const RB: u64 = 0xffff_ffff_8300_0000;
 pub(super) const DESCS: u64 = 0xffff_ffff_8310_0000;
