@@ -15,7 +15,7 @@
 use std::path::{Path, PathBuf};
 
 pub mod session;
-pub use session::{run_marked, sections, Marked};
+pub use session::{run_marked, run_marked_cmd, sections, Marked};
 
 /// The default root of the corpus the project builds itself.
 pub const DEFAULT_BUILT_CORPUS: &str = "/var/tmp/kdive-corpus";

@@ -32,12 +32,20 @@ pub struct Marked {
 /// `env!("CARGO_BIN_EXE_kdive")`) with `args`; fails the test if kdive
 /// panicked. Both pipes are read on threads, so long output cannot stall.
 pub fn run_marked(bin: &str, args: &[&str], cmds: &[&str]) -> Marked {
+    let mut cmd = Command::new(bin);
+    cmd.args(args);
+    run_marked_cmd(&mut cmd, cmds)
+}
+
+/// [`run_marked`] with a command set up by the caller: another working
+/// directory, or crash itself (`crash -s VMLINUX VMCORE`, which takes the
+/// same `!echo` markers).
+pub fn run_marked_cmd(cmd: &mut Command, cmds: &[&str]) -> Marked {
     let script: String = cmds
         .iter()
         .map(|c| format!("!echo '@@@ crash> {c}'\n{c}\n"))
         .collect();
-    let mut child = Command::new(bin)
-        .args(args)
+    let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -57,7 +65,7 @@ pub fn run_marked(bin: &str, args: &[&str], cmds: &[&str]) -> Marked {
     let status = child.wait().expect("wait for kdive");
     let _ = writer.join();
     let stderr = String::from_utf8_lossy(&t_err.join().unwrap_or_default()).into_owned();
-    assert!(!stderr.contains("panicked"), "kdive {args:?} panicked: {stderr}");
+    assert!(!stderr.contains("panicked"), "{cmd:?} panicked: {stderr}");
     Marked {
         sections: sections(&String::from_utf8_lossy(&out)),
         stderr,

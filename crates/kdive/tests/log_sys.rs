@@ -6,43 +6,24 @@
 //! finds 4 tasks; drgn.txt lists them all, and crash counts one idle task
 //! per CPU besides).
 
+use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
-use kdive_testkit::{require, Crash};
+use kdive_testkit::{require, run_marked_cmd, sections, Crash};
 
 /// Run `cmds` on the dump in `dir`, named as crash was given it (its file
-/// name, from its directory), each output after crash's marker line.
-fn run_kdive(dir: &Path, args: &[&str], cmds: &[&str]) -> (String, String) {
-    let mut script = String::new();
-    for c in cmds {
-        script.push_str(&format!("!echo '@@@ crash> {c}'\n{c}\n"));
-    }
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kdive"))
-        .current_dir(dir)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run kdive");
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(script.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(!stderr.contains("panicked"), "kdive panicked: {stderr}");
-    (String::from_utf8_lossy(&out.stdout).into_owned(), stderr)
+/// name, from its directory): each command's output, and stderr.
+fn run_kdive(dir: &Path, args: &[&str], cmds: &[&str]) -> (BTreeMap<String, String>, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kdive"));
+    cmd.current_dir(dir).args(args);
+    let m = run_marked_cmd(&mut cmd, cmds);
+    (m.sections, m.stderr)
 }
 
-/// The output of `cmd` in a transcript of `@@@ crash> CMD` sections.
-fn section<'a>(text: &'a str, cmd: &str) -> Option<&'a str> {
-    text.split("@@@ crash> ")
-        .find_map(|b| b.strip_prefix(cmd).and_then(|r| r.strip_prefix('\n')))
+/// The output of `cmd` in a session's sections.
+fn section<'a>(out: &'a BTreeMap<String, String>, cmd: &str) -> Option<&'a str> {
+    out.get(cmd).map(String::as_str)
 }
 
 /// The panic message as the log shows it: the line `panic()` printed
@@ -93,7 +74,7 @@ fn log_and_sys_print_what_crash_prints() {
         let (Some(dump), Some(txt)) = (c.variant("kdump-zlib"), c.file("crash.txt")) else {
             continue;
         };
-        let crash = std::fs::read_to_string(txt).unwrap();
+        let crash = sections(&std::fs::read_to_string(txt).unwrap());
         let name = dump.file_name().unwrap().to_str().unwrap();
         let vmlinux = kdive_testkit::vmlinux(c.kernel.trim_start_matches("linux-"));
         let mut runs = vec![vec!["--no-vmlinux", name]];

@@ -5,10 +5,10 @@
 //! dump and numbers that agree with the kernel's own log.
 
 use std::collections::BTreeMap;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use kdive_testkit::{require, Crash};
-use kdive_testkit::{run_marked, sections};
+use kdive_testkit::{run_marked, run_marked_cmd, sections};
 
 /// Run `cmds` in one kdive session: (each command's output, stderr).
 fn run_kdive(args: &[&str], cmds: &[&str]) -> (BTreeMap<String, String>, String) {
@@ -360,27 +360,10 @@ fn more_options_print_what_crash_8_prints() {
         .to_str()
         .unwrap()
         .to_string();
-    let mut script = String::new();
-    for c in MORE {
-        script.push_str(&format!("!echo '@@@ crash> {c}'\n{c}\n"));
-    }
-    let mut child = Command::new("crash")
-        .args(["-s", vmlinux.to_str().unwrap(), &dump])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run crash");
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(script.as_bytes())
-        .unwrap();
-    let want = sections(&String::from_utf8_lossy(
-        &child.wait_with_output().unwrap().stdout,
-    ));
+    let mut crash_cmd = Command::new("crash");
+    crash_cmd.args(["-s", vmlinux.to_str().unwrap(), &dump]);
+    // crash ends its session at the end of its input.
+    let want = run_marked_cmd(&mut crash_cmd, MORE).sections;
     for args in [vec![dump.as_str()], vec!["--no-vmlinux", dump.as_str()]] {
         let (got, stderr) = run_kdive(&args, MORE);
         for c in MORE {

@@ -148,21 +148,10 @@ fn vm_and_files_match_drgn() {
         let Some(vmlinux) = kdive_testkit::vmlinux(release(&c)) else {
             continue;
         };
-        let out = std::process::Command::new(&python)
-            .args(["-c", ORACLE])
-            .arg(dump(&c))
-            .arg(&vmlinux)
-            .output()
-            .unwrap();
-        if !out.status.success() {
-            eprintln!(
-                "{}: drgn failed: {}",
-                c.name(),
-                String::from_utf8_lossy(&out.stderr)
-            );
+        let Some(out) = drgn_run(&python, ORACLE, &c, &vmlinux) else {
             continue;
-        }
-        let (want, unread) = drgn_rows(&String::from_utf8_lossy(&out.stdout));
+        };
+        let (want, unread) = drgn_rows(&out);
         for args in arg_sets(&c) {
             let run = run_kdive(
                 &args,
@@ -308,22 +297,11 @@ fn runq_cfs_order_matches_drgn() {
         let Some(vmlinux) = kdive_testkit::vmlinux(release(&c)) else {
             continue;
         };
-        let out = std::process::Command::new(&python)
-            .args(["-c", RUNQ_ORACLE])
-            .arg(dump(&c))
-            .arg(&vmlinux)
-            .output()
-            .unwrap();
-        if !out.status.success() {
-            eprintln!(
-                "{}: drgn failed: {}",
-                c.name(),
-                String::from_utf8_lossy(&out.stderr)
-            );
+        let Some(out) = drgn_run(&python, RUNQ_ORACLE, &c, &vmlinux) else {
             continue;
-        }
+        };
         let mut want: BTreeMap<u32, Vec<String>> = BTreeMap::new();
-        for l in String::from_utf8_lossy(&out.stdout).lines() {
+        for l in out.lines() {
             let f: Vec<&str> = l.split_whitespace().collect();
             want.entry(f[0].parse().unwrap())
                 .or_default()
@@ -364,4 +342,20 @@ fn runq_cfs_order_matches_drgn() {
         compared > 0 || allowed("KDIVE_ALLOW_NO_CORPUS"),
         "nothing compared"
     );
+}
+
+/// What drgn's `script` printed for crash `c` (given the dump and the
+/// vmlinux); `None`, with the reason on stderr, when drgn failed.
+fn drgn_run(python: &std::path::Path, script: &str, c: &kdive_testkit::Crash, vmlinux: &std::path::Path) -> Option<String> {
+    let out = std::process::Command::new(python)
+        .args(["-c", script])
+        .arg(dump(c))
+        .arg(vmlinux)
+        .output()
+        .unwrap();
+    if !out.status.success() {
+        eprintln!("{}: drgn failed: {}", c.name(), String::from_utf8_lossy(&out.stderr));
+        return None;
+    }
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
 }
