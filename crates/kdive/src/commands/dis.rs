@@ -37,7 +37,7 @@ use target::resolve;
 
 mod target;
 
-const USAGE: &str = "dis [-r|-f] [-l] [-x|-d] [-b N] ADDRESS|SYMBOL[+OFFSET] [COUNT]";
+pub const USAGE: &str = "dis [-r|-f] [-l] [-u] [-x|-d] [-b N] ADDRESS|SYMBOL[+OFFSET] [COUNT]";
 
 /// Longest x86 instruction.
 const MAX_INSN: u64 = 15;

@@ -231,7 +231,7 @@ pub const COMMANDS: &[Command] = &[
     Command {
         name: "dis",
         summary: "disassemble kernel code, with source lines (-l)",
-        usage: "dis [-r|-f] [-l] [-x|-d] [-b N] ADDRESS|SYMBOL[+OFFSET] [COUNT]",
+        usage: dis::USAGE,
         run: dis::run,
     },
     Command {
