@@ -173,8 +173,10 @@ impl TypeSource for Layered {
         let t = self.source(tag)?.get(if tag == 0 { id } else { inner })?;
         // A declaration (`struct kmem_cache;` in a module that never
         // includes its definition) is the type another source defines, as
-        // gdb resolves an opaque type across objfiles.
-        if let (Kind::Forward { ns }, Some(name)) = (&t.kind, &t.name) {
+        // gdb resolves an opaque type across objfiles. With no source
+        // added, the kernel's source has already chosen its definition.
+        let across = tag != 0 || !self.read().is_empty();
+        if let (true, Kind::Forward { ns }, Some(name)) = (across, &t.kind, &t.name) {
             if let Some(def) = self.find(*ns, name).filter(|&d| d != id) {
                 if let Some(dt) = self.get_direct(def) {
                     if !matches!(dt.kind, Kind::Forward { .. }) {
