@@ -214,6 +214,9 @@ def cmd(name, **args):
         r = json.loads(f.readline())
         if "return" in r or "error" in r: return r
 json.loads(f.readline()); cmd("qmp_capabilities")
+# Stop the guest first: it is still in its panic loop, and every format must
+# hold one state (registers included), not two moments of a running CPU.
+cmd("stop")
 fmts = cmd("query-dump-guest-memory-capability")["return"]["formats"]
 print("dump-guest-memory formats:", " ".join(fmts))
 ok = True
@@ -230,18 +233,37 @@ PY
   finish "$d" $t0 "$cpu"
 }
 
+# crash's transcript of a kdump scenario (crash.txt), when crash and the
+# vmlinux are installed: the built corpus then needs nothing from elsewhere.
+transcript() {   # transcript DIR
+  local d=$1 vmlinux=/usr/lib/debug/boot/vmlinux-$KVER rc
+  [ -f "$d/vmcore.kdump-zlib" ] && [ ! -f "$d/crash.txt" ] || return 0
+  command -v crash >/dev/null && [ -f "$vmlinux" ] ||
+    { log "$(basename "$d"): no crash.txt (needs crash and $vmlinux)"; return 0; }
+  "$HERE/transcripts.sh" "$d" "$vmlinux"; rc=$?
+  case $rc in
+    0) (cd "$d" && sha256sum crash.txt >>SHA256SUMS) ;;
+    3) log "$(basename "$d"): crash cannot open this kernel's dump; no crash.txt" ;;
+    *) return $rc ;;
+  esac
+}
+
 # ---- 5. run each scenario in its own subshell: one failing does not stop the others
 failed=()
 for s in "$@"; do
   d=$BASE/$s
-  if [ -f "$d/DONE" ] && [ "${FORCE:-0}" != 1 ]; then log "$s: already DONE, skipping"; continue; fi
+  if [ -f "$d/DONE" ] && [ "${FORCE:-0}" != 1 ]; then
+    log "$s: already DONE, skipping"; transcript "$d" || failed+=("$s"); continue
+  fi
   rm -rf "$d"; mkdir -p "$d"
   cpu=${CPU:-max}; [ "$s" = "${s%-l4}" ] || cpu=max,la57=off
   [ "${s%-l4}" = tasks ] && export MEM=${MEM:-3072}
   set +e
   ( set -e; if [ "${s%-l4}" = qemu ]; then qemu_scenario "$s" "$d" "$cpu"
             else kdump_scenario "$s" "$d" "$cpu"; fi )
-  rc=$?; set -e
+  rc=$?
+  [ $rc != 0 ] || transcript "$d" || rc=$?
+  set -e
   if [ $rc = 0 ]; then log "$s: done in $(cut -d' ' -f3 "$d/DONE")"; else failed+=("$s"); log "$s: FAILED"; fi
 done
 [ ${#failed[@]} = 0 ] || { echo "mkcorpus: failed scenarios: ${failed[*]}" >&2; exit 1; }

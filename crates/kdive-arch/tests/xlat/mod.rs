@@ -20,15 +20,18 @@ pub fn cases_dir() -> Option<PathBuf> {
     if dir.join("params.tsv").is_file() {
         return Some(dir);
     }
-    if std::env::var_os("KDIVE_ALLOW_NO_CORPUS").is_some_and(|v| v == "1") {
+    if ["KDIVE_ALLOW_NO_CONFORMANCE", "KDIVE_ALLOW_NO_CORPUS"]
+        .iter()
+        .any(|v| kdive_testkit::allowed(v))
+    {
         eprintln!(
-            "skipping: no conformance cases at {} (KDIVE_ALLOW_NO_CORPUS=1)",
+            "skipping: no conformance cases at {} (KDIVE_ALLOW_NO_CONFORMANCE=1)",
             dir.display()
         );
         return None;
     }
     panic!(
-        "no conformance cases at {}; set KDIVE_CONFORMANCE or KDIVE_ALLOW_NO_CORPUS=1",
+        "no conformance cases at {}; set KDIVE_CONFORMANCE or KDIVE_ALLOW_NO_CONFORMANCE=1",
         dir.display()
     );
 }
