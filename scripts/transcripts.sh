@@ -21,7 +21,8 @@ SCEN=$(basename "$D"); SCEN=${SCEN%-l4}
 
 cmds=$(mktemp); out=$(mktemp); trap 'rm -f "$cmds" "$out"' EXIT
 add() { printf '!echo "@@@ crash> %s"\n%s\n' "$1" "$1" >>"$cmds"; }
-[ -f "$D/crashme.ko" ] && printf 'mod -s crashme %s\n' "$D/crashme.ko" >>"$cmds"
+# Relative: crash runs in DIR and prints the path as given (`mod`'s OBJECT FILE).
+[ -f "$D/crashme.ko" ] && printf 'mod -s crashme crashme.ko\n' >>"$cmds"
 for c in "sys" "bt" "bt -a" "bt -f" "bt -l" "ps" "log" "kmem -i" "kmem -s" "mod" \
   "sym schedule" "eval (0x1000 + 0x20) * 2" "eval -b 0x4141" "eval -0x7fb70480" \
   "rd -64 init_task 8" "rd -a linux_banner" "rd -8 init_task 16" "rd -32 init_task 8" \

@@ -53,6 +53,38 @@ fn both_layouts_decode() {
     assert!(!OrcLayout::TypeSignal.decode(&entry_bytes(16, 0, 5 | 2 << 8)).signal);
 }
 
+#[test]
+fn linux_6_3_and_7_1_layouts_decode() {
+    // 6.3: type:2 at bit 8, signal at bit 10, end at bit 11.
+    let e = OrcLayout::TypeSignalEnd.decode(&entry_bytes(16, 0, 5 | 1 << 10));
+    assert_eq!((e.sp_reg, e.kind, e.signal), (OrcReg::Sp, OrcType::Call, true));
+    assert_eq!(OrcLayout::TypeSignalEnd.decode(&entry_bytes(0, 0, 1 << 11)).kind, OrcType::EndOfStack);
+    assert_eq!(OrcLayout::TypeSignalEnd.decode(&entry_bytes(0, 0, 0)).kind, OrcType::Undefined);
+    // 7.1: the bits of 6.4, registers renumbered: 3 is %rsp, 8 the
+    // caller's sp, 1 %rax, 5 %rdi (under the old numbers: %rdi, the
+    // indirect bp, the caller's sp, %rsp).
+    let e = OrcLayout::Regs71.decode(&entry_bytes(8, -16, 3 | 8 << 4 | 2 << 8));
+    assert_eq!((e.sp_reg, e.bp_reg, e.kind), (OrcReg::Sp, OrcReg::PrevSp, OrcType::Call));
+    let e = OrcLayout::Regs71.decode(&entry_bytes(0, 0, 1 | 5 << 4 | 3 << 8));
+    assert_eq!((e.sp_reg, e.bp_reg, e.kind), (OrcReg::Ax, OrcReg::Di, OrcType::Regs));
+    let old = OrcLayout::TypeSignal.decode(&entry_bytes(8, -16, 3 | 8 << 4 | 2 << 8));
+    assert_eq!((old.sp_reg, old.bp_reg), (OrcReg::Di, OrcReg::BpIndirect));
+}
+
+#[test]
+fn layout_from_header_and_members() {
+    let h71 = [
+        0x13, 0x7c, 0x36, 0xad, 0x76, 0x27, 0xc4, 0xdd, 0x55, 0x93, 0x21, 0x76, 0xbb, 0x0e, 0xcd,
+        0xbd, 0x50, 0x41, 0xfc, 0x82,
+    ];
+    assert_eq!(OrcLayout::from_header(&h71), Some(OrcLayout::Regs71));
+    assert_eq!(OrcLayout::from_header(&[0; 20]), None);
+    assert_eq!(OrcLayout::from_members(true, false, (5, 10)), OrcLayout::TypeEnd);
+    assert_eq!(OrcLayout::from_members(true, true, (6, 3)), OrcLayout::TypeSignalEnd);
+    assert_eq!(OrcLayout::from_members(false, true, (6, 12)), OrcLayout::TypeSignal);
+    assert_eq!(OrcLayout::from_members(false, true, (7, 3)), OrcLayout::Regs71);
+}
+
 /// A table at `base` covering `starts` (any order), entry i with sp_offset
 /// 8 * (i + 1).
 fn table(base: u64, starts: &[u64]) -> OrcTable {

@@ -4,10 +4,10 @@
 //! Two parallel arrays: `.orc_unwind_ip`, 32-bit offsets each relative to
 //! its own address (so the table needs no relocation under KASLR), sorted;
 //! and `.orc_unwind`, one 6-byte `struct orc_entry` per ip. The entry for
-//! an address is that of the last ip at or below it. The bitfield word of
-//! `orc_entry` changed in Linux 6.4 (`type:2, end:1` became `type:3,
-//! signal:1`, with new type numbers); [`OrcLayout`] is chosen by which of
-//! the two members the kernel's BTF or DWARF says exist.
+//! an address is that of the last ip at or below it. The entry's bitfield
+//! word changed three times (6.3, 6.4, 7.1); [`OrcLayout`] names each
+//! version, chosen from the kernel's `.orc_header` hash when it has one,
+//! else by which `orc_entry` members its types say exist.
 
 /// `ORC_REG_*`: where a register's value comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,7 +16,9 @@ pub enum OrcReg {
     Undefined,
     /// The caller's stack pointer, once computed (1).
     PrevSp,
-    /// `%rdx` (2), `%rdi` (3), `%rbp` (4), `%rsp` (5), `%r10` (6), `%r13` (7).
+    /// `%rax`.
+    Ax,
+    /// `%rdx`.
     Dx,
     /// `%rdi`.
     Di,
@@ -28,15 +30,16 @@ pub enum OrcReg {
     R10,
     /// `%r13`.
     R13,
-    /// The word at `%rbp + offset` (8).
+    /// The word at `%rbp + offset`.
     BpIndirect,
-    /// The word at `%rsp`, plus the offset (9).
+    /// The word at `%rsp`, plus the offset.
     SpIndirect,
     /// A number this reader does not know.
     Other(u8),
 }
 
 impl OrcReg {
+    /// `ORC_REG_*` as numbered up to Linux 7.0.
     fn from_bits(v: u8) -> OrcReg {
         match v {
             0 => OrcReg::Undefined,
@@ -49,6 +52,26 @@ impl OrcReg {
             7 => OrcReg::R13,
             8 => OrcReg::BpIndirect,
             9 => OrcReg::SpIndirect,
+            10 => OrcReg::Ax,
+            n => OrcReg::Other(n),
+        }
+    }
+
+    /// `ORC_REG_*` as renumbered in Linux 7.1 (objtool's "Reorder ORC
+    /// register numbering").
+    fn from_bits_71(v: u8) -> OrcReg {
+        match v {
+            0 => OrcReg::Undefined,
+            1 => OrcReg::Ax,
+            2 => OrcReg::Dx,
+            3 => OrcReg::Sp,
+            4 => OrcReg::Bp,
+            5 => OrcReg::Di,
+            6 => OrcReg::R10,
+            7 => OrcReg::R13,
+            8 => OrcReg::PrevSp,
+            9 => OrcReg::SpIndirect,
+            10 => OrcReg::BpIndirect,
             n => OrcReg::Other(n),
         }
     }
@@ -102,30 +125,94 @@ impl OrcEntry {
     };
 }
 
-/// The bit layout of `orc_entry`'s third word.
+/// The bit layout of `orc_entry`'s third word, and the register numbers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OrcLayout {
-    /// Up to Linux 6.3: `sp_reg:4 bp_reg:4 type:2 end:1`; types CALL=0,
+    /// Linux 4.14 to 6.2: `sp_reg:4 bp_reg:4 type:2 end:1`; types CALL=0,
     /// REGS=1, REGS_PARTIAL=2; `sp_reg` undefined means end of stack when
     /// `end` is set, no information otherwise.
     TypeEnd,
-    /// Linux 6.4 on: `sp_reg:4 bp_reg:4 type:3 signal:1`; types
+    /// Linux 6.3: `sp_reg:4 bp_reg:4 type:2 signal:1 end:1`, types as in
+    /// [`OrcLayout::TypeEnd`].
+    TypeSignalEnd,
+    /// Linux 6.4 to 7.0: `sp_reg:4 bp_reg:4 type:3 signal:1`; types
     /// UNDEFINED=0, END_OF_STACK=1, CALL=2, REGS=3, REGS_PARTIAL=4.
     TypeSignal,
+    /// Linux 7.1 on: the bits of [`OrcLayout::TypeSignal`], registers
+    /// renumbered (`%rsp` is 3, the caller's sp 8, `%rax` 1).
+    Regs71,
 }
 
+/// `.orc_header` (Linux 6.4 on, backported to 6.3 kernels): a SHA-1 of the
+/// kernel's `asm/orc_types.h`, which names the entry format exactly.
+const ORC_HEADERS: [([u8; 20], OrcLayout); 3] = [
+    (
+        [
+            0x13, 0x7c, 0x36, 0xad, 0x76, 0x27, 0xc4, 0xdd, 0x55, 0x93, 0x21, 0x76, 0xbb, 0x0e,
+            0xcd, 0xbd, 0x50, 0x41, 0xfc, 0x82,
+        ],
+        OrcLayout::Regs71,
+    ),
+    (
+        [
+            0xfe, 0x5d, 0x32, 0xbf, 0x58, 0x1b, 0xd6, 0x3b, 0x2c, 0xa9, 0xa5, 0xc6, 0x5b, 0xa5,
+            0xa6, 0x25, 0xea, 0xb3, 0xfe, 0x24,
+        ],
+        OrcLayout::TypeSignal,
+    ),
+    (
+        [
+            0xdb, 0x84, 0xae, 0xd4, 0x10, 0x3b, 0x31, 0xdd, 0x51, 0xe0, 0x17, 0xf8, 0xf7, 0x97,
+            0x83, 0xca, 0x98, 0x5c, 0x2c, 0x51,
+        ],
+        OrcLayout::TypeSignalEnd,
+    ),
+];
+
 impl OrcLayout {
+    /// The layout an `.orc_header` hash names; `None` for a hash this
+    /// reader does not know.
+    pub fn from_header(header: &[u8]) -> Option<OrcLayout> {
+        ORC_HEADERS
+            .iter()
+            .find(|(h, _)| h.as_slice() == header)
+            .map(|&(_, l)| l)
+    }
+
+    /// The layout of a kernel with no (known) `.orc_header`, from what its
+    /// types say `orc_entry` has and its version: `end` alone up to 6.2,
+    /// `end` and `signal` in 6.3, `signal` alone from 6.4 (the registers
+    /// renumbered from 7.1).
+    pub fn from_members(has_end: bool, has_signal: bool, version: (u32, u32)) -> OrcLayout {
+        match (has_end, has_signal) {
+            (true, true) => OrcLayout::TypeSignalEnd,
+            (true, false) => OrcLayout::TypeEnd,
+            _ if version >= (7, 1) => OrcLayout::Regs71,
+            (false, true) => OrcLayout::TypeSignal,
+            (false, false) if version >= (6, 4) => OrcLayout::TypeSignal,
+            (false, false) => OrcLayout::TypeEnd,
+        }
+    }
+
     /// Decode one 6-byte entry.
     pub fn decode(self, b: &[u8; 6]) -> OrcEntry {
         let sp_offset = i16::from_le_bytes([b[0], b[1]]);
         let bp_offset = i16::from_le_bytes([b[2], b[3]]);
         let w = u16::from_le_bytes([b[4], b[5]]);
-        let sp_reg = OrcReg::from_bits((w & 0xf) as u8);
-        let bp_reg = OrcReg::from_bits(((w >> 4) & 0xf) as u8);
+        let reg = |v: u16| match self {
+            OrcLayout::Regs71 => OrcReg::from_bits_71(v as u8),
+            _ => OrcReg::from_bits(v as u8),
+        };
+        let sp_reg = reg(w & 0xf);
+        let bp_reg = reg((w >> 4) & 0xf);
         let (kind, signal) = match self {
-            OrcLayout::TypeEnd => {
+            OrcLayout::TypeEnd | OrcLayout::TypeSignalEnd => {
                 let t = (w >> 8) & 3;
-                let end = (w >> 10) & 1 == 1;
+                let (end_bit, signal_bit) = match self {
+                    OrcLayout::TypeEnd => (10, None),
+                    _ => (11, Some(10)),
+                };
+                let end = (w >> end_bit) & 1 == 1;
                 let kind = if sp_reg == OrcReg::Undefined {
                     if end {
                         OrcType::EndOfStack
@@ -140,9 +227,14 @@ impl OrcLayout {
                         _ => OrcType::Undefined,
                     }
                 };
-                (kind, matches!(kind, OrcType::Regs | OrcType::RegsPartial))
+                // Before 6.3 there is no signal bit: a REGS frame is one.
+                let signal = signal_bit.is_some_and(|b| (w >> b) & 1 == 1);
+                (
+                    kind,
+                    signal || matches!(kind, OrcType::Regs | OrcType::RegsPartial),
+                )
             }
-            OrcLayout::TypeSignal => {
+            OrcLayout::TypeSignal | OrcLayout::Regs71 => {
                 let t = (w >> 8) & 7;
                 let signal = (w >> 11) & 1 == 1;
                 let kind = match t {

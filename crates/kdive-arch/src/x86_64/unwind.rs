@@ -143,6 +143,7 @@ impl UnwindState {
     fn reg(&self, r: OrcReg) -> Option<u64> {
         let regs = self.regs?;
         Some(match r {
+            OrcReg::Ax => regs.0[10],
             OrcReg::Dx => regs.0[12],
             OrcReg::Di => regs.0[14],
             OrcReg::R10 => regs.0[7],
@@ -214,7 +215,7 @@ pub fn step(
         OrcReg::Bp => bp()?.wrapping_add(off),
         OrcReg::SpIndirect => read(state.sp)?.wrapping_add(off),
         OrcReg::BpIndirect => bp()?.wrapping_add(off),
-        r @ (OrcReg::Dx | OrcReg::Di | OrcReg::R10 | OrcReg::R13) => {
+        r @ (OrcReg::Ax | OrcReg::Dx | OrcReg::Di | OrcReg::R10 | OrcReg::R13) => {
             state.reg(r).ok_or(StepError::NoRegister(ip, r))?
         }
         r => return Err(StepError::NoRegister(ip, r)),

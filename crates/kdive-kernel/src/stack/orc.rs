@@ -83,23 +83,42 @@ impl OrcTables {
     }
 }
 
-/// The layout of `struct orc_entry`'s bitfields: by the member the kernel's
-/// types say exists (`signal` from 6.4, `end` before), else by whether the
-/// kernel has an `.orc_header` (which came with the new layout's era).
+/// The format of the kernel's ORC entries: named by its `.orc_header` hash
+/// (from the vmlinux, else `__start_orc_header` in memory) when the kernel
+/// has one this reader knows; else by which of `orc_entry`'s `end` and
+/// `signal` members the kernel's types have, and its release.
 fn orc_layout(k: &Kernel) -> OrcLayout {
-    if let Some(btf) = k.btf() {
-        if btf.member_offset("orc_entry", "signal").is_some() {
-            return OrcLayout::TypeSignal;
-        }
-        if btf.member_offset("orc_entry", "end").is_some() {
-            return OrcLayout::TypeEnd;
-        }
+    if let Some(l) = orc_header(k).and_then(|h| OrcLayout::from_header(&h)) {
+        return l;
     }
-    if k.symbol("__start_orc_header").is_some() {
-        OrcLayout::TypeSignal
-    } else {
-        OrcLayout::TypeEnd
+    let release = k
+        .dump()
+        .release()
+        .or_else(|| k.utsname().map(|u| u.release))
+        .unwrap_or_default();
+    let version = kdive_arch::x86_64::KernelVersion::parse(&release)
+        .map_or((0, 0), |v| (u32::from(v.major), u32::from(v.minor)));
+    let has = |m: &str| k.btf().is_some_and(|b| b.member_offset("orc_entry", m).is_some());
+    let (end, signal) = (has("end"), has("signal"));
+    if !end && !signal && k.symbol("__start_orc_header").is_some() {
+        // No types to ask: an .orc_header came with the 6.4 format.
+        return OrcLayout::from_members(false, true, version);
     }
+    OrcLayout::from_members(end, signal, version)
+}
+
+/// The 20 bytes of the kernel's `.orc_header`, where it has one.
+fn orc_header(k: &Kernel) -> Option<[u8; 20]> {
+    let mut h = [0u8; 20];
+    if let Some(s) = k.vmlinux_file().and_then(|v| v.section(".orc_header")) {
+        h.copy_from_slice(s.get(..20)?);
+        return Some(h);
+    }
+    let start = k.symbol("__start_orc_header")?;
+    let stop = k.symbol("__stop_orc_header")?;
+    (stop.checked_sub(start)? >= 20).then_some(())?;
+    k.read(start, &mut h).ok()?;
+    Some(h)
 }
 
 /// The kernel's table: `__start_orc_unwind_ip` to `__stop_orc_unwind_ip`,
