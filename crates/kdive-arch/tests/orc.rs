@@ -230,6 +230,11 @@ fn prologue_gives_the_frame() {
         let e = frame_from_prologue(&code, head.len() + 6).unwrap();
         assert_eq!(e.sp_offset, 16);
     }
+    // Linux 5.10's: the 5-byte `66 66 66 66 90` nop, push %rbp, mov $1,%edx,
+    // sub $0xb0,%rsp, then the body.
+    let code = [0x66, 0x66, 0x66, 0x66, 0x90, 0x55, 0xba, 1, 0, 0, 0, 0x48, 0x81, 0xec, 0xb0, 0, 0, 0, 0x65, 0x48, 0x8b];
+    let e = frame_from_prologue(&code, code.len()).unwrap();
+    assert_eq!((e.sp_reg, e.sp_offset, e.bp_reg, e.bp_offset), (OrcReg::Sp, 8 + 8 + 0xb0, OrcReg::PrevSp, -16));
     // A frame-pointer prologue: push %rbp; mov %rsp,%rbp.
     let e = frame_from_prologue(&[0x55, 0x48, 0x89, 0xe5, 0x41, 0x54, 0xcc], 7).unwrap();
     assert_eq!((e.sp_reg, e.sp_offset, e.bp_reg, e.bp_offset), (OrcReg::Bp, 16, OrcReg::PrevSp, -16));

@@ -102,10 +102,15 @@ pub fn frame_from_prologue(code: &[u8], at: usize) -> Option<OrcEntry> {
     })
 }
 
-/// The length of a multi-byte `nop` (`66* 0f 1f /0`) at the start of `b`.
+/// The length of a multi-byte `nop` at the start of `b`: `66* 0f 1f /0`,
+/// or `66* 90` (the `data16 data16 data16 xchg %ax,%ax` that 5.10's ftrace
+/// leaves at a function's start).
 fn nop_len(b: &[u8]) -> Option<usize> {
     let prefixes = b.iter().take_while(|&&c| c == 0x66).count();
     let rest = &b[prefixes..];
+    if prefixes > 0 && rest.first() == Some(&0x90) {
+        return Some(prefixes + 1);
+    }
     if rest.first() != Some(&0x0f) || rest.get(1) != Some(&0x1f) {
         return None;
     }
