@@ -72,12 +72,20 @@ impl Kernel {
             function: off("timer_list", "function")?,
         };
         let sym = self.symbol("timer_bases").ok_or("no timer_bases symbol")?;
-        // The per-CPU variable's type says how many bases there are.
+        // The per-CPU variable's type says how many bases there are; a BTF
+        // without per-CPU variables (5.10) leaves the symbol's size to say.
+        let from_size = || {
+            let size = self.symbols().by_name("timer_bases")?.size;
+            let n = size.checked_div(o.base_size)?;
+            (size % o.base_size == 0 && (1..=3).contains(&n)).then_some(n as usize)
+        };
         let nr_bases = btf
             .find("timer_bases", kdive_debuginfo::btf::Kind::Var)
             .and_then(|id| btf.ty(id)?.target())
             .and_then(|ty| btf.array_info(ty))
-            .map_or(1, |a| a.len.max(1) as usize);
+            .map(|a| a.len.max(1) as usize)
+            .or_else(from_size)
+            .unwrap_or(1);
         let mut wheel = TimerWheel { nr_bases, ..TimerWheel::default() };
         for cpu in 0..self.nr_cpus() {
             let Some(pcpu) = self.per_cpu_offset(cpu) else { continue };
