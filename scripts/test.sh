@@ -6,6 +6,9 @@
 #
 #   scripts/test.sh            everything
 #   QUICK=1 scripts/test.sh    no corpus build, no drgn install (uses what is there)
+#   KDIVE_MORE_KERNELS=1 scripts/test.sh   also crashes of other suites' kernels
+#                              (bullseye 5.10, trixie 6.12, trixie-backports 7.3), unpacked
+#                              in /var/tmp/kdive-kernels, not installed (scripts/README.md)
 #
 # Real dumps: KDIVE_CORPUS, else ../shared/corpus; plus the built corpus at
 # KDIVE_BUILT_CORPUS (default /var/tmp/kdive-corpus). See crates/kdive-testkit.
@@ -18,9 +21,14 @@ if [ "${QUICK:-0}" != 1 ]; then
   # reference the outputs are compared with, and gdb (dis is compared with its
   # disassembly).
   want=(crash gdb tmux)
+  # (Kernels of other Debian suites are not installed: scripts/fetch-kernel.sh
+  # unpacks them with their vmlinux, in /var/tmp/kdive-kernels.)
   for d in ${KDIVE_CORPUS:-../shared/corpus} "${KDIVE_BUILT_CORPUS:-/var/tmp/kdive-corpus}"; do
     for k in "$d"/linux-*; do
-      [ -d "$k" ] && want+=("linux-image-${k##*/linux-}-dbg")
+      [ -d "$k" ] || continue
+      p=linux-image-${k##*/linux-}-dbg
+      policy=$(apt-cache policy "$p" 2>/dev/null)
+      grep -q '^ *Candidate: [^(]' <<<"$policy" && want+=("$p")
     done
   done
   missing=()
@@ -47,6 +55,22 @@ if [ "${QUICK:-0}" != 1 ]; then
     log "corpus: scripts/mkcorpus.sh -k $new slab"
     WITH_DBG=1 scripts/mkcorpus.sh -k "$new" slab ||
       log "corpus: the $new crash could not be built; its tests will skip"
+  fi
+
+  # Opt-in: kernels of other Debian suites, not installed but unpacked
+  # (scripts/fetch-kernel.sh), each dumped at a level that keeps what it needs;
+  # 7.3 also once at makedumpfile's usual -d 31, which leaves out its slab
+  # pages (sysrq-d31: a damaged dump). Its crashme module builds (trixie's
+  # kbuild on a newer glibc, see scripts/README.md), but slab does not crash
+  # 7.x (SLUB's per-CPU sheaves keep the freed object off the freelist the
+  # write clobbers): null instead.
+  if [ "${KDIVE_MORE_KERNELS:-0}" = 1 ]; then
+    for k in "5.10.0-32-cloud-amd64 slab sysrq" "6.12.117+deb13-cloud-amd64 slab" \
+             "7.3.4+deb13-cloud-amd64 null sysrq sysrq-d31"; do
+      read -ra args <<<"$k"
+      log "corpus: scripts/mkcorpus.sh -k ${args[*]}"
+      scripts/mkcorpus.sh -k "${args[@]}" || log "corpus: some crashes of ${args[0]} could not be built"
+    done
   fi
 
   # drgn from PyPI bundles libkdumpfile: the independent reader that checks

@@ -17,7 +17,7 @@ D=$(realpath "$1"); VMLINUX=$2
 DUMP=$D/vmcore.kdump-zlib
 [ -f "$DUMP" ] && [ -f "$VMLINUX" ] || { echo "transcripts: need $DUMP and $VMLINUX" >&2; exit 2; }
 command -v crash >/dev/null || { echo "transcripts: crash is not installed" >&2; exit 2; }
-SCEN=$(basename "$D"); SCEN=${SCEN%-l4}
+SCEN=$(basename "$D"); SCEN=${SCEN%%-*}   # slab-l4, sysrq-d31: slab, sysrq
 
 cmds=$(mktemp); out=$(mktemp); trap 'rm -f "$cmds" "$out"' EXIT
 add() { printf '!echo "@@@ crash> %s"\n%s\n' "$1" "$1" >>"$cmds"; }

@@ -212,24 +212,46 @@ pub fn crash_transcripts(name: &str) -> Vec<(String, String)> {
     found
 }
 
-/// The vmlinux with debuginfo of `release`, where Debian installs it (or
-/// where `KDIVE_VMLINUX_DIR` says). `None`, with a message, when it is not
-/// installed and `KDIVE_ALLOW_NO_VMLINUX=1`; a failed test otherwise.
-pub fn vmlinux(release: &str) -> Option<PathBuf> {
+/// Where `scripts/fetch-kernel.sh` unpacks kernels of other Debian suites
+/// when `KDIVE_KERNELS` is unset: `DIR/RELEASE/` holds the packages' files.
+pub const DEFAULT_KERNELS: &str = "/var/tmp/kdive-kernels";
+
+/// The places the vmlinux with debuginfo of `release` is looked for, in
+/// order: where Debian installs it (`/usr/lib/debug/boot`, or
+/// `KDIVE_VMLINUX_DIR`), then in the unpacked packages of a kernel of
+/// another suite (`$KDIVE_KERNELS/RELEASE/usr/lib/debug/boot`, default
+/// `/var/tmp/kdive-kernels`).
+pub fn vmlinux_candidates(release: &str) -> Vec<PathBuf> {
     let dir = std::env::var_os("KDIVE_VMLINUX_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("/usr/lib/debug/boot"));
-    let p = dir.join(format!("vmlinux-{release}"));
-    if p.is_file() {
-        return Some(p);
+    let kernels = std::env::var_os("KDIVE_KERNELS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_KERNELS));
+    let name = format!("vmlinux-{release}");
+    vec![
+        dir.join(&name),
+        kernels.join(release).join("usr/lib/debug/boot").join(&name),
+    ]
+}
+
+/// The vmlinux with debuginfo of `release` (see [`vmlinux_candidates`]).
+/// `None`, with a message, when there is none and
+/// `KDIVE_ALLOW_NO_VMLINUX=1`; a failed test otherwise.
+pub fn vmlinux(release: &str) -> Option<PathBuf> {
+    let tried = vmlinux_candidates(release);
+    if let Some(p) = tried.iter().find(|p| p.is_file()) {
+        return Some(p.clone());
     }
+    let tried: Vec<String> = tried.iter().map(|p| p.display().to_string()).collect();
+    let tried = tried.join(" nor ");
     if allowed("KDIVE_ALLOW_NO_VMLINUX") {
-        eprintln!("skipping: no {} (KDIVE_ALLOW_NO_VMLINUX=1)", p.display());
+        eprintln!("skipping: no {tried} (KDIVE_ALLOW_NO_VMLINUX=1)");
         return None;
     }
     panic!(
-        "{} is not installed: apt-get install linux-image-{release}-dbg, \
-         or set KDIVE_ALLOW_NO_VMLINUX=1 to skip the comparison",
-        p.display()
+        "no {tried}: apt-get install linux-image-{release}-dbg, or for a kernel of \
+         another Debian suite scripts/fetch-kernel.sh {release}; or set \
+         KDIVE_ALLOW_NO_VMLINUX=1 to skip the comparison"
     );
 }

@@ -36,9 +36,10 @@
 //! - `KDIVE_DRGN_PYTHON`: the Python that imports drgn (default
 //!   `/opt/drgn-venv/bin/python`, else `python3` if it imports drgn);
 //!   without one the drgn checks fail unless `KDIVE_ALLOW_NO_DRGN=1`;
-//! - `KDIVE_VMLINUX_DIR` (default `/usr/lib/debug/boot`): where
-//!   `vmlinux-RELEASE` is; without it the kernel walk fails unless
-//!   `KDIVE_ALLOW_NO_VMLINUX=1`;
+//! - `KDIVE_VMLINUX_DIR` (default `/usr/lib/debug/boot`), then
+//!   `$KDIVE_KERNELS/RELEASE/usr/lib/debug/boot`: where `vmlinux-RELEASE`
+//!   is (see `kdive_testkit::vmlinux`); without it the kernel walk fails
+//!   unless `KDIVE_ALLOW_NO_VMLINUX=1`;
 //! - `KDIVE_KEEP_CONVERTED=1`: keep the converted files (their folder is
 //!   printed) instead of deleting them.
 
