@@ -273,3 +273,5 @@ fn release_at_least(release: Option<&str>, want: (u32, u32)) -> bool {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod scan_tests;

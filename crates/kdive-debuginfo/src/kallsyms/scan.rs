@@ -212,6 +212,10 @@ fn addresses(
         };
         let sorted = v.windows(2).all(|w| w[0] <= w[1]);
         if sorted && v.last().is_some_and(|&a| a >= KERNEL_HALF) {
+            if enc == addrs::AddressEncoding::PlaceRelative {
+                // Whatever follows the offsets, it is no base.
+                loc.relative_base = None;
+            }
             return Some((v, enc));
         }
     }
