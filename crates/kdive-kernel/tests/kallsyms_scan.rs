@@ -6,7 +6,7 @@
 //! test of this file sets that variable: keep it alone here.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use kdive_kernel::{Kernel, SymbolSource, VmlinuxChoice};
@@ -27,7 +27,7 @@ fn vmlinux(release: &str) -> Option<PathBuf> {
     Some(PathBuf::from(dir).join(format!("vmlinux-{release}"))).filter(|p| p.is_file())
 }
 
-fn open(path: &PathBuf, scan: bool) -> (Kernel, std::time::Duration) {
+fn open(path: &Path, scan: bool) -> (Kernel, std::time::Duration) {
     if scan {
         std::env::set_var(SCAN, "1");
     } else {
@@ -48,7 +48,7 @@ fn table(k: &Kernel) -> Vec<Sym> {
 }
 
 /// Every kernel symbol of `k` is the vmlinux's, moved by the KASLR offset.
-fn check_vmlinux(what: &str, k: &Kernel, path: &PathBuf) {
+fn check_vmlinux(what: &str, k: &Kernel, path: &Path) {
     let mut v = kdive_debuginfo::ElfFile::open(path).unwrap().symbols().unwrap();
     v.relocate(k.kernel_offset());
     let at: HashMap<(u64, &str), char> = v.iter().map(|s| ((s.addr, s.name.as_str()), s.kind)).collect();
