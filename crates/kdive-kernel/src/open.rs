@@ -225,7 +225,7 @@ fn check_build_id(dump: &Dump, elf: &ElfFile) -> Result<(), KernelError> {
 }
 
 /// kallsyms from the dump's memory: where VMCOREINFO says (Linux 6.0 on),
-/// else found by scanning the kernel's read-only data (its whole image if
+/// else (or if that fails) found by scanning the kernel's read-only data (its whole image if
 /// the page tables do not tell which part that is). `KDIVE_KALLSYMS_SCAN=1`
 /// scans even when VMCOREINFO says, to check one against the other.
 fn kallsyms_from_memory(
@@ -237,10 +237,10 @@ fn kallsyms_from_memory(
     let info = dump.vmcoreinfo();
     let forced = std::env::var_os("KDIVE_KALLSYMS_SCAN").is_some_and(|v| v == "1");
     let why = match info.map(KallsymsLocations::from_vmcoreinfo) {
-        Some(Ok(loc)) if !forced => {
-            let k = kallsyms::load(&loc, read).map_err(|e| format!("kallsyms: {e}"))?;
-            return Ok(k.symbols);
-        }
+        Some(Ok(loc)) if !forced => match kallsyms::load(&loc, read) {
+            Ok(k) => return Ok(k.symbols),
+            Err(e) => format!("kallsyms where VMCOREINFO says: {e}"),
+        },
         Some(Ok(_)) => "KDIVE_KALLSYMS_SCAN=1".to_string(),
         Some(Err(e)) => e.to_string(),
         None => "the dump has no VMCOREINFO to locate kallsyms".to_string(),

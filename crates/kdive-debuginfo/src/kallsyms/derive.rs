@@ -14,10 +14,11 @@
 //!   `kallsyms_seqs_of_names`.
 //!
 //! So the markers end right before the token table, or the seqs (n times 3
-//! or 4 bytes) after them do. The markers (u32 since 5.1, unsigned long
-//! before) are 0 then increasing offsets, one per 256 names; the names end
-//! at the markers; the count comes before the names. Addresses are then
-//! right after the token index or right before the count.
+//! or 4 bytes) after them do. The markers (u32 in 5.10, unsigned long like
+//! the count in older kernels such as 4.14) are 0 then increasing offsets,
+//! one per 256 names; the names end at the markers; the count comes before
+//! the names. Addresses are then right after the token index or right
+//! before the count.
 
 use std::ops::RangeInclusive;
 

@@ -1,6 +1,7 @@
 //! The scan on synthetic read-only data holding kallsyms as
-//! `scripts/kallsyms` of 5.10, 6.1 (Debian's, with the seqs backported),
-//! 6.12 and 7.0 lays it out, among junk.
+//! `scripts/kallsyms` of 4.14 (count and markers unsigned long), 5.10, 6.1
+//! (Debian's, with the seqs backported), 6.12 and 7.0 lays it out, among
+//! junk.
 
 use std::ops::Range;
 
@@ -12,6 +13,7 @@ const CHUNK: usize = 1 << 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Version {
+    V4_14,
     V5_10,
     V6_1,
     V6_12,
@@ -29,7 +31,14 @@ impl Version {
     }
     /// Offsets and relative base before the count (up to 6.3).
     fn offsets_first(self) -> bool {
-        matches!(self, V5_10 | V6_1)
+        matches!(self, V4_14 | V5_10 | V6_1)
+    }
+    /// Count and markers as unsigned long, not u32.
+    fn long_markers(self) -> bool {
+        self == V4_14
+    }
+    fn one_byte_counts(self) -> bool {
+        matches!(self, V4_14 | V5_10)
     }
     fn encoding(self) -> AddressEncoding {
         if self == V7_0 {
@@ -130,6 +139,9 @@ fn image(v: Version, syms: &[Sym], prefix: usize) -> Image {
     }
     loc.num_syms = label(&mut m, a);
     m.extend_from_slice(&(n as u32).to_le_bytes());
+    if v.long_markers() {
+        m.extend_from_slice(&[0; 4]);
+    }
     loc.names = label(&mut m, a);
     let mut markers = Vec::new();
     for (i, (kind, name, _)) in syms.iter().enumerate() {
@@ -137,7 +149,7 @@ fn image(v: Version, syms: &[Sym], prefix: usize) -> Image {
             markers.push((BASE + m.len() as u64 - loc.names) as u32);
         }
         let count = 1 + name.len();
-        if count >= 0x80 && v != V5_10 {
+        if count >= 0x80 && !v.one_byte_counts() {
             m.extend_from_slice(&[0x80 | (count & 0x7f) as u8, (count >> 7) as u8]);
         } else {
             m.push(count as u8);
@@ -148,6 +160,9 @@ fn image(v: Version, syms: &[Sym], prefix: usize) -> Image {
     label(&mut m, a);
     for k in markers {
         m.extend_from_slice(&k.to_le_bytes());
+        if v.long_markers() {
+            m.extend_from_slice(&[0; 4]);
+        }
     }
     if v == V6_1 {
         seqs(&mut m);
@@ -199,7 +214,7 @@ fn check(v: Version, img: &Image, got: &Scanned, syms: &[Sym]) {
 
 #[test]
 fn every_layout_is_found() {
-    for v in [V5_10, V6_1, V6_12, V7_0] {
+    for v in [V4_14, V5_10, V6_1, V6_12, V7_0] {
         let syms = symbols(v);
         let img = image(v, &syms, 3 * 4096 + 24);
         let end = BASE + img.mem.len() as u64;
