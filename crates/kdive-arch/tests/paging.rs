@@ -4,7 +4,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use kdive_arch::x86_64::{
-    discover, find_direct_map, find_kernel_text, Hints, LinearMap, PageTables, Table, Translation,
+    discover, find_direct_map, find_kernel_text, find_rodata, Hints, LinearMap, PageTables, Table, Translation,
     XlatError, SIZE_1G, SIZE_2M,
 };
 use kdive_arch::PhysMem;
@@ -229,6 +229,48 @@ fn scans_find_the_linear_mappings() {
         std::ops::ControlFlow::Continue(())
     });
     assert_eq!(n, 0x2800, "mappings are clipped to the range");
+}
+
+#[test]
+fn rodata_is_the_first_read_only_no_execute_run_of_the_image() {
+    const RW: u64 = 2;
+    let m = Mem::default();
+    m.set(0x1000 + 511 * 8, 0x2000 | TABLE)
+        .set(0x2000 + 510 * 8, 0x3000 | TABLE)
+        .set(0x3000 + 8 * 8, 0x100_0000 | (HUGE & !RW)) // text
+        // Writes allowed in the PTEs but not above: read-only.
+        .set(0x3000 + 9 * 8, 0x4000 | (TABLE & !RW))
+        .set(0x3000 + 11 * 8, 0x160_0000 | (HUGE & !RW) | NX) // after a hole
+        .set(0x3000 + 12 * 8, 0x180_0000 | HUGE | NX) // data
+        .set(0x3000 + 13 * 8, 0x1a0_0000 | (HUGE & !RW) | NX);
+    for i in 0..512 {
+        // The end of the text, then the start of the read-only data.
+        let nx = if i < 256 { 0 } else { NX };
+        m.set(0x4000 + i * 8, (0x120_0000 + i * 0x1000) | PAGE | nx);
+    }
+    let t = PageTables::new(0x1000, 4);
+    let image = find_kernel_text(&m, &t).unwrap();
+    assert_eq!((image.virt, image.len), (0xffff_ffff_8100_0000, 0xc0_0000));
+    let mut seen = Vec::new();
+    t.for_each_mapping(&m, image.virt, image.end() - 1, |mp| {
+        seen.push((mp.vaddr, mp.writable, mp.executable));
+        std::ops::ControlFlow::Continue(())
+    });
+    assert_eq!(seen[0], (0xffff_ffff_8100_0000, false, true));
+    assert_eq!(seen[1 + 256], (0xffff_ffff_8130_0000, false, false));
+    assert_eq!(seen[seen.len() - 2], (0xffff_ffff_8180_0000, true, false));
+    assert_eq!(
+        find_rodata(&m, &t, &image),
+        Some(0xffff_ffff_8130_0000..0xffff_ffff_8180_0000)
+    );
+    // Before mark_rodata_ro, all is writable: no such run.
+    m.set(0x3000 + 11 * 8, 0x160_0000 | HUGE | NX);
+    for i in 256..512 {
+        m.set(0x4000 + i * 8, (0x120_0000 + i * 0x1000) | PAGE | NX);
+    }
+    m.set(0x3000 + 9 * 8, 0x4000 | TABLE);
+    m.set(0x3000 + 13 * 8, 0x1a0_0000 | HUGE | NX);
+    assert_eq!(find_rodata(&m, &t, &image), None);
 }
 
 #[test]

@@ -2,7 +2,8 @@
 //! symbols with no vmlinux.
 //!
 //! The tables are found through VMCOREINFO (`SYMBOL(kallsyms_names)` and
-//! the rest, since Linux 6.0 and in some distribution backports) and read
+//! the rest, since Linux 6.0 and in some distribution backports), or else
+//! by scanning the kernel's read-only data for them ([`scan`]), and read
 //! through a reader of kernel virtual memory. 64-bit little-endian kernels.
 //! The variants handled: names with one-byte token counts (before 6.1) or
 //! with two-byte counts for long entries (6.1 on), told apart by
@@ -11,13 +12,16 @@
 //! [`AddressEncoding`]).
 
 mod addrs;
+mod derive;
 mod memory;
 mod names;
+mod scan;
 
 use kdive_dump::VmcoreInfo;
 
 pub use addrs::AddressEncoding;
 pub use memory::BoxError;
+pub use scan::{scan, ScanHints, Scanned, MAX_SCAN};
 
 use crate::symbols::{is_noise, Symbol, SymbolTable};
 use memory::{Memory, Table};
@@ -35,6 +39,18 @@ pub enum KallsymsError {
     },
     #[error("kallsyms: {0}")]
     Bad(String),
+    #[error("no kallsyms tables found in {start:#x}..{end:#x} ({} KiB read){}", scanned >> 10, last_try(last))]
+    NotFound {
+        start: u64,
+        end: u64,
+        scanned: u64,
+        /// Why the last candidate was not believed.
+        last: Option<Box<KallsymsError>>,
+    },
+}
+
+fn last_try(last: &Option<Box<KallsymsError>>) -> String {
+    last.as_ref().map(|e| format!("; the last candidate: {e}")).unwrap_or_default()
 }
 
 /// Where the kallsyms tables are in kernel virtual memory.
@@ -129,49 +145,77 @@ where
     if n == 0 || n > MAX_SYMS {
         return Err(KallsymsError::Bad(format!("kallsyms_num_syms is {n}")));
     }
-    let n = n as usize;
-    let tokens = names::Tokens::read(&mut mem, loc.token_table, loc.token_index)?;
-    let mut table = Table::new("kallsyms_names", loc.names);
-    let (entries, lengths) = walk_names(&mut table, &mut mem, loc, n)?;
-    let markers_match = match lengths {
-        LengthFormat::TwoByte | LengthFormat::OneByte => true,
-        LengthFormat::Unambiguous => names::markers_match(&mut table, &mut mem, loc.names, &entries),
-        _ => false,
-    };
+    let names = Names::decode(&mut mem, loc, n as usize)?;
+    let (addrs, encoding) = addrs::read(&mut mem, loc, names.len(), names.stext())?;
+    Ok(names.with_addresses(&addrs, encoding))
+}
 
-    let mut buf = Vec::with_capacity(128);
-    let mut decoded: Vec<(char, String)> = Vec::with_capacity(n);
-    for &(_, start, count) in &entries.spans {
-        let (start, count) = (start as usize, count as usize);
-        tokens.expand(&table.bytes[start..start + count], &mut buf);
-        let kind = buf.first().map_or('?', |&b| b as char);
-        let name = String::from_utf8_lossy(buf.get(1..).unwrap_or_default()).into_owned();
-        decoded.push((kind, name));
-    }
-    let stext = decoded.iter().position(|(_, name)| name == "_stext");
-    let (addrs, encoding) = addrs::read(&mut mem, loc, n, stext)?;
+/// The decoded names of kallsyms, before their addresses.
+struct Names {
+    decoded: Vec<(char, String)>,
+    lengths: LengthFormat,
+    markers_match: bool,
+}
 
-    let mut syms = Vec::with_capacity(n);
-    for (i, (kind, name)) in decoded.into_iter().enumerate() {
-        if is_noise(&name) {
-            continue;
+impl Names {
+    /// Decode the `n` names at `loc`.
+    fn decode(mem: &mut Memory<'_>, loc: &KallsymsLocations, n: usize) -> Result<Names, KallsymsError> {
+        let tokens = names::Tokens::read(mem, loc.token_table, loc.token_index)?;
+        let mut table = Table::new("kallsyms_names", loc.names);
+        let (entries, lengths) = walk_names(&mut table, mem, loc, n)?;
+        let markers_match = match lengths {
+            LengthFormat::TwoByte | LengthFormat::OneByte => true,
+            LengthFormat::Unambiguous => names::markers_match(&mut table, mem, loc.names, &entries),
+            _ => false,
+        };
+        let mut buf = Vec::with_capacity(128);
+        let mut decoded: Vec<(char, String)> = Vec::with_capacity(n);
+        for &(_, start, count) in &entries.spans {
+            let (start, count) = (start as usize, count as usize);
+            tokens.expand(&table.bytes[start..start + count], &mut buf);
+            let kind = buf.first().map_or('?', |&b| b as char);
+            let name = String::from_utf8_lossy(buf.get(1..).unwrap_or_default()).into_owned();
+            decoded.push((kind, name));
         }
-        let addr = addrs[i];
-        syms.push(Symbol {
-            name,
-            addr,
-            size: derived_size(&addrs, i),
-            kind,
-            module: None,
-        });
+        Ok(Names {
+            decoded,
+            lengths,
+            markers_match,
+        })
     }
-    Ok(Kallsyms {
-        symbols: SymbolTable::new(syms),
-        num_syms: n,
-        lengths,
-        encoding,
-        markers_match,
-    })
+
+    fn len(&self) -> usize {
+        self.decoded.len()
+    }
+
+    /// The index of the `_stext` entry.
+    fn stext(&self) -> Option<usize> {
+        self.decoded.iter().position(|(_, name)| name == "_stext")
+    }
+
+    fn with_addresses(self, addrs: &[u64], encoding: AddressEncoding) -> Kallsyms {
+        let num_syms = self.decoded.len();
+        let mut syms = Vec::with_capacity(num_syms);
+        for (i, (kind, name)) in self.decoded.into_iter().enumerate() {
+            if is_noise(&name) {
+                continue;
+            }
+            syms.push(Symbol {
+                name,
+                addr: addrs[i],
+                size: derived_size(addrs, i),
+                kind,
+                module: None,
+            });
+        }
+        Kallsyms {
+            symbols: SymbolTable::new(syms),
+            num_syms,
+            lengths: self.lengths,
+            encoding,
+            markers_match: self.markers_match,
+        }
+    }
 }
 
 /// The size of symbol `i`: up to the next higher address, within reason.
@@ -192,8 +236,6 @@ fn walk_names(
     loc: &KallsymsLocations,
     n: usize,
 ) -> Result<(names::Entries, LengthFormat), KallsymsError> {
-    // A wrong guess of the format can run off the end of the table: an
-    // error of one walk is final only if the other fails too.
     // A wrong guess of the format can run off the end of the table: an
     // error of one walk is final only if the other fails too.
     let long = names::walk(table, mem, n, true);
@@ -231,3 +273,5 @@ fn release_at_least(release: Option<&str>, want: (u32, u32)) -> bool {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod scan_tests;

@@ -2,8 +2,9 @@
 
 use std::path::Path;
 
-use kdive_arch::x86_64::{discover, Hints};
+use kdive_arch::x86_64::{discover, find_rodata, Discovered, Hints};
 use kdive_debuginfo::btf::Btf;
+use kdive_debuginfo::kallsyms::ScanHints;
 use kdive_debuginfo::{kallsyms, ElfFile, KallsymsLocations, SymbolTable};
 use kdive_dump::Dump;
 
@@ -45,7 +46,7 @@ pub(crate) fn open(dump: Dump, choice: VmlinuxChoice<'_>) -> Result<Kernel, Kern
             t.relocate(found.layout.kernel_offset.unwrap_or(0));
             (t, SymbolSource::Vmlinux)
         }
-        None => match kallsyms_from_memory(&dump, &found) {
+        None => match kallsyms_from_memory(&dump, &found, &mut notices) {
             Ok(t) => (t, SymbolSource::Kallsyms),
             Err(why) => {
                 notices.push(format!("no symbols: {why}"));
@@ -223,15 +224,44 @@ fn check_build_id(dump: &Dump, elf: &ElfFile) -> Result<(), KernelError> {
     }
 }
 
+/// kallsyms from the dump's memory: where VMCOREINFO says (Linux 6.0 on),
+/// else (or if that fails) found by scanning the kernel's read-only data (its whole image if
+/// the page tables do not tell which part that is). `KDIVE_KALLSYMS_SCAN=1`
+/// scans even when VMCOREINFO says, to check one against the other.
 fn kallsyms_from_memory(
     dump: &Dump,
-    found: &kdive_arch::x86_64::Discovered,
+    found: &Discovered,
+    notices: &mut Vec<String>,
 ) -> Result<SymbolTable, String> {
-    let info = dump
-        .vmcoreinfo()
-        .ok_or("the dump has no VMCOREINFO to locate kallsyms")?;
-    let loc = KallsymsLocations::from_vmcoreinfo(info).map_err(|e| e.to_string())?;
-    let k = kallsyms::load(&loc, |addr, buf: &mut [u8]| found.xlat.read_virt(dump, addr, buf))
-        .map_err(|e| format!("kallsyms: {e}"))?;
-    Ok(k.symbols)
+    let read = |addr, buf: &mut [u8]| found.xlat.read_virt(dump, addr, buf);
+    let info = dump.vmcoreinfo();
+    let forced = std::env::var_os("KDIVE_KALLSYMS_SCAN").is_some_and(|v| v == "1");
+    let why = match info.map(KallsymsLocations::from_vmcoreinfo) {
+        Some(Ok(loc)) if !forced => match kallsyms::load(&loc, read) {
+            Ok(k) => return Ok(k.symbols),
+            Err(e) => format!("kallsyms where VMCOREINFO says: {e}"),
+        },
+        Some(Ok(_)) => "KDIVE_KALLSYMS_SCAN=1".to_string(),
+        Some(Err(e)) => e.to_string(),
+        None => "the dump has no VMCOREINFO to locate kallsyms".to_string(),
+    };
+    let Some(image) = found.kernel_text else {
+        return Err(format!("{why}; and the kernel image, to scan for kallsyms, was not found"));
+    };
+    let rodata = found.xlat.tables.and_then(|t| find_rodata(dump, &t, &image));
+    let (range, what) = match rodata {
+        Some(r) => (r, "read-only data"),
+        None => (image.virt..image.end(), "image"),
+    };
+    let hints = ScanHints {
+        stext: info.and_then(|i| i.symbol("_stext")),
+        release: dump.release(),
+    };
+    let s = kallsyms::scan(range, &hints, read).map_err(|e| format!("{why}; {e}"))?;
+    notices.push(format!(
+        "kallsyms found by scanning memory at {:#x} ({} KiB of the kernel's {what} read): {why}",
+        s.loc.token_table,
+        s.scanned >> 10
+    ));
+    Ok(s.kallsyms.symbols)
 }

@@ -74,7 +74,8 @@ fn the_log_is_what_makedumpfile_and_crash_extracted() {
             for (how, choice) in ways {
                 let what = format!("{} {variant} ({how})", c.name());
                 let k = Kernel::open_with(path, choice).unwrap_or_else(|e| panic!("{what}: {e}"));
-                // A dump without VMCOREINFO has no symbols without its vmlinux.
+                // No symbols: no vmlinux, and kallsyms neither located by
+                // VMCOREINFO nor found by scanning memory.
                 if k.symbols().is_empty() && k.dump().vmcoreinfo().is_none() {
                     eprintln!("{what}: no symbols, no log to read");
                     continue;

@@ -142,7 +142,8 @@ fn corruption_is_found_where_the_kernel_faulted() {
             for (how, k) in kernels(&c, dump) {
                 let name = format!("{} {} ({how})", c.name(), dump.display());
                 if k.btf().is_none() && how == "no vmlinux" {
-                    // A dump without VMCOREINFO has no symbols of its own.
+                    // No BTF without a vmlinux when kallsyms, which finds it, was
+                    // neither located nor found by scanning.
                     eprintln!("{name}: no BTF, no walk");
                     continue;
                 }

@@ -223,7 +223,7 @@ fn foreach_over_every_task_of_every_dump() {
             let s = &run.sections;
             let tasks = s["ps"].lines().count().saturating_sub(1);
             if tasks == 0 && run.stderr.contains("no symbols") {
-                // A dump without VMCOREINFO, read without a vmlinux.
+                // No vmlinux, and no kallsyms found in the dump either.
                 eprintln!(
                     "{} {}: skipped, no symbols: {}",
                     c.name(),

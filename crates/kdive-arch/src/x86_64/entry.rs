@@ -4,6 +4,8 @@
 
 /// Bit 0: the entry maps something; when clear, the CPU ignores the rest.
 pub const PRESENT: u64 = 1 << 0;
+/// Bit 1: writable (at every level of the walk, for the page to be).
+pub const WRITABLE: u64 = 1 << 1;
 /// Bit 7 (PS): in a PUD entry a 1 GiB page, in a PMD entry a 2 MiB page.
 pub const HUGE: u64 = 1 << 7;
 /// Bit 63: no-execute. Ignored by translation.

@@ -2,7 +2,7 @@
 //! in page tables alone: what a dump without VMCOREINFO (QEMU's
 //! `dump-guest-memory`) leaves to go by.
 
-use std::ops::ControlFlow;
+use std::ops::{ControlFlow, Range};
 
 use super::layout::{KTEXT_END, START_KERNEL_MAP};
 use super::paging::{PageTables, SIZE_1G};
@@ -31,6 +31,25 @@ const DIRECT_SEARCH_TRIES: usize = 64;
 /// `phys - (virt - __START_KERNEL_map)` is `phys_base`.
 pub fn find_kernel_text(mem: &impl PhysMem, tables: &PageTables) -> Option<LinearMap> {
     tables.linear_run(mem, START_KERNEL_MAP, KTEXT_END - 1)
+}
+
+/// The kernel's read-only data (`.rodata`, kallsyms and BTF among it) in
+/// its image mapping: the first run of pages mapped neither writable nor
+/// executable, holes allowed. Linux maps it so once it has booted
+/// (`mark_rodata_ro`: text read-only, everything after `_etext` NX); before
+/// that, or with those protections off, there is no such run: `None`.
+pub fn find_rodata(mem: &impl PhysMem, tables: &PageTables, image: &LinearMap) -> Option<Range<u64>> {
+    let mut run: Option<Range<u64>> = None;
+    tables.for_each_mapping(mem, image.virt, image.end().wrapping_sub(1), |m| {
+        match (&mut run, !m.writable && !m.executable) {
+            (None, true) => run = Some(m.vaddr..m.vaddr + m.size),
+            (Some(r), true) => r.end = m.vaddr + m.size,
+            (Some(_), false) => return ControlFlow::Break(()),
+            (None, false) => {}
+        }
+        ControlFlow::Continue(())
+    });
+    run
 }
 
 /// The direct map of physical memory: `virt` is `page_offset_base` (the

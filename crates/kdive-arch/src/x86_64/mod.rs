@@ -29,7 +29,7 @@ mod xlat;
 
 pub use discover::{discover, Discovered, Hints};
 pub use error::XlatError;
-pub use find::{find_direct_map, find_kernel_text};
+pub use find::{find_direct_map, find_kernel_text, find_rodata};
 pub use layout::{
     direct_to_phys, ktext_to_phys, per_cpu_addr, phys_to_direct, Layout, CPU_ENTRY_AREA_BASE,
     DEFAULT_TEXT_START, EFI_BASE, ESPFIX_BASE, FIXMAP_END, KTEXT_END, MODULES_END,

@@ -7,7 +7,7 @@
 
 use std::ops::ControlFlow;
 
-use super::entry::{is_huge, is_present, target};
+use super::entry::{is_huge, is_present, target, NX, WRITABLE};
 use super::paging::{is_canonical, level_shift, virt_bits, PageTables};
 use super::xlat::LinearMap;
 use crate::PhysMem;
@@ -22,6 +22,10 @@ pub struct Mapping {
     pub phys: u64,
     /// Bytes.
     pub size: u64,
+    /// Writable: every entry of the walk allows writes.
+    pub writable: bool,
+    /// Executable: no entry of the walk sets NX.
+    pub executable: bool,
 }
 
 impl PageTables {
@@ -40,7 +44,11 @@ impl PageTables {
         // Stripped of their sign extension, canonical addresses in order are
         // one contiguous index space, lower half first.
         let mask = u64::MAX >> (64 - self.virt_bits());
-        let _ = self.visit(mem, self.root, 0, 0, first & mask, last & mask, &mut f);
+        let top = Access {
+            writable: true,
+            executable: true,
+        };
+        let _ = self.visit(mem, self.root, (0, 0, top), first & mask, last & mask, &mut f);
     }
 
     /// The lowest mapped page between `first` and `last`.
@@ -79,14 +87,13 @@ impl PageTables {
     }
 
     /// Visit the entries of the table at `table` (`depth` below the top,
-    /// covering index space from `base`) that overlap `lo..=hi`.
-    #[allow(clippy::too_many_arguments)]
+    /// covering index space from `base`, with the access the entries above
+    /// allow) that overlap `lo..=hi`.
     fn visit(
         &self,
         mem: &impl PhysMem,
         table: u64,
-        depth: usize,
-        base: u64,
+        (depth, base, above): (usize, u64, Access),
         lo: u64,
         hi: u64,
         f: &mut impl FnMut(Mapping) -> ControlFlow<()>,
@@ -103,6 +110,10 @@ impl PageTables {
             let start = base + (i << shift);
             let size = 1u64 << shift;
             let next = target(entry, self.sme_mask);
+            let access = Access {
+                writable: above.writable && entry & WRITABLE != 0,
+                executable: above.executable && entry & NX == 0,
+            };
             // Huge pages only at PUD and PMD level (2 and 3 levels up from
             // the bottom); PS is reserved above.
             let huge = !last_level && depth + 3 >= self.levels as usize && is_huge(entry);
@@ -114,9 +125,11 @@ impl PageTables {
                     vaddr: self.sign_extend(from),
                     phys: page + (from - start),
                     size: to - from + 1,
+                    writable: access.writable,
+                    executable: access.executable,
                 })?;
             } else {
-                self.visit(mem, next, depth + 1, start, lo, hi, f)?;
+                self.visit(mem, next, (depth + 1, start, access), lo, hi, f)?;
             }
         }
         ControlFlow::Continue(())
@@ -128,6 +141,13 @@ impl PageTables {
         debug_assert!(is_canonical(v, self.levels));
         v
     }
+}
+
+/// What the entries of a walk so far allow.
+#[derive(Debug, Clone, Copy)]
+struct Access {
+    writable: bool,
+    executable: bool,
 }
 
 /// Entries `first..=last` of a table: one read for all when the dump has

@@ -14,7 +14,7 @@ pub type ReadFn<'a> = dyn FnMut(u64, &mut [u8]) -> Result<(), BoxError> + 'a;
 /// How much of a table is read at once.
 const CHUNK: usize = 256 << 10;
 /// The granularity of retries after a failed chunk.
-const PAGE: u64 = 4096;
+pub const PAGE: u64 = 4096;
 
 pub struct Memory<'a> {
     read: &'a mut ReadFn<'a>,
@@ -40,6 +40,30 @@ impl<'a> Memory<'a> {
     pub fn u64(&mut self, what: &'static str, addr: u64) -> Result<u64, KallsymsError> {
         let b = self.exact(what, addr, 8)?;
         Ok(u64::from_le_bytes(b.try_into().expect("8 bytes")))
+    }
+
+    /// `len` bytes at `addr`, and for each page of them whether it could be
+    /// read (zeros where not): for scans, which skip what a dump left out.
+    pub fn pages(&mut self, addr: u64, len: usize) -> (Vec<u8>, Vec<bool>) {
+        let mut buf = vec![0u8; len];
+        let first = addr - addr % PAGE;
+        let count = (addr + len as u64).div_ceil(PAGE) - first / PAGE;
+        if (self.read)(addr, &mut buf).is_ok() {
+            return (buf, vec![true; count as usize]);
+        }
+        let mut good = Vec::with_capacity(count as usize);
+        let mut done = 0usize;
+        while done < len {
+            let a = addr + done as u64;
+            let n = ((PAGE - a % PAGE) as usize).min(len - done);
+            let ok = (self.read)(a, &mut buf[done..done + n]).is_ok();
+            if !ok {
+                buf[done..done + n].fill(0);
+            }
+            good.push(ok);
+            done += n;
+        }
+        (buf, good)
     }
 
     /// Up to `len` bytes at `addr`: all of them, or those before the first
