@@ -256,8 +256,8 @@ console_report() {   # console_report CONSOLE
   local c=$1
   sed -n '/=== capture kernel/q; p' "$c" | tr -d '\r' | awk '
     !on && /(BUG: |Oops: |general protection fault|kernel BUG at|Kernel panic - not syncing)/ { on = 1 }
-    on { print; if (/Call Trace:/) t = 1; else if (t && ++n >= 20) exit }
-    END { exit !t }'
+    on && !done { print; if (/Call Trace:/) t = 1; else if (t && ++n >= 20) done = 1 }
+    END { exit !t }'    # reads to the end: an early exit would fail the pipe (pipefail)
 }
 kdump_scenario() {
   local s=$1 d=$2 cpu=$3 base t0=$SECONDS disk=$W/disk-$1.img level=$DL x
