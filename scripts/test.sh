@@ -98,8 +98,10 @@ log "cargo test"
 out=$(mktemp); trap 'rm -f "$out"' EXIT
 # --no-fail-fast: every test binary runs even when one fails, so one failure
 # hides no other; the closing line below still fails the run.
-cargo test --workspace --no-fail-fast 2>&1 | tee "$out"
+rc=0
+cargo test --workspace --no-fail-fast 2>&1 | tee "$out" || rc=$?
 # One closing line for the whole run (cargo's last line is a crate's
-# doc-tests, often "0 passed").
-awk '/^test result:/ { p += $4; f += $6; s += $8 }
-     END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s; exit (f > 0 || p == 0) }' "$out"
+# doc-tests, often "0 passed"). cargo's own status counts too: a test
+# binary that did not build or died prints no "test result" line.
+awk -v rc="$rc" '/^test result:/ { p += $4; f += $6; s += $8 }
+     END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s; exit (f > 0 || p == 0 || rc != 0) }' "$out"
