@@ -84,12 +84,9 @@ pub use vectors::Gate;
 pub enum KernelError {
     #[error(transparent)]
     Dump(#[from] OpenError),
-    #[error("{vmlinux}: build id {found} does not match the dump's kernel ({wanted}); give the vmlinux of that build")]
-    BuildIdMismatch {
-        vmlinux: String,
-        found: String,
-        wanted: String,
-    },
+    /// A vmlinux given that is not the dump's kernel's.
+    #[error(transparent)]
+    Unfit(#[from] vmlinux::Unfit),
     #[error("{path}: {why}")]
     Vmlinux { path: String, why: String },
     #[error("{0}")]

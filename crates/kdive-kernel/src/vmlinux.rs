@@ -1,7 +1,19 @@
 //! Finding the vmlinux that matches a dump, the way distributions install
-//! debuginfo, and refusing one built from other sources.
+//! debuginfo, and refusing one built from other sources or one that is not
+//! the kernel's (see [`fit`]).
+
+mod fit;
 
 use std::path::{Path, PathBuf};
+
+use kdive_arch::x86_64::Discovered;
+use kdive_debuginfo::ElfFile;
+use kdive_dump::Dump;
+
+pub use fit::Unfit;
+pub(crate) use fit::Fit;
+
+use crate::{show, KernelError, VmlinuxChoice};
 
 /// Where distributions put a release's vmlinux with debuginfo, in the order
 /// they are tried; under `$KDIVE_SYSROOT` when it is set (the crashed
@@ -35,9 +47,53 @@ pub fn package_hint(release: &str) -> String {
     )
 }
 
-/// The first candidate that exists.
-pub fn find(release: &str) -> Option<PathBuf> {
-    candidates(release).into_iter().find(|p| p.is_file())
+/// The vmlinux `choice` names, checked against the dump: one given and
+/// unfit is an error; one found and unfit is passed over, with a notice.
+pub(crate) fn choose(
+    dump: &Dump,
+    found: &Discovered,
+    choice: VmlinuxChoice<'_>,
+    notices: &mut Vec<String>,
+) -> Result<Option<Fit>, KernelError> {
+    let fit = match choice {
+        VmlinuxChoice::None => return Ok(None),
+        VmlinuxChoice::Given(p) => fit::check(dump, found, ElfFile::open(p).map_err(Unfit::from)?)?,
+        VmlinuxChoice::Find => match find(dump, found, notices) {
+            Some(fit) => fit,
+            None => return Ok(None),
+        },
+    };
+    if let Some(why) = &fit.unchecked {
+        notices.push(format!(
+            "cannot check the vmlinux {} against the dump ({why})",
+            show(fit.elf.path())
+        ));
+    }
+    Ok(Some(fit))
+}
+
+/// The first candidate that is the dump's kernel.
+fn find(dump: &Dump, found: &Discovered, notices: &mut Vec<String>) -> Option<Fit> {
+    let Some(release) = dump.release() else {
+        notices.push(
+            "no vmlinux: the dump does not say its kernel release, so none was looked for (give one: kdive VMLINUX VMCORE)"
+                .into(),
+        );
+        return None;
+    };
+    let paths = candidates(&release);
+    for p in paths.iter().filter(|p| p.is_file()) {
+        match ElfFile::open(p).map_err(Unfit::from).and_then(|elf| fit::check(dump, found, elf)) {
+            Ok(fit) => return Some(fit),
+            Err(e) => notices.push(format!("{e}: not used")),
+        }
+    }
+    notices.push(format!(
+        "no vmlinux for {release} (looked for {}; it comes with {}): using the kernel's own kallsyms and BTF from memory",
+        paths.iter().map(|p| show(p)).collect::<Vec<_>>().join(", "),
+        package_hint(&release)
+    ));
+    None
 }
 
 /// Whether a path looks like an ELF file (to tell `kdive VMLINUX VMCORE`
