@@ -56,6 +56,7 @@ pub(crate) fn open(path: &Path) -> Result<Kernel, KernelError> {
         btf: Default::default(),
         types: Default::default(),
         module_debug: Default::default(),
+        auto_lines: Default::default(),
         modules: Vec::new(),
         tasks: Default::default(),
         orc: Default::default(),

@@ -23,6 +23,7 @@ mod open;
 mod proc_offsets;
 pub mod runq;
 pub mod slab;
+mod debuginfod;
 mod devices;
 mod diskio;
 mod irqs;
@@ -69,7 +70,7 @@ pub use pci::{PciBus, PciDev};
 pub use radix_tree::TreeEntries;
 pub use resources::Resource;
 pub use swap::SwapArea;
-pub use module_debug::ModuleDebug;
+pub use module_debug::{ModuleDebug, ModuleDebugError};
 pub use timers::{Timer, TimerBase, TimerWheel};
 pub use modules::{MemKind, Module, ModuleMemory};
 pub use tasks::{Task, TaskList};
@@ -131,6 +132,8 @@ pub struct Kernel {
     types: OnceLock<kdive_debuginfo::layered::Layered>,
     /// Modules' debuginfo loaded so far (crash's `mod -s`).
     module_debug: std::sync::RwLock<Vec<module_debug::ModuleDebug>>,
+    /// Modules' line tables found by themselves, for `bt -l` and the like.
+    auto_lines: module_debug::AutoLines,
     /// The loaded modules, read at open time.
     modules: Vec<Module>,
     /// The ORC unwind tables, found on first use ([`Kernel::orc_tables`]).

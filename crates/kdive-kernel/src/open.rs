@@ -51,6 +51,7 @@ pub(crate) fn open(dump: Dump, choice: VmlinuxChoice<'_>) -> Result<Kernel, Kern
         btf: Default::default(),
         types: Default::default(),
         module_debug: Default::default(),
+        auto_lines: Default::default(),
         modules: Vec::new(),
         tasks: std::sync::OnceLock::new(),
         orc: Default::default(),

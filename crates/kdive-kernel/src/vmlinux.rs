@@ -19,9 +19,6 @@ use crate::{show, KernelError, VmlinuxChoice};
 /// they are tried; under `$KDIVE_SYSROOT` when it is set (the crashed
 /// machine's files copied elsewhere).
 pub fn candidates(release: &str) -> Vec<PathBuf> {
-    let root = std::env::var_os("KDIVE_SYSROOT")
-        .filter(|r| !r.is_empty())
-        .map(PathBuf::from);
     [
         // Debian and Ubuntu (linux-image-*-dbg, linux-image-*-dbgsym)
         format!("/usr/lib/debug/boot/vmlinux-{release}"),
@@ -31,12 +28,18 @@ pub fn candidates(release: &str) -> Vec<PathBuf> {
         format!("/boot/vmlinux-{release}"),
         format!("/lib/modules/{release}/build/vmlinux"),
     ]
-    .into_iter()
-    .map(|p| match &root {
-        Some(r) => r.join(p.trim_start_matches('/')),
-        None => PathBuf::from(p),
-    })
+    .iter()
+    .map(|p| under_sysroot(p))
     .collect()
+}
+
+/// An absolute path, under `$KDIVE_SYSROOT` when it is set (the crashed
+/// machine's files copied elsewhere).
+pub fn under_sysroot(path: &str) -> PathBuf {
+    match std::env::var_os("KDIVE_SYSROOT").filter(|r| !r.is_empty()) {
+        Some(r) => PathBuf::from(r).join(path.trim_start_matches('/')),
+        None => PathBuf::from(path),
+    }
 }
 
 /// The debuginfo package that provides a release's vmlinux, for messages.

@@ -76,3 +76,68 @@ fn btf_only_vmlinux_is_refused() {
         let _ = std::fs::remove_dir_all(&d);
     }
 }
+
+/// A made-up `.ko` with DWARF sections and another build id: a module of
+/// the same name from another build, which must not be taken.
+fn decoy_ko() -> Vec<u8> {
+    let mut w = elf::ElfWriter::new();
+    let info = w.section(".debug_info", elf::SHT_PROGBITS, 0, 0, &[0u8; 16]);
+    w.build_id(&[0x11; 20]);
+    w.symbol("seed_touch", 0, 1, elf::FUNC, info);
+    w.finish(elf::ET_REL)
+}
+
+/// The crashes whose module `crashme` has its `.ko` beside the dump.
+fn with_module() -> Vec<(Crash, PathBuf, String, PathBuf)> {
+    dumps()
+        .into_iter()
+        .filter_map(|(c, d, r)| {
+            let ko = c.file("crashme.ko")?;
+            Some((c, d, r, ko))
+        })
+        .collect()
+}
+
+/// The line `bt -l` prints under the frame or exception in `crashme`.
+fn crashme_line(bt: &str) -> Option<&str> {
+    bt.lines().find(|l| l.contains("crashme.c: "))
+}
+
+#[test]
+fn module_debuginfo_found_by_build_id() {
+    for (c, dump, release, ko) in with_module() {
+        let d = scratch("moddebug", &c);
+        let dump = dump.to_str().unwrap();
+        let id = kdive_debuginfo::ElfFile::open(&ko).unwrap().build_id().unwrap().unwrap();
+        let loaded = format!("mod -s crashme {}", ko.display());
+        let reference = run_marked_cmd(kdive(&d, &d.join("none")).args(["--no-vmlinux", dump]), &[&loaded, "bt -l"]);
+        let want = &reference.sections["bt -l"];
+        assert!(crashme_line(want).is_some(), "{}: {want}", c.name());
+
+        // Debian's layout, with a module of that name from another build
+        // found first; Fedora's by build id.
+        let debian = d.join("debian");
+        let tree = debian.join("usr/lib/debug/lib/modules").join(&release);
+        std::fs::create_dir_all(tree.join("a-decoy")).unwrap();
+        std::fs::create_dir_all(tree.join("kernel/extra")).unwrap();
+        std::fs::write(tree.join("a-decoy/crashme.ko"), decoy_ko()).unwrap();
+        std::fs::copy(&ko, tree.join("kernel/extra/crashme.ko")).unwrap();
+        let fedora = d.join("fedora");
+        let by_id = fedora.join("usr/lib/debug/.build-id").join(&id[..2]);
+        std::fs::create_dir_all(&by_id).unwrap();
+        std::fs::copy(&ko, by_id.join(format!("{}.debug", &id[2..]))).unwrap();
+
+        for (root, file) in [(&debian, "crashme.ko "), (&fedora, ".debug ")] {
+            let got = run_marked_cmd(kdive(&d, root).args(["--no-vmlinux", dump]), &["bt -l", "mod -S"]);
+            assert_eq!(&got.sections["bt -l"], want, "{}: bt -l under {}", c.name(), root.display());
+            let line = got.sections["mod -S"].lines().find(|l| l.contains(" crashme ")).unwrap_or("").to_string();
+            assert!(line.ends_with(file), "{}: mod -S: {:?}", c.name(), got.sections["mod -S"]);
+        }
+        // The decoy alone: no lines, and `mod -s` says why.
+        std::fs::remove_file(tree.join("kernel/extra/crashme.ko")).unwrap();
+        let got = run_marked_cmd(kdive(&d, &debian).args(["--no-vmlinux", dump]), &["bt -l", "mod -s crashme"]);
+        assert!(crashme_line(&got.sections["bt -l"]).is_none(), "{}: {}", c.name(), got.sections["bt -l"]);
+        assert!(got.stderr.contains(&format!("build id {}, the loaded module's is {id}", "11".repeat(20))), "{}", got.stderr);
+        let _ = std::fs::remove_dir_all(&d);
+    }
+}
