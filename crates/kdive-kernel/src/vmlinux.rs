@@ -75,7 +75,8 @@ pub(crate) fn choose(
     Ok(Some(fit))
 }
 
-/// The first candidate that is the dump's kernel.
+/// The first candidate that is the dump's kernel, else the one debuginfod
+/// has for the dump's build id.
 fn find(dump: &Dump, found: &Discovered, notices: &mut Vec<String>) -> Option<Fit> {
     let Some(release) = dump.release() else {
         notices.push(
@@ -91,8 +92,28 @@ fn find(dump: &Dump, found: &Discovered, notices: &mut Vec<String>) -> Option<Fi
             Err(e) => notices.push(format!("{e}: not used")),
         }
     }
+    let mut hint = "; or set DEBUGINFOD_URLS";
+    if let Some(id) = dump.vmcoreinfo().and_then(|v| v.get("BUILD-ID")) {
+        match crate::debuginfod::debuginfo(id) {
+            Ok(Some(p)) => {
+                match ElfFile::open(&p).map_err(Unfit::from).and_then(|elf| fit::check(dump, found, elf)) {
+                    Ok(fit) => {
+                        notices.push(format!("vmlinux from debuginfod: {}", show(&p)));
+                        return Some(fit);
+                    }
+                    Err(e) => notices.push(format!("{e}: not used")),
+                }
+                hint = "";
+            }
+            Ok(None) => {}
+            Err(e) => {
+                notices.push(format!("no vmlinux from debuginfod: {e}"));
+                hint = "";
+            }
+        }
+    }
     notices.push(format!(
-        "no vmlinux for {release} (looked for {}; it comes with {}): using the kernel's own kallsyms and BTF from memory",
+        "no vmlinux for {release} (looked for {}; it comes with {}{hint}): using the kernel's own kallsyms and BTF from memory",
         paths.iter().map(|p| show(p)).collect::<Vec<_>>().join(", "),
         package_hint(&release)
     ));

@@ -15,6 +15,7 @@
 use std::path::{Path, PathBuf};
 
 pub mod elf;
+pub mod http;
 pub mod session;
 pub use session::{run_marked, run_marked_cmd, sections, Marked};
 

@@ -141,3 +141,48 @@ fn module_debuginfo_found_by_build_id() {
         let _ = std::fs::remove_dir_all(&d);
     }
 }
+
+/// With nothing installed, a debuginfod server on 127.0.0.1 gives the
+/// vmlinux (by VMCOREINFO's build id) and the module's debuginfo (by the
+/// build id in memory): kdive answers as with them given, and the second
+/// session reads them from the cache.
+#[test]
+fn debuginfod_gives_the_vmlinux_and_modules() {
+    use kdive_testkit::http::{Reply, Server};
+    let Some((c, dump, release, ko)) = with_module().into_iter().next() else { return };
+    let Some(vmlinux) = kdive_testkit::vmlinux(&release) else { return };
+    let id = |p: &Path| kdive_debuginfo::ElfFile::open(p).unwrap().build_id().unwrap().unwrap();
+    let (vid, kid) = (id(&vmlinux), id(&ko));
+    let server = Server::start(
+        [(&vid, &vmlinux), (&kid, &ko)]
+            .into_iter()
+            .map(|(i, p)| (format!("/buildid/{i}/debuginfo"), Reply::File(p.clone())))
+            .collect(),
+    );
+    let d = scratch("debuginfod", &c);
+    let dump = dump.to_str().unwrap();
+    let cmds = ["sym schedule", "bt -l"];
+    let loaded = format!("mod -s crashme {}", ko.display());
+    let reference = run_marked_cmd(
+        kdive(&d, &d.join("empty")).args([vmlinux.to_str().unwrap(), dump]),
+        &[loaded.as_str(), cmds[0], cmds[1]],
+    );
+    for round in 0..2 {
+        let got = run_marked_cmd(
+            kdive(&d, &d.join("empty"))
+                .env("DEBUGINFOD_URLS", format!("http://127.0.0.1:1 {}", server.url()))
+                .env("DEBUGINFOD_CACHE_PATH", d.join("cache"))
+                .env("DEBUGINFOD_TIMEOUT", "5")
+                .arg(dump),
+            &cmds,
+        );
+        assert!(got.ok, "{}: {}", c.name(), got.stderr);
+        assert!(got.stderr.contains("vmlinux from debuginfod: "), "{}", got.stderr);
+        for cmd in cmds {
+            assert_eq!(got.sections[cmd], reference.sections[cmd], "{}: {cmd} (round {round})", c.name());
+        }
+        assert_eq!(server.hits().len(), 2, "round {round}: {:?}", server.hits());
+    }
+    assert!(d.join("cache").join(&vid).join("debuginfo").is_file());
+    let _ = std::fs::remove_dir_all(&d);
+}

@@ -19,6 +19,7 @@
 use std::path::{Path, PathBuf};
 
 use kdive_debuginfo::ElfFile;
+use kdive_debuginfod::DebuginfodError;
 use thiserror::Error;
 
 use crate::{vmlinux, Kernel, Module};
@@ -34,13 +35,15 @@ const MAX_BUILD_ID: u32 = 64;
 pub enum ModuleDebugError {
     #[error("module {name}: no build id in memory: {why}")]
     NoBuildId { name: String, why: String },
-    #[error("no debuginfo for module {name}{} (looked under {}){}", build_id_text(.build_id), show_all(.looked), refused_text(.refused))]
+    #[error("no debuginfo for module {name}{} (looked under {}){}{}", build_id_text(.build_id), show_all(.looked), refused_text(.refused), debuginfod_text(.debuginfod))]
     NotFound {
         name: String,
         build_id: Option<String>,
         looked: Vec<PathBuf>,
         /// Files of that name not taken, and why.
         refused: Vec<(PathBuf, String)>,
+        /// What debuginfod said, when asked.
+        debuginfod: Option<DebuginfodError>,
     },
 }
 
@@ -50,6 +53,10 @@ fn build_id_text(id: &Option<String>) -> String {
 
 fn show_all(paths: &[PathBuf]) -> String {
     paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+}
+
+fn debuginfod_text(e: &Option<DebuginfodError>) -> String {
+    e.as_ref().map(|e| format!("; {e}")).unwrap_or_default()
 }
 
 fn refused_text(refused: &[(PathBuf, String)]) -> String {
@@ -115,12 +122,18 @@ impl Kernel {
                 Err(why) => refused.push((c, why)),
             }
         }
-        if tree.is_none() {
-            if let Some(p) = build_id.as_deref().and_then(|id| self.debuginfod_module(&m.name, id)) {
-                return Ok(p);
+        let mut debuginfod = None;
+        if let (None, Some(id)) = (tree, build_id.as_deref()) {
+            match crate::debuginfod::debuginfo(id) {
+                Ok(Some(p)) => match check(&p, Some(id)) {
+                    Ok(()) => return Ok(p),
+                    Err(why) => refused.push((p, why)),
+                },
+                Ok(None) => {}
+                Err(e) => debuginfod = Some(e),
             }
         }
-        Err(ModuleDebugError::NotFound { name: m.name.clone(), build_id, looked, refused })
+        Err(ModuleDebugError::NotFound { name: m.name.clone(), build_id, looked, refused, debuginfod })
     }
 }
 
