@@ -28,6 +28,7 @@ mod devices;
 mod diskio;
 mod irqs;
 mod machine;
+mod makedumpfile;
 mod netdev;
 mod offsets;
 mod pci;

@@ -5,7 +5,7 @@ use kdive_debuginfo::btf::Btf;
 use kdive_debuginfo::{kallsyms, KallsymsLocations, SymbolTable};
 use kdive_dump::Dump;
 
-use crate::{modules, show, vmlinux, Kernel, KernelError, SymbolSource, VmlinuxChoice};
+use crate::{makedumpfile, modules, show, vmlinux, Kernel, KernelError, SymbolSource, VmlinuxChoice};
 
 pub(crate) fn open(dump: Dump, choice: VmlinuxChoice<'_>) -> Result<Kernel, KernelError> {
     let mut notices = Vec::new();
@@ -65,6 +65,9 @@ pub(crate) fn open(dump: Dump, choice: VmlinuxChoice<'_>) -> Result<Kernel, Kern
     kernel.modules = loaded.modules;
     if !loaded.symbols.is_empty() {
         kernel.symbols.merge(SymbolTable::new(loaded.symbols));
+    }
+    if let Some(notice) = makedumpfile::check(&kernel) {
+        kernel.notices.push(notice);
     }
     Ok(kernel)
 }
