@@ -3,7 +3,7 @@
 //! its build id is another, when it is cut short, when it is too big.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use kdive_debuginfod::{Artifact, Client, DebuginfodError, FetchError, Options};
 use kdive_testkit::elf::{ElfWriter, ET_REL, FUNC, SHT_PROGBITS};
@@ -29,9 +29,9 @@ fn cache(name: &str) -> PathBuf {
     d
 }
 
-fn client(urls: &[&str], cache: &PathBuf, max_size: u64) -> Client {
+fn client(urls: &[&str], cache: &Path, max_size: u64) -> Client {
     let options = Options { max_size, ..Options::default() };
-    Client::new(urls.iter().map(|u| u.to_string()).collect(), cache.clone(), options)
+    Client::new(urls.iter().map(|u| u.to_string()).collect(), cache.to_path_buf(), options)
 }
 
 fn route(what: &str, reply: Reply) -> HashMap<String, Reply> {
@@ -47,7 +47,7 @@ fn only_failure(e: DebuginfodError) -> FetchError {
 }
 
 /// Nothing left in the cache: no file in place, no partial download.
-fn nothing_kept(cache: &PathBuf) {
+fn nothing_kept(cache: &Path) {
     let left: Vec<_> = std::fs::read_dir(cache.join(ID)).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default();
     assert!(left.is_empty(), "{left:?}");
 }

@@ -68,9 +68,7 @@ impl ElfWriter {
         }
         note.extend_from_slice(b"GNU\0");
         note.extend_from_slice(id);
-        while note.len() % 4 != 0 {
-            note.push(0);
-        }
+        note.resize(note.len().next_multiple_of(4), 0);
         self.section(".note.gnu.build-id", SHT_NOTE, SHF_ALLOC, 0, &note)
     }
 
@@ -115,15 +113,11 @@ impl ElfWriter {
         let mut out = vec![0u8; 64];
         let mut offsets = Vec::new();
         for s in &all {
-            while out.len() % 8 != 0 {
-                out.push(0);
-            }
+            out.resize(out.len().next_multiple_of(8), 0);
             offsets.push(out.len() as u64);
             out.extend_from_slice(&s.data);
         }
-        while out.len() % 8 != 0 {
-            out.push(0);
-        }
+        out.resize(out.len().next_multiple_of(8), 0);
         let shoff = out.len() as u64;
         out.extend_from_slice(&[0u8; 64]);
         for (i, s) in all.iter().enumerate() {

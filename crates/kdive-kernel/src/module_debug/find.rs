@@ -43,7 +43,7 @@ pub enum ModuleDebugError {
         /// Files of that name not taken, and why.
         refused: Vec<(PathBuf, String)>,
         /// What debuginfod said, when asked.
-        debuginfod: Option<DebuginfodError>,
+        debuginfod: Option<Box<DebuginfodError>>,
     },
 }
 
@@ -55,7 +55,7 @@ fn show_all(paths: &[PathBuf]) -> String {
     paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
 }
 
-fn debuginfod_text(e: &Option<DebuginfodError>) -> String {
+fn debuginfod_text(e: &Option<Box<DebuginfodError>>) -> String {
     e.as_ref().map(|e| format!("; {e}")).unwrap_or_default()
 }
 
@@ -130,7 +130,7 @@ impl Kernel {
                     Err(why) => refused.push((p, why)),
                 },
                 Ok(None) => {}
-                Err(e) => debuginfod = Some(e),
+                Err(e) => debuginfod = Some(Box::new(e)),
             }
         }
         Err(ModuleDebugError::NotFound { name: m.name.clone(), build_id, looked, refused, debuginfod })
