@@ -11,7 +11,7 @@ use kdive_debuginfo::ElfFile;
 use kdive_dump::Dump;
 
 pub use fit::Unfit;
-pub(crate) use fit::Fit;
+pub(crate) use fit::{kernel_symbols, Fit};
 
 use crate::{show, KernelError, VmlinuxChoice};
 

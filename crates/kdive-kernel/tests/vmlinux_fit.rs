@@ -89,3 +89,11 @@ fn another_banner_is_refused() {
         Ok(_) => panic!("a vmlinux with another banner taken"),
     }
 }
+
+#[test]
+fn btf_only_alone_is_not_a_kernel_image() {
+    let p = write("image", &elf::btf_only_vmlinux(&[0x9f, 0xeb, 1, 0]));
+    let r = Kernel::open_image(&p);
+    let _ = std::fs::remove_file(&p);
+    assert!(matches!(r, Err(KernelError::Unfit(Unfit::NotKernel { .. }))), "{:?}", r.err());
+}

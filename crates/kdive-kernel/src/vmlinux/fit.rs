@@ -57,14 +57,8 @@ pub(crate) struct Fit {
 
 /// Check `elf` against the dump (`found`: its layout, for the banner).
 pub(crate) fn check(dump: &Dump, found: &Discovered, elf: ElfFile) -> Result<Fit, Unfit> {
-    let symbols = elf.symbols()?;
+    let symbols = kernel_symbols(&elf)?;
     let path = show(elf.path());
-    if let Some(missing) = KERNEL_SYMBOLS.iter().find(|n| symbols.by_name(n).is_none()) {
-        return Err(Unfit::NotKernel { path, count: symbols.len(), missing });
-    }
-    if symbols.len() < MIN_SYMBOLS {
-        return Err(Unfit::NotKernel { path, count: symbols.len(), missing: "full symbol table" });
-    }
     let wanted = dump.vmcoreinfo().and_then(|v| v.get("BUILD-ID"));
     let unchecked = match (elf.build_id()?, wanted) {
         (Some(f), Some(w)) if f.eq_ignore_ascii_case(w) => None,
@@ -74,6 +68,19 @@ pub(crate) fn check(dump: &Dump, found: &Discovered, elf: ElfFile) -> Result<Fit
         _ => check_banner(dump, found, &elf, &symbols)?,
     };
     Ok(Fit { elf, symbols, unchecked })
+}
+
+/// The symbols of `elf`, when they are a kernel's whole table.
+pub(crate) fn kernel_symbols(elf: &ElfFile) -> Result<SymbolTable, Unfit> {
+    let symbols = elf.symbols()?;
+    let path = || show(elf.path());
+    if let Some(missing) = KERNEL_SYMBOLS.iter().find(|n| symbols.by_name(n).is_none()) {
+        return Err(Unfit::NotKernel { path: path(), count: symbols.len(), missing });
+    }
+    if symbols.len() < MIN_SYMBOLS {
+        return Err(Unfit::NotKernel { path: path(), count: symbols.len(), missing: "full symbol table" });
+    }
+    Ok(symbols)
 }
 
 /// Compare `linux_banner` in the file and in the dump's memory; `Ok(Some)`
