@@ -107,7 +107,7 @@ impl Kernel {
         }
         let lines = self.module(name).and_then(|m| {
             let path = self.find_module_debuginfo(m, None).ok()?;
-            let sections = self.module_sections(m).ok()?;
+            let sections = self.module_sections(m).unwrap_or_else(|_| fallback_sections(m));
             let place = |sec: &str| sections.iter().find(|(n, _)| n == sec).map(|&(_, a)| a);
             LineTable::open_relocated(&path, &place).ok()
         });

@@ -92,7 +92,8 @@ fn find(dump: &Dump, found: &Discovered, notices: &mut Vec<String>) -> Option<Fi
             Err(e) => notices.push(format!("{e}: not used")),
         }
     }
-    let mut hint = "; or set DEBUGINFOD_URLS";
+    // Said only when no server was asked and one could be.
+    let mut hint = "";
     if let Some(id) = dump.vmcoreinfo().and_then(|v| v.get("BUILD-ID")) {
         match crate::debuginfod::debuginfo(id) {
             Ok(Some(p)) => {
@@ -103,13 +104,9 @@ fn find(dump: &Dump, found: &Discovered, notices: &mut Vec<String>) -> Option<Fi
                     }
                     Err(e) => notices.push(format!("{e}: not used")),
                 }
-                hint = "";
             }
-            Ok(None) => {}
-            Err(e) => {
-                notices.push(format!("no vmlinux from debuginfod: {e}"));
-                hint = "";
-            }
+            Ok(None) => hint = "; or set DEBUGINFOD_URLS",
+            Err(e) => notices.push(format!("no vmlinux from debuginfod: {e}")),
         }
     }
     notices.push(format!(
