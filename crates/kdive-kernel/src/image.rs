@@ -38,10 +38,7 @@ pub(crate) fn open(path: &Path) -> Result<Kernel, KernelError> {
         path: show(path),
         why: e.to_string(),
     })?;
-    let symbols = elf.symbols().map_err(|e| KernelError::Vmlinux {
-        path: show(path),
-        why: e.to_string(),
-    })?;
+    let symbols = crate::vmlinux::kernel_symbols(&elf)?;
     let dump = empty_dump()?;
     let mut found = discover(&dump, &Hints::default());
     found.layout.kernel_offset = Some(0);
@@ -56,6 +53,7 @@ pub(crate) fn open(path: &Path) -> Result<Kernel, KernelError> {
         btf: Default::default(),
         types: Default::default(),
         module_debug: Default::default(),
+        auto_lines: Default::default(),
         modules: Vec::new(),
         tasks: Default::default(),
         orc: Default::default(),

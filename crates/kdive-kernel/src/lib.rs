@@ -23,10 +23,12 @@ mod open;
 mod proc_offsets;
 pub mod runq;
 pub mod slab;
+mod debuginfod;
 mod devices;
 mod diskio;
 mod irqs;
 mod machine;
+mod makedumpfile;
 mod netdev;
 mod offsets;
 mod pci;
@@ -69,7 +71,7 @@ pub use pci::{PciBus, PciDev};
 pub use radix_tree::TreeEntries;
 pub use resources::Resource;
 pub use swap::SwapArea;
-pub use module_debug::ModuleDebug;
+pub use module_debug::{ModuleDebug, ModuleDebugError};
 pub use timers::{Timer, TimerBase, TimerWheel};
 pub use modules::{MemKind, Module, ModuleMemory};
 pub use tasks::{Task, TaskList};
@@ -84,12 +86,9 @@ pub use vectors::Gate;
 pub enum KernelError {
     #[error(transparent)]
     Dump(#[from] OpenError),
-    #[error("{vmlinux}: build id {found} does not match the dump's kernel ({wanted}); give the vmlinux of that build")]
-    BuildIdMismatch {
-        vmlinux: String,
-        found: String,
-        wanted: String,
-    },
+    /// A vmlinux given that is not the dump's kernel's.
+    #[error(transparent)]
+    Unfit(#[from] vmlinux::Unfit),
     #[error("{path}: {why}")]
     Vmlinux { path: String, why: String },
     #[error("{0}")]
@@ -134,6 +133,8 @@ pub struct Kernel {
     types: OnceLock<kdive_debuginfo::layered::Layered>,
     /// Modules' debuginfo loaded so far (crash's `mod -s`).
     module_debug: std::sync::RwLock<Vec<module_debug::ModuleDebug>>,
+    /// Modules' line tables found by themselves, for `bt -l` and the like.
+    auto_lines: module_debug::AutoLines,
     /// The loaded modules, read at open time.
     modules: Vec<Module>,
     /// The ORC unwind tables, found on first use ([`Kernel::orc_tables`]).

@@ -2,14 +2,29 @@
 //! the `.ko`'s DWARF placed at the addresses its sections were loaded at,
 //! so that its types and globals join the kernel's ([`Kernel::types`]) and
 //! its line table answers [`Kernel::source_line`] for its code.
+//!
+//! Without `mod -s`, a module's lines are still found when wanted (`bt -l`,
+//! `dis -l`, `sym`): its debuginfo is looked for by build id where
+//! distributions install it ([`find`]), once, and only its line table is
+//! read.
 
+mod find;
+
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use kdive_debuginfo::dwarf_types::{DwarfTypes, OpenOptions};
 use kdive_debuginfo::lines::{LineTable, Location};
+use kdive_debuginfo::ElfFile;
 
 use crate::{Kernel, MemKind, Module};
+
+pub use find::ModuleDebugError;
+
+/// The line tables of modules found by themselves (`None`: looked for and
+/// not found), by module name.
+pub(crate) type AutoLines = std::sync::RwLock<HashMap<String, Option<LineTable>>>;
 
 /// A module whose debuginfo is loaded.
 pub struct ModuleDebug {
@@ -26,6 +41,12 @@ impl Kernel {
     /// kind, and the returned notice says so.
     pub fn load_module_debuginfo(&self, name: &str, path: &Path) -> Result<Option<String>, String> {
         let m = self.module(name).ok_or_else(|| format!("{name}: not a loaded module"))?;
+        if let Ok(wanted) = self.module_build_id(m) {
+            let found = ElfFile::open(path).ok().and_then(|e| e.build_id().ok().flatten());
+            if let Some(found) = found.filter(|f| !f.eq_ignore_ascii_case(&wanted)) {
+                return Err(format!("build id {found} is not the loaded module's ({wanted})"));
+            }
+        }
         let (sections, notice) = match self.module_sections(m) {
             Ok(s) => (s, None),
             Err(why) => (fallback_sections(m), Some(format!("{why}; sections placed by the module's memory"))),
@@ -59,13 +80,41 @@ impl Kernel {
 
     pub(crate) fn module_functions_at(&self, name: &str, addr: u64) -> Vec<String> {
         let loaded = self.module_debug.read().unwrap_or_else(|e| e.into_inner());
-        let lines = loaded.iter().find(|d| d.name == name).and_then(|d| d.lines.as_ref());
-        lines.map(|l| l.functions_at(addr)).unwrap_or_default()
+        if let Some(d) = loaded.iter().find(|d| d.name == name) {
+            return d.lines.as_ref().map(|l| l.functions_at(addr)).unwrap_or_default();
+        }
+        drop(loaded);
+        self.with_auto_lines(name, |l| l.functions_at(addr)).unwrap_or_default()
     }
 
     pub(crate) fn module_source_line(&self, name: &str, addr: u64) -> Option<Location> {
         let loaded = self.module_debug.read().unwrap_or_else(|e| e.into_inner());
-        loaded.iter().find(|d| d.name == name)?.lines.as_ref()?.lookup(addr)
+        if let Some(d) = loaded.iter().find(|d| d.name == name) {
+            return d.lines.as_ref()?.lookup(addr);
+        }
+        drop(loaded);
+        self.with_auto_lines(name, |l| l.lookup(addr)).flatten()
+    }
+
+    /// `f` of module `name`'s line table found by itself, looked for on
+    /// first use.
+    fn with_auto_lines<T>(&self, name: &str, f: impl FnOnce(&LineTable) -> T) -> Option<T> {
+        {
+            let auto = self.auto_lines.read().unwrap_or_else(|e| e.into_inner());
+            if let Some(found) = auto.get(name) {
+                return found.as_ref().map(f);
+            }
+        }
+        let lines = self.module(name).and_then(|m| {
+            let path = self.find_module_debuginfo(m, None).ok()?;
+            let sections = self.module_sections(m).unwrap_or_else(|_| fallback_sections(m));
+            let place = |sec: &str| sections.iter().find(|(n, _)| n == sec).map(|&(_, a)| a);
+            LineTable::open_relocated(&path, &place).ok()
+        });
+        let out = lines.as_ref().map(f);
+        let mut auto = self.auto_lines.write().unwrap_or_else(|e| e.into_inner());
+        auto.insert(name.to_string(), lines);
+        out
     }
 }
 

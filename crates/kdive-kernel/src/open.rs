@@ -1,26 +1,15 @@
 //! Opening a kernel: the vmlinux, the memory layout, the symbols.
 
-use std::path::Path;
-
 use kdive_arch::x86_64::{discover, find_rodata, Discovered, Hints};
 use kdive_debuginfo::btf::Btf;
 use kdive_debuginfo::kallsyms::ScanHints;
-use kdive_debuginfo::{kallsyms, ElfFile, KallsymsLocations, SymbolTable};
+use kdive_debuginfo::{kallsyms, KallsymsLocations, SymbolTable};
 use kdive_dump::Dump;
 
-use crate::{modules, show, vmlinux, Kernel, KernelError, SymbolSource, VmlinuxChoice};
+use crate::{makedumpfile, modules, show, vmlinux, Kernel, KernelError, SymbolSource, VmlinuxChoice};
 
 pub(crate) fn open(dump: Dump, choice: VmlinuxChoice<'_>) -> Result<Kernel, KernelError> {
     let mut notices = Vec::new();
-    let elf = match choice {
-        VmlinuxChoice::Given(p) => Some(open_vmlinux(p)?),
-        VmlinuxChoice::Find => find_vmlinux(&dump, &mut notices)?,
-        VmlinuxChoice::None => None,
-    };
-    if let Some(elf) = &elf {
-        check_build_id(&dump, elf)?;
-    }
-
     let hints = match (dump.vmcoreinfo(), dump.qemu_cpus().first()) {
         (Some(info), _) => Hints::from_vmcoreinfo(info),
         (None, Some(cpu)) => {
@@ -36,21 +25,19 @@ pub(crate) fn open(dump: Dump, choice: VmlinuxChoice<'_>) -> Result<Kernel, Kern
         }
     };
     let found = discover(&dump, &hints);
+    let fit = vmlinux::choose(&dump, &found, choice, &mut notices)?;
 
-    let (symbols, symbol_source) = match &elf {
-        Some(elf) => {
-            let mut t = elf.symbols().map_err(|e| KernelError::Vmlinux {
-                path: show(elf.path()),
-                why: e.to_string(),
-            })?;
+    let (elf, symbols, symbol_source) = match fit {
+        Some(fit) => {
+            let mut t = fit.symbols;
             t.relocate(found.layout.kernel_offset.unwrap_or(0));
-            (t, SymbolSource::Vmlinux)
+            (Some(fit.elf), t, SymbolSource::Vmlinux)
         }
         None => match kallsyms_from_memory(&dump, &found, &mut notices) {
-            Ok(t) => (t, SymbolSource::Kallsyms),
+            Ok(t) => (None, t, SymbolSource::Kallsyms),
             Err(why) => {
                 notices.push(format!("no symbols: {why}"));
-                (SymbolTable::new(Vec::new()), SymbolSource::None)
+                (None, SymbolTable::new(Vec::new()), SymbolSource::None)
             }
         },
     };
@@ -65,6 +52,7 @@ pub(crate) fn open(dump: Dump, choice: VmlinuxChoice<'_>) -> Result<Kernel, Kern
         btf: Default::default(),
         types: Default::default(),
         module_debug: Default::default(),
+        auto_lines: Default::default(),
         modules: Vec::new(),
         tasks: std::sync::OnceLock::new(),
         orc: Default::default(),
@@ -72,13 +60,15 @@ pub(crate) fn open(dump: Dump, choice: VmlinuxChoice<'_>) -> Result<Kernel, Kern
         proc_offsets: std::sync::OnceLock::new(),
     };
     kernel_bases(&mut kernel);
-    check_banner(&mut kernel)?;
     // The modules' symbols, after the kernel's: the walk needs `modules`.
     let loaded = modules::load(&kernel);
     kernel.notices.extend(loaded.notices);
     kernel.modules = loaded.modules;
     if !loaded.symbols.is_empty() {
         kernel.symbols.merge(SymbolTable::new(loaded.symbols));
+    }
+    if let Some(notice) = makedumpfile::check(&kernel) {
+        kernel.notices.push(notice);
     }
     Ok(kernel)
 }
@@ -104,36 +94,6 @@ fn kernel_bases(k: &mut Kernel) {
                 "page_offset_base is {v:x} in memory but the page tables map the direct map at {:x}",
                 k.found.layout.page_offset_base
             ));
-        }
-    }
-}
-
-/// Without VMCOREINFO there is no build id to check the vmlinux against:
-/// compare its `linux_banner` with the one in the dump's memory instead.
-fn check_banner(k: &mut Kernel) -> Result<(), KernelError> {
-    if k.dump.vmcoreinfo().is_some() {
-        return Ok(());
-    }
-    let Some(elf) = &k.vmlinux else { return Ok(()) };
-    let Ok(Some(banner)) = elf.linux_banner(&k.symbols) else {
-        return Ok(());
-    };
-    let Some(addr) = k.symbol("linux_banner") else { return Ok(()) };
-    match k.read_cstr(addr, banner.text.len() + 1) {
-        Ok(text) if text == banner.text.trim_end_matches('\0') => Ok(()),
-        Ok(text) => Err(KernelError::Vmlinux {
-            path: show(elf.path()),
-            why: format!(
-                "this vmlinux is not the dump's kernel: its banner is {:?}, the dump's {:?}",
-                banner.text.trim_end(),
-                text.trim_end()
-            ),
-        }),
-        Err(e) => {
-            k.notices.push(format!(
-                "cannot check the vmlinux against the dump (linux_banner: {e})"
-            ));
-            Ok(())
         }
     }
 }
@@ -170,58 +130,6 @@ fn btf_from_memory(k: &Kernel) -> Result<Btf, String> {
     k.read(start, &mut buf)
         .map_err(|e| format!("BTF at {start:#x}: {e}"))?;
     Btf::parse(&buf).map_err(|e| format!("BTF in memory at {start:#x}: {e}"))
-}
-
-fn open_vmlinux(path: &Path) -> Result<ElfFile, KernelError> {
-    ElfFile::open(path).map_err(|e| KernelError::Vmlinux {
-        path: show(path),
-        why: e.to_string(),
-    })
-}
-
-/// The vmlinux installed for the dump's release, if any.
-fn find_vmlinux(dump: &Dump, notices: &mut Vec<String>) -> Result<Option<ElfFile>, KernelError> {
-    let Some(release) = dump.release() else {
-        notices.push(
-            "no vmlinux: the dump does not say its kernel release, so none was looked for (give one: kdive VMLINUX VMCORE)"
-                .into(),
-        );
-        return Ok(None);
-    };
-    match vmlinux::find(&release) {
-        Some(p) => open_vmlinux(&p).map(Some),
-        None => {
-            notices.push(format!(
-                "no vmlinux for {release} (looked for {}; it comes with {}): using the kernel's own kallsyms and BTF from memory",
-                vmlinux::candidates(&release)
-                    .iter()
-                    .map(|p| show(p))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                vmlinux::package_hint(&release)
-            ));
-            Ok(None)
-        }
-    }
-}
-
-/// A vmlinux of another build would give wrong symbols and types silently.
-fn check_build_id(dump: &Dump, elf: &ElfFile) -> Result<(), KernelError> {
-    let Some(wanted) = dump.vmcoreinfo().and_then(|v| v.get("BUILD-ID")) else {
-        return Ok(());
-    };
-    let found = elf.build_id().map_err(|e| KernelError::Vmlinux {
-        path: show(elf.path()),
-        why: e.to_string(),
-    })?;
-    match found {
-        Some(f) if !f.eq_ignore_ascii_case(wanted) => Err(KernelError::BuildIdMismatch {
-            vmlinux: show(elf.path()),
-            found: f,
-            wanted: wanted.to_string(),
-        }),
-        _ => Ok(()),
-    }
 }
 
 /// kallsyms from the dump's memory: where VMCOREINFO says (Linux 6.0 on),

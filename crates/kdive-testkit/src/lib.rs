@@ -14,6 +14,8 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod elf;
+pub mod http;
 pub mod session;
 pub use session::{run_marked, run_marked_cmd, sections, Marked};
 

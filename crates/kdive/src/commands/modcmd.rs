@@ -2,6 +2,9 @@
 //! `mod -s NAME [FILE]` loads one module's `.ko` (its types, globals and
 //! lines join the kernel's), `mod -S [DIR]` every module found under a
 //! tree, `mod -d NAME` / `mod -D` forget them (crash's `cmd_mod()`).
+//! Without a file or tree, a module's debuginfo is the one its build id
+//! finds where distributions install it, or from debuginfod
+//! ([`kdive_kernel::Kernel::find_module_debuginfo`]).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -13,9 +16,6 @@ use super::text::center;
 use crate::session::Session;
 
 pub const USAGE: &str = "mod [-s module [objfile] | -S [directory] | -d module | -D]";
-
-/// How deep `mod -S` looks into a directory tree.
-const MAX_DEPTH: usize = 8;
 
 enum Action {
     List,
@@ -37,10 +37,14 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
             let m = module_by_ref(s, &name)?;
             let file = match file {
                 Some(f) if Path::new(&f).exists() => PathBuf::from(f),
-                Some(f) => find_objfile(s, &m.name, None)
-                    .ok_or_else(|| format!("{}: cannot find or load object file: {f}", m.name))?,
-                None => find_objfile(s, &m.name, None)
-                    .ok_or_else(|| format!("cannot find or load object file for {} module", m.name))?,
+                Some(f) => s
+                    .kernel
+                    .find_module_debuginfo(&m, None)
+                    .map_err(|e| format!("{}: cannot find or load object file: {f} ({e})", m.name))?,
+                None => s
+                    .kernel
+                    .find_module_debuginfo(&m, None)
+                    .map_err(|e| format!("cannot find or load object file for {} module ({e})", m.name))?,
             };
             load(s, &m.name, &file)?;
             list(s, Some(&m.name), out)
@@ -51,11 +55,12 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
                     return Err(format!("{t} is not a directory\nUsage: {USAGE}"));
                 }
             }
-            let names: Vec<String> = s.kernel.modules().iter().map(|m| m.name.clone()).collect();
+            let mods: Vec<Module> = s.kernel.modules().to_vec();
             let mut shown = false;
-            for name in names {
-                match find_objfile(s, &name, tree.as_deref()) {
-                    Some(file) => {
+            for m in mods {
+                let name = m.name.clone();
+                match s.kernel.find_module_debuginfo(&m, tree.as_deref().map(Path::new)) {
+                    Ok(file) => {
                         if let Err(e) = load(s, &name, &file) {
                             let _ = out.flush();
                             eprintln!("mod: {e}");
@@ -64,7 +69,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
                         list_one(s, &name, !shown, out)?;
                         shown = true;
                     }
-                    None => {
+                    Err(_) => {
                         let _ = out.flush();
                         eprintln!("mod: cannot find or load object file for {name} module");
                     }
@@ -136,46 +141,6 @@ fn load(s: &Session, name: &str, file: &Path) -> Result<(), String> {
         Ok(None) => Ok(()),
         Err(e) => Err(format!("cannot load symbols from: {}: {e}", file.display())),
     }
-}
-
-/// Where `mod -s NAME` and `mod -S` look for `NAME.ko`: the tree given,
-/// else the dump's release's module tree and its debug twin.
-fn find_objfile(s: &Session, name: &str, tree: Option<&str>) -> Option<PathBuf> {
-    let roots: Vec<PathBuf> = match tree {
-        Some(t) => vec![PathBuf::from(t)],
-        None => {
-            let rel = s.kernel.dump().release()?;
-            vec![
-                PathBuf::from(format!("/usr/lib/debug/lib/modules/{rel}")),
-                PathBuf::from(format!("/lib/modules/{rel}")),
-            ]
-        }
-    };
-    // Module names use `_` where file names may have `-`.
-    let wanted: Vec<String> = [name.to_string(), name.replace('_', "-")]
-        .iter()
-        .flat_map(|n| [format!("{n}.ko"), format!("{n}.ko.debug")])
-        .collect();
-    roots.iter().find_map(|r| search(r, &wanted, 0))
-}
-
-fn search(dir: &Path, wanted: &[String], depth: usize) -> Option<PathBuf> {
-    if depth > MAX_DEPTH {
-        return None;
-    }
-    let mut subdirs = Vec::new();
-    let mut entries: Vec<_> = std::fs::read_dir(dir).ok()?.flatten().collect();
-    entries.sort_by_key(|e| e.file_name());
-    for e in entries {
-        let path = e.path();
-        let Ok(ft) = e.file_type() else { continue };
-        if ft.is_dir() {
-            subdirs.push(path);
-        } else if wanted.iter().any(|w| e.file_name().to_str() == Some(w)) {
-            return Some(path);
-        }
-    }
-    subdirs.iter().find_map(|d| search(d, wanted, depth + 1))
 }
 
 /// The header and every module, or only `only`.
