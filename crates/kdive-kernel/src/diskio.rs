@@ -1,6 +1,7 @@
 //! Disks and their requests in flight, as crash 8.0.2's `dev -d` counts
 //! them: the disks of `block_class` (its devices of type `disk_type`, each
-//! a `block_device.bd_device` whose `bd_disk` is the gendisk), and for each
+//! a `block_device.bd_device` whose `bd_disk` is the gendisk, or before
+//! 5.11 the gendisk's own `part0.__dev`), and for each
 //! blk-mq queue the busy tags of every hardware context whose request is
 //! in flight on that queue, reads and writes apart.
 //!
@@ -83,8 +84,17 @@ impl Kernel {
         let knode = l.off("device_private", "knode_class").ok()?;
         let dev_off = l.off("device_private", "device").ok()?;
         let type_off = l.off("device", "type").ok()?;
-        let bd_device = l.off("block_device", "bd_device").ok()?;
-        let bd_disk = l.off("block_device", "bd_disk").ok()?;
+        // A disk's device is its partition 0's: embedded in the gendisk
+        // as `part0.__dev` (an `hd_struct`) before 5.11, a `block_device`
+        // that points at its gendisk after.
+        let disk_of: Box<dyn Fn(u64) -> Option<u64>> = match l.off("gendisk", "part0.__dev") {
+            Ok(dev_in_disk) => Box::new(move |dev: u64| Some(dev.wrapping_sub(dev_in_disk))),
+            Err(_) => {
+                let bd_device = l.off("block_device", "bd_device").ok()?;
+                let bd_disk = l.off("block_device", "bd_disk").ok()?;
+                Box::new(move |dev: u64| self.read_u64(dev.wrapping_sub(bd_device) + bd_disk).ok())
+            }
+        };
         let mut out = Vec::new();
         for n in crate::tasks::list::list_nodes(self, head, "block_class devices", notices) {
             let kn = n.wrapping_sub(n_node);
@@ -98,7 +108,7 @@ impl Kernel {
             if self.read_u64(dev + type_off).ok() != Some(disk_type) {
                 continue;
             }
-            if let Ok(g) = self.read_u64(dev.wrapping_sub(bd_device) + bd_disk) {
+            if let Some(g) = disk_of(dev) {
                 out.push(g);
             }
         }

@@ -349,6 +349,14 @@ fn sleeping_tasks_unwind_to_their_entry() {
                     continue;
                 }
                 assert_eq!(bt.error, None, "{what}: {:#x?}", bt.frames);
+                if bt.no_stack {
+                    // The kernel frees a task's stack at its last switch
+                    // after exit: only a zombie or dead task has none.
+                    let off = k.btf().unwrap().member_offset("task_struct", "exit_state").unwrap().offset();
+                    let exit_state = k.read_u32(task + off).unwrap();
+                    assert_ne!(exit_state, 0, "{what}: no stack, yet it did not exit");
+                    continue;
+                }
                 let last = bt.frames.last().unwrap_or_else(|| panic!("{what}: no frames"));
                 let name = k.symbols().lookup(last.lookup_pc()).map(|(s, _)| s.name.clone()).unwrap_or_default();
                 let user = last.regs.is_some_and(|e| e.regs.user_mode());

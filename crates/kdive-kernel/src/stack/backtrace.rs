@@ -89,6 +89,9 @@ pub struct Backtrace {
     pub user_regs: Option<PtRegs>,
     /// Why the unwind stopped early.
     pub error: Option<String>,
+    /// The task exited and the kernel freed its stack at its last switch
+    /// (`task_struct.stack` is NULL): no frames, and no error.
+    pub no_stack: bool,
     /// The stacks the task could use: its own, and its CPU's.
     pub stacks: Vec<Stack>,
 }
@@ -150,6 +153,7 @@ impl Kernel {
             saved: Some(regs),
             user_regs,
             error: w.error,
+            no_stack: false,
             stacks: wk.stacks,
         })
     }
@@ -182,9 +186,23 @@ impl Kernel {
         let sp = self
             .read_u64(task.wrapping_add(off("task_struct", "thread.sp")?))
             .map_err(|e| format!("task {task:x}: {e}"))?;
-        let stack = self
-            .task_stack(task)
-            .ok_or_else(|| format!("task {task:x}: cannot find its stack (not a task?)"))?;
+        let Some(stack) = self.task_stack(task) else {
+            let field = task.wrapping_add(off("task_struct", "stack")?);
+            if self.read_u64(field).ok() != Some(0) {
+                return Err(format!("task {task:x}: cannot find its stack (not a task?)"));
+            }
+            return Ok(Backtrace {
+                task,
+                cpu: None,
+                frames: Vec::new(),
+                start: 0,
+                saved: None,
+                user_regs: None,
+                error: None,
+                no_stack: true,
+                stacks: Vec::new(),
+            });
+        };
         if !stack.contains(sp) {
             return Err(format!(
                 "task {task:x}: saved stack pointer {sp:x} is not on its stack {:x}-{:x} (not a task?)",
@@ -228,6 +246,7 @@ impl Kernel {
             saved: None,
             user_regs: None,
             error: w.error,
+            no_stack: false,
             stacks: wk.stacks,
         })
     }

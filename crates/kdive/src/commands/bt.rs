@@ -133,6 +133,10 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
             continue;
         }
         print_header(s, bt, out)?;
+        if bt.no_stack {
+            writeln!(out, "(no stack)").map_err(io)?;
+            continue;
+        }
         match mode {
             Mode::Text | Mode::TextAll => print_text_symbols(s, bt, mode == Mode::TextAll, &o, out)?,
             Mode::Exceptions => print_exception_frames(s, bt, out)?,

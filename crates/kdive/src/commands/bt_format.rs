@@ -34,6 +34,9 @@ pub fn print_backtrace(s: &Session, bt: &Backtrace, o: &Options, out: &mut dyn W
     let k = &s.kernel;
     let w = |out: &mut dyn Write, line: String| writeln!(out, "{line}").map_err(io);
     print_header(s, bt, out)?;
+    if bt.no_stack {
+        return w(out, "(no stack)".into());
+    }
     if let Some(regs) = &bt.user_regs {
         print_regs(out, regs)?;
     }

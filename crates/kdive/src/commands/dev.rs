@@ -64,8 +64,11 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
 /// `-D` only the disks that have some.
 fn disk_io(s: &Session, nonzero: bool, out: &mut dyn Write) -> CmdResult {
     let (disks, notices) = s.kernel.disk_io()?;
-    let mut t =
-        String::from("MAJOR GENDISK            NAME       REQUEST_QUEUE      TOTAL  READ WRITE \n");
+    // crash names the columns after the kernel's BLK_RW_ASYNC and
+    // BLK_RW_SYNC where it has them (before 5.18); the counts are the same.
+    let sync = s.kernel.btf().is_some_and(|b| b.enumerator("BLK_RW_SYNC").is_some());
+    let (a, b) = if sync { ("ASYNC", "SYNC") } else { ("READ", "WRITE") };
+    let mut t = format!("MAJOR GENDISK            NAME       REQUEST_QUEUE      TOTAL {a:>5} {b:>5} \n");
     for d in disks.iter().filter(|d| !nonzero || d.read + d.write > 0) {
         t += &format!(
             "{:>5} {:<16x}   {:<10} {:<16x}   {:5} {:>5} {:>5} \n",

@@ -2,6 +2,8 @@
 //! from the dump, symbols in `<...>` by gdb's rules, and crash's words when
 //! a read fails.
 
+use std::ops::Range;
+
 use kdive_debuginfo::types::{TypeId, TypeSource};
 use kdive_debuginfo::Symbol;
 use kdive_dump::ReadError;
@@ -15,22 +17,65 @@ const MAX_SCAN: usize = 64;
 /// The name crash gives gdb's memory reads in its error messages.
 const GDB_READ: &str = "gdb_readmem_callback";
 
-/// Read `len` bytes at `addr`, page by page; the error is crash's message
-/// for the first page that cannot be read (`invalid kernel virtual
-/// address: ffffffffc0415000  type: "gdb_readmem_callback"`).
-pub fn read_object(k: &Kernel, addr: u64, len: u64) -> Result<Vec<u8>, String> {
-    let len = usize::try_from(len).map_err(|_| format!("{len} bytes is too large to read"))?;
-    let mut data = vec![0u8; len];
+/// An object's bytes, read page by page. Pages that could not be read are
+/// left zero and remembered: a command that prints only some members
+/// needs only their bytes (a `task_struct` may end in a page the dump
+/// left out while its `pid` and `comm` are there).
+pub struct ObjectBytes {
+    pub data: Vec<u8>,
+    addr: u64,
+    /// Offsets in the object that could not be read, with why.
+    holes: Vec<(Range<u64>, MemError)>,
+}
+
+impl ObjectBytes {
+    /// crash's message for the first byte of `ranges` (offsets in the
+    /// object, in order) that could not be read; `None` when all could.
+    pub fn missing(&self, ranges: &[Range<u64>]) -> Option<String> {
+        ranges.iter().find_map(|r| {
+            let (hole, e) = self.holes.iter().find(|(h, _)| h.start < r.end && r.start < h.end)?;
+            Some(read_error(e, self.addr.wrapping_add(hole.start.max(r.start))))
+        })
+    }
+}
+
+/// `len` bytes at `addr`, page by page, whatever pages can be read. A
+/// failed page gives crash's message for it (`invalid kernel virtual
+/// address: ffffffffc0415000  type: "gdb_readmem_callback"`) when a
+/// caller needs its bytes.
+pub fn read_parts(k: &Kernel, addr: u64, len: u64) -> Result<ObjectBytes, String> {
+    let size = usize::try_from(len).map_err(|_| format!("{len} bytes is too large to read"))?;
+    let mut data = vec![0u8; size];
+    let mut holes = Vec::new();
     let mut done = 0usize;
-    while done < len {
+    while done < size {
         let at = addr.wrapping_add(done as u64);
-        let n = ((0x1000 - (at & 0xfff)) as usize).min(len - done);
+        let n = ((0x1000 - (at & 0xfff)) as usize).min(size - done);
         if let Err(e) = k.read(at, &mut data[done..done + n]) {
-            return Err(read_error(&e, at));
+            holes.push((done as u64..(done + n) as u64, e));
         }
         done += n;
     }
-    Ok(data)
+    Ok(ObjectBytes { data, addr, holes })
+}
+
+/// How many bytes of a `name` object (`sizeof` is `size`) the kernel
+/// allocates: fewer for a `task_struct` whose FPU state area is smaller
+/// than its type says (x86's `arch_task_struct_size`, which crash uses
+/// too). The bytes after that belong to the next object, or to a page the
+/// dump may have left out.
+pub fn allocated_size(k: &Kernel, name: &str, size: u64) -> u64 {
+    if name != "task_struct" {
+        return size;
+    }
+    let mut b = [0u8; 4];
+    match k.symbol("arch_task_struct_size").map(|a| k.read(a, &mut b)) {
+        Some(Ok(())) => match u64::from(u32::from_le_bytes(b)) {
+            n if n > 0 && n < size => n,
+            _ => size,
+        },
+        _ => size,
+    }
 }
 
 /// crash's `readmem()` error for a failed read at `at`.

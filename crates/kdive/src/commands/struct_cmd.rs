@@ -9,7 +9,7 @@ use std::io::Write;
 use kdive_debuginfo::types::TypeSource;
 
 use super::datatype::{lookup, member_offset, Class, Datatype};
-use super::objects::{format_value, read_object};
+use super::objects::{allocated_size, format_value, read_parts};
 use super::rd_format::symbol_not_found;
 use super::struct_args::{self, is_a_number, stol, StructArgs};
 use super::struct_decl::{declaration, DeclOptions};
@@ -354,9 +354,17 @@ impl Job<'_> {
         let k = &s.kernel;
         let head = format!("{} {} ", self.cmd, self.dt.name);
         let tail = if self.cmd == "union" { "" } else { "\n" };
-        let text = read_object(k, addr, self.dt.size).map(|data| {
-            let v = format_value(k, self.src, self.dt.id, &data, addr, self.hex);
-            format!("{head}{v}{tail}")
+        // A member too is read with its whole object, as crash does (its
+        // gdb prints the object and picks the member's lines out), but
+        // only as far as the kernel allocated it: what lies past that
+        // prints as zeros when the dump lacks it.
+        let end = allocated_size(k, &self.dt.name, self.dt.size);
+        let text = read_parts(k, addr, self.dt.size).and_then(|bytes| match bytes.missing(&[0..end]) {
+            Some(e) => Err(e),
+            None => Ok(format!(
+                "{head}{}{tail}",
+                format_value(k, self.src, self.dt.id, &bytes.data, addr, self.hex)
+            )),
         });
         match (text, member) {
             (Ok(t), None) => write!(out, "{t}").map_err(io),
