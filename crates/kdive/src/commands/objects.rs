@@ -18,9 +18,9 @@ const MAX_SCAN: usize = 64;
 const GDB_READ: &str = "gdb_readmem_callback";
 
 /// An object's bytes, read page by page. Pages that could not be read are
-/// left zero and remembered: a command that prints only some members
-/// needs only their bytes (a `task_struct` may end in a page the dump
-/// left out while its `pid` and `comm` are there).
+/// left zero and remembered: bytes past what the kernel allocated need not
+/// be there (a `task_struct` ends before `sizeof` says, maybe next to a
+/// page the dump left out).
 pub struct ObjectBytes {
     pub data: Vec<u8>,
     addr: u64,
@@ -29,13 +29,11 @@ pub struct ObjectBytes {
 }
 
 impl ObjectBytes {
-    /// crash's message for the first byte of `ranges` (offsets in the
-    /// object, in order) that could not be read; `None` when all could.
-    pub fn missing(&self, ranges: &[Range<u64>]) -> Option<String> {
-        ranges.iter().find_map(|r| {
-            let (hole, e) = self.holes.iter().find(|(h, _)| h.start < r.end && r.start < h.end)?;
-            Some(read_error(e, self.addr.wrapping_add(hole.start.max(r.start))))
-        })
+    /// crash's message for the first byte of `r` (offsets in the object)
+    /// that could not be read; `None` when all could.
+    pub fn missing(&self, r: Range<u64>) -> Option<String> {
+        let (hole, e) = self.holes.iter().find(|(h, _)| h.start < r.end && r.start < h.end)?;
+        Some(read_error(e, self.addr.wrapping_add(hole.start.max(r.start))))
     }
 }
 

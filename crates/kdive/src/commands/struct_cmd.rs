@@ -359,7 +359,7 @@ impl Job<'_> {
         // only as far as the kernel allocated it: what lies past that
         // prints as zeros when the dump lacks it.
         let end = allocated_size(k, &self.dt.name, self.dt.size);
-        let text = read_parts(k, addr, self.dt.size).and_then(|bytes| match bytes.missing(&[0..end]) {
+        let text = read_parts(k, addr, self.dt.size).and_then(|bytes| match bytes.missing(0..end) {
             Some(e) => Err(e),
             None => Ok(format!(
                 "{head}{}{tail}",
