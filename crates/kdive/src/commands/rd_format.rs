@@ -685,7 +685,9 @@ mod tests {
             }
             checked += 1;
         }
-        assert!(checked >= 22, "only {checked} rd commands in the corpus");
+        // However many the corpus has (the shared one 22, a built one 9):
+        // none would mean nothing was compared.
+        assert!(checked > 0, "no rd command in any crash.txt of the corpus");
     }
 
     /// Rebuild the bytes a transcript of `rd` shows: from the hex words,
