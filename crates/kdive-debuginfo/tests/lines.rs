@@ -40,33 +40,22 @@ fn vmlinux() -> Option<PathBuf> {
     );
 }
 
-/// The corpus's crashes of this kernel (`KDIVE_CORPUS`, else
-/// `../shared/corpus` beside the repository) that have a `crash.txt`.
+/// The corpus's crashes of this kernel that have a `crash.txt` (the
+/// testkit's roots: `KDIVE_CORPUS`, else `../shared/corpus` and the built
+/// corpus).
 fn scenarios() -> Vec<PathBuf> {
-    let root = std::env::var_os("KDIVE_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
-    let root = root.canonicalize().unwrap_or(root);
-    let kernel = root.join(format!("linux-{RELEASE}"));
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&kernel)
+    let kernel = format!("linux-{RELEASE}");
+    let mut dirs: Vec<PathBuf> = kdive_testkit::crashes()
         .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.join("crash.txt").is_file())
+        .filter(|c| c.kernel == kernel && c.file("crash.txt").is_some())
+        .map(|c| c.dir)
         .collect();
     dirs.sort();
     if dirs.is_empty() {
         if std::env::var_os("KDIVE_ALLOW_NO_CORPUS").is_some_and(|v| v == "1") {
-            eprintln!(
-                "skipping: no crash.txt under {} (KDIVE_ALLOW_NO_CORPUS=1)",
-                kernel.display()
-            );
+            eprintln!("skipping: no {kernel} crash with a crash.txt (KDIVE_ALLOW_NO_CORPUS=1)");
         } else {
-            panic!(
-                "no crash.txt under {}: set KDIVE_CORPUS, or KDIVE_ALLOW_NO_CORPUS=1 to skip",
-                kernel.display()
-            );
+            panic!("no {kernel} crash with a crash.txt: set KDIVE_CORPUS, or KDIVE_ALLOW_NO_CORPUS=1 to skip");
         }
     }
     dirs

@@ -156,16 +156,22 @@ fn kallsyms_from_memory(
     let Some(image) = found.kernel_text else {
         return Err(format!("{why}; and the kernel image, to scan for kallsyms, was not found"));
     };
-    let rodata = found.xlat.tables.and_then(|t| find_rodata(dump, &t, &image));
-    let (range, what) = match rodata {
-        Some(r) => (r, "read-only data"),
-        None => (image.virt..image.end(), "image"),
-    };
     let hints = ScanHints {
         stext: info.and_then(|i| i.symbol("_stext")),
         release: dump.release(),
     };
-    let s = kallsyms::scan(range, &hints, read).map_err(|e| format!("{why}; {e}"))?;
+    // The read-only data first (a few MiB); the whole image when the page
+    // tables do not show it, or when what they show is not it (a lone
+    // read-only page ahead of .rodata was seen).
+    let rodata = found.xlat.tables.and_then(|t| find_rodata(dump, &t, &image));
+    let in_rodata = rodata.and_then(|r| kallsyms::scan(r, &hints, read).ok());
+    let (s, what) = match in_rodata {
+        Some(s) => (s, "read-only data"),
+        None => (
+            kallsyms::scan(image.virt..image.end(), &hints, read).map_err(|e| format!("{why}; {e}"))?,
+            "image",
+        ),
+    };
     notices.push(format!(
         "kallsyms found by scanning memory at {:#x} ({} KiB of the kernel's {what} read): {why}",
         s.loc.token_table,
