@@ -105,8 +105,17 @@ fn queues(s: &Session, cpus: &[usize], out: &mut dyn Write) -> CmdResult {
         let rq = s.kernel.run_queue(cpu)?;
         let nl = if n > 0 { "\n" } else { "" };
         writeln!(out, "{nl}CPU {cpu} RUNQUEUE: {:x}", rq.addr).map_err(io)?;
-        let current = list.active_tasks().get(cpu).copied().flatten().unwrap_or(0);
+        // Where the task list has no current task (its task_struct did not
+        // read), the runqueue's own `curr`.
+        let current = match list.active_tasks().get(cpu).copied().flatten() {
+            Some(t) => t,
+            None => rq_curr(s, rq.addr).unwrap_or(0),
+        };
         writeln!(out, "  CURRENT: {}", who(s, current)).map_err(io)?;
+        if current != 0 && list.find_by_addr(current).is_none() {
+            out.flush().map_err(io)?;
+            eprintln!("runq: CPU {cpu}: the task_struct of its current task {current:x} does not read");
+        }
         writeln!(out, "  RT PRIO_ARRAY: {:x}", rq.rt_array).map_err(io)?;
         entries(s, &rq.rt, out)?;
         writeln!(out, "  CFS RB_ROOT: {:x}", rq.cfs_root).map_err(io)?;
@@ -119,6 +128,12 @@ fn queues(s: &Session, cpus: &[usize], out: &mut dyn Write) -> CmdResult {
         }
     }
     Ok(())
+}
+
+/// `rq->curr` of the runqueue at `rq`.
+fn rq_curr(s: &Session, rq: u64) -> Option<u64> {
+    let off = s.kernel.btf()?.member_offset("rq", "curr")?.offset();
+    s.kernel.read_u64(rq + off).ok()
 }
 
 fn entries(s: &Session, q: &[Queued], out: &mut dyn Write) -> CmdResult {
