@@ -380,13 +380,8 @@ impl Memory for Kernel {
 
 /// Walk the `modules` list of `kernel` (whose symbols are loaded).
 pub(crate) fn load(kernel: &Kernel) -> Loaded {
-    // Data symbols first, then the others: Linux 7.3's vmlinux has an
-    // executable `.data` (`WAX`), so `nm`, and kallsyms, give its symbols
-    // `T`. The list check below tells them apart.
-    let named = || symbols_named(kernel, "modules").filter(|s| s.module.is_none());
-    let candidates = named()
-        .filter(|s| !s.is_text())
-        .chain(named().filter(|s| s.is_text()))
+    let candidates = symbols_named(kernel, "modules")
+        .filter(|s| s.module.is_none() && !kernel.is_code(s))
         .map(|s| s.addr);
     let Some(head) = list_head(kernel, candidates) else {
         let mut out = Loaded::default();
