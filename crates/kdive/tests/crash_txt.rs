@@ -207,7 +207,12 @@ fn failed_print_takes_no_history_number() {
         return;
     };
     let dump = crash.variant("kdump-zlib").unwrap().to_str().unwrap().to_string();
-    let (got, stderr) = run_kdive(&[&dump], &["p *(long *)0", "p jiffies"]);
+    // `p jiffies` needs the vmlinux's types: the one the test kit finds,
+    // which may not be where kdive looks on its own.
+    let release = crash.kernel.strip_prefix("linux-").unwrap_or(&crash.kernel);
+    let vmlinux = kdive_testkit::vmlinux(release).map(|v| v.to_string_lossy().into_owned());
+    let args: Vec<&str> = vmlinux.iter().map(String::as_str).chain([dump.as_str()]).collect();
+    let (got, stderr) = run_kdive(&args, &["p *(long *)0", "p jiffies"]);
     assert!(stderr.contains("p: invalid kernel virtual address: 0  type: \"gdb_readmem_callback\""), "{stderr}");
     assert!(stderr.contains("p: Cannot access memory at address 0x0"), "{stderr}");
     assert!(got["p jiffies"].starts_with("jiffies = $1 = "), "{got:?}");
