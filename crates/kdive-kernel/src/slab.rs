@@ -19,6 +19,7 @@ mod freelist;
 mod lists;
 mod model;
 mod offsets;
+mod sheaf_check;
 mod sheaves;
 #[cfg(test)]
 mod sheaves_tests;
