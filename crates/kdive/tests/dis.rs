@@ -197,11 +197,16 @@ fn places(syms: &kdive_debuginfo::SymbolTable) -> HashMap<String, Vec<u64>> {
     m
 }
 
-/// Whether `name` (`sym` or `sym+off`) can name `target`.
+/// Whether `name` (`sym`, `sym+off` or `sym-off`) can name `target`. gdb
+/// names a `.cold` part placed before its function (7.3's layout) by the
+/// function, less an offset.
 fn names(name: &str, target: u64, places: &HashMap<String, Vec<u64>>) -> bool {
-    let (sym, off) = match name.rsplit_once('+') {
-        Some((sym, off)) => (sym, off.parse::<u64>().unwrap_or(u64::MAX)),
-        None => (name, 0),
+    let (sym, off) = match (name.rsplit_once('+'), name.rsplit_once('-')) {
+        (Some((sym, off)), _) => (sym, off.parse::<u64>().unwrap_or(u64::MAX)),
+        (None, Some((sym, off))) if off.bytes().all(|c| c.is_ascii_digit()) => {
+            (sym, off.parse::<u64>().map_or(u64::MAX, |o| o.wrapping_neg()))
+        }
+        _ => (name, 0),
     };
     let hits = |addrs: &Vec<u64>| addrs.iter().any(|a| a.wrapping_add(off) == target);
     places.get(sym).is_some_and(hits)
