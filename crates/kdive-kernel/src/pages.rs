@@ -72,10 +72,10 @@ impl Kernel {
 }
 
 /// The head page of the compound page that `page` is a tail of, from the
-/// tail's `compound_head` (`compound_info` from Linux 7.0): bit 0 marks a
+/// tail's `compound_head` (`compound_info` in 7.x): bit 0 marks a
 /// tail, the rest is the head's address, or, with the vmemmap optimized
 /// for huge pages (`CONFIG_HUGETLB_PAGE_OPTIMIZE_VMEMMAP` and a
-/// power-of-two `struct page`, 7.0 on), a mask of high bits that turns
+/// power-of-two `struct page`, 7.x), a mask of high bits that turns
 /// the tail's address into its head's. `None` for a page that is no tail.
 pub(crate) fn compound_head(page: u64, info: u64) -> Option<u64> {
     if info & 1 == 0 {

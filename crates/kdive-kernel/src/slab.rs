@@ -40,10 +40,10 @@ pub use model::{
 };
 pub use sheaves::{Barn, CpuSheaves, Sheaf, SheafHolder};
 
-/// `SLAB_RED_ZONE` before Linux 6.10 (then a bit of `enum
+/// `SLAB_RED_ZONE` of older kernels (by 6.12 a bit of `enum
 /// _slab_flag_bits`): objects have a red zone, and with it a left pad.
 pub const SLAB_RED_ZONE: u64 = 0x0000_0400;
-/// `SLAB_STORE_USER` before Linux 6.10: SLUB debugging keeps full slabs on
+/// `SLAB_STORE_USER` of older kernels: SLUB debugging keeps full slabs on
 /// `node->full`.
 pub const SLAB_STORE_USER: u64 = 0x0001_0000;
 /// `PAGE_SIZE` on x86-64.

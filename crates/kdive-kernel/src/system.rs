@@ -30,7 +30,7 @@ const TAINT_LIVEPATCH: u32 = 15;
 impl Kernel {
     /// The tick rate `HZ`: from the kernel's `tick_nsec` (nanoseconds per
     /// tick, set from HZ at boot and adjusted by NTP by parts per million),
-    /// or where Linux 6.14 on has none, from NTP's `tick_length` (the same
+    /// or where later kernels (7.x) have none, from NTP's `tick_length` (the same
     /// in 32.32 fixed point), else from the clocks
     /// ([`Self::hz_from_clocks`]). crash instead guesses it from I/O
     /// scheduler constants.
@@ -50,7 +50,7 @@ impl Kernel {
             .or_else(|| self.hz_from_clocks())
     }
 
-    /// `tk_ntp_data[TIMEKEEPER_CORE].tick_length` (Linux 6.14 on, where
+    /// `tk_ntp_data[TIMEKEEPER_CORE].tick_length` (7.x, where
     /// NTP's state moved into `struct ntp_data`): nanoseconds per tick,
     /// shifted left by `NTP_SCALE_SHIFT` (32).
     fn ntp_tick_length(&self) -> Option<u64> {
@@ -62,7 +62,7 @@ impl Kernel {
 
     /// Where the shadow timekeeper is: `shadow_timekeeper`, or
     /// `timekeeper_data[TIMEKEEPER_CORE].shadow_timekeeper` from Linux
-    /// 6.14 on (`struct tk_data`).
+    /// 7.x (`struct tk_data`).
     fn shadow_timekeeper(&self) -> Option<u64> {
         if let Some(a) = self.symbol("shadow_timekeeper") {
             return Some(a);

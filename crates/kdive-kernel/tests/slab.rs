@@ -189,7 +189,7 @@ fn addresses_find_their_object() {
             for a in addrs {
                 let cache = slub.cache(a).unwrap();
                 let st = slub.state(&cache);
-                // From Linux 6.18, every object a sheaf holds too.
+                // On 7.x, every object a sheaf holds too.
                 for (obj, holder) in st.sheaf_objects() {
                     let hit = slub.find(obj + cache.size / 2);
                     let what = format!("{} ({how}): {} {holder} {obj:x}", c.name(), cache.name);

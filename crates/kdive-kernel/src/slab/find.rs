@@ -44,7 +44,7 @@ impl Slub<'_> {
         }
     }
 
-    /// Whether `page.flags` has `PG_slab`, or from 6.10 its `page_type`
+    /// Whether `page.flags` has `PG_slab`, or (by 6.12) its `page_type`
     /// says slab (true when neither is known).
     fn is_slab_page(&self, page: u64) -> bool {
         if let Some(bit) = self.o.pg_slab {

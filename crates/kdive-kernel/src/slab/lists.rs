@@ -86,7 +86,7 @@ pub(crate) fn list(
 /// TOTAL and SLABS are the nodes' own counters (`total_objects`,
 /// `nr_slabs`); the free objects are those on the CPUs' free lists (found
 /// by walking them) plus what `inuse` leaves free in every CPU slab, CPU
-/// partial slab and node partial slab; from Linux 6.18, what the sheaves
+/// partial slab and node partial slab; where there are sheaves (7.x), what they
 /// hold too (in use for their slabs, free for crash's count, as a CPU free
 /// list was). Without the debug counters the slabs seen are all there is
 /// to count.

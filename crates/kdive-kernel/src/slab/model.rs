@@ -26,17 +26,17 @@ pub struct Cache {
     pub red_left_pad: u64,
     /// `kmem_cache.random` (`CONFIG_SLAB_FREELIST_HARDENED`).
     pub random: Option<u64>,
-    /// The per-CPU offset of the cache's `struct kmem_cache_cpu` (0 from
-    /// Linux 7.0, which has none).
+    /// The per-CPU offset of the cache's `struct kmem_cache_cpu` (0 on 7.x,
+    /// which has none).
     pub cpu_slab: u64,
-    /// From Linux 7.0: the per-CPU offset of its `struct
+    /// With sheaves (7.x): the per-CPU offset of its `struct
     /// slub_percpu_sheaves`, and how many objects a sheaf holds (0: the
     /// cache has no sheaves).
     pub cpu_sheaves: Option<u64>,
     pub sheaf_capacity: u64,
     /// `(node id, struct kmem_cache_node *)` of the nodes that have one.
     pub nodes: Vec<(usize, u64)>,
-    /// `(node id, struct node_barn *)`: each node's spare sheaves (7.0 on).
+    /// `(node id, struct node_barn *)`: each node's spare sheaves (7.x).
     pub barns: Vec<(usize, u64)>,
 }
 
@@ -88,11 +88,11 @@ pub struct SlabObjects {
     /// Objects found on the CPU's free list (a CPU slab).
     pub cpu_free: u64,
     /// crash's ALLOCATED column for this slab: the slab's `inuse`, or for
-    /// a CPU slab what its free lists leave (less, from Linux 7.0, what
+    /// a CPU slab what its free lists leave (less, on 7.x, what
     /// sheaves hold).
     pub allocated: u64,
     /// Objects the slab counts in use that a sheaf holds: their index and
-    /// which sheaf (Linux 7.0 on).
+    /// which sheaf (7.x).
     pub held: Vec<(usize, SheafHolder)>,
 }
 
@@ -130,7 +130,7 @@ pub struct NodeState {
     pub partial: Vec<SlabObjects>,
     /// `None` when full slabs are not tracked (no `SLAB_STORE_USER`).
     pub full: Option<Vec<SlabObjects>>,
-    /// The node's barn of full and empty sheaves (Linux 7.0 on).
+    /// The node's barn of full and empty sheaves (7.x).
     pub barn: Option<Barn>,
 }
 
@@ -146,7 +146,7 @@ pub struct Usage {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CacheState {
     pub cpus: Vec<CpuState>,
-    /// Each CPU's sheaves (Linux 7.0 on, where `cpus` is empty).
+    /// Each CPU's sheaves (7.x, where `cpus` is empty).
     pub sheaves: Vec<CpuSheaves>,
     pub nodes: Vec<NodeState>,
     pub usage: Usage,
@@ -163,7 +163,7 @@ pub enum Place {
     /// A CPU's slab and free list.
     Cpu(usize),
     CpuPartial(usize),
-    /// A CPU's sheaves (Linux 6.18 on).
+    /// A CPU's sheaves (7.x).
     CpuSheaves(usize),
     NodePartial(usize),
     NodeFull(usize),

@@ -1,7 +1,7 @@
 //! Where SLUB's fields are, from the kernel's BTF: `struct slab` (5.17 and
 //! later) or the slab fields of `struct page` (before), `slab_list` or
 //! `lru`, per-CPU slabs (`kmem_cache_cpu.slab` or `.page`) or per-CPU
-//! sheaves (Linux 7.0 on, [`super::sheaves`]), `kmem_cache.node[]` or
+//! sheaves (7.x, [`super::sheaves`]), `kmem_cache.node[]` or
 //! `.per_node[].node`, and the members that only some configurations have
 //! (`random`, `red_left_pad`, `partial`, `nr_slabs`, `full`).
 
@@ -58,7 +58,7 @@ impl Field {
 }
 
 /// `struct kmem_cache_cpu`: each CPU's slab, free list and partial list
-/// (SLUB before Linux 7.0).
+/// (SLUB before 7.x).
 #[derive(Debug, Clone)]
 pub(crate) struct CpuSlabOffsets {
     pub cpu_slab: Field,
@@ -74,7 +74,7 @@ pub(crate) struct CpuSlabOffsets {
 pub(crate) struct Offsets {
     /// Bytes of `struct kmem_cache` before `node[]` (`per_node[]`).
     pub cache_len: u64,
-    /// Per-CPU slabs, or (Linux 7.0 on) per-CPU sheaves: one of the two.
+    /// Per-CPU slabs (before 7.x), per-CPU sheaves (7.x): either or both.
     pub cpu: Option<CpuSlabOffsets>,
     pub sheaves: Option<SheafOffsets>,
     pub flags: Field,
@@ -118,16 +118,16 @@ pub(crate) struct Offsets {
     /// `sizeof(struct page)`: the stride of the `vmemmap` array.
     pub page_size: u64,
     pub page_flags: Field,
-    /// `compound_head`, `compound_info` from Linux 7.0.
+    /// `compound_head`, `compound_info` in 7.x.
     pub compound_head: Option<Field>,
     /// The bit number of `PG_slab` in `page.flags`.
     pub pg_slab: Option<u32>,
-    /// Where there is no `PG_slab` (6.10 on): `page.page_type` and the
+    /// Where there is no `PG_slab` (by 6.12): `page.page_type` and the
     /// `PGTY_slab` its top byte holds for a slab.
     pub page_type: Option<(Field, u64)>,
 }
 
-/// `SLAB_*` flags: bits of `enum _slab_flag_bits` from Linux 6.10 on,
+/// `SLAB_*` flags: bits of `enum _slab_flag_bits` by 6.12,
 /// fixed values before.
 fn slab_flag(btf: &Btf, bit: &str, old: u64) -> u64 {
     btf.enum_value("_slab_flag_bits", bit)
@@ -172,7 +172,7 @@ impl Offsets {
         } else {
             "page"
         };
-        // Linux 7.0 pairs each node's `kmem_cache_node` with its barn.
+        // 7.x pairs each node's `kmem_cache_node` with its barn.
         let (node, node_stride, node_ptr) = match btf.member_offset("kmem_cache", "node") {
             Some(n) => (n, 8, 0),
             None => (

@@ -1,5 +1,5 @@
-//! SLUB's per-CPU sheaves (Linux 6.18 on; from 7.0 every cache has them
-//! and no per-CPU slab): arrays of free objects each CPU allocates from
+//! SLUB's per-CPU sheaves (7.x, where every cache has them and there is
+//! no per-CPU slab; opt-in for some caches just before): arrays of free objects each CPU allocates from
 //! and frees to (`struct slab_sheaf`, a `main` and a `spare` per CPU, and
 //! `rcu_free` for `kfree_rcu()`), with each node's barn of full and empty
 //! sheaves behind them (mm/slub.c). A slab counts an object in a sheaf as
@@ -42,7 +42,7 @@ pub(crate) struct SheafOffsets {
     pub sheaf_objects: u64,
     pub barn_list: u64,
     /// Where a node's barn pointer is: in `kmem_cache_per_node_ptrs`
-    /// (7.0 on), or in `kmem_cache_node` (6.18).
+    /// (7.x), or in `kmem_cache_node` (the first kernels with sheaves).
     pub barn: Option<u64>,
     pub node_barn: Option<Field>,
     /// `struct node_barn`.

@@ -209,7 +209,7 @@ impl Slub<'_> {
         state
     }
 
-    /// Each CPU's slab, free list and partial list (SLUB before 7.0).
+    /// Each CPU's slab, free list and partial list (SLUB before 7.x).
     fn cpu_slabs(&self, c: &Cache, f: &mut Vec<Finding>) -> Vec<CpuState> {
         let Some(o) = &self.o.cpu else {
             return Vec::new();

@@ -1,5 +1,5 @@
 //! Which slab cache an address is in, for `bt -F`'s `[kmalloc-192]`: the
-//! address's `struct page` (its compound head), `PG_slab` set (from 6.10,
+//! address's `struct page` (its compound head), `PG_slab` set (by 6.12,
 //! `page_type` says slab), then the slab's `slab_cache` and that cache's
 //! name.
 

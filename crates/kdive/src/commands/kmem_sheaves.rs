@@ -1,5 +1,5 @@
-//! `kmem -S` on a SLUB with sheaves (Linux 6.18 on; from 7.0 every cache
-//! has them, and no per-CPU slab): each CPU's sheaves with the objects
+//! `kmem -S` on a SLUB with sheaves (7.x, where every cache has them, and
+//! there is no per-CPU slab): each CPU's sheaves with the objects
 //! they hold, each node's barn. crash 8 does not know them; the blocks
 //! follow its style (a title line, a header, the objects one a line).
 
