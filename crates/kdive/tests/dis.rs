@@ -134,15 +134,22 @@ impl Rng {
 }
 
 /// Functions of the vmlinux: `(address, size)`, one symbol at the address.
+/// Not the objects of 7.3's executable `.data` (`_sdata` to `_edata`),
+/// which `nm` letters `t` and `T` too.
 fn functions(vmlinux: &Path) -> Vec<(u64, u64)> {
     let elf = kdive_debuginfo::ElfFile::open(vmlinux).unwrap();
     let syms = elf.symbols().unwrap();
+    let data = match (syms.by_name("_sdata"), syms.by_name("_edata")) {
+        (Some(a), Some(b)) => a.addr..b.addr,
+        _ => 0..0,
+    };
     let mut per_addr: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
     for s in syms.iter() {
+        let code = s.is_text() && !data.contains(&s.addr);
         per_addr
             .entry(s.addr)
             .or_default()
-            .push(if s.is_text() { s.size } else { 0 });
+            .push(if code { s.size } else { 0 });
     }
     (per_addr.into_iter())
         .filter(|(a, sizes)| *a >= 0xffff_ffff_8000_0000 && sizes.len() == 1 && sizes[0] > 0)
