@@ -44,6 +44,9 @@ pub struct BlockDev {
     pub gendisk: u64,
     /// Its `block_device_operations` (0: none).
     pub fops: u64,
+    /// No gendisk found, and some did not read: whether it has one is
+    /// unknown.
+    pub unreadable: bool,
 }
 
 impl Kernel {
@@ -182,6 +185,7 @@ impl Kernel {
         let gd_major_off = l.off("gendisk", "major")?;
         let mut notices = Vec::new();
         let disks = self.gendisks(&l, &mut notices);
+        let disks_incomplete = !notices.is_empty();
         let mut out = Vec::new();
         for i in 0..HASH {
             let at = self
@@ -208,6 +212,7 @@ impl Kernel {
                 name,
                 gendisk: 0,
                 fops: 0,
+                unreadable: false,
             };
             // Before 5.11 the gendisks are the `bdev_map` probes' data.
             let probed;
@@ -216,7 +221,10 @@ impl Kernel {
                     probed = p;
                     &probed
                 }
-                None => &disks,
+                None => {
+                    dev.unreadable = disks_incomplete;
+                    &disks
+                }
             };
             for &d in disks {
                 if self.read_u32(d + gd_major_off).ok() != Some(major) {
@@ -226,6 +234,7 @@ impl Kernel {
                 if fops != 0 {
                     dev.gendisk = d;
                     dev.fops = fops;
+                    dev.unreadable = false;
                     break;
                 }
             }
@@ -260,11 +269,15 @@ impl Kernel {
     /// The gendisks of the block devices on `blockdev_superblock`, in
     /// inode-list order, each once (a disk's partitions share it).
     pub(crate) fn gendisks(&self, l: &Layouts, notices: &mut Vec<String>) -> Vec<u64> {
-        let Some(sb) = self
-            .symbol("blockdev_superblock")
-            .and_then(|a| self.read_u64(a).ok())
-        else {
+        let Some(sb) = self.symbol("blockdev_superblock") else {
             return Vec::new();
+        };
+        let sb = match self.read_u64(sb) {
+            Ok(sb) => sb,
+            Err(e) => {
+                notices.push(format!("blockdev_superblock: {e}"));
+                return Vec::new();
+            }
         };
         let (Ok(s_inodes), Ok(i_sb_list), Ok(bd_disk)) = (
             l.off("super_block", "s_inodes"),
@@ -287,10 +300,10 @@ impl Kernel {
         let mut out = Vec::new();
         for n in nodes {
             let bdev = n.wrapping_sub(i_sb_list).wrapping_sub(inode_in_bdev);
-            if let Ok(d) = self.read_u64(bdev + bd_disk) {
-                if d != 0 && !out.contains(&d) {
-                    out.push(d);
-                }
+            match self.read_u64(bdev + bd_disk) {
+                Ok(d) if d != 0 && !out.contains(&d) => out.push(d),
+                Ok(_) => {}
+                Err(e) => notices.push(format!("block_device {bdev:x}: {e}")),
             }
         }
         out

@@ -98,14 +98,19 @@ impl Kernel {
         let mut out = Vec::new();
         for n in crate::tasks::list::list_nodes(self, head, "block_class devices", notices) {
             let kn = n.wrapping_sub(n_node);
+            let read = |a: u64, notices: &mut Vec<String>| {
+                self.read_u64(a)
+                    .map_err(|e| notices.push(format!("block_class device node {kn:x}: {e}")))
+                    .ok()
+            };
             // A dead node (its klist pointer's low bit set) is skipped.
-            if self.read_u64(kn + n_klist).map_or(true, |k| k & 1 == 1) {
+            if read(kn + n_klist, notices).is_none_or(|k| k & 1 == 1) {
                 continue;
             }
-            let Ok(dev) = self.read_u64(kn.wrapping_sub(knode) + dev_off) else {
+            let Some(dev) = read(kn.wrapping_sub(knode) + dev_off, notices) else {
                 continue;
             };
-            if self.read_u64(dev + type_off).ok() != Some(disk_type) {
+            if read(dev + type_off, notices) != Some(disk_type) {
                 continue;
             }
             if let Some(g) = disk_of(dev) {

@@ -35,9 +35,12 @@ pub struct IrqStat {
 }
 
 impl Kernel {
-    /// `nr_irqs`: how many IRQ numbers the kernel has.
+    /// `nr_irqs` (`total_nr_irqs` after 6.12): how many IRQ numbers
+    /// the kernel has.
     pub fn nr_irqs(&self) -> Option<u64> {
-        let a = self.symbol("nr_irqs")?;
+        let a = self
+            .symbol("nr_irqs")
+            .or_else(|| self.symbol("total_nr_irqs"))?;
         self.read_u32(a).ok().map(u64::from)
     }
 

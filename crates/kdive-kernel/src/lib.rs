@@ -55,7 +55,7 @@ use std::sync::OnceLock;
 
 use kdive_debuginfo::btf::Btf;
 use kdive_debuginfo::lines::{LineTable, Location};
-use kdive_debuginfo::{ElfFile, SymbolTable};
+use kdive_debuginfo::{ElfFile, Symbol, SymbolTable};
 use kdive_dump::{Dump, OpenError};
 use thiserror::Error;
 
@@ -201,6 +201,18 @@ impl Kernel {
     /// The address of a symbol, by name.
     pub fn symbol(&self, name: &str) -> Option<u64> {
         self.symbols.by_name(name).map(|s| s.addr)
+    }
+
+    /// Whether `sym` names code: its letter says text, and it is not in
+    /// the kernel's `.data` (`_sdata` to `_edata`). Linux 7.3's vmlinux has
+    /// an executable `.data`, so `nm`, and kallsyms after it, give the
+    /// objects there `T` and `t`.
+    pub fn is_code(&self, sym: &Symbol) -> bool {
+        let data = match (self.symbol("_sdata"), self.symbol("_edata")) {
+            (Some(a), Some(b)) => a..b,
+            _ => 0..0,
+        };
+        sym.is_text() && (sym.module.is_some() || !data.contains(&sym.addr))
     }
 
     /// What kind of kernel address `vaddr` is.

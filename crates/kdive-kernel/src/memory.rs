@@ -37,6 +37,16 @@ impl MemError {
             MemError::Physical { paddr, .. } => *paddr,
         }
     }
+
+    /// Whether the dump left the page out (its dump level), rather than
+    /// the address being invalid or the dump damaged.
+    pub fn is_excluded(&self) -> bool {
+        matches!(
+            self,
+            MemError::Unreadable { source: ReadError::Excluded { .. }, .. }
+                | MemError::Physical { source: ReadError::Excluded { .. }, .. }
+        )
+    }
 }
 
 impl From<ReadVirtError> for MemError {

@@ -381,7 +381,7 @@ impl Memory for Kernel {
 /// Walk the `modules` list of `kernel` (whose symbols are loaded).
 pub(crate) fn load(kernel: &Kernel) -> Loaded {
     let candidates = symbols_named(kernel, "modules")
-        .filter(|s| s.module.is_none() && !s.is_text())
+        .filter(|s| s.module.is_none() && !kernel.is_code(s))
         .map(|s| s.addr);
     let Some(head) = list_head(kernel, candidates) else {
         let mut out = Loaded::default();

@@ -59,7 +59,8 @@ impl Kernel {
             size,
             flags: off("flags")?,
             mapping: off("mapping")?,
-            index: off("index")?,
+            // Renamed `__folio_index` by 7.x.
+            index: off("index").or_else(|_| off("__folio_index"))?,
             count: off("_refcount").or_else(|_| off("_count"))?,
             names: flag_names(self),
             max_pfn: self
@@ -68,6 +69,23 @@ impl Kernel {
                 .unwrap_or(0),
         })
     }
+}
+
+/// The head page of the compound page that `page` is a tail of, from the
+/// tail's `compound_head` (`compound_info` in 7.x): bit 0 marks a
+/// tail, the rest is the head's address, or, with the vmemmap optimized
+/// for huge pages (`CONFIG_HUGETLB_PAGE_OPTIMIZE_VMEMMAP` and a
+/// power-of-two `struct page`, 7.x), a mask of high bits that turns
+/// the tail's address into its head's. `None` for a page that is no tail.
+pub(crate) fn compound_head(page: u64, info: u64) -> Option<u64> {
+    if info & 1 == 0 {
+        return None;
+    }
+    let v = info - 1;
+    // Ones from bit 63 down, then zeros: a mask. A head address of that
+    // form is the start of the vmemmap, which the mask gives back too.
+    let mask = v != 0 && v.leading_ones() + v.trailing_zeros() == 64;
+    Some(if mask { page & v } else { v })
 }
 
 /// The kernel's `pageflag_names[]` (`{mask, name}` pairs ending in a NULL

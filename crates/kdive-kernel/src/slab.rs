@@ -19,6 +19,10 @@ mod freelist;
 mod lists;
 mod model;
 mod offsets;
+mod sheaf_check;
+mod sheaves;
+#[cfg(test)]
+mod sheaves_tests;
 #[cfg(test)]
 mod tests;
 mod walk;
@@ -34,10 +38,13 @@ pub(crate) use lists::list as list_entries;
 pub use model::{
     Cache, CacheState, CpuState, Finding, Kind, NodeState, Place, Slab, SlabObjects, Usage,
 };
+pub use sheaves::{Barn, CpuSheaves, Sheaf, SheafHolder};
 
-/// `SLAB_RED_ZONE`: objects have a red zone, and with it a left pad.
+/// `SLAB_RED_ZONE` of older kernels (by 6.12 a bit of `enum
+/// _slab_flag_bits`): objects have a red zone, and with it a left pad.
 pub const SLAB_RED_ZONE: u64 = 0x0000_0400;
-/// `SLAB_STORE_USER`: SLUB debugging keeps full slabs on `node->full`.
+/// `SLAB_STORE_USER` of older kernels: SLUB debugging keeps full slabs on
+/// `node->full`.
 pub const SLAB_STORE_USER: u64 = 0x0001_0000;
 /// `PAGE_SIZE` on x86-64.
 pub const PAGE_SIZE: u64 = 4096;
@@ -207,15 +214,25 @@ impl<'a> Slub<'a> {
             .unwrap_or_else(|_| "(unknown)".into());
         let oo = get(o.oo);
         let n = self.env.nr_node_ids as u64;
-        let mut nodes = Vec::new();
-        if let Ok(ptrs) = self.read(addr + o.node, 8 * n) {
-            for (i, p) in ptrs.chunks_exact(8).enumerate() {
-                let p = u64::from_le_bytes(p.try_into().unwrap_or([0; 8]));
-                if p != 0 {
-                    nodes.push((i, p));
+        let (mut nodes, mut barns) = (Vec::new(), Vec::new());
+        if let Ok(ptrs) = self.read(addr + o.node, o.node_stride * n) {
+            let at = |i: usize, off: u64| -> u64 {
+                let s = i * o.node_stride as usize + off as usize;
+                ptrs.get(s..s + 8)
+                    .map_or(0, |b| u64::from_le_bytes(b.try_into().unwrap_or([0; 8])))
+            };
+            for i in 0..n as usize {
+                if at(i, o.node_ptr) != 0 {
+                    nodes.push((i, at(i, o.node_ptr)));
+                }
+                if let Some(b) = o.sheaves.as_ref().and_then(|s| s.barn) {
+                    if at(i, b) != 0 {
+                        barns.push((i, at(i, b)));
+                    }
                 }
             }
         }
+        let flags = get(o.flags);
         Ok(Cache {
             addr,
             name,
@@ -225,11 +242,16 @@ impl<'a> Slub<'a> {
             // OO_SHIFT is 16 in every SLUB.
             objects: oo & 0xffff,
             order: (oo >> 16) as u32,
-            flags: get(o.flags),
+            flags,
+            red_zone: flags & o.red_zone_flag != 0,
+            store_user: flags & o.store_user_flag != 0,
             red_left_pad: o.red_left_pad.map_or(0, get),
             random: o.random.map(get),
-            cpu_slab: get(o.cpu_slab),
+            cpu_slab: o.cpu.as_ref().map_or(0, |c| get(c.cpu_slab)),
+            cpu_sheaves: o.sheaves.as_ref().map(|s| get(s.cpu_sheaves)),
+            sheaf_capacity: o.sheaves.as_ref().and_then(|s| s.capacity).map_or(0, get),
             nodes,
+            barns,
         })
     }
 

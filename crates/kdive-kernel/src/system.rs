@@ -30,20 +30,49 @@ const TAINT_LIVEPATCH: u32 = 15;
 impl Kernel {
     /// The tick rate `HZ`: from the kernel's `tick_nsec` (nanoseconds per
     /// tick, set from HZ at boot and adjusted by NTP by parts per million),
-    /// else from the clocks ([`Self::hz_from_clocks`]). crash instead
-    /// guesses it from I/O scheduler constants.
+    /// or where later kernels (7.x) have none, from NTP's `tick_length` (the same
+    /// in 32.32 fixed point), else from the clocks
+    /// ([`Self::hz_from_clocks`]). crash instead guesses it from I/O
+    /// scheduler constants.
     pub fn hz(&self) -> Option<u64> {
+        let per_second = |t: u64| (t != 0).then(|| (1_000_000_000 + t / 2) / t);
         let from_tick = self
             .symbol("tick_nsec")
             .and_then(|a| self.read_u64(a).ok())
-            .filter(|&t| t != 0)
-            .map(|t| (1_000_000_000 + t / 2) / t)
+            .and_then(per_second)
             .filter(|hz| (10..=10_000).contains(hz));
-        from_tick.or_else(|| self.hz_from_clocks())
+        from_tick
+            .or_else(|| {
+                self.ntp_tick_length()
+                    .and_then(|t| per_second(t >> 32))
+                    .filter(|hz| (10..=10_000).contains(hz))
+            })
+            .or_else(|| self.hz_from_clocks())
+    }
+
+    /// `tk_ntp_data[TIMEKEEPER_CORE].tick_length` (7.x, where
+    /// NTP's state moved into `struct ntp_data`): nanoseconds per tick,
+    /// shifted left by `NTP_SCALE_SHIFT` (32).
+    fn ntp_tick_length(&self) -> Option<u64> {
+        let f = self.shapes()?.field("ntp_data", "tick_length")?;
+        let mut b = vec![0u8; f.off + f.size];
+        Memory::read(self, self.symbol("tk_ntp_data")?, &mut b).ok()?;
+        f.get(&b)
+    }
+
+    /// Where the shadow timekeeper is: `shadow_timekeeper`, or
+    /// `timekeeper_data[TIMEKEEPER_CORE].shadow_timekeeper` from Linux
+    /// 7.x (`struct tk_data`).
+    fn shadow_timekeeper(&self) -> Option<u64> {
+        if let Some(a) = self.symbol("shadow_timekeeper") {
+            return Some(a);
+        }
+        let f = self.shapes()?.field("tk_data", "shadow_timekeeper")?;
+        Some(self.symbol("timekeeper_data")? + f.off as u64)
     }
 
     /// The tick rate that makes `jiffies_64` agree with the monotonic
-    /// clock (`shadow_timekeeper.ktime_sec`, seconds since boot): jiffies
+    /// clock (the shadow timekeeper's `ktime_sec`, seconds since boot): jiffies
     /// start at `INITIAL_JIFFIES`, five minutes' worth of ticks before the
     /// 32-bit wrap, so a wrong rate is off by minutes, not by a tick.
     pub fn hz_from_clocks(&self) -> Option<u64> {
@@ -52,7 +81,7 @@ impl Kernel {
         ];
         let f = self.shapes()?.field("timekeeper", "ktime_sec")?;
         let mut b = vec![0u8; f.off + f.size];
-        Memory::read(self, self.symbol("shadow_timekeeper")?, &mut b).ok()?;
+        Memory::read(self, self.shadow_timekeeper()?, &mut b).ok()?;
         let mono = f.get(&b)?;
         let j = self.read_u64(self.symbol("jiffies_64")?).ok()?;
         CANDIDATES
@@ -91,7 +120,7 @@ impl Kernel {
     /// since the epoch.
     pub fn wall_clock(&self) -> Option<i64> {
         let f = self.shapes()?.field("timekeeper", "xtime_sec")?;
-        let tk = self.symbol("shadow_timekeeper")?;
+        let tk = self.shadow_timekeeper()?;
         let mut b = vec![0u8; f.off + f.size];
         Memory::read(self, tk, &mut b).ok()?;
         let secs = f.get(&b)? as i64;

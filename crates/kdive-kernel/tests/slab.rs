@@ -189,7 +189,16 @@ fn addresses_find_their_object() {
             // own cache, slab and object again, from inside the object.
             for a in addrs {
                 let cache = slub.cache(a).unwrap();
-                for cpu in slub.state(&cache).cpus {
+                let st = slub.state(&cache);
+                // On 7.x, every object a sheaf holds too.
+                for (obj, holder) in st.sheaf_objects() {
+                    let hit = slub.find(obj + cache.size / 2);
+                    let what = format!("{} ({how}): {} {holder} {obj:x}", c.name(), cache.name);
+                    let hit = hit.unwrap_or_else(|| panic!("{what}: not found"));
+                    assert_eq!(hit.cache.addr, a, "{what}");
+                    assert_eq!(hit.object.map(|o| o.0), Some(obj), "{what}");
+                }
+                for cpu in st.cpus {
                     let Some(so) = cpu.slab else { continue };
                     for (i, (obj, _)) in so.objects(&cache).enumerate() {
                         let hit = slub.find(obj + cache.size / 2).unwrap();

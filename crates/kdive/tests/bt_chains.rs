@@ -320,10 +320,14 @@ fn all_tasks(k: &Kernel) -> Vec<u64> {
 /// Tasks that were not running unwind from their switch frame to where
 /// their stacks begin: `ret_from_fork` for a kernel thread, the user-mode
 /// registers of a system call or interrupt for a user task, with no error.
-/// A running task's backtrace by its address is its CPU's.
+/// A running task's backtrace by its address is its CPU's. A task whose
+/// `task_struct` or stack the dump left out (makedumpfile older than the
+/// kernel takes slab pages for user pages at `-d 31`) cannot unwind; the
+/// error must say so.
 #[test]
 fn sleeping_tasks_unwind_to_their_entry() {
-    let mut n = 0;
+    let left_out = |e: &str| e.contains("excluded from the dump");
+    let (mut n, mut skipped) = (0, 0);
     for c in require("bt of sleeping tasks") {
         let Some(dump) = c.variant("kdump-zlib") else { continue };
         for k in [open(dump, kdive_testkit::vmlinux(release(&c)).as_deref()), open(dump, None)] {
@@ -338,7 +342,14 @@ fn sleeping_tasks_unwind_to_their_entry() {
                     }
                 };
                 let what = format!("{} task {task:x} (pid {pid})", c.name());
-                let bt = k.backtrace_task(task, &orc).unwrap_or_else(|e| panic!("{what}: {e}"));
+                let bt = match k.backtrace_task(task, &orc) {
+                    Ok(bt) => bt,
+                    Err(e) if left_out(&e) => {
+                        skipped += 1;
+                        continue;
+                    }
+                    Err(e) => panic!("{what}: {e}"),
+                };
                 if let Some(cpu) = k.task_active_cpu(task) {
                     assert_eq!(bt, k.backtrace_cpu(cpu, &orc).unwrap(), "{what}");
                     continue;
@@ -346,6 +357,10 @@ fn sleeping_tasks_unwind_to_their_entry() {
                 // The idle task of a CPU that never ran anything else has
                 // no switch frame.
                 if pid == 0 {
+                    continue;
+                }
+                if bt.error.as_deref().is_some_and(left_out) {
+                    skipped += 1;
                     continue;
                 }
                 assert_eq!(bt.error, None, "{what}: {:#x?}", bt.frames);
@@ -366,5 +381,5 @@ fn sleeping_tasks_unwind_to_their_entry() {
         }
     }
     assert!(n > 0 || kdive_testkit::crashes().is_empty(), "no sleeping task");
-    eprintln!("{n} sleeping tasks unwound");
+    eprintln!("{n} sleeping tasks unwound, {skipped} left out of their dump");
 }

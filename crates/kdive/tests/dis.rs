@@ -134,15 +134,22 @@ impl Rng {
 }
 
 /// Functions of the vmlinux: `(address, size)`, one symbol at the address.
+/// Not the objects of 7.3's executable `.data` (`_sdata` to `_edata`),
+/// which `nm` letters `t` and `T` too.
 fn functions(vmlinux: &Path) -> Vec<(u64, u64)> {
     let elf = kdive_debuginfo::ElfFile::open(vmlinux).unwrap();
     let syms = elf.symbols().unwrap();
+    let data = match (syms.by_name("_sdata"), syms.by_name("_edata")) {
+        (Some(a), Some(b)) => a.addr..b.addr,
+        _ => 0..0,
+    };
     let mut per_addr: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
     for s in syms.iter() {
+        let code = s.is_text() && !data.contains(&s.addr);
         per_addr
             .entry(s.addr)
             .or_default()
-            .push(if s.is_text() { s.size } else { 0 });
+            .push(if code { s.size } else { 0 });
     }
     (per_addr.into_iter())
         .filter(|(a, sizes)| *a >= 0xffff_ffff_8000_0000 && sizes.len() == 1 && sizes[0] > 0)
@@ -197,11 +204,16 @@ fn places(syms: &kdive_debuginfo::SymbolTable) -> HashMap<String, Vec<u64>> {
     m
 }
 
-/// Whether `name` (`sym` or `sym+off`) can name `target`.
+/// Whether `name` (`sym`, `sym+off` or `sym-off`) can name `target`. gdb
+/// names a `.cold` part placed before its function (7.3's layout) by the
+/// function, less an offset.
 fn names(name: &str, target: u64, places: &HashMap<String, Vec<u64>>) -> bool {
-    let (sym, off) = match name.rsplit_once('+') {
-        Some((sym, off)) => (sym, off.parse::<u64>().unwrap_or(u64::MAX)),
-        None => (name, 0),
+    let (sym, off) = match (name.rsplit_once('+'), name.rsplit_once('-')) {
+        (Some((sym, off)), _) => (sym, off.parse::<u64>().unwrap_or(u64::MAX)),
+        (None, Some((sym, off))) if off.bytes().all(|c| c.is_ascii_digit()) => {
+            (sym, off.parse::<u64>().map_or(u64::MAX, |o| o.wrapping_neg()))
+        }
+        _ => (name, 0),
     };
     let hits = |addrs: &Vec<u64>| addrs.iter().any(|a| a.wrapping_add(off) == target);
     places.get(sym).is_some_and(hits)

@@ -222,9 +222,12 @@ fn taints_and_dmi_match_what_the_kernel_printed() {
                 c.name()
             ),
         }
+        // The identity line ("VENDOR PRODUCT, BIOS ..."): newer kernels
+        // print other "DMI: " lines around it ("SMBIOS 2.8 present.").
         let dmi_line = dmesg
             .lines()
-            .find_map(|l| l.split_once("] DMI: ").map(|(_, t)| t))
+            .filter_map(|l| l.split_once("] DMI: ").map(|(_, t)| t))
+            .find(|t| t.contains(", BIOS "))
             .expect("DMI line");
         let dmi = section(&out, "sys -i").unwrap_or("");
         let get = |k: &str| {

@@ -114,16 +114,17 @@ fn sys_commands_agree_with_the_kernel_log() {
             let (got, stderr) = run_kdive(&args, CMDS);
             let ctx = format!("{} {args:?}:\n{got:#?}\n{stderr}", crash.name());
             assert!(!stderr.contains("command(s) failed"), "{ctx}");
-            check_sensible(&got, &log, &ctx);
-            runs.push((got, stderr.contains("excluded"), ctx));
+            let partial = stderr.contains("excluded");
+            check_sensible(&got, &log, partial, &ctx);
+            runs.push((got, partial, ctx, stderr));
             checked += 1;
         }
         // A variant that holds every page gives the whole answer; one whose
         // makedumpfile left pages out gives part of it, never other lines.
-        let Some((whole, _, _)) = runs.iter().find(|r| !r.1) else {
+        let Some((whole, _, _, _)) = runs.iter().find(|r| !r.1) else {
             continue;
         };
-        for (got, partial, ctx) in &runs {
+        for (got, partial, ctx, stderr) in &runs {
             if !partial {
                 assert_eq!(got, whole, "{ctx}");
                 continue;
@@ -144,20 +145,30 @@ fn sys_commands_agree_with_the_kernel_log() {
                     );
                 }
             }
-            // The same interrupts and counts; actions may be missing.
+            // The same interrupts and counts; actions may be missing, and
+            // an interrupt whose descriptor the dump left out is named on
+            // stderr instead.
             let counts = |s: &str| -> Vec<Vec<String>> {
                 let cols = 1 + s.lines().next().map_or(0, |h| h.split_whitespace().count());
                 s.lines()
                     .map(|l| l.split_whitespace().take(cols).map(String::from).collect())
                     .collect()
             };
-            assert_eq!(counts(&got["irq -s"]), counts(&whole["irq -s"]), "{ctx}");
+            let (got_irqs, mut want) = (counts(&got["irq -s"]), counts(&whole["irq -s"]));
+            want.retain(|row| {
+                got_irqs.contains(row) || {
+                    let irq = row[0].trim_end_matches(':');
+                    !stderr.contains(&format!("irq: irq {irq}: "))
+                }
+            });
+            assert_eq!(got_irqs, want, "{ctx}");
         }
     }
     eprintln!("checked {checked} dumps");
 }
 
-fn check_sensible(got: &BTreeMap<String, String>, log: &str, ctx: &str) {
+/// `partial`: the dump left out pages kdive wanted (and said so).
+fn check_sensible(got: &BTreeMap<String, String>, log: &str, partial: bool, ctx: &str) {
     let mach = &got["mach"];
     let cpus = number_after(mach, "CPUS:").expect(ctx) as usize;
     if let Some(n) = number_after(log, "Total of ") {
@@ -233,11 +244,13 @@ fn check_sensible(got: &BTreeMap<String, String>, log: &str, ctx: &str) {
     assert!(dev.contains("\n\nBLKDEV    NAME"), "{ctx}");
     assert!(dev.lines().any(|l| l.ends_with("_fops")), "{ctx}");
     assert!(got["swap"].starts_with("SWAP_INFO_STRUCT    TYPE"), "{ctx}");
-    // The disks the kernel named at boot, with their queues.
+    // The disks the kernel named at boot, with their queues (unless the
+    // dump left their devices out: makedumpfile older than the kernel
+    // takes slab pages for user pages at -d 31).
     let disks = &got["dev -d"];
     assert!(disks.starts_with("MAJOR GENDISK"), "{ctx}");
     for name in ["vda", "sda", "nvme0n1"] {
-        if log.contains(&format!("[{name}]")) {
+        if log.contains(&format!("[{name}]")) && !partial {
             assert!(
                 disks
                     .lines()

@@ -6,9 +6,12 @@
 //! is a `struct module_sect_attrs` with `nsections` entries of `struct
 //! module_sect_attr`, each a section name and its `address`. Since 5.8 the
 //! name is the entry's `battr.attr.name`; before, a `name` member of its
-//! own (what the BTF says exists decides). Kernels without CONFIG_KALLSYMS
-//! or sysfs have no such table: then the caller places `.text` at the
-//! module's text and the rest after it.
+//! own. Later kernels (7.x) have no `struct module_sect_attr`: the entries
+//! are plain `struct bin_attribute`s, the address in `private`, found
+//! through the NULL-terminated `grp.bin_attrs` (what the BTF says exists
+//! decides). Kernels without CONFIG_KALLSYMS or sysfs have no such table:
+//! then the caller places `.text` at the module's text and the rest after
+//! it.
 
 use kdive_debuginfo::btf::Btf;
 
@@ -32,13 +35,31 @@ impl Kernel {
         if attrs == 0 {
             return Err(format!("module {}: no section table (sect_attrs is NULL)", m.name));
         }
-        let n = u64::from(self.read_u32(attrs + o.nsections).map_err(|e| format!("module {}: nsections: {e}", m.name))?);
-        if n > MAX_SECTIONS {
-            return Err(format!("module {}: {n} sections at {attrs:#x}: damaged", m.name));
-        }
-        let mut out = Vec::with_capacity(n as usize);
-        for i in 0..n {
-            let entry = attrs + o.attrs + i * o.attr_size;
+        let entries: Vec<u64> = match o.count {
+            Count::Number(nsections) => {
+                let n = u64::from(self.read_u32(attrs + nsections).map_err(|e| format!("module {}: nsections: {e}", m.name))?);
+                if n > MAX_SECTIONS {
+                    return Err(format!("module {}: {n} sections at {attrs:#x}: damaged", m.name));
+                }
+                (0..n).map(|i| attrs + o.attrs + i * o.attr_size).collect()
+            }
+            Count::Pointers(bin_attrs) => {
+                let table = self.read_u64(attrs + bin_attrs).map_err(|e| format!("module {}: grp.bin_attrs: {e}", m.name))?;
+                let mut v = Vec::new();
+                loop {
+                    if v.len() as u64 >= MAX_SECTIONS {
+                        return Err(format!("module {}: more than {MAX_SECTIONS} sections at {table:#x}: damaged", m.name));
+                    }
+                    let at = table + 8 * v.len() as u64;
+                    match self.read_u64(at).map_err(|e| format!("module {}: grp.bin_attrs[{}]: {e}", m.name, v.len()))? {
+                        0 => break v,
+                        p => v.push(p),
+                    }
+                }
+            }
+        };
+        let mut out = Vec::with_capacity(entries.len());
+        for (i, entry) in entries.into_iter().enumerate() {
             let name_ptr = self.read_u64(entry + o.name).map_err(|e| format!("module {}: section {i}: {e}", m.name))?;
             let name = self.read_cstr(name_ptr, MAX_NAME).map_err(|e| format!("module {}: section {i} name: {e}", m.name))?;
             let addr = self.read_u64(entry + o.address).map_err(|e| format!("module {}: section {name}: {e}", m.name))?;
@@ -48,14 +69,22 @@ impl Kernel {
     }
 }
 
+/// How the entries are counted.
+enum Count {
+    /// `module_sect_attrs.nsections`.
+    Number(u64),
+    /// The NULL-terminated pointers at `module_sect_attrs.grp.bin_attrs`.
+    Pointers(u64),
+}
+
 /// Offsets in bytes, from the BTF.
 struct Offsets {
     /// `module.sect_attrs`.
     sect_attrs: u64,
-    /// `module_sect_attrs.nsections` and `.attrs`.
-    nsections: u64,
+    count: Count,
+    /// `module_sect_attrs.attrs`.
     attrs: u64,
-    /// `sizeof(struct module_sect_attr)` and its members.
+    /// The size of an entry and where its name pointer and address are.
     attr_size: u64,
     name: u64,
     address: u64,
@@ -68,18 +97,40 @@ impl Offsets {
                 .map(|m| m.offset())
                 .ok_or_else(|| format!("the kernel's BTF has no {outer}.{path}: cannot read module sections"))
         };
-        let attr = btf.find_aggregate("module_sect_attr").ok_or("the kernel's BTF has no struct module_sect_attr")?;
+        let Some(attr) = btf.find_aggregate("module_sect_attr") else {
+            return Offsets::bin_attributes(btf);
+        };
         let name = match btf.member_offset("module_sect_attr", "name") {
             Some(m) => m.offset(),
             None => off("module_sect_attr", "battr.attr.name")?,
         };
         Ok(Offsets {
             sect_attrs: off("module", "sect_attrs")?,
-            nsections: off("module_sect_attrs", "nsections")?,
+            count: Count::Number(off("module_sect_attrs", "nsections")?),
             attrs: off("module_sect_attrs", "attrs")?,
             attr_size: btf.size_of(attr).filter(|&s| s > 0).ok_or("struct module_sect_attr has no size")?,
             name,
             address: off("module_sect_attr", "address")?,
+        })
+    }
+}
+
+impl Offsets {
+    /// Entries that are `struct bin_attribute`s (7.x).
+    fn bin_attributes(btf: &Btf) -> Result<Offsets, String> {
+        let off = |outer: &str, path: &str| {
+            btf.member_offset(outer, path)
+                .map(|m| m.offset())
+                .ok_or_else(|| format!("the kernel's BTF has no struct module_sect_attr, nor {outer}.{path}: cannot read module sections"))
+        };
+        let attr = btf.find_aggregate("bin_attribute").ok_or("the kernel's BTF has no struct bin_attribute")?;
+        Ok(Offsets {
+            sect_attrs: off("module", "sect_attrs")?,
+            count: Count::Pointers(off("module_sect_attrs", "grp.bin_attrs")?),
+            attrs: off("module_sect_attrs", "attrs")?,
+            attr_size: btf.size_of(attr).filter(|&s| s > 0).ok_or("struct bin_attribute has no size")?,
+            name: off("bin_attribute", "attr.name")?,
+            address: off("bin_attribute", "private")?,
         })
     }
 }

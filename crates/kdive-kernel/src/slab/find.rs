@@ -1,7 +1,8 @@
 //! From an address to its slab, cache and object (crash's `kmem ADDR`
 //! and `kmem -s ADDR`).
 
-use super::{Cache, Slab, Slub};
+use super::{Cache, CacheState, Place, Slab, SlabObjects, Slub};
+use crate::pages::compound_head;
 
 /// A slab address, or an address inside a slab's memory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,20 +38,29 @@ impl Slub<'_> {
         let Some(f) = self.o.compound_head else {
             return page;
         };
-        match self.mem.read_u64(page + f.byte()) {
-            Ok(h) if h & 1 == 1 && self.is_page(h - 1) => h - 1,
+        match self.mem.read_u64(page + f.byte()).map(|i| compound_head(page, i)) {
+            Ok(Some(h)) if self.is_page(h) => h,
             _ => page,
         }
     }
 
-    /// Whether `page.flags` has `PG_slab` (true when the bit is unknown).
+    /// Whether `page.flags` has `PG_slab`, or (by 6.12) its `page_type`
+    /// says slab (true when neither is known).
     fn is_slab_page(&self, page: u64) -> bool {
-        let Some(bit) = self.o.pg_slab else {
+        if let Some(bit) = self.o.pg_slab {
+            return self
+                .mem
+                .read_u64(page + self.o.page_flags.byte())
+                .is_ok_and(|f| f & (1 << bit) != 0);
+        }
+        let Some((f, slab)) = self.o.page_type else {
             return true;
         };
-        self.mem
-            .read_u64(page + self.o.page_flags.byte())
-            .is_ok_and(|f| f & (1 << bit) != 0)
+        // The type is the top byte of the 32-bit `page_type`.
+        let mut b = [0u8; 4];
+        f.bits == 32
+            && self.mem.read(page + f.byte(), &mut b).is_ok()
+            && u64::from(u32::from_le_bytes(b) >> 24) == slab
     }
 
     /// The cache, slab and object of `addr`: a `struct slab` address, or
@@ -80,5 +90,28 @@ impl Slub<'_> {
             page,
             object,
         })
+    }
+}
+
+impl Slub<'_> {
+    /// The objects of `slab` as `kmem ADDR` shows them: a CPU's slab as
+    /// the walk of `st` found it (its free list counts), else walked now,
+    /// with the objects that sheaves hold marked.
+    pub fn objects_in(&self, c: &Cache, st: &mut CacheState, slab: &Slab) -> SlabObjects {
+        let cpu_slab = st
+            .cpus
+            .iter()
+            .find_map(|cpu| cpu.slab.as_ref().filter(|s| s.slab.addr == slab.addr));
+        if let Some(so) = cpu_slab {
+            return so.clone();
+        }
+        let place = Place::Slab(slab.addr);
+        let mut so = self.objects_of(c, slab.clone(), None, place, &mut st.findings);
+        for (obj, holder) in st.sheaf_objects() {
+            // Objects of other slabs do not fit; what is wrong with one
+            // of this slab the walk of `st` has reported.
+            let _ = self.hold(c, &mut so, obj, holder);
+        }
+        so
     }
 }

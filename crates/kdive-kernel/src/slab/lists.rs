@@ -86,8 +86,10 @@ pub(crate) fn list(
 /// TOTAL and SLABS are the nodes' own counters (`total_objects`,
 /// `nr_slabs`); the free objects are those on the CPUs' free lists (found
 /// by walking them) plus what `inuse` leaves free in every CPU slab, CPU
-/// partial slab and node partial slab. Without the debug counters the
-/// slabs seen are all there is to count.
+/// partial slab and node partial slab; where there are sheaves (7.x), what they
+/// hold too (in use for their slabs, free for crash's count, as a CPU free
+/// list was). Without the debug counters the slabs seen are all there is
+/// to count.
 pub(crate) fn usage(s: &CacheState) -> Usage {
     let mut free = 0u64;
     let mut seen_objects = 0u64;
@@ -124,7 +126,9 @@ pub(crate) fn usage(s: &CacheState) -> Usage {
             _ => counted = false,
         }
     }
-    if !counted {
+    if counted {
+        free += s.sheaf_objects().iter().filter(|(_, h)| h.is_free()).count() as u64;
+    } else {
         // No CONFIG_SLUB_DEBUG counters: full slabs are invisible.
         slabs = seen_slabs;
         total = seen_objects;

@@ -3,7 +3,8 @@
 
 use std::fmt;
 
-use super::{PAGE_SIZE, SLAB_RED_ZONE};
+use super::sheaves::{Barn, CpuSheaves, SheafHolder};
+use super::PAGE_SIZE;
 
 /// One `struct kmem_cache`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,13 +20,24 @@ pub struct Cache {
     pub objects: u64,
     pub order: u32,
     pub flags: u64,
+    /// `SLAB_RED_ZONE` and `SLAB_STORE_USER` set in `flags`.
+    pub red_zone: bool,
+    pub store_user: bool,
     pub red_left_pad: u64,
     /// `kmem_cache.random` (`CONFIG_SLAB_FREELIST_HARDENED`).
     pub random: Option<u64>,
-    /// The per-CPU offset of the cache's `struct kmem_cache_cpu`.
+    /// The per-CPU offset of the cache's `struct kmem_cache_cpu` (0 on 7.x,
+    /// which has none).
     pub cpu_slab: u64,
+    /// With sheaves (7.x): the per-CPU offset of its `struct
+    /// slub_percpu_sheaves`, and how many objects a sheaf holds (0: the
+    /// cache has no sheaves).
+    pub cpu_sheaves: Option<u64>,
+    pub sheaf_capacity: u64,
     /// `(node id, struct kmem_cache_node *)` of the nodes that have one.
     pub nodes: Vec<(usize, u64)>,
+    /// `(node id, struct node_barn *)`: each node's spare sheaves (7.x).
+    pub barns: Vec<(usize, u64)>,
 }
 
 impl Cache {
@@ -36,7 +48,7 @@ impl Cache {
 
     /// Bytes before each object: the left red zone, when there is one.
     pub fn left_pad(&self) -> u64 {
-        if self.flags & SLAB_RED_ZONE != 0 {
+        if self.red_zone {
             self.red_left_pad
         } else {
             0
@@ -76,8 +88,12 @@ pub struct SlabObjects {
     /// Objects found on the CPU's free list (a CPU slab).
     pub cpu_free: u64,
     /// crash's ALLOCATED column for this slab: the slab's `inuse`, or for
-    /// a CPU slab what its free lists leave.
+    /// a CPU slab what its free lists leave (less, on 7.x, what
+    /// sheaves hold).
     pub allocated: u64,
+    /// Objects the slab counts in use that a sheaf holds: their index and
+    /// which sheaf (7.x).
+    pub held: Vec<(usize, SheafHolder)>,
 }
 
 impl SlabObjects {
@@ -114,6 +130,8 @@ pub struct NodeState {
     pub partial: Vec<SlabObjects>,
     /// `None` when full slabs are not tracked (no `SLAB_STORE_USER`).
     pub full: Option<Vec<SlabObjects>>,
+    /// The node's barn of full and empty sheaves (7.x).
+    pub barn: Option<Barn>,
 }
 
 /// crash's columns for a cache: ALLOCATED, TOTAL, SLABS.
@@ -128,6 +146,8 @@ pub struct Usage {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CacheState {
     pub cpus: Vec<CpuState>,
+    /// Each CPU's sheaves (7.x, where `cpus` is empty).
+    pub sheaves: Vec<CpuSheaves>,
     pub nodes: Vec<NodeState>,
     pub usage: Usage,
     pub findings: Vec<Finding>,
@@ -143,9 +163,13 @@ pub enum Place {
     /// A CPU's slab and free list.
     Cpu(usize),
     CpuPartial(usize),
+    /// A CPU's sheaves (7.x).
+    CpuSheaves(usize),
     NodePartial(usize),
     NodeFull(usize),
     Node(usize),
+    /// A node's barn of sheaves.
+    Barn(usize),
     /// A slab found from an address.
     Slab(u64),
     /// Another list of the kernel's, named by the finding's `cache`.
@@ -159,9 +183,11 @@ impl fmt::Display for Place {
             Place::Cache => write!(f, "kmem_cache"),
             Place::Cpu(c) => write!(f, "CPU {c}"),
             Place::CpuPartial(c) => write!(f, "CPU {c} partial list"),
+            Place::CpuSheaves(c) => write!(f, "CPU {c} sheaves"),
             Place::NodePartial(n) => write!(f, "node {n} partial list"),
             Place::NodeFull(n) => write!(f, "node {n} full list"),
             Place::Node(n) => write!(f, "node {n}"),
+            Place::Barn(n) => write!(f, "node {n} barn"),
             Place::Slab(s) => write!(f, "slab {s:x}"),
             Place::List => write!(f, "list"),
         }

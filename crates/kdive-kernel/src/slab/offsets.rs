@@ -1,10 +1,14 @@
 //! Where SLUB's fields are, from the kernel's BTF: `struct slab` (5.17 and
 //! later) or the slab fields of `struct page` (before), `slab_list` or
-//! `lru`, `kmem_cache_cpu.slab` or `.page`, and the members that only some
-//! configurations have (`random`, `red_left_pad`, `partial`, `nr_slabs`,
-//! `full`).
+//! `lru`, per-CPU slabs (`kmem_cache_cpu.slab` or `.page`) or per-CPU
+//! sheaves (7.x, [`super::sheaves`]), `kmem_cache.node[]` or
+//! `.per_node[].node`, and the members that only some configurations have
+//! (`random`, `red_left_pad`, `partial`, `nr_slabs`, `full`).
 
 use kdive_debuginfo::btf::{Btf, MemberInfo};
+
+use super::sheaves::SheafOffsets;
+use super::{SLAB_RED_ZONE, SLAB_STORE_USER};
 
 /// A member's place in its structure: bit offset and width (the type's
 /// size for a member that is not a bitfield).
@@ -15,7 +19,7 @@ pub(crate) struct Field {
 }
 
 impl Field {
-    fn of(btf: &Btf, m: MemberInfo) -> Option<Field> {
+    pub fn of(btf: &Btf, m: MemberInfo) -> Option<Field> {
         let bits = if m.is_bitfield() {
             m.bitfield_size
         } else {
@@ -53,13 +57,30 @@ impl Field {
     }
 }
 
+/// `struct kmem_cache_cpu`: each CPU's slab, free list and partial list
+/// (SLUB before 7.x).
+#[derive(Debug, Clone)]
+pub(crate) struct CpuSlabOffsets {
+    pub cpu_slab: Field,
+    pub len: u64,
+    pub freelist: Field,
+    pub page: Field,
+    /// `CONFIG_SLUB_CPU_PARTIAL`.
+    pub partial: Option<Field>,
+}
+
 /// Every offset the walk uses, found once per walk.
 #[derive(Debug, Clone)]
 pub(crate) struct Offsets {
-    /// Bytes of `struct kmem_cache` before `node[]`.
+    /// Bytes of `struct kmem_cache` before `node[]` (`per_node[]`).
     pub cache_len: u64,
-    pub cpu_slab: Field,
+    /// Per-CPU slabs (before 7.x), per-CPU sheaves (7.x): either or both.
+    pub cpu: Option<CpuSlabOffsets>,
+    pub sheaves: Option<SheafOffsets>,
     pub flags: Field,
+    /// `SLAB_RED_ZONE` and `SLAB_STORE_USER` in `kmem_cache.flags`.
+    pub red_zone_flag: u64,
+    pub store_user_flag: u64,
     pub size: Field,
     pub object_size: Field,
     pub offset: Field,
@@ -70,15 +91,12 @@ pub(crate) struct Offsets {
     pub list: u64,
     /// `CONFIG_SLAB_FREELIST_HARDENED`: the free pointers are scrambled.
     pub random: Option<Field>,
-    /// `kmem_cache.node[]` and its declared length.
+    /// `kmem_cache.node[]` (or `.per_node[]`) and its declared length;
+    /// the bytes of one element, and where its node pointer is in it.
     pub node: u64,
     pub node_len: u64,
-    /// `struct kmem_cache_cpu`.
-    pub cpu_len: u64,
-    pub cpu_freelist: Field,
-    pub cpu_page: Field,
-    /// `CONFIG_SLUB_CPU_PARTIAL`.
-    pub cpu_partial: Option<Field>,
+    pub node_stride: u64,
+    pub node_ptr: u64,
     /// `struct kmem_cache_node`.
     pub node_struct_len: u64,
     pub nr_partial: Field,
@@ -100,9 +118,21 @@ pub(crate) struct Offsets {
     /// `sizeof(struct page)`: the stride of the `vmemmap` array.
     pub page_size: u64,
     pub page_flags: Field,
+    /// `compound_head`, `compound_info` in 7.x.
     pub compound_head: Option<Field>,
     /// The bit number of `PG_slab` in `page.flags`.
     pub pg_slab: Option<u32>,
+    /// Where there is no `PG_slab` (by 6.12): `page.page_type` and the
+    /// `PGTY_slab` its top byte holds for a slab.
+    pub page_type: Option<(Field, u64)>,
+}
+
+/// `SLAB_*` flags: bits of `enum _slab_flag_bits` by 6.12,
+/// fixed values before.
+fn slab_flag(btf: &Btf, bit: &str, old: u64) -> u64 {
+    btf.enum_value("_slab_flag_bits", bit)
+        .filter(|b| (0..64).contains(b))
+        .map_or(old, |b| 1 << b)
 }
 
 impl Offsets {
@@ -118,9 +148,11 @@ impl Offsets {
                 .and_then(|id| btf.size_of(id))
                 .ok_or_else(|| format!("the kernel's BTF has no struct {name}"))
         };
-        if btf.member_offset("kmem_cache", "cpu_slab").is_none() {
+        let sheaves = SheafOffsets::from_btf(btf)?;
+        if btf.member_offset("kmem_cache", "cpu_slab").is_none() && sheaves.is_none() {
             return Err(
-                "the kernel does not use the SLUB allocator (no kmem_cache.cpu_slab)".into(),
+                "the kernel does not use the SLUB allocator (no kmem_cache.cpu_slab or cpu_sheaves)"
+                    .into(),
             );
         }
         // 5.17 split `struct slab` out of `struct page`. SLAB's `struct
@@ -140,12 +172,31 @@ impl Offsets {
         } else {
             "page"
         };
-        let node = btf
-            .member_offset("kmem_cache", "node")
-            .ok_or("the kernel's BTF has no kmem_cache.node")?;
+        // 7.x pairs each node's `kmem_cache_node` with its barn.
+        let (node, node_stride, node_ptr) = match btf.member_offset("kmem_cache", "node") {
+            Some(n) => (n, 8, 0),
+            None => (
+                btf.member_offset("kmem_cache", "per_node")
+                    .ok_or("the kernel's BTF has no kmem_cache.node or per_node")?,
+                size("kmem_cache_per_node_ptrs")?,
+                btf.member_offset("kmem_cache_per_node_ptrs", "node")
+                    .ok_or("the kernel's BTF has no kmem_cache_per_node_ptrs.node")?
+                    .offset(),
+            ),
+        };
         let node_len = btf
             .array_info(node.type_id)
             .map_or(1, |a| u64::from(a.len.max(1)));
+        let cpu = match btf.member_offset("kmem_cache", "cpu_slab") {
+            None => None,
+            Some(_) => Some(CpuSlabOffsets {
+                cpu_slab: field("kmem_cache", "cpu_slab")?,
+                len: size("kmem_cache_cpu")?,
+                freelist: field("kmem_cache_cpu", "freelist")?,
+                page: field("kmem_cache_cpu", cpu_page)?,
+                partial: opt("kmem_cache_cpu", "partial"),
+            }),
+        };
         let pg = |name: &str| {
             btf.enum_value("pageflags", name)
                 .and_then(|v| u32::try_from(v).ok())
@@ -153,8 +204,11 @@ impl Offsets {
         };
         Ok(Offsets {
             cache_len: node.offset(),
-            cpu_slab: field("kmem_cache", "cpu_slab")?,
+            cpu,
+            sheaves,
             flags: field("kmem_cache", "flags")?,
+            red_zone_flag: slab_flag(btf, "_SLAB_RED_ZONE", SLAB_RED_ZONE),
+            store_user_flag: slab_flag(btf, "_SLAB_STORE_USER", SLAB_STORE_USER),
             size: field("kmem_cache", "size")?,
             object_size: field("kmem_cache", "object_size")?,
             offset: field("kmem_cache", "offset")?,
@@ -168,10 +222,8 @@ impl Offsets {
             random: opt("kmem_cache", "random"),
             node: node.offset(),
             node_len,
-            cpu_len: size("kmem_cache_cpu")?,
-            cpu_freelist: field("kmem_cache_cpu", "freelist")?,
-            cpu_page: field("kmem_cache_cpu", cpu_page)?,
-            cpu_partial: opt("kmem_cache_cpu", "partial"),
+            node_stride,
+            node_ptr,
             node_struct_len: size("kmem_cache_node")?,
             nr_partial: field("kmem_cache_node", "nr_partial")?,
             partial: btf
@@ -196,8 +248,12 @@ impl Offsets {
             slab_next: opt(slab_struct, "next"),
             page_size: size("page")?,
             page_flags: field("page", "flags")?,
-            compound_head: opt("page", "compound_head"),
+            compound_head: opt("page", "compound_head").or_else(|| opt("page", "compound_info")),
             pg_slab: pg("PG_slab"),
+            page_type: opt("page", "page_type").zip(
+                btf.enum_value("pagetype", "PGTY_slab")
+                    .and_then(|v| u64::try_from(v).ok()),
+            ),
         })
     }
 }

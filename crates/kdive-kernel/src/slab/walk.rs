@@ -7,7 +7,7 @@ use super::freelist::{object_index, Broken};
 use super::lists::{list, usage};
 use super::{
     Cache, CacheState, CpuState, Finding, Kind, NodeState, Place, Slab, SlabObjects, Slub, Usage,
-    MAX_LIST, SLAB_STORE_USER,
+    MAX_LIST,
 };
 
 impl Slub<'_> {
@@ -125,6 +125,7 @@ impl Slub<'_> {
             own_free: own as u64,
             cpu_free,
             allocated,
+            held: Vec::new(),
         }
     }
 
@@ -188,13 +189,36 @@ impl Slub<'_> {
 
     /// Everything about cache `c`.
     pub fn state(&self, c: &Cache) -> CacheState {
-        let o = &self.o;
         let mut f = Vec::new();
+        let cpus = self.cpu_slabs(c, &mut f);
+        let sheaves = self.cpu_sheaves(c, &mut f);
+        let nodes = c
+            .nodes
+            .iter()
+            .map(|&(node, addr)| self.node(c, node, addr, &cpus, &mut f))
+            .collect();
+        let mut state = CacheState {
+            cpus,
+            sheaves,
+            nodes,
+            usage: Usage::default(),
+            findings: f,
+        };
+        self.check_sheaf_objects(c, &mut state);
+        state.usage = usage(&state);
+        state
+    }
+
+    /// Each CPU's slab, free list and partial list (SLUB before 7.x).
+    fn cpu_slabs(&self, c: &Cache, f: &mut Vec<Finding>) -> Vec<CpuState> {
+        let Some(o) = &self.o.cpu else {
+            return Vec::new();
+        };
         let mut cpus = Vec::new();
         for (cpu, off) in self.env.cpu_offsets.iter().enumerate() {
             let Some(off) = *off else { continue };
             let kcc = c.cpu_slab.wrapping_add(off);
-            let buf = match self.read(kcc, o.cpu_len) {
+            let buf = match self.read(kcc, o.len) {
                 Ok(b) => b,
                 Err(e) => {
                     let what = format!("kmem_cache_cpu {kcc:x} unreadable: {e}");
@@ -202,8 +226,8 @@ impl Slub<'_> {
                     continue;
                 }
             };
-            let freelist = o.cpu_freelist.get(&buf).unwrap_or(0);
-            let page = o.cpu_page.get(&buf).unwrap_or(0);
+            let freelist = o.freelist.get(&buf).unwrap_or(0);
+            let page = o.page.get(&buf).unwrap_or(0);
             let slab = match self.slab(page) {
                 _ if page == 0 => {
                     if freelist != 0 {
@@ -212,16 +236,14 @@ impl Slub<'_> {
                     }
                     None
                 }
-                Ok(s) => {
-                    Some(self.objects_of(c, s, Some((cpu, freelist)), Place::Cpu(cpu), &mut f))
-                }
+                Ok(s) => Some(self.objects_of(c, s, Some((cpu, freelist)), Place::Cpu(cpu), f)),
                 Err(e) => {
                     f.push(self.bad_slab(c, Place::Cpu(cpu), page, e));
                     None
                 }
             };
-            let partial = o.cpu_partial.and_then(|p| p.get(&buf)).unwrap_or(0);
-            let partial = self.cpu_partial(c, cpu, partial, &mut f);
+            let partial = o.partial.and_then(|p| p.get(&buf)).unwrap_or(0);
+            let partial = self.cpu_partial(c, cpu, partial, f);
             cpus.push(CpuState {
                 cpu,
                 kmem_cache_cpu: kcc,
@@ -230,19 +252,7 @@ impl Slub<'_> {
                 partial,
             });
         }
-        let nodes = c
-            .nodes
-            .iter()
-            .map(|&(node, addr)| self.node(c, node, addr, &cpus, &mut f))
-            .collect();
-        let mut state = CacheState {
-            cpus,
-            nodes,
-            usage: Usage::default(),
-            findings: f,
-        };
-        state.usage = usage(&state);
-        state
+        cpus
     }
 
     fn node(
@@ -267,12 +277,14 @@ impl Slub<'_> {
             per_cpu,
             partial: Vec::new(),
             full: None,
+            barn: None,
         };
         let buf = match self.read(addr, o.node_struct_len) {
             Ok(b) => b,
             Err(e) => {
                 let what = format!("kmem_cache_node {addr:x} unreadable: {e}");
                 f.push(self.unreadable(c, Place::Node(node), addr, what));
+                state.barn = self.barn(c, node, None, f);
                 return state;
             }
         };
@@ -290,9 +302,10 @@ impl Slub<'_> {
             );
             f.push(self.finding(c, Place::NodePartial(node), addr, what));
         }
-        if let Some(full) = o.full.filter(|_| c.flags & SLAB_STORE_USER != 0) {
+        if let Some(full) = o.full.filter(|_| c.store_user) {
             state.full = Some(self.node_list(c, addr + full, Place::NodeFull(node), f));
         }
+        state.barn = self.barn(c, node, Some(&buf), f);
         state
     }
 

@@ -1,6 +1,7 @@
 //! Which slab cache an address is in, for `bt -F`'s `[kmalloc-192]`: the
-//! address's `struct page` (its compound head), `PG_slab` set, then the
-//! slab's `slab_cache` and that cache's name.
+//! address's `struct page` (its compound head), `PG_slab` set (by 6.12,
+//! `page_type` says slab), then the slab's `slab_cache` and that cache's
+//! name.
 
 use kdive_arch::x86_64::Region;
 
@@ -20,18 +21,29 @@ impl Kernel {
         let mut page = layout
             .vmemmap_base
             .checked_add(pfn.checked_mul(page_size)?)?;
-        if let Some(ch) = btf.member_offset("page", "compound_head") {
-            let head = self.read_u64(page.wrapping_add(ch.offset())).ok()?;
-            if head & 1 == 1 {
-                page = head - 1;
+        let head = btf
+            .member_offset("page", "compound_head")
+            .or_else(|| btf.member_offset("page", "compound_info"));
+        if let Some(ch) = head {
+            let info = self.read_u64(page.wrapping_add(ch.offset())).ok()?;
+            if let Some(head) = crate::pages::compound_head(page, info) {
+                page = head;
             }
         }
-        let flags = self
-            .read_u64(page.wrapping_add(btf.member_offset("page", "flags")?.offset()))
-            .ok()?;
-        let pg_slab = btf.enum_value("pageflags", "PG_slab")?;
-        if !(0..64).contains(&pg_slab) || flags & (1 << pg_slab) == 0 {
-            return None;
+        if let Some(pg_slab) = btf.enum_value("pageflags", "PG_slab") {
+            let flags = self
+                .read_u64(page.wrapping_add(btf.member_offset("page", "flags")?.offset()))
+                .ok()?;
+            if !(0..64).contains(&pg_slab) || flags & (1 << pg_slab) == 0 {
+                return None;
+            }
+        } else {
+            // The type in the top byte of `page_type`.
+            let at = btf.member_offset("page", "page_type")?.offset();
+            let pgty = btf.enum_value("pagetype", "PGTY_slab")?;
+            if i64::from(self.read_u32(page.wrapping_add(at)).ok()? >> 24) != pgty {
+                return None;
+            }
         }
         let cache_off = btf
             .member_offset("slab", "slab_cache")

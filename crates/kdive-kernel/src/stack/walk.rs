@@ -45,7 +45,7 @@ impl Walker<'_> {
     /// Kernel or module text.
     fn is_text(&self, ip: u64) -> bool {
         match self.k.symbols().lookup(ip) {
-            Some((s, _)) => s.is_text(),
+            Some((s, _)) => self.k.is_code(s),
             None => false,
         }
     }

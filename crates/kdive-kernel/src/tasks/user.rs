@@ -73,7 +73,7 @@ impl Kernel {
         };
         let word = |f: super::offsets::Field| {
             self.read_u64(task.mm + f.off as u64)
-                .map_err(|e| UserReadError::Other(e.to_string()))
+                .map_err(|e| UserReadError::Other(format!("mm_struct {:x}: {e}", task.mm)))
         };
         let (a0, a1, e0, e1) = (word(a0)?, word(a1)?, word(e0)?, word(e1)?);
         let read = |lo: u64, hi: u64| -> Result<Vec<u8>, UserReadError> {
@@ -108,7 +108,7 @@ impl Kernel {
             .ok_or_else(|| UserReadError::Other("the BTF has no mm_struct.pgd".into()))?;
         let pgd = self
             .read_u64(task.mm + pgd_field.off as u64)
-            .map_err(|e| UserReadError::Other(e.to_string()))?;
+            .map_err(|e| UserReadError::Other(format!("mm_struct {:x}: {e}", task.mm)))?;
         let phys = self
             .vtop(pgd)
             .map_err(|e| UserReadError::Other(e.to_string()))?;

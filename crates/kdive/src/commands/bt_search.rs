@@ -62,7 +62,7 @@ pub fn print_text_symbols(s: &Session, bt: &Backtrace, all: bool, o: &Options, o
     for (st, low) in stacks_in_order(bt) {
         let from = if all { st.base } else { low };
         for (addr, v) in words(s, from, st.top) {
-            let Some((sym, _)) = k.symbols().lookup(v.wrapping_sub(1)).filter(|(sym, _)| sym.is_text()) else {
+            let Some((sym, _)) = k.symbols().lookup(v.wrapping_sub(1)).filter(|(sym, _)| k.is_code(sym)) else {
                 continue;
             };
             let name = if o.offsets {
@@ -102,7 +102,7 @@ fn plausible(s: &Session, r: &PtRegs) -> bool {
             && cs < 0x100
             && ss < 0x100
             && kernel_half(r.sp())
-            && s.kernel.symbols().lookup(r.ip()).is_some_and(|(sym, _)| sym.is_text())
+            && s.kernel.symbols().lookup(r.ip()).is_some_and(|(sym, _)| s.kernel.is_code(sym))
     }
 }
 

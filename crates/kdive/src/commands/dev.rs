@@ -50,6 +50,12 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         "OPERATIONS"
     );
     for d in &blk {
+        if d.unreadable {
+            let unknown = center("(unknown)", 16, false);
+            t += &format!(" {:3}      {:<13}  {unknown}  (unreadable)
+", d.major, d.name);
+            continue;
+        }
         t += &line(s, d.major, &d.name, d.gendisk, d.fops);
     }
     out.write_all(t.as_bytes()).map_err(io)?;

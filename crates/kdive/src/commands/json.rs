@@ -187,6 +187,6 @@ pub fn symbol(s: &Session, sym: &kdive_debuginfo::Symbol, off: u64) -> Value {
         "name": sym.name,
         "offset": off,
         "module": sym.module,
-        "source": sym.is_text().then(|| s.source_line(sym.addr + off, off == 0)).flatten(),
+        "source": s.kernel.is_code(sym).then(|| s.source_line(sym.addr + off, off == 0)).flatten(),
     })
 }

@@ -78,7 +78,7 @@ fn symbol(s: &Session, addr: u64, out: &mut dyn Write) -> CmdResult {
     if let Some(m) = &sym.module {
         line.push_str(&format!(" [{m}]"));
     }
-    if sym.is_text() {
+    if k.is_code(sym) {
         line.push(' ');
         if let Some(loc) = s.source_line(addr, off == 0) {
             line.push_str(&loc);

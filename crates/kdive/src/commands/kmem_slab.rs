@@ -85,22 +85,9 @@ pub fn address(
     let mut st = slub.state(c);
     writeln!(out, "{CACHE_HDR}").map_err(io)?;
     cache_line(out, c, &st.usage)?;
-    // A CPU's slab counts that CPU's free list too.
-    let cpu_slab = st
-        .cpus
-        .iter()
-        .find_map(|cpu| cpu.slab.as_ref().filter(|s| s.slab.addr == hit.slab.addr))
-        .cloned();
-    let so = match cpu_slab {
-        Some(so) => so,
-        None => slub.objects_of(
-            c,
-            hit.slab.clone(),
-            None,
-            Place::Slab(hit.slab.addr),
-            &mut st.findings,
-        ),
-    };
+    // A CPU's slab counts that CPU's free list too, any slab the objects
+    // sheaves hold.
+    let so = slub.objects_in(c, &mut st, &hit.slab);
     let only = match hit.object {
         Some((start, _)) if !all_objects => Some(start),
         Some(_) => None,
@@ -157,6 +144,7 @@ fn detail(out: &mut dyn Write, c: &Cache, st: &CacheState) -> CmdResult {
             |p| matches!(p, Place::Cpu(x) | Place::CpuPartial(x) if x == n),
         )?;
     }
+    super::kmem_sheaves::cpu_sheaves(out, c, st)?;
     for node in &st.nodes {
         let n = node.node;
         writeln!(out, "{NODE_HDR}").map_err(io)?;
@@ -172,10 +160,13 @@ fn detail(out: &mut dyn Write, c: &Cache, st: &CacheState) -> CmdResult {
         .map_err(io)?;
         node_list(out, c, &format!("NODE {n} PARTIAL:"), Some(&node.partial))?;
         node_list(out, c, &format!("NODE {n} FULL:"), node.full.as_deref())?;
+        if let Some(barn) = &node.barn {
+            super::kmem_sheaves::barn(out, c, n, barn)?;
+        }
         report(
             out,
             &st.findings,
-            |p| matches!(p, Place::Node(x) | Place::NodePartial(x) | Place::NodeFull(x) if x == n),
+            |p| matches!(p, Place::Node(x) | Place::NodePartial(x) | Place::NodeFull(x) | Place::Barn(x) if x == n),
         )?;
     }
     writeln!(out).map_err(io)
@@ -231,12 +222,15 @@ fn slab_lines(
         return Ok(());
     }
     writeln!(out, "  FREE / [ALLOCATED]").map_err(io)?;
-    for (addr, free) in so.objects(c) {
+    for (i, (addr, free)) in so.objects(c).enumerate() {
         if only.is_some_and(|o| o != addr) {
             continue;
         }
+        let held = so.held.iter().find(|(j, _)| *j == i).map(|(_, h)| *h);
         if !free {
             writeln!(out, "  [{addr:x}]").map_err(io)?;
+        } else if let Some(h) = held {
+            writeln!(out, "   {addr:x}  ({h})").map_err(io)?;
         } else if let Some(cpu) = so.cpu {
             writeln!(out, "   {addr:x}  (cpu {cpu} cache)").map_err(io)?;
         } else {
@@ -248,7 +242,11 @@ fn slab_lines(
 
 /// kdive's findings whose place matches, on standard error, after the
 /// output so far.
-fn report(out: &mut dyn Write, findings: &[Finding], pick: impl Fn(Place) -> bool) -> CmdResult {
+pub(super) fn report(
+    out: &mut dyn Write,
+    findings: &[Finding],
+    pick: impl Fn(Place) -> bool,
+) -> CmdResult {
     let mut flushed = false;
     for f in findings.iter().filter(|f| pick(f.place)) {
         if !flushed {

@@ -18,6 +18,7 @@ mod kmem;
 mod kmem_addr;
 mod kmem_info;
 mod kmem_pages;
+mod kmem_sheaves;
 mod kmem_slab;
 mod kmem_vmalloc;
 mod dev;

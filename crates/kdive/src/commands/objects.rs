@@ -124,7 +124,7 @@ pub fn gdb_symbol(k: &Kernel, addr: u64) -> Option<String> {
             }
             match sized {
                 Some(s) if s.contains(addr) => s,
-                _ => zero.filter(|z| z.is_text())?,
+                _ => zero.filter(|z| k.is_code(z))?,
             }
         }
     };

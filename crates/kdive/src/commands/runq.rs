@@ -87,15 +87,15 @@ fn cpu_list(spec: &str, nr: usize) -> Result<Vec<usize>, String> {
     Ok(v)
 }
 
-/// `PID: 1      TASK: ff36587ec11f4180  COMMAND: "init"`, or the address
-/// when no task is known there.
-fn who(s: &Session, addr: u64) -> String {
+/// `PID: 1      TASK: ff36587ec11f4180  COMMAND: "init"`, or `None` when
+/// no task is known there.
+fn who(s: &Session, addr: u64) -> Option<String> {
     match s.kernel.tasks().find_by_addr(addr) {
-        Some(t) => format!(
+        Some(t) => Some(format!(
             "PID: {:<5}  TASK: {:x}  COMMAND: \"{}\"",
             t.pid, t.addr, t.comm
-        ),
-        None => format!("{addr:x}"),
+        )),
+        None => part_task(s, addr),
     }
 }
 
@@ -105,8 +105,22 @@ fn queues(s: &Session, cpus: &[usize], out: &mut dyn Write) -> CmdResult {
         let rq = s.kernel.run_queue(cpu)?;
         let nl = if n > 0 { "\n" } else { "" };
         writeln!(out, "{nl}CPU {cpu} RUNQUEUE: {:x}", rq.addr).map_err(io)?;
-        let current = list.active_tasks().get(cpu).copied().flatten().unwrap_or(0);
-        writeln!(out, "  CURRENT: {}", who(s, current)).map_err(io)?;
+        // Where the task list has no current task (its task_struct did not
+        // read), the runqueue's own `curr`.
+        let current = match list.active_tasks().get(cpu).copied().flatten() {
+            Some(t) => t,
+            None => rq_curr(s, rq.addr).unwrap_or(0),
+        };
+        match who(s, current) {
+            Some(w) => writeln!(out, "  CURRENT: {w}").map_err(io)?,
+            None => {
+                writeln!(out, "  CURRENT: {current:x}").map_err(io)?;
+                if current != 0 {
+                    out.flush().map_err(io)?;
+                    eprintln!("runq: CPU {cpu}: the task_struct of its current task {current:x} does not read");
+                }
+            }
+        }
         writeln!(out, "  RT PRIO_ARRAY: {:x}", rq.rt_array).map_err(io)?;
         entries(s, &rq.rt, out)?;
         writeln!(out, "  CFS RB_ROOT: {:x}", rq.cfs_root).map_err(io)?;
@@ -121,15 +135,34 @@ fn queues(s: &Session, cpus: &[usize], out: &mut dyn Write) -> CmdResult {
     Ok(())
 }
 
+/// `rq->curr` of the runqueue at `rq`.
+fn rq_curr(s: &Session, rq: u64) -> Option<u64> {
+    let off = s.kernel.btf()?.member_offset("rq", "curr")?.offset();
+    s.kernel.read_u64(rq + off).ok()
+}
+
+/// A queued task the task list has not, because the dump left part of its
+/// `task_struct` out: its pid and name where they read.
+fn part_task(s: &Session, task: u64) -> Option<String> {
+    let btf = s.kernel.btf()?;
+    let size = btf.find_aggregate("task_struct").and_then(|id| btf.size_of(id))?;
+    let mut b = vec![0u8; usize::try_from(size).ok()?];
+    match s.kernel.read(task, &mut b) {
+        Err(e) if e.is_excluded() => {
+            let t = s.kernel.task_brief(task).ok()?;
+            Some(format!("PID: {:<5}  TASK: {:x}  COMMAND: \"{}\"", t.pid, t.addr, t.comm))
+        }
+        _ => None,
+    }
+}
+
 fn entries(s: &Session, q: &[Queued], out: &mut dyn Write) -> CmdResult {
-    let list = s.kernel.tasks();
     let mut shown = 0;
     for e in q {
-        // As crash, entries that are no task it knows are left out.
-        if list.find_by_addr(e.task).is_none() {
-            continue;
-        }
-        writeln!(out, "     [{:3}] {}", e.prio, who(s, e.task)).map_err(io)?;
+        // As crash, entries that are no task it knows are left out (a task
+        // the dump holds part of is known by its pid and name).
+        let Some(line) = who(s, e.task) else { continue };
+        writeln!(out, "     [{:3}] {line}", e.prio).map_err(io)?;
         shown += 1;
     }
     if shown == 0 {

@@ -132,7 +132,7 @@ pub(super) fn show(s: &Session, sym: &Symbol, off: u64, lines: bool, out: &mut d
     if let Some(m) = &sym.module {
         line.push_str(&format!(" [{m}]"));
     }
-    if lines && sym.is_text() {
+    if lines && s.kernel.is_code(sym) {
         if let Some(loc) = s.source_line(sym.addr + off, off == 0) {
             line.push(' ');
             line.push_str(&loc);

@@ -118,7 +118,7 @@ fn variable(s: &Session, name: &str) -> String {
     let ty = match (src, global) {
         (Some(t), Some(g)) => gdb_declaration(t, g.ty, "", WHATIS, 0),
         _ => {
-            let text = s.kernel.symbols().by_name(name).is_some_and(|sym| sym.is_text());
+            let text = s.kernel.symbols().by_name(name).is_some_and(|sym| s.kernel.is_code(sym));
             let what = if text { "text" } else { "data" };
             format!("<{what} variable, no debug info>")
         }

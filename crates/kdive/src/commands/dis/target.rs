@@ -23,7 +23,7 @@ pub(super) fn resolve(
     let is_start = |addr: u64| {
         k.symbols()
             .lookup(addr)
-            .is_some_and(|(sym, off)| off == 0 && sym.is_text())
+            .is_some_and(|(sym, off)| off == 0 && k.is_code(sym))
     };
     const OPERATORS: &str = "()+-*/%&|^<>~";
     if arg.contains(|c: char| OPERATORS.contains(c)) {
@@ -68,7 +68,7 @@ pub(super) fn resolve(
     let text: Vec<&Symbol> = k
         .symbols()
         .all_by_name(arg)
-        .filter(|x| x.is_text())
+        .filter(|x| k.is_code(x))
         .collect();
     match text.first() {
         Some(sym) => Ok(Some((sym.addr, true))),
@@ -80,7 +80,7 @@ pub(super) fn resolve(
 /// name in different files), listing them: their addresses tell them apart.
 fn duplicates(s: &Session, name: &str) -> Option<String> {
     let text: Vec<&Symbol> = (s.kernel.symbols().all_by_name(name))
-        .filter(|x| x.is_text())
+        .filter(|x| s.kernel.is_code(x))
         .collect();
     if text.len() < 2 {
         return None;
