@@ -7,22 +7,25 @@
 
 use std::collections::HashMap;
 
-use kdive_arch::x86_64::orc::{KernelMem, OrcEntry, OrcLayout, OrcReg, OrcTable, OrcType};
+use kdive_arch::x86_64::orc::{OrcEntry, OrcLayout, OrcReg, OrcTable, OrcType};
 use kdive_arch::x86_64::prologue::frame_from_prologue;
+use kdive_dump::{MemError, Memory};
 use kdive_arch::x86_64::unwind::{step, PtRegs, RegsOrigin, Step, StepError, UnwindState};
 
 /// Memory made of 8-byte words.
 #[derive(Default)]
 struct Words(HashMap<u64, u64>);
 
-impl KernelMem for Words {
-    fn read(&self, addr: u64, buf: &mut [u8]) -> bool {
+impl Memory for Words {
+    fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), MemError> {
         for (i, b) in buf.iter_mut().enumerate() {
             let a = addr + i as u64;
-            let Some(w) = self.0.get(&(a & !7)) else { return false };
+            let Some(w) = self.0.get(&(a & !7)) else {
+                return Err(MemError::Invalid { vaddr: a, why: "no word there".into() });
+            };
             *b = w.to_le_bytes()[(a & 7) as usize];
         }
-        true
+        Ok(())
     }
 }
 

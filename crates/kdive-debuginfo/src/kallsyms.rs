@@ -20,11 +20,10 @@ mod scan;
 use kdive_dump::VmcoreInfo;
 
 pub use addrs::AddressEncoding;
-pub use memory::BoxError;
 pub use scan::{scan, ScanHints, Scanned, MAX_SCAN};
 
 use crate::symbols::{is_noise, Symbol, SymbolTable};
-use memory::{Memory, Table};
+use memory::{Reader, Table};
 
 /// An error decoding kallsyms.
 #[derive(Debug, thiserror::Error)]
@@ -35,7 +34,7 @@ pub enum KallsymsError {
     Read {
         what: &'static str,
         addr: u64,
-        source: BoxError,
+        source: kdive_dump::MemError,
     },
     #[error("kallsyms: {0}")]
     Bad(String),
@@ -133,14 +132,9 @@ const MAX_SYMS: u64 = 4 << 20;
 /// symbol.
 pub const MAX_DERIVED_SIZE: u64 = 4 << 20;
 
-/// Decode kallsyms at `loc`, reading kernel memory with `read(vaddr, buf)`.
-pub fn load<F, E>(loc: &KallsymsLocations, mut read: F) -> Result<Kallsyms, KallsymsError>
-where
-    F: FnMut(u64, &mut [u8]) -> Result<(), E>,
-    E: Into<BoxError>,
-{
-    let mut boxed = |addr: u64, buf: &mut [u8]| read(addr, buf).map_err(Into::into);
-    let mut mem = Memory::new(&mut boxed);
+/// Decode kallsyms at `loc`, reading kernel virtual memory from `mem`.
+pub fn load(loc: &KallsymsLocations, mem: &dyn kdive_dump::Memory) -> Result<Kallsyms, KallsymsError> {
+    let mut mem = Reader::new(mem);
     let n = u64::from(mem.u32("kallsyms_num_syms", loc.num_syms)?);
     if n == 0 || n > MAX_SYMS {
         return Err(KallsymsError::Bad(format!("kallsyms_num_syms is {n}")));
@@ -159,7 +153,7 @@ struct Names {
 
 impl Names {
     /// Decode the `n` names at `loc`.
-    fn decode(mem: &mut Memory<'_>, loc: &KallsymsLocations, n: usize) -> Result<Names, KallsymsError> {
+    fn decode(mem: &mut Reader<'_>, loc: &KallsymsLocations, n: usize) -> Result<Names, KallsymsError> {
         let tokens = names::Tokens::read(mem, loc.token_table, loc.token_index)?;
         let mut table = Table::new("kallsyms_names", loc.names);
         let (entries, lengths) = walk_names(&mut table, mem, loc, n)?;
@@ -232,7 +226,7 @@ fn derived_size(addrs: &[u64], i: usize) -> u64 {
 /// Walk the names with the right count format (see names.rs).
 fn walk_names(
     table: &mut Table,
-    mem: &mut Memory<'_>,
+    mem: &mut Reader<'_>,
     loc: &KallsymsLocations,
     n: usize,
 ) -> Result<(names::Entries, LengthFormat), KallsymsError> {

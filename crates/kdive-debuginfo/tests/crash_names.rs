@@ -8,7 +8,7 @@ mod common;
 
 use std::collections::HashMap;
 
-use kdive_debuginfo::kallsyms::{self, BoxError};
+use kdive_debuginfo::kallsyms;
 use kdive_debuginfo::{ElfFile, KallsymsLocations, SymbolTable};
 use kdive_dump::Dump;
 
@@ -108,11 +108,7 @@ fn lookups_agree_with_crash() {
         let named = named_addresses(&text);
         let info = dump.vmcoreinfo().expect("VMCOREINFO");
         let loc = KallsymsLocations::from_vmcoreinfo(info).unwrap();
-        let phys_base = dump.phys_base().unwrap();
-        let k = kallsyms::load(&loc, |vaddr: u64, buf: &mut [u8]| -> Result<(), BoxError> {
-            let off = vaddr.checked_sub(START_KERNEL_MAP).ok_or("not in the kernel image")?;
-            Ok(dump.read_phys(off.wrapping_add(phys_base), buf)?)
-        })
+        let k = kallsyms::load(&loc, &common::ImageMemory::new(&dump))
         .unwrap();
         let n = check(&format!("{} kallsyms", crash.name()), &k.symbols, &named);
         if let (Some(v), true) = (&vmlinux, crash.kernel.ends_with(common::RELEASE)) {

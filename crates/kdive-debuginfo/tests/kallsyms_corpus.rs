@@ -6,24 +6,18 @@ mod common;
 use std::collections::HashMap;
 use std::time::Instant;
 
-use kdive_debuginfo::kallsyms::{self, BoxError};
+use kdive_debuginfo::kallsyms;
 use kdive_debuginfo::{ElfFile, KallsymsLocations, SymbolTable};
 use kdive_dump::Dump;
 
 /// Where x86-64 maps the kernel image: `__START_KERNEL_map`.
-const START_KERNEL_MAP: u64 = 0xffff_ffff_8000_0000;
 
 /// Decode kallsyms from a dump, reading the kernel image through its
 /// physical address (no page tables needed).
 fn decode(dump: &Dump) -> kallsyms::Kallsyms {
     let info = dump.vmcoreinfo().expect("VMCOREINFO");
     let loc = KallsymsLocations::from_vmcoreinfo(info).unwrap();
-    let phys_base = dump.phys_base().expect("phys_base");
-    kallsyms::load(&loc, |vaddr: u64, buf: &mut [u8]| -> Result<(), BoxError> {
-        let off = vaddr.checked_sub(START_KERNEL_MAP).ok_or("not in the kernel image")?;
-        // phys_base is negative when the kernel runs below its link address.
-        Ok(dump.read_phys(off.wrapping_add(phys_base), buf)?)
-    })
+    kallsyms::load(&loc, &common::ImageMemory::new(&dump))
     .unwrap()
 }
 

@@ -2,22 +2,19 @@
 //! VMCOREINFO says of it, is the table VMCOREINFO locates, symbol for
 //! symbol.
 
+mod common;
+
 use std::time::Instant;
 
-use kdive_debuginfo::kallsyms::{self, BoxError, ScanHints};
+use kdive_debuginfo::kallsyms::{self, ScanHints};
 use kdive_debuginfo::KallsymsLocations;
 use kdive_dump::Dump;
 
 /// Where x86-64 maps the kernel image: `__START_KERNEL_map`.
-const START_KERNEL_MAP: u64 = 0xffff_ffff_8000_0000;
 
 /// Read the kernel image through its physical address.
-fn reader(dump: &Dump) -> impl FnMut(u64, &mut [u8]) -> Result<(), BoxError> + '_ {
-    let phys_base = dump.phys_base().expect("phys_base");
-    move |vaddr: u64, buf: &mut [u8]| {
-        let off = vaddr.checked_sub(START_KERNEL_MAP).ok_or("not in the kernel image")?;
-        Ok(dump.read_phys(off.wrapping_add(phys_base), buf)?)
-    }
+fn reader(dump: &Dump) -> common::ImageMemory<'_> {
+    common::ImageMemory::new(dump)
 }
 
 #[test]
@@ -28,7 +25,7 @@ fn scanned_kallsyms_are_vmcoreinfos() {
         let dump = Dump::open(path).unwrap();
         let info = dump.vmcoreinfo().expect("VMCOREINFO");
         let Ok(loc) = KallsymsLocations::from_vmcoreinfo(info) else { continue };
-        let want = kallsyms::load(&loc, reader(&dump)).unwrap();
+        let want = kallsyms::load(&loc, &reader(&dump)).unwrap();
         let stext = info.symbol("_stext").unwrap();
         // The whole image from _stext, text included: the worst case of
         // the kernel's open path, which scans the read-only data alone.
@@ -38,7 +35,7 @@ fn scanned_kallsyms_are_vmcoreinfos() {
                 release: dump.release(),
             };
             let t = Instant::now();
-            let got = kallsyms::scan(stext..stext + (64 << 20), &hints, reader(&dump)).unwrap();
+            let got = kallsyms::scan(stext..stext + (64 << 20), &hints, &reader(&dump)).unwrap();
             eprintln!(
                 "{}: kallsyms found at {:#x} in {:?}, {} MiB read (stext hint {})",
                 crash.name(),

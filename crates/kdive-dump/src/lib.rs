@@ -30,6 +30,7 @@ mod elf;
 mod error;
 mod flat;
 mod kdump;
+mod memory;
 mod notes;
 mod source;
 pub mod write;
@@ -42,6 +43,7 @@ pub use cache::DEFAULT_CAPACITY;
 pub use compress::{compress, Compression};
 pub use elf::Load;
 pub use error::{OpenError, ReadError};
+pub use memory::{FnMemory, MemError, Memory};
 pub use kdump::{
     Utsname, DUMP_DH_COMPRESSED_INCOMPLETE, DUMP_DH_COMPRESSED_LZO, DUMP_DH_COMPRESSED_SNAPPY,
     DUMP_DH_COMPRESSED_ZLIB, DUMP_DH_COMPRESSED_ZSTD, DUMP_DH_EXCLUDED_VMEMMAP,

@@ -9,7 +9,7 @@
 //! found on `class_kset`. Where neither reads, the disks of the block
 //! device inodes are used.
 
-use crate::modules::Memory;
+use crate::memory::{MemError, Memory};
 use crate::offsets::Layouts;
 use crate::Kernel;
 
@@ -203,7 +203,7 @@ impl Kernel {
                 } else {
                     tags + off
                 };
-                for bit in sbitmap_bits(self, sbq + l.off("sbitmap_queue", "sb")?, &sb_layout)? {
+                for bit in sbitmap_bits(self, sbq + l.off("sbitmap_queue", "sb")?, &sb_layout).map_err(e)? {
                     let Ok(rq) = self.read_u64(rqs + 8 * (bit + first)) else {
                         continue;
                     };
@@ -265,12 +265,8 @@ pub(crate) fn sbitmap_bits(
     mem: &impl Memory,
     sb: u64,
     o: &SbitmapLayout,
-) -> Result<Vec<u64>, String> {
-    let u32_at = |a: u64| -> Result<u64, String> {
-        let mut b = [0u8; 4];
-        mem.read(a, &mut b)?;
-        Ok(u64::from(u32::from_le_bytes(b)))
-    };
+) -> Result<Vec<u64>, MemError> {
+    let u32_at = |a: u64| mem.read_u32(a).map(u64::from);
     let depth = u32_at(sb + o.depth)?.min(MAX_TAGS);
     let shift = u32_at(sb + o.shift)?.min(6);
     let map_nr = u32_at(sb + o.map_nr)?.min(MAX_TAGS);

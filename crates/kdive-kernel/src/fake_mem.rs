@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::modules::Memory;
+use crate::memory::{MemError, Memory};
 
 #[derive(Default, Clone)]
 pub(crate) struct FakeMem {
@@ -89,16 +89,18 @@ impl FakeMem {
 }
 
 impl Memory for FakeMem {
-    fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), String> {
+    fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), MemError> {
         for (i, b) in buf.iter_mut().enumerate() {
-            *b = self
-                .byte(addr.wrapping_add(i as u64))
-                .ok_or_else(|| format!("no memory at {addr:#x}"))?;
+            let at = addr.wrapping_add(i as u64);
+            *b = self.byte(at).ok_or_else(|| MemError::Invalid {
+                vaddr: at,
+                why: format!("no memory at {at:#x}"),
+            })?;
         }
         Ok(())
     }
 
-    fn read_cstr(&self, addr: u64, max: usize) -> Result<String, String> {
+    fn read_cstr(&self, addr: u64, max: usize) -> Result<String, MemError> {
         let mut out = Vec::new();
         for i in 0..max as u64 {
             let mut b = [0u8];

@@ -17,7 +17,7 @@ mod tests;
 
 use kdive_debuginfo::btf::Btf;
 
-use crate::modules::Memory;
+use crate::memory::{MemError, Memory};
 use crate::Kernel;
 
 pub use files::{FileInfo, FileType, FilesOffsets, OpenFile, TaskFiles};
@@ -105,7 +105,7 @@ fn component(mem: &impl Memory, dentry: u64, o: &PathOffsets) -> Result<Option<S
     if len == 0 {
         return Ok(None);
     }
-    let name = mem.read_u64(dentry + o.d_name_name)?;
+    let name = mem.read_u64(dentry + o.d_name_name).map_err(|e| e.to_string())?;
     if name == 0 {
         return Ok(None);
     }
@@ -116,9 +116,7 @@ fn component(mem: &impl Memory, dentry: u64, o: &PathOffsets) -> Result<Option<S
 }
 
 fn read_u32(mem: &impl Memory, addr: u64) -> Result<u32, String> {
-    let mut b = [0u8; 4];
-    mem.read(addr, &mut b)?;
-    Ok(u32::from_le_bytes(b))
+    mem.read_u32(addr).map_err(|e| e.to_string())
 }
 
 /// The mount a `vfsmount` is mounted on: (its mountpoint dentry, the
@@ -128,7 +126,7 @@ fn mount_step(
     vfsmnt: u64,
     o: &PathOffsets,
 ) -> Result<Option<(u64, u64)>, String> {
-    let what = |e: String| format!("mount of vfsmount {vfsmnt:x} does not read: {e}");
+    let what = |e: MemError| format!("mount of vfsmount {vfsmnt:x} does not read: {e}");
     match o.mounts {
         MountOffsets::Mount {
             mnt,

@@ -64,7 +64,7 @@ pub use devices::{BlockDev, CharDev};
 pub use diskio::DiskIo;
 pub use irqs::{IrqAction, IrqStat};
 pub use machine::{ExceptionStack, Machine};
-pub use memory::MemError;
+pub use memory::{MemError, Memory};
 pub use meminfo::MemInfo;
 pub use netdev::NetDevice;
 pub use pci::{PciBus, PciDev};

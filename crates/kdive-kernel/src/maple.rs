@@ -23,7 +23,7 @@ use std::collections::HashSet;
 
 use kdive_debuginfo::btf::Btf;
 
-use crate::modules::Memory;
+use crate::memory::Memory;
 
 /// Deeper than this, a tree is damaged (the kernel's `MAPLE_HEIGHT_MAX`).
 const MAX_HEIGHT: usize = 31;

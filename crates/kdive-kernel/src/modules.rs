@@ -36,6 +36,7 @@ use std::ops::Range;
 use kdive_debuginfo::btf::{Btf, Kind};
 use kdive_debuginfo::{is_noise, Symbol};
 
+use crate::memory::Memory;
 use crate::Kernel;
 
 /// At most this many modules are read: a list longer than that is damaged.
@@ -351,31 +352,6 @@ pub(crate) struct Loaded {
     pub modules: Vec<Module>,
     pub symbols: Vec<Symbol>,
     pub notices: Vec<String>,
-}
-
-/// Kernel virtual memory as the walk reads it: a trait, so that tests can
-/// give the walk a made-up kernel.
-pub(crate) trait Memory {
-    fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), String>;
-
-    fn read_u64(&self, addr: u64) -> Result<u64, String> {
-        let mut b = [0u8; 8];
-        self.read(addr, &mut b)?;
-        Ok(u64::from_le_bytes(b))
-    }
-
-    /// A NUL-terminated string of at most `max` bytes.
-    fn read_cstr(&self, addr: u64, max: usize) -> Result<String, String>;
-}
-
-impl Memory for Kernel {
-    fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), String> {
-        Kernel::read(self, addr, buf).map_err(|e| e.to_string())
-    }
-
-    fn read_cstr(&self, addr: u64, max: usize) -> Result<String, String> {
-        Kernel::read_cstr(self, addr, max).map_err(|e| e.to_string())
-    }
 }
 
 /// Walk the `modules` list of `kernel` (whose symbols are loaded).

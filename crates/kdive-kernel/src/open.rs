@@ -141,7 +141,7 @@ fn kallsyms_from_memory(
     found: &Discovered,
     notices: &mut Vec<String>,
 ) -> Result<SymbolTable, String> {
-    let read = |addr, buf: &mut [u8]| found.xlat.read_virt(dump, addr, buf);
+    let read = &kdive_dump::FnMemory(|addr, buf: &mut [u8]| Ok(found.xlat.read_virt(dump, addr, buf)?));
     let info = dump.vmcoreinfo();
     let forced = std::env::var_os("KDIVE_KALLSYMS_SCAN").is_some_and(|v| v == "1");
     let why = match info.map(KallsymsLocations::from_vmcoreinfo) {

@@ -23,7 +23,7 @@ mod tests;
 use kdive_debuginfo::btf::Btf;
 use kdive_debuginfo::types::{self, Namespace, TypeSource};
 
-use crate::modules::Memory;
+use crate::memory::Memory;
 use crate::Kernel;
 
 pub use panic::panic_message;

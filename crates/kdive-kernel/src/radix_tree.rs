@@ -16,7 +16,7 @@
 
 use std::collections::HashSet;
 
-use crate::modules::Memory;
+use crate::memory::Memory;
 use crate::offsets::Layouts;
 use crate::Kernel;
 

@@ -12,7 +12,7 @@ use std::collections::HashSet;
 
 use kdive_debuginfo::btf::Btf;
 
-use crate::modules::Memory;
+use crate::memory::Memory;
 use crate::Kernel;
 
 /// The most entries read of one queue, and the deepest group nesting.

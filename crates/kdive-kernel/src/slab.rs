@@ -29,7 +29,7 @@ mod walk;
 
 use std::cell::{Cell, OnceCell};
 
-use crate::modules::Memory;
+use crate::memory::Memory;
 use crate::Kernel;
 use offsets::Offsets;
 
@@ -173,7 +173,7 @@ impl<'a> Slub<'a> {
 
     fn read(&self, addr: u64, len: u64) -> Result<Vec<u8>, String> {
         let mut buf = vec![0u8; len as usize];
-        self.mem.read(addr, &mut buf)?;
+        self.mem.read(addr, &mut buf).map_err(|e| e.to_string())?;
         Ok(buf)
     }
 

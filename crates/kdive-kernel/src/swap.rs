@@ -2,7 +2,7 @@
 //! `swap_info[]` pointers below `nr_swapfiles` whose `flags` have
 //! `SWP_USED`, with their size, use, priority and the swap file's path.
 
-use crate::modules::Memory;
+use crate::memory::Memory;
 use crate::offsets::Layouts;
 use crate::Kernel;
 
@@ -123,7 +123,7 @@ pub(crate) fn swap_areas(
 fn area(mem: &impl Memory, o: &SwapOffsets, addr: u64) -> Result<Option<SwapArea>, String> {
     let read = |(off, size): Field| -> Result<u64, String> {
         let mut b = [0u8; 8];
-        mem.read(addr + off, &mut b[..size.clamp(1, 8) as usize])?;
+        mem.read(addr + off, &mut b[..size.clamp(1, 8) as usize]).map_err(|e| e.to_string())?;
         Ok(u64::from_le_bytes(b))
     };
     if read(o.flags)? & SWP_USED == 0 {

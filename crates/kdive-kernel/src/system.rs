@@ -1,7 +1,7 @@
 //! What the kernel says about the system: its tick rate and uptime, load
 //! average, memory size, names, taint and DMI strings, as `sys` shows them.
 
-use crate::modules::Memory;
+use crate::memory::Memory;
 use crate::printk::cstr;
 use crate::Kernel;
 

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use kdive_debuginfo::btf::Btf;
 
 use crate::maple;
-use crate::modules::Memory;
+use crate::memory::Memory;
 use crate::Kernel;
 
 /// At most this many VMAs are read of one process (the kernel's default

@@ -45,6 +45,7 @@ mod typename;
 use std::fmt;
 
 use kdive_debuginfo::types::{TypeId, TypeSource};
+use kdive_kernel::MemError;
 
 pub use overlay::Overlay;
 pub use percpu::{PerCpu, Request};
@@ -58,8 +59,8 @@ pub trait Ctx {
     /// A symbol's (relocated) address.
     fn symbol_addr(&self, name: &str) -> Option<u64>;
     /// Kernel virtual memory; the error says why (crash's readmem text,
-    /// e.g. `invalid kernel virtual address: ffff...  type: "..."`).
-    fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), String>;
+    /// e.g. `invalid kernel virtual address: ffff...`).
+    fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), MemError>;
     /// `__per_cpu_offset[cpu]`, for CPUs the kernel has.
     fn per_cpu_offset(&self, cpu: u32) -> Option<u64>;
     /// How many CPUs there are (crash's `kt->cpus`). By default the
@@ -116,8 +117,8 @@ pub enum Error {
     /// gdb's message, e.g. `No symbol "foo" in current context.`
     Gdb(String),
     /// Memory that cannot be read: gdb says `Cannot access memory at
-    /// address 0x...`; `reason` is the session's own message.
-    Memory { addr: u64, reason: String },
+    /// address 0x...`; `reason` is the session's own account.
+    Memory { addr: u64, reason: MemError },
 }
 
 impl Error {
@@ -126,10 +127,10 @@ impl Error {
     }
 
     /// For a memory error, why the read failed (crash prints this first).
-    pub fn reason(&self) -> Option<&str> {
+    pub fn reason(&self) -> Option<&MemError> {
         match self {
-            Error::Memory { reason, .. } if !reason.is_empty() => Some(reason),
-            _ => None,
+            Error::Memory { reason, .. } => Some(reason),
+            Error::Gdb(_) => None,
         }
     }
 }

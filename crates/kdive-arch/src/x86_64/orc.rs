@@ -9,6 +9,8 @@
 //! version, chosen from the kernel's `.orc_header` hash when it has one,
 //! else by which `orc_entry` members its types say exist.
 
+use kdive_dump::Memory;
+
 /// `ORC_REG_*`: where a register's value comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OrcReg {
@@ -261,18 +263,6 @@ impl OrcLayout {
     }
 }
 
-/// Bytes of kernel memory, for tables read in place.
-pub trait KernelMem {
-    /// Read `buf.len()` bytes at virtual address `addr`, all or nothing.
-    fn read(&self, addr: u64, buf: &mut [u8]) -> bool;
-
-    /// A little-endian word.
-    fn read_u64(&self, addr: u64) -> Option<u64> {
-        let mut b = [0u8; 8];
-        self.read(addr, &mut b).then(|| u64::from_le_bytes(b))
-    }
-}
-
 /// Where a table's bytes are.
 enum Source {
     /// Copied out (from the vmlinux file), `ips` then `orcs`.
@@ -341,7 +331,7 @@ impl OrcTable {
     }
 
     /// The text address entry `i` starts at.
-    pub fn ip(&self, i: usize, mem: &dyn KernelMem) -> Option<u64> {
+    pub fn ip(&self, i: usize, mem: &dyn Memory) -> Option<u64> {
         if i >= self.count {
             return None;
         }
@@ -350,7 +340,7 @@ impl OrcTable {
             Source::Bytes { ips, .. } => i32::from_le_bytes(ips[4 * i..4 * i + 4].try_into().ok()?),
             Source::Memory => {
                 let mut b = [0u8; 4];
-                if !mem.read(at, &mut b) {
+                if mem.read(at, &mut b).is_err() {
                     return None;
                 }
                 i32::from_le_bytes(b)
@@ -360,7 +350,7 @@ impl OrcTable {
     }
 
     /// Entry `i`.
-    pub fn entry(&self, i: usize, mem: &dyn KernelMem) -> Option<OrcEntry> {
+    pub fn entry(&self, i: usize, mem: &dyn Memory) -> Option<OrcEntry> {
         if i >= self.count {
             return None;
         }
@@ -368,7 +358,7 @@ impl OrcTable {
         match &self.source {
             Source::Bytes { orcs, .. } => b.copy_from_slice(&orcs[6 * i..6 * i + 6]),
             Source::Memory => {
-                if !mem.read(self.orc_addr + 6 * i as u64, &mut b) {
+                if mem.read(self.orc_addr + 6 * i as u64, &mut b).is_err() {
                     return None;
                 }
             }
@@ -378,7 +368,7 @@ impl OrcTable {
 
     /// The entry that covers `ip`: the last one starting at or below it.
     /// `None` below the first entry or when the table cannot be read.
-    pub fn lookup(&self, ip: u64, mem: &dyn KernelMem) -> Option<OrcEntry> {
+    pub fn lookup(&self, ip: u64, mem: &dyn Memory) -> Option<OrcEntry> {
         let (mut lo, mut hi) = (0usize, self.count);
         // Invariant: entries below `lo` start at or below ip; from `hi` on, above.
         while lo < hi {

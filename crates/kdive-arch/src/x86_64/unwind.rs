@@ -5,7 +5,9 @@
 //! kernel's stacks or tasks: the caller gives the table lookup and the
 //! memory, and decides when to stop (see `kdive_kernel`'s backtrace).
 
-use super::orc::{KernelMem, OrcEntry, OrcReg, OrcType};
+use kdive_dump::Memory;
+
+use super::orc::{OrcEntry, OrcReg, OrcType};
 
 /// Words in x86-64's `struct pt_regs`.
 pub const PT_REGS_WORDS: usize = 21;
@@ -197,7 +199,7 @@ pub enum Step {
 pub fn step(
     state: &UnwindState,
     orc: Option<OrcEntry>,
-    mem: &dyn KernelMem,
+    mem: &dyn Memory,
 ) -> Result<Step, StepError> {
     let guessed = orc.is_none();
     let orc = orc.unwrap_or(OrcEntry::FRAME_POINTER);
@@ -207,7 +209,7 @@ pub fn step(
         OrcType::EndOfStack => return Ok(Step::End),
         _ => {}
     }
-    let read = |a: u64| mem.read_u64(a).ok_or(StepError::Unreadable(a));
+    let read = |a: u64| mem.read_u64(a).map_err(|_| StepError::Unreadable(a));
     let off = orc.sp_offset as i64 as u64;
     let bp = || state.bp.ok_or(StepError::NoRegister(ip, OrcReg::Bp));
     let mut sp = match orc.sp_reg {
@@ -238,7 +240,7 @@ pub fn step(
         }
         OrcType::Regs => {
             let mut b = [0u8; PT_REGS_SIZE as usize];
-            if !mem.read(sp, &mut b) {
+            if mem.read(sp, &mut b).is_err() {
                 return Err(StepError::Unreadable(sp));
             }
             let regs = PtRegs::from_bytes(&b).ok_or(StepError::Unreadable(sp))?;

@@ -121,3 +121,22 @@ pub enum ReadVirtError {
         source: kdive_dump::ReadError,
     },
 }
+
+impl From<ReadVirtError> for kdive_dump::MemError {
+    fn from(e: ReadVirtError) -> kdive_dump::MemError {
+        use kdive_dump::MemError;
+        match e {
+            // A page table the dump lacks (excluded, truncated) says nothing
+            // about whether the address is mapped: a read error, not an
+            // invalid address.
+            ReadVirtError::Xlat(XlatError::Read { vaddr, source, .. }) => {
+                MemError::Unreadable { vaddr, source }
+            }
+            ReadVirtError::Xlat(x) => MemError::Invalid {
+                vaddr: x.vaddr(),
+                why: x.to_string(),
+            },
+            ReadVirtError::Read { vaddr, source } => MemError::Unreadable { vaddr, source },
+        }
+    }
+}

@@ -16,7 +16,7 @@
 //! does); without `_stext`, the one whose addresses come out sorted, as
 //! kallsyms sorts them.
 
-use super::memory::Memory;
+use super::memory::Reader;
 use super::{KallsymsError, KallsymsLocations};
 
 /// How a kernel stores kallsyms addresses.
@@ -45,7 +45,7 @@ impl AddressEncoding {
 
 /// Read the `n` addresses; `stext` is the index of the `_stext` entry.
 pub fn read(
-    mem: &mut Memory<'_>,
+    mem: &mut Reader<'_>,
     loc: &KallsymsLocations,
     n: usize,
     stext: Option<usize>,

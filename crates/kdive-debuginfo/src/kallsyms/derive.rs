@@ -22,7 +22,7 @@
 
 use std::ops::RangeInclusive;
 
-use super::memory::Memory;
+use super::memory::Reader;
 use super::MAX_SYMS;
 
 /// Most bytes an entry of `kallsyms_names` takes: a two-byte count and a
@@ -65,7 +65,7 @@ struct Markers {
 
 /// The count and names that fit before the token table at `table`: the
 /// markers nearest it first.
-pub fn names_candidates(mem: &mut Memory<'_>, table: u64) -> Vec<NamesAt> {
+pub fn names_candidates(mem: &mut Reader<'_>, table: u64) -> Vec<NamesAt> {
     let mut out = Vec::new();
     let (mut ws, mut win) = (table, Vec::new());
     for w in WINDOWS {
@@ -152,7 +152,7 @@ fn markers_in(win: &[u8], ws: u64, table: u64, below: u64) -> Vec<Markers> {
 /// The counts and names that end at the markers `m`: the count (a u32, then
 /// padding) right before the names, and the last 256 names (or fewer)
 /// ending within the alignment before the markers.
-fn names_for(mem: &mut Memory<'_>, m: &Markers) -> Vec<NamesAt> {
+fn names_for(mem: &mut Reader<'_>, m: &Markers) -> Vec<NamesAt> {
     let k = m.values.len() as u64;
     let last = m.values[m.values.len() - 1];
     let Some(lo) = m.addr.checked_sub(last + MAX_BLOCK + 16) else {

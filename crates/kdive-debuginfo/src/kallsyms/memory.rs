@@ -3,32 +3,29 @@
 //! and tolerant of an unreadable tail, since the length of the names table
 //! is only known once it has been walked.
 
+use kdive_dump::{MemError, Memory};
+
 use super::KallsymsError;
 
-/// The error a memory reader gives, boxed.
-pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
-
-/// A reader of kernel virtual memory.
-pub type ReadFn<'a> = dyn FnMut(u64, &mut [u8]) -> Result<(), BoxError> + 'a;
 
 /// How much of a table is read at once.
 const CHUNK: usize = 256 << 10;
 /// The granularity of retries after a failed chunk.
 pub const PAGE: u64 = 4096;
 
-pub struct Memory<'a> {
-    read: &'a mut ReadFn<'a>,
+pub struct Reader<'a> {
+    mem: &'a dyn Memory,
 }
 
-impl<'a> Memory<'a> {
-    pub fn new(read: &'a mut ReadFn<'a>) -> Self {
-        Memory { read }
+impl<'a> Reader<'a> {
+    pub fn new(mem: &'a dyn Memory) -> Self {
+        Reader { mem }
     }
 
     /// Exactly `len` bytes at `addr`.
     pub fn exact(&mut self, what: &'static str, addr: u64, len: usize) -> Result<Vec<u8>, KallsymsError> {
         let mut buf = vec![0u8; len];
-        (self.read)(addr, &mut buf).map_err(|source| KallsymsError::Read { what, addr, source })?;
+        self.mem.read(addr, &mut buf).map_err(|source| KallsymsError::Read { what, addr, source })?;
         Ok(buf)
     }
 
@@ -48,7 +45,7 @@ impl<'a> Memory<'a> {
         let mut buf = vec![0u8; len];
         let first = addr - addr % PAGE;
         let count = (addr + len as u64).div_ceil(PAGE) - first / PAGE;
-        if (self.read)(addr, &mut buf).is_ok() {
+        if self.mem.read(addr, &mut buf).is_ok() {
             return (buf, vec![true; count as usize]);
         }
         let mut good = Vec::with_capacity(count as usize);
@@ -56,7 +53,7 @@ impl<'a> Memory<'a> {
         while done < len {
             let a = addr + done as u64;
             let n = ((PAGE - a % PAGE) as usize).min(len - done);
-            let ok = (self.read)(a, &mut buf[done..done + n]).is_ok();
+            let ok = self.mem.read(a, &mut buf[done..done + n]).is_ok();
             if !ok {
                 buf[done..done + n].fill(0);
             }
@@ -70,14 +67,14 @@ impl<'a> Memory<'a> {
     /// page that cannot be read (an error if that is the first one).
     pub fn prefix(&mut self, what: &'static str, addr: u64, len: usize) -> Result<Vec<u8>, KallsymsError> {
         let mut buf = vec![0u8; len];
-        let Err(first) = (self.read)(addr, &mut buf) else {
+        let Err(first) = self.mem.read(addr, &mut buf) else {
             return Ok(buf);
         };
         let mut done = 0usize;
         while done < len {
             let a = addr + done as u64;
             let n = ((PAGE - a % PAGE) as usize).min(len - done);
-            if (self.read)(a, &mut buf[done..done + n]).is_err() {
+            if self.mem.read(a, &mut buf[done..done + n]).is_err() {
                 break;
             }
             done += n;
@@ -110,15 +107,20 @@ impl Table {
     }
 
     /// Make `bytes` at least `len` long, reading on in chunks.
-    pub fn want(&mut self, mem: &mut Memory<'_>, len: usize) -> Result<(), KallsymsError> {
+    pub fn want(&mut self, mem: &mut Reader<'_>, len: usize) -> Result<(), KallsymsError> {
         while self.bytes.len() < len {
             let at = self.addr + self.bytes.len() as u64;
             if self.ended {
-                return Err(KallsymsError::Read {
-                    what: self.what,
-                    addr: at,
-                    source: "the memory before it was readable, this page is not".into(),
-                });
+                // The page after the bytes read did not read: read it again
+                // for the reason.
+                let source = match mem.mem.read(at, &mut [0u8; 1]) {
+                    Err(e) => e,
+                    Ok(()) => MemError::Invalid {
+                        vaddr: at,
+                        why: "the page did not read a moment before".into(),
+                    },
+                };
+                return Err(KallsymsError::Read { what: self.what, addr: at, source });
             }
             let n = CHUNK.max(len - self.bytes.len());
             let more = mem.prefix(self.what, at, n)?;

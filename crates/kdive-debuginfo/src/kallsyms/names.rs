@@ -13,14 +13,14 @@
 //! exactly at `kallsyms_markers` (the table after the names, holding the
 //! offset of every 256th entry) is the right one.
 
-use super::memory::{Memory, Table};
+use super::memory::{Reader, Table};
 use super::KallsymsError;
 
 /// The 256 tokens, expanded.
 pub struct Tokens(Vec<Vec<u8>>);
 
 impl Tokens {
-    pub fn read(mem: &mut Memory<'_>, table: u64, index: u64) -> Result<Tokens, KallsymsError> {
+    pub fn read(mem: &mut Reader<'_>, table: u64, index: u64) -> Result<Tokens, KallsymsError> {
         let raw = mem.exact("kallsyms_token_index", index, 512)?;
         let offs: Vec<usize> = raw
             .chunks_exact(2)
@@ -69,7 +69,7 @@ pub struct Entries {
 }
 
 /// Walk `n` entries, reading two-byte counts if `long`.
-pub fn walk(names: &mut Table, mem: &mut Memory<'_>, n: usize, long: bool) -> Result<Entries, KallsymsError> {
+pub fn walk(names: &mut Table, mem: &mut Reader<'_>, n: usize, long: bool) -> Result<Entries, KallsymsError> {
     let mut spans = Vec::with_capacity(n);
     let mut off = 0usize;
     let mut ambiguous = false;
@@ -108,7 +108,7 @@ pub fn walk(names: &mut Table, mem: &mut Memory<'_>, n: usize, long: bool) -> Re
 /// Whether `kallsyms_markers` follows the walked entries: within a few
 /// bytes of alignment after them, 32-bit (or, in old kernels, 64-bit)
 /// offsets of entries 0, 256, 512...
-pub fn markers_match(names: &mut Table, mem: &mut Memory<'_>, names_addr: u64, e: &Entries) -> bool {
+pub fn markers_match(names: &mut Table, mem: &mut Reader<'_>, names_addr: u64, e: &Entries) -> bool {
     let want: Vec<u64> = e.spans.iter().step_by(256).map(|s| u64::from(s.0)).collect();
     let start = (names_addr + e.end as u64).next_multiple_of(4) - names_addr;
     for pad in [0u64, 4] {

@@ -13,7 +13,7 @@
 use std::ops::Range;
 
 use super::derive::{self, NamesAt};
-use super::memory::{BoxError, Memory, PAGE};
+use super::memory::{Reader, PAGE};
 use super::{addrs, Kallsyms, KallsymsError, KallsymsLocations, Names};
 
 /// How much the scan reads at once.
@@ -49,15 +49,10 @@ pub struct Scanned {
 }
 
 /// Scan `range` of kernel virtual memory (at most [`MAX_SCAN`] bytes of
-/// it, a chunk at a time) for kallsyms, reading with `read(vaddr, buf)`.
-/// Pages that cannot be read are skipped.
-pub fn scan<F, E>(range: Range<u64>, hints: &ScanHints, mut read: F) -> Result<Scanned, KallsymsError>
-where
-    F: FnMut(u64, &mut [u8]) -> Result<(), E>,
-    E: Into<BoxError>,
-{
-    let mut boxed = |addr: u64, buf: &mut [u8]| read(addr, buf).map_err(Into::into);
-    let mut mem = Memory::new(&mut boxed);
+/// it, a chunk at a time) for kallsyms, reading kernel virtual memory from
+/// `mem`. Pages that cannot be read are skipped.
+pub fn scan(range: Range<u64>, hints: &ScanHints, mem: &dyn kdive_dump::Memory) -> Result<Scanned, KallsymsError> {
+    let mut mem = Reader::new(mem);
     let start = range.start - range.start % PAGE;
     let end = range.end.min(start.saturating_add(MAX_SCAN));
     let mut scanned = 0u64;
@@ -154,7 +149,7 @@ fn index_at(b: &[u8]) -> Option<Vec<u16>> {
 
 /// The kallsyms whose token index is at `index`, if it checks out.
 fn found_at(
-    mem: &mut Memory<'_>,
+    mem: &mut Reader<'_>,
     index: u64,
     idx: &[u16],
     hints: &ScanHints,
@@ -198,7 +193,7 @@ fn found_at(
 /// The addresses of `names`, from the first layout whose table decodes
 /// sorted into the kernel's half; `loc` gets its tables.
 fn addresses(
-    mem: &mut Memory<'_>,
+    mem: &mut Reader<'_>,
     loc: &mut KallsymsLocations,
     at: &NamesAt,
     names: &Names,
@@ -225,7 +220,7 @@ fn addresses(
 /// Where the token table ending at the index at `index` starts: its 256
 /// strings at the offsets `idx` gives, printable and NUL-terminated, the
 /// last one followed by less than 8 bytes of padding.
-fn token_table_before(mem: &mut Memory<'_>, index: u64, idx: &[u16]) -> Option<u64> {
+fn token_table_before(mem: &mut Reader<'_>, index: u64, idx: &[u16]) -> Option<u64> {
     let last = usize::from(*idx.last()?);
     let span = last + 1 + MAX_TOKEN + 8;
     let from = index.checked_sub(span as u64)?;

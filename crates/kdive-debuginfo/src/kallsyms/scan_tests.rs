@@ -6,6 +6,7 @@
 use std::ops::Range;
 
 use super::*;
+use kdive_dump::{FnMemory, MemError, Memory};
 
 const BASE: u64 = 0xffff_ffff_8200_0000;
 const TEXT: u64 = 0xffff_ffff_8100_0000;
@@ -187,16 +188,17 @@ fn image(v: Version, syms: &[Sym], prefix: usize) -> Image {
     Image { mem: m, loc }
 }
 
-fn read(img: &Image, hole: Option<Range<u64>>) -> impl FnMut(u64, &mut [u8]) -> Result<(), &'static str> + '_ {
-    move |addr: u64, buf: &mut [u8]| {
+fn read(img: &Image, hole: Option<Range<u64>>) -> impl Memory + '_ {
+    FnMemory(move |addr: u64, buf: &mut [u8]| {
+        let bad = |why: &str| MemError::Invalid { vaddr: addr, why: why.into() };
         if hole.as_ref().is_some_and(|h| addr < h.end && addr + buf.len() as u64 > h.start) {
-            return Err("excluded page");
+            return Err(bad("excluded page"));
         }
-        let off = addr.checked_sub(BASE).ok_or("below the image")? as usize;
-        let src = img.mem.get(off..off + buf.len()).ok_or("beyond the image")?;
+        let off = addr.checked_sub(BASE).ok_or_else(|| bad("below the image"))? as usize;
+        let src = img.mem.get(off..off + buf.len()).ok_or_else(|| bad("beyond the image"))?;
         buf.copy_from_slice(src);
         Ok(())
-    }
+    })
 }
 
 fn check(v: Version, img: &Image, got: &Scanned, syms: &[Sym]) {
@@ -223,7 +225,7 @@ fn every_layout_is_found() {
                 stext,
                 release: None,
             };
-            let got = scan(BASE..end, &hints, read(&img, None)).unwrap();
+            let got = scan(BASE..end, &hints, &read(&img, None)).unwrap();
             check(v, &img, &got, &syms);
         }
     }
@@ -234,7 +236,7 @@ fn excluded_pages_are_skipped() {
     let syms = symbols(V6_1);
     let img = image(V6_1, &syms, 5 * 4096);
     let end = BASE + img.mem.len() as u64;
-    let got = scan(BASE..end, &ScanHints::default(), read(&img, Some(BASE + 4096..BASE + 3 * 4096))).unwrap();
+    let got = scan(BASE..end, &ScanHints::default(), &read(&img, Some(BASE + 4096..BASE + 3 * 4096))).unwrap();
     check(V6_1, &img, &got, &syms);
     assert!(got.scanned < img.mem.len() as u64);
 }
@@ -247,7 +249,7 @@ fn an_index_across_chunks_is_found() {
         let index = (first.loc.token_index - BASE) as usize;
         let img = image(v, &syms, 4096 + CHUNK - 200 - index);
         assert!((img.loc.token_index - BASE) as usize + 512 > CHUNK);
-        let got = scan(BASE..BASE + img.mem.len() as u64, &ScanHints::default(), read(&img, None)).unwrap();
+        let got = scan(BASE..BASE + img.mem.len() as u64, &ScanHints::default(), &read(&img, None)).unwrap();
         check(v, &img, &got, &syms);
     }
 }
@@ -258,7 +260,8 @@ fn no_tables_is_an_error_saying_what_was_read() {
         mem: junk(64 << 10, 3),
         loc: KallsymsLocations::default(),
     };
-    match scan(BASE..BASE + (64 << 10), &ScanHints::default(), read(&img, None)) {
+    let r = scan(BASE..BASE + (64 << 10), &ScanHints::default(), &read(&img, None));
+    match r {
         Err(KallsymsError::NotFound { scanned, .. }) => assert_eq!(scanned, 64 << 10),
         other => panic!("{other:?}"),
     }
@@ -272,6 +275,6 @@ fn a_wrong_stext_is_no_match() {
         stext: Some(TEXT + 0x1000),
         release: None,
     };
-    let r = scan(BASE..BASE + img.mem.len() as u64, &hints, read(&img, None));
+    let r = scan(BASE..BASE + img.mem.len() as u64, &hints, &read(&img, None));
     assert!(matches!(r, Err(KallsymsError::NotFound { last: Some(_), .. })), "{r:?}");
 }

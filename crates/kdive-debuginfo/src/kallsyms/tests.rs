@@ -2,6 +2,7 @@
 //! in each names format and address encoding.
 
 use super::*;
+use kdive_dump::{FnMemory, MemError};
 
 const BASE: u64 = 0xffff_ffff_8200_0000;
 const TEXT: u64 = 0xffff_ffff_8100_0000;
@@ -109,12 +110,13 @@ fn image(syms: &[Sym], long: bool, enc: AddressEncoding) -> Image {
 }
 
 fn decode(img: &Image) -> Result<Kallsyms, KallsymsError> {
-    load(&img.loc, |addr: u64, buf: &mut [u8]| {
-        let off = addr.checked_sub(BASE).ok_or("below the image")? as usize;
-        let src = img.mem.get(off..off + buf.len()).ok_or("beyond the image")?;
+    load(&img.loc, &FnMemory(|addr: u64, buf: &mut [u8]| {
+        let bad = || MemError::Invalid { vaddr: addr, why: "outside the image".into() };
+        let off = addr.checked_sub(BASE).ok_or_else(bad)? as usize;
+        let src = img.mem.get(off..off + buf.len()).ok_or_else(bad)?;
         buf.copy_from_slice(src);
-        Ok::<(), &str>(())
-    })
+        Ok(())
+    }))
 }
 
 fn check(syms: &[Sym], k: &Kallsyms) {
@@ -180,15 +182,15 @@ fn unreadable_names_are_an_error() {
     let syms = symbols();
     let img = image(&syms, true, AddressEncoding::AbsolutePercpu);
     let hole = img.loc.names + 500..img.loc.token_table;
-    let r = load(&img.loc, |addr: u64, buf: &mut [u8]| {
+    let r = load(&img.loc, &FnMemory(|addr: u64, buf: &mut [u8]| {
         let end = addr + buf.len() as u64;
         if addr < hole.end && end > hole.start {
-            return Err("excluded page");
+            return Err(MemError::Invalid { vaddr: addr, why: "excluded page".into() });
         }
         let off = (addr - BASE) as usize;
         buf.copy_from_slice(&img.mem[off..off + buf.len()]);
         Ok(())
-    });
+    }));
     match r {
         Err(KallsymsError::Read { what, addr, .. }) => {
             assert_eq!(what, "kallsyms_names");

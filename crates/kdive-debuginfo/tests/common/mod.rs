@@ -30,3 +30,32 @@ pub fn nm(path: &std::path::Path) -> Option<Vec<(u64, char, String)>> {
             .collect(),
     )
 }
+
+/// The kernel image's virtual addresses, read through their physical ones
+/// (no page tables needed): `__START_KERNEL_map + off` is `phys_base + off`.
+pub struct ImageMemory<'d> {
+    dump: &'d kdive_dump::Dump,
+    phys_base: u64,
+}
+
+impl<'d> ImageMemory<'d> {
+    pub fn new(dump: &'d kdive_dump::Dump) -> Self {
+        let phys_base = dump.phys_base().expect("phys_base");
+        ImageMemory { dump, phys_base }
+    }
+}
+
+impl kdive_dump::Memory for ImageMemory<'_> {
+    fn read(&self, vaddr: u64, buf: &mut [u8]) -> Result<(), kdive_dump::MemError> {
+        const START_KERNEL_MAP: u64 = 0xffff_ffff_8000_0000;
+        let off = vaddr.checked_sub(START_KERNEL_MAP).ok_or_else(|| kdive_dump::MemError::Invalid {
+            vaddr,
+            why: "not in the kernel image".into(),
+        })?;
+        // phys_base is negative when the kernel runs below its link address.
+        let paddr = off.wrapping_add(self.phys_base);
+        self.dump
+            .read_phys(paddr, buf)
+            .map_err(|source| kdive_dump::MemError::Physical { paddr, source })
+    }
+}

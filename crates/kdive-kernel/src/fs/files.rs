@@ -6,7 +6,7 @@
 use kdive_debuginfo::btf::Btf;
 
 use super::dentry_path;
-use crate::modules::Memory;
+use crate::memory::{MemError, Memory};
 use crate::Kernel;
 
 /// The most file descriptors read of one task: the kernel's default limit
@@ -144,7 +144,7 @@ impl Kernel {
             .files
             .as_ref()
             .ok_or("no type information for struct file")?;
-        let what = |e: String| format!("file {file:x} does not read: {e}");
+        let what = |e: MemError| format!("file {file:x} does not read: {e}");
         let dentry = Memory::read_u64(self, file + fo.file_dentry).map_err(what)?;
         let mut info = FileInfo {
             dentry,
@@ -174,7 +174,7 @@ impl Kernel {
             }
         }
         let inode = info.inode;
-        let iwhat = |e: String| format!("inode {inode:x} does not read: {e}");
+        let iwhat = |e: MemError| format!("inode {inode:x} does not read: {e}");
         let mut m = [0u8; 4];
         let n = fo.mode_size.clamp(1, 4);
         Memory::read(self, inode + fo.inode_mode, &mut m[..n]).map_err(iwhat)?;
@@ -210,7 +210,7 @@ impl Kernel {
         let po = self
             .path_offsets()
             .ok_or("no type information for struct dentry")?;
-        let what = |e: String| format!("file {file:x} does not read: {e}");
+        let what = |e: MemError| format!("file {file:x} does not read: {e}");
         let dentry = Memory::read_u64(self, file + fo.file_dentry).map_err(what)?;
         if dentry == 0 {
             return Ok(String::new());
@@ -260,12 +260,12 @@ impl Kernel {
         let po = self
             .path_offsets()
             .ok_or("no type information for struct dentry")?;
-        let twhat = |e: String| format!("task {task:x} does not read: {e}");
+        let twhat = |e: MemError| format!("task {task:x} does not read: {e}");
         let mut out = TaskFiles::default();
         let fs = Memory::read_u64(self, task + fo.task_fs).map_err(twhat)?;
         if fs != 0 {
             let path = |mnt_off: u64, dentry_off: u64| -> Result<String, String> {
-                let w = |e: String| format!("fs_struct {fs:x} does not read: {e}");
+                let w = |e: MemError| format!("fs_struct {fs:x} does not read: {e}");
                 let d = Memory::read_u64(self, fs + dentry_off).map_err(w)?;
                 let m = Memory::read_u64(self, fs + mnt_off).map_err(w)?;
                 if d == 0 {
@@ -292,7 +292,7 @@ impl Kernel {
         if fdt == 0 {
             return Ok(out);
         }
-        let w = |e: String| format!("fdtable {fdt:x} does not read: {e}");
+        let w = |e: MemError| format!("fdtable {fdt:x} does not read: {e}");
         let mut b = [0u8; 4];
         Memory::read(self, fdt + fo.fdt_max_fds, &mut b).map_err(w)?;
         let mut max_fds = u64::from(u32::from_le_bytes(b));

@@ -12,7 +12,7 @@
 //! `head_id` whose state is committed or finalized, as crash shows them.
 
 use super::{cstr, need, KernelLog, LogFormat, LogRecord, Notices, Region, Shapes};
-use crate::modules::Memory;
+use crate::memory::Memory;
 
 /// The two top bits of a descriptor's state word are its state.
 const STATE_SHIFT: u32 = 62;

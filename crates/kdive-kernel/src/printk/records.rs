@@ -9,7 +9,7 @@
 //! the buffer: the next record is at its start.
 
 use super::{need, KernelLog, LogFormat, LogRecord, Notices, Region, Shapes};
-use crate::modules::Memory;
+use crate::memory::Memory;
 
 /// The variables' addresses.
 pub(crate) struct Vars {

@@ -6,7 +6,7 @@
 use std::cell::RefCell;
 use std::collections::VecDeque;
 
-use crate::modules::Memory;
+use crate::memory::Memory;
 
 const CHUNK: usize = 64 << 10;
 const PAGE: usize = 4096;

@@ -42,7 +42,7 @@ impl Slub<'_> {
     /// The next free object after `object`: its free pointer, unscrambled.
     fn next_free(&self, cache: &Cache, slab: &Slab, n: usize, object: u64) -> Result<u64, String> {
         let at = object.wrapping_add(cache.offset);
-        let stored = self.mem.read_u64(at)?;
+        let stored = self.mem.read_u64(at).map_err(|e| e.to_string())?;
         let Some(random) = cache.random else {
             return Ok(stored);
         };

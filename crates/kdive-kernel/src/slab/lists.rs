@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use super::{CacheState, Finding, Kind, Place, SlabObjects, Usage, MAX_LIST};
-use crate::modules::Memory;
+use crate::memory::Memory;
 
 /// The entries of the `list_head` list at `head` (their `list_head`
 /// addresses), checking that each `next->prev` points back. Stops at a

@@ -127,12 +127,12 @@ struct Fake {
     mem: crate::fake_mem::FakeMem,
 }
 
-impl crate::modules::Memory for Fake {
-    fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), String> {
+impl crate::memory::Memory for Fake {
+    fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), crate::MemError> {
         self.mem.read(addr, buf)
     }
 
-    fn read_cstr(&self, addr: u64, max: usize) -> Result<String, String> {
+    fn read_cstr(&self, addr: u64, max: usize) -> Result<String, crate::MemError> {
         self.mem.read_cstr(addr, max)
     }
 }

@@ -4,18 +4,9 @@
 
 use std::ops::Range;
 
-use kdive_arch::x86_64::orc::{KernelMem, OrcEntry, OrcLayout, OrcTable};
+use kdive_arch::x86_64::orc::{OrcEntry, OrcLayout, OrcTable};
 
 use crate::Kernel;
-
-/// Kernel memory for the arch crate's readers.
-pub(crate) struct Mem<'k>(pub &'k Kernel);
-
-impl KernelMem for Mem<'_> {
-    fn read(&self, addr: u64, buf: &mut [u8]) -> bool {
-        self.0.read(addr, buf).is_ok()
-    }
-}
 
 /// Every ORC table of the kernel, with the text each covers.
 pub struct OrcTables {
@@ -70,7 +61,7 @@ impl OrcTables {
             .tables
             .iter()
             .find(|(text, _)| text.iter().any(|r| r.contains(&ip)))?;
-        t.lookup(ip, &Mem(k))
+        t.lookup(ip, k)
     }
 
     /// How many tables there are (the kernel's and one a module).

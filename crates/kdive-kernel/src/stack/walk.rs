@@ -8,7 +8,7 @@ use kdive_arch::x86_64::prologue;
 use kdive_arch::x86_64::unwind::{self, RegsOrigin, Step, UnwindState};
 
 use super::backtrace::{ExceptionRegs, Frame};
-use super::orc::{Mem, OrcTables};
+use super::orc::OrcTables;
 use super::stacks::{Stack, StackKind};
 use crate::Kernel;
 
@@ -104,7 +104,7 @@ impl Walker<'_> {
                     from_prologue = true;
                 }
             }
-            let (mut next, guessed) = match unwind::step(&state, orc, &Mem(self.k)) {
+            let (mut next, guessed) = match unwind::step(&state, orc, self.k) {
                 Err(e) => {
                     w.error = Some(e.to_string());
                     break;

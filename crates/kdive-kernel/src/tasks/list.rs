@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use super::MAX_TASKS;
-use crate::modules::Memory;
+use crate::memory::Memory;
 
 /// The nodes of the circular list at `head`, the head left out. When the
 /// forward walk breaks, the rest is walked backwards from the head, so that

@@ -4,7 +4,7 @@
 
 use super::offsets::{Offsets, RssLayout};
 use super::MemUsage;
-use crate::modules::Memory;
+use crate::memory::Memory;
 
 /// `total_vm` and the resident pages of the mm at `mm`.
 pub(crate) fn mm_usage(

@@ -8,7 +8,7 @@ use super::offsets::{Field, Offsets, Threads};
 use super::roots::Roots;
 use super::usage::mm_usage;
 use super::{Found, MemUsage, Task, TaskList, MAX_TASKS};
-use crate::modules::Memory;
+use crate::memory::Memory;
 
 /// The longest a PID can be in any kernel (`PID_MAX_LIMIT`).
 const PID_MAX_LIMIT: i64 = 4 * 1024 * 1024;
@@ -174,7 +174,7 @@ impl<M: Memory> Collector<'_, M> {
         if addr < 1 << 63 {
             return Err("not a kernel address".into());
         }
-        self.mem.read(addr, &mut self.buf)?;
+        self.mem.read(addr, &mut self.buf).map_err(|e| e.to_string())?;
         let b = &self.buf;
         let o = self.o;
         let get = |f: Field| f.get(b).unwrap_or(0);

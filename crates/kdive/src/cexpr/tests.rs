@@ -86,12 +86,12 @@ impl Ctx for Fake {
     fn symbol_addr(&self, name: &str) -> Option<u64> {
         self.syms.get(name).copied()
     }
-    fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), String> {
+    fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), kdive_kernel::MemError> {
         for (i, b) in buf.iter_mut().enumerate() {
             let a = addr.wrapping_add(i as u64);
             let r = self.mem.iter().find(|(base, d)| a >= *base && a - base < d.len() as u64);
             let Some((base, d)) = r else {
-                return Err(format!("invalid kernel virtual address: {a:x}  type: \"gdb_readmem_callback\""));
+                return Err(kdive_kernel::MemError::Invalid { vaddr: a, why: "not in the fake".into() });
             };
             *b = d[(a - base) as usize];
         }
@@ -431,13 +431,13 @@ fn memory_errors_name_the_address() {
     let e = ev.eval("*(long *)0x1234").unwrap();
     let x = ev.bytes(&e).unwrap_err();
     assert_eq!(x.to_string(), "Cannot access memory at address 0x1234");
-    assert_eq!(x.reason(), Some("invalid kernel virtual address: 1234  type: \"gdb_readmem_callback\""));
+    assert_eq!(x.reason().map(ToString::to_string).as_deref(), Some("invalid kernel virtual address: 1234"));
     let x = ev.eval("((struct task_struct *)0x10)->parent->pid").unwrap_err();
     assert_eq!(
         x,
         Error::Memory {
             addr: 0x40,
-            reason: "invalid kernel virtual address: 40  type: \"gdb_readmem_callback\"".into()
+            reason: kdive_kernel::MemError::Invalid { vaddr: 0x40, why: "not in the fake".into() }
         }
     );
     // Types need no memory.

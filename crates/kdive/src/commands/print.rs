@@ -25,8 +25,8 @@ impl Ctx for KernelCtx<'_> {
     fn symbol_addr(&self, name: &str) -> Option<u64> {
         self.k.symbol(name)
     }
-    fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), String> {
-        self.k.read(addr, buf).map_err(|e| e.to_string())
+    fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), kdive_kernel::MemError> {
+        self.k.read(addr, buf)
     }
     fn per_cpu_offset(&self, cpu: u32) -> Option<u64> {
         ((cpu as usize) < self.k.nr_cpus()).then(|| self.k.per_cpu_offset(cpu as usize))?
