@@ -6,9 +6,9 @@
 #
 #   scripts/test.sh            everything
 #   QUICK=1 scripts/test.sh    no corpus build, no drgn install (uses what is there)
-#   KDIVE_MORE_KERNELS=1 scripts/test.sh   also crashes of other suites' kernels
-#                              (bullseye 5.10, trixie 6.12, trixie-backports 7.3), unpacked
-#                              in /var/tmp/kdive-kernels, not installed (scripts/README.md)
+#   KDIVE_MORE_KERNELS=0 scripts/test.sh   without the crashes of other suites' kernels
+#                              (bullseye 5.10, trixie 6.12, trixie-backports 7.3), which are
+#                              unpacked in /var/tmp/kdive-kernels, not installed (scripts/README.md)
 #
 # Real dumps: KDIVE_CORPUS, else ../shared/corpus; plus the built corpus at
 # KDIVE_BUILT_CORPUS (default /var/tmp/kdive-corpus). See crates/kdive-testkit.
@@ -57,14 +57,14 @@ if [ "${QUICK:-0}" != 1 ]; then
       log "corpus: the $new crash could not be built; its tests will skip"
   fi
 
-  # Opt-in: kernels of other Debian suites, not installed but unpacked
+  # Kernels of other Debian suites, not installed but unpacked
   # (scripts/fetch-kernel.sh), each dumped at a level that keeps what it needs;
   # 7.3 also once at makedumpfile's usual -d 31, which leaves out its slab
   # pages (sysrq-d31: a damaged dump). Its crashme module builds (trixie's
   # kbuild on a newer glibc, see scripts/README.md), but slab does not crash
   # 7.x (SLUB's per-CPU sheaves keep the freed object off the freelist the
   # write clobbers): null instead.
-  if [ "${KDIVE_MORE_KERNELS:-0}" = 1 ]; then
+  if [ "${KDIVE_MORE_KERNELS:-1}" = 1 ]; then
     for k in "5.10.0-32-cloud-amd64 slab sysrq" "6.12.117+deb13-cloud-amd64 slab" \
              "7.3.4+deb13-cloud-amd64 null sysrq sysrq-d31"; do
       read -ra args <<<"$k"

@@ -66,7 +66,15 @@ fn kdumps_translate_from_vmcoreinfo() {
             ktext_to_phys(uts, phys_base),
             "{name}: init_uts_ns"
         );
-        let utsname = uts + info.decimal("OFFSET(uts_namespace.name)").unwrap_or(0);
+        // Where VMCOREINFO does not say (5.10 does not), the name follows a
+        // 4-byte `struct kref` (5.10) or starts the structure.
+        let utsname = match info.decimal("OFFSET(uts_namespace.name)") {
+            Some(off) => uts + off,
+            None => [uts + 4, uts]
+                .into_iter()
+                .find(|&a| read_str(&dump, &found, a) == "Linux")
+                .unwrap_or(uts),
+        };
         assert_eq!(read_str(&dump, &found, utsname), "Linux", "{name}: sysname");
         assert_eq!(
             read_str(&dump, &found, utsname + 2 * UTS_LEN),

@@ -48,6 +48,23 @@ impl Crash {
         p.exists().then_some(p)
     }
 
+    /// The kernel's release (`kernel` without `linux-`).
+    pub fn release(&self) -> &str {
+        self.kernel.strip_prefix("linux-").unwrap_or(&self.kernel)
+    }
+
+    /// kdive's arguments to open `dump` with its vmlinux where the tests
+    /// know one ([`vmlinux_candidates`]: kdive itself does not look among
+    /// the unpacked kernels of other suites), else `dump` alone.
+    pub fn open_args(&self, dump: &str) -> Vec<String> {
+        let vmlinux = vmlinux_candidates(self.release()).into_iter().find(|p| p.is_file());
+        vmlinux
+            .map(|v| v.to_string_lossy().into_owned())
+            .into_iter()
+            .chain([dump.to_string()])
+            .collect()
+    }
+
     /// `kernel/scenario`, for messages.
     pub fn name(&self) -> String {
         format!("{}/{}", self.kernel, self.scenario)

@@ -75,7 +75,9 @@ fn dis_prints_what_crash_prints() {
             .collect();
         session.extend(cmds.iter().cloned());
         let dump = dump.to_str().unwrap();
-        for (args, with_lines) in [(vec![dump], true), (vec!["--no-vmlinux", dump], false)] {
+        let open = crash.open_args(dump);
+        let with_vmlinux: Vec<&str> = open.iter().map(String::as_str).collect();
+        for (args, with_lines) in [(with_vmlinux, true), (vec!["--no-vmlinux", dump], false)] {
             let got = run_marked(&args, &session);
             for c in &cmds {
                 let mut expected = want[c].clone();

@@ -72,8 +72,10 @@ fn dumps() -> Vec<(Crash, PathBuf)> {
 fn redirection_aliases_and_radix() {
     for (c, dump) in dumps() {
         let d = scratch("redir");
-        let dump = dump.to_str().unwrap();
-        let (plain, _, ok) = kdive(&d, &[dump], "sym jiffies\n");
+        // `p jiffies` needs the vmlinux's types.
+        let open = c.open_args(dump.to_str().unwrap());
+        let dump: Vec<&str> = open.iter().map(String::as_str).collect();
+        let (plain, _, ok) = kdive(&d, &dump, "sym jiffies\n");
         assert!(ok, "{}", c.name());
         let addr = plain.split_whitespace().next().unwrap().to_string();
         // A startup file makes an alias before the first command.
@@ -82,7 +84,7 @@ fn redirection_aliases_and_radix() {
                       jf\nalias js sym\njs jiffies\nhex\np jiffies\ndec\np jiffies\n\
                       sym < words.txt\nalias\n";
         std::fs::write(d.join("words.txt"), "jiffies\n\njiffies\n").unwrap();
-        let (out, err, ok) = kdive(&d, &[dump], script);
+        let (out, err, ok) = kdive(&d, &dump, script);
         assert!(ok, "{}: {err}", c.name());
         let file = std::fs::read_to_string(d.join("out.txt")).unwrap();
         assert_eq!(file, format!("{plain}{plain}"), "{}: > then >>", c.name());

@@ -7,7 +7,6 @@
 //! input and again from `-i FILE`, and both must print the same.
 
 use std::io::Write;
-use std::path::Path;
 use std::process::{Command, Stdio};
 
 use kdive_testkit::require;
@@ -93,14 +92,17 @@ fn seed_walkthrough() {
         else {
             continue;
         };
-        walk(&c.name(), dump);
+        // `p/x __per_cpu_offset[N]` needs the vmlinux's types (5.10's BTF
+        // has no variables).
+        walk(&c.name(), &c.open_args(dump.to_str().unwrap()));
     }
 }
 
-fn walk(name: &str, dump: &Path) {
-    let dump_s = dump.to_str().unwrap();
+fn walk(name: &str, open: &[String]) {
+    let dump_s: Vec<&str> = open.iter().map(String::as_str).collect();
+    let dump_s = dump_s.as_slice();
     // What a person reads first: the panic task's registers and CPU.
-    let (bt, _) = kdive(&[dump_s], "bt\n");
+    let (bt, _) = kdive(dump_s, "bt\n");
     let regs = registers(&bt);
     let rip = reg(&bt, "RIP");
     let cpu: usize = bt
@@ -120,7 +122,7 @@ fn walk(name: &str, dump: &Path) {
         .iter()
         .map(|v| format!("!echo '@@@ {v:x}'\nstruct kmem_cache.name {v:x}\n"))
         .collect();
-    let (tried, _) = kdive(&[dump_s], &script);
+    let (tried, _) = kdive(dump_s, &script);
     let cache_reg = sections(&tried)
         .into_iter()
         .find(|(_, out)| out.contains("name = 0x") && out.contains('"'))
@@ -128,7 +130,7 @@ fn walk(name: &str, dump: &Path) {
         .unwrap_or_else(|| panic!("{name}: no register holds a kmem_cache:\n{tried}"));
     // The cache, and where its per-CPU freelist head is.
     let (cache, _) = kdive(
-        &[dump_s],
+        dump_s,
         &format!("struct kmem_cache {cache_reg:x}\np/x __per_cpu_offset[{cpu}]\n"),
     );
     let cache_name = member(&cache, "name")
@@ -144,7 +146,7 @@ fn walk(name: &str, dump: &Path) {
     let free_offset: u64 = member(&cache, "offset").parse().unwrap();
     let offset = hex(cache.lines().last().unwrap().rsplit(" = ").next().unwrap());
     let freelist_at = cpu_slab.wrapping_add(offset);
-    let (help, _) = kdive(&[dump_s], "help\n");
+    let (help, _) = kdive(dump_s, "help\n");
     let has_kmem = help
         .lines()
         .any(|l| l.split_whitespace().next() == Some("kmem"));
@@ -166,11 +168,11 @@ fn walk(name: &str, dump: &Path) {
         .iter()
         .map(|c| format!("!echo '@@@ {c}'\n{c}\n"))
         .collect();
-    let (out, err) = kdive(&[dump_s], &script);
+    let (out, err) = kdive(dump_s, &script);
     // The same walk from a file (-i), in one session too.
     let file = std::env::temp_dir().join(format!("kdive-walk-{}.cmds", std::process::id()));
     std::fs::write(&file, &script).unwrap();
-    let (from_file, _) = kdive(&["-i", file.to_str().unwrap(), dump_s], "");
+    let (from_file, _) = kdive(&[&["-i", file.to_str().unwrap()], dump_s].concat(), "");
     assert_eq!(out, from_file, "{name}: -i and stdin differ");
 
     let s = sections(&out);
