@@ -7,6 +7,46 @@
 //! the kernel's own kallsyms from the dump's memory, then the loaded
 //! modules' own symbol tables ([`modules`]), read with the layout of
 //! `struct module` that the kernel's BTF gives ([`Kernel::btf`]).
+//!
+//! # API structure
+//!
+//! Everything starts from a [`Kernel`]; the walkers are its methods, each
+//! returning plain data (and what it could not read, rather than failing).
+//!
+//! - [`Kernel`]: open with [`Kernel::open`] or [`Kernel::open_with`]
+//!   ([`VmlinuxChoice`]; [`KernelError`] says why not). Memory:
+//!   [`Kernel::read`], [`Kernel::read_u64`], [`Kernel::vtop`], failing with
+//!   a [`MemError`] that tells an invalid address from a page the dump left
+//!   out ([`MemError::is_excluded`]). Symbols: [`Kernel::symbols`],
+//!   [`Kernel::symbol`]; types: [`Kernel::btf`], [`Kernel::types`]; source
+//!   lines: [`Kernel::source_line`].
+//! - [`tasks`]: every task ([`Kernel::tasks`]: a [`TaskList`] of [`Task`]),
+//!   found by four walks so that none is missed.
+//! - [`stack`]: backtraces ([`Kernel::backtrace_task`],
+//!   [`Kernel::backtrace_cpu`]: a [`stack::Backtrace`] of
+//!   [`stack::Frame`]s) unwound with the ORC tables
+//!   ([`Kernel::orc_tables`]).
+//! - [`slab`]: the SLUB allocator ([`Kernel::slub`]: caches, slabs, free
+//!   lists, per-CPU sheaves), its damage as typed [`slab::Finding`]s
+//!   ([`Kernel::slab_check`]).
+//! - [`modules`]: the loaded modules ([`Kernel::modules`], [`Module`]),
+//!   their symbols, and their debuginfo on request
+//!   ([`Kernel::load_module_debuginfo`]).
+//! - [`printk`]: the kernel log ([`Kernel::log`], [`KernelLog`]).
+//! - [`vma`], [`maple`], [`fs`]: a process's memory map
+//!   ([`Kernel::vmas`]) and files ([`Kernel::dentry_path`]).
+//! - [`runq`]: each CPU's run queue ([`Kernel::run_queue`]).
+//! - [`vmlinux`]: where a release's vmlinux is looked for, and whether one
+//!   fits the dump.
+//! - The rest, re-exported here: the machine ([`Machine`], [`MemInfo`],
+//!   [`Utsname`], [`Uptime`]), pages ([`Pages`]), vmalloc areas
+//!   ([`VmapArea`]), interrupts ([`IrqStat`], [`Gate`]), timers
+//!   ([`TimerBase`]), devices ([`BlockDev`], [`CharDev`], [`PciBus`],
+//!   [`DiskIo`]), network ([`NetDevice`], [`Neighbour`]), swap
+//!   ([`SwapArea`]), resources ([`Resource`]).
+//!
+//! `examples/tasks.rs` and `examples/slab_check.rs` use this API as a
+//! program outside the project would.
 
 mod arp;
 mod cpus;

@@ -7,13 +7,15 @@
 //! `next->prev` does not point back, a slab pointer that is not a page, or
 //! memory the dump lacks each become a [`Finding`] naming the address, the
 //! cache, the CPU or node and what was expected, and the walk goes on with
-//! the rest. Every loop is bounded.
+//! the rest. Every loop is bounded. [`Kernel::slab_check`] gathers them
+//! for every cache.
 //!
 //! Offsets come from the kernel's BTF ([`Kernel::btf`]) once per walk
 //! ([`Kernel::slub`]), the layout chosen by what exists: `struct slab`
 //! (5.17 and later) or `struct page`, `slab_list` or `lru`,
 //! `kmem_cache_cpu.slab` or `.page`.
 
+mod check;
 mod find;
 mod freelist;
 mod lists;
@@ -277,6 +279,7 @@ impl<'a> Slub<'a> {
                 cache: String::new(),
                 place: Place::CacheList,
                 addr: 0,
+                slab: None,
                 what: "no slab_caches symbol".into(),
                 kind: Kind::Unreadable,
             };

@@ -24,6 +24,7 @@ pub(crate) fn list(
             cache: cache.to_string(),
             place,
             addr,
+            slab: None,
             what,
             kind,
         })

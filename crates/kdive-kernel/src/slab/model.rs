@@ -202,9 +202,22 @@ pub struct Finding {
     pub place: Place,
     /// The bad pointer, or the structure that could not be read.
     pub addr: u64,
+    /// The slab it is in (its `struct slab` / `struct page`), when the
+    /// finding is about one slab.
+    pub slab: Option<u64>,
     /// What is wrong and what was expected.
     pub what: String,
     pub kind: Kind,
+}
+
+impl Finding {
+    /// The same finding, placed in slab `slab`.
+    pub(crate) fn in_slab(self, slab: u64) -> Finding {
+        Finding {
+            slab: Some(slab),
+            ..self
+        }
+    }
 }
 
 /// Whether a finding is damage, or memory the dump does not have.

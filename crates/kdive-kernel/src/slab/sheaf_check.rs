@@ -54,7 +54,8 @@ impl Slub<'_> {
                     .or_insert_with(|| self.objects_of(c, hit.slab, None, place, &mut f)),
             };
             if let Err(why) = self.hold(c, so, obj, holder) {
-                f.push(self.sheaf_finding(c, place, obj, why, Kind::Corrupt));
+                let bad = self.sheaf_finding(c, place, obj, why, Kind::Corrupt);
+                f.push(bad.in_slab(slab));
             }
         }
         st.findings.extend(f);

@@ -201,6 +201,7 @@ impl Slub<'_> {
             cache: c.name.clone(),
             place,
             addr,
+            slab: None,
             what,
             kind,
         }

@@ -322,6 +322,12 @@ fn a_pointer_outside_the_slab_is_reported() {
         .starts_with("freelist head 4141414141414141"));
     // Nothing on CPU 0's list: all 64 allocated, as crash counts it.
     assert_eq!(st.cpus[0].slab.as_ref().unwrap().allocated, 64);
+    // Each names its slab; the whole-allocator check finds the same.
+    let slabs: Vec<_> = st.findings.iter().map(|f| f.slab).collect();
+    assert_eq!(slabs, [Some(page(PFN_A)), Some(page(PFN_B))]);
+    let b = btf();
+    let slub = Slub::new(&m, Offsets::from_btf(&b).unwrap(), env());
+    assert_eq!(slub.check(), st.findings);
 }
 
 #[test]

@@ -16,6 +16,7 @@ impl Slub<'_> {
             cache: c.name.clone(),
             place,
             addr,
+            slab: None,
             what,
             kind: Kind::Corrupt,
         }
@@ -44,11 +45,12 @@ impl Slub<'_> {
     /// the dump lacks.
     fn bad_slab(&self, c: &Cache, place: Place, page: u64, e: String) -> Finding {
         let what = format!("slab {page:x}: {e}");
-        if self.is_page(page) {
+        let f = if self.is_page(page) {
             self.unreadable(c, place, page, what)
         } else {
             self.finding(c, place, page, what)
-        }
+        };
+        f.in_slab(page)
     }
 
     /// Find which of `slab`'s objects are free: its own free list, and for
@@ -66,7 +68,7 @@ impl Slub<'_> {
                 "slab {:x} belongs to cache {:x}, not {:x}",
                 slab.addr, slab.cache, c.addr
             );
-            findings.push(self.finding(c, place, slab.addr, what));
+            findings.push(self.finding(c, place, slab.addr, what).in_slab(slab.addr));
         }
         // A slab of a smaller order holds fewer objects, and one made
         // before the order was raised through sysfs more; a count beyond
@@ -82,14 +84,14 @@ impl Slub<'_> {
                 "slab {:x}: objects {} inuse {} (at most {} objects of {} bytes)",
                 slab.addr, slab.objects, slab.inuse, most, c.size
             );
-            findings.push(self.finding(c, place, slab.addr, what));
+            findings.push(self.finding(c, place, slab.addr, what).in_slab(slab.addr));
             n = n.min(most);
         }
         let mut free = vec![false; n as usize];
         let (own, broken) = self.follow(c, &slab, slab.freelist, &mut free);
         if let Some(b) = &broken {
             let what = b.describe(&format!("slab {:x} freelist", slab.addr));
-            findings.push(self.broken(c, place, b, what));
+            findings.push(self.broken(c, place, b, what).in_slab(slab.addr));
         } else if own as u64 != n.saturating_sub(slab.inuse) {
             let what = format!(
                 "slab {:x}: {} objects on its free list, but objects - inuse is {}",
@@ -97,7 +99,7 @@ impl Slub<'_> {
                 own,
                 n.saturating_sub(slab.inuse)
             );
-            findings.push(self.finding(c, place, slab.addr, what));
+            findings.push(self.finding(c, place, slab.addr, what).in_slab(slab.addr));
         }
         let mut cpu_free = 0;
         let allocated = match cpu {
@@ -105,7 +107,8 @@ impl Slub<'_> {
                 let (on_cpu, broken) = self.follow(c, &slab, head, &mut free);
                 cpu_free = on_cpu as u64;
                 if let Some(b) = &broken {
-                    findings.push(self.broken(c, place, b, b.describe("freelist")));
+                    let what = b.describe("freelist");
+                    findings.push(self.broken(c, place, b, what).in_slab(slab.addr));
                 }
                 // crash: the CPU free list, plus what `inuse` leaves when
                 // the slab has remote frees of its own.

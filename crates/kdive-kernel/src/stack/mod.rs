@@ -1,6 +1,7 @@
 //! Stacks and backtraces: the ORC tables ([`OrcTables`]), the kernel's
-//! stacks ([`Stack`]), and a task's frames ([`Kernel::backtrace_task`],
-//! [`Kernel::backtrace_cpu`]).
+//! stacks ([`Stack`]), and a task's frames
+//! ([`Kernel::backtrace_task`](crate::Kernel::backtrace_task),
+//! [`Kernel::backtrace_cpu`](crate::Kernel::backtrace_cpu)).
 
 mod backtrace;
 mod orc;
