@@ -10,14 +10,12 @@ use kdive_debuginfo::kallsyms;
 use kdive_debuginfo::{ElfFile, KallsymsLocations, SymbolTable};
 use kdive_dump::Dump;
 
-/// Where x86-64 maps the kernel image: `__START_KERNEL_map`.
-
 /// Decode kallsyms from a dump, reading the kernel image through its
 /// physical address (no page tables needed).
 fn decode(dump: &Dump) -> kallsyms::Kallsyms {
     let info = dump.vmcoreinfo().expect("VMCOREINFO");
     let loc = KallsymsLocations::from_vmcoreinfo(info).unwrap();
-    kallsyms::load(&loc, &common::ImageMemory::new(&dump))
+    kallsyms::load(&loc, &common::ImageMemory::new(dump))
     .unwrap()
 }
 

@@ -10,8 +10,6 @@ use kdive_debuginfo::kallsyms::{self, ScanHints};
 use kdive_debuginfo::KallsymsLocations;
 use kdive_dump::Dump;
 
-/// Where x86-64 maps the kernel image: `__START_KERNEL_map`.
-
 /// Read the kernel image through its physical address.
 fn reader(dump: &Dump) -> common::ImageMemory<'_> {
     common::ImageMemory::new(dump)
