@@ -1,18 +1,10 @@
 //! kdive: a Linux kernel crash-dump analyzer with crash's command language.
 //!
-//! The binary is thin: it parses the command line and hands over to one
-//! module per job. `info` describes a dump, `convert` rewrites one.
+//! The binary is thin: it parses the command line and hands over to the
+//! library (`lib.rs`), one module per job. `info` describes a dump,
+//! `convert` rewrites one, a session runs commands.
 
-mod cexpr;
-mod commands;
-mod convert;
-mod dis;
-mod expr;
-mod gdb;
-mod info;
-mod session;
-mod time;
-mod verify;
+use kdive::{convert, info, session, verify};
 
 use std::path::PathBuf;
 use std::process::ExitCode;
