@@ -4,6 +4,20 @@
 //!
 //! Everything here reads memory through [`PhysMem`], so the same code runs on
 //! a [`kdive_dump::Dump`] and on the small memory images tests build.
+//!
+//! # API structure
+//!
+//! - [`x86_64::discover`]: the page tables, the kernel's text and direct map
+//!   and the memory layout, from VMCOREINFO or, without it, from CR3 and a
+//!   scan; gives a [`x86_64::Discovered`] whose [`x86_64::Translator`]
+//!   reads virtual memory (its errors convert into
+//!   [`kdive_dump::MemError`]).
+//! - [`x86_64::PageTables`]: one translation, level by level
+//!   ([`x86_64::Walk`] for `vtop`).
+//! - [`x86_64::orc`], [`x86_64::unwind`], [`x86_64::prologue`]: the ORC
+//!   tables, one unwind step over [`kdive_dump::Memory`], and the frame a
+//!   function's first instructions leave; [`x86_64::entry`]: the entry
+//!   code's exception frames.
 
 #![warn(missing_docs)]
 

@@ -7,6 +7,20 @@
 //!   id and its `linux_banner`;
 //! - [`kallsyms`] decodes the kernel's compressed kallsyms tables through a
 //!   reader of kernel virtual memory.
+//!
+//! # API structure
+//!
+//! - Symbols: [`symbols`] ([`SymbolTable`], [`Symbol`]), [`elf_symbols`]
+//!   (a vmlinux or `.ko` file), [`kallsyms`] (the tables in memory, given
+//!   by VMCOREINFO or found by [`kallsyms::scan`]).
+//! - Types: [`types`] is the one model ([`types::TypeSource`], [`types::Type`])
+//!   that commands and walkers read; [`btf`] parses BTF and [`btf_types`]
+//!   serves it as a `TypeSource`; [`dwarf_types`] does the same from DWARF;
+//!   [`layered`] stacks the kernel's source and the modules' ones.
+//! - Lines: [`lines`] maps an address to its source file and line (DWARF).
+//!
+//! Memory is read through [`kdive_dump::Memory`], so the same decoders run
+//! on a dump, the live kernel or a test's made-up memory.
 
 pub mod btf;
 pub mod btf_types;
