@@ -52,16 +52,22 @@ impl Compression {
     }
 }
 
+/// A compression method's name that is not one ([`Compression`]'s
+/// `FromStr`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown compression {0:?} (none, zlib, lzo, snappy, zstd)")]
+pub struct UnknownCompression(pub String);
+
 impl std::str::FromStr for Compression {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = UnknownCompression;
+    fn from_str(s: &str) -> Result<Self, UnknownCompression> {
         Ok(match s {
             "none" | "raw" => Compression::None,
             "zlib" => Compression::Zlib,
             "lzo" => Compression::Lzo,
             "snappy" => Compression::Snappy,
             "zstd" => Compression::Zstd,
-            _ => return Err(format!("unknown compression {s:?} (none, zlib, lzo, snappy, zstd)")),
+            _ => return Err(UnknownCompression(s.to_string())),
         })
     }
 }

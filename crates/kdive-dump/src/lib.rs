@@ -40,7 +40,7 @@ use std::path::Path;
 use std::sync::Mutex;
 
 pub use cache::DEFAULT_CAPACITY;
-pub use compress::{compress, Compression};
+pub use compress::{compress, Compression, UnknownCompression};
 pub use elf::Load;
 pub use error::{OpenError, ReadError};
 pub use memory::{FnMemory, MemError, Memory};

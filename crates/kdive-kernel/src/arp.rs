@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 
 use crate::offsets::Layouts;
-use crate::Kernel;
+use crate::{Error, Kernel};
 
 /// At most this many buckets, and entries in one chain.
 const MAX_BUCKETS: u64 = 1 << 24;
@@ -31,24 +31,21 @@ pub struct Neighbour {
 
 impl Kernel {
     /// The ARP table's entries, bucket by bucket, and what could not be read.
-    pub fn arp_table(&self) -> Result<(Vec<Neighbour>, Vec<String>), String> {
+    pub fn arp_table(&self) -> Result<(Vec<Neighbour>, Vec<String>), Error> {
         let l = Layouts::of(self)?;
-        let tbl = self
-            .symbol("arp_tbl")
-            .ok_or("arp_tbl does not exist in this kernel")?;
+        let tbl = self.symbol("arp_tbl").ok_or_else(|| {
+            Error::no_symbol_said("arp_tbl", "arp_tbl does not exist in this kernel")
+        })?;
         let nht = self
             .read_u64(tbl + l.off("neigh_table", "nht")?)
-            .map_err(|e| format!("arp_tbl.nht: {e}"))?;
+            .map_err(|e| Error::read("arp_tbl.nht", e))?;
         let nbuckets = if let Ok(o) = l.off("neigh_hash_table", "hash_shift") {
             1u64 << (self
                 .read_u32(nht + o)
-                .map_err(|e| format!("hash_shift: {e}"))?
+                .map_err(|e| Error::read("hash_shift", e))?
                 & 31)
         } else {
-            u64::from(
-                self.read_u32(nht + l.off("neigh_hash_table", "hash_mask")?)
-                    .map_err(|e| e.to_string())?,
-            ) + 1
+            u64::from(self.read_u32(nht + l.off("neigh_hash_table", "hash_mask")?)?) + 1
         };
         let (buckets_off, hlist) = match l.off("neigh_hash_table", "hash_buckets") {
             Ok(o) => (o, None),
@@ -64,7 +61,7 @@ impl Kernel {
         };
         let buckets = self
             .read_u64(nht + buckets_off)
-            .map_err(|e| format!("hash buckets: {e}"))?;
+            .map_err(|e| Error::read("hash buckets", e))?;
         let mut notices = Vec::new();
         let mut out = Vec::new();
         for i in 0..nbuckets.min(MAX_BUCKETS) {
@@ -103,28 +100,21 @@ impl Kernel {
         Ok((out, notices))
     }
 
-    fn neighbour(&self, l: &Layouts, n: u64) -> Result<Neighbour, String> {
-        let e = |e: crate::MemError| e.to_string();
+    fn neighbour(&self, l: &Layouts, n: u64) -> Result<Neighbour, Error> {
         let mut ip = [0u8; 4];
-        self.read(n + l.off("neighbour", "primary_key")?, &mut ip)
-            .map_err(e)?;
+        self.read(n + l.off("neighbour", "primary_key")?, &mut ip)?;
         let ha_len = l.array_len("neighbour", "ha").unwrap_or(32).min(256) as usize;
         let mut ha = vec![0u8; ha_len];
-        self.read(n + l.off("neighbour", "ha")?, &mut ha)
-            .map_err(e)?;
-        let dev = self.read_u64(n + l.off("neighbour", "dev")?).map_err(e)?;
+        self.read(n + l.off("neighbour", "ha")?, &mut ha)?;
+        let dev = self.read_u64(n + l.off("neighbour", "dev")?)?;
         let mut state = [0u8];
-        self.read(n + l.off("neighbour", "nud_state")?, &mut state)
-            .map_err(e)?;
+        self.read(n + l.off("neighbour", "nud_state")?, &mut state)?;
         let dev_name = self
-            .read_cstr(dev + l.off("net_device", "name")?, 16)
-            .map_err(e)?;
+            .read_cstr(dev + l.off("net_device", "name")?, 16)?;
         let mut ty = [0u8; 2];
-        self.read(dev + l.off("net_device", "type")?, &mut ty)
-            .map_err(e)?;
+        self.read(dev + l.off("net_device", "type")?, &mut ty)?;
         let mut len = [0u8];
-        self.read(dev + l.off("net_device", "addr_len")?, &mut len)
-            .map_err(e)?;
+        self.read(dev + l.off("net_device", "addr_len")?, &mut len)?;
         Ok(Neighbour {
             addr: n,
             ip,

@@ -14,7 +14,8 @@
 use std::collections::HashSet;
 
 use crate::offsets::Layouts;
-use crate::Kernel;
+use crate::memory::MemError;
+use crate::{Error, Kernel};
 
 /// The hash sizes of `chrdevs[]`, `major_names[]` and `kobj_map.probes[]`
 /// (`CHRDEV_MAJOR_HASH_SIZE`, `BLKDEV_MAJOR_HASH_SIZE`: 255 since 2.6).
@@ -52,11 +53,11 @@ pub struct BlockDev {
 impl Kernel {
     /// The character device regions, in `chrdevs[]` order, and what could
     /// not be read.
-    pub fn char_devices(&self) -> Result<(Vec<CharDev>, Vec<String>), String> {
+    pub fn char_devices(&self) -> Result<(Vec<CharDev>, Vec<String>), Error> {
         let l = Layouts::of(self)?;
         let base = self
             .symbol("chrdevs")
-            .ok_or("chrdevs: symbol does not exist")?;
+            .ok_or_else(|| Error::no_symbol_said("chrdevs", "chrdevs: symbol does not exist"))?;
         let next_off = l.off("char_device_struct", "next")?;
         let major_off = l.off("char_device_struct", "major")?;
         let minor_off = l.off("char_device_struct", "baseminor")?;
@@ -69,7 +70,7 @@ impl Kernel {
         for i in 0..HASH {
             let mut at = match self.read_u64(base + 8 * i) {
                 Ok(p) => p,
-                Err(e) => return Err(format!("chrdevs array: {e}")),
+                Err(e) => return Err(Error::read("chrdevs array", e)),
             };
             let mut seen = HashSet::new();
             while at != 0 {
@@ -144,7 +145,7 @@ impl Kernel {
         major: u32,
         minor: u32,
         ops_off: u64,
-    ) -> Result<Option<(u64, u64)>, String> {
+    ) -> Result<Option<(u64, u64)>, MemError> {
         let Some(sym) = self.symbol("cdev_map") else {
             return Ok(None);
         };
@@ -156,13 +157,13 @@ impl Kernel {
         ) else {
             return Ok(None);
         };
-        let rd = |a: u64| self.read_u64(a).map_err(|e| e.to_string());
+        let rd = |a: u64| self.read_u64(a);
         let map = rd(sym)?;
         let mut at = rd(map + probes + 8 * (u64::from(major) % HASH))?;
         let mut n = 0;
         while at != 0 && n < MAX_CHAIN {
             n += 1;
-            let dev = self.read_u32(at + dev_off).map_err(|e| e.to_string())?;
+            let dev = self.read_u32(at + dev_off)?;
             if dev >> 20 == major && dev & 0xfffff == minor {
                 let data = rd(at + data_off)?;
                 return Ok(Some((data, rd(data + ops_off)?)));
@@ -174,11 +175,11 @@ impl Kernel {
 
     /// The block device majors, in `major_names[]` order, and what could
     /// not be read.
-    pub fn block_devices(&self) -> Result<(Vec<BlockDev>, Vec<String>), String> {
+    pub fn block_devices(&self) -> Result<(Vec<BlockDev>, Vec<String>), Error> {
         let l = Layouts::of(self)?;
-        let base = self
-            .symbol("major_names")
-            .ok_or("major_names: symbol does not exist")?;
+        let base = self.symbol("major_names").ok_or_else(|| {
+            Error::no_symbol_said("major_names", "major_names: symbol does not exist")
+        })?;
         let major_off = l.off("blk_major_name", "major")?;
         let name_off = l.off("blk_major_name", "name")?;
         let fops_off = l.off("gendisk", "fops")?;
@@ -190,7 +191,7 @@ impl Kernel {
         for i in 0..HASH {
             let at = self
                 .read_u64(base + 8 * i)
-                .map_err(|e| format!("major_names array: {e}"))?;
+                .map_err(|e| Error::read("major_names array", e))?;
             if at == 0 {
                 continue;
             }

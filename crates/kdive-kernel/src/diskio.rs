@@ -11,7 +11,7 @@
 
 use crate::memory::{MemError, Memory};
 use crate::offsets::Layouts;
-use crate::Kernel;
+use crate::{Error, Kernel};
 
 /// `MQ_RQ_IN_FLIGHT`.
 const IN_FLIGHT: u32 = 1;
@@ -33,7 +33,7 @@ pub struct DiskIo {
 impl Kernel {
     /// Every disk but RAM and loop disks, in `block_class` order, with its
     /// requests in flight, and what could not be read.
-    pub fn disk_io(&self) -> Result<(Vec<DiskIo>, Vec<String>), String> {
+    pub fn disk_io(&self) -> Result<(Vec<DiskIo>, Vec<String>), Error> {
         let l = Layouts::of(self)?;
         let mut notices = Vec::new();
         let disks = match self.class_disks(&l, &mut notices) {
@@ -138,15 +138,13 @@ impl Kernel {
     }
 
     /// Requests in flight on blk-mq queue `q`: (reads, writes).
-    fn in_flight(&self, l: &Layouts, q: u64) -> Result<(u64, u64), String> {
-        let e = |e: crate::MemError| e.to_string();
+    fn in_flight(&self, l: &Layouts, q: u64) -> Result<(u64, u64), Error> {
         if q == 0 {
             return Ok((0, 0));
         }
         // Not blk-mq, or blk-mq before request states: not counted.
         if self
-            .read_u64(q + l.off("request_queue", "mq_ops")?)
-            .map_err(e)?
+            .read_u64(q + l.off("request_queue", "mq_ops")?)?
             == 0
             || !l.has("request", "state")
         {
@@ -160,12 +158,8 @@ impl Kernel {
                 .map(|(_, h)| h)
                 .collect(),
             Err(_) => {
-                let n = self
-                    .read_u32(q + l.off("request_queue", "nr_hw_queues")?)
-                    .map_err(e)?;
-                let arr = self
-                    .read_u64(q + l.off("request_queue", "queue_hw_ctx")?)
-                    .map_err(e)?;
+                let n = self.read_u32(q + l.off("request_queue", "nr_hw_queues")?)?;
+                let arr = self.read_u64(q + l.off("request_queue", "queue_hw_ctx")?)?;
                 (0..u64::from(n).min(4096))
                     .filter_map(|i| self.read_u64(arr + 8 * i).ok())
                     .collect()
@@ -190,20 +184,20 @@ impl Kernel {
         let sb_layout = SbitmapLayout::from_btf(l)?;
         let mut counts = (0, 0);
         for h in hctxs {
-            let tags = self.read_u64(h + tags_off).map_err(e)?;
-            let nr_reserved = u64::from(self.read_u32(tags + nr_res_off).map_err(e)?);
-            let rqs = self.read_u64(tags + rqs_off).map_err(e)?;
+            let tags = self.read_u64(h + tags_off)?;
+            let nr_reserved = u64::from(self.read_u32(tags + nr_res_off)?);
+            let rqs = self.read_u64(tags + rqs_off)?;
             let mut maps = vec![(bitmap, nr_reserved)];
             if nr_reserved > 0 {
                 maps.insert(0, (reserved, 0));
             }
             for (off, first) in maps {
                 let sbq = if by_ptr {
-                    self.read_u64(tags + off).map_err(e)?
+                    self.read_u64(tags + off)?
                 } else {
                     tags + off
                 };
-                for bit in sbitmap_bits(self, sbq + l.off("sbitmap_queue", "sb")?, &sb_layout).map_err(e)? {
+                for bit in sbitmap_bits(self, sbq + l.off("sbitmap_queue", "sb")?, &sb_layout)? {
                     let Ok(rq) = self.read_u64(rqs + 8 * (bit + first)) else {
                         continue;
                     };
@@ -245,7 +239,7 @@ pub(crate) struct SbitmapLayout {
 }
 
 impl SbitmapLayout {
-    pub fn from_btf(l: &Layouts) -> Result<SbitmapLayout, String> {
+    pub fn from_btf(l: &Layouts) -> Result<SbitmapLayout, crate::LayoutError> {
         Ok(SbitmapLayout {
             depth: l.off("sbitmap", "depth")?,
             shift: l.off("sbitmap", "shift")?,

@@ -18,7 +18,7 @@ mod tests;
 use kdive_debuginfo::btf::Btf;
 
 use crate::memory::{MemError, Memory};
-use crate::Kernel;
+use crate::{Error, Kernel, LayoutError};
 
 pub use files::{FileInfo, FileType, FilesOffsets, OpenFile, TaskFiles};
 
@@ -100,23 +100,20 @@ impl PathOffsets {
 
 /// The name of one dentry: `None` when its length is not `len` (crash
 /// then stops the path there).
-fn component(mem: &impl Memory, dentry: u64, o: &PathOffsets) -> Result<Option<String>, String> {
-    let len = read_u32(mem, dentry + o.d_name_len)? as usize;
+fn component(mem: &impl Memory, dentry: u64, o: &PathOffsets) -> Result<Option<String>, Error> {
+    let what = |e: MemError| Error::read(format!("dentry {dentry:x} does not read"), e);
+    let len = mem.read_u32(dentry + o.d_name_len).map_err(what)? as usize;
     if len == 0 {
         return Ok(None);
     }
-    let name = mem.read_u64(dentry + o.d_name_name).map_err(|e| e.to_string())?;
+    let name = mem.read_u64(dentry + o.d_name_name).map_err(what)?;
     if name == 0 {
         return Ok(None);
     }
     let s = mem
         .read_cstr(name, len.min(PATH_MAX) + 1)
-        .map_err(|e| format!("dentry {dentry:x}: name at {name:x} does not read: {e}"))?;
+        .map_err(|e| Error::read(format!("dentry {dentry:x}: name at {name:x} does not read"), e))?;
     Ok((s.len() == len).then_some(s))
-}
-
-fn read_u32(mem: &impl Memory, addr: u64) -> Result<u32, String> {
-    mem.read_u32(addr).map_err(|e| e.to_string())
 }
 
 /// The mount a `vfsmount` is mounted on: (its mountpoint dentry, the
@@ -125,8 +122,8 @@ fn mount_step(
     mem: &impl Memory,
     vfsmnt: u64,
     o: &PathOffsets,
-) -> Result<Option<(u64, u64)>, String> {
-    let what = |e: MemError| format!("mount of vfsmount {vfsmnt:x} does not read: {e}");
+) -> Result<Option<(u64, u64)>, Error> {
+    let what = |e: MemError| Error::read(format!("mount of vfsmount {vfsmnt:x} does not read"), e);
     match o.mounts {
         MountOffsets::Mount {
             mnt,
@@ -157,15 +154,13 @@ pub(crate) fn dentry_path(
     dentry: u64,
     vfsmnt: u64,
     o: &PathOffsets,
-) -> Result<String, String> {
+) -> Result<String, Error> {
     let mut path = String::new();
     let mut parent = dentry;
     let mut mnt = vfsmnt;
     for _ in 0..MAX_STEPS {
         let d = parent;
-        let Some(name) =
-            component(mem, d, o).map_err(|e| format!("dentry {d:x} does not read: {e}"))?
-        else {
+        let Some(name) = component(mem, d, o)? else {
             return Ok(path);
         };
         if d == dentry {
@@ -179,7 +174,7 @@ pub(crate) fn dentry_path(
         }
         parent = mem
             .read_u64(d + o.d_parent)
-            .map_err(|e| format!("dentry {d:x} does not read: {e}"))?;
+            .map_err(|e| Error::read(format!("dentry {d:x} does not read"), e))?;
         if d == parent && mnt != 0 {
             if path.starts_with("//") {
                 path.remove(0);
@@ -196,9 +191,9 @@ pub(crate) fn dentry_path(
             return Ok(path);
         }
     }
-    Err(format!(
-        "the path of dentry {dentry:x} goes through more than {MAX_STEPS} dentries: a loop?"
-    ))
+    let what =
+        format!("the path of dentry {dentry:x} goes through more than {MAX_STEPS} dentries: a loop?");
+    Err(Error::corrupt(what, dentry))
 }
 
 impl Kernel {
@@ -210,10 +205,10 @@ impl Kernel {
     /// The path of `dentry` reached through the `vfsmount` at `vfsmnt`
     /// (0 for a path within the dentry's file system), as crash prints
     /// it: `/proc/sysrq-trigger`.
-    pub fn dentry_path(&self, dentry: u64, vfsmnt: u64) -> Result<String, String> {
+    pub fn dentry_path(&self, dentry: u64, vfsmnt: u64) -> Result<String, Error> {
         let o = self
             .path_offsets()
-            .ok_or("no type information for struct dentry")?;
+            .ok_or_else(|| LayoutError::Incomplete("dentry".into()))?;
         dentry_path(self, dentry, vfsmnt, o)
     }
 }

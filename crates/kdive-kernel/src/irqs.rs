@@ -5,7 +5,7 @@
 
 use crate::offsets::Layouts;
 use crate::radix_tree::TreeEntries;
-use crate::Kernel;
+use crate::{Error, Kernel, LayoutError};
 
 /// At most this many actions are read from one descriptor's chain.
 const MAX_ACTIONS: usize = 1024;
@@ -46,9 +46,12 @@ impl Kernel {
 
     /// Every interrupt descriptor below `nr_irqs`: `(irq, struct irq_desc *)`
     /// in IRQ order, and what could not be read.
-    pub fn irq_descs(&self) -> Result<TreeEntries, String> {
+    pub fn irq_descs(&self) -> Result<TreeEntries, Error> {
         let l = Layouts::of(self)?;
-        let nr = self.nr_irqs().ok_or("cannot determine number of IRQs")?;
+        let nr = self.nr_irqs().ok_or_else(|| Error::Undetermined {
+            what: "number of IRQs".into(),
+            source: None,
+        })?;
         if let Some(tree) = self.symbol("irq_desc_tree") {
             let mut t = self.radix_tree_entries(tree)?;
             t.entries.retain(|&(i, _)| i < nr);
@@ -70,7 +73,10 @@ impl Kernel {
                 notices: Vec::new(),
             });
         }
-        Err("neither irq_desc, irq_desc_tree nor sparse_irqs exist".into())
+        Err(Error::no_symbol_said(
+            "irq_desc",
+            "neither irq_desc, irq_desc_tree nor sparse_irqs exist",
+        ))
     }
 
     /// Where the tree of descriptors did not read whole: add the
@@ -123,7 +129,7 @@ impl Kernel {
     /// The `struct irqaction`s of descriptor `desc`, in chain order, each
     /// with its name (`None` when it does not read), and what could not be
     /// read.
-    pub fn irq_actions(&self, desc: u64) -> Result<(Vec<IrqAction>, Vec<String>), String> {
+    pub fn irq_actions(&self, desc: u64) -> Result<(Vec<IrqAction>, Vec<String>), Error> {
         let l = Layouts::of(self)?;
         let (action_off, act_name, act_next) = (
             l.off("irq_desc", "action")?,
@@ -134,7 +140,7 @@ impl Kernel {
         let mut out = Vec::new();
         let mut a = self
             .read_u64(desc + action_off)
-            .map_err(|e| format!("irq_desc {desc:x}: {e}"))?;
+            .map_err(|e| Error::read(format!("irq_desc {desc:x}"), e))?;
         while a != 0 && out.len() < MAX_ACTIONS {
             if out.iter().any(|x: &IrqAction| x.addr == a) {
                 notices.push(format!(
@@ -162,7 +168,7 @@ impl Kernel {
     /// (`irq_common_data.affinity`, or `irq_data.affinity` before 4.3): a
     /// `cpumask_var_t` is a pointer to the mask with
     /// `CONFIG_CPUMASK_OFFSTACK`, the mask itself without.
-    pub fn irq_affinity(&self, desc: u64) -> Result<Vec<usize>, String> {
+    pub fn irq_affinity(&self, desc: u64) -> Result<Vec<usize>, Error> {
         let l = Layouts::of(self)?;
         let (outer, path) = if l.has("irq_desc", "irq_common_data.affinity") {
             ("irq_desc", "irq_common_data.affinity")
@@ -172,7 +178,7 @@ impl Kernel {
         let m = l
             .btf
             .member_offset(outer, path)
-            .ok_or("no irq_common_data.affinity in the kernel's BTF")?;
+            .ok_or_else(|| LayoutError::member(outer, path))?;
         let is_ptr = l
             .btf
             .resolved(m.type_id)
@@ -181,19 +187,19 @@ impl Kernel {
         if is_ptr {
             mask = self
                 .read_u64(mask)
-                .map_err(|e| format!("irq_desc {desc:x} affinity: {e}"))?;
+                .map_err(|e| Error::read(format!("irq_desc {desc:x} affinity"), e))?;
         }
         let cpus = self.nr_cpus().max(1);
         let mut words = vec![0u8; cpus.div_ceil(64) * 8];
         self.read(mask, &mut words)
-            .map_err(|e| format!("irq_desc {desc:x} affinity: {e}"))?;
+            .map_err(|e| Error::read(format!("irq_desc {desc:x} affinity"), e))?;
         Ok((0..cpus)
             .filter(|c| words[c / 8] & (1 << (c % 8)) != 0)
             .collect())
     }
 
     /// The interrupts that have an action, with their per-CPU counts.
-    pub fn irq_stats(&self) -> Result<(Vec<IrqStat>, Vec<String>), String> {
+    pub fn irq_stats(&self) -> Result<(Vec<IrqStat>, Vec<String>), Error> {
         let l = Layouts::of(self)?;
         let action_off = l.off("irq_desc", "action")?;
         let kstat_off = l.off("irq_desc", "kstat_irqs")?;
@@ -238,7 +244,7 @@ impl Kernel {
                 .and_then(|p| self.string_at(p, 256));
             let (chain, n) = self
                 .irq_actions(desc)
-                .unwrap_or_else(|e| (Vec::new(), vec![e]));
+                .unwrap_or_else(|e| (Vec::new(), vec![e.to_string()]));
             notices.extend(n.into_iter().map(|n| format!("irq {irq}: {n}")));
             let actions = chain.into_iter().filter_map(|a| a.name).collect();
             out.push(IrqStat {

@@ -12,6 +12,9 @@
 //!
 //! Everything starts from a [`Kernel`]; the walkers are its methods, each
 //! returning plain data (and what it could not read, rather than failing).
+//! A walker that cannot start fails with an [`Error`] that says why: memory
+//! that did not read, a symbol or type the kernel lacks ([`LayoutError`]),
+//! damage, or a kernel shape kdive does not read.
 //!
 //! - [`Kernel`]: open with [`Kernel::open`] or [`Kernel::open_with`]
 //!   ([`VmlinuxChoice`]; [`KernelError`] says why not). Memory:
@@ -66,6 +69,7 @@ pub mod slab;
 mod debuginfod;
 mod devices;
 mod diskio;
+mod error;
 mod irqs;
 mod machine;
 mod makedumpfile;
@@ -97,11 +101,11 @@ use kdive_debuginfo::btf::Btf;
 use kdive_debuginfo::lines::{LineTable, Location};
 use kdive_debuginfo::{ElfFile, Symbol, SymbolTable};
 use kdive_dump::{Dump, OpenError};
-use thiserror::Error;
 
 pub use arp::Neighbour;
 pub use devices::{BlockDev, CharDev};
 pub use diskio::DiskIo;
+pub use error::{CpuState, Error, LayoutError};
 pub use irqs::{IrqAction, IrqStat};
 pub use machine::{ExceptionStack, Machine};
 pub use memory::{MemError, Memory};
@@ -122,7 +126,7 @@ pub use vmalloc::VmapArea;
 pub use vectors::Gate;
 
 /// Why a kernel could not be opened.
-#[derive(Debug, Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum KernelError {
     #[error(transparent)]
     Dump(#[from] OpenError),

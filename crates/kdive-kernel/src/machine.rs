@@ -11,7 +11,7 @@
 //! marks it `[unavailable]`.
 
 use crate::offsets::Layouts;
-use crate::Kernel;
+use crate::{Error, Kernel};
 
 /// The number of IST slots crash reads from the TSS.
 const IST_SLOTS: usize = 7;
@@ -59,7 +59,7 @@ pub struct Machine {
 
 impl Kernel {
     /// The machine: layout, CPUs, stacks.
-    pub fn machine(&self) -> Result<Machine, String> {
+    pub fn machine(&self) -> Result<Machine, Error> {
         let l = Layouts::of(self)?;
         let layout = self.layout();
         let cpus = self.nr_cpus().max(1);
@@ -107,13 +107,13 @@ impl Kernel {
 
     /// The firmware's memory map (`e820_table`, or `e820` before 4.14):
     /// `(start, end, type)` of each range.
-    pub fn e820_map(&self) -> Result<Vec<(u64, u64, u32)>, String> {
+    pub fn e820_map(&self) -> Result<Vec<(u64, u64, u32)>, Error> {
         let l = Layouts::of(self)?;
         let table = match self.symbol("e820_table") {
-            Some(p) => self.read_u64(p).map_err(|e| format!("e820_table: {e}"))?,
-            None => self
-                .symbol("e820")
-                .ok_or("neither e820 or e820_table symbols exist")?,
+            Some(p) => self.read_u64(p).map_err(|e| Error::read("e820_table", e))?,
+            None => self.symbol("e820").ok_or_else(|| {
+                Error::no_symbol_said("e820_table", "neither e820 or e820_table symbols exist")
+            })?,
         };
         let (s, count, entries) = if l.has("e820_table", "entries") {
             (
@@ -132,18 +132,18 @@ impl Kernel {
         let (addr, len, ty) = (l.off(s, "addr")?, l.off(s, "size")?, l.off(s, "type")?);
         let n = self
             .read_u32(table + count)
-            .map_err(|e| format!("e820 table: {e}"))?;
+            .map_err(|e| Error::read("e820 table", e))?;
         // E820_MAX_ENTRIES is at most a few hundred.
         let mut out = Vec::new();
         for i in 0..u64::from(n).min(4096) {
             let e = table + entries + i * size;
             let rd = |o| {
                 self.read_u64(e + o)
-                    .map_err(|x| format!("e820 entry {i}: {x}"))
+                    .map_err(|x| Error::read(format!("e820 entry {i}"), x))
             };
             let t = self
                 .read_u32(e + ty)
-                .map_err(|x| format!("e820 entry {i}: {x}"))?;
+                .map_err(|x| Error::read(format!("e820 entry {i}"), x))?;
             let start = rd(addr)?;
             out.push((start, start.wrapping_add(rd(len)?), t));
         }

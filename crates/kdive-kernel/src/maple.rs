@@ -263,18 +263,18 @@ impl crate::Kernel {
 
     /// The `(first index, entry)` pairs of the `struct maple_tree` at
     /// `tree`, in index order, and what could not be read.
-    pub fn maple_tree_at(&self, tree: u64) -> Result<crate::TreeEntries, String> {
-        let btf = self.btf_result().map_err(|e| format!("no BTF: {e}"))?;
+    pub fn maple_tree_at(&self, tree: u64) -> Result<crate::TreeEntries, crate::Error> {
+        let btf = self.btf_or_err()?;
         let root_off = btf
             .member_offset("maple_tree", "ma_root")
-            .ok_or("no maple_tree.ma_root in the kernel's BTF")?
+            .ok_or_else(|| crate::LayoutError::member("maple_tree", "ma_root"))?
             .offset();
         let root = self
             .read_u64(tree + root_off)
-            .map_err(|e| format!("maple tree {tree:x}: {e}"))?;
+            .map_err(|e| crate::Error::read(format!("maple tree {tree:x}"), e))?;
         let walk = self
             .maple_entries(root, MAX_NODES * 16)
-            .ok_or("no struct maple_node in the kernel's BTF")?;
+            .ok_or_else(|| crate::LayoutError::Incomplete("maple_node".into()))?;
         Ok(crate::TreeEntries {
             entries: walk.entries.iter().map(|e| (e.first, e.entry)).collect(),
             notices: walk.damage,

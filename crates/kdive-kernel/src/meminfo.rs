@@ -7,7 +7,7 @@
 use kdive_debuginfo::btf::Btf;
 
 use crate::slab::MAX_LIST;
-use crate::Kernel;
+use crate::{Error, Kernel};
 
 /// The summary, in pages.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -38,10 +38,8 @@ const PAGES_PER_SECTION: u64 = 1 << (27 - 12);
 
 impl Kernel {
     /// crash's `kmem -i` numbers.
-    pub fn meminfo(&self) -> Result<MemInfo, String> {
-        let btf = self
-            .btf_result()
-            .map_err(|e| format!("no kernel BTF: {e}"))?;
+    pub fn meminfo(&self) -> Result<MemInfo, Error> {
+        let btf = self.btf_or_err()?;
         let mut m = MemInfo::default();
         let pages = self.pages()?;
         // The page array: reserved, shared and slab pages.

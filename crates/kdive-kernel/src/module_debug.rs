@@ -39,12 +39,18 @@ impl Kernel {
     /// table, [`Kernel::module_sections`]); when that table cannot be read,
     /// `.text`, `.data` and `.rodata` go to the module's memory of that
     /// kind, and the returned notice says so.
-    pub fn load_module_debuginfo(&self, name: &str, path: &Path) -> Result<Option<String>, String> {
-        let m = self.module(name).ok_or_else(|| format!("{name}: not a loaded module"))?;
+    pub fn load_module_debuginfo(
+        &self,
+        name: &str,
+        path: &Path,
+    ) -> Result<Option<String>, ModuleDebugError> {
+        let m = self
+            .module(name)
+            .ok_or_else(|| ModuleDebugError::NotLoaded(name.to_string()))?;
         if let Ok(wanted) = self.module_build_id(m) {
             let found = ElfFile::open(path).ok().and_then(|e| e.build_id().ok().flatten());
             if let Some(found) = found.filter(|f| !f.eq_ignore_ascii_case(&wanted)) {
-                return Err(format!("build id {found} is not the loaded module's ({wanted})"));
+                return Err(ModuleDebugError::WrongBuild { found, wanted });
             }
         }
         let (sections, notice) = match self.module_sections(m) {
@@ -53,9 +59,9 @@ impl Kernel {
         };
         let place = |sec: &str| sections.iter().find(|(n, _)| n == sec).map(|&(_, a)| a);
         let options = OpenOptions { section_address: &place, ..OpenOptions::default() };
-        let dwarf = DwarfTypes::open_with(path, &options).map_err(|e| e.to_string())?;
+        let dwarf = DwarfTypes::open_with(path, &options)?;
         let lines = LineTable::open_relocated(path, &place).ok();
-        self.layered().add(name, Arc::new(dwarf)).map_err(|e| e.to_string())?;
+        self.layered().add(name, Arc::new(dwarf))?;
         let mut loaded = self.module_debug.write().unwrap_or_else(|e| e.into_inner());
         loaded.retain(|d| d.name != name);
         loaded.push(ModuleDebug { name: name.to_string(), path: path.to_path_buf(), lines });

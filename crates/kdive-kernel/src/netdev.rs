@@ -5,7 +5,7 @@
 //! `ip_ptr->ifa_list` chain of `struct in_ifaddr`.
 
 use crate::offsets::Layouts;
-use crate::Kernel;
+use crate::{Error, Kernel};
 
 /// At most this many addresses are read from one device.
 const MAX_ADDRS: usize = 4096;
@@ -23,29 +23,34 @@ pub struct NetDevice {
 impl Kernel {
     /// The network namespace of `task` (a `task_struct`), or of the first
     /// task (`init_task`, crash's PID 0) when `None`.
-    pub fn net_namespace(&self, task: Option<u64>) -> Result<u64, String> {
+    pub fn net_namespace(&self, task: Option<u64>) -> Result<u64, Error> {
         let l = Layouts::of(self)?;
         let task = match task {
             Some(t) => t,
-            None => self.symbol("init_task").ok_or("no init_task symbol")?,
+            None => self
+                .symbol("init_task")
+                .ok_or_else(|| Error::no_symbol("init_task"))?,
         };
         let (Ok(nsproxy_off), Ok(net_off)) =
             (l.off("task_struct", "nsproxy"), l.off("nsproxy", "net_ns"))
         else {
             return self
                 .symbol("init_net")
-                .ok_or_else(|| "no init_net symbol".into());
+                .ok_or_else(|| Error::no_symbol("init_net"));
         };
         let nsproxy = self
             .read_u64(task + nsproxy_off)
-            .map_err(|e| format!("task_struct.nsproxy: {e}"))?;
+            .map_err(|e| Error::read("task_struct.nsproxy", e))?;
         self.read_u64(nsproxy + net_off)
-            .map_err(|_| "cannot determine net_namespace location!".to_string())
+            .map_err(|e| Error::Undetermined {
+                what: "net_namespace location!".into(),
+                source: Some(e),
+            })
     }
 
     /// The devices of network namespace `net` (a `struct net`), in
     /// `dev_base_head` order, and what could not be read.
-    pub fn net_devices(&self, net: u64) -> Result<(Vec<NetDevice>, Vec<String>), String> {
+    pub fn net_devices(&self, net: u64) -> Result<(Vec<NetDevice>, Vec<String>), Error> {
         let l = Layouts::of(self)?;
         let head = net + l.off("net", "dev_base_head")?;
         let dev_list = l.off("net_device", "dev_list")?;

@@ -1,12 +1,12 @@
 //! Small BTF look-ups for the system-wide walkers (devices, network,
 //! interrupts, swap, machine): offsets and sizes by name, with errors that
-//! say what is missing.
+//! say what is missing ([`LayoutError`]).
 
 use kdive_debuginfo::btf::Btf;
 
-use crate::Kernel;
+use crate::{Kernel, LayoutError};
 
-/// A kernel's BTF with name look-ups that fail with a message.
+/// A kernel's BTF with name look-ups that fail with a [`LayoutError`].
 pub(crate) struct Layouts<'a> {
     pub btf: &'a Btf,
 }
@@ -16,17 +16,16 @@ impl<'a> Layouts<'a> {
         Layouts { btf }
     }
 
-    pub fn of(k: &'a Kernel) -> Result<Layouts<'a>, String> {
-        let btf = k.btf_result().map_err(|e| format!("no BTF: {e}"))?;
-        Ok(Layouts { btf })
+    pub fn of(k: &'a Kernel) -> Result<Layouts<'a>, LayoutError> {
+        Ok(Layouts { btf: k.btf_or_err()? })
     }
 
     /// The byte offset of `path` in struct/union `outer`.
-    pub fn off(&self, outer: &str, path: &str) -> Result<u64, String> {
+    pub fn off(&self, outer: &str, path: &str) -> Result<u64, LayoutError> {
         self.btf
             .member_offset(outer, path)
             .map(|m| m.offset())
-            .ok_or_else(|| format!("no {outer}.{path} in the kernel's BTF"))
+            .ok_or_else(|| LayoutError::member(outer, path))
     }
 
     /// Whether `outer` has a member `path`.
@@ -35,11 +34,11 @@ impl<'a> Layouts<'a> {
     }
 
     /// The size of struct/union `name`.
-    pub fn size(&self, name: &str) -> Result<u64, String> {
+    pub fn size(&self, name: &str) -> Result<u64, LayoutError> {
         self.btf
             .find_aggregate(name)
             .and_then(|id| self.btf.size_of(id))
-            .ok_or_else(|| format!("no struct {name} in the kernel's BTF"))
+            .ok_or_else(|| LayoutError::ty(name))
     }
 
     /// The size of member `path` of `outer`.
@@ -56,6 +55,12 @@ impl<'a> Layouts<'a> {
 }
 
 impl Kernel {
+    /// The kernel's BTF, or why there is none ([`LayoutError::NoBtf`]).
+    pub(crate) fn btf_or_err(&self) -> Result<&Btf, LayoutError> {
+        self.btf_result()
+            .map_err(|why| LayoutError::NoBtf(why.to_string()))
+    }
+
     /// A readable NUL-terminated string at `addr` (`None` for a NULL
     /// pointer or unreadable memory), as crash's `read_string`.
     pub(crate) fn string_at(&self, addr: u64, max: usize) -> Option<String> {

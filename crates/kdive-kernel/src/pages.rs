@@ -2,7 +2,7 @@
 //! flags, mapping, index and reference count, and the names of its flags
 //! as the kernel spells them (`pageflag_names`, else `enum pageflags`).
 
-use crate::Kernel;
+use crate::{Error, Kernel, LayoutError};
 
 /// `PAGE_SIZE` on x86-64.
 const PAGE_SIZE: u64 = 4096;
@@ -39,19 +39,17 @@ pub struct Pages {
 
 impl Kernel {
     /// The page array's layout, from BTF.
-    pub fn pages(&self) -> Result<Pages, String> {
-        let btf = self
-            .btf_result()
-            .map_err(|e| format!("no kernel BTF: {e}"))?;
+    pub fn pages(&self) -> Result<Pages, Error> {
+        let btf = self.btf_or_err()?;
         let off = |m: &str| {
             btf.member_offset("page", m)
                 .map(|i| i.offset())
-                .ok_or_else(|| format!("the kernel's BTF has no page.{m}"))
+                .ok_or_else(|| LayoutError::member("page", m))
         };
         let size = btf
             .find_aggregate("page")
             .and_then(|id| btf.size_of(id))
-            .ok_or("the kernel's BTF has no struct page")?;
+            .ok_or_else(|| LayoutError::ty("page"))?;
         let layout = self.layout();
         Ok(Pages {
             vmemmap: layout.vmemmap_base,
@@ -154,11 +152,11 @@ impl Pages {
     }
 
     /// Page structure `page`.
-    pub fn read(&self, k: &Kernel, page: u64) -> Result<PageInfo, String> {
+    pub fn read(&self, k: &Kernel, page: u64) -> Result<PageInfo, Error> {
         let mut buf = vec![0u8; self.size as usize];
-        k.read(page, &mut buf).map_err(|e| e.to_string())?;
+        k.read(page, &mut buf)?;
         self.parse(page, &buf)
-            .ok_or_else(|| format!("{page:x} is not a page structure"))
+            .ok_or_else(|| Error::corrupt(format!("{page:x} is not a page structure"), page))
     }
 
     /// Every readable page structure from frame `first` up to `end`, in

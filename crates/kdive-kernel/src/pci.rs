@@ -3,7 +3,7 @@
 //! child buses (`children`, by `node`), depth first.
 
 use crate::offsets::Layouts;
-use crate::Kernel;
+use crate::{Error, Kernel};
 
 /// PCI bus numbers go to 255: no deeper nesting than this.
 const MAX_DEPTH: usize = 256;
@@ -57,7 +57,7 @@ struct Offsets {
 impl Kernel {
     /// The root PCI buses with everything under them, and what could not
     /// be read.
-    pub fn pci_buses(&self) -> Result<(Vec<PciBus>, Vec<String>), String> {
+    pub fn pci_buses(&self) -> Result<(Vec<PciBus>, Vec<String>), Error> {
         let l = Layouts::of(self)?;
         let name = l.off("device", "kobj.name")?;
         let o = Offsets {
@@ -77,7 +77,7 @@ impl Kernel {
         };
         let head = self
             .symbol("pci_root_buses")
-            .ok_or("no pci_root_buses symbol")?;
+            .ok_or_else(|| Error::no_symbol("pci_root_buses"))?;
         let mut notices = Vec::new();
         let roots = crate::tasks::list::list_nodes(self, head, "pci_root_buses", &mut notices);
         let buses = roots

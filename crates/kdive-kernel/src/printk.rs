@@ -24,7 +24,7 @@ use kdive_debuginfo::btf::Btf;
 use kdive_debuginfo::types::{self, Namespace, TypeSource};
 
 use crate::memory::Memory;
-use crate::Kernel;
+use crate::{Error, Kernel, LayoutError};
 
 pub use panic::panic_message;
 pub(crate) use region::Region;
@@ -88,13 +88,13 @@ impl KernelLog {
 
 impl Kernel {
     /// Read the kernel log from the dump.
-    pub fn log(&self) -> Result<KernelLog, String> {
+    pub fn log(&self) -> Result<KernelLog, Error> {
         if self.symbols().is_empty() {
-            return Err("no kernel symbols: the log cannot be found".into());
+            return Err(Error::NoSymbols { what: "the log" });
         }
-        let shapes = self.shapes().ok_or_else(|| {
-            let why = self.btf_result().err().unwrap_or_default();
-            format!("the log's layout is unknown: no vmlinux, and no BTF ({why})")
+        let shapes = self.shapes().ok_or_else(|| LayoutError::NoTypes {
+            what: "the log's layout",
+            why: self.btf_result().err().unwrap_or_default().to_string(),
         })?;
         read_log(self, shapes, &|name| self.symbol(name))
     }
@@ -113,11 +113,11 @@ pub(crate) fn read_log(
     mem: &impl Memory,
     shapes: Shapes<'_>,
     symbol: &dyn Fn(&str) -> Option<u64>,
-) -> Result<KernelLog, String> {
+) -> Result<KernelLog, Error> {
     if let Some(prb) = symbol("prb").filter(|_| shapes.size("printk_ringbuffer").is_some()) {
         let rb = mem
             .read_u64(prb)
-            .map_err(|e| format!("cannot read the log's ring buffer pointer `prb`: {e}"))?;
+            .map_err(|e| Error::read("cannot read the log's ring buffer pointer `prb`", e))?;
         return lockless::read(mem, shapes, rb);
     }
     if let (Some(buf), Some(len), Some(first), Some(next)) = (
@@ -135,7 +135,9 @@ pub(crate) fn read_log(
         };
         return records::read(mem, shapes, &vars);
     }
-    Err("the kernel log's layout is not one kdive reads (no `prb`, no `log_first_idx`)".into())
+    Err(Error::Unsupported(
+        "the kernel log's layout is not one kdive reads (no `prb`, no `log_first_idx`)".into(),
+    ))
 }
 
 /// Notices, at most [`MAX_NOTICES`] kept, the others counted.
@@ -258,10 +260,10 @@ fn aggregate(t: &dyn TypeSource, name: &str) -> Option<types::TypeId> {
 }
 
 /// A field the reader cannot go without, or why it is missing.
-pub(crate) fn need(shapes: Shapes<'_>, ty: &str, path: &str) -> Result<Field, String> {
+pub(crate) fn need(shapes: Shapes<'_>, ty: &str, path: &str) -> Result<Field, LayoutError> {
     shapes
         .field(ty, path)
-        .ok_or_else(|| format!("the kernel's types have no `{ty}.{path}`"))
+        .ok_or_else(|| LayoutError::member(ty, path))
 }
 
 /// The bytes of a C string in `b`, up to its NUL.

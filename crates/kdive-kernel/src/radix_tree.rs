@@ -18,7 +18,7 @@ use std::collections::HashSet;
 
 use crate::memory::Memory;
 use crate::offsets::Layouts;
-use crate::Kernel;
+use crate::{Error, Kernel, LayoutError};
 
 /// At most this many nodes are read from one tree.
 const MAX_NODES: usize = 1 << 18;
@@ -39,11 +39,11 @@ pub(crate) struct TreeLayout {
 }
 
 impl TreeLayout {
-    pub fn from_btf(l: &Layouts) -> Result<TreeLayout, String> {
+    pub fn from_btf(l: &Layouts) -> Result<TreeLayout, Error> {
         if let Ok(head) = l.off("xarray", "xa_head") {
             let nr_slots = l
                 .array_len("xa_node", "slots")
-                .ok_or("xa_node.slots is not an array")?;
+                .ok_or_else(|| LayoutError::shape("xa_node", Some("slots"), "is not an array"))?;
             return Ok(TreeLayout {
                 xarray: true,
                 head,
@@ -54,12 +54,16 @@ impl TreeLayout {
         }
         let nr_slots = l
             .array_len("radix_tree_node", "slots")
-            .ok_or("radix_tree_node.slots is not an array")?;
+            .ok_or_else(|| {
+                LayoutError::shape("radix_tree_node", Some("slots"), "is not an array")
+            })?;
         Ok(TreeLayout {
             xarray: false,
             head: l.off("radix_tree_root", "rnode")?,
             node_shift: l.off("radix_tree_node", "shift").map_err(|_| {
-                "a radix tree with node heights (before 4.7) is not supported".to_string()
+                Error::Unsupported(
+                    "a radix tree with node heights (before 4.7) is not supported".into(),
+                )
             })?,
             node_slots: l.off("radix_tree_node", "slots")?,
             nr_slots: nr_slots as usize,
@@ -171,7 +175,7 @@ impl Kernel {
     /// The `(index, pointer)` pairs of the radix tree or xarray whose root
     /// (`struct radix_tree_root` or `struct xarray`) is at `root`, in index
     /// order, and what could not be read.
-    pub fn radix_tree_entries(&self, root: u64) -> Result<TreeEntries, String> {
+    pub fn radix_tree_entries(&self, root: u64) -> Result<TreeEntries, Error> {
         let t = TreeLayout::from_btf(&Layouts::of(self)?)?;
         let mut notices = Vec::new();
         let what = format!("radix tree {root:x}");

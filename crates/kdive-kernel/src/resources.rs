@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 
 use crate::offsets::Layouts;
-use crate::Kernel;
+use crate::{Error, Kernel};
 
 /// At most this many resources are read from one tree.
 const MAX_RESOURCES: usize = 1 << 20;
@@ -25,11 +25,9 @@ impl Kernel {
     /// The resources of the tree whose root is the global `root`
     /// (`ioport_resource`, `iomem_resource`), root first, and what could
     /// not be read.
-    pub fn resources(&self, root: &str) -> Result<(Vec<Resource>, Vec<String>), String> {
+    pub fn resources(&self, root: &str) -> Result<(Vec<Resource>, Vec<String>), Error> {
         let l = Layouts::of(self)?;
-        let first = self
-            .symbol(root)
-            .ok_or_else(|| format!("no {root} symbol"))?;
+        let first = self.symbol(root).ok_or_else(|| Error::no_symbol(root))?;
         let (start, end, name, child, sibling) = (
             l.off("resource", "start")?,
             l.off("resource", "end")?,

@@ -13,7 +13,7 @@ use std::collections::HashSet;
 use kdive_debuginfo::btf::Btf;
 
 use crate::memory::Memory;
-use crate::Kernel;
+use crate::{CpuState, Error, Kernel, LayoutError};
 
 /// The most entries read of one queue, and the deepest group nesting.
 const MAX_ENTRIES: usize = 1 << 20;
@@ -228,18 +228,19 @@ impl Walk<'_> {
 
 impl Kernel {
     /// The run queue of `cpu`.
-    pub fn run_queue(&self, cpu: usize) -> Result<RunQueue, String> {
+    pub fn run_queue(&self, cpu: usize) -> Result<RunQueue, Error> {
         let o = self
             .proc_offsets()
             .runq
             .as_ref()
-            .ok_or("no type information for struct rq")?;
-        let rqs = self
-            .symbol("runqueues")
-            .ok_or("per-cpu runqueues do not exist")?;
-        let off = self
-            .per_cpu_offset(cpu)
-            .ok_or_else(|| format!("no per-cpu offset for cpu {cpu}"))?;
+            .ok_or_else(|| LayoutError::Incomplete("rq".into()))?;
+        let rqs = self.symbol("runqueues").ok_or_else(|| {
+            Error::no_symbol_said("runqueues", "per-cpu runqueues do not exist")
+        })?;
+        let off = self.per_cpu_offset(cpu).ok_or(Error::NoCpuState {
+            cpu,
+            what: CpuState::PerCpuOffset,
+        })?;
         Ok(read_queue(self, cpu, rqs.wrapping_add(off), o))
     }
 }

@@ -31,8 +31,8 @@ mod walk;
 
 use std::cell::{Cell, OnceCell};
 
-use crate::memory::Memory;
-use crate::Kernel;
+use crate::memory::{MemError, Memory};
+use crate::{Error, Kernel};
 use offsets::Offsets;
 
 pub use find::ObjectHit;
@@ -109,10 +109,8 @@ pub struct Slub<'a> {
 impl Kernel {
     /// Start a walk of the SLUB allocator. Fails without BTF, on a kernel
     /// with another allocator, or without `slab_caches`.
-    pub fn slub(&self) -> Result<Slub<'_>, String> {
-        let btf = self
-            .btf_result()
-            .map_err(|e| format!("no kernel BTF: {e}"))?;
+    pub fn slub(&self) -> Result<Slub<'_>, Error> {
+        let btf = self.btf_or_err()?;
         let o = Offsets::from_btf(btf)?;
         let layout = self.layout();
         let nr_node_ids = self
@@ -173,19 +171,19 @@ impl<'a> Slub<'a> {
         }
     }
 
-    fn read(&self, addr: u64, len: u64) -> Result<Vec<u8>, String> {
+    fn read(&self, addr: u64, len: u64) -> Result<Vec<u8>, MemError> {
         let mut buf = vec![0u8; len as usize];
-        self.mem.read(addr, &mut buf).map_err(|e| e.to_string())?;
+        self.mem.read(addr, &mut buf)?;
         Ok(buf)
     }
 
     /// The slab whose `struct slab` (or `struct page`) is at `page`.
-    pub fn slab(&self, page: u64) -> Result<Slab, String> {
+    pub fn slab(&self, page: u64) -> Result<Slab, Error> {
         let o = &self.o;
         let pfn = self
             .env
             .page_pfn(page, o.page_size)
-            .ok_or_else(|| format!("{page:x} is not a struct page address"))?;
+            .ok_or_else(|| Error::corrupt(format!("{page:x} is not a struct page address"), page))?;
         let buf = self.read(page, o.slab_len)?;
         let get = |f: offsets::Field| f.get(&buf).unwrap_or(0);
         Ok(Slab {
@@ -205,7 +203,7 @@ impl<'a> Slub<'a> {
     }
 
     /// The `struct kmem_cache` at `addr`.
-    pub fn cache(&self, addr: u64) -> Result<Cache, String> {
+    pub fn cache(&self, addr: u64) -> Result<Cache, Error> {
         let o = &self.o;
         let buf = self.read(addr, o.cache_len)?;
         let get = |f: offsets::Field| f.get(&buf).unwrap_or(0);

@@ -3,8 +3,9 @@
 //! `SWP_USED`, with their size, use, priority and the swap file's path.
 
 use crate::memory::Memory;
+use crate::memory::MemError;
 use crate::offsets::Layouts;
-use crate::Kernel;
+use crate::{Error, Kernel, LayoutError};
 
 /// `SWP_USED`: the slot is in use.
 const SWP_USED: u64 = 1;
@@ -54,9 +55,9 @@ pub(crate) struct SwapOffsets {
 }
 
 impl SwapOffsets {
-    pub fn from_btf(l: &Layouts) -> Result<SwapOffsets, String> {
+    pub fn from_btf(l: &Layouts) -> Result<SwapOffsets, LayoutError> {
         let s = "swap_info_struct";
-        let field = |name: &str| -> Result<Field, String> {
+        let field = |name: &str| -> Result<Field, LayoutError> {
             Ok((l.off(s, name)?, l.member_size(s, name).unwrap_or(8)))
         };
         Ok(SwapOffsets {
@@ -81,17 +82,17 @@ impl SwapOffsets {
 
 impl Kernel {
     /// Every swap area in use, and what could not be read.
-    pub fn swap_areas(&self) -> Result<(Vec<SwapArea>, Vec<String>), String> {
+    pub fn swap_areas(&self) -> Result<(Vec<SwapArea>, Vec<String>), Error> {
         let o = SwapOffsets::from_btf(&Layouts::of(self)?)?;
-        let nr_sym = self
-            .symbol("nr_swapfiles")
-            .ok_or("nr_swapfiles doesn't exist in this kernel!")?;
-        let info = self
-            .symbol("swap_info")
-            .ok_or("swap_info doesn't exist in this kernel!")?;
+        let nr_sym = self.symbol("nr_swapfiles").ok_or_else(|| {
+            Error::no_symbol_said("nr_swapfiles", "nr_swapfiles doesn't exist in this kernel!")
+        })?;
+        let info = self.symbol("swap_info").ok_or_else(|| {
+            Error::no_symbol_said("swap_info", "swap_info doesn't exist in this kernel!")
+        })?;
         let nr = self
             .read_u32(nr_sym)
-            .map_err(|e| format!("nr_swapfiles: {e}"))?;
+            .map_err(|e| Error::read("nr_swapfiles", e))?;
         Ok(swap_areas(self, &o, info, nr))
     }
 }
@@ -120,10 +121,10 @@ pub(crate) fn swap_areas(
     (out, notices)
 }
 
-fn area(mem: &impl Memory, o: &SwapOffsets, addr: u64) -> Result<Option<SwapArea>, String> {
-    let read = |(off, size): Field| -> Result<u64, String> {
+fn area(mem: &impl Memory, o: &SwapOffsets, addr: u64) -> Result<Option<SwapArea>, MemError> {
+    let read = |(off, size): Field| -> Result<u64, MemError> {
         let mut b = [0u8; 8];
-        mem.read(addr + off, &mut b[..size.clamp(1, 8) as usize]).map_err(|e| e.to_string())?;
+        mem.read(addr + off, &mut b[..size.clamp(1, 8) as usize])?;
         Ok(u64::from_le_bytes(b))
     };
     if read(o.flags)? & SWP_USED == 0 {

@@ -8,7 +8,7 @@
 
 use std::collections::HashSet;
 
-use crate::Kernel;
+use crate::{Error, Kernel, LayoutError};
 
 /// At most this many timers are read from one chain.
 const MAX_CHAIN: usize = 100_000;
@@ -53,25 +53,30 @@ struct Offsets {
 
 impl Kernel {
     /// The pending timers of every CPU (the timer wheel of 4.8 and later).
-    pub fn timer_wheel(&self) -> Result<TimerWheel, String> {
-        let btf = self.btf_result().map_err(|e| format!("no BTF: {e}"))?;
+    pub fn timer_wheel(&self) -> Result<TimerWheel, Error> {
+        let btf = self.btf_or_err()?;
         let off = |s: &str, m: &str| {
-            btf.member_offset(s, m).map(|i| i.offset()).ok_or_else(|| format!("no {s}.{m} in the kernel's BTF"))
+            btf.member_offset(s, m).map(|i| i.offset()).ok_or_else(|| LayoutError::member(s, m))
         };
         let vec_info = btf
             .member_offset("timer_base", "vectors")
-            .ok_or("no timer_base.vectors: not a 4.8+ timer wheel")?;
-        let nr_vectors = btf.array_info(vec_info.type_id).map(|a| u64::from(a.len)).ok_or("timer_base.vectors is not an array")?;
-        let base_id = btf.find_aggregate("timer_base").ok_or("no struct timer_base")?;
+            .ok_or_else(|| Error::Unsupported("no timer_base.vectors: not a 4.8+ timer wheel".into()))?;
+        let nr_vectors = btf
+            .array_info(vec_info.type_id)
+            .map(|a| u64::from(a.len))
+            .ok_or_else(|| LayoutError::shape("timer_base", Some("vectors"), "is not an array"))?;
+        let base_id = btf.find_aggregate("timer_base").ok_or_else(|| LayoutError::ty("timer_base"))?;
         let o = Offsets {
             vectors: vec_info.offset(),
             nr_vectors,
-            base_size: btf.size_of(base_id).ok_or("struct timer_base has no size")?,
+            base_size: btf
+                .size_of(base_id)
+                .ok_or_else(|| LayoutError::shape("timer_base", None, "has no size"))?,
             entry: off("timer_list", "entry")?,
             expires: off("timer_list", "expires")?,
             function: off("timer_list", "function")?,
         };
-        let sym = self.symbol("timer_bases").ok_or("no timer_bases symbol")?;
+        let sym = self.symbol("timer_bases").ok_or_else(|| Error::no_symbol("timer_bases"))?;
         // The per-CPU variable's type says how many bases there are; a BTF
         // without per-CPU variables (5.10) leaves the symbol's size to say.
         let from_size = || {

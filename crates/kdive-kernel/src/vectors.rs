@@ -2,7 +2,7 @@
 //! handlers (`softirq_vec`).
 
 use crate::offsets::Layouts;
-use crate::Kernel;
+use crate::{Error, Kernel};
 
 /// One IDT gate: its handler and its IST slot (0: none).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,11 +14,13 @@ pub struct Gate {
 impl Kernel {
     /// The 256 gates of `idt_table` (16-byte x86-64 gate descriptors: the
     /// handler's address in bits 0-15 and 48-95, the IST slot in bits 32-34).
-    pub fn idt_gates(&self) -> Result<Vec<Gate>, String> {
-        let idt = self.symbol("idt_table").ok_or("no idt_table symbol")?;
+    pub fn idt_gates(&self) -> Result<Vec<Gate>, Error> {
+        let idt = self
+            .symbol("idt_table")
+            .ok_or_else(|| Error::no_symbol("idt_table"))?;
         let mut table = vec![0u8; 256 * 16];
         self.read(idt, &mut table)
-            .map_err(|e| format!("idt_table: {e}"))?;
+            .map_err(|e| Error::read("idt_table", e))?;
         Ok(table
             .chunks_exact(16)
             .map(|g| {
@@ -34,20 +36,25 @@ impl Kernel {
 
     /// The `action` of each `softirq_vec[]` entry (`NR_SOFTIRQS` of them),
     /// 0 for none.
-    pub fn softirq_actions(&self) -> Result<Vec<u64>, String> {
+    pub fn softirq_actions(&self) -> Result<Vec<u64>, Error> {
         let l = Layouts::of(self)?;
-        let vec = self.symbol("softirq_vec").ok_or("no softirq_vec symbol")?;
+        let vec = self
+            .symbol("softirq_vec")
+            .ok_or_else(|| Error::no_symbol("softirq_vec"))?;
         let n = l
             .btf
             .enumerator("NR_SOFTIRQS")
             .filter(|&n| n > 0 && n <= 64)
-            .ok_or("cannot determine softirq_vec array length")?;
+            .ok_or_else(|| Error::Undetermined {
+                what: "softirq_vec array length".into(),
+                source: None,
+            })?;
         let size = l.size("softirq_action")?;
         let action = l.off("softirq_action", "action")?;
         (0..n as u64)
             .map(|i| {
                 self.read_u64(vec + i * size + action)
-                    .map_err(|e| format!("softirq_vec[{i}]: {e}"))
+                    .map_err(|e| Error::read(format!("softirq_vec[{i}]"), e))
             })
             .collect()
     }

@@ -8,7 +8,7 @@ use kdive_debuginfo::btf::Btf;
 
 use crate::maple;
 use crate::memory::Memory;
-use crate::Kernel;
+use crate::{Error, Kernel, LayoutError};
 
 /// At most this many VMAs are read of one process (the kernel's default
 /// `vm.max_map_count` is 65530).
@@ -78,21 +78,24 @@ pub struct Vmas {
 
 impl Kernel {
     /// `mm_struct.pgd` of the `mm_struct` at `mm`.
-    pub fn mm_pgd(&self, mm: u64) -> Result<u64, String> {
+    pub fn mm_pgd(&self, mm: u64) -> Result<u64, Error> {
         let o = self.vma_offsets()?;
-        let off = o.mm_pgd.ok_or("the BTF has no mm_struct.pgd")?;
-        Memory::read_u64(self, mm + off).map_err(|e| format!("mm_struct {mm:x} does not read: {e}"))
+        let off = o
+            .mm_pgd
+            .ok_or_else(|| LayoutError::member("mm_struct", "pgd"))?;
+        Memory::read_u64(self, mm + off)
+            .map_err(|e| Error::read(format!("mm_struct {mm:x} does not read"), e))
     }
 
-    fn vma_offsets(&self) -> Result<&VmaOffsets, String> {
+    fn vma_offsets(&self) -> Result<&VmaOffsets, LayoutError> {
         self.proc_offsets()
             .vma
             .as_ref()
-            .ok_or_else(|| "no type information for struct vm_area_struct".to_string())
+            .ok_or_else(|| LayoutError::Incomplete("vm_area_struct".into()))
     }
 
     /// The VMAs of the `mm_struct` at `mm`, in address order.
-    pub fn vmas(&self, mm: u64) -> Result<Vmas, String> {
+    pub fn vmas(&self, mm: u64) -> Result<Vmas, Error> {
         let o = self.vma_offsets()?;
         read_vmas(self, mm, o, self.proc_offsets().maple.as_ref())
     }
@@ -104,14 +107,14 @@ fn read_vmas(
     mm: u64,
     o: &VmaOffsets,
     maple: Option<&maple::MapleOffsets>,
-) -> Result<Vmas, String> {
+) -> Result<Vmas, Error> {
     let mut out = Vmas::default();
     let addrs: Vec<u64> = match o.list {
         VmaList::Maple { root } => {
-            let mo = maple.ok_or("no type information for struct maple_node")?;
+            let mo = maple.ok_or_else(|| LayoutError::Incomplete("maple_node".into()))?;
             let r = mem
                 .read_u64(mm + root)
-                .map_err(|e| format!("mm_struct {mm:x} does not read: {e}"))?;
+                .map_err(|e| Error::read(format!("mm_struct {mm:x} does not read"), e))?;
             let w = maple::walk(mem, r, mo, MAX_VMAS);
             out.damage = w.damage;
             w.entries.iter().map(|e| e.entry).collect()
@@ -121,7 +124,7 @@ fn read_vmas(
             let mut seen = HashSet::new();
             let mut at = mem
                 .read_u64(mm + head)
-                .map_err(|e| format!("mm_struct {mm:x} does not read: {e}"))?;
+                .map_err(|e| Error::read(format!("mm_struct {mm:x} does not read"), e))?;
             while at != 0 {
                 if !seen.insert(at) || v.len() >= MAX_VMAS {
                     out.damage.push(format!(

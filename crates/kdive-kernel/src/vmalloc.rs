@@ -3,7 +3,7 @@
 //! vm_struct` (crash's `kmem -v`).
 
 use crate::slab::{Finding, Place};
-use crate::Kernel;
+use crate::{Error, Kernel, LayoutError};
 
 /// One area: `[start, end)` with its `vm_struct` (0 for `vm_map_ram`
 /// areas, which have none).
@@ -18,14 +18,12 @@ pub struct VmapArea {
 impl Kernel {
     /// The areas on `vmap_area_list`, in its (address) order, and what was
     /// wrong with the list (a loop, a broken link, an unreadable entry).
-    pub fn vmap_areas(&self) -> Result<(Vec<VmapArea>, Vec<Finding>), String> {
-        let btf = self
-            .btf_result()
-            .map_err(|e| format!("no kernel BTF: {e}"))?;
+    pub fn vmap_areas(&self) -> Result<(Vec<VmapArea>, Vec<Finding>), Error> {
+        let btf = self.btf_or_err()?;
         let off = |m: &str| {
             btf.member_offset("vmap_area", m)
                 .map(|i| i.offset())
-                .ok_or_else(|| format!("the kernel's BTF has no vmap_area.{m}"))
+                .ok_or_else(|| LayoutError::member("vmap_area", m))
         };
         let (start, end, list, vm) = (off("va_start")?, off("va_end")?, off("list")?, off("vm")?);
         let mut findings = Vec::new();
@@ -60,24 +58,31 @@ impl Kernel {
 
     /// The heads of the lists of busy areas: `vmap_area_list`, or (6.9
     /// and later) each `vmap_nodes[i].busy.head`.
-    fn vmap_lists(&self, btf: &kdive_debuginfo::btf::Btf) -> Result<Vec<u64>, String> {
+    fn vmap_lists(&self, btf: &kdive_debuginfo::btf::Btf) -> Result<Vec<u64>, Error> {
         if let Some(head) = self.symbol("vmap_area_list") {
             return Ok(vec![head]);
         }
-        let none = || "no vmap_area_list or vmap_nodes symbol".to_string();
-        let nodes = self.read_u64(self.symbol("vmap_nodes").ok_or_else(none)?);
-        let n = self.read_u32(self.symbol("nr_vmap_nodes").ok_or_else(none)?);
-        let (Ok(nodes), Ok(n)) = (nodes, n) else {
-            return Err("vmap_nodes unreadable".into());
+        let none = |name: &str| {
+            Error::no_symbol_said(name, "no vmap_area_list or vmap_nodes symbol")
         };
+        let nodes = self.symbol("vmap_nodes").ok_or_else(|| none("vmap_nodes"))?;
+        let nr = self
+            .symbol("nr_vmap_nodes")
+            .ok_or_else(|| none("nr_vmap_nodes"))?;
+        let nodes = self
+            .read_u64(nodes)
+            .map_err(|e| Error::read("vmap_nodes", e))?;
+        let n = self
+            .read_u32(nr)
+            .map_err(|e| Error::read("nr_vmap_nodes", e))?;
         let busy = btf
             .member_offset("vmap_node", "busy.head")
-            .ok_or("the kernel's BTF has no vmap_node.busy.head")?
+            .ok_or_else(|| LayoutError::member("vmap_node", "busy.head"))?
             .offset();
         let size = btf
             .find_aggregate("vmap_node")
             .and_then(|id| btf.size_of(id))
-            .ok_or("the kernel's BTF has no struct vmap_node")?;
+            .ok_or_else(|| LayoutError::ty("vmap_node"))?;
         Ok((0..u64::from(n.min(4096)))
             .map(|i| nodes + i * size + busy)
             .collect())

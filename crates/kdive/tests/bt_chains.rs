@@ -344,7 +344,8 @@ fn sleeping_tasks_unwind_to_their_entry() {
                 let what = format!("{} task {task:x} (pid {pid})", c.name());
                 let bt = match k.backtrace_task(task, &orc) {
                     Ok(bt) => bt,
-                    Err(e) if left_out(&e) => {
+                    Err(e) if e.is_excluded() => {
+                        assert!(left_out(&e.to_string()), "{what}: {e}");
                         skipped += 1;
                         continue;
                     }

@@ -7,7 +7,7 @@ use kdive_debuginfo::btf::Btf;
 
 use super::dentry_path;
 use crate::memory::{MemError, Memory};
-use crate::Kernel;
+use crate::{Error, Kernel, LayoutError};
 
 /// The most file descriptors read of one task: the kernel's default limit
 /// (`fs.nr_open`, 2^20); a bigger table in a dump is most likely damage.
@@ -121,7 +121,7 @@ pub struct FileInfo {
 pub struct OpenFile {
     pub fd: u64,
     pub file: u64,
-    pub info: Result<FileInfo, String>,
+    pub info: Result<FileInfo, Error>,
 }
 
 /// A task's files.
@@ -138,13 +138,13 @@ pub struct TaskFiles {
 impl Kernel {
     /// What `struct file` at `file` refers to: its dentry, inode, type and
     /// path (crash's `file_dump()`).
-    pub fn file_info(&self, file: u64) -> Result<FileInfo, String> {
+    pub fn file_info(&self, file: u64) -> Result<FileInfo, Error> {
         let fo = self
             .proc_offsets()
             .files
             .as_ref()
-            .ok_or("no type information for struct file")?;
-        let what = |e: MemError| format!("file {file:x} does not read: {e}");
+            .ok_or_else(|| LayoutError::Incomplete("file".into()))?;
+        let what = |e: MemError| Error::read(format!("file {file:x} does not read"), e);
         let dentry = Memory::read_u64(self, file + fo.file_dentry).map_err(what)?;
         let mut info = FileInfo {
             dentry,
@@ -158,9 +158,9 @@ impl Kernel {
         }
         let po = self
             .path_offsets()
-            .ok_or("no type information for struct dentry")?;
+            .ok_or_else(|| LayoutError::Incomplete("dentry".into()))?;
         info.inode = Memory::read_u64(self, dentry + po.d_inode)
-            .map_err(|e| format!("dentry {dentry:x} does not read: {e}"))?;
+            .map_err(|e| Error::read(format!("dentry {dentry:x} does not read"), e))?;
         if info.inode == 0 {
             return Ok(info);
         }
@@ -170,11 +170,11 @@ impl Kernel {
             Ok(p) => info.path = p,
             Err(e) => {
                 info.path = "?".into();
-                info.damage = Some(e);
+                info.damage = Some(e.to_string());
             }
         }
         let inode = info.inode;
-        let iwhat = |e: MemError| format!("inode {inode:x} does not read: {e}");
+        let iwhat = |e: MemError| Error::read(format!("inode {inode:x} does not read"), e);
         let mut m = [0u8; 4];
         let n = fo.mode_size.clamp(1, 4);
         Memory::read(self, inode + fo.inode_mode, &mut m[..n]).map_err(iwhat)?;
@@ -201,16 +201,16 @@ impl Kernel {
     /// The path of the `struct file` at `file`, through its own mount
     /// (`f_path`), as crash names a VMA's file; empty when it has no
     /// dentry.
-    pub fn file_path(&self, file: u64) -> Result<String, String> {
+    pub fn file_path(&self, file: u64) -> Result<String, Error> {
         let fo = self
             .proc_offsets()
             .files
             .as_ref()
-            .ok_or("no type information for struct file")?;
+            .ok_or_else(|| LayoutError::Incomplete("file".into()))?;
         let po = self
             .path_offsets()
-            .ok_or("no type information for struct dentry")?;
-        let what = |e: MemError| format!("file {file:x} does not read: {e}");
+            .ok_or_else(|| LayoutError::Incomplete("dentry".into()))?;
+        let what = |e: MemError| Error::read(format!("file {file:x} does not read"), e);
         let dentry = Memory::read_u64(self, file + fo.file_dentry).map_err(what)?;
         if dentry == 0 {
             return Ok(String::new());
@@ -251,21 +251,21 @@ impl Kernel {
     }
 
     /// The root, working directory and open files of the task at `task`.
-    pub fn task_files(&self, task: u64) -> Result<TaskFiles, String> {
+    pub fn task_files(&self, task: u64) -> Result<TaskFiles, Error> {
         let fo = self
             .proc_offsets()
             .files
             .as_ref()
-            .ok_or("no type information for struct files_struct")?;
+            .ok_or_else(|| LayoutError::Incomplete("files_struct".into()))?;
         let po = self
             .path_offsets()
-            .ok_or("no type information for struct dentry")?;
-        let twhat = |e: MemError| format!("task {task:x} does not read: {e}");
+            .ok_or_else(|| LayoutError::Incomplete("dentry".into()))?;
+        let twhat = |e: MemError| Error::read(format!("task {task:x} does not read"), e);
         let mut out = TaskFiles::default();
         let fs = Memory::read_u64(self, task + fo.task_fs).map_err(twhat)?;
         if fs != 0 {
-            let path = |mnt_off: u64, dentry_off: u64| -> Result<String, String> {
-                let w = |e: MemError| format!("fs_struct {fs:x} does not read: {e}");
+            let path = |mnt_off: u64, dentry_off: u64| -> Result<String, Error> {
+                let w = |e: MemError| Error::read(format!("fs_struct {fs:x} does not read"), e);
                 let d = Memory::read_u64(self, fs + dentry_off).map_err(w)?;
                 let m = Memory::read_u64(self, fs + mnt_off).map_err(w)?;
                 if d == 0 {
@@ -275,9 +275,9 @@ impl Kernel {
             };
             let root = path(fo.fs_root_mnt, fo.fs_root_dentry);
             let cwd = path(fo.fs_pwd_mnt, fo.fs_pwd_dentry);
-            let mut keep = |r: Result<String, String>| {
+            let mut keep = |r: Result<String, Error>| {
                 r.unwrap_or_else(|e| {
-                    out.notices.push(e);
+                    out.notices.push(e.to_string());
                     "?".into()
                 })
             };
@@ -288,11 +288,11 @@ impl Kernel {
             return Ok(out);
         }
         let fdt = Memory::read_u64(self, files + fo.files_fdt)
-            .map_err(|e| format!("files_struct {files:x} does not read: {e}"))?;
+            .map_err(|e| Error::read(format!("files_struct {files:x} does not read"), e))?;
         if fdt == 0 {
             return Ok(out);
         }
-        let w = |e: MemError| format!("fdtable {fdt:x} does not read: {e}");
+        let w = |e: MemError| Error::read(format!("fdtable {fdt:x} does not read"), e);
         let mut b = [0u8; 4];
         Memory::read(self, fdt + fo.fdt_max_fds, &mut b).map_err(w)?;
         let mut max_fds = u64::from(u32::from_le_bytes(b));
@@ -310,7 +310,9 @@ impl Kernel {
         }
         let mut bitmap = vec![0u8; max_fds.div_ceil(8) as usize];
         Memory::read(self, open_fds, &mut bitmap)
-            .map_err(|e| format!("fdtable {fdt:x}: open_fds at {open_fds:x} does not read: {e}"))?;
+            .map_err(|e| {
+                Error::read(format!("fdtable {fdt:x}: open_fds at {open_fds:x} does not read"), e)
+            })?;
         let mut list = Vec::new();
         for fd in 0..max_fds {
             if bitmap[(fd / 8) as usize] & (1 << (fd % 8)) == 0 {

@@ -30,9 +30,23 @@ const MAX_DEPTH: usize = 8;
 /// The longest build id read from memory (SHA-1 ids are 20 bytes).
 const MAX_BUILD_ID: u32 = 64;
 
-/// Why a module's debuginfo was not found.
+/// Why a module's debuginfo was not found, or could not be loaded
+/// ([`Kernel::load_module_debuginfo`]).
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum ModuleDebugError {
+    /// No module of that name is loaded.
+    #[error("{0}: not a loaded module")]
+    NotLoaded(String),
+    /// The file is the debuginfo of another build of the module.
+    #[error("build id {found} is not the loaded module's ({wanted})")]
+    WrongBuild { found: String, wanted: String },
+    /// The file's DWARF cannot be used.
+    #[error(transparent)]
+    Dwarf(#[from] kdive_debuginfo::dwarf_types::DwarfTypesError),
+    /// The types of one more module cannot be added.
+    #[error(transparent)]
+    Add(#[from] kdive_debuginfo::layered::AddError),
     #[error("module {name}: no build id in memory: {why}")]
     NoBuildId { name: String, why: String },
     #[error("no debuginfo for module {name}{} (looked under {}){}{}", build_id_text(.build_id), show_all(.looked), refused_text(.refused), debuginfod_text(.debuginfod))]
@@ -68,7 +82,7 @@ impl Kernel {
     /// `.note.gnu.build-id` section in memory (lower-case hexadecimal).
     pub fn module_build_id(&self, m: &Module) -> Result<String, ModuleDebugError> {
         let err = |why: String| ModuleDebugError::NoBuildId { name: m.name.clone(), why };
-        let sections = self.module_sections(m).map_err(err)?;
+        let sections = self.module_sections(m).map_err(|e| err(e.to_string()))?;
         let (_, addr) = sections
             .iter()
             .find(|(n, _)| n == ".note.gnu.build-id")

@@ -15,7 +15,7 @@
 
 use kdive_debuginfo::btf::Btf;
 
-use crate::{Kernel, Module};
+use crate::{Error, Kernel, LayoutError, MemError, Module};
 
 /// At most this many sections are read (modules have some tens).
 const MAX_SECTIONS: u64 = 4096;
@@ -26,32 +26,39 @@ const MAX_NAME: usize = 256;
 impl Kernel {
     /// Each section of `m` with its address, in the kernel's order; an
     /// error says why the table could not be read.
-    pub fn module_sections(&self, m: &Module) -> Result<Vec<(String, u64)>, String> {
-        let btf = self.btf_result().map_err(|e| format!("no BTF to read module sections: {e}"))?;
+    pub fn module_sections(&self, m: &Module) -> Result<Vec<(String, u64)>, Error> {
+        let btf = self.btf_or_err()?;
         let o = Offsets::from_btf(btf)?;
+        let what = |w: String, e: MemError| Error::read(format!("module {}: {w}", m.name), e);
         let attrs = self
             .read_u64(m.addr + o.sect_attrs)
-            .map_err(|e| format!("module {}: sect_attrs: {e}", m.name))?;
+            .map_err(|e| what("sect_attrs".into(), e))?;
         if attrs == 0 {
-            return Err(format!("module {}: no section table (sect_attrs is NULL)", m.name));
+            return Err(Error::Unsupported(format!(
+                "module {}: no section table (sect_attrs is NULL)",
+                m.name
+            )));
         }
         let entries: Vec<u64> = match o.count {
             Count::Number(nsections) => {
-                let n = u64::from(self.read_u32(attrs + nsections).map_err(|e| format!("module {}: nsections: {e}", m.name))?);
+                let n = u64::from(self.read_u32(attrs + nsections).map_err(|e| what("nsections".into(), e))?);
                 if n > MAX_SECTIONS {
-                    return Err(format!("module {}: {n} sections at {attrs:#x}: damaged", m.name));
+                    return Err(Error::corrupt(format!("module {}: {n} sections at {attrs:#x}: damaged", m.name), attrs));
                 }
                 (0..n).map(|i| attrs + o.attrs + i * o.attr_size).collect()
             }
             Count::Pointers(bin_attrs) => {
-                let table = self.read_u64(attrs + bin_attrs).map_err(|e| format!("module {}: grp.bin_attrs: {e}", m.name))?;
+                let table = self.read_u64(attrs + bin_attrs).map_err(|e| what("grp.bin_attrs".into(), e))?;
                 let mut v = Vec::new();
                 loop {
                     if v.len() as u64 >= MAX_SECTIONS {
-                        return Err(format!("module {}: more than {MAX_SECTIONS} sections at {table:#x}: damaged", m.name));
+                        return Err(Error::corrupt(
+                            format!("module {}: more than {MAX_SECTIONS} sections at {table:#x}: damaged", m.name),
+                            table,
+                        ));
                     }
                     let at = table + 8 * v.len() as u64;
-                    match self.read_u64(at).map_err(|e| format!("module {}: grp.bin_attrs[{}]: {e}", m.name, v.len()))? {
+                    match self.read_u64(at).map_err(|e| what(format!("grp.bin_attrs[{}]", v.len()), e))? {
                         0 => break v,
                         p => v.push(p),
                     }
@@ -60,9 +67,9 @@ impl Kernel {
         };
         let mut out = Vec::with_capacity(entries.len());
         for (i, entry) in entries.into_iter().enumerate() {
-            let name_ptr = self.read_u64(entry + o.name).map_err(|e| format!("module {}: section {i}: {e}", m.name))?;
-            let name = self.read_cstr(name_ptr, MAX_NAME).map_err(|e| format!("module {}: section {i} name: {e}", m.name))?;
-            let addr = self.read_u64(entry + o.address).map_err(|e| format!("module {}: section {name}: {e}", m.name))?;
+            let name_ptr = self.read_u64(entry + o.name).map_err(|e| what(format!("section {i}"), e))?;
+            let name = self.read_cstr(name_ptr, MAX_NAME).map_err(|e| what(format!("section {i} name"), e))?;
+            let addr = self.read_u64(entry + o.address).map_err(|e| what(format!("section {name}"), e))?;
             out.push((name, addr));
         }
         Ok(out)
@@ -91,11 +98,11 @@ struct Offsets {
 }
 
 impl Offsets {
-    fn from_btf(btf: &Btf) -> Result<Offsets, String> {
+    fn from_btf(btf: &Btf) -> Result<Offsets, LayoutError> {
         let off = |outer: &str, path: &str| {
             btf.member_offset(outer, path)
                 .map(|m| m.offset())
-                .ok_or_else(|| format!("the kernel's BTF has no {outer}.{path}: cannot read module sections"))
+                .ok_or_else(|| LayoutError::member(outer, path))
         };
         let Some(attr) = btf.find_aggregate("module_sect_attr") else {
             return Offsets::bin_attributes(btf);
@@ -108,7 +115,10 @@ impl Offsets {
             sect_attrs: off("module", "sect_attrs")?,
             count: Count::Number(off("module_sect_attrs", "nsections")?),
             attrs: off("module_sect_attrs", "attrs")?,
-            attr_size: btf.size_of(attr).filter(|&s| s > 0).ok_or("struct module_sect_attr has no size")?,
+            attr_size: btf
+                .size_of(attr)
+                .filter(|&s| s > 0)
+                .ok_or_else(|| LayoutError::shape("module_sect_attr", None, "has no size"))?,
             name,
             address: off("module_sect_attr", "address")?,
         })
@@ -117,18 +127,21 @@ impl Offsets {
 
 impl Offsets {
     /// Entries that are `struct bin_attribute`s (7.x).
-    fn bin_attributes(btf: &Btf) -> Result<Offsets, String> {
+    fn bin_attributes(btf: &Btf) -> Result<Offsets, LayoutError> {
         let off = |outer: &str, path: &str| {
             btf.member_offset(outer, path)
                 .map(|m| m.offset())
-                .ok_or_else(|| format!("the kernel's BTF has no struct module_sect_attr, nor {outer}.{path}: cannot read module sections"))
+                .ok_or_else(|| LayoutError::member(outer, path))
         };
-        let attr = btf.find_aggregate("bin_attribute").ok_or("the kernel's BTF has no struct bin_attribute")?;
+        let attr = btf.find_aggregate("bin_attribute").ok_or_else(|| LayoutError::ty("bin_attribute"))?;
         Ok(Offsets {
             sect_attrs: off("module", "sect_attrs")?,
             count: Count::Pointers(off("module_sect_attrs", "grp.bin_attrs")?),
             attrs: off("module_sect_attrs", "attrs")?,
-            attr_size: btf.size_of(attr).filter(|&s| s > 0).ok_or("struct bin_attribute has no size")?,
+            attr_size: btf
+                .size_of(attr)
+                .filter(|&s| s > 0)
+                .ok_or_else(|| LayoutError::shape("bin_attribute", None, "has no size"))?,
             name: off("bin_attribute", "attr.name")?,
             address: off("bin_attribute", "private")?,
         })

@@ -312,7 +312,11 @@ fn damaged_lists_end() {
     mem.write(next(0), &(MODS + 0x100_0000).to_le_bytes());
     let got = walk(&mem, HEAD, &o);
     assert_eq!(got.modules.len(), 1);
-    assert!(got.notices[0].contains("invalid kernel virtual address"), "{:?}", got.notices);
+    assert!(
+        got.notices[0].contains("invalid kernel virtual address"),
+        "{:?}",
+        got.notices
+    );
 
     // A module whose kallsyms cannot be read keeps its entry.
     let mut mem = kernel(&o, &["alpha", "beta"]);

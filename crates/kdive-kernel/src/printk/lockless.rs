@@ -13,6 +13,7 @@
 
 use super::{cstr, need, KernelLog, LogFormat, LogRecord, Notices, Region, Shapes};
 use crate::memory::Memory;
+use crate::{Error, LayoutError};
 
 /// The two top bits of a descriptor's state word are its state.
 const STATE_SHIFT: u32 = 62;
@@ -33,25 +34,29 @@ pub(super) fn read(
     mem: &impl Memory,
     shapes: Shapes<'_>,
     rb_addr: u64,
-) -> Result<KernelLog, String> {
+) -> Result<KernelLog, Error> {
     let rb_size = shapes
         .size("printk_ringbuffer")
-        .ok_or("the kernel's types have no `struct printk_ringbuffer`")? as usize;
+        .ok_or_else(|| LayoutError::ty("printk_ringbuffer"))? as usize;
     let mut rb = vec![0u8; rb_size.min(4096)];
-    mem.read(rb_addr, &mut rb)
-        .map_err(|e| format!("cannot read the log's ring buffer at {rb_addr:#x}: {e}"))?;
+    mem.read(rb_addr, &mut rb).map_err(|e| {
+        Error::read(format!("cannot read the log's ring buffer at {rb_addr:#x}"), e)
+    })?;
     let f = |path: &str| need(shapes, "printk_ringbuffer", path);
-    let get = |path: &str| -> Result<u64, String> {
-        f(path)?
-            .get(&rb)
-            .ok_or_else(|| format!("printk_ringbuffer.{path} lies outside the struct"))
+    let get = |path: &str| -> Result<u64, LayoutError> {
+        f(path)?.get(&rb).ok_or_else(|| {
+            LayoutError::shape("printk_ringbuffer", Some(path), "lies outside the struct")
+        })
     };
     let count_bits = get("desc_ring.count_bits")?;
     let size_bits = get("text_data_ring.size_bits")?;
     if count_bits > MAX_COUNT_BITS || !(3..=MAX_SIZE_BITS).contains(&size_bits) {
-        return Err(format!(
-            "the log's ring buffer at {rb_addr:#x} is damaged: {count_bits} descriptor bits, \
-             {size_bits} text bits"
+        return Err(Error::corrupt(
+            format!(
+                "the log's ring buffer at {rb_addr:#x} is damaged: {count_bits} descriptor bits, \
+                 {size_bits} text bits"
+            ),
+            rb_addr,
         ));
     }
     let count = 1u64 << count_bits;
@@ -64,10 +69,10 @@ pub(super) fn read(
 
     let desc_size = shapes
         .size("prb_desc")
-        .ok_or("the kernel's types have no `struct prb_desc`")? as usize;
+        .ok_or_else(|| LayoutError::ty("prb_desc"))? as usize;
     let info_size = shapes
         .size("printk_info")
-        .ok_or("the kernel's types have no `struct printk_info`")? as usize;
+        .ok_or_else(|| LayoutError::ty("printk_info"))? as usize;
     let layout = Layout::new(shapes, desc_size, info_size)?;
 
     let desc_ring = Region::new(mem, descs, desc_size * count as usize);
@@ -106,10 +111,10 @@ pub(super) fn read(
         id = id.wrapping_add(1) & ID_MASK;
     }
     if records.is_empty() && notices.count() > 0 {
-        return Err(format!(
-            "no record of the log could be read (descriptors at {descs:#x}, text at {data:#x}): {}",
-            notices.into_vec()[0]
-        ));
+        return Err(Error::NoLogRecords {
+            at: format!("descriptors at {descs:#x}, text at {data:#x}"),
+            first: notices.into_vec().swap_remove(0),
+        });
     }
     Ok(KernelLog {
         format: LogFormat::Lockless,
@@ -137,7 +142,7 @@ struct Layout {
 }
 
 impl Layout {
-    fn new(shapes: Shapes<'_>, desc_size: usize, info_size: usize) -> Result<Layout, String> {
+    fn new(shapes: Shapes<'_>, desc_size: usize, info_size: usize) -> Result<Layout, LayoutError> {
         let d = |p: &str| need(shapes, "prb_desc", p);
         let i = |p: &str| need(shapes, "printk_info", p);
         let opt = |p: &str| shapes.field("printk_info", p);

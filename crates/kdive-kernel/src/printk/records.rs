@@ -10,6 +10,7 @@
 
 use super::{need, KernelLog, LogFormat, LogRecord, Notices, Region, Shapes};
 use crate::memory::Memory;
+use crate::{Error, LayoutError};
 
 /// The variables' addresses.
 pub(crate) struct Vars {
@@ -23,16 +24,16 @@ pub(crate) struct Vars {
 /// A larger buffer is taken for damage (the kernel's maximum is 2 GiB).
 const MAX_LEN: u64 = 1 << 28;
 
-pub(super) fn read(mem: &impl Memory, shapes: Shapes<'_>, v: &Vars) -> Result<KernelLog, String> {
-    let u32_at = |a: u64, what: &str| -> Result<u64, String> {
+pub(super) fn read(mem: &impl Memory, shapes: Shapes<'_>, v: &Vars) -> Result<KernelLog, Error> {
+    let u32_at = |a: u64, what: &str| -> Result<u64, Error> {
         let mut b = [0u8; 4];
         mem.read(a, &mut b)
-            .map_err(|e| format!("cannot read {what}: {e}"))?;
+            .map_err(|e| Error::read(format!("cannot read {what}"), e))?;
         Ok(u64::from(u32::from_le_bytes(b)))
     };
     let buf = mem
         .read_u64(v.log_buf)
-        .map_err(|e| format!("cannot read log_buf: {e}"))?;
+        .map_err(|e| Error::read("cannot read log_buf", e))?;
     let len = u32_at(v.log_buf_len, "log_buf_len")?;
     let first = u32_at(v.first_idx, "log_first_idx")?;
     let next = u32_at(v.next_idx, "log_next_idx")?;
@@ -41,14 +42,17 @@ pub(super) fn read(mem: &impl Memory, shapes: Shapes<'_>, v: &Vars) -> Result<Ke
         None => 0,
     };
     if len == 0 || len > MAX_LEN || first >= len || next >= len {
-        return Err(format!(
-            "the log buffer is damaged: log_buf_len {len}, log_first_idx {first}, log_next_idx {next}"
+        return Err(Error::corrupt(
+            format!(
+                "the log buffer is damaged: log_buf_len {len}, log_first_idx {first}, log_next_idx {next}"
+            ),
+            buf,
         ));
     }
     let (name, hdr) = ["printk_log", "log"]
         .iter()
         .find_map(|n| Some((*n, shapes.size(n)? as usize)))
-        .ok_or("the kernel's types have no `struct printk_log`")?;
+        .ok_or_else(|| LayoutError::ty("printk_log"))?;
     let f = |p: &str| need(shapes, name, p);
     let ts = f("ts_nsec")?;
     let rec_len = f("len")?;
@@ -127,10 +131,10 @@ pub(super) fn read(mem: &impl Memory, shapes: Shapes<'_>, v: &Vars) -> Result<Ke
         idx += n;
     }
     if records.is_empty() && notices.count() > 0 {
-        return Err(format!(
-            "no record of the log could be read (log_buf at {buf:#x}): {}",
-            notices.into_vec()[0]
-        ));
+        return Err(Error::NoLogRecords {
+            at: format!("log_buf at {buf:#x}"),
+            first: notices.into_vec().swap_remove(0),
+        });
     }
     Ok(KernelLog {
         format: LogFormat::Records,

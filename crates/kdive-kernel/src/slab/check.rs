@@ -2,7 +2,7 @@
 //! damage and not the walk's details.
 
 use super::{Finding, Kind, Place, Slub};
-use crate::Kernel;
+use crate::{Error, Kernel};
 
 impl Slub<'_> {
     /// Every finding of the allocator: the `slab_caches` list's, then each
@@ -30,7 +30,7 @@ impl Slub<'_> {
 impl Kernel {
     /// Check the SLUB allocator ([`Slub::check`]). Fails where
     /// [`Kernel::slub`] does: no BTF, another allocator, no `slab_caches`.
-    pub fn slab_check(&self) -> Result<Vec<Finding>, String> {
+    pub fn slab_check(&self) -> Result<Vec<Finding>, Error> {
         Ok(self.slub()?.check())
     }
 }

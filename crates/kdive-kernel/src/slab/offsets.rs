@@ -9,6 +9,7 @@ use kdive_debuginfo::btf::{Btf, MemberInfo};
 
 use super::sheaves::SheafOffsets;
 use super::{SLAB_RED_ZONE, SLAB_STORE_USER};
+use crate::{Error, LayoutError};
 
 /// A member's place in its structure: bit offset and width (the type's
 /// size for a member that is not a bitfield).
@@ -136,24 +137,24 @@ fn slab_flag(btf: &Btf, bit: &str, old: u64) -> u64 {
 }
 
 impl Offsets {
-    pub fn from_btf(btf: &Btf) -> Result<Offsets, String> {
-        let field = |outer: &str, path: &str| -> Result<Field, String> {
+    pub fn from_btf(btf: &Btf) -> Result<Offsets, Error> {
+        let field = |outer: &str, path: &str| -> Result<Field, LayoutError> {
             btf.member_offset(outer, path)
                 .and_then(|m| Field::of(btf, m))
-                .ok_or_else(|| format!("the kernel's BTF has no {outer}.{path}"))
+                .ok_or_else(|| LayoutError::member(outer, path))
         };
         let opt = |outer: &str, path: &str| field(outer, path).ok();
-        let size = |name: &str| -> Result<u64, String> {
+        let size = |name: &str| -> Result<u64, LayoutError> {
             btf.find_aggregate(name)
                 .and_then(|id| btf.size_of(id))
-                .ok_or_else(|| format!("the kernel's BTF has no struct {name}"))
+                .ok_or_else(|| LayoutError::ty(name))
         };
         let sheaves = SheafOffsets::from_btf(btf)?;
         if btf.member_offset("kmem_cache", "cpu_slab").is_none() && sheaves.is_none() {
-            return Err(
+            return Err(Error::Unsupported(
                 "the kernel does not use the SLUB allocator (no kmem_cache.cpu_slab or cpu_sheaves)"
                     .into(),
-            );
+            ));
         }
         // 5.17 split `struct slab` out of `struct page`. SLAB's `struct
         // slab` has no `inuse` bitfield; SLUB's has.
@@ -177,10 +178,10 @@ impl Offsets {
             Some(n) => (n, 8, 0),
             None => (
                 btf.member_offset("kmem_cache", "per_node")
-                    .ok_or("the kernel's BTF has no kmem_cache.node or per_node")?,
+                    .ok_or_else(|| LayoutError::member("kmem_cache", "node or per_node"))?,
                 size("kmem_cache_per_node_ptrs")?,
                 btf.member_offset("kmem_cache_per_node_ptrs", "node")
-                    .ok_or("the kernel's BTF has no kmem_cache_per_node_ptrs.node")?
+                    .ok_or_else(|| LayoutError::member("kmem_cache_per_node_ptrs", "node"))?
                     .offset(),
             ),
         };
@@ -217,7 +218,7 @@ impl Offsets {
             name: field("kmem_cache", "name")?,
             list: btf
                 .member_offset("kmem_cache", "list")
-                .ok_or("the kernel's BTF has no kmem_cache.list")?
+                .ok_or_else(|| LayoutError::member("kmem_cache", "list"))?
                 .offset(),
             random: opt("kmem_cache", "random"),
             node: node.offset(),
@@ -228,7 +229,7 @@ impl Offsets {
             nr_partial: field("kmem_cache_node", "nr_partial")?,
             partial: btf
                 .member_offset("kmem_cache_node", "partial")
-                .ok_or("the kernel's BTF has no kmem_cache_node.partial")?
+                .ok_or_else(|| LayoutError::member("kmem_cache_node", "partial"))?
                 .offset(),
             nr_slabs: opt("kmem_cache_node", "nr_slabs"),
             total_objects: opt("kmem_cache_node", "total_objects"),
@@ -238,7 +239,7 @@ impl Offsets {
             slab_len: size(slab_struct)?,
             slab_list: btf
                 .member_offset(slab_struct, list_name)
-                .ok_or_else(|| format!("the kernel's BTF has no {slab_struct}.{list_name}"))?
+                .ok_or_else(|| LayoutError::member(slab_struct, list_name))?
                 .offset(),
             slab_cache: field(slab_struct, "slab_cache")?,
             slab_freelist: field(slab_struct, "freelist")?,

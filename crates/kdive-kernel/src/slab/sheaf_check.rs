@@ -8,6 +8,7 @@ use std::collections::{HashMap, HashSet};
 use super::freelist::object_index;
 use super::sheaves::SheafHolder;
 use super::{Cache, CacheState, Kind, SlabObjects, Slub};
+use crate::Error;
 
 impl Slub<'_> {
     /// Check every object the sheaves of `st` hold, and mark those in the
@@ -54,7 +55,7 @@ impl Slub<'_> {
                     .or_insert_with(|| self.objects_of(c, hit.slab, None, place, &mut f)),
             };
             if let Err(why) = self.hold(c, so, obj, holder) {
-                let bad = self.sheaf_finding(c, place, obj, why, Kind::Corrupt);
+                let bad = self.sheaf_finding(c, place, obj, why.to_string(), Kind::Corrupt);
                 f.push(bad.in_slab(slab));
             }
         }
@@ -70,13 +71,16 @@ impl Slub<'_> {
         so: &mut SlabObjects,
         obj: u64,
         holder: SheafHolder,
-    ) -> Result<(), String> {
+    ) -> Result<(), Error> {
         let i = object_index(c, &so.slab, so.free.len(), obj)
-            .map_err(|why| format!("{holder} holds {obj:x}: {why}"))?;
+            .map_err(|why| Error::corrupt(format!("{holder} holds {obj:x}: {why}"), obj))?;
         if so.free[i] {
-            return Err(format!(
-                "{holder} holds {obj:x}, which slab {:x} has on its free list (freed twice)",
-                so.slab.addr
+            return Err(Error::corrupt(
+                format!(
+                    "{holder} holds {obj:x}, which slab {:x} has on its free list (freed twice)",
+                    so.slab.addr
+                ),
+                obj,
             ));
         }
         if holder.is_free() {

@@ -19,6 +19,7 @@ use kdive_debuginfo::btf::Btf;
 use super::lists::list;
 use super::offsets::Field;
 use super::{Cache, CacheState, Finding, Kind, Place, Slub};
+use crate::LayoutError;
 
 /// At most this many objects are read from one sheaf (capacities are some
 /// tens to hundreds): more is damage.
@@ -54,7 +55,7 @@ pub(crate) struct SheafOffsets {
 
 impl SheafOffsets {
     /// `None` for a kernel without sheaves.
-    pub fn from_btf(btf: &Btf) -> Result<Option<SheafOffsets>, String> {
+    pub fn from_btf(btf: &Btf) -> Result<Option<SheafOffsets>, LayoutError> {
         if btf.member_offset("kmem_cache", "cpu_sheaves").is_none() {
             return Ok(None);
         }
@@ -63,18 +64,18 @@ impl SheafOffsets {
                 .and_then(|m| Field::of(btf, m))
         };
         let field = |outer: &str, path: &str| {
-            opt(outer, path).ok_or_else(|| format!("the kernel's BTF has no {outer}.{path}"))
+            opt(outer, path).ok_or_else(|| LayoutError::member(outer, path))
         };
         let size = |name: &str| {
             btf.find_aggregate(name)
                 .and_then(|id| btf.size_of(id))
-                .ok_or_else(|| format!("the kernel's BTF has no struct {name}"))
+                .ok_or_else(|| LayoutError::ty(name))
         };
         let byte = |outer: &str, path: &str| field(outer, path).map(|f| f.byte());
         let list = |outer: &str, path: &str| {
             btf.member_offset(outer, path)
                 .map(|m| m.offset())
-                .ok_or_else(|| format!("the kernel's BTF has no {outer}.{path}"))
+                .ok_or_else(|| LayoutError::member(outer, path))
         };
         Ok(Some(SheafOffsets {
             cpu_sheaves: field("kmem_cache", "cpu_sheaves")?,

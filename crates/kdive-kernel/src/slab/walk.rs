@@ -43,7 +43,7 @@ impl Slub<'_> {
 
     /// A slab pointer that did not read: not a page (damage), or a page
     /// the dump lacks.
-    fn bad_slab(&self, c: &Cache, place: Place, page: u64, e: String) -> Finding {
+    fn bad_slab(&self, c: &Cache, place: Place, page: u64, e: crate::Error) -> Finding {
         let what = format!("slab {page:x}: {e}");
         let f = if self.is_page(page) {
             self.unreadable(c, place, page, what)

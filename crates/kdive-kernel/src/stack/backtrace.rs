@@ -19,7 +19,7 @@ use kdive_arch::x86_64::unwind::{self, PtRegs, RegsOrigin, UnwindState};
 use super::orc::OrcTables;
 use super::stacks::{Stack, StackKind};
 use super::walk::Walker;
-use crate::Kernel;
+use crate::{CpuState, Error, Kernel, LayoutError};
 
 /// Frames one backtrace shows at most.
 pub const MAX_FRAMES: usize = 256;
@@ -100,25 +100,26 @@ pub struct Backtrace {
 impl Kernel {
     /// The backtrace of the task running on `cpu`, from the dump's saved
     /// registers for that CPU.
-    pub fn backtrace_cpu(&self, cpu: usize, orc: &OrcTables) -> Result<Backtrace, String> {
+    pub fn backtrace_cpu(&self, cpu: usize, orc: &OrcTables) -> Result<Backtrace, Error> {
+        let lacks = |what| Error::NoCpuState { cpu, what };
         let task = self
             .cpu_current_task(cpu)
-            .ok_or_else(|| format!("cannot find the task running on CPU {cpu}"))?;
+            .ok_or_else(|| lacks(CpuState::CurrentTask))?;
         let note = self
             .dump()
             .cpus()
             .iter()
             .find(|c| c.cpu == cpu)
-            .ok_or_else(|| format!("the dump has no registers for CPU {cpu}"))?;
+            .ok_or_else(|| lacks(CpuState::Registers))?;
         let mut r = [0u64; unwind::PT_REGS_WORDS];
         r.copy_from_slice(
             note.regs
                 .get(..unwind::PT_REGS_WORDS)
-                .ok_or("short register note")?,
+                .ok_or_else(|| lacks(CpuState::ShortRegisters))?,
         );
         let regs = PtRegs(r);
         if regs.ip() == 0 && regs.sp() == 0 {
-            return Err(format!("the dump's registers for CPU {cpu} are empty"));
+            return Err(lacks(CpuState::EmptyRegisters));
         }
         let mut stacks = self.cpu_stacks(cpu);
         stacks.extend(self.task_stack(task));
@@ -171,25 +172,28 @@ impl Kernel {
     /// The backtrace of the task at `task`: from its CPU's saved registers
     /// if it was running, else from the frame it switched out with
     /// (`thread.sp` pointing at a `struct inactive_task_frame`).
-    pub fn backtrace_task(&self, task: u64, orc: &OrcTables) -> Result<Backtrace, String> {
+    pub fn backtrace_task(&self, task: u64, orc: &OrcTables) -> Result<Backtrace, Error> {
         if let Some(cpu) = self.task_active_cpu(task) {
             return self.backtrace_cpu(cpu, orc);
         }
-        let btf = self
-            .btf()
-            .ok_or("no BTF: cannot find a task's saved stack pointer")?;
+        let btf = self.btf_or_err()?;
         let off = |s: &str, m: &str| {
             btf.member_offset(s, m)
                 .map(|m| m.offset())
-                .ok_or_else(|| format!("no {s}.{m} in the kernel's types"))
+                .ok_or_else(|| LayoutError::member(s, m))
         };
-        let sp = self
-            .read_u64(task.wrapping_add(off("task_struct", "thread.sp")?))
-            .map_err(|e| format!("task {task:x}: {e}"))?;
+        let read = |addr: u64| {
+            self.read_u64(addr)
+                .map_err(|e| Error::read(format!("task {task:x}"), e))
+        };
+        let sp = read(task.wrapping_add(off("task_struct", "thread.sp")?))?;
         let Some(stack) = self.task_stack(task) else {
             let field = task.wrapping_add(off("task_struct", "stack")?);
             if self.read_u64(field).ok() != Some(0) {
-                return Err(format!("task {task:x}: cannot find its stack (not a task?)"));
+                return Err(Error::corrupt(
+                    format!("task {task:x}: cannot find its stack (not a task?)"),
+                    task,
+                ));
             }
             return Ok(Backtrace {
                 task,
@@ -204,18 +208,17 @@ impl Kernel {
             });
         };
         if !stack.contains(sp) {
-            return Err(format!(
-                "task {task:x}: saved stack pointer {sp:x} is not on its stack {:x}-{:x} (not a task?)",
-                stack.base, stack.top
+            return Err(Error::corrupt(
+                format!(
+                    "task {task:x}: saved stack pointer {sp:x} is not on its stack {:x}-{:x} (not a task?)",
+                    stack.base, stack.top
+                ),
+                sp,
             ));
         }
         let ret_off = off("inactive_task_frame", "ret_addr")?;
-        let bp = self
-            .read_u64(sp.wrapping_add(off("inactive_task_frame", "bp")?))
-            .map_err(|e| format!("task {task:x}: {e}"))?;
-        let ip = self
-            .read_u64(sp.wrapping_add(ret_off))
-            .map_err(|e| format!("task {task:x}: {e}"))?;
+        let bp = read(sp.wrapping_add(off("inactive_task_frame", "bp")?))?;
+        let ip = read(sp.wrapping_add(ret_off))?;
         let size = btf
             .find_aggregate("inactive_task_frame")
             .and_then(|id| btf.size_of(id))

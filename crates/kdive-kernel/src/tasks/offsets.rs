@@ -5,6 +5,8 @@
 
 use kdive_debuginfo::btf::{Btf, Kind};
 
+use crate::LayoutError;
+
 /// Offset and size of a field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Field {
@@ -181,9 +183,9 @@ impl Look<'_> {
         })
     }
 
-    fn need(&self, outer: u32, path: &str) -> Result<Field, String> {
+    fn need(&self, outer: u32, path: &str) -> Result<Field, LayoutError> {
         self.field(outer, path)
-            .ok_or_else(|| format!("the BTF has no {}.{path}", self.btf.name(outer)))
+            .ok_or_else(|| LayoutError::member(self.btf.name(outer), path))
     }
 
     fn size(&self, id: u32) -> Option<usize> {
@@ -196,16 +198,16 @@ impl Look<'_> {
 }
 
 impl Offsets {
-    pub fn from_btf(btf: &Btf) -> Result<Offsets, String> {
+    pub fn from_btf(btf: &Btf) -> Result<Offsets, LayoutError> {
         let l = Look { btf };
         let task = l
             .id("task_struct")
-            .ok_or("the BTF has no struct task_struct")?;
+            .ok_or_else(|| LayoutError::ty("task_struct"))?;
         let f = |p: &str| l.field(task, p);
         let need = |p: &str| l.need(task, p);
         let state = f("__state")
             .or_else(|| f("state"))
-            .ok_or("the BTF has no task_struct.__state or state")?;
+            .ok_or_else(|| LayoutError::member("task_struct", "__state or state"))?;
         let pid_type = l.enumerator("PIDTYPE_PID").unwrap_or(0);
         let threads = match (f("signal"), f("thread_node"), l.id("signal_struct")) {
             (Some(signal), Some(node), Some(sig)) => match l.field(sig, "thread_head") {
@@ -233,7 +235,7 @@ impl Offsets {
             tgid: need("tgid")?,
             parent: f("parent")
                 .or_else(|| f("p_pptr"))
-                .ok_or("the BTF has no task_struct.parent")?,
+                .ok_or_else(|| LayoutError::member("task_struct", "parent"))?,
             real_parent: f("real_parent"),
             group_leader: f("group_leader"),
             comm: need("comm")?,
@@ -286,9 +288,10 @@ impl Offsets {
         }
         o.task_len = fields.iter().map(Field::end).max().unwrap_or(0);
         if o.task_len > 1 << 20 {
-            return Err(format!(
-                "the BTF puts task_struct fields {} bytes in: damaged?",
-                o.task_len
+            return Err(LayoutError::shape(
+                "task_struct",
+                None,
+                format!("has fields {} bytes in: damaged?", o.task_len),
             ));
         }
         Ok(o)

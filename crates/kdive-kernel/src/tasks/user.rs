@@ -7,7 +7,7 @@ use kdive_arch::x86_64::PageTables;
 use thiserror::Error;
 
 use super::Task;
-use crate::Kernel;
+use crate::{Error, Kernel, LayoutError};
 
 /// The most bytes of arguments or environment read (the kernel's own limit
 /// on them is a quarter of the stack limit; this is a bound against a
@@ -27,8 +27,8 @@ pub enum UserReadError {
     #[error("cannot access user stack address: {0:x}")]
     Excluded(u64),
     /// Its mm_struct does not read, or the kernel's types do not describe it.
-    #[error("{0}")]
-    Other(String),
+    #[error(transparent)]
+    Mm(#[from] Error),
 }
 
 /// The arguments and environment of a task: the bytes between
@@ -67,13 +67,13 @@ impl Kernel {
         let (Some(a0), Some(a1), Some(e0), Some(e1)) =
             (mo.arg_start, mo.arg_end, mo.env_start, mo.env_end)
         else {
-            return Err(UserReadError::Other(
-                "the BTF has no mm_struct.arg_start".into(),
+            return Err(UserReadError::Mm(
+                LayoutError::member("mm_struct", "arg_start").into(),
             ));
         };
         let word = |f: super::offsets::Field| {
             self.read_u64(task.mm + f.off as u64)
-                .map_err(|e| UserReadError::Other(format!("mm_struct {:x}: {e}", task.mm)))
+                .map_err(|e| UserReadError::Mm(Error::read(format!("mm_struct {:x}", task.mm), e)))
         };
         let (a0, a1, e0, e1) = (word(a0)?, word(a1)?, word(e0)?, word(e1)?);
         let read = |lo: u64, hi: u64| -> Result<Vec<u8>, UserReadError> {
@@ -92,9 +92,7 @@ impl Kernel {
             .offsets
             .as_ref()
             .and_then(|o| o.mm_offsets.as_ref())
-            .ok_or_else(|| {
-                UserReadError::Other("the BTF does not describe struct mm_struct".into())
-            })
+            .ok_or_else(|| UserReadError::Mm(LayoutError::Incomplete("mm_struct".into()).into()))
     }
 
     /// The page tables of `task`'s mm.
@@ -105,13 +103,11 @@ impl Kernel {
         let pgd_field = self
             .mm_offsets()?
             .pgd
-            .ok_or_else(|| UserReadError::Other("the BTF has no mm_struct.pgd".into()))?;
+            .ok_or_else(|| Error::from(LayoutError::member("mm_struct", "pgd")))?;
         let pgd = self
             .read_u64(task.mm + pgd_field.off as u64)
-            .map_err(|e| UserReadError::Other(format!("mm_struct {:x}: {e}", task.mm)))?;
-        let phys = self
-            .vtop(pgd)
-            .map_err(|e| UserReadError::Other(e.to_string()))?;
+            .map_err(|e| Error::read(format!("mm_struct {:x}", task.mm), e))?;
+        let phys = self.vtop(pgd).map_err(Error::Mem)?;
         let kernel = self.found.xlat.tables;
         let levels = kernel.map_or(self.found.xlat.levels, |t| t.levels);
         let sme = kernel.map_or(0, |t| t.sme_mask);

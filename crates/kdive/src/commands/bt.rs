@@ -96,20 +96,20 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     if all || cpus.is_some() {
         let list = cpus.unwrap_or_else(|| k.dump().cpus().iter().map(|c| c.cpu).collect());
         for cpu in list {
-            traces.push(k.backtrace_cpu(cpu, orc));
+            traces.push(k.backtrace_cpu(cpu, orc).map_err(|e| e.to_string()));
         }
     } else if let (true, Some(t)) = (tasks.is_empty(), s.task) {
         // The task `set` made current.
-        traces.push(k.backtrace_task(t, orc));
+        traces.push(k.backtrace_task(t, orc).map_err(|e| e.to_string()));
     } else if tasks.is_empty() {
         let cpu = k
             .panic_cpu()
             .or_else(|| k.dump().cpus().first().map(|c| c.cpu))
             .ok_or("no panic CPU")?;
-        traces.push(k.backtrace_cpu(cpu, orc));
+        traces.push(k.backtrace_cpu(cpu, orc).map_err(|e| e.to_string()));
     } else {
         for t in tasks {
-            traces.push(k.backtrace_task(t, orc));
+            traces.push(k.backtrace_task(t, orc).map_err(|e| e.to_string()));
         }
     }
     if s.json {

@@ -150,7 +150,7 @@ fn print_inlined(s: &Session, f: &Frame, out: &mut dyn Write) -> CmdResult {
 
 /// The task line: `PID: 50       TASK: ff29...  CPU: 1    COMMAND: "kworker/1:2"`.
 pub fn print_header(s: &Session, bt: &Backtrace, out: &mut dyn Write) -> CmdResult {
-    let brief = s.kernel.task_brief(bt.task)?;
+    let brief = s.kernel.task_brief(bt.task).map_err(|e| e.to_string())?;
     let cpu = bt.cpu.map_or(brief.cpu as usize, |c| c);
     writeln!(
         out,

@@ -23,7 +23,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         }
     }
     let k = &s.kernel;
-    let (chr, mut notices) = k.char_devices()?;
+    let (chr, mut notices) = k.char_devices().map_err(|e| e.to_string())?;
     let mut t = format!(
         "CHRDEV    NAME           {}  {:<16}\n",
         center("CDEV", 16, false),
@@ -42,7 +42,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         t += &line(s, d.major, &d.name, d.cdev, d.fops);
     }
     t += "\n";
-    let (blk, n) = k.block_devices()?;
+    let (blk, n) = k.block_devices().map_err(|e| e.to_string())?;
     notices.extend(n);
     t += &format!(
         "BLKDEV    NAME           {}  {:<16}\n",
@@ -69,7 +69,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
 /// `dev -d`: each disk's requests in flight (`display_all_diskio()`);
 /// `-D` only the disks that have some.
 fn disk_io(s: &Session, nonzero: bool, out: &mut dyn Write) -> CmdResult {
-    let (disks, notices) = s.kernel.disk_io()?;
+    let (disks, notices) = s.kernel.disk_io().map_err(|e| e.to_string())?;
     // crash names the columns after the kernel's BLK_RW_ASYNC and
     // BLK_RW_SYNC where it has them (before 5.18); the counts are the same.
     let sync = s.kernel.btf().is_some_and(|b| b.enumerator("BLK_RW_SYNC").is_some());
@@ -104,7 +104,7 @@ fn io_resources(s: &Session, out: &mut dyn Write) -> CmdResult {
         .into_iter()
         .enumerate()
     {
-        let (list, n) = s.kernel.resources(root)?;
+        let (list, n) = s.kernel.resources(root).map_err(|e| e.to_string())?;
         notices.extend(n);
         let digits = if list.first().is_some_and(|r| r.end > 0xffff) {
             8

@@ -10,7 +10,7 @@ use super::text::center;
 use crate::session::Session;
 
 pub fn run(s: &Session, out: &mut dyn Write) -> CmdResult {
-    let (roots, notices) = s.kernel.pci_buses()?;
+    let (roots, notices) = s.kernel.pci_buses().map_err(|e| e.to_string())?;
     if roots.is_empty() {
         return Err("no PCI devices found on this system.".into());
     }

@@ -53,7 +53,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
 
 /// crash's `open_files_dump()` for the task at `task`.
 pub fn open_files(s: &Session, task: u64, out: &mut dyn Write) -> CmdResult {
-    let f = s.kernel.task_files(task)?;
+    let f = s.kernel.task_files(task).map_err(|e| e.to_string())?;
     let mut notices = f.notices.clone();
     if let Some((root, cwd)) = &f.root_cwd {
         writeln!(out, "ROOT: {root}    CWD: {cwd}").map_err(io)?;
@@ -93,7 +93,7 @@ fn line(o: &OpenFile) -> (String, Option<String>) {
     match &o.info {
         Err(e) => (
             format!("{:3} {} {unknown} {unknown} ?    ?", o.fd, hex(o.file)),
-            Some(e.clone()),
+            Some(e.to_string()),
         ),
         Ok(FileInfo { dentry: 0, .. }) => (
             format!("{:3} {} {:016x} {unknown} ?    ?", o.fd, hex(o.file), 0),

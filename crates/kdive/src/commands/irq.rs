@@ -61,7 +61,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     } else {
         irqs = (0..nr).collect();
     }
-    let descs = k.irq_descs()?;
+    let descs = k.irq_descs().map_err(|e| e.to_string())?;
     let mut notices = descs.notices.clone();
     let by_irq: std::collections::HashMap<u64, u64> = descs.entries.iter().copied().collect();
     let mut t = format!(
@@ -85,7 +85,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
                 chain
             }
             Some(Err(e)) => {
-                notices.push(e);
+                notices.push(e.to_string());
                 Vec::new()
             }
             None => Vec::new(),
@@ -114,13 +114,13 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
 /// shows no CPUs; this follows the pointer.
 fn affinity(s: &Session, out: &mut dyn Write) -> CmdResult {
     let k = &s.kernel;
-    let descs = k.irq_descs()?;
+    let descs = k.irq_descs().map_err(|e| e.to_string())?;
     let mut notices = descs.notices.clone();
     let mut t = String::from("IRQ NAME                 AFFINITY\n");
     for &(irq, desc) in &descs.entries {
         let (chain, n) = k
             .irq_actions(desc)
-            .unwrap_or_else(|e| (Vec::new(), vec![e]));
+            .unwrap_or_else(|e| (Vec::new(), vec![e.to_string()]));
         notices.extend(n);
         if chain.is_empty() {
             continue;
@@ -129,7 +129,7 @@ fn affinity(s: &Session, out: &mut dyn Write) -> CmdResult {
         let cpus = match k.irq_affinity(desc) {
             Ok(c) => cpu_ranges(&c),
             Err(e) => {
-                notices.push(e);
+                notices.push(e.to_string());
                 String::new()
             }
         };
@@ -144,7 +144,7 @@ fn affinity(s: &Session, out: &mut dyn Write) -> CmdResult {
 fn softirqs(s: &Session, out: &mut dyn Write) -> CmdResult {
     let k = &s.kernel;
     let mut t = format!("SOFTIRQ_VEC {}\n", center("ACTION", W, true));
-    for (i, &a) in k.softirq_actions()?.iter().enumerate() {
+    for (i, &a) in k.softirq_actions().map_err(|e| e.to_string())?.iter().enumerate() {
         if a == 0 {
             continue;
         }
@@ -166,7 +166,7 @@ fn softirqs(s: &Session, out: &mut dyn Write) -> CmdResult {
 fn idt(s: &Session, out: &mut dyn Write) -> CmdResult {
     let k = &s.kernel;
     let mut t = String::new();
-    for (i, g) in k.idt_gates()?.iter().enumerate() {
+    for (i, g) in k.idt_gates().map_err(|e| e.to_string())?.iter().enumerate() {
         let f = match k.symbols().lookup(g.handler) {
             Some((sym, 0)) => sym.name.clone(),
             Some((sym, off)) => format!("{}+{off}", sym.name),
@@ -202,7 +202,7 @@ fn show_interrupts(s: &Session, cpus: Option<Vec<usize>>, out: &mut dyn Write) -
     let shown: Vec<usize> = (0..nr)
         .filter(|c| cpus.as_ref().is_none_or(|l| l.contains(c)))
         .collect();
-    let (irqs, notices) = k.irq_stats()?;
+    let (irqs, notices) = k.irq_stats().map_err(|e| e.to_string())?;
     let mut t = String::from("     ");
     for c in &shown {
         t += &format!("{:>10} ", format!("CPU{c}"));

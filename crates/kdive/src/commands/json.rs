@@ -121,7 +121,7 @@ pub fn tasks(s: &Session, tasks: &[&kdive_kernel::Task], out: &mut dyn Write) ->
 
 /// `log --json`: every record with its metadata.
 pub fn log(s: &Session, out: &mut dyn Write) -> CmdResult {
-    let log = s.kernel.log()?;
+    let log = s.kernel.log().map_err(|e| e.to_string())?;
     let v: Vec<Value> = log
         .records
         .iter()

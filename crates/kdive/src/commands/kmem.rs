@@ -63,7 +63,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
             _ => Err(format!("Usage: {USAGE}")),
         };
     }
-    let slub = s.kernel.slub()?;
+    let slub = s.kernel.slub().map_err(|e| e.to_string())?;
     if s.json {
         return kmem_slab::json(&slub, &rest, out);
     }

@@ -50,7 +50,7 @@ fn row(out: &mut dyn Write, name: &str, pages: u64, of: Option<(u64, &str)>) -> 
 }
 
 pub fn show(k: &Kernel, out: &mut dyn Write) -> CmdResult {
-    let m = k.meminfo()?;
+    let m = k.meminfo().map_err(|e| e.to_string())?;
     let total = m.total;
     let of_mem = Some((total, "TOTAL MEM"));
     writeln!(out, "{HEADER}").map_err(io)?;

@@ -45,7 +45,7 @@ pub fn page_of(k: &Kernel, pages: &Pages, addr: u64) -> Option<u64> {
 /// `kmem -p [ADDRESS]`: every page, or the one of `addr`. `false` when the
 /// address has no readable page structure.
 pub fn show(k: &Kernel, addr: Option<u64>, out: &mut dyn Write) -> Result<bool, String> {
-    let pages = k.pages()?;
+    let pages = k.pages().map_err(|e| e.to_string())?;
     match addr {
         Some(a) => {
             let Some(info) = page_of(k, &pages, a).and_then(|p| pages.read(k, p).ok()) else {

@@ -57,7 +57,7 @@ pub fn cache(slub: &Slub, c: &Cache, verbose: bool, out: &mut dyn Write) -> CmdR
 /// `kmem -s|-S ADDRESS`: a cache's address, or an address in a slab.
 pub fn by_address(slub: &Slub, addr: u64, verbose: bool, out: &mut dyn Write) -> CmdResult {
     if slub.is_cache(addr) {
-        let c = slub.cache(addr)?;
+        let c = slub.cache(addr).map_err(|e| e.to_string())?;
         return cache(slub, &c, verbose, out);
     }
     if address(slub, addr, verbose, out)? {

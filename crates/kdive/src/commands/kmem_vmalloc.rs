@@ -10,7 +10,7 @@ const HEADER: &str =
     "   VMAP_AREA         VM_STRUCT                 ADDRESS RANGE                SIZE";
 
 pub fn show(k: &Kernel, out: &mut dyn Write) -> CmdResult {
-    let (areas, findings) = k.vmap_areas()?;
+    let (areas, findings) = k.vmap_areas().map_err(|e| e.to_string())?;
     // Areas without a vm_struct (vm_map_ram) are not listed, as in crash.
     let mut shown = areas.iter().filter(|a| a.vm != 0).peekable();
     if shown.peek().is_some() {

@@ -64,7 +64,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         }
         return Ok(());
     }
-    let log = k.log()?;
+    let log = k.log().map_err(|e| e.to_string())?;
     let boot = if show.date && !show.no_time {
         Some(boot_time(k).ok_or("-T: the crash time or the uptime is unknown")?)
     } else {

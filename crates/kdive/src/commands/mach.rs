@@ -25,7 +25,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     if cpus {
         return cpu_data(s, radix, out);
     }
-    let m = s.kernel.machine()?;
+    let m = s.kernel.machine().map_err(|e| e.to_string())?;
     let mut t = String::new();
     t += &format!("          MACHINE TYPE: {}\n", m.machine);
     t += &format!("           MEMORY SIZE: {}\n", super::text::memory_size(m.memory_size));
@@ -78,7 +78,7 @@ fn memory_map(s: &Session, out: &mut dyn Write) -> CmdResult {
         "E820_UNUSABLE",
     ];
     let mut t = String::from("      PHYSICAL ADDRESS RANGE         TYPE\n");
-    for (start, end, ty) in s.kernel.e820_map()? {
+    for (start, end, ty) in s.kernel.e820_map().map_err(|e| e.to_string())? {
         let name = match ty {
             _ if (ty as usize) < TYPES.len() => TYPES[ty as usize].to_string(),
             12 => "E820_PRAM".into(),

@@ -44,8 +44,8 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         };
     }
     let k = &s.kernel;
-    let net = k.net_namespace(task)?;
-    let (devs, notices) = k.net_devices(net)?;
+    let net = k.net_namespace(task).map_err(|e| e.to_string())?;
+    let (devs, notices) = k.net_devices(net).map_err(|e| e.to_string())?;
     let mut t = String::from("   NET_DEVICE     NAME   IP ADDRESS(ES)\n");
     for d in &devs {
         let addrs: Vec<String> = d
@@ -82,7 +82,7 @@ fn task_arg(s: &Session, arg: &str) -> Result<u64, String> {
 /// `net -a`: the ARP table (`dump_arp()`, `print_neighbour_q()`), the
 /// header only when there are entries.
 fn arp_table(s: &Session, out: &mut dyn Write) -> CmdResult {
-    let (entries, notices) = s.kernel.arp_table()?;
+    let (entries, notices) = s.kernel.arp_table().map_err(|e| e.to_string())?;
     let mut t = String::new();
     if !entries.is_empty() {
         t += "NEIGHBOUR        IP ADDRESS      HW TYPE    HW ADDRESS         DEVICE  STATE\n";

@@ -102,7 +102,7 @@ fn who(s: &Session, addr: u64) -> Option<String> {
 fn queues(s: &Session, cpus: &[usize], out: &mut dyn Write) -> CmdResult {
     let list = s.kernel.tasks();
     for (n, &cpu) in cpus.iter().enumerate() {
-        let rq = s.kernel.run_queue(cpu)?;
+        let rq = s.kernel.run_queue(cpu).map_err(|e| e.to_string())?;
         let nl = if n > 0 { "\n" } else { "" };
         writeln!(out, "{nl}CPU {cpu} RUNQUEUE: {:x}", rq.addr).map_err(io)?;
         // Where the task list has no current task (its task_struct did not

@@ -13,7 +13,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     if let Some(a) = args.first() {
         return Err(format!("invalid argument: {a}\nUsage: {USAGE}"));
     }
-    let (areas, notices) = s.kernel.swap_areas()?;
+    let (areas, notices) = s.kernel.swap_areas().map_err(|e| e.to_string())?;
     let mut t =
         String::from("SWAP_INFO_STRUCT    TYPE       SIZE       USED     PCT  PRI  FILENAME\n");
     for a in &areas {

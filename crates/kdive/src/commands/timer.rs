@@ -25,7 +25,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     }
     let jiffies_addr = k.symbol("jiffies").ok_or("no jiffies symbol")?;
     let jiffies = k.read_u64(jiffies_addr).map_err(|e| format!("jiffies: {e}"))?;
-    let wheel = k.timer_wheel()?;
+    let wheel = k.timer_wheel().map_err(|e| e.to_string())?;
     let j = jiffies.to_string();
     let flen = j.len().max("JIFFIES".len());
     writeln!(out, "{:<flen$}\n{j:>flen$}\n", "JIFFIES").map_err(io)?;

@@ -130,7 +130,7 @@ fn dump(s: &Session, t: &Task, f: Flags, out: &mut dyn Write) -> CmdResult {
         print_object(s, src, "mm_struct", &[], mm, f.hex, out)?;
         return Ok(());
     }
-    let vmas = k.vmas(mm)?;
+    let vmas = k.vmas(mm).map_err(|e| e.to_string())?;
     if !f.vma_structs {
         writeln!(
             out,

@@ -197,7 +197,7 @@ impl Ring {
         self.mem.u64(RB + 56, DATA);
     }
 
-    pub(super) fn read(&mut self) -> Result<KernelLog, String> {
+    pub(super) fn read(&mut self) -> Result<KernelLog, crate::Error> {
         self.finish();
         let btf = btf();
         lockless::read(&self.mem, Shapes::Btf(&btf), RB)
