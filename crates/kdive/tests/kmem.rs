@@ -343,7 +343,9 @@ fn kmem_s_json_is_the_text() {
         let Some(dump) = crash.variant("kdump-zlib") else { continue };
         let dump = dump.to_str().unwrap();
         let (got, stderr) = run_kdive(&[dump], &["kmem -s", "kmem -s --json"]);
-        let v: serde_json::Value = serde_json::from_str(&got["kmem -s --json"]).expect("JSON");
+        let line: serde_json::Value = serde_json::from_str(&got["kmem -s --json"]).expect("JSON");
+        assert_eq!(line["command"], "kmem -s --json");
+        let v = &line["result"];
         let caches = v["caches"].as_array().unwrap();
         let text: Vec<&str> = got["kmem -s"].lines().skip(1).collect();
         assert_eq!(caches.len(), text.len(), "{}", crash.name());

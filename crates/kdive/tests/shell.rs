@@ -185,10 +185,15 @@ fn json_output_parses_and_agrees_with_the_text() {
     for (c, dump) in dumps() {
         let d = scratch("json");
         let dump = dump.to_str().unwrap();
+        // One line, `{"command": ..., "result": VALUE}`: the value.
         let doc = |cmd: &str| -> serde_json::Value {
             let (out, err, ok) = kdive(&d, &[dump], &format!("{cmd} --json\n"));
             assert!(ok, "{}: {cmd}: {err}", c.name());
-            serde_json::from_str(&out).unwrap_or_else(|e| panic!("{cmd}: {e}: {out}"))
+            assert_eq!(out.lines().count(), 1, "{cmd}: one line: {out}");
+            let mut v: serde_json::Value =
+                serde_json::from_str(&out).unwrap_or_else(|e| panic!("{cmd}: {e}: {out}"));
+            assert_eq!(v["command"], format!("{cmd} --json"));
+            v["result"].take()
         };
         let (text, _, _) = kdive(&d, &[dump], "sym jiffies\nsys\nps\nmod\n");
         let sym = doc("sym jiffies");
@@ -234,11 +239,132 @@ fn json_output_parses_and_agrees_with_the_text() {
                 "log record not in the text: {first}"
             );
         }
-        // The session-wide flag, and a command without JSON refused.
+        // The session-wide flag, `set json on|off`, and a command without
+        // a view: an error line, not its text.
         let (out, _, ok) = kdive(&d, &["--json", dump], "sym jiffies\n");
-        assert!(ok && out.trim_start().starts_with('['));
-        let (_, err, ok) = kdive(&d, &[dump], "dis --json schedule\n");
-        assert!(!ok && err.contains("no JSON output"));
+        assert!(ok && out.starts_with(r#"{"command":"sym jiffies","result":[{"#), "{out}");
+        let (out, _, ok) = kdive(
+            &d,
+            &[dump],
+            "sym jiffies\nset json on\nsym jiffies\nset json off\nsym jiffies\n",
+        );
+        assert!(ok);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 5, "{out}");
+        assert_eq!(lines[0], lines[4], "text before and after");
+        assert_eq!(lines[1], "json: on");
+        assert!(lines[2].starts_with(r#"{"command":"sym jiffies","result":"#));
+        assert!(lines[3].starts_with(r#"{"command":"set json off","result":{"#), "{out}");
+        let (out, _, ok) = kdive(&d, &[dump], "dis --json schedule\n");
+        assert!(!ok);
+        assert_eq!(
+            out,
+            "{\"command\":\"dis --json schedule\",\"error\":\"no JSON view for dis yet\"}\n"
+        );
+    }
+}
+
+/// The commands `every_command_prints_one_json_line` runs: the common ones,
+/// with and without a JSON view, and one that fails.
+const JSON_COMMANDS: &[&str] = &[
+    "sys", "ps", "bt", "log", "mod", "kmem -s", "kmem -i", "sym jiffies", "sym schedule",
+    "rd -64 jiffies 4", "rd -s init_task 4", "rd -a linux_banner", "p jiffies", "px jiffies",
+    "p init_task.comm", "set", "help", "help ps", "dis schedule 4", "task", "files", "vm",
+    "net", "dev", "irq", "timer", "runq", "swap", "mach", "whatis task_struct",
+    "struct list_head", "eval 1+1", "vtop init_task", "nosuchcommand", "rd nosuchsymbol_xyz",
+];
+
+/// `--json` over many commands: one line each, each a JSON object with the
+/// command as typed and exactly one of `result` and `error`; the values of
+/// ps, bt, kmem -s and rd agree with the text.
+#[test]
+fn every_command_prints_one_json_line() {
+    for (c, dump) in dumps() {
+        let d = scratch("jsonl");
+        let open = c.open_args(dump.to_str().unwrap());
+        let mut args: Vec<&str> = open.iter().map(String::as_str).collect();
+        let script: String = JSON_COMMANDS.iter().map(|l| format!("{l}\n")).collect();
+        let (text, _, _) = kdive(&d, &args, &script);
+        args.insert(0, "--json");
+        let (out, err, ok) = kdive(&d, &args, &script);
+        assert!(!ok, "{}: nosuchcommand fails", c.name());
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), JSON_COMMANDS.len(), "{}: one line per command:\n{out}\n{err}", c.name());
+        let mut values = std::collections::BTreeMap::new();
+        for (cmd, line) in JSON_COMMANDS.iter().zip(&lines) {
+            let v: serde_json::Value =
+                serde_json::from_str(line).unwrap_or_else(|e| panic!("{}: {cmd}: {e}: {line}", c.name()));
+            let o = v.as_object().unwrap();
+            assert_eq!(o["command"], *cmd, "{line}");
+            assert_eq!(o.len(), 2, "{line}");
+            assert!(
+                o.get("result").is_some() != o.get("error").is_some_and(|e| e.is_string()),
+                "{}: exactly one of result and error: {line}",
+                c.name()
+            );
+            values.insert(*cmd, v);
+        }
+        let result = |cmd: &str| &values[cmd]["result"];
+        assert!(values["nosuchcommand"]["error"].as_str().unwrap().starts_with("command not found"));
+        assert_eq!(values["dis schedule 4"]["error"], "no JSON view for dis yet");
+        for cmd in ["sys", "ps", "bt", "log", "mod", "kmem -s", "sym jiffies", "rd -64 jiffies 4", "p jiffies", "set", "help"] {
+            assert!(!result(cmd).is_null(), "{}: {cmd} has a value", c.name());
+        }
+        // The text of each command, by running them marked.
+        let m = kdive_testkit::run_marked(
+            env!("CARGO_BIN_EXE_kdive"),
+            &args[1..],
+            &["ps", "bt", "kmem -s", "rd -64 jiffies 4"],
+        );
+        // ps: the same pids.
+        let text_pids: Vec<i64> = m.sections["ps"]
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.trim_start_matches('>').split_whitespace().next()?.parse().ok())
+            .collect();
+        let json_pids: Vec<i64> = result("ps")
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["pid"].as_i64().unwrap())
+            .collect();
+        assert_eq!(text_pids, json_pids, "{}: ps", c.name());
+        // bt: the same frames, function by function.
+        let text_frames: Vec<&str> = m.sections["bt"]
+            .lines()
+            .filter(|l| l.trim_start().starts_with('#'))
+            .collect();
+        let frames = result("bt")[0]["frames"].as_array().unwrap();
+        assert_eq!(text_frames.len(), frames.len(), "{}: bt", c.name());
+        for (l, f) in text_frames.iter().zip(frames) {
+            if let Some(func) = f["function"].as_str() {
+                assert!(l.contains(&format!(" {func} ")), "{}: {l} is not {func}", c.name());
+            }
+        }
+        // kmem -s: the same caches and counts.
+        let caches = result("kmem -s")["caches"].as_array().unwrap();
+        let rows: Vec<&str> = m.sections["kmem -s"].lines().skip(1).collect();
+        assert_eq!(caches.len(), rows.len(), "{}: kmem -s", c.name());
+        for (cache, row) in caches.iter().zip(&rows) {
+            let cols: Vec<&str> = row.split_whitespace().collect();
+            assert_eq!(cache["allocated"].as_u64().unwrap().to_string(), cols[2]);
+            assert_eq!(cache["total"].as_u64().unwrap().to_string(), cols[3]);
+        }
+        // rd: the same words.
+        let text_words: Vec<u64> = m.sections["rd -64 jiffies 4"]
+            .lines()
+            .flat_map(|l| l.split_whitespace().skip(1).take(2))
+            .map(|w| u64::from_str_radix(w, 16).unwrap())
+            .collect();
+        let json_words: Vec<u64> = result("rd -64 jiffies 4")["words"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| u64::from_str_radix(w.as_str().unwrap().trim_start_matches("0x"), 16).unwrap())
+            .collect();
+        assert_eq!(text_words, json_words, "{}: rd", c.name());
+        // The text mode is unchanged by all this: no JSON in it.
+        assert!(!text.lines().any(|l| l.starts_with("{\"command\"")), "{}", c.name());
     }
 }
 

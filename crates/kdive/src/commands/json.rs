@@ -1,7 +1,11 @@
-//! `--json` (for the whole session) or `CMD --json` (one command): machine
-//! readable output. A command that has it checks `s.json` and hands a
-//! serde value to [`emit`]; adding JSON to a command is that, plus its
-//! name in [`SUPPORTED`].
+//! `--json` (for the whole session), `set json on` or `CMD --json` (one
+//! command): machine readable output, one line per command (JSON Lines).
+//! The session wraps each command's value as `{"command": LINE, "result":
+//! VALUE}` or `{"command": LINE, "error": TEXT}` (see docs/json.md). A
+//! command with a view checks `s.json` and hands its value to [`emit`];
+//! adding JSON to a command is that, plus its name in [`VIEWS`]. A command
+//! not listed is not run in JSON mode: its line is the error `no JSON view
+//! for CMD yet`.
 
 use std::io::Write;
 
@@ -11,16 +15,18 @@ use serde_json::{json, Value};
 use super::{io, CmdResult};
 use crate::session::Session;
 
-/// The commands that print JSON.
-pub const SUPPORTED: &[&str] = &["bt", "ps", "log", "sym", "sys", "mod", "kmem"];
+/// The commands that have a JSON view.
+pub const VIEWS: &[&str] = &[
+    "bt", "ps", "log", "sym", "sys", "mod", "kmem", "rd", "p", "px", "pd", "set", "help", "q",
+];
 
-pub fn supports(name: &str) -> bool {
-    SUPPORTED.contains(&name)
+pub fn has_view(name: &str) -> bool {
+    VIEWS.contains(&name)
 }
 
-/// `value` as pretty JSON, one document per command.
+/// `value` as compact JSON, one document per command: the session wraps it.
 pub fn emit<T: Serialize + ?Sized>(out: &mut dyn Write, value: &T) -> CmdResult {
-    let text = serde_json::to_string_pretty(value).map_err(|e| e.to_string())?;
+    let text = serde_json::to_string(value).map_err(|e| e.to_string())?;
     writeln!(out, "{text}").map_err(io)
 }
 

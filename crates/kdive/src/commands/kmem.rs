@@ -43,7 +43,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         }
     }
     if s.json && !matches!(mode, Mode::Caches) {
-        return Err("--json: of kmem's options, only -s prints JSON".into());
+        return Err("no JSON view for this option yet (kmem -s has one)".into());
     }
     match mode {
         Mode::Info => return kmem_info::show(&s.kernel, out),

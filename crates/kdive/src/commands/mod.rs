@@ -319,7 +319,21 @@ pub fn io(e: std::io::Error) -> String {
     e.to_string()
 }
 
-fn help(_: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
+fn help(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
+    if s.json {
+        let view = |c: &Command| serde_json::json!({ "name": c.name, "summary": c.summary, "usage": c.usage });
+        return match args.first() {
+            None => {
+                let mut all: Vec<&Command> = COMMANDS.iter().collect();
+                all.sort_by_key(|c| c.name);
+                json::emit(out, &all.into_iter().map(view).collect::<Vec<_>>())
+            }
+            Some(name) => {
+                let c = find(name).ok_or_else(|| format!("no such command: {name}"))?;
+                json::emit(out, &view(c))
+            }
+        };
+    }
     let text = help_text(args.first().map(String::as_str))?;
     write!(out, "{text}").map_err(io)
 }

@@ -69,6 +69,7 @@ fn print(s: &mut Session, args: &[String], hex: Option<bool>, out: &mut dyn Writ
     let ctx = KernelCtx { k, types };
     let ev = Evaluator::new(&ctx);
     let mut text = String::new();
+    let mut value_view = None;
     match ev.request(&expr).map_err(|e| gdb_error(&e, &expr))? {
         Request::Expr(e) if optimized_out(&ctx, e.trim()) => {
             // gdb shows such a variable, alone, as a value of its own.
@@ -86,6 +87,16 @@ fn print(s: &mut Session, args: &[String], hex: Option<bool>, out: &mut dyn Writ
                 String::new()
             };
             text = format!("{lead}${} = {body}\n", s.history);
+            value_view = Some(serde_json::json!({
+                "expression": e.trim(),
+                "history": s.history,
+                "type": type_name(ev.types(), v.ty),
+                "address": match v.place {
+                    Place::Memory(a) => Some(super::json::hex(a)),
+                    Place::Bytes(_) => None,
+                },
+                "text": body,
+            }));
             if !lead.is_empty() {
                 text = break_first_brace(&text, lead.len());
             }
@@ -120,6 +131,10 @@ fn print(s: &mut Session, args: &[String], hex: Option<bool>, out: &mut dyn Writ
             text = format!("{name} = ${} = {body}\n", s.history);
             text = break_first_brace(&text, name.len() + 3);
         }
+    }
+    if s.json {
+        let v = value_view.unwrap_or_else(|| serde_json::json!({ "expression": expr, "text": text }));
+        return super::json::emit(out, &v);
     }
     write!(out, "{text}").map_err(io)
 }

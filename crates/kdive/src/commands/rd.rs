@@ -75,6 +75,9 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         std::fs::write(file, &data).map_err(|e| format!("cannot write {file}: {e}"))?;
         return write!(out, "{}", raw_copied(data.len() as u64, p.start, file)).map_err(io);
     }
+    if s.json {
+        return json(&opts, p.start, &data, failure, &symbolize, out);
+    }
     match failure {
         None => write!(out, "{}", format_rd(&opts, p.start, &data, &symbolize)).map_err(io),
         Some((kind, at)) => {
@@ -86,6 +89,59 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
             Ok(())
         }
     }
+}
+
+/// `rd --json`: `{"address", "size", "words": [hex...], "symbols":
+/// [name or null...] (with -s)}`, or `{"address", "text"}` for `-a`; a
+/// read that stopped short is the error the text mode prints.
+fn json(
+    opts: &RdOptions,
+    start: u64,
+    data: &[u8],
+    failure: Option<Stop>,
+    symbolize: &dyn Fn(u64) -> Option<String>,
+    out: &mut dyn Write,
+) -> CmdResult {
+    use super::json::{emit, hex};
+    use super::rd_format::Display;
+    if matches!(opts.display, Display::Ascii) {
+        let reached = format_rd_failed(opts, start, data, symbolize).1;
+        if let (Some((kind, at)), true) = (failure, reached) {
+            return Err(read_failure(kind, opts, at));
+        }
+        let printable: String = data
+            .iter()
+            .take_while(|&&b| (0x20..0x7f).contains(&b))
+            .map(|&b| b as char)
+            .collect();
+        return emit(out, &serde_json::json!({ "address": hex(start), "text": printable }));
+    }
+    if let Some((kind, at)) = failure {
+        return Err(read_failure(kind, opts, at));
+    }
+    let size = opts.size() as usize;
+    let words: Vec<u64> = data
+        .chunks_exact(size)
+        .map(|c| {
+            let mut b = [0u8; 8];
+            if opts.net_endian && size < 8 {
+                b[..size].copy_from_slice(c);
+                b[..size].reverse();
+            } else {
+                b[..size].copy_from_slice(c);
+            }
+            u64::from_le_bytes(b)
+        })
+        .collect();
+    let mut v = serde_json::json!({
+        "address": hex(start),
+        "size": size,
+        "words": words.iter().map(|&w| hex(w)).collect::<Vec<_>>(),
+    });
+    if opts.symbols && size == 8 {
+        v["symbols"] = words.iter().map(|&w| symbolize(w)).collect::<Vec<_>>().into();
+    }
+    emit(out, &v)
 }
 
 /// Why and where a read stopped short.

@@ -79,6 +79,9 @@ pub fn current_task(s: &Session) -> Option<&Task> {
 }
 
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
+    if s.json {
+        return json(s, args, out);
+    }
     if let Some(r) = session_variable(s, args, out) {
         return r;
     }
@@ -129,6 +132,28 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         show(s, out)?;
     }
     Ok(())
+}
+
+/// `set --json`: the change made as the text mode makes it, then the
+/// current task and the session's settings as the value.
+fn json(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
+    s.json = false;
+    let r = run(s, args, &mut std::io::sink());
+    if args.first().map(String::as_str) != Some("json") || args.len() == 1 {
+        s.json = true;
+    }
+    r?;
+    let t = current_task(s);
+    let v = serde_json::json!({
+        "task": t.map(|t| super::json::hex(t.addr)),
+        "pid": t.map(|t| t.pid),
+        "command": t.map(|t| t.comm.clone()),
+        "cpu": t.map(|t| t.cpu),
+        "scroll": s.scroll,
+        "radix": s.radix,
+        "json": s.json,
+    });
+    super::json::emit(out, &v)
 }
 
 /// `set scroll [on|off]`, `set radix [10|16]`, `set hex`, `set dec`,

@@ -46,6 +46,8 @@ pub struct Session {
     pub aliases: alias::Aliases,
     /// What new aliases are marked as made by (the startup file running).
     pub alias_origin: alias::Origin,
+    /// The line as typed, for the `command` of JSON output.
+    typed: Option<String>,
 }
 
 /// The commands `--minimal` keeps: those that need only memory and symbols.
@@ -84,6 +86,7 @@ impl Session {
             minimal: false,
             aliases: alias::Aliases::default(),
             alias_origin: alias::Origin::Runtime,
+            typed: None,
         }
     }
 
@@ -101,6 +104,7 @@ impl Session {
         if line.is_empty() || line.starts_with('#') {
             return;
         }
+        self.typed = Some(line.to_string());
         let line = self.aliases.expand(line);
         if let Some(shell) = line.strip_prefix('!') {
             self.shell(shell, out);
@@ -145,6 +149,7 @@ impl Session {
             Ok(t) => t,
             Err(e) => return self.report(Err(format!("cannot read {file}: {e}")), out),
         };
+        self.typed = None;
         for l in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
             if interrupted() || self.quit {
                 break;
@@ -183,19 +188,55 @@ impl Session {
         let json = self.json;
         if words.len() > 1 && words.iter().any(|w| w == "--json") {
             words.retain(|w| w != "--json");
-            if let Some(c) = words.first().and_then(|w| commands::find(w)) {
-                if !commands::json::supports(c.name) {
-                    return Err(format!(
-                        "{}: no JSON output (--json works with: {})",
-                        c.name,
-                        commands::json::SUPPORTED.join(", ")
-                    ));
-                }
-            }
             self.json = true;
         }
-        let r = self.exec_words(&words, out);
-        self.json = json;
+        if !self.json {
+            return self.exec_words(&words, out);
+        }
+        let r = self.exec_json(line, &words, out);
+        if !json {
+            // Only `CMD --json` is undone: `set json off|on` stays.
+            self.json = false;
+        }
+        r
+    }
+
+    /// A command in JSON mode: one line, `{"command": LINE, "result":
+    /// VALUE}` or `{"command": LINE, "error": TEXT}`. A command with a view
+    /// ([`commands::json::VIEWS`]) writes its value (one JSON document) to
+    /// a buffer, wrapped here; one without is not run.
+    fn exec_json(&mut self, line: &str, words: &[String], out: &mut dyn Write) -> Result<(), String> {
+        let name = words.first().map(|w| commands::find(w).map_or(w.as_str(), |c| c.name));
+        let r = match name {
+            None => Ok(serde_json::Value::Null),
+            Some(n) if commands::find(n).is_some() && !commands::json::has_view(n) => {
+                Err(format!("no JSON view for {n} yet"))
+            }
+            Some(_) => {
+                let mut buf = Vec::new();
+                let r = self.exec_words(words, &mut Checked(&mut buf));
+                r.and_then(|()| {
+                    let text = String::from_utf8_lossy(&buf);
+                    if text.trim().is_empty() {
+                        return Ok(serde_json::Value::Null);
+                    }
+                    serde_json::from_str(&text).map_err(|_| {
+                        format!("no JSON view for {} yet", words.join(" "))
+                    })
+                })
+            }
+        };
+        let command = self.typed.take().unwrap_or_else(|| line.trim().to_string());
+        let (v, r) = match r {
+            Ok(v) => (serde_json::json!({ "command": command, "result": v }), Ok(())),
+            Err(e) => {
+                let e = e.strip_prefix("kdive: ").unwrap_or(&e).to_string();
+                self.failures += 1;
+                (serde_json::json!({ "command": command, "error": e }), Ok(()))
+            }
+        };
+        writeln!(out, "{v}").map_err(|e| e.to_string())?;
+        let _ = out.flush();
         r
     }
 
