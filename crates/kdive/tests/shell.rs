@@ -255,11 +255,11 @@ fn json_output_parses_and_agrees_with_the_text() {
         assert_eq!(lines[1], "json: on");
         assert!(lines[2].starts_with(r#"{"command":"sym jiffies","result":"#));
         assert!(lines[3].starts_with(r#"{"command":"set json off","result":{"#), "{out}");
-        let (out, _, ok) = kdive(&d, &[dump], "dis --json schedule\n");
+        let (out, _, ok) = kdive(&d, &[dump], "timer --json\n");
         assert!(!ok);
         assert_eq!(
             out,
-            "{\"command\":\"dis --json schedule\",\"error\":\"no JSON view for dis yet\"}\n"
+            "{\"command\":\"timer --json\",\"error\":\"no JSON view for timer yet\"}\n"
         );
     }
 }
@@ -306,7 +306,14 @@ fn every_command_prints_one_json_line() {
         }
         let result = |cmd: &str| &values[cmd]["result"];
         assert!(values["nosuchcommand"]["error"].as_str().unwrap().starts_with("command not found"));
-        assert_eq!(values["dis schedule 4"]["error"], "no JSON view for dis yet");
+        let dis = result("dis schedule 4").as_array().unwrap();
+        assert_eq!(dis.len(), 4, "{}: dis", c.name());
+        assert_eq!(dis[0]["symbol"], "schedule");
+        // files: the current task's, the one set shows.
+        assert_eq!(result("files")[0]["pid"], result("set")["pid"], "{}: files", c.name());
+        assert_eq!(result("vm")[0]["pid"], result("set")["pid"], "{}: vm", c.name());
+        // A command without a view says so, and is not run.
+        assert_eq!(values["timer"]["error"], "no JSON view for timer yet");
         for cmd in ["sys", "ps", "bt", "log", "mod", "kmem -s", "sym jiffies", "rd -64 jiffies 4", "p jiffies", "set", "help"] {
             assert!(!result(cmd).is_null(), "{}: {cmd} has a value", c.name());
         }

@@ -353,6 +353,9 @@ fn decode(
 
 fn print(s: &Session, insns: &[Insn], o: &Opts, out: &mut dyn Write) -> CmdResult {
     let names = Names::new(&s.kernel, o.hex);
+    if s.json {
+        return json(s, insns, o, &names, out);
+    }
     let mut last_line = String::new();
     for insn in insns {
         if o.lines {
@@ -379,6 +382,33 @@ fn print(s: &Session, insns: &[Insn], o: &Opts, out: &mut dyn Write) -> CmdResul
         .map_err(io)?;
     }
     Ok(())
+}
+
+/// `dis --json`: per instruction `{address, symbol, length, text,
+/// ftrace_nop}`, and `source` with `-l`.
+fn json(s: &Session, insns: &[Insn], o: &Opts, names: &Names, out: &mut dyn Write) -> CmdResult {
+    let v: Vec<serde_json::Value> = insns
+        .iter()
+        .map(|insn| {
+            let at_symbol = s
+                .kernel
+                .symbols()
+                .lookup(insn.addr)
+                .is_some_and(|(_, off)| off == 0);
+            let mut v = serde_json::json!({
+                "address": super::json::hex(insn.addr),
+                "symbol": names.name(insn.addr),
+                "length": insn.len,
+                "text": insn.text,
+                "ftrace_nop": at_symbol && is_ftrace_nop(&insn.text),
+            });
+            if o.lines {
+                v["source"] = s.source_line(insn.addr, false).into();
+            }
+            v
+        })
+        .collect();
+    super::json::emit(out, &v)
 }
 
 /// The 5-byte NOPs ftrace puts over the `call __fentry__` that starts a

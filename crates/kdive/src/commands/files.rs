@@ -24,6 +24,9 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     if let Some((c, _)) = opts.first() {
         return Err(format!("option -{c} is not supported yet"));
     }
+    if s.json {
+        return json(s, &words, out);
+    }
     if words.is_empty() {
         let t = current_task(s).ok_or("no current task: the task list could not be read")?;
         write!(out, "{}", task_header(t, false)).map_err(io)?;
@@ -49,6 +52,56 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         }
     }
     Ok(())
+}
+
+/// `files --json`: per task `{pid, task, command, root, cwd, files}`, each
+/// file `{fd, file, dentry, inode, type, path}` (or `{fd, file, error}`);
+/// `files` null when the task has no file table.
+fn json(s: &Session, words: &[String], out: &mut dyn Write) -> CmdResult {
+    use super::json::hex;
+    let list = s.kernel.tasks();
+    let mut tasks = Vec::new();
+    if words.is_empty() {
+        tasks.push(current_task(s).ok_or("no current task: the task list could not be read")?);
+    }
+    for w in words {
+        match pick(list, w) {
+            Picked::Pid(ts) => tasks.extend(ts),
+            Picked::Task(t) => tasks.push(t),
+            Picked::Invalid => return Err(format!("invalid task or pid value: {w}")),
+        }
+    }
+    let mut v = Vec::new();
+    for t in tasks {
+        let f = s.kernel.task_files(t.addr).map_err(|e| e.to_string())?;
+        for n in &f.notices {
+            eprintln!("files: {n}");
+        }
+        let files = f.files.as_ref().map(|list| {
+            list.iter()
+                .map(|o| match &o.info {
+                    Err(e) => serde_json::json!({ "fd": o.fd, "file": hex(o.file), "error": e.to_string() }),
+                    Ok(i) => serde_json::json!({
+                        "fd": o.fd,
+                        "file": hex(o.file),
+                        "dentry": hex(i.dentry),
+                        "inode": hex(i.inode),
+                        "type": i.kind.crash_name().trim(),
+                        "path": i.path,
+                    }),
+                })
+                .collect::<Vec<_>>()
+        });
+        v.push(serde_json::json!({
+            "pid": t.pid,
+            "task": hex(t.addr),
+            "command": t.comm,
+            "root": f.root_cwd.as_ref().map(|r| &r.0),
+            "cwd": f.root_cwd.as_ref().map(|r| &r.1),
+            "files": files,
+        }));
+    }
+    super::json::emit(out, &v)
 }
 
 /// crash's `open_files_dump()` for the task at `task`.

@@ -26,6 +26,9 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         return cpu_data(s, radix, out);
     }
     let m = s.kernel.machine().map_err(|e| e.to_string())?;
+    if s.json {
+        return json(&m, out);
+    }
     let mut t = String::new();
     t += &format!("          MACHINE TYPE: {}\n", m.machine);
     t += &format!("           MEMORY SIZE: {}\n", super::text::memory_size(m.memory_size));
@@ -65,6 +68,35 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         }
     }
     out.write_all(t.as_bytes()).map_err(io)
+}
+
+/// `mach --json`: the machine's fields, addresses as hexadecimal strings.
+fn json(m: &kdive_kernel::Machine, out: &mut dyn Write) -> CmdResult {
+    use super::json::hex;
+    let v = serde_json::json!({
+        "machine": m.machine,
+        "memory_size": m.memory_size,
+        "cpus": m.cpus,
+        "offline": m.offline,
+        "hypervisor": m.hypervisor,
+        "mhz": m.mhz,
+        "hz": m.hz,
+        "page_size": m.page_size,
+        "kernel_virtual_base": hex(m.kernel_virtual_base),
+        "vmalloc_base": hex(m.vmalloc_base),
+        "vmemmap_base": hex(m.vmemmap_base),
+        "start_kernel_map": hex(m.start_kernel_map),
+        "modules_base": hex(m.modules_base),
+        "stack_size": m.stack_size,
+        "irq_stack_size": m.irq_stack_size,
+        "irq_stacks": m.irq_stacks.iter().map(|&a| hex(a)).collect::<Vec<_>>(),
+        "exception_stacks": m.exception_stacks.iter().map(|e| serde_json::json!({
+            "name": e.name,
+            "size": e.size,
+            "cpus": e.cpus.iter().map(|&(base, mapped)| serde_json::json!({ "base": hex(base), "mapped": mapped })).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+    });
+    super::json::emit(out, &v)
 }
 
 /// `mach -m`: the firmware's memory map, as crash names its types.

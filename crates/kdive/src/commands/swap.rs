@@ -14,6 +14,25 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         return Err(format!("invalid argument: {a}\nUsage: {USAGE}"));
     }
     let (areas, notices) = s.kernel.swap_areas().map_err(|e| e.to_string())?;
+    if s.json {
+        for n in &notices {
+            eprintln!("swap: {n}");
+        }
+        let v: Vec<serde_json::Value> = areas
+            .iter()
+            .map(|a| {
+                serde_json::json!({
+                    "swap_info_struct": super::json::hex(a.addr),
+                    "type": if a.partition { "partition" } else { "file" },
+                    "pages": a.pages,
+                    "used_pages": a.used,
+                    "priority": a.prio,
+                    "filename": a.path,
+                })
+            })
+            .collect();
+        return super::json::emit(out, &v);
+    }
     let mut t =
         String::from("SWAP_INFO_STRUCT    TYPE       SIZE       USED     PCT  PRI  FILENAME\n");
     for a in &areas {

@@ -64,6 +64,9 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         }
     }
     f.hex = radix == Some(true);
+    if s.json && !f.mm_struct && !f.vma_structs {
+        return json(s, &words, out);
+    }
     if words.is_empty() {
         let t = current_task(s).ok_or("no current task: the task list could not be read")?;
         write!(out, "{}", task_header(t, false)).map_err(io)?;
@@ -88,6 +91,66 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         }
     }
     Ok(())
+}
+
+/// `vm --json`: per task `{pid, task, command, mm, pgd, rss_pages,
+/// total_vm_pages, vmas}`, each VMA `{vma, start, end, flags, file}`.
+fn json(s: &Session, words: &[String], out: &mut dyn Write) -> CmdResult {
+    use super::json::hex;
+    let k = &s.kernel;
+    let list = k.tasks();
+    let mut tasks = Vec::new();
+    if words.is_empty() {
+        tasks.push(current_task(s).ok_or("no current task: the task list could not be read")?);
+    }
+    for w in words {
+        match pick(list, w) {
+            Picked::Invalid => return Err(format!("invalid task or pid value: {w}")),
+            p => tasks.extend(p.tasks()),
+        }
+    }
+    let mut v = Vec::new();
+    for t in tasks {
+        let gone = list.state_code(t) == "ZO" || t.flags & PF_EXITING != 0 || t.mm == 0;
+        let (mm, pgd, rss, total) = if gone {
+            (0, 0, 0, 0)
+        } else {
+            (t.mm, k.mm_pgd(t.mm).unwrap_or(0), t.usage.rss, t.usage.total_vm)
+        };
+        let mut vmas = Vec::new();
+        if mm != 0 {
+            let found = k.vmas(mm).map_err(|e| e.to_string())?;
+            for d in &found.damage {
+                eprintln!("vm: {d}");
+            }
+            for a in &found.vmas {
+                let file = (a.file != 0).then(|| {
+                    k.file_path(a.file).unwrap_or_else(|e| {
+                        eprintln!("vm: {e}");
+                        "?".into()
+                    })
+                });
+                vmas.push(serde_json::json!({
+                    "vma": hex(a.addr),
+                    "start": hex(a.start),
+                    "end": hex(a.end),
+                    "flags": hex(a.flags),
+                    "file": file,
+                }));
+            }
+        }
+        v.push(serde_json::json!({
+            "pid": t.pid,
+            "task": hex(t.addr),
+            "command": t.comm,
+            "mm": hex(mm),
+            "pgd": hex(pgd),
+            "rss_pages": rss,
+            "total_vm_pages": total,
+            "vmas": vmas,
+        }));
+    }
+    super::json::emit(out, &v)
 }
 
 /// crash's `vm_area_dump()` of one task.
