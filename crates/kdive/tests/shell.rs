@@ -312,6 +312,8 @@ fn every_command_prints_one_json_line() {
         // files: the current task's, the one set shows.
         assert_eq!(result("files")[0]["pid"], result("set")["pid"], "{}: files", c.name());
         assert_eq!(result("vm")[0]["pid"], result("set")["pid"], "{}: vm", c.name());
+        assert_eq!(result("struct list_head")["type"], "list_head");
+        assert!(result("struct list_head")["text"].as_str().unwrap().contains("SIZE: 16"));
         // A command without a view says so, and is not run.
         assert_eq!(values["timer"]["error"], "no JSON view for timer yet");
         for cmd in ["sys", "ps", "bt", "log", "mod", "kmem -s", "sym jiffies", "rd -64 jiffies 4", "p jiffies", "set", "help"] {

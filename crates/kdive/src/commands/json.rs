@@ -18,7 +18,7 @@ use crate::session::Session;
 /// The commands that have a JSON view.
 pub const VIEWS: &[&str] = &[
     "bt", "ps", "log", "sym", "sys", "mod", "kmem", "rd", "p", "px", "pd", "set", "help", "q",
-    "dis", "swap", "mach", "files", "vm",
+    "dis", "swap", "mach", "files", "vm", "struct", "union", "*", "whatis",
 ];
 
 pub fn has_view(name: &str) -> bool {
@@ -29,6 +29,31 @@ pub fn has_view(name: &str) -> bool {
 pub fn emit<T: Serialize + ?Sized>(out: &mut dyn Write, value: &T) -> CmdResult {
     let text = serde_json::to_string(value).map_err(|e| e.to_string())?;
     writeln!(out, "{text}").map_err(io)
+}
+
+/// A command whose view is its text: `run` in text mode into a buffer,
+/// the value `{KEY: NAME, "text": TEXT}`, NAME the first word that is
+/// not an option (`task_struct` of `struct task_struct.pid ADDR`).
+pub fn as_text(
+    s: &mut Session,
+    key: &str,
+    args: &[String],
+    out: &mut dyn Write,
+    run: impl FnOnce(&mut Session, &mut dyn Write) -> CmdResult,
+) -> CmdResult {
+    let mut buf = Vec::new();
+    s.json = false;
+    let r = run(s, &mut buf);
+    s.json = true;
+    r?;
+    let name = args
+        .iter()
+        .find(|a| !a.starts_with('-'))
+        .map(|w| w.split('.').next().unwrap_or(w));
+    let mut v = serde_json::Map::new();
+    v.insert(key.to_string(), name.into());
+    v.insert("text".to_string(), String::from_utf8_lossy(&buf).into());
+    emit(out, &v)
 }
 
 /// An address as JSON shows it: a hexadecimal string, as the text output

@@ -60,6 +60,9 @@ struct Target {
 }
 
 fn run(s: &mut Session, cmd: &str, args: &[String], out: &mut dyn Write) -> CmdResult {
+    if s.json {
+        return super::json::as_text(s, "type", args, out, |s, out| run(s, cmd, args, out));
+    }
     let a = match struct_args::parse(args) {
         Ok(a) => a,
         Err(e) => {

@@ -15,6 +15,9 @@ use crate::session::Session;
 const USAGE: &str = "Usage:\n  whatis [[-o] [struct | union | typedef | symbol]] | \n         [[-r [size|range]] [-m member]]\nEnter \"help whatis\" for details.\n";
 
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
+    if s.json {
+        return super::json::as_text(s, "name", args, out, |s, out| run(s, args, out));
+    }
     let mut offsets = false;
     let mut words = Vec::new();
     for a in args {
