@@ -26,9 +26,14 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     let jiffies_addr = k.symbol("jiffies").ok_or("no jiffies symbol")?;
     let jiffies = k.read_u64(jiffies_addr).map_err(|e| format!("jiffies: {e}"))?;
     let wheel = k.timer_wheel().map_err(|e| e.to_string())?;
+    // JSON: the same walk, its text to a sink and its values kept.
+    let json = s.json;
+    let mut sink = std::io::sink();
+    let tout: &mut dyn Write = if json { &mut sink } else { &mut *out };
+    let mut bases = Vec::new();
     let j = jiffies.to_string();
     let flen = j.len().max("JIFFIES".len());
-    writeln!(out, "{:<flen$}\n{j:>flen$}\n", "JIFFIES").map_err(io)?;
+    writeln!(tout, "{:<flen$}\n{j:>flen$}\n", "JIFFIES").map_err(io)?;
     let names: &[&str] = match wheel.nr_bases {
         2 => &["BASE_STD", "BASE_DEF"],
         3 => &["BASE_LOCAL", "BASE_GLOBAL", "BASE_DEF"],
@@ -42,21 +47,22 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         }
         if last_cpu != Some(base.cpu) {
             if !first_cpu {
-                writeln!(out).map_err(io)?;
+                writeln!(tout).map_err(io)?;
             }
             first_cpu = false;
             last_cpu = Some(base.cpu);
         }
         let name = names.get(base.index).copied().unwrap_or("BASE");
-        writeln!(out, "TIMER_BASES[{}][{name}]: {:x}", base.cpu, base.addr).map_err(io)?;
+        writeln!(tout, "TIMER_BASES[{}][{name}]: {:x}", base.cpu, base.addr).map_err(io)?;
         // Stable: timers that expire together stay in wheel order.
         let mut timers: Vec<_> = base.timers.iter().collect();
+        let mut listed = Vec::new();
         timers.sort_by_key(|t| t.expires);
         let tte = |t: &&kdive_kernel::Timer| t.expires.wrapping_sub(jiffies) as i64;
         let highest = timers.iter().map(|t| tte(t).unsigned_abs()).max().unwrap_or(0);
         // One more for a possible minus sign.
         let tlen = (highest.to_string().len() + 1).max(3);
-        writeln!(out, "  {:<flen$}     {:<tlen$}     TIMER_LIST     FUNCTION", "EXPIRES", "TTE").map_err(io)?;
+        writeln!(tout, "  {:<flen$}     {:<tlen$}     TIMER_LIST     FUNCTION", "EXPIRES", "TTE").map_err(io)?;
         for t in &timers {
             // crash shows the function's symbol; where the word is not
             // code it is a pointer to the function.
@@ -70,8 +76,15 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
                 Some((sym, off)) => format!("{}+{off}", sym.name),
                 None => format!("{func:x}"),
             };
+            listed.push(serde_json::json!({
+                "expires": t.expires,
+                "tte": tte(t),
+                "timer_list": super::json::hex(t.addr),
+                "function": super::json::hex(t.function),
+                "symbol": sym,
+            }));
             writeln!(
-                out,
+                tout,
                 "  {:>flen$}  {:>tlen$}  {:^16}  {:>16x}  <{sym}>",
                 t.expires,
                 tte(t),
@@ -80,13 +93,22 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
             )
             .map_err(io)?;
         }
+        bases.push(serde_json::json!({
+            "cpu": base.cpu,
+            "base": name,
+            "address": super::json::hex(base.addr),
+            "timers": listed,
+        }));
         if timers.is_empty() {
-            writeln!(out, "  (none)").map_err(io)?;
+            writeln!(tout, "  (none)").map_err(io)?;
         }
     }
     for n in &wheel.notices {
         let _ = out.flush();
         eprintln!("timer: {n}");
+    }
+    if json {
+        return super::json::emit(out, &serde_json::json!({ "jiffies": jiffies, "bases": bases }));
     }
     Ok(())
 }
