@@ -26,12 +26,12 @@ impl Slub<'_> {
             let place = holder.place();
             if !seen.insert(obj) {
                 let what = format!("object {obj:x} ({holder}) is in two sheaves");
-                f.push(self.sheaf_finding(c, place, obj, what, Kind::Corrupt));
+                f.push(self.finding_of(c, place, obj, what, Kind::Corrupt));
                 continue;
             }
             let Some(hit) = self.find(obj) else {
                 let what = format!("{holder} holds {obj:x}, not an object of a slab cache");
-                f.push(self.sheaf_finding(c, place, obj, what, Kind::Corrupt));
+                f.push(self.finding_of(c, place, obj, what, Kind::Corrupt));
                 continue;
             };
             if hit.cache.addr != c.addr {
@@ -39,7 +39,7 @@ impl Slub<'_> {
                     "{holder} holds {obj:x}, an object of {} ({:x})",
                     hit.cache.name, hit.cache.addr
                 );
-                f.push(self.sheaf_finding(c, place, obj, what, Kind::Corrupt));
+                f.push(self.finding_of(c, place, obj, what, Kind::Corrupt));
                 continue;
             }
             let slab = hit.slab.addr;
@@ -55,7 +55,7 @@ impl Slub<'_> {
                     .or_insert_with(|| self.objects_of(c, hit.slab, None, place, &mut f)),
             };
             if let Err(why) = self.hold(c, so, obj, holder) {
-                let bad = self.sheaf_finding(c, place, obj, why.to_string(), Kind::Corrupt);
+                let bad = self.finding_of(c, place, obj, why.to_string(), Kind::Corrupt);
                 f.push(bad.in_slab(slab));
             }
         }

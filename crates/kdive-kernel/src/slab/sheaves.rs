@@ -197,17 +197,6 @@ impl CacheState {
 }
 
 impl Slub<'_> {
-    pub(crate) fn sheaf_finding(&self, c: &Cache, place: Place, addr: u64, what: String, kind: Kind) -> Finding {
-        Finding {
-            cache: c.name.clone(),
-            place,
-            addr,
-            slab: None,
-            what,
-            kind,
-        }
-    }
-
     /// The sheaf at `addr` (`None` for NULL, or one that is not read).
     fn sheaf(&self, c: &Cache, addr: u64, place: Place, f: &mut Vec<Finding>) -> Option<Sheaf> {
         let s = self.o.sheaves.as_ref()?;
@@ -218,7 +207,7 @@ impl Slub<'_> {
             Ok(b) => b,
             Err(e) => {
                 let what = format!("sheaf {addr:x} unreadable: {e}");
-                f.push(self.sheaf_finding(c, place, addr, what, Kind::Unreadable));
+                f.push(self.finding_of(c, place, addr, what, Kind::Unreadable));
                 return Some(Sheaf::unreadable(addr));
             }
         };
@@ -234,7 +223,7 @@ impl Slub<'_> {
         }
         if cache != c.addr {
             let what = format!("sheaf {addr:x} belongs to cache {cache:x}, not {:x}", c.addr);
-            f.push(self.sheaf_finding(c, place, addr, what, Kind::Corrupt));
+            f.push(self.finding_of(c, place, addr, what, Kind::Corrupt));
             return None;
         }
         let mut n = size;
@@ -243,7 +232,7 @@ impl Slub<'_> {
                 "sheaf {addr:x} holds {size} objects, its cache's capacity is {}",
                 c.sheaf_capacity
             );
-            f.push(self.sheaf_finding(c, place, addr, what, Kind::Corrupt));
+            f.push(self.finding_of(c, place, addr, what, Kind::Corrupt));
             n = c.sheaf_capacity.min(MAX_SHEAF);
         }
         let at = addr + s.sheaf_objects;
@@ -258,7 +247,7 @@ impl Slub<'_> {
             }),
             Err(e) => {
                 let what = format!("sheaf {addr:x}: its objects are unreadable: {e}");
-                f.push(self.sheaf_finding(c, place, at, what, Kind::Unreadable));
+                f.push(self.finding_of(c, place, at, what, Kind::Unreadable));
                 Some(Sheaf::unreadable(addr))
             }
         }
@@ -278,7 +267,7 @@ impl Slub<'_> {
                 Ok(b) => b,
                 Err(e) => {
                     let what = format!("slub_percpu_sheaves {addr:x} unreadable: {e}");
-                    f.push(self.sheaf_finding(c, place, addr, what, Kind::Unreadable));
+                    f.push(self.finding_of(c, place, addr, what, Kind::Unreadable));
                     continue;
                 }
             };
@@ -318,7 +307,7 @@ impl Slub<'_> {
             Ok(b) => b,
             Err(e) => {
                 let what = format!("node_barn {addr:x} unreadable: {e}");
-                f.push(self.sheaf_finding(c, place, addr, what, Kind::Unreadable));
+                f.push(self.finding_of(c, place, addr, what, Kind::Unreadable));
                 return None;
             }
         };

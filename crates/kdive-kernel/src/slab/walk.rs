@@ -12,13 +12,18 @@ use super::{
 
 impl Slub<'_> {
     fn finding(&self, c: &Cache, place: Place, addr: u64, what: String) -> Finding {
+        self.finding_of(c, place, addr, what, Kind::Corrupt)
+    }
+
+    /// A finding of `kind` about `addr` in cache `c`.
+    pub(crate) fn finding_of(&self, c: &Cache, place: Place, addr: u64, what: String, kind: Kind) -> Finding {
         Finding {
             cache: c.name.clone(),
             place,
             addr,
             slab: None,
             what,
-            kind: Kind::Corrupt,
+            kind,
         }
     }
 
