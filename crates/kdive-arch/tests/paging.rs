@@ -4,8 +4,8 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use kdive_arch::x86_64::{
-    discover, find_direct_map, find_kernel_text, find_rodata, Hints, LinearMap, PageTables, Table, Translation,
-    XlatError, SIZE_1G, SIZE_2M,
+    discover, find_direct_map, find_kernel_text, find_rodata, Hints, LinearMap, PageTables, Table,
+    Translation, XlatError, SIZE_1G, SIZE_2M,
 };
 use kdive_arch::PhysMem;
 use kdive_dump::ReadError;

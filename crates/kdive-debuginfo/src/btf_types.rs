@@ -66,7 +66,13 @@ impl BtfTypes {
                 } else {
                     IntEncoding::Plain
                 };
-                (t.size(), Kind::Int { signed: i.signed, encoding })
+                (
+                    t.size(),
+                    Kind::Int {
+                        signed: i.signed,
+                        encoding,
+                    },
+                )
             }
             btf::Kind::Float => (t.size(), Kind::Float),
             btf::Kind::Ptr => (Some(8), Kind::Pointer { target: target() }),
@@ -95,7 +101,10 @@ impl BtfTypes {
                 (t.size(), kind)
             }
             btf::Kind::Enum | btf::Kind::Enum64 => {
-                let values = t.enumerators().map(|e| (e.name.to_string(), e.value)).collect();
+                let values = t
+                    .enumerators()
+                    .map(|e| (e.name.to_string(), e.value))
+                    .collect();
                 (t.size(), Kind::Enum { values })
             }
             btf::Kind::Fwd => {
@@ -122,7 +131,9 @@ impl BtfTypes {
                     })
                     .collect();
                 // `...` is a last parameter of type void with no name.
-                let variadic = params.last().is_some_and(|p| p.ty.0 == 0 && p.name.is_none());
+                let variadic = params
+                    .last()
+                    .is_some_and(|p| p.ty.0 == 0 && p.name.is_none());
                 if variadic {
                     params.pop();
                 }
@@ -192,10 +203,7 @@ impl TypeSource for BtfTypes {
     }
 
     fn variable(&self, name: &str) -> Option<Global> {
-        let t = self
-            .btf
-            .find_all(name)
-            .find(|t| t.kind == btf::Kind::Var)?;
+        let t = self.btf.find_all(name).find(|t| t.kind == btf::Kind::Var)?;
         let addr = match self.var_index().get(&t.id) {
             Some((sec, off)) if sec == PERCPU_SECTION => Some(*off),
             _ => None,

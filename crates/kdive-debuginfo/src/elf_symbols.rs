@@ -129,7 +129,9 @@ impl ElfFile {
                 let Ok(Some(idx)) = symtab.symbol_section(LittleEndian, sym, SymbolIndex(i)) else {
                     continue;
                 };
-                let Ok(sec) = sections.section(idx) else { continue };
+                let Ok(sec) = sections.section(idx) else {
+                    continue;
+                };
                 if sec.sh_flags(LittleEndian).0 & elf::SHF_ALLOC.0 == 0 {
                     continue;
                 }

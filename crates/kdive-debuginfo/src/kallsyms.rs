@@ -49,7 +49,9 @@ pub enum KallsymsError {
 }
 
 fn last_try(last: &Option<Box<KallsymsError>>) -> String {
-    last.as_ref().map(|e| format!("; the last candidate: {e}")).unwrap_or_default()
+    last.as_ref()
+        .map(|e| format!("; the last candidate: {e}"))
+        .unwrap_or_default()
 }
 
 /// Where the kallsyms tables are in kernel virtual memory.
@@ -133,7 +135,10 @@ const MAX_SYMS: u64 = 4 << 20;
 pub const MAX_DERIVED_SIZE: u64 = 4 << 20;
 
 /// Decode kallsyms at `loc`, reading kernel virtual memory from `mem`.
-pub fn load(loc: &KallsymsLocations, mem: &dyn kdive_dump::Memory) -> Result<Kallsyms, KallsymsError> {
+pub fn load(
+    loc: &KallsymsLocations,
+    mem: &dyn kdive_dump::Memory,
+) -> Result<Kallsyms, KallsymsError> {
     let mut mem = Reader::new(mem);
     let n = u64::from(mem.u32("kallsyms_num_syms", loc.num_syms)?);
     if n == 0 || n > MAX_SYMS {
@@ -153,7 +158,11 @@ struct Names {
 
 impl Names {
     /// Decode the `n` names at `loc`.
-    fn decode(mem: &mut Reader<'_>, loc: &KallsymsLocations, n: usize) -> Result<Names, KallsymsError> {
+    fn decode(
+        mem: &mut Reader<'_>,
+        loc: &KallsymsLocations,
+        n: usize,
+    ) -> Result<Names, KallsymsError> {
         let tokens = names::Tokens::read(mem, loc.token_table, loc.token_index)?;
         let mut table = Table::new("kallsyms_names", loc.names);
         let (entries, lengths) = walk_names(&mut table, mem, loc, n)?;
@@ -266,6 +275,6 @@ fn release_at_least(release: Option<&str>, want: (u32, u32)) -> bool {
 }
 
 #[cfg(test)]
-mod tests;
-#[cfg(test)]
 mod scan_tests;
+#[cfg(test)]
+mod tests;

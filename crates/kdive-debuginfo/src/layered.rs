@@ -40,7 +40,10 @@ pub enum AddError {
 impl Layered {
     /// Start from the kernel's source, if there is one.
     pub fn new(base: Option<Arc<dyn TypeSource>>) -> Layered {
-        Layered { base, added: RwLock::new(Vec::new()) }
+        Layered {
+            base,
+            added: RwLock::new(Vec::new()),
+        }
     }
 
     /// Whether there is any source at all.
@@ -79,7 +82,11 @@ impl Layered {
 
     /// The names of the sources added, in order.
     pub fn added_names(&self) -> Vec<String> {
-        self.read().iter().filter(|(n, _)| !n.is_empty()).map(|(n, _)| n.clone()).collect()
+        self.read()
+            .iter()
+            .filter(|(n, _)| !n.is_empty())
+            .map(|(n, _)| n.clone())
+            .collect()
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Vec<(String, Arc<dyn TypeSource>)>> {
@@ -135,31 +142,67 @@ fn retag(tag: u64, t: &Type) -> Type {
     let f = |id: TypeId| tagged(tag, id);
     let kind = match &t.kind {
         Kind::Pointer { target } => Kind::Pointer { target: f(*target) },
-        Kind::Array { elem, len } => Kind::Array { elem: f(*elem), len: *len },
+        Kind::Array { elem, len } => Kind::Array {
+            elem: f(*elem),
+            len: *len,
+        },
         Kind::Struct { members } => Kind::Struct {
-            members: members.iter().map(|m| crate::types::Member { ty: f(m.ty), ..m.clone() }).collect(),
+            members: members
+                .iter()
+                .map(|m| crate::types::Member {
+                    ty: f(m.ty),
+                    ..m.clone()
+                })
+                .collect(),
         },
         Kind::Union { members } => Kind::Union {
-            members: members.iter().map(|m| crate::types::Member { ty: f(m.ty), ..m.clone() }).collect(),
+            members: members
+                .iter()
+                .map(|m| crate::types::Member {
+                    ty: f(m.ty),
+                    ..m.clone()
+                })
+                .collect(),
         },
         Kind::Typedef { target } => Kind::Typedef { target: f(*target) },
-        Kind::Qualified { target, qualifier } => Kind::Qualified { target: f(*target), qualifier: *qualifier },
-        Kind::Function { ret, params, variadic } => Kind::Function {
+        Kind::Qualified { target, qualifier } => Kind::Qualified {
+            target: f(*target),
+            qualifier: *qualifier,
+        },
+        Kind::Function {
+            ret,
+            params,
+            variadic,
+        } => Kind::Function {
             ret: f(*ret),
-            params: params.iter().map(|p| crate::types::Param { ty: f(p.ty), ..p.clone() }).collect(),
+            params: params
+                .iter()
+                .map(|p| crate::types::Param {
+                    ty: f(p.ty),
+                    ..p.clone()
+                })
+                .collect(),
             variadic: *variadic,
         },
         other => other.clone(),
     };
-    Type { name: t.name.clone(), size: t.size, kind }
+    Type {
+        name: t.name.clone(),
+        size: t.size,
+        kind,
+    }
 }
 
 impl TypeSource for Layered {
     fn find(&self, ns: Namespace, name: &str) -> Option<TypeId> {
         let mut forward = None;
         for (tag, src) in self.sources() {
-            let Some(id) = src.find(ns, name) else { continue };
-            let is_forward = src.get(id).is_some_and(|t| matches!(t.kind, Kind::Forward { .. }));
+            let Some(id) = src.find(ns, name) else {
+                continue;
+            };
+            let is_forward = src
+                .get(id)
+                .is_some_and(|t| matches!(t.kind, Kind::Forward { .. }));
             if !is_forward {
                 return Some(tagged(tag, id));
             }
@@ -193,18 +236,27 @@ impl TypeSource for Layered {
 
     fn variable(&self, name: &str) -> Option<Global> {
         self.sources().into_iter().find_map(|(tag, s)| {
-            s.variable(name).map(|g| Global { ty: tagged(tag, g.ty), ..g })
+            s.variable(name).map(|g| Global {
+                ty: tagged(tag, g.ty),
+                ..g
+            })
         })
     }
 
     fn function(&self, name: &str) -> Option<Global> {
         self.sources().into_iter().find_map(|(tag, s)| {
-            s.function(name).map(|g| Global { ty: tagged(tag, g.ty), ..g })
+            s.function(name).map(|g| Global {
+                ty: tagged(tag, g.ty),
+                ..g
+            })
         })
     }
 
     fn describe(&self) -> String {
-        let mut d = self.base.as_ref().map_or_else(|| "no kernel types".to_string(), |b| b.describe());
+        let mut d = self
+            .base
+            .as_ref()
+            .map_or_else(|| "no kernel types".to_string(), |b| b.describe());
         let names = self.added_names();
         if !names.is_empty() {
             d.push_str(&format!(" + {}", names.join(", ")));
@@ -255,11 +307,25 @@ mod tests {
     impl Src {
         fn ty(mut self, id: u64, ns: Namespace, name: &str, kind: Kind) -> Src {
             self.names.insert((name.into(), ns_key(ns)), id);
-            self.types.insert(id, Arc::new(Type { name: Some(name.into()), size: Some(8), kind }));
+            self.types.insert(
+                id,
+                Arc::new(Type {
+                    name: Some(name.into()),
+                    size: Some(8),
+                    kind,
+                }),
+            );
             self
         }
         fn anon(mut self, id: u64, kind: Kind) -> Src {
-            self.types.insert(id, Arc::new(Type { name: None, size: Some(8), kind }));
+            self.types.insert(
+                id,
+                Arc::new(Type {
+                    name: None,
+                    size: Some(8),
+                    kind,
+                }),
+            );
             self
         }
         fn var(mut self, name: &str, ty: u64) -> Src {
@@ -270,13 +336,20 @@ mod tests {
 
     impl TypeSource for Src {
         fn find(&self, ns: Namespace, name: &str) -> Option<TypeId> {
-            self.names.get(&(name.to_string(), ns_key(ns))).map(|&i| TypeId(i))
+            self.names
+                .get(&(name.to_string(), ns_key(ns)))
+                .map(|&i| TypeId(i))
         }
         fn get(&self, id: TypeId) -> Option<Arc<Type>> {
             self.types.get(&id.0).cloned()
         }
         fn variable(&self, name: &str) -> Option<Global> {
-            self.vars.get(name).map(|&t| Global { name: name.into(), ty: TypeId(t), addr: None, optimized_out: false })
+            self.vars.get(name).map(|&t| Global {
+                name: name.into(),
+                ty: TypeId(t),
+                addr: None,
+                optimized_out: false,
+            })
         }
         fn function(&self, _: &str) -> Option<Global> {
             None
@@ -287,22 +360,49 @@ mod tests {
     }
 
     fn int() -> Kind {
-        Kind::Int { signed: true, encoding: IntEncoding::Plain }
+        Kind::Int {
+            signed: true,
+            encoding: IntEncoding::Plain,
+        }
     }
 
     #[test]
     fn the_kernel_first_then_modules_and_definitions_over_forwards() {
         let base = Src::default()
-            .ty(1, Namespace::Struct, "kmem_cache", Kind::Struct { members: vec![] })
-            .ty(2, Namespace::Struct, "seed_dev", Kind::Forward { ns: Namespace::Struct });
+            .ty(
+                1,
+                Namespace::Struct,
+                "kmem_cache",
+                Kind::Struct { members: vec![] },
+            )
+            .ty(
+                2,
+                Namespace::Struct,
+                "seed_dev",
+                Kind::Forward {
+                    ns: Namespace::Struct,
+                },
+            );
         let module = Src::default()
-            .ty(1, Namespace::Struct, "kmem_cache", Kind::Struct { members: vec![] })
+            .ty(
+                1,
+                Namespace::Struct,
+                "kmem_cache",
+                Kind::Struct { members: vec![] },
+            )
             .ty(5, Namespace::Plain, "int", int())
             .ty(
                 2,
                 Namespace::Struct,
                 "seed_dev",
-                Kind::Struct { members: vec![Member { name: Some("refs".into()), ty: TypeId(5), offset_bits: 0, bit_size: None }] },
+                Kind::Struct {
+                    members: vec![Member {
+                        name: Some("refs".into()),
+                        ty: TypeId(5),
+                        offset_bits: 0,
+                        bit_size: None,
+                    }],
+                },
             )
             .anon(3, Kind::Pointer { target: TypeId(2) })
             .var("seed_device", 3);
@@ -314,11 +414,15 @@ mod tests {
         assert_eq!(l.find(Namespace::Struct, "kmem_cache"), Some(TypeId(1)));
         let dev = l.find(Namespace::Struct, "seed_dev").unwrap();
         assert_eq!(dev, TypeId(1 << 48 | 2));
-        let Kind::Struct { members } = &l.get(dev).unwrap().kind else { panic!("not a struct") };
+        let Kind::Struct { members } = &l.get(dev).unwrap().kind else {
+            panic!("not a struct")
+        };
         assert_eq!(members[0].ty, TypeId(1 << 48 | 5));
         assert_eq!(l.get(members[0].ty).unwrap().name.as_deref(), Some("int"));
         let g = l.variable("seed_device").unwrap();
-        let Kind::Pointer { target } = l.get(g.ty).unwrap().kind else { panic!("not a pointer") };
+        let Kind::Pointer { target } = l.get(g.ty).unwrap().kind else {
+            panic!("not a pointer")
+        };
         assert_eq!(target, dev);
         assert_eq!(l.added_names(), vec!["crashme".to_string()]);
         assert!(l.remove("crashme"));
@@ -331,7 +435,11 @@ mod tests {
     fn no_kernel_source_still_takes_modules() {
         let l = Layered::new(None);
         assert!(l.is_empty());
-        l.add("m", Arc::new(Src::default().ty(7, Namespace::Plain, "u8", int()))).unwrap();
+        l.add(
+            "m",
+            Arc::new(Src::default().ty(7, Namespace::Plain, "u8", int())),
+        )
+        .unwrap();
         assert!(!l.is_empty());
         assert_eq!(l.find(Namespace::Plain, "u8"), Some(TypeId(1 << 48 | 7)));
     }

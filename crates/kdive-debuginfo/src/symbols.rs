@@ -253,8 +253,11 @@ impl SymbolTable {
                 .map(|(i, s)| (name_key(&s.name), i as u32))
                 .collect();
             idx.sort_unstable_by(|a, b| {
-                a.0.cmp(&b.0)
-                    .then_with(|| self.syms[a.1 as usize].name.cmp(&self.syms[b.1 as usize].name))
+                a.0.cmp(&b.0).then_with(|| {
+                    self.syms[a.1 as usize]
+                        .name
+                        .cmp(&self.syms[b.1 as usize].name)
+                })
             });
             idx.into_iter().map(|(_, i)| i).collect()
         })

@@ -32,7 +32,10 @@ fn words<'a>(lines: &[&'a str]) -> HashMap<u64, Vec<&'a str>> {
         .iter()
         .filter_map(|l| {
             let (addr, rest) = l.trim_start().split_once(": ")?;
-            Some((u64::from_str_radix(addr, 16).ok()?, rest.split_whitespace().collect()))
+            Some((
+                u64::from_str_radix(addr, 16).ok()?,
+                rest.split_whitespace().collect(),
+            ))
         })
         .collect()
 }
@@ -44,7 +47,9 @@ fn named_addresses(text: &str) -> Vec<(u64, String, Option<u64>)> {
     for (at, names) in words(&section(text, "bt -F")) {
         let Some(values) = raw.get(&at) else { continue };
         for (v, n) in values.iter().zip(&names) {
-            let Ok(v) = u64::from_str_radix(v, 16) else { continue };
+            let Ok(v) = u64::from_str_radix(v, 16) else {
+                continue;
+            };
             if n.starts_with('[') || u64::from_str_radix(n, 16).is_ok() {
                 continue; // a slab object, or no symbol
             }
@@ -57,7 +62,9 @@ fn named_addresses(text: &str) -> Vec<(u64, String, Option<u64>)> {
     }
     for l in section(text, "bt") {
         let mut it = l.split_whitespace().skip_while(|w| !w.starts_with('['));
-        if let (Some(_), Some(name), Some("at"), Some(addr)) = (it.next(), it.next(), it.next(), it.next()) {
+        if let (Some(_), Some(name), Some("at"), Some(addr)) =
+            (it.next(), it.next(), it.next(), it.next())
+        {
             if let Ok(a) = u64::from_str_radix(addr, 16) {
                 out.push((a, name.to_string(), None));
             }
@@ -94,11 +101,14 @@ fn check(what: &str, table: &SymbolTable, named: &[(u64, String, Option<u64>)]) 
 #[test]
 fn lookups_agree_with_crash() {
     let crashes = kdive_testkit::require("crash's names");
-    let vmlinux = common::vmlinux(common::RELEASE)
-        .map(|p| ElfFile::open(&p).unwrap().symbols().unwrap());
+    let vmlinux =
+        common::vmlinux(common::RELEASE).map(|p| ElfFile::open(&p).unwrap().symbols().unwrap());
     let mut checked = 0;
     for crash in &crashes {
-        let Some(text) = crash.file("crash.txt").and_then(|p| std::fs::read_to_string(p).ok()) else {
+        let Some(text) = crash
+            .file("crash.txt")
+            .and_then(|p| std::fs::read_to_string(p).ok())
+        else {
             continue;
         };
         let Some(dump) = crash.variants.iter().find_map(|(_, p)| Dump::open(p).ok()) else {
@@ -115,8 +125,7 @@ fn lookups_agree_with_crash() {
                 continue;
             }
         };
-        let k = kallsyms::load(&loc, &common::ImageMemory::new(&dump))
-        .unwrap();
+        let k = kallsyms::load(&loc, &common::ImageMemory::new(&dump)).unwrap();
         let n = check(&format!("{} kallsyms", crash.name()), &k.symbols, &named);
         if let (Some(v), true) = (&vmlinux, crash.kernel.ends_with(common::RELEASE)) {
             let mut moved = v.clone();

@@ -15,8 +15,7 @@ use kdive_dump::Dump;
 fn decode(dump: &Dump) -> kallsyms::Kallsyms {
     let info = dump.vmcoreinfo().expect("VMCOREINFO");
     let loc = KallsymsLocations::from_vmcoreinfo(info).unwrap();
-    kallsyms::load(&loc, &common::ImageMemory::new(dump))
-    .unwrap()
+    kallsyms::load(&loc, &common::ImageMemory::new(dump)).unwrap()
 }
 
 /// What crash printed for `sym schedule`: address and kind.
@@ -50,7 +49,10 @@ fn compare(what: &str, k: &SymbolTable, vmlinux: &SymbolTable, offset: u64) -> (
                     other += 1
                 }
             }
-            found => bad.push(format!("{:x} {} {} (vmlinux: {found:?})", s.addr, s.kind, s.name)),
+            found => bad.push(format!(
+                "{:x} {} {} (vmlinux: {found:?})",
+                s.addr, s.kind, s.name
+            )),
         }
     }
     assert!(
@@ -87,7 +89,10 @@ fn time_decode(what: &str, dump: &Dump) -> kallsyms::Kallsyms {
         k.lengths,
         k.encoding
     );
-    assert!(k.markers_match, "{what}: kallsyms_markers disagrees with the names");
+    assert!(
+        k.markers_match,
+        "{what}: kallsyms_markers disagrees with the names"
+    );
     k
 }
 
@@ -121,12 +126,22 @@ fn kallsyms_agrees_with_vmlinux_and_crash() {
             let (s, off) = table.lookup(schedule.addr + 16).unwrap();
             assert_eq!((s.name.as_str(), off), ("schedule", 16), "{what}");
 
-            if let Some(text) = crash.file("crash.txt").and_then(|p| std::fs::read_to_string(p).ok()) {
+            if let Some(text) = crash
+                .file("crash.txt")
+                .and_then(|p| std::fs::read_to_string(p).ok())
+            {
                 let (addr, kind) = crash_sym(&text, "schedule").expect("crash.txt: sym schedule");
-                assert_eq!((schedule.addr, schedule.kind), (addr, kind), "{what}: crash's sym schedule");
+                assert_eq!(
+                    (schedule.addr, schedule.kind),
+                    (addr, kind),
+                    "{what}: crash's sym schedule"
+                );
             }
             if let (Some(v), true) = (&vmlinux, crash.kernel.ends_with(common::RELEASE)) {
-                let offset = dump.vmcoreinfo().and_then(|i| i.kernel_offset()).unwrap_or(0);
+                let offset = dump
+                    .vmcoreinfo()
+                    .and_then(|i| i.kernel_offset())
+                    .unwrap_or(0);
                 let (text, other) = compare(&what, table, v, offset);
                 let v_text = v.iter().filter(|s| s.is_text()).count();
                 eprintln!(

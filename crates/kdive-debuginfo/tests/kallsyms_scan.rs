@@ -19,10 +19,14 @@ fn reader(dump: &Dump) -> common::ImageMemory<'_> {
 fn scanned_kallsyms_are_vmcoreinfos() {
     let mut checked = 0;
     for crash in kdive_testkit::require("kallsyms scan") {
-        let Some(path) = crash.variant("kdump-zlib") else { continue };
+        let Some(path) = crash.variant("kdump-zlib") else {
+            continue;
+        };
         let dump = Dump::open(path).unwrap();
         let info = dump.vmcoreinfo().expect("VMCOREINFO");
-        let Ok(loc) = KallsymsLocations::from_vmcoreinfo(info) else { continue };
+        let Ok(loc) = KallsymsLocations::from_vmcoreinfo(info) else {
+            continue;
+        };
         let want = kallsyms::load(&loc, &reader(&dump)).unwrap();
         let stext = info.symbol("_stext").unwrap();
         // The whole image from _stext, text included: the worst case of
@@ -47,10 +51,21 @@ fn scanned_kallsyms_are_vmcoreinfos() {
             found.release = loc.release.clone();
             assert_eq!(found, loc, "{}: tables at other places", crash.name());
             let k = &got.kallsyms;
-            assert_eq!((k.num_syms, k.lengths, k.encoding), (want.num_syms, want.lengths, want.encoding));
+            assert_eq!(
+                (k.num_syms, k.lengths, k.encoding),
+                (want.num_syms, want.lengths, want.encoding)
+            );
             assert!(k.markers_match);
-            let a: Vec<_> = k.symbols.iter().map(|s| (s.addr, s.kind, &s.name, s.size)).collect();
-            let b: Vec<_> = want.symbols.iter().map(|s| (s.addr, s.kind, &s.name, s.size)).collect();
+            let a: Vec<_> = k
+                .symbols
+                .iter()
+                .map(|s| (s.addr, s.kind, &s.name, s.size))
+                .collect();
+            let b: Vec<_> = want
+                .symbols
+                .iter()
+                .map(|s| (s.addr, s.kind, &s.name, s.size))
+                .collect();
             assert!(a == b, "{}: the scanned symbols differ", crash.name());
         }
         checked += 1;

@@ -33,7 +33,11 @@ fn table() -> SymbolTable {
 fn sorted_and_ranges() {
     let t = table();
     assert!(t.iter().map(|s| s.addr).is_sorted());
-    let r: Vec<&str> = t.range(K..K + 0x401).iter().map(|s| s.name.as_str()).collect();
+    let r: Vec<&str> = t
+        .range(K..K + 0x401)
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
     assert_eq!(r, ["schedule", "dup", "dup", "alias_local", "alias_global"]);
     assert!(t.range(K + 1..K + 0x200).is_empty());
 }
@@ -61,7 +65,10 @@ fn lookups() {
     assert_eq!(name(K + 0x108), Some(("schedule".into(), 0x108)));
     // ...but not far away.
     assert_eq!(name(K + 0x10_0000 + MAX_LOOKUP_DISTANCE), None);
-    assert_eq!(name(K + 0x10_0000 + MAX_LOOKUP_DISTANCE - 1).unwrap().0, "far_label");
+    assert_eq!(
+        name(K + 0x10_0000 + MAX_LOOKUP_DISTANCE - 1).unwrap().0,
+        "far_label"
+    );
     // Absolute values and addresses below the first symbol name nothing.
     assert_eq!(name(0xe0_1ef2 + 1), None);
     assert_eq!(name(0x10), Some(("fixed_percpu_data".into(), 0x10)));
@@ -108,11 +115,19 @@ fn noise_and_base_names() {
     for n in [".LC1", ".L__unnamed_1", "$x", "__key.12", "__key", ""] {
         assert!(is_noise(n), "{n}");
     }
-    for n in ["__key_link_lock", "__key_instantiate_and_link", "schedule", "__keyring"] {
+    for n in [
+        "__key_link_lock",
+        "__key_instantiate_and_link",
+        "schedule",
+        "__keyring",
+    ] {
         assert!(!is_noise(n), "{n}");
     }
     assert_eq!(sym("foo.isra.0", K, 0, 't').base_name(), "foo");
     assert_eq!(sym("bar.part.1.llvm.99", K, 0, 't').base_name(), "bar");
     assert_eq!(sym("baz.cold", K, 0, 't').base_name(), "baz.cold");
-    assert_eq!(sym("qux.part.0.isra.0", K, 0, 't').base_name(), "qux.part.0");
+    assert_eq!(
+        sym("qux.part.0.isra.0", K, 0, 't').base_name(),
+        "qux.part.0"
+    );
 }

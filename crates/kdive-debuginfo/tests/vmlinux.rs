@@ -55,15 +55,26 @@ fn vmlinux_symbols_match_nm() {
         .collect();
     want.sort();
     got.sort();
-    let missing: Vec<_> = want.iter().filter(|w| got.binary_search(w).is_err()).take(10).collect();
-    let extra: Vec<_> = got.iter().filter(|g| want.binary_search(g).is_err()).take(10).collect();
+    let missing: Vec<_> = want
+        .iter()
+        .filter(|w| got.binary_search(w).is_err())
+        .take(10)
+        .collect();
+    let extra: Vec<_> = got
+        .iter()
+        .filter(|g| want.binary_search(g).is_err())
+        .take(10)
+        .collect();
     assert!(
         missing.is_empty() && extra.is_empty() && got.len() == want.len(),
         "nm has {} symbols, we have {}; missing {missing:x?}; extra {extra:x?}",
         want.len(),
         got.len()
     );
-    eprintln!("all {} symbols agree with nm (address, kind, name)", got.len());
+    eprintln!(
+        "all {} symbols agree with nm (address, kind, name)",
+        got.len()
+    );
 
     let sched = nm.iter().find(|(_, _, n)| n == "schedule").unwrap();
     assert_eq!((schedule.addr, schedule.kind), (sched.0, sched.1));
@@ -85,16 +96,20 @@ fn lookups() {
     assert_eq!((s.name.as_str(), off), ("schedule", 0));
 
     // A name both global and local elsewhere: the global one first.
-    let dups = table
-        .iter()
-        .filter(|s| s.is_global())
-        .find(|g| table.all_by_name(&g.name).any(|o| !o.kind.is_ascii_uppercase()));
+    let dups = table.iter().filter(|s| s.is_global()).find(|g| {
+        table
+            .all_by_name(&g.name)
+            .any(|o| !o.kind.is_ascii_uppercase())
+    });
     if let Some(g) = dups {
         assert!(table.by_name(&g.name).unwrap().is_global(), "{}", g.name);
     }
 
     // Completion: every `schedule*` symbol, by name.
-    let names: Vec<&str> = table.with_prefix("schedule").map(|s| s.name.as_str()).collect();
+    let names: Vec<&str> = table
+        .with_prefix("schedule")
+        .map(|s| s.name.as_str())
+        .collect();
     assert!(names.contains(&"schedule") && names.contains(&"schedule_timeout"));
     assert!(names.windows(2).all(|w| w[0] <= w[1]));
 
@@ -114,7 +129,10 @@ fn lookups() {
     // KASLR: text moves, per-CPU offsets do not.
     let mut moved = table.clone();
     moved.relocate(0x1f40_0000);
-    assert_eq!(moved.by_name("schedule").unwrap().addr, schedule.addr + 0x1f40_0000);
+    assert_eq!(
+        moved.by_name("schedule").unwrap().addr,
+        schedule.addr + 0x1f40_0000
+    );
     assert_eq!(
         moved.by_name("fixed_percpu_data").unwrap().addr,
         table.by_name("fixed_percpu_data").unwrap().addr
@@ -133,14 +151,27 @@ fn build_id_and_banner() {
     let banner = elf.linux_banner(&table).unwrap().unwrap();
     assert_eq!(banner.addr, table.by_name("linux_banner").unwrap().addr);
     assert!(
-        banner.text.starts_with(&format!("Linux version {} ", common::RELEASE)),
+        banner
+            .text
+            .starts_with(&format!("Linux version {} ", common::RELEASE)),
         "{:?}",
         banner.text
     );
-    eprintln!("build id {id}; banner at {:#x}: {}", banner.addr, banner.text.trim_end());
+    eprintln!(
+        "build id {id}; banner at {:#x}: {}",
+        banner.addr,
+        banner.text.trim_end()
+    );
     // The dumps of this release name the same build.
-    for crash in kdive_testkit::crashes().iter().filter(|c| c.kernel.ends_with(common::RELEASE)) {
-        let Some(dump) = crash.variants.iter().find_map(|(_, p)| kdive_dump::Dump::open(p).ok()) else {
+    for crash in kdive_testkit::crashes()
+        .iter()
+        .filter(|c| c.kernel.ends_with(common::RELEASE))
+    {
+        let Some(dump) = crash
+            .variants
+            .iter()
+            .find_map(|(_, p)| kdive_dump::Dump::open(p).ok())
+        else {
             eprintln!("SKIPPED {}: no variant opens", crash.name());
             continue;
         };

@@ -23,16 +23,30 @@ mod tests {
     use super::*;
 
     fn dir(vars: &[(&str, &str)]) -> Option<PathBuf> {
-        cache_dir_from(|n| vars.iter().find(|(k, _)| *k == n).map(|(_, v)| OsString::from(v)))
+        cache_dir_from(|n| {
+            vars.iter()
+                .find(|(k, _)| *k == n)
+                .map(|(_, v)| OsString::from(v))
+        })
     }
 
     #[test]
     fn the_order_elfutils_uses() {
-        let all = [("DEBUGINFOD_CACHE_PATH", "/c"), ("XDG_CACHE_HOME", "/x"), ("HOME", "/h")];
+        let all = [
+            ("DEBUGINFOD_CACHE_PATH", "/c"),
+            ("XDG_CACHE_HOME", "/x"),
+            ("HOME", "/h"),
+        ];
         assert_eq!(dir(&all), Some(PathBuf::from("/c")));
         assert_eq!(dir(&all[1..]), Some(PathBuf::from("/x/debuginfod_client")));
-        assert_eq!(dir(&all[2..]), Some(PathBuf::from("/h/.cache/debuginfod_client")));
-        assert_eq!(dir(&[("DEBUGINFOD_CACHE_PATH", ""), ("HOME", "/h")]), Some(PathBuf::from("/h/.cache/debuginfod_client")));
+        assert_eq!(
+            dir(&all[2..]),
+            Some(PathBuf::from("/h/.cache/debuginfod_client"))
+        );
+        assert_eq!(
+            dir(&[("DEBUGINFOD_CACHE_PATH", ""), ("HOME", "/h")]),
+            Some(PathBuf::from("/h/.cache/debuginfod_client"))
+        );
         assert_eq!(dir(&[]), None);
     }
 }

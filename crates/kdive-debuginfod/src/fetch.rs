@@ -50,9 +50,17 @@ pub(crate) fn download(url: &str, place: &Path, id: &str, o: &Options) -> Result
     let mut response = agent(o).get(url).call().map_err(FetchError::from)?;
     let expected = response.body().content_length();
     if let Some(size) = expected.filter(|&s| s > o.max_size) {
-        return Err(FetchError::TooBig { size, max: o.max_size }.into());
+        return Err(FetchError::TooBig {
+            size,
+            max: o.max_size,
+        }
+        .into());
     }
-    let tmp = dir.join(format!(".{}.{}.part", place.file_name().unwrap_or_default().to_string_lossy(), std::process::id()));
+    let tmp = dir.join(format!(
+        ".{}.{}.part",
+        place.file_name().unwrap_or_default().to_string_lossy(),
+        std::process::id()
+    ));
     let result = (|| {
         let mut file = std::fs::File::create(&tmp).map_err(|e| Failed::Cache(tmp.clone(), e))?;
         let reader = response.body_mut().with_config().limit(o.max_size).reader();
@@ -90,7 +98,8 @@ fn copy(
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(read_error(e, got, total).into()),
         };
-        file.write_all(&buf[..n]).map_err(|e| Failed::Cache(path.to_path_buf(), e))?;
+        file.write_all(&buf[..n])
+            .map_err(|e| Failed::Cache(path.to_path_buf(), e))?;
         got += n as u64;
         if progress && shown.elapsed() >= PROGRESS_EVERY {
             shown = Instant::now();
@@ -109,14 +118,22 @@ fn copy(
 fn read_error(e: std::io::Error, got: u64, total: Option<u64>) -> FetchError {
     let inner = e.get_ref().and_then(|i| i.downcast_ref::<ureq::Error>());
     match (inner, total) {
-        (Some(ureq::Error::BodyExceedsLimit(max)), _) => FetchError::TooBig { size: got.max(*max + 1), max: *max },
+        (Some(ureq::Error::BodyExceedsLimit(max)), _) => FetchError::TooBig {
+            size: got.max(*max + 1),
+            max: *max,
+        },
         (_, Some(expected)) if e.kind() == std::io::ErrorKind::UnexpectedEof || got < expected => {
             FetchError::Truncated { got, expected }
         }
         _ => match e.into_inner().map(|i| i.downcast::<ureq::Error>()) {
             Some(Ok(u)) => FetchError::from(*u),
-            Some(Err(other)) => FetchError::Http(Box::new(ureq::Error::Io(std::io::Error::other(other)))),
-            None => FetchError::Truncated { got, expected: total.unwrap_or(got) },
+            Some(Err(other)) => {
+                FetchError::Http(Box::new(ureq::Error::Io(std::io::Error::other(other))))
+            }
+            None => FetchError::Truncated {
+                got,
+                expected: total.unwrap_or(got),
+            },
         },
     }
 }

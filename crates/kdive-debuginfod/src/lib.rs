@@ -71,7 +71,12 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Options {
-        Options { timeout: DEFAULT_TIMEOUT, max_time: None, max_size: DEFAULT_MAX_SIZE, progress: false }
+        Options {
+            timeout: DEFAULT_TIMEOUT,
+            max_time: None,
+            max_size: DEFAULT_MAX_SIZE,
+            progress: false,
+        }
     }
 }
 
@@ -88,7 +93,9 @@ pub struct Client {
 pub enum DebuginfodError {
     #[error("{0:?} is not a build id (an even number of hexadecimal digits)")]
     BadBuildId(String),
-    #[error("no cache directory for debuginfod: set DEBUGINFOD_CACHE_PATH, XDG_CACHE_HOME or HOME")]
+    #[error(
+        "no cache directory for debuginfod: set DEBUGINFOD_CACHE_PATH, XDG_CACHE_HOME or HOME"
+    )]
     NoCacheDir,
     #[error("{var}={value:?}: not a number")]
     BadSetting { var: &'static str, value: String },
@@ -114,7 +121,10 @@ pub struct Attempt {
 }
 
 fn attempts_text(attempts: &[Attempt]) -> String {
-    attempts.iter().map(|a| format!("; {}: {}", a.url, a.error)).collect()
+    attempts
+        .iter()
+        .map(|a| format!("; {}: {}", a.url, a.error))
+        .collect()
 }
 
 /// Why one download failed.
@@ -158,7 +168,11 @@ impl From<ureq::Error> for FetchError {
 impl Client {
     /// A client for `urls` (servers' base URLs) with its cache at `cache`.
     pub fn new(urls: Vec<String>, cache: PathBuf, options: Options) -> Client {
-        Client { urls, cache, options }
+        Client {
+            urls,
+            cache,
+            options,
+        }
     }
 
     /// The client the environment asks for: `None` when `DEBUGINFOD_URLS`
@@ -184,8 +198,12 @@ impl Client {
         };
         let options = Options {
             timeout: seconds("DEBUGINFOD_TIMEOUT")?.map_or(DEFAULT_TIMEOUT, Duration::from_secs),
-            max_time: seconds("DEBUGINFOD_MAXTIME")?.filter(|&s| s > 0).map(Duration::from_secs),
-            max_size: seconds("DEBUGINFOD_MAXSIZE")?.filter(|&s| s > 0).unwrap_or(DEFAULT_MAX_SIZE),
+            max_time: seconds("DEBUGINFOD_MAXTIME")?
+                .filter(|&s| s > 0)
+                .map(Duration::from_secs),
+            max_size: seconds("DEBUGINFOD_MAXSIZE")?
+                .filter(|&s| s > 0)
+                .unwrap_or(DEFAULT_MAX_SIZE),
             progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
         };
         let cache = cache_dir().ok_or(DebuginfodError::NoCacheDir)?;
@@ -213,11 +231,17 @@ impl Client {
             let full = format!("{}/buildid/{id}/{}", url.trim_end_matches('/'), what.name());
             match fetch::download(&full, &place, &id, &self.options) {
                 Ok(()) => return Ok(place),
-                Err(fetch::Failed::Cache(path, source)) => return Err(DebuginfodError::Cache { path, source }),
+                Err(fetch::Failed::Cache(path, source)) => {
+                    return Err(DebuginfodError::Cache { path, source })
+                }
                 Err(fetch::Failed::Fetch(error)) => attempts.push(Attempt { url: full, error }),
             }
         }
-        Err(DebuginfodError::NotFound { build_id: id, what: what.name(), attempts })
+        Err(DebuginfodError::NotFound {
+            build_id: id,
+            what: what.name(),
+            attempts,
+        })
     }
 }
 

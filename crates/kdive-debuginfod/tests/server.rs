@@ -20,7 +20,10 @@ fn elf_with_id(id: &[u8]) -> Vec<u8> {
 }
 
 fn id_bytes(hex: &str) -> Vec<u8> {
-    (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect()
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect()
 }
 
 fn cache(name: &str) -> PathBuf {
@@ -30,8 +33,15 @@ fn cache(name: &str) -> PathBuf {
 }
 
 fn client(urls: &[&str], cache: &Path, max_size: u64) -> Client {
-    let options = Options { max_size, ..Options::default() };
-    Client::new(urls.iter().map(|u| u.to_string()).collect(), cache.to_path_buf(), options)
+    let options = Options {
+        max_size,
+        ..Options::default()
+    };
+    Client::new(
+        urls.iter().map(|u| u.to_string()).collect(),
+        cache.to_path_buf(),
+        options,
+    )
 }
 
 fn route(what: &str, reply: Reply) -> HashMap<String, Reply> {
@@ -41,14 +51,18 @@ fn route(what: &str, reply: Reply) -> HashMap<String, Reply> {
 /// The failure of the one server tried.
 fn only_failure(e: DebuginfodError) -> FetchError {
     match e {
-        DebuginfodError::NotFound { mut attempts, .. } if attempts.len() == 1 => attempts.remove(0).error,
+        DebuginfodError::NotFound { mut attempts, .. } if attempts.len() == 1 => {
+            attempts.remove(0).error
+        }
         e => panic!("not one failed attempt: {e}"),
     }
 }
 
 /// Nothing left in the cache: no file in place, no partial download.
 fn nothing_kept(cache: &Path) {
-    let left: Vec<_> = std::fs::read_dir(cache.join(ID)).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default();
+    let left: Vec<_> = std::fs::read_dir(cache.join(ID))
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
     assert!(left.is_empty(), "{left:?}");
 }
 
@@ -75,7 +89,10 @@ fn found_on_the_second_server_then_cached() {
     // The executable is another file.
     let e = cl.fetch(ID, Artifact::Executable).unwrap_err();
     assert!(e.to_string().contains("executable of build id"), "{e}");
-    assert_eq!(full.hits().last().unwrap(), &format!("/buildid/{ID}/executable"));
+    assert_eq!(
+        full.hits().last().unwrap(),
+        &format!("/buildid/{ID}/executable")
+    );
     let _ = std::fs::remove_dir_all(&c);
 }
 
@@ -83,7 +100,11 @@ fn found_on_the_second_server_then_cached() {
 fn not_found_anywhere() {
     let s = Server::start(HashMap::new());
     let c = cache("404");
-    let e = only_failure(client(&[s.url()], &c, 1 << 20).fetch(ID, Artifact::Debuginfo).unwrap_err());
+    let e = only_failure(
+        client(&[s.url()], &c, 1 << 20)
+            .fetch(ID, Artifact::Debuginfo)
+            .unwrap_err(),
+    );
     assert!(matches!(e, FetchError::NotThere), "{e}");
     nothing_kept(&c);
 }
@@ -92,8 +113,15 @@ fn not_found_anywhere() {
 fn another_build_id_is_refused() {
     let s = Server::start(route("debuginfo", Reply::Bytes(elf_with_id(&[0x11; 20]))));
     let c = cache("wrongid");
-    let e = only_failure(client(&[s.url()], &c, 1 << 20).fetch(ID, Artifact::Debuginfo).unwrap_err());
-    assert!(matches!(&e, FetchError::WrongBuildId { found } if found == &"11".repeat(20)), "{e}");
+    let e = only_failure(
+        client(&[s.url()], &c, 1 << 20)
+            .fetch(ID, Artifact::Debuginfo)
+            .unwrap_err(),
+    );
+    assert!(
+        matches!(&e, FetchError::WrongBuildId { found } if found == &"11".repeat(20)),
+        "{e}"
+    );
     nothing_kept(&c);
 }
 
@@ -101,10 +129,23 @@ fn another_build_id_is_refused() {
 fn a_cut_download_is_refused() {
     let file = elf_with_id(&id_bytes(ID));
     let body = file[..file.len() / 2].to_vec();
-    let s = Server::start(route("debuginfo", Reply::Truncated { body, claimed: file.len() as u64 }));
+    let s = Server::start(route(
+        "debuginfo",
+        Reply::Truncated {
+            body,
+            claimed: file.len() as u64,
+        },
+    ));
     let c = cache("cut");
-    let e = only_failure(client(&[s.url()], &c, 1 << 20).fetch(ID, Artifact::Debuginfo).unwrap_err());
-    assert!(matches!(e, FetchError::Truncated { expected, .. } if expected == file.len() as u64), "{e}");
+    let e = only_failure(
+        client(&[s.url()], &c, 1 << 20)
+            .fetch(ID, Artifact::Debuginfo)
+            .unwrap_err(),
+    );
+    assert!(
+        matches!(e, FetchError::Truncated { expected, .. } if expected == file.len() as u64),
+        "{e}"
+    );
     nothing_kept(&c);
 }
 
@@ -112,7 +153,11 @@ fn a_cut_download_is_refused() {
 fn too_big_is_refused() {
     let s = Server::start(route("debuginfo", Reply::Bytes(elf_with_id(&id_bytes(ID)))));
     let c = cache("big");
-    let e = only_failure(client(&[s.url()], &c, 1000).fetch(ID, Artifact::Debuginfo).unwrap_err());
+    let e = only_failure(
+        client(&[s.url()], &c, 1000)
+            .fetch(ID, Artifact::Debuginfo)
+            .unwrap_err(),
+    );
     assert!(matches!(e, FetchError::TooBig { max: 1000, .. }), "{e}");
     nothing_kept(&c);
 }
@@ -122,16 +167,30 @@ fn a_server_error_and_a_bad_id() {
     let s = Server::start(route("debuginfo", Reply::Status(503)));
     let c = cache("503");
     let cl = client(&[s.url()], &c, 1 << 20);
-    assert!(matches!(only_failure(cl.fetch(ID, Artifact::Debuginfo).unwrap_err()), FetchError::Status(503)));
-    assert!(matches!(cl.fetch("../etc", Artifact::Debuginfo), Err(DebuginfodError::BadBuildId(_))));
+    assert!(matches!(
+        only_failure(cl.fetch(ID, Artifact::Debuginfo).unwrap_err()),
+        FetchError::Status(503)
+    ));
+    assert!(matches!(
+        cl.fetch("../etc", Artifact::Debuginfo),
+        Err(DebuginfodError::BadBuildId(_))
+    ));
     assert!(s.hits().len() == 1, "a bad id asks no server");
 }
 
 #[test]
 fn a_server_that_is_not_there() {
     // A port nothing listens on: bound, then closed.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let c = cache("noserver");
-    let e = only_failure(client(&[&format!("http://127.0.0.1:{port}")], &c, 1 << 20).fetch(ID, Artifact::Debuginfo).unwrap_err());
+    let e = only_failure(
+        client(&[&format!("http://127.0.0.1:{port}")], &c, 1 << 20)
+            .fetch(ID, Artifact::Debuginfo)
+            .unwrap_err(),
+    );
     assert!(matches!(e, FetchError::Http(_)), "{e}");
 }

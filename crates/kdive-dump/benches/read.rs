@@ -62,5 +62,8 @@ fn main() {
             .expect("read");
     }
     let s = t.elapsed().as_secs_f64();
-    println!("random 4 KiB: {:.0} reads/s ({n} reads in {s:.3} s)", n as f64 / s);
+    println!(
+        "random 4 KiB: {:.0} reads/s ({n} reads in {s:.3} s)",
+        n as f64 / s
+    );
 }

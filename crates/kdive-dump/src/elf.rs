@@ -183,12 +183,7 @@ impl ElfDump {
     }
 
     /// Read one page (or less) that lies in one segment.
-    pub(crate) fn read(
-        &self,
-        src: &Source,
-        addr: u64,
-        buf: &mut [u8],
-    ) -> Result<(), ReadError> {
+    pub(crate) fn read(&self, src: &Source, addr: u64, buf: &mut [u8]) -> Result<(), ReadError> {
         // A read may cross from one segment into the next: go byte-run by
         // byte-run, each run inside one segment.
         let mut done = 0usize;
@@ -206,9 +201,10 @@ impl ElfDump {
                 ElfPage::Missing => return Err(ReadError::NotInDump { addr: a }),
             };
             let run = run.min((buf.len() - done) as u64) as usize;
-            let bytes = src
-                .get(off, run)
-                .ok_or(ReadError::Truncated { addr: a, offset: off })?;
+            let bytes = src.get(off, run).ok_or(ReadError::Truncated {
+                addr: a,
+                offset: off,
+            })?;
             buf[done..done + run].copy_from_slice(&bytes);
             done += run;
         }

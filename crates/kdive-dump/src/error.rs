@@ -38,7 +38,9 @@ pub enum OpenError {
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum ReadError {
     /// The page was RAM, but the dump level (makedumpfile `-d`) left it out.
-    #[error("physical address {addr:#x}: page excluded from the dump (left out by its dump level)")]
+    #[error(
+        "physical address {addr:#x}: page excluded from the dump (left out by its dump level)"
+    )]
     Excluded { addr: u64 },
     /// The address is inside the dump's physical range but is not memory the
     /// dump holds (a hole between RAM ranges, or a page of another split file).
@@ -53,11 +55,7 @@ pub enum ReadError {
     Truncated { addr: u64, offset: u64 },
     /// The page's descriptor or data is damaged.
     #[error("physical address {addr:#x}: corrupt page at file offset {offset:#x}: {why}")]
-    Corrupt {
-        addr: u64,
-        offset: u64,
-        why: String,
-    },
+    Corrupt { addr: u64, offset: u64, why: String },
 }
 
 impl ReadError {

@@ -95,7 +95,14 @@ impl FlatView {
                 .checked_add(size)
                 .ok_or_else(|| bad(format!("offset {offset:#x} + size {size:#x} overflows")))?;
             if size > 0 {
-                insert(&mut map, Segment { start: offset, end, data });
+                insert(
+                    &mut map,
+                    Segment {
+                        start: offset,
+                        end,
+                        data,
+                    },
+                );
             }
             pos = data + size;
         }

@@ -141,14 +141,16 @@ impl KdumpDump {
         };
         let header_version = i32_at(&h, dh::VERSION);
         let block_size = i32_at(&h, dh::BLOCK_SIZE);
-        if !(512..=MAX_BLOCK_SIZE).contains(&block_size) || !(block_size as u32).is_power_of_two()
-        {
+        if !(512..=MAX_BLOCK_SIZE).contains(&block_size) || !(block_size as u32).is_power_of_two() {
             return Err(bad(dh::BLOCK_SIZE, format!("block size {block_size}")));
         }
         let bs = block_size as u64;
         let sub_hdr_size = i32_at(&h, dh::SUB_HDR_SIZE);
         if sub_hdr_size < 0 {
-            return Err(bad(dh::SUB_HDR_SIZE, format!("sub-header size {sub_hdr_size}")));
+            return Err(bad(
+                dh::SUB_HDR_SIZE,
+                format!("sub-header size {sub_hdr_size}"),
+            ));
         }
         let bitmap_blocks = u32_at(&h, dh::BITMAP_BLOCKS) as u64;
         let uts = |i: usize| {
@@ -215,7 +217,11 @@ impl KdumpDump {
             d.end_pfn = d.max_mapnr;
         }
         d.build_rank(src);
-        d.rank_base = if d.start_pfn > 0 { d.rank_of(src, d.start_pfn) } else { 0 };
+        d.rank_base = if d.start_pfn > 0 {
+            d.rank_of(src, d.start_pfn)
+        } else {
+            0
+        };
         Ok(d)
     }
 
@@ -241,20 +247,21 @@ impl KdumpDump {
                 self.end_pfn = self.max_mapnr;
             }
         }
-        let region = |off: usize, size: usize, what: &'static str| -> Result<Option<Vec<u8>>, OpenError> {
-            let (o, n) = (i64_at(&s, off), u64_at(&s, size));
-            if o <= 0 || n == 0 {
-                return Ok(None);
-            }
-            if n > MAX_NOTES {
-                return Err(OpenError::BadHeader {
-                    what,
-                    offset: base + size as u64,
-                    why: format!("size {n:#x}"),
-                });
-            }
-            Ok(Some(src.need(what, o as u64, n as usize)?.into_owned()))
-        };
+        let region =
+            |off: usize, size: usize, what: &'static str| -> Result<Option<Vec<u8>>, OpenError> {
+                let (o, n) = (i64_at(&s, off), u64_at(&s, size));
+                if o <= 0 || n == 0 {
+                    return Ok(None);
+                }
+                if n > MAX_NOTES {
+                    return Err(OpenError::BadHeader {
+                        what,
+                        offset: base + size as u64,
+                        why: format!("size {n:#x}"),
+                    });
+                }
+                Ok(Some(src.need(what, o as u64, n as usize)?.into_owned()))
+            };
         if v >= 3 {
             self.vmcoreinfo = region(sh::OFFSET_VMCOREINFO, sh::SIZE_VMCOREINFO, "VMCOREINFO")?;
         }
@@ -326,14 +333,19 @@ impl KdumpDump {
         let word = pfn / 64;
         if word > first_word {
             let b = src
-                .get(self.bitmap2 + first_word * 8, ((word - first_word) * 8) as usize)
+                .get(
+                    self.bitmap2 + first_word * 8,
+                    ((word - first_word) * 8) as usize,
+                )
                 .expect("inside the bitmap");
             index += b
                 .chunks_exact(8)
                 .map(|w| u64::from_le_bytes(w.try_into().unwrap()).count_ones() as u64)
                 .sum::<u64>();
         }
-        let w = src.get(self.bitmap2 + word * 8, 8).expect("inside the bitmap");
+        let w = src
+            .get(self.bitmap2 + word * 8, 8)
+            .expect("inside the bitmap");
         let w = u64::from_le_bytes(w[..8].try_into().unwrap());
         index + (w & ((1u64 << (pfn % 64)) - 1)).count_ones() as u64
     }
@@ -359,19 +371,20 @@ impl KdumpDump {
             .get(self.bitmap2, (words * 8) as usize)
             .expect("bitmap range checked");
         let (start, end) = (self.start_pfn, self.end_pfn);
-        (0..words).flat_map(move |w| {
-            let at = (w * 8) as usize;
-            let mut bits = u64::from_le_bytes(bitmap[at..at + 8].try_into().unwrap());
-            std::iter::from_fn(move || {
-                if bits == 0 {
-                    return None;
-                }
-                let b = bits.trailing_zeros() as u64;
-                bits &= bits - 1;
-                Some(w * 64 + b)
+        (0..words)
+            .flat_map(move |w| {
+                let at = (w * 8) as usize;
+                let mut bits = u64::from_le_bytes(bitmap[at..at + 8].try_into().unwrap());
+                std::iter::from_fn(move || {
+                    if bits == 0 {
+                        return None;
+                    }
+                    let b = bits.trailing_zeros() as u64;
+                    bits &= bits - 1;
+                    Some(w * 64 + b)
+                })
             })
-        })
-        .filter(move |&p| p >= start && p < end)
+            .filter(move |&p| p >= start && p < end)
     }
 
     /// Runs of PFNs that are RAM per the first bitmap.
@@ -426,7 +439,10 @@ impl KdumpDump {
         // An incomplete dump (makedumpfile ran out of space) leaves zeroed
         // descriptors for the pages it did not write.
         if d.offset == 0 && d.size == 0 {
-            return Err(ReadError::Truncated { addr, offset: desc_at });
+            return Err(ReadError::Truncated {
+                addr,
+                offset: desc_at,
+            });
         }
         if d.size == 0 || d.size as u64 > self.block_size {
             return Err(corrupt(
@@ -434,11 +450,12 @@ impl KdumpDump {
                 format!("page descriptor gives a size of {} bytes", d.size),
             ));
         }
-        let data = src.get(d.offset, d.size as usize).ok_or(ReadError::Truncated {
-            addr,
-            offset: d.offset,
-        })?;
-        crate::compress::decompress(d.flags, &data, out)
-            .map_err(|why| corrupt(d.offset, why))
+        let data = src
+            .get(d.offset, d.size as usize)
+            .ok_or(ReadError::Truncated {
+                addr,
+                offset: d.offset,
+            })?;
+        crate::compress::decompress(d.flags, &data, out).map_err(|why| corrupt(d.offset, why))
     }
 }

@@ -43,11 +43,11 @@ pub use cache::DEFAULT_CAPACITY;
 pub use compress::{compress, Compression, UnknownCompression};
 pub use elf::Load;
 pub use error::{OpenError, ReadError};
-pub use memory::{FnMemory, MemError, Memory};
 pub use kdump::{
     Utsname, DUMP_DH_COMPRESSED_INCOMPLETE, DUMP_DH_COMPRESSED_LZO, DUMP_DH_COMPRESSED_SNAPPY,
     DUMP_DH_COMPRESSED_ZLIB, DUMP_DH_COMPRESSED_ZSTD, DUMP_DH_EXCLUDED_VMEMMAP,
 };
+pub use memory::{FnMemory, MemError, Memory};
 pub use notes::{
     cpu_states, parse_notes, qemu_cpu_states, CpuState, Note, QemuCpuState, VmcoreInfo,
     NT_PRSTATUS, PRSTATUS_SIZE, X86_64_REG_NAMES,
@@ -439,12 +439,7 @@ impl Dump {
         self.read_phys(addr, &mut buf[..n])
     }
 
-    fn with_page(
-        &self,
-        k: &KdumpDump,
-        pfn: u64,
-        f: impl FnOnce(&[u8]),
-    ) -> Result<(), ReadError> {
+    fn with_page(&self, k: &KdumpDump, pfn: u64, f: impl FnOnce(&[u8])) -> Result<(), ReadError> {
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(page) = cache.get(pfn) {
             f(page);

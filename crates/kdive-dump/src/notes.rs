@@ -52,9 +52,9 @@ pub fn parse_notes(mut b: &[u8]) -> Vec<Note> {
 
 /// x86-64 `user_regs_struct`, in the order `elf_gregset_t` stores it.
 pub const X86_64_REG_NAMES: [&str; 27] = [
-    "r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8", "rax", "rcx", "rdx",
-    "rsi", "rdi", "orig_rax", "rip", "cs", "eflags", "rsp", "ss", "fs_base", "gs_base", "ds",
-    "es", "fs", "gs",
+    "r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8", "rax", "rcx", "rdx", "rsi",
+    "rdi", "orig_rax", "rip", "cs", "eflags", "rsp", "ss", "fs_base", "gs_base", "ds", "es", "fs",
+    "gs",
 ];
 
 /// Offset of `pr_reg` in x86-64's `struct elf_prstatus`.
@@ -243,7 +243,11 @@ mod tests {
         let rip = PR_REG + 16 * 8;
         pr[rip..rip + 8].copy_from_slice(&0xffffffff81000000u64.to_le_bytes());
         let mut stream = note("CORE", NT_PRSTATUS, &pr);
-        stream.extend(note("VMCOREINFO", 0, b"OSRELEASE=6.1.0\nKERNELOFFSET=1f400000\n"));
+        stream.extend(note(
+            "VMCOREINFO",
+            0,
+            b"OSRELEASE=6.1.0\nKERNELOFFSET=1f400000\n",
+        ));
         stream.extend([0u8; 24]);
         let notes = parse_notes(&stream);
         assert_eq!(notes.len(), 2);

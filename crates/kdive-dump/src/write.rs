@@ -58,7 +58,8 @@ pub fn write_kdump<W: Write + Seek>(
     // Sub-header area: the sub-header, then VMCOREINFO, then the notes.
     let vmcoreinfo_at = bs + sh::SIZE as u64;
     let notes_at = vmcoreinfo_at + vmcoreinfo.len() as u64;
-    let sub_hdr_blocks = (sh::SIZE as u64 + vmcoreinfo.len() as u64 + notes.len() as u64).div_ceil(bs);
+    let sub_hdr_blocks =
+        (sh::SIZE as u64 + vmcoreinfo.len() as u64 + notes.len() as u64).div_ceil(bs);
     // Each bitmap, rounded up to whole blocks.
     let bitmap_len = max_mapnr.div_ceil(8).div_ceil(bs).max(1) * bs;
     let bitmap_at = (1 + sub_hdr_blocks) * bs;
@@ -79,7 +80,11 @@ pub fn write_kdump<W: Write + Seek>(
     }
 
     let mut stats = WriteStats::default();
-    let mut out = Positioned { out, pos: None, end: 0 };
+    let mut out = Positioned {
+        out,
+        pos: None,
+        end: 0,
+    };
     let mut page = vec![0u8; bs as usize];
     let mut zero_page_at: Option<u64> = None;
     let mut descs = io::BufWriter::new(Vec::with_capacity(1 << 16));
@@ -136,17 +141,40 @@ pub fn write_kdump<W: Write + Seek>(
 
     // Headers and bitmaps last: they are known now.
     let source_level = dump.dump_level().unwrap_or(0);
-    let level = source_level | if opts.exclude_zero { DL_EXCLUDE_ZERO } else { 0 };
+    let level = source_level
+        | if opts.exclude_zero {
+            DL_EXCLUDE_ZERO
+        } else {
+            0
+        };
     let header = header_block(dump, opts, bs, sub_hdr_blocks, bitmap_len, max_mapnr);
     let mut sub = vec![0u8; sh::SIZE];
     put64(&mut sub, sh::PHYS_BASE, dump.phys_base().unwrap_or(0));
     put32(&mut sub, sh::DUMP_LEVEL, level as u32);
-    put64(&mut sub, sh::OFFSET_VMCOREINFO, if vmcoreinfo.is_empty() { 0 } else { vmcoreinfo_at });
+    put64(
+        &mut sub,
+        sh::OFFSET_VMCOREINFO,
+        if vmcoreinfo.is_empty() {
+            0
+        } else {
+            vmcoreinfo_at
+        },
+    );
     put64(&mut sub, sh::SIZE_VMCOREINFO, vmcoreinfo.len() as u64);
-    put64(&mut sub, sh::OFFSET_NOTE, if notes.is_empty() { 0 } else { notes_at });
+    put64(
+        &mut sub,
+        sh::OFFSET_NOTE,
+        if notes.is_empty() { 0 } else { notes_at },
+    );
     put64(&mut sub, sh::SIZE_NOTE, notes.len() as u64);
     put64(&mut sub, sh::MAX_MAPNR_64, max_mapnr);
-    let _ = (sh::START_PFN_64, sh::END_PFN_64, sh::SPLIT, sh::START_PFN, sh::END_PFN);
+    let _ = (
+        sh::START_PFN_64,
+        sh::END_PFN_64,
+        sh::SPLIT,
+        sh::START_PFN,
+        sh::END_PFN,
+    );
     out.write_at(0, &header)?;
     out.write_at(bs, &sub)?;
     out.write_at(vmcoreinfo_at, &vmcoreinfo)?;
@@ -236,7 +264,12 @@ fn header_block(
     put32(&mut h, dh::SUB_HDR_SIZE, sub_hdr_blocks as u32);
     put32(&mut h, dh::BITMAP_BLOCKS, (2 * bitmap_len / bs) as u32);
     put32(&mut h, dh::MAX_MAPNR, max_mapnr.min(u32::MAX as u64) as u32);
-    let _ = (dh::TOTAL_RAM_BLOCKS, dh::DEVICE_BLOCKS, dh::WRITTEN_BLOCKS, dh::CURRENT_CPU);
+    let _ = (
+        dh::TOTAL_RAM_BLOCKS,
+        dh::DEVICE_BLOCKS,
+        dh::WRITTEN_BLOCKS,
+        dh::CURRENT_CPU,
+    );
     put32(&mut h, dh::NR_CPUS, dump.nr_cpus() as u32);
     h
 }
@@ -272,10 +305,14 @@ fn kernel_utsname(dump: &Dump) -> Option<Utsname> {
         .checked_add(vi.decimal("OFFSET(uts_namespace.name)")?)?;
     let len = 6 * dh::UTS_FIELD as u64;
     let load = dump.loads().iter().find(|l| {
-        vaddr >= l.vaddr && vaddr.checked_add(len).is_some_and(|end| end <= l.vaddr + l.memsz)
+        vaddr >= l.vaddr
+            && vaddr
+                .checked_add(len)
+                .is_some_and(|end| end <= l.vaddr + l.memsz)
     })?;
     let mut raw = vec![0u8; len as usize];
-    dump.read_phys(load.paddr + (vaddr - load.vaddr), &mut raw).ok()?;
+    dump.read_phys(load.paddr + (vaddr - load.vaddr), &mut raw)
+        .ok()?;
     let mut fields = raw.chunks(dh::UTS_FIELD).map(|f| {
         let end = f.iter().position(|&b| b == 0)?;
         String::from_utf8(f[..end].to_vec()).ok()

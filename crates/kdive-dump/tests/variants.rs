@@ -29,11 +29,19 @@ fn every_crash_opens_and_reads() {
             }
             assert!(n > 1000, "{} {variant}: only {n} pages", crash.name());
             assert_eq!(n, dump.present_pages(), "{} {variant}", crash.name());
-            assert!(!dump.cpus().is_empty(), "{} {variant}: no CPU notes", crash.name());
+            assert!(
+                !dump.cpus().is_empty(),
+                "{} {variant}: no CPU notes",
+                crash.name()
+            );
             // QEMU's dump-guest-memory has none unless the guest had the
             // vmcoreinfo device; every kdump capture has it.
             if !variant.starts_with("qemu") {
-                assert!(dump.vmcoreinfo().is_some(), "{} {variant}: no VMCOREINFO", crash.name());
+                assert!(
+                    dump.vmcoreinfo().is_some(),
+                    "{} {variant}: no VMCOREINFO",
+                    crash.name()
+                );
             }
         }
     }
@@ -76,7 +84,12 @@ fn variants_hold_identical_pages() {
             });
         }
         let common = common.unwrap_or_default();
-        assert!(common.len() > 1000, "{}: {} common pages", crash.name(), common.len());
+        assert!(
+            common.len() > 1000,
+            "{}: {} common pages",
+            crash.name(),
+            common.len()
+        );
         let ps = dumps[0].1.page_size() as usize;
         let (mut a, mut b) = (vec![0u8; ps], vec![0u8; ps]);
         for &pfn in &common {
@@ -129,7 +142,9 @@ fn agree_on_headers(crash: &Crash, dumps: &[(String, Dump)]) {
 #[test]
 fn excluded_pages_say_so() {
     for crash in require("excluded_pages_say_so") {
-        let Some(path) = crash.variant("kdump-zlib") else { continue };
+        let Some(path) = crash.variant("kdump-zlib") else {
+            continue;
+        };
         let dump = Dump::open(path).unwrap();
         // Level 31 leaves out free and user pages: find one.
         let pfn = (0..dump.max_pfn())

@@ -109,8 +109,7 @@ impl Kernel {
         let dev = self.read_u64(n + l.off("neighbour", "dev")?)?;
         let mut state = [0u8];
         self.read(n + l.off("neighbour", "nud_state")?, &mut state)?;
-        let dev_name = self
-            .read_cstr(dev + l.off("net_device", "name")?, 16)?;
+        let dev_name = self.read_cstr(dev + l.off("net_device", "name")?, 16)?;
         let mut ty = [0u8; 2];
         self.read(dev + l.off("net_device", "type")?, &mut ty)?;
         let mut len = [0u8];

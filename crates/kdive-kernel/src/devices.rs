@@ -13,8 +13,8 @@
 
 use std::collections::HashSet;
 
-use crate::offsets::Layouts;
 use crate::memory::MemError;
+use crate::offsets::Layouts;
 use crate::{Error, Kernel};
 
 /// The hash sizes of `chrdevs[]`, `major_names[]` and `kobj_map.probes[]`

@@ -143,10 +143,7 @@ impl Kernel {
             return Ok((0, 0));
         }
         // Not blk-mq, or blk-mq before request states: not counted.
-        if self
-            .read_u64(q + l.off("request_queue", "mq_ops")?)?
-            == 0
-            || !l.has("request", "state")
+        if self.read_u64(q + l.off("request_queue", "mq_ops")?)? == 0 || !l.has("request", "state")
         {
             return Ok((0, 0));
         }
@@ -181,7 +178,7 @@ impl Kernel {
             l.off("request", "cmd_flags")?,
             l.off("request", "state")?,
         );
-        let sb_layout = SbitmapLayout::from_btf(l)?;
+        let sb_layout = SbitmapLayout::from_layouts(l)?;
         let mut counts = (0, 0);
         for h in hctxs {
             let tags = self.read_u64(h + tags_off)?;
@@ -239,7 +236,7 @@ pub(crate) struct SbitmapLayout {
 }
 
 impl SbitmapLayout {
-    pub fn from_btf(l: &Layouts) -> Result<SbitmapLayout, crate::LayoutError> {
+    pub fn from_layouts(l: &Layouts) -> Result<SbitmapLayout, crate::LayoutError> {
         Ok(SbitmapLayout {
             depth: l.off("sbitmap", "depth")?,
             shift: l.off("sbitmap", "shift")?,

@@ -163,7 +163,8 @@ impl Error {
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum LayoutError {
-    /// The kernel has no BTF (kdive reads offsets from it), and why.
+    /// The kernel has no BTF, nor a vmlinux with DWARF to read layouts
+    /// from instead, and why there is no BTF.
     #[error("no BTF: {0}")]
     NoBtf(String),
     /// No types at all: no vmlinux (its DWARF), and no BTF (`why`); so

@@ -15,7 +15,7 @@ mod files;
 #[cfg(test)]
 mod tests;
 
-use kdive_debuginfo::btf::Btf;
+use crate::offsets::Layouts;
 
 use crate::memory::{MemError, Memory};
 use crate::{Error, Kernel, LayoutError};
@@ -62,7 +62,7 @@ pub enum MountOffsets {
 }
 
 impl PathOffsets {
-    pub fn from_btf(btf: &Btf) -> Option<PathOffsets> {
+    pub(crate) fn from_layouts(btf: Layouts<'_>) -> Option<PathOffsets> {
         let off = |s: &str, p: &str| btf.member_offset(s, p).map(|m| m.offset());
         let mounts = match (
             off("mount", "mnt"),
@@ -110,9 +110,12 @@ fn component(mem: &impl Memory, dentry: u64, o: &PathOffsets) -> Result<Option<S
     if name == 0 {
         return Ok(None);
     }
-    let s = mem
-        .read_cstr(name, len.min(PATH_MAX) + 1)
-        .map_err(|e| Error::read(format!("dentry {dentry:x}: name at {name:x} does not read"), e))?;
+    let s = mem.read_cstr(name, len.min(PATH_MAX) + 1).map_err(|e| {
+        Error::read(
+            format!("dentry {dentry:x}: name at {name:x} does not read"),
+            e,
+        )
+    })?;
     Ok((s.len() == len).then_some(s))
 }
 
@@ -191,8 +194,9 @@ pub(crate) fn dentry_path(
             return Ok(path);
         }
     }
-    let what =
-        format!("the path of dentry {dentry:x} goes through more than {MAX_STEPS} dentries: a loop?");
+    let what = format!(
+        "the path of dentry {dentry:x} goes through more than {MAX_STEPS} dentries: a loop?"
+    );
     Err(Error::corrupt(what, dentry))
 }
 

@@ -51,6 +51,7 @@ pub(crate) fn open(path: &Path) -> Result<Kernel, KernelError> {
         notices: Vec::new(),
         lines: Default::default(),
         btf: Default::default(),
+        btf_types: Default::default(),
         types: Default::default(),
         module_debug: Default::default(),
         auto_lines: Default::default(),

@@ -176,13 +176,9 @@ impl Kernel {
             ("irq_desc", "irq_data.affinity")
         };
         let m = l
-            .btf
             .member_offset(outer, path)
             .ok_or_else(|| LayoutError::member(outer, path))?;
-        let is_ptr = l
-            .btf
-            .resolved(m.type_id)
-            .is_some_and(|t| t.kind == kdive_debuginfo::btf::Kind::Ptr);
+        let is_ptr = l.pointee(m.type_id).is_some();
         let mut mask = desc + m.offset();
         if is_ptr {
             mask = self

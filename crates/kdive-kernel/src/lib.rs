@@ -6,7 +6,7 @@
 //! without VMCOREINFO), and loads the symbols: the vmlinux's, relocated, or
 //! the kernel's own kallsyms from the dump's memory, then the loaded
 //! modules' own symbol tables ([`modules`]), read with the layout of
-//! `struct module` that the kernel's BTF gives ([`Kernel::btf`]).
+//! `struct module` that the kernel's types give ([`Layouts`]).
 //!
 //! # API structure
 //!
@@ -16,13 +16,17 @@
 //! that did not read, a symbol or type the kernel lacks ([`LayoutError`]),
 //! damage, or a kernel shape kdive does not read.
 //!
-//! - [`Kernel`]: open with [`Kernel::open`] or [`Kernel::open_with`]
-//!   ([`VmlinuxChoice`]; [`KernelError`] says why not). Memory:
+//! - [`Kernel`]: open with [`Kernel::open`], [`Kernel::open_with`]
+//!   ([`VmlinuxChoice`]) or [`Kernel::open_with_options`] ([`OpenOptions`]:
+//!   without BTF); [`KernelError`] says why not. Memory:
 //!   [`Kernel::read`], [`Kernel::read_u64`], [`Kernel::vtop`], failing with
 //!   a [`MemError`] that tells an invalid address from a page the dump left
 //!   out ([`MemError::is_excluded`]). Symbols: [`Kernel::symbols`],
-//!   [`Kernel::symbol`]; types: [`Kernel::btf`], [`Kernel::types`]; source
-//!   lines: [`Kernel::source_line`].
+//!   [`Kernel::symbol`]; types: [`Kernel::types`] (the model commands
+//!   print from), [`Kernel::layouts`] (offsets, sizes and enum constants by
+//!   name: what every walker reads structures with, from the BTF or else
+//!   the vmlinux's DWARF), [`Kernel::btf`]; source lines:
+//!   [`Kernel::source_line`].
 //! - [`tasks`]: every task ([`Kernel::tasks`]: a [`TaskList`] of [`Task`]),
 //!   found by four walks so that none is missed.
 //! - [`stack`]: backtraces ([`Kernel::backtrace_task`],
@@ -53,42 +57,42 @@
 
 mod arp;
 mod cpus;
-mod image;
-#[cfg(test)]
-mod fake_mem;
-pub mod fs;
-pub mod maple;
-mod memory;
-mod meminfo;
-pub mod modules;
-mod pages;
-mod open;
-mod proc_offsets;
-pub mod runq;
-pub mod slab;
 mod debuginfod;
 mod devices;
 mod diskio;
 mod error;
+#[cfg(test)]
+mod fake_mem;
+pub mod fs;
+mod image;
 mod irqs;
 mod machine;
 mod makedumpfile;
+pub mod maple;
+mod meminfo;
+mod memory;
+mod module_debug;
+pub mod modules;
 mod netdev;
 mod offsets;
+mod open;
+mod pages;
 mod pci;
+pub mod printk;
+mod proc_offsets;
 mod radix_tree;
 mod resources;
+pub mod runq;
+pub mod slab;
+pub mod stack;
 mod swap;
-mod module_debug;
+mod system;
 pub mod tasks;
 mod timers;
-pub mod printk;
-mod system;
-pub mod stack;
 mod types;
+mod vectors;
 pub mod vma;
 mod vmalloc;
-mod vectors;
 pub mod vmlinux;
 
 use std::path::Path;
@@ -108,22 +112,23 @@ pub use diskio::DiskIo;
 pub use error::{CpuState, Error, LayoutError};
 pub use irqs::{IrqAction, IrqStat};
 pub use machine::{ExceptionStack, Machine};
-pub use memory::{MemError, Memory};
 pub use meminfo::MemInfo;
+pub use memory::{MemError, Memory};
+pub use module_debug::{ModuleDebug, ModuleDebugError};
+pub use modules::{MemKind, Module, ModuleMemory};
 pub use netdev::NetDevice;
+pub use offsets::{ArrayInfo, Layouts, MemberInfo};
+pub use pages::{PageInfo, Pages};
 pub use pci::{PciBus, PciDev};
+pub use printk::{KernelLog, LogFormat, LogRecord};
 pub use radix_tree::TreeEntries;
 pub use resources::Resource;
 pub use swap::SwapArea;
-pub use module_debug::{ModuleDebug, ModuleDebugError};
-pub use timers::{Timer, TimerBase, TimerWheel};
-pub use modules::{MemKind, Module, ModuleMemory};
-pub use tasks::{Task, TaskList};
-pub use printk::{KernelLog, LogFormat, LogRecord};
 pub use system::{Uptime, Utsname};
-pub use pages::{PageInfo, Pages};
-pub use vmalloc::VmapArea;
+pub use tasks::{Task, TaskList};
+pub use timers::{Timer, TimerBase, TimerWheel};
 pub use vectors::Gate;
+pub use vmalloc::VmapArea;
 
 /// Why a kernel could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -150,6 +155,21 @@ pub enum VmlinuxChoice<'a> {
     None,
 }
 
+/// How to open a kernel, besides which vmlinux.
+#[derive(Debug, Clone, Copy)]
+pub struct OpenOptions {
+    /// Read the kernel's BTF (the default). Without it the walkers take
+    /// their layouts from the vmlinux's DWARF, as on a kernel built
+    /// without BTF: `--no-btf` tests that path on kernels that have both.
+    pub btf: bool,
+}
+
+impl Default for OpenOptions {
+    fn default() -> OpenOptions {
+        OpenOptions { btf: true }
+    }
+}
+
 /// Where the symbols came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SymbolSource {
@@ -172,6 +192,8 @@ pub struct Kernel {
     /// The kernel's BTF, loaded on first use (opening loads it to read the
     /// modules), or why there is none.
     btf: OnceLock<Result<Arc<Btf>, String>>,
+    /// The BTF as a type source for the walkers ([`offsets::Layouts`]).
+    btf_types: OnceLock<Arc<kdive_debuginfo::btf_types::BtfTypes>>,
     /// The type source commands use, built on first use ([`Self::types`]),
     /// with the modules' DWARF added by [`Self::load_module_debuginfo`].
     types: OnceLock<kdive_debuginfo::layered::Layered>,
@@ -199,13 +221,22 @@ impl Kernel {
             Some(p) => VmlinuxChoice::Given(p),
             None => VmlinuxChoice::Find,
         };
-        open::open(Dump::open(dump)?, choice)
+        open::open(Dump::open(dump)?, choice, OpenOptions::default())
     }
 
     /// Open with an explicit choice of vmlinux (`None`: work from the
     /// dump alone, with kallsyms from its memory).
     pub fn open_with(dump: &Path, vmlinux: VmlinuxChoice<'_>) -> Result<Kernel, KernelError> {
-        open::open(Dump::open(dump)?, vmlinux)
+        Self::open_with_options(dump, vmlinux, OpenOptions::default())
+    }
+
+    /// [`Self::open_with`], with [`OpenOptions`].
+    pub fn open_with_options(
+        dump: &Path,
+        vmlinux: VmlinuxChoice<'_>,
+        options: OpenOptions,
+    ) -> Result<Kernel, KernelError> {
+        open::open(Dump::open(dump)?, vmlinux, options)
     }
 
     pub fn dump(&self) -> &Dump {
@@ -275,9 +306,10 @@ impl Kernel {
         self.symbol("init_top_pgt")
             .or_else(|| self.symbol("swapper_pg_dir"))
             .or_else(|| {
-                self.dump
-                    .vmcoreinfo()
-                    .and_then(|v| v.symbol("init_top_pgt").or_else(|| v.symbol("swapper_pg_dir")))
+                self.dump.vmcoreinfo().and_then(|v| {
+                    v.symbol("init_top_pgt")
+                        .or_else(|| v.symbol("swapper_pg_dir"))
+                })
             })
     }
 
@@ -290,7 +322,9 @@ impl Kernel {
         let lines = self
             .lines
             .get_or_init(|| LineTable::open(self.vmlinux.as_ref()?.path()).ok());
-        lines.as_ref()?.lookup(addr.wrapping_sub(self.kernel_offset()))
+        lines
+            .as_ref()?
+            .lookup(addr.wrapping_sub(self.kernel_offset()))
     }
 
     /// The functions the kernel code at `addr` is in, innermost first: those
@@ -325,7 +359,7 @@ impl Kernel {
     }
 
     /// [`Self::btf_result`], shared.
-    fn btf_arc(&self) -> Result<&Arc<Btf>, &str> {
+    pub(crate) fn btf_arc(&self) -> Result<&Arc<Btf>, &str> {
         self.btf
             .get_or_init(|| open::load_btf(self).map(Arc::new))
             .as_ref()

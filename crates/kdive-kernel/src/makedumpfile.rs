@@ -48,7 +48,10 @@ struct Walk {
 
 /// The notice to give when the dump lacks pages of kernel structures.
 pub(crate) fn check(k: &Kernel) -> Option<String> {
-    let tasks = k.btf().and_then(|b| b.member_offset("task_struct", "tasks")).map(|m| m.offset());
+    let tasks = k
+        .layouts()
+        .and_then(|b| b.member_offset("task_struct", "tasks"))
+        .map(|m| m.offset());
     let lists = [
         ("task", k.symbol("init_task").zip(tasks).map(|(t, o)| t + o)),
         ("slab cache", k.symbol("slab_caches")),
@@ -58,7 +61,10 @@ pub(crate) fn check(k: &Kernel) -> Option<String> {
         let Some(head) = head else { continue };
         let w = follow(|a| k.read_u64(a), head);
         if let Some(at) = w.excluded {
-            broken.push(format!("the {what} list breaks after {} entries, at {at:x}, on a page it left out", w.read));
+            broken.push(format!(
+                "the {what} list breaks after {} entries, at {at:x}, on a page it left out",
+                w.read
+            ));
         }
     }
     if broken.is_empty() {
@@ -66,7 +72,12 @@ pub(crate) fn check(k: &Kernel) -> Option<String> {
     }
     let release = k.dump().release().unwrap_or_default();
     let needs = first_knowing(&release)
-        .map(|v| format!("; makedumpfile {v} is the first to know Linux {}", major_minor_text(&release)))
+        .map(|v| {
+            format!(
+                "; makedumpfile {v} is the first to know Linux {}",
+                major_minor_text(&release)
+            )
+        })
         .unwrap_or_default();
     Some(format!(
         "pages of kernel structures are excluded from this dump ({}). \
@@ -88,7 +99,10 @@ fn follow(read: impl Fn(u64) -> Result<u64, MemError>, head: u64) -> Walk {
                 at = next;
                 w.read += 1;
             }
-            Err(MemError::Unreadable { source: ReadError::Excluded { .. }, .. }) => {
+            Err(MemError::Unreadable {
+                source: ReadError::Excluded { .. },
+                ..
+            }) => {
                 w.excluded = Some(at);
                 break;
             }
@@ -105,13 +119,18 @@ fn major_minor(release: &str) -> Option<(u32, u32)> {
 }
 
 fn major_minor_text(release: &str) -> String {
-    major_minor(release).map(|(a, b)| format!("{a}.{b}")).unwrap_or_default()
+    major_minor(release)
+        .map(|(a, b)| format!("{a}.{b}"))
+        .unwrap_or_default()
 }
 
 /// The first makedumpfile release that knows `release`'s kernel.
 fn first_knowing(release: &str) -> Option<&'static str> {
     let v = major_minor(release)?;
-    KNOWS.iter().find(|(_, latest)| *latest >= v).map(|(m, _)| *m)
+    KNOWS
+        .iter()
+        .find(|(_, latest)| *latest >= v)
+        .map(|(m, _)| *m)
 }
 
 #[cfg(test)]
@@ -129,7 +148,10 @@ mod tests {
     }
 
     fn excluded(vaddr: u64) -> MemError {
-        MemError::Unreadable { vaddr, source: ReadError::Excluded { addr: 0x1000 } }
+        MemError::Unreadable {
+            vaddr,
+            source: ReadError::Excluded { addr: 0x1000 },
+        }
     }
 
     #[test]
@@ -140,14 +162,41 @@ mod tests {
             0x20 => Ok(0x30),
             a => Err(excluded(a)),
         };
-        assert_eq!(follow(read, 0x10), Walk { read: 2, excluded: Some(0x30) });
+        assert_eq!(
+            follow(read, 0x10),
+            Walk {
+                read: 2,
+                excluded: Some(0x30)
+            }
+        );
     }
 
     #[test]
     fn a_whole_list_and_a_bad_pointer() {
         let ring = |a: u64| Ok(if a == 0x30 { 0x10 } else { a + 0x10 });
-        assert_eq!(follow(ring, 0x10), Walk { read: 2, excluded: None });
-        let invalid = |a: u64| if a == 0x10 { Ok(0x20) } else { Err(MemError::Invalid { vaddr: a, why: String::new() }) };
-        assert_eq!(follow(invalid, 0x10), Walk { read: 1, excluded: None });
+        assert_eq!(
+            follow(ring, 0x10),
+            Walk {
+                read: 2,
+                excluded: None
+            }
+        );
+        let invalid = |a: u64| {
+            if a == 0x10 {
+                Ok(0x20)
+            } else {
+                Err(MemError::Invalid {
+                    vaddr: a,
+                    why: String::new(),
+                })
+            }
+        };
+        assert_eq!(
+            follow(invalid, 0x10),
+            Walk {
+                read: 1,
+                excluded: None
+            }
+        );
     }
 }

@@ -21,7 +21,7 @@
 
 use std::collections::HashSet;
 
-use kdive_debuginfo::btf::Btf;
+use crate::offsets::Layouts;
 
 use crate::memory::Memory;
 
@@ -61,7 +61,7 @@ pub struct MapleOffsets {
 impl MapleOffsets {
     /// The offsets the kernel's BTF gives; `None` for a kernel without
     /// maple trees.
-    pub fn from_btf(btf: &Btf) -> Option<MapleOffsets> {
+    pub(crate) fn from_layouts(btf: Layouts<'_>) -> Option<MapleOffsets> {
         let node = btf.find_aggregate("maple_node")?;
         let off = |p: &str| btf.member_offset_in(node, p).map(|m| m.offset());
         let slots = |p: &str| {
@@ -264,7 +264,7 @@ impl crate::Kernel {
     /// The `(first index, entry)` pairs of the `struct maple_tree` at
     /// `tree`, in index order, and what could not be read.
     pub fn maple_tree_at(&self, tree: u64) -> Result<crate::TreeEntries, crate::Error> {
-        let btf = self.btf_or_err()?;
+        let btf = self.layouts_or_err()?;
         let root_off = btf
             .member_offset("maple_tree", "ma_root")
             .ok_or_else(|| crate::LayoutError::member("maple_tree", "ma_root"))?

@@ -4,7 +4,7 @@
 //! (`vm_zone_stat`, `vm_node_stat`, `_totalram_pages`...) and, for what
 //! the kernel keeps no counter of, the page array.
 
-use kdive_debuginfo::btf::Btf;
+use crate::offsets::Layouts;
 
 use crate::slab::MAX_LIST;
 use crate::{Error, Kernel};
@@ -39,7 +39,7 @@ const PAGES_PER_SECTION: u64 = 1 << (27 - 12);
 impl Kernel {
     /// crash's `kmem -i` numbers.
     pub fn meminfo(&self) -> Result<MemInfo, Error> {
-        let btf = self.btf_or_err()?;
+        let btf = self.layouts_or_err()?;
         let mut m = MemInfo::default();
         let pages = self.pages()?;
         // The page array: reserved, shared and slab pages.
@@ -97,7 +97,7 @@ impl Kernel {
 
     /// One item of a vm_stat array, by its enum constant's name; negative
     /// counts (per-CPU drift) read as 0, as the kernel reads them.
-    fn vm_stat(&self, btf: &Btf, array: &str, kind: &str, item: &str) -> Option<u64> {
+    fn vm_stat(&self, btf: Layouts<'_>, array: &str, kind: &str, item: &str) -> Option<u64> {
         let i = btf.enum_value(kind, item)?;
         let v = self
             .read_u64(self.symbol(array)? + 8 * u64::try_from(i).ok()?)
@@ -107,7 +107,7 @@ impl Kernel {
 
     /// `nr_blockdev_pages()` of 5.9 and later: the page cache of every
     /// inode of the block device superblock.
-    fn blockdev_pages(&self, btf: &Btf) -> u64 {
+    fn blockdev_pages(&self, btf: Layouts<'_>) -> u64 {
         let off = |s: &str, m: &str| btf.member_offset(s, m).map(|i| i.offset());
         let (Some(sb), Some(s_inodes), Some(sb_list), Some(mapping), Some(nrpages)) = (
             self.symbol("blockdev_superblock"),
@@ -138,7 +138,7 @@ impl Kernel {
     }
 
     /// Huge pages in base pages: (total, free), over `hstates[]`.
-    fn huge_pages(&self, btf: &Btf) -> (u64, u64) {
+    fn huge_pages(&self, btf: Layouts<'_>) -> (u64, u64) {
         let off = |m: &str| btf.member_offset("hstate", m).map(|i| i.offset());
         let size = btf.find_aggregate("hstate").and_then(|id| btf.size_of(id));
         let (Some(base), Some(size), Some(order), Some(nr), Some(free)) = (
@@ -169,7 +169,7 @@ impl Kernel {
     }
 
     /// Swap in pages: (total, used), over the `swap_info[]` in use.
-    fn swap_pages(&self, btf: &Btf) -> (u64, u64) {
+    fn swap_pages(&self, btf: Layouts<'_>) -> (u64, u64) {
         let off = |m: &str| btf.member_offset("swap_info_struct", m).map(|i| i.offset());
         let (Some(base), Some(nr), Some(flags), Some(pages), Some(inuse)) = (
             self.symbol("swap_info"),
@@ -197,7 +197,7 @@ impl Kernel {
     }
 
     /// The commit limit (`vm_commit_limit()`) and `vm_committed_as`.
-    fn commit(&self, btf: &Btf, m: &MemInfo) -> Option<(u64, i64)> {
+    fn commit(&self, btf: Layouts<'_>, m: &MemInfo) -> Option<(u64, i64)> {
         let kbytes = self
             .symbol("sysctl_overcommit_kbytes")
             .and_then(|a| self.read_u64(a).ok())

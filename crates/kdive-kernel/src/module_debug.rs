@@ -48,23 +48,35 @@ impl Kernel {
             .module(name)
             .ok_or_else(|| ModuleDebugError::NotLoaded(name.to_string()))?;
         if let Ok(wanted) = self.module_build_id(m) {
-            let found = ElfFile::open(path).ok().and_then(|e| e.build_id().ok().flatten());
+            let found = ElfFile::open(path)
+                .ok()
+                .and_then(|e| e.build_id().ok().flatten());
             if let Some(found) = found.filter(|f| !f.eq_ignore_ascii_case(&wanted)) {
                 return Err(ModuleDebugError::WrongBuild { found, wanted });
             }
         }
         let (sections, notice) = match self.module_sections(m) {
             Ok(s) => (s, None),
-            Err(why) => (fallback_sections(m), Some(format!("{why}; sections placed by the module's memory"))),
+            Err(why) => (
+                fallback_sections(m),
+                Some(format!("{why}; sections placed by the module's memory")),
+            ),
         };
         let place = |sec: &str| sections.iter().find(|(n, _)| n == sec).map(|&(_, a)| a);
-        let options = OpenOptions { section_address: &place, ..OpenOptions::default() };
+        let options = OpenOptions {
+            section_address: &place,
+            ..OpenOptions::default()
+        };
         let dwarf = DwarfTypes::open_with(path, &options)?;
         let lines = LineTable::open_relocated(path, &place).ok();
         self.layered().add(name, Arc::new(dwarf))?;
         let mut loaded = self.module_debug.write().unwrap_or_else(|e| e.into_inner());
         loaded.retain(|d| d.name != name);
-        loaded.push(ModuleDebug { name: name.to_string(), path: path.to_path_buf(), lines });
+        loaded.push(ModuleDebug {
+            name: name.to_string(),
+            path: path.to_path_buf(),
+            lines,
+        });
         Ok(notice)
     }
 
@@ -81,16 +93,24 @@ impl Kernel {
     /// The file loaded as module `name`'s debuginfo.
     pub fn module_debuginfo(&self, name: &str) -> Option<PathBuf> {
         let loaded = self.module_debug.read().unwrap_or_else(|e| e.into_inner());
-        loaded.iter().find(|d| d.name == name).map(|d| d.path.clone())
+        loaded
+            .iter()
+            .find(|d| d.name == name)
+            .map(|d| d.path.clone())
     }
 
     pub(crate) fn module_functions_at(&self, name: &str, addr: u64) -> Vec<String> {
         let loaded = self.module_debug.read().unwrap_or_else(|e| e.into_inner());
         if let Some(d) = loaded.iter().find(|d| d.name == name) {
-            return d.lines.as_ref().map(|l| l.functions_at(addr)).unwrap_or_default();
+            return d
+                .lines
+                .as_ref()
+                .map(|l| l.functions_at(addr))
+                .unwrap_or_default();
         }
         drop(loaded);
-        self.with_auto_lines(name, |l| l.functions_at(addr)).unwrap_or_default()
+        self.with_auto_lines(name, |l| l.functions_at(addr))
+            .unwrap_or_default()
     }
 
     pub(crate) fn module_source_line(&self, name: &str, addr: u64) -> Option<Location> {
@@ -113,7 +133,9 @@ impl Kernel {
         }
         let lines = self.module(name).and_then(|m| {
             let path = self.find_module_debuginfo(m, None).ok()?;
-            let sections = self.module_sections(m).unwrap_or_else(|_| fallback_sections(m));
+            let sections = self
+                .module_sections(m)
+                .unwrap_or_else(|_| fallback_sections(m));
             let place = |sec: &str| sections.iter().find(|(n, _)| n == sec).map(|&(_, a)| a);
             LineTable::open_relocated(&path, &place).ok()
         });
@@ -126,8 +148,12 @@ impl Kernel {
 
 /// Where the main sections are when the kernel's table of them is missing.
 fn fallback_sections(m: &Module) -> Vec<(String, u64)> {
-    [(".text", MemKind::Text), (".data", MemKind::Data), (".rodata", MemKind::Rodata)]
-        .iter()
-        .filter_map(|&(n, k)| Some((n.to_string(), m.memory(k)?.base)))
-        .collect()
+    [
+        (".text", MemKind::Text),
+        (".data", MemKind::Data),
+        (".rodata", MemKind::Rodata),
+    ]
+    .iter()
+    .filter_map(|&(n, k)| Some((n.to_string(), m.memory(k)?.base)))
+    .collect()
 }

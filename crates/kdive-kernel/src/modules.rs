@@ -33,7 +33,8 @@
 use std::collections::HashSet;
 use std::ops::Range;
 
-use kdive_debuginfo::btf::{Btf, Kind};
+use crate::offsets::Layouts;
+use kdive_debuginfo::types::TypeId;
 use kdive_debuginfo::{is_noise, Symbol};
 
 use crate::memory::Memory;
@@ -257,11 +258,11 @@ struct KsOffsets {
 }
 
 impl Offsets {
-    fn from_btf(btf: &Btf) -> Result<Offsets, String> {
+    fn from_layouts(btf: Layouts<'_>) -> Result<Offsets, String> {
         let module = btf
-            .find("module", Kind::Struct)
+            .find_struct("module")
             .ok_or("the BTF has no struct module")?;
-        let field = |outer: u32, path: &str| -> Option<Field> {
+        let field = |outer: TypeId, path: &str| -> Option<Field> {
             let m = btf.member_offset_in(outer, path)?;
             if m.is_bitfield() || m.offset_bits % 8 != 0 {
                 return None;
@@ -271,7 +272,7 @@ impl Offsets {
                 size: usize::try_from(btf.size_of(m.type_id)?).ok()?,
             })
         };
-        let need = |outer: u32, path: &str| {
+        let need = |outer: TypeId, path: &str| {
             field(outer, path).ok_or_else(|| format!("the BTF has no {}.{path}", btf.name(outer)))
         };
         let layout = |prefix: &str| -> Option<LayoutFields> {
@@ -287,7 +288,7 @@ impl Offsets {
             let len = btf
                 .member_offset_in(module, "mem")
                 .and_then(|m| btf.array_info(m.type_id))
-                .map_or(0, |a| i64::from(a.len));
+                .map_or(0, |a| i64::try_from(a.len).unwrap_or(0));
             let mut parts = Vec::new();
             for (i, kind) in MemKind::ALL.into_iter().enumerate() {
                 // The enum says which index is which; without it, the order
@@ -315,7 +316,7 @@ impl Offsets {
         };
         let ks = || -> Result<KsOffsets, String> {
             let ks = btf
-                .find("mod_kallsyms", Kind::Struct)
+                .find_struct("mod_kallsyms")
                 .ok_or("the BTF has no struct mod_kallsyms")?;
             Ok(KsOffsets {
                 kallsyms: need(module, "kallsyms")?,
@@ -370,9 +371,9 @@ pub(crate) fn load(kernel: &Kernel) -> Loaded {
         return out;
     };
     match kernel
-        .btf_result()
-        .map_err(str::to_string)
-        .and_then(Offsets::from_btf)
+        .layout_source()
+        .map(Layouts::new)
+        .and_then(Offsets::from_layouts)
     {
         Ok(offsets) => walk(kernel, head, &offsets),
         Err(why) => Loaded {

@@ -6,9 +6,16 @@ use kdive_debuginfo::kallsyms::ScanHints;
 use kdive_debuginfo::{kallsyms, KallsymsLocations, SymbolTable};
 use kdive_dump::Dump;
 
-use crate::{makedumpfile, modules, show, vmlinux, Kernel, KernelError, SymbolSource, VmlinuxChoice};
+use crate::{
+    makedumpfile, modules, show, vmlinux, Kernel, KernelError, OpenOptions, SymbolSource,
+    VmlinuxChoice,
+};
 
-pub(crate) fn open(dump: Dump, choice: VmlinuxChoice<'_>) -> Result<Kernel, KernelError> {
+pub(crate) fn open(
+    dump: Dump,
+    choice: VmlinuxChoice<'_>,
+    options: OpenOptions,
+) -> Result<Kernel, KernelError> {
     let mut notices = Vec::new();
     let hints = match (dump.vmcoreinfo(), dump.qemu_cpus().first()) {
         (Some(info), _) => Hints::from_vmcoreinfo(info),
@@ -50,6 +57,7 @@ pub(crate) fn open(dump: Dump, choice: VmlinuxChoice<'_>) -> Result<Kernel, Kern
         notices,
         lines: Default::default(),
         btf: Default::default(),
+        btf_types: Default::default(),
         types: Default::default(),
         module_debug: Default::default(),
         auto_lines: Default::default(),
@@ -59,6 +67,9 @@ pub(crate) fn open(dump: Dump, choice: VmlinuxChoice<'_>) -> Result<Kernel, Kern
         image_only: false,
         proc_offsets: std::sync::OnceLock::new(),
     };
+    if !options.btf {
+        let _ = kernel.btf.set(Err("BTF turned off (--no-btf)".into()));
+    }
     kernel_bases(&mut kernel);
     // The modules' symbols, after the kernel's: the walk needs `modules`.
     let loaded = modules::load(&kernel);
@@ -124,7 +135,9 @@ fn btf_from_memory(k: &Kernel) -> Result<Btf, String> {
     };
     let len = stop.wrapping_sub(start);
     if stop <= start || len > 256 << 20 {
-        return Err(format!("BTF at {start:#x}..{stop:#x}: not a plausible size"));
+        return Err(format!(
+            "BTF at {start:#x}..{stop:#x}: not a plausible size"
+        ));
     }
     let mut buf = vec![0u8; len as usize];
     k.read(start, &mut buf)
@@ -141,7 +154,8 @@ fn kallsyms_from_memory(
     found: &Discovered,
     notices: &mut Vec<String>,
 ) -> Result<SymbolTable, String> {
-    let read = &kdive_dump::FnMemory(|addr, buf: &mut [u8]| Ok(found.xlat.read_virt(dump, addr, buf)?));
+    let read =
+        &kdive_dump::FnMemory(|addr, buf: &mut [u8]| Ok(found.xlat.read_virt(dump, addr, buf)?));
     let info = dump.vmcoreinfo();
     let forced = std::env::var_os("KDIVE_KALLSYMS_SCAN").is_some_and(|v| v == "1");
     let why = match info.map(KallsymsLocations::from_vmcoreinfo) {
@@ -154,7 +168,9 @@ fn kallsyms_from_memory(
         None => "the dump has no VMCOREINFO to locate kallsyms".to_string(),
     };
     let Some(image) = found.kernel_text else {
-        return Err(format!("{why}; and the kernel image, to scan for kallsyms, was not found"));
+        return Err(format!(
+            "{why}; and the kernel image, to scan for kallsyms, was not found"
+        ));
     };
     let hints = ScanHints {
         stext: info.and_then(|i| i.symbol("_stext")),
@@ -163,12 +179,16 @@ fn kallsyms_from_memory(
     // The read-only data first (a few MiB); the whole image when the page
     // tables do not show it, or when what they show is not it (a lone
     // read-only page ahead of .rodata was seen).
-    let rodata = found.xlat.tables.and_then(|t| find_rodata(dump, &t, &image));
+    let rodata = found
+        .xlat
+        .tables
+        .and_then(|t| find_rodata(dump, &t, &image));
     let in_rodata = rodata.and_then(|r| kallsyms::scan(r, &hints, read).ok());
     let (s, what) = match in_rodata {
         Some(s) => (s, "read-only data"),
         None => (
-            kallsyms::scan(image.virt..image.end(), &hints, read).map_err(|e| format!("{why}; {e}"))?,
+            kallsyms::scan(image.virt..image.end(), &hints, read)
+                .map_err(|e| format!("{why}; {e}"))?,
             "image",
         ),
     };

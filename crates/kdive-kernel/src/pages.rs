@@ -40,7 +40,7 @@ pub struct Pages {
 impl Kernel {
     /// The page array's layout, from BTF.
     pub fn pages(&self) -> Result<Pages, Error> {
-        let btf = self.btf_or_err()?;
+        let btf = self.layouts_or_err()?;
         let off = |m: &str| {
             btf.member_offset("page", m)
                 .map(|i| i.offset())
@@ -106,11 +106,10 @@ fn flag_names(k: &Kernel) -> Vec<(u64, String)> {
         }
     }
     if out.is_empty() {
-        if let Some(btf) = k.btf() {
-            if let Some(t) = btf.find_all("pageflags").find(|t| t.vlen() > 0) {
-                for e in t.enumerators() {
-                    if let (Some(n), Ok(bit)) = (e.name.strip_prefix("PG_"), u32::try_from(e.value))
-                    {
+        if let Some(btf) = k.layouts() {
+            if let Some(values) = btf.enum_values("pageflags") {
+                for (name, value) in values {
+                    if let (Some(n), Ok(bit)) = (name.strip_prefix("PG_"), u32::try_from(value)) {
                         if bit < 64 && !out.iter().any(|(m, _)| *m == 1 << bit) {
                             out.push((1 << bit, n.to_string()));
                         }

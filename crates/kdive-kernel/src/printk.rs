@@ -20,8 +20,7 @@ mod region;
 #[cfg(test)]
 mod tests;
 
-use kdive_debuginfo::btf::Btf;
-use kdive_debuginfo::types::{self, Namespace, TypeSource};
+use crate::offsets::Layouts;
 
 use crate::memory::Memory;
 use crate::{Error, Kernel, LayoutError};
@@ -101,10 +100,7 @@ impl Kernel {
 
     /// Where the struct members are: the BTF, else the vmlinux's DWARF.
     pub(crate) fn shapes(&self) -> Option<Shapes<'_>> {
-        match self.btf() {
-            Some(btf) => Some(Shapes::Btf(btf)),
-            None => self.types().map(Shapes::Types),
-        }
+        self.layouts().map(Shapes)
     }
 }
 
@@ -172,12 +168,9 @@ impl Notices {
     }
 }
 
-/// Where the types come from.
+/// The kernel's layouts, with the look-ups the log's readers make.
 #[derive(Clone, Copy)]
-pub(crate) enum Shapes<'a> {
-    Btf(&'a Btf),
-    Types(&'a dyn TypeSource),
-}
+pub(crate) struct Shapes<'a>(pub Layouts<'a>);
 
 /// Where a member is in its struct: bytes, and bits for a bitfield.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -221,25 +214,13 @@ impl Field {
 impl Shapes<'_> {
     /// The size of the struct (or typedef) named `ty`.
     pub fn size(&self, ty: &str) -> Option<u64> {
-        match *self {
-            Shapes::Btf(b) => b.size_of(b.find_aggregate(ty)?),
-            Shapes::Types(t) => types::size_of(t, aggregate(t, ty)?),
-        }
+        self.0.size(ty).ok()
     }
 
     /// The member at `path` (`desc_ring.count_bits`) of struct `ty`.
     pub fn field(&self, ty: &str, path: &str) -> Option<Field> {
-        let (bits_off, bits, size) = match *self {
-            Shapes::Btf(b) => {
-                let m = b.member_offset(ty, path)?;
-                (m.offset_bits, m.bitfield_size, b.size_of(m.type_id)?)
-            }
-            Shapes::Types(t) => {
-                let m = types::member(t, aggregate(t, ty)?, path)?;
-                let size = types::size_of(t, m.member.ty)?;
-                (m.offset_bits, m.member.bit_size.unwrap_or(0), size)
-            }
-        };
+        let m = self.0.member_offset(ty, path)?;
+        let (bits_off, bits, size) = (m.offset_bits, m.bitfield_size, self.0.size_of(m.type_id)?);
         let (off, shift) = if bits == 0 {
             (bits_off / 8, 0)
         } else {
@@ -252,11 +233,6 @@ impl Shapes<'_> {
             bits,
         })
     }
-}
-
-fn aggregate(t: &dyn TypeSource, name: &str) -> Option<types::TypeId> {
-    t.find(Namespace::Struct, name)
-        .or_else(|| t.find(Namespace::Plain, name))
 }
 
 /// A field the reader cannot go without, or why it is missing.

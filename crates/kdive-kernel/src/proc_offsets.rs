@@ -18,14 +18,14 @@ pub(crate) struct ProcOffsets {
 
 impl Kernel {
     pub(crate) fn proc_offsets(&self) -> &ProcOffsets {
-        self.proc_offsets.get_or_init(|| match self.btf() {
+        self.proc_offsets.get_or_init(|| match self.layouts() {
             None => ProcOffsets::default(),
             Some(btf) => ProcOffsets {
-                path: PathOffsets::from_btf(btf),
-                files: FilesOffsets::from_btf(btf),
-                vma: VmaOffsets::from_btf(btf),
-                maple: MapleOffsets::from_btf(btf),
-                runq: RunqOffsets::from_btf(btf),
+                path: PathOffsets::from_layouts(btf),
+                files: FilesOffsets::from_layouts(btf),
+                vma: VmaOffsets::from_layouts(btf),
+                maple: MapleOffsets::from_layouts(btf),
+                runq: RunqOffsets::from_layouts(btf),
             },
         })
     }

@@ -39,7 +39,7 @@ pub(crate) struct TreeLayout {
 }
 
 impl TreeLayout {
-    pub fn from_btf(l: &Layouts) -> Result<TreeLayout, Error> {
+    pub fn from_layouts(l: &Layouts) -> Result<TreeLayout, Error> {
         if let Ok(head) = l.off("xarray", "xa_head") {
             let nr_slots = l
                 .array_len("xa_node", "slots")
@@ -52,11 +52,9 @@ impl TreeLayout {
                 nr_slots: nr_slots as usize,
             });
         }
-        let nr_slots = l
-            .array_len("radix_tree_node", "slots")
-            .ok_or_else(|| {
-                LayoutError::shape("radix_tree_node", Some("slots"), "is not an array")
-            })?;
+        let nr_slots = l.array_len("radix_tree_node", "slots").ok_or_else(|| {
+            LayoutError::shape("radix_tree_node", Some("slots"), "is not an array")
+        })?;
         Ok(TreeLayout {
             xarray: false,
             head: l.off("radix_tree_root", "rnode")?,
@@ -176,7 +174,7 @@ impl Kernel {
     /// (`struct radix_tree_root` or `struct xarray`) is at `root`, in index
     /// order, and what could not be read.
     pub fn radix_tree_entries(&self, root: u64) -> Result<TreeEntries, Error> {
-        let t = TreeLayout::from_btf(&Layouts::of(self)?)?;
+        let t = TreeLayout::from_layouts(&Layouts::of(self)?)?;
         let mut notices = Vec::new();
         let what = format!("radix tree {root:x}");
         let entries = tree_entries(self, root, &t, &what, &mut notices);

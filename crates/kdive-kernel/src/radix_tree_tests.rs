@@ -1,7 +1,6 @@
 //! The radix-tree / xarray walk on made-up memory: index arithmetic over
 //! two levels, the entries that are not pointers, and damaged trees.
 
-
 use super::*;
 
 /// Made-up memory (see [`crate::fake_mem`]).

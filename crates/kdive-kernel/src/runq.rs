@@ -10,7 +10,7 @@
 
 use std::collections::HashSet;
 
-use kdive_debuginfo::btf::Btf;
+use crate::offsets::Layouts;
 
 use crate::memory::Memory;
 use crate::{CpuState, Error, Kernel, LayoutError};
@@ -39,7 +39,7 @@ pub struct RunqOffsets {
 }
 
 impl RunqOffsets {
-    pub fn from_btf(btf: &Btf) -> Option<RunqOffsets> {
+    pub(crate) fn from_layouts(btf: Layouts<'_>) -> Option<RunqOffsets> {
         let off = |s: &str, p: &str| btf.member_offset(s, p).map(|m| m.offset());
         let queue = btf.member_offset("rt_prio_array", "queue")?;
         let timeline = off("cfs_rq", "tasks_timeline")?;
@@ -234,9 +234,9 @@ impl Kernel {
             .runq
             .as_ref()
             .ok_or_else(|| LayoutError::Incomplete("rq".into()))?;
-        let rqs = self.symbol("runqueues").ok_or_else(|| {
-            Error::no_symbol_said("runqueues", "per-cpu runqueues do not exist")
-        })?;
+        let rqs = self
+            .symbol("runqueues")
+            .ok_or_else(|| Error::no_symbol_said("runqueues", "per-cpu runqueues do not exist"))?;
         let off = self.per_cpu_offset(cpu).ok_or(Error::NoCpuState {
             cpu,
             what: CpuState::PerCpuOffset,

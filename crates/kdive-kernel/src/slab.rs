@@ -110,8 +110,8 @@ impl Kernel {
     /// Start a walk of the SLUB allocator. Fails without BTF, on a kernel
     /// with another allocator, or without `slab_caches`.
     pub fn slub(&self) -> Result<Slub<'_>, Error> {
-        let btf = self.btf_or_err()?;
-        let o = Offsets::from_btf(btf)?;
+        let btf = self.layouts_or_err()?;
+        let o = Offsets::from_layouts(btf)?;
         let layout = self.layout();
         let nr_node_ids = self
             .symbol("nr_node_ids")
@@ -139,7 +139,7 @@ impl Kernel {
 }
 
 /// Each node's page frames, from `node_data[]` (`struct pglist_data`).
-fn node_spans(k: &Kernel, btf: &kdive_debuginfo::btf::Btf, n: usize) -> Vec<(u64, u64)> {
+fn node_spans(k: &Kernel, btf: crate::offsets::Layouts<'_>, n: usize) -> Vec<(u64, u64)> {
     let (Some(base), Some(start), Some(span)) = (
         k.symbol("node_data"),
         btf.member_offset("pglist_data", "node_start_pfn"),
@@ -180,10 +180,9 @@ impl<'a> Slub<'a> {
     /// The slab whose `struct slab` (or `struct page`) is at `page`.
     pub fn slab(&self, page: u64) -> Result<Slab, Error> {
         let o = &self.o;
-        let pfn = self
-            .env
-            .page_pfn(page, o.page_size)
-            .ok_or_else(|| Error::corrupt(format!("{page:x} is not a struct page address"), page))?;
+        let pfn = self.env.page_pfn(page, o.page_size).ok_or_else(|| {
+            Error::corrupt(format!("{page:x} is not a struct page address"), page)
+        })?;
         let buf = self.read(page, o.slab_len)?;
         let get = |f: offsets::Field| f.get(&buf).unwrap_or(0);
         Ok(Slab {

@@ -2,8 +2,8 @@
 //! `swap_info[]` pointers below `nr_swapfiles` whose `flags` have
 //! `SWP_USED`, with their size, use, priority and the swap file's path.
 
-use crate::memory::Memory;
 use crate::memory::MemError;
+use crate::memory::Memory;
 use crate::offsets::Layouts;
 use crate::{Error, Kernel, LayoutError};
 
@@ -55,7 +55,7 @@ pub(crate) struct SwapOffsets {
 }
 
 impl SwapOffsets {
-    pub fn from_btf(l: &Layouts) -> Result<SwapOffsets, LayoutError> {
+    pub fn from_layouts(l: &Layouts) -> Result<SwapOffsets, LayoutError> {
         let s = "swap_info_struct";
         let field = |name: &str| -> Result<Field, LayoutError> {
             Ok((l.off(s, name)?, l.member_size(s, name).unwrap_or(8)))
@@ -83,7 +83,7 @@ impl SwapOffsets {
 impl Kernel {
     /// Every swap area in use, and what could not be read.
     pub fn swap_areas(&self) -> Result<(Vec<SwapArea>, Vec<String>), Error> {
-        let o = SwapOffsets::from_btf(&Layouts::of(self)?)?;
+        let o = SwapOffsets::from_layouts(&Layouts::of(self)?)?;
         let nr_sym = self.symbol("nr_swapfiles").ok_or_else(|| {
             Error::no_symbol_said("nr_swapfiles", "nr_swapfiles doesn't exist in this kernel!")
         })?;

@@ -214,19 +214,17 @@ impl Kernel {
     /// order, up to `DMI_STRING_MAX`; `None` for a field the firmware did
     /// not give.
     pub fn dmi_strings(&self) -> Option<Vec<(String, Option<String>)>> {
-        let btf = self.btf()?;
+        let btf = self.layouts()?;
         let base = self.symbol("dmi_ident")?;
         let max = btf.enum_value("dmi_field", "DMI_STRING_MAX")?;
-        let id = btf.find("dmi_field", kdive_debuginfo::btf::Kind::Enum)?;
-        let t = btf.ty(id)?;
         let mut out = Vec::new();
-        for e in t.enumerators() {
-            if e.value < 0 || e.value >= max {
+        for (name, value) in btf.enum_values("dmi_field")? {
+            if value < 0 || value >= max {
                 break;
             }
-            let p = self.read_u64(base + 8 * e.value as u64).ok()?;
+            let p = self.read_u64(base + 8 * value as u64).ok()?;
             let s = (p != 0).then(|| self.read_cstr(p, 1024).unwrap_or_default());
-            out.push((e.name.to_string(), s));
+            out.push((name, s));
         }
         Some(out)
     }

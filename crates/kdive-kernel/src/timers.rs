@@ -54,18 +54,22 @@ struct Offsets {
 impl Kernel {
     /// The pending timers of every CPU (the timer wheel of 4.8 and later).
     pub fn timer_wheel(&self) -> Result<TimerWheel, Error> {
-        let btf = self.btf_or_err()?;
+        let btf = self.layouts_or_err()?;
         let off = |s: &str, m: &str| {
-            btf.member_offset(s, m).map(|i| i.offset()).ok_or_else(|| LayoutError::member(s, m))
+            btf.member_offset(s, m)
+                .map(|i| i.offset())
+                .ok_or_else(|| LayoutError::member(s, m))
         };
-        let vec_info = btf
-            .member_offset("timer_base", "vectors")
-            .ok_or_else(|| Error::Unsupported("no timer_base.vectors: not a 4.8+ timer wheel".into()))?;
+        let vec_info = btf.member_offset("timer_base", "vectors").ok_or_else(|| {
+            Error::Unsupported("no timer_base.vectors: not a 4.8+ timer wheel".into())
+        })?;
         let nr_vectors = btf
             .array_info(vec_info.type_id)
-            .map(|a| u64::from(a.len))
+            .map(|a| a.len)
             .ok_or_else(|| LayoutError::shape("timer_base", Some("vectors"), "is not an array"))?;
-        let base_id = btf.find_aggregate("timer_base").ok_or_else(|| LayoutError::ty("timer_base"))?;
+        let base_id = btf
+            .find_aggregate("timer_base")
+            .ok_or_else(|| LayoutError::ty("timer_base"))?;
         let o = Offsets {
             vectors: vec_info.offset(),
             nr_vectors,
@@ -76,7 +80,9 @@ impl Kernel {
             expires: off("timer_list", "expires")?,
             function: off("timer_list", "function")?,
         };
-        let sym = self.symbol("timer_bases").ok_or_else(|| Error::no_symbol("timer_bases"))?;
+        let sym = self
+            .symbol("timer_bases")
+            .ok_or_else(|| Error::no_symbol("timer_bases"))?;
         // The per-CPU variable's type says how many bases there are; a BTF
         // without per-CPU variables (5.10) leaves the symbol's size to say.
         let from_size = || {
@@ -85,19 +91,30 @@ impl Kernel {
             (size % o.base_size == 0 && (1..=3).contains(&n)).then_some(n as usize)
         };
         let nr_bases = btf
-            .find("timer_bases", kdive_debuginfo::btf::Kind::Var)
-            .and_then(|id| btf.ty(id)?.target())
+            .variable_type("timer_bases")
             .and_then(|ty| btf.array_info(ty))
             .map(|a| a.len.max(1) as usize)
             .or_else(from_size)
             .unwrap_or(1);
-        let mut wheel = TimerWheel { nr_bases, ..TimerWheel::default() };
+        let mut wheel = TimerWheel {
+            nr_bases,
+            ..TimerWheel::default()
+        };
         for cpu in 0..self.nr_cpus() {
-            let Some(pcpu) = self.per_cpu_offset(cpu) else { continue };
+            let Some(pcpu) = self.per_cpu_offset(cpu) else {
+                continue;
+            };
             for index in 0..nr_bases {
-                let addr = sym.wrapping_add(pcpu).wrapping_add(index as u64 * o.base_size);
+                let addr = sym
+                    .wrapping_add(pcpu)
+                    .wrapping_add(index as u64 * o.base_size);
                 let timers = self.read_base(addr, &o, &mut wheel.notices);
-                wheel.bases.push(TimerBase { cpu, index, addr, timers });
+                wheel.bases.push(TimerBase {
+                    cpu,
+                    index,
+                    addr,
+                    timers,
+                });
             }
         }
         Ok(wheel)
@@ -117,18 +134,27 @@ impl Kernel {
             let mut seen = HashSet::new();
             while node != 0 {
                 if !seen.insert(node) || seen.len() > MAX_CHAIN {
-                    notices.push(format!("timer_base {base:x}: vectors[{i}]: loop at {node:x}"));
+                    notices.push(format!(
+                        "timer_base {base:x}: vectors[{i}]: loop at {node:x}"
+                    ));
                     break;
                 }
                 let t = node.wrapping_sub(o.entry);
-                let (expires, function) = match (self.read_u64(t + o.expires), self.read_u64(t + o.function)) {
-                    (Ok(e), Ok(f)) => (e, f),
-                    (Err(e), _) | (_, Err(e)) => {
-                        notices.push(format!("timer_base {base:x}: vectors[{i}]: timer {t:x}: {e}"));
-                        break;
-                    }
-                };
-                timers.push(Timer { addr: t, expires, function });
+                let (expires, function) =
+                    match (self.read_u64(t + o.expires), self.read_u64(t + o.function)) {
+                        (Ok(e), Ok(f)) => (e, f),
+                        (Err(e), _) | (_, Err(e)) => {
+                            notices.push(format!(
+                                "timer_base {base:x}: vectors[{i}]: timer {t:x}: {e}"
+                            ));
+                            break;
+                        }
+                    };
+                timers.push(Timer {
+                    addr: t,
+                    expires,
+                    function,
+                });
                 node = match self.read_u64(node) {
                     Ok(n) => n,
                     Err(e) => {

@@ -24,6 +24,26 @@ impl Kernel {
     pub(crate) fn layered(&self) -> &Layered {
         self.types.get_or_init(|| Layered::new(load(self)))
     }
+
+    /// The source the kernel's walkers read layouts from: the BTF, quick
+    /// to open and in memory, else the vmlinux's DWARF; or why neither.
+    pub(crate) fn layout_source(&self) -> Result<&dyn TypeSource, String> {
+        match self.btf_types() {
+            Ok(b) => Ok(&**b as &dyn TypeSource),
+            Err(why) => match self.vmlinux_file().and(self.types()) {
+                Some(t) => Ok(t),
+                None => Err(why.to_string()),
+            },
+        }
+    }
+
+    /// The BTF as a [`TypeSource`], made once and shared.
+    fn btf_types(&self) -> Result<&Arc<BtfTypes>, &str> {
+        let btf = self.btf_arc()?;
+        Ok(self
+            .btf_types
+            .get_or_init(|| Arc::new(BtfTypes::new(Arc::clone(btf)))))
+    }
 }
 
 /// The best source of types this kernel has: the vmlinux's DWARF (every
@@ -34,6 +54,6 @@ fn load(k: &Kernel) -> Option<Arc<dyn TypeSource>> {
             return Some(Arc::new(dwarf));
         }
     }
-    let btf = k.btf_arc().ok()?;
-    Some(Arc::new(BtfTypes::new(Arc::clone(btf))))
+    let btf = k.btf_types().ok()?;
+    Some(Arc::clone(btf) as Arc<dyn TypeSource>)
 }

@@ -42,7 +42,6 @@ impl Kernel {
             .symbol("softirq_vec")
             .ok_or_else(|| Error::no_symbol("softirq_vec"))?;
         let n = l
-            .btf
             .enumerator("NR_SOFTIRQS")
             .filter(|&n| n > 0 && n <= 64)
             .ok_or_else(|| Error::Undetermined {

@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use kdive_debuginfo::btf::Btf;
+use crate::offsets::Layouts;
 
 use crate::maple;
 use crate::memory::Memory;
@@ -37,7 +37,7 @@ pub enum VmaList {
 }
 
 impl VmaOffsets {
-    pub fn from_btf(btf: &Btf) -> Option<VmaOffsets> {
+    pub(crate) fn from_layouts(btf: Layouts<'_>) -> Option<VmaOffsets> {
         let off = |s: &str, p: &str| btf.member_offset(s, p).map(|m| m.offset());
         let list = match off("mm_struct", "mm_mt.ma_root") {
             Some(root) => VmaList::Maple { root },

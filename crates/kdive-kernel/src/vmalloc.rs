@@ -19,7 +19,7 @@ impl Kernel {
     /// The areas on `vmap_area_list`, in its (address) order, and what was
     /// wrong with the list (a loop, a broken link, an unreadable entry).
     pub fn vmap_areas(&self) -> Result<(Vec<VmapArea>, Vec<Finding>), Error> {
-        let btf = self.btf_or_err()?;
+        let btf = self.layouts_or_err()?;
         let off = |m: &str| {
             btf.member_offset("vmap_area", m)
                 .map(|i| i.offset())
@@ -58,14 +58,15 @@ impl Kernel {
 
     /// The heads of the lists of busy areas: `vmap_area_list`, or (6.9
     /// and later) each `vmap_nodes[i].busy.head`.
-    fn vmap_lists(&self, btf: &kdive_debuginfo::btf::Btf) -> Result<Vec<u64>, Error> {
+    fn vmap_lists(&self, btf: crate::offsets::Layouts<'_>) -> Result<Vec<u64>, Error> {
         if let Some(head) = self.symbol("vmap_area_list") {
             return Ok(vec![head]);
         }
-        let none = |name: &str| {
-            Error::no_symbol_said(name, "no vmap_area_list or vmap_nodes symbol")
-        };
-        let nodes = self.symbol("vmap_nodes").ok_or_else(|| none("vmap_nodes"))?;
+        let none =
+            |name: &str| Error::no_symbol_said(name, "no vmap_area_list or vmap_nodes symbol");
+        let nodes = self
+            .symbol("vmap_nodes")
+            .ok_or_else(|| none("vmap_nodes"))?;
         let nr = self
             .symbol("nr_vmap_nodes")
             .ok_or_else(|| none("nr_vmap_nodes"))?;

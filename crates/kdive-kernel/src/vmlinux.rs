@@ -87,7 +87,10 @@ fn find(dump: &Dump, found: &Discovered, notices: &mut Vec<String>) -> Option<Fi
     };
     let paths = candidates(&release);
     for p in paths.iter().filter(|p| p.is_file()) {
-        match ElfFile::open(p).map_err(Unfit::from).and_then(|elf| fit::check(dump, found, elf)) {
+        match ElfFile::open(p)
+            .map_err(Unfit::from)
+            .and_then(|elf| fit::check(dump, found, elf))
+        {
             Ok(fit) => return Some(fit),
             Err(e) => notices.push(format!("{e}: not used")),
         }
@@ -97,7 +100,10 @@ fn find(dump: &Dump, found: &Discovered, notices: &mut Vec<String>) -> Option<Fi
     if let Some(id) = dump.vmcoreinfo().and_then(|v| v.get("BUILD-ID")) {
         match crate::debuginfod::debuginfo(id) {
             Ok(Some(p)) => {
-                match ElfFile::open(&p).map_err(Unfit::from).and_then(|elf| fit::check(dump, found, elf)) {
+                match ElfFile::open(&p)
+                    .map_err(Unfit::from)
+                    .and_then(|elf| fit::check(dump, found, elf))
+                {
                     Ok(fit) => {
                         notices.push(format!("vmlinux from debuginfod: {}", show(&p)));
                         return Some(fit);

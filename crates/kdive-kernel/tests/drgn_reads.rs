@@ -50,8 +50,12 @@ fn addresses(k: &Kernel) -> Vec<(&'static str, u64)> {
     // is in vmalloc space too.
     if !v.iter().any(|(kind, _)| *kind == "vmalloc") {
         if let (Some(btf), Some(init)) = (k.btf(), k.symbol("init_task")) {
-            let tasks = btf.member_offset("task_struct", "tasks").map(|m| m.offset());
-            let stack = btf.member_offset("task_struct", "stack").map(|m| m.offset());
+            let tasks = btf
+                .member_offset("task_struct", "tasks")
+                .map(|m| m.offset());
+            let stack = btf
+                .member_offset("task_struct", "stack")
+                .map(|m| m.offset());
             if let (Some(tasks), Some(stack)) = (tasks, stack) {
                 let task = k.read_u64(init + tasks).map(|n| n - tasks);
                 if let Ok(s) = task.and_then(|t| k.read_u64(t + stack)) {
@@ -78,7 +82,11 @@ fn addresses(k: &Kernel) -> Vec<(&'static str, u64)> {
 }
 
 /// drgn's answer for each address: `Some(bytes)` or `None` (a fault).
-fn drgn_reads(python: &std::path::Path, dump: &std::path::Path, addrs: &[u64]) -> Vec<Option<Vec<u8>>> {
+fn drgn_reads(
+    python: &std::path::Path,
+    dump: &std::path::Path,
+    addrs: &[u64],
+) -> Vec<Option<Vec<u8>>> {
     let script = repo_root().join("tests/drgn/vread.py");
     let mut child = Command::new(python)
         .arg(script)
@@ -88,9 +96,18 @@ fn drgn_reads(python: &std::path::Path, dump: &std::path::Path, addrs: &[u64]) -
         .spawn()
         .expect("run drgn");
     let input: String = addrs.iter().map(|a| format!("{a:x} {LEN}\n")).collect();
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "vread.py failed on {}", dump.display());
+    assert!(
+        out.status.success(),
+        "vread.py failed on {}",
+        dump.display()
+    );
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| {
@@ -117,14 +134,32 @@ fn reads_agree_with_drgn() {
     };
     for crash in require("reads_agree_with_drgn") {
         // drgn needs VMCOREINFO; one variant per crash is enough here.
-        let Some(path) = crash.variant("kdump-zlib") else { continue };
+        let Some(path) = crash.variant("kdump-zlib") else {
+            continue;
+        };
         let k = Kernel::open_with(path, VmlinuxChoice::None).unwrap();
         let addrs = addresses(&k);
         let kinds: std::collections::BTreeSet<&str> = addrs.iter().map(|(k, _)| *k).collect();
-        for kind in ["kernel text", "kernel data", "direct map", "vmemmap", "vmalloc", "module", "per-CPU"] {
-            assert!(kinds.contains(kind), "{}: no {kind} address found", crash.name());
+        for kind in [
+            "kernel text",
+            "kernel data",
+            "direct map",
+            "vmemmap",
+            "vmalloc",
+            "module",
+            "per-CPU",
+        ] {
+            assert!(
+                kinds.contains(kind),
+                "{}: no {kind} address found",
+                crash.name()
+            );
         }
-        let theirs = drgn_reads(&python, path, &addrs.iter().map(|(_, a)| *a).collect::<Vec<_>>());
+        let theirs = drgn_reads(
+            &python,
+            path,
+            &addrs.iter().map(|(_, a)| *a).collect::<Vec<_>>(),
+        );
         let mut agreed = 0;
         for ((kind, addr), drgn) in addrs.iter().zip(theirs) {
             let mut buf = vec![0u8; LEN];
@@ -142,7 +177,15 @@ fn reads_agree_with_drgn() {
                 agreed += 1;
             }
         }
-        eprintln!("{}: {agreed} of {} reads agree with drgn", crash.name(), addrs.len());
-        assert!(agreed * 2 > addrs.len(), "{}: too few readable addresses", crash.name());
+        eprintln!(
+            "{}: {agreed} of {} reads agree with drgn",
+            crash.name(),
+            addrs.len()
+        );
+        assert!(
+            agreed * 2 > addrs.len(),
+            "{}: too few readable addresses",
+            crash.name()
+        );
     }
 }

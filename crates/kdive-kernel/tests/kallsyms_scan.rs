@@ -49,39 +49,72 @@ fn table(k: &Kernel) -> Vec<Sym> {
 
 /// Every kernel symbol of `k` is the vmlinux's, moved by the KASLR offset.
 fn check_vmlinux(what: &str, k: &Kernel, path: &Path) {
-    let mut v = kdive_debuginfo::ElfFile::open(path).unwrap().symbols().unwrap();
+    let mut v = kdive_debuginfo::ElfFile::open(path)
+        .unwrap()
+        .symbols()
+        .unwrap();
     v.relocate(k.kernel_offset());
-    let at: HashMap<(u64, &str), char> = v.iter().map(|s| ((s.addr, s.name.as_str()), s.kind)).collect();
+    let at: HashMap<(u64, &str), char> = v
+        .iter()
+        .map(|s| ((s.addr, s.name.as_str()), s.kind))
+        .collect();
     let bad: Vec<_> = k
         .symbols()
         .iter()
         .filter(|s| s.module.is_none())
         // kallsyms marks per-CPU symbols absolute ('A'); nm says data.
-        .filter(|s| at.get(&(s.addr, s.name.as_str())).is_none_or(|&c| c != s.kind && s.kind != 'A'))
+        .filter(|s| {
+            at.get(&(s.addr, s.name.as_str()))
+                .is_none_or(|&c| c != s.kind && s.kind != 'A')
+        })
         .map(|s| format!("{:x} {} {}", s.addr, s.kind, s.name))
         .collect();
-    assert!(bad.is_empty(), "{what}: {} symbols not the vmlinux's: {:?}", bad.len(), &bad[..bad.len().min(10)]);
+    assert!(
+        bad.is_empty(),
+        "{what}: {} symbols not the vmlinux's: {:?}",
+        bad.len(),
+        &bad[..bad.len().min(10)]
+    );
 }
 
 #[test]
 fn scanned_kallsyms_are_the_located_ones() {
     let mut checked = 0;
     for crash in kdive_testkit::require("kallsyms scan") {
-        let Some(path) = variant(&crash) else { continue };
+        let Some(path) = variant(&crash) else {
+            continue;
+        };
         let what = format!("{} ({})", crash.name(), path.display());
         let (k, took) = open(&path, true);
-        let scans: Vec<_> = k.notices().iter().filter(|n| n.contains("kallsyms found by scanning")).collect();
+        let scans: Vec<_> = k
+            .notices()
+            .iter()
+            .filter(|n| n.contains("kallsyms found by scanning"))
+            .collect();
         assert_eq!(scans.len(), 1, "{what}: {:?}", k.notices());
         eprintln!("{what}: opened in {took:?}: {}", scans[0]);
         assert_eq!(k.symbol_source(), SymbolSource::Kallsyms, "{what}");
-        assert!(k.symbol("schedule").is_some() && k.symbol("init_task").is_some(), "{what}");
-        assert!(k.btf().is_some(), "{what}: no BTF through __start_BTF: {:?}", k.btf_result().err());
+        assert!(
+            k.symbol("schedule").is_some() && k.symbol("init_task").is_some(),
+            "{what}"
+        );
+        assert!(
+            k.btf().is_some(),
+            "{what}: no BTF through __start_BTF: {:?}",
+            k.btf_result().err()
+        );
 
-        let located = k.dump().vmcoreinfo().is_some_and(|i| i.symbol("kallsyms_names").is_some());
+        let located = k
+            .dump()
+            .vmcoreinfo()
+            .is_some_and(|i| i.symbol("kallsyms_names").is_some());
         if located {
             let (v, took) = open(&path, false);
             eprintln!("{what}: opened through VMCOREINFO in {took:?}");
-            assert!(table(&k) == table(&v), "{what}: the scanned symbols differ from VMCOREINFO's");
+            assert!(
+                table(&k) == table(&v),
+                "{what}: the scanned symbols differ from VMCOREINFO's"
+            );
         }
         let release = crash.kernel.trim_start_matches("linux-");
         if let Some(p) = vmlinux(release) {

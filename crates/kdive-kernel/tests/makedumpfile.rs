@@ -8,7 +8,9 @@ use kdive_kernel::{Kernel, VmlinuxChoice};
 const NOTICE: &str = "pages of kernel structures are excluded from this dump";
 
 fn before_6_2(release: &str) -> bool {
-    let mut it = release.split(|c: char| !c.is_ascii_digit()).map(|p| p.parse::<u32>().unwrap_or(0));
+    let mut it = release
+        .split(|c: char| !c.is_ascii_digit())
+        .map(|p| p.parse::<u32>().unwrap_or(0));
     (it.next().unwrap_or(0), it.next().unwrap_or(0)) < (6, 2)
 }
 
@@ -30,7 +32,13 @@ fn told_once_when_the_task_list_meets_excluded_pages() {
                 .notices()
                 .iter()
                 .any(|n| n.starts_with("the task list") && n.contains("page excluded"));
-            assert_eq!(told == 1, list_broken, "{name}: {:?} / {:?}", k.notices(), k.tasks().notices());
+            assert_eq!(
+                told == 1,
+                list_broken,
+                "{name}: {:?} / {:?}",
+                k.notices(),
+                k.tasks().notices()
+            );
             if before_6_2(&release) {
                 assert_eq!(told, 0, "{name}");
             }

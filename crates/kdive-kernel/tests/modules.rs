@@ -449,8 +449,14 @@ fn btf_parses_fast() {
 fn module_build_id_is_the_ko_s() {
     let mut checked = 0;
     for (c, kernels) in dumps() {
-        let Some(ko) = c.file("crashme.ko") else { continue };
-        let want = kdive_debuginfo::ElfFile::open(&ko).unwrap().build_id().unwrap().unwrap();
+        let Some(ko) = c.file("crashme.ko") else {
+            continue;
+        };
+        let want = kdive_debuginfo::ElfFile::open(&ko)
+            .unwrap()
+            .build_id()
+            .unwrap()
+            .unwrap();
         for (how, k) in kernels {
             let m = k.module("crashme").expect("crashme loaded");
             assert_eq!(k.module_build_id(m).unwrap(), want, "{} ({how})", c.name());
@@ -459,7 +465,13 @@ fn module_build_id_is_the_ko_s() {
         // Every module has one (Debian builds them with --build-id).
         let (_, k) = &kernels[0];
         for m in k.modules() {
-            assert_eq!(k.module_build_id(m).unwrap().len(), 40, "{}: {}", c.name(), m.name);
+            assert_eq!(
+                k.module_build_id(m).unwrap().len(),
+                40,
+                "{}: {}",
+                c.name(),
+                m.name
+            );
         }
     }
     eprintln!("checked {checked}");

@@ -12,18 +12,42 @@ use kdive_testkit::elf::{self, ElfWriter};
 /// `.rodata` holding `banner` at `linux_banner`, and `build_id` if given.
 fn vmlinux(build_id: Option<&[u8]>, banner: &str) -> Vec<u8> {
     let mut w = ElfWriter::new();
-    let text = w.section(".text", elf::SHT_PROGBITS, elf::SHF_ALLOC | elf::SHF_EXECINSTR, 0xffff_ffff_8100_0000, &[0xc3; 0x1000]);
+    let text = w.section(
+        ".text",
+        elf::SHT_PROGBITS,
+        elf::SHF_ALLOC | elf::SHF_EXECINSTR,
+        0xffff_ffff_8100_0000,
+        &[0xc3; 0x1000],
+    );
     let mut ro = banner.as_bytes().to_vec();
     ro.push(0);
-    let rodata = w.section(".rodata", elf::SHT_PROGBITS, elf::SHF_ALLOC, 0xffff_ffff_8200_0000, &ro);
+    let rodata = w.section(
+        ".rodata",
+        elf::SHT_PROGBITS,
+        elf::SHF_ALLOC,
+        0xffff_ffff_8200_0000,
+        &ro,
+    );
     if let Some(id) = build_id {
         w.build_id(id);
     }
     w.symbol("_stext", 0xffff_ffff_8100_0000, 0, elf::FUNC, text);
-    w.symbol("linux_banner", 0xffff_ffff_8200_0000, ro.len() as u64, elf::OBJECT, rodata);
+    w.symbol(
+        "linux_banner",
+        0xffff_ffff_8200_0000,
+        ro.len() as u64,
+        elf::OBJECT,
+        rodata,
+    );
     w.symbol("init_task", 0xffff_ffff_8200_0000, 0, elf::OBJECT, rodata);
     for i in 0..1200u64 {
-        w.symbol(&format!("f{i}"), 0xffff_ffff_8100_0000 + i, 1, elf::FUNC, text);
+        w.symbol(
+            &format!("f{i}"),
+            0xffff_ffff_8100_0000 + i,
+            1,
+            elf::FUNC,
+            text,
+        );
     }
     w.finish(elf::ET_EXEC)
 }
@@ -67,7 +91,10 @@ fn another_build_is_refused() {
     if dump().is_none() {
         return;
     }
-    match open(&vmlinux(Some(&[0xab; 20]), "Linux version 0.0\n"), "buildid") {
+    match open(
+        &vmlinux(Some(&[0xab; 20]), "Linux version 0.0\n"),
+        "buildid",
+    ) {
         Err(KernelError::Unfit(Unfit::BuildId { found, .. })) => assert_eq!(found, "ab".repeat(20)),
         Err(e) => panic!("wrong error: {e}"),
         Ok(_) => panic!("a vmlinux of another build taken"),
@@ -81,7 +108,10 @@ fn another_banner_is_refused() {
     }
     // No build id: the banner decides. The made-up symbols sit at link-time
     // addresses where the dump's kernel has other bytes.
-    match open(&vmlinux(None, "Linux version 0.0 (nobody@nowhere)\n"), "banner") {
+    match open(
+        &vmlinux(None, "Linux version 0.0 (nobody@nowhere)\n"),
+        "banner",
+    ) {
         Err(KernelError::Unfit(Unfit::Banner { found, .. })) => {
             assert_eq!(found, "Linux version 0.0 (nobody@nowhere)")
         }
@@ -95,5 +125,9 @@ fn btf_only_alone_is_not_a_kernel_image() {
     let p = write("image", &elf::btf_only_vmlinux(&[0x9f, 0xeb, 1, 0]));
     let r = Kernel::open_image(&p);
     let _ = std::fs::remove_file(&p);
-    assert!(matches!(r, Err(KernelError::Unfit(Unfit::NotKernel { .. }))), "{:?}", r.err());
+    assert!(
+        matches!(r, Err(KernelError::Unfit(Unfit::NotKernel { .. }))),
+        "{:?}",
+        r.err()
+    );
 }

@@ -99,8 +99,20 @@ impl ElfWriter {
         }
         let n = self.sections.len() as u32;
         let mut all = self.sections.clone();
-        all.push(Section { name: ".symtab".into(), sh_type: SHT_SYMTAB, flags: 0, addr: 0, data: symtab });
-        all.push(Section { name: ".strtab".into(), sh_type: SHT_STRTAB, flags: 0, addr: 0, data: strtab });
+        all.push(Section {
+            name: ".symtab".into(),
+            sh_type: SHT_SYMTAB,
+            flags: 0,
+            addr: 0,
+            data: symtab,
+        });
+        all.push(Section {
+            name: ".strtab".into(),
+            sh_type: SHT_STRTAB,
+            flags: 0,
+            addr: 0,
+            data: strtab,
+        });
         let mut shstrtab = vec![0u8];
         let mut names = Vec::new();
         for s in all.iter().map(|s| s.name.as_str()).chain([".shstrtab"]) {
@@ -108,7 +120,13 @@ impl ElfWriter {
             shstrtab.extend_from_slice(s.as_bytes());
             shstrtab.push(0);
         }
-        all.push(Section { name: ".shstrtab".into(), sh_type: SHT_STRTAB, flags: 0, addr: 0, data: shstrtab });
+        all.push(Section {
+            name: ".shstrtab".into(),
+            sh_type: SHT_STRTAB,
+            flags: 0,
+            addr: 0,
+            data: shstrtab,
+        });
 
         let mut out = vec![0u8; 64];
         let mut offsets = Vec::new();
@@ -121,7 +139,11 @@ impl ElfWriter {
         let shoff = out.len() as u64;
         out.extend_from_slice(&[0u8; 64]);
         for (i, s) in all.iter().enumerate() {
-            let (link, info, entsize) = if s.sh_type == SHT_SYMTAB { (n + 2, 1, 24) } else { (0, 0, 0) };
+            let (link, info, entsize) = if s.sh_type == SHT_SYMTAB {
+                (n + 2, 1, 24)
+            } else {
+                (0, 0, 0)
+            };
             let mut h = Vec::with_capacity(64);
             h.extend_from_slice(&names[i].to_le_bytes());
             h.extend_from_slice(&s.sh_type.to_le_bytes());
@@ -159,10 +181,22 @@ pub fn btf_only_vmlinux(btf: &[u8]) -> Vec<u8> {
     let mut w = ElfWriter::new();
     let base = 0xffff_ffff_8262_eb80;
     let btf_sec = w.section(".BTF", SHT_PROGBITS, SHF_ALLOC, base, btf);
-    let ids = w.section(".BTF_ids", SHT_PROGBITS, SHF_ALLOC, base + 0x47_8041, &[0u8; 0x400]);
+    let ids = w.section(
+        ".BTF_ids",
+        SHT_PROGBITS,
+        SHF_ALLOC,
+        base + 0x47_8041,
+        &[0u8; 0x400],
+    );
     w.symbol("__start_BTF", base, 0, 0x10, btf_sec);
     for i in 0..256u64 {
-        w.symbol(&format!("__BTF_ID__func__f{i}__{i}"), base + 0x47_8041 + 4 * i, 4, 0x01, ids);
+        w.symbol(
+            &format!("__BTF_ID__func__f{i}__{i}"),
+            base + 0x47_8041 + 4 * i,
+            4,
+            0x01,
+            ids,
+        );
     }
     w.finish(ET_EXEC)
 }

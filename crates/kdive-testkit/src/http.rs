@@ -54,7 +54,11 @@ impl Server {
     }
 }
 
-fn serve(stream: TcpStream, routes: &HashMap<String, Reply>, hits: &Mutex<Vec<String>>) -> std::io::Result<()> {
+fn serve(
+    stream: TcpStream,
+    routes: &HashMap<String, Reply>,
+    hits: &Mutex<Vec<String>>,
+) -> std::io::Result<()> {
     stream.set_read_timeout(Some(std::time::Duration::from_secs(5)))?;
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut request = String::new();

@@ -57,7 +57,9 @@ impl Crash {
     /// know one ([`vmlinux_candidates`]: kdive itself does not look among
     /// the unpacked kernels of other suites), else `dump` alone.
     pub fn open_args(&self, dump: &str) -> Vec<String> {
-        let vmlinux = vmlinux_candidates(self.release()).into_iter().find(|p| p.is_file());
+        let vmlinux = vmlinux_candidates(self.release())
+            .into_iter()
+            .find(|p| p.is_file());
         vmlinux
             .map(|v| v.to_string_lossy().into_owned())
             .into_iter()
@@ -187,13 +189,17 @@ pub fn drgn_python() -> Result<PathBuf, String> {
                 "python3".into(),
             ],
         };
-        tried.iter().find(|p| imports_drgn(p)).cloned().ok_or_else(|| {
-            format!(
-                "no Python that imports drgn (tried {tried:?}); set KDIVE_DRGN_PYTHON to one \
+        tried
+            .iter()
+            .find(|p| imports_drgn(p))
+            .cloned()
+            .ok_or_else(|| {
+                format!(
+                    "no Python that imports drgn (tried {tried:?}); set KDIVE_DRGN_PYTHON to one \
                  (python3 -m venv V && V/bin/pip install drgn), or KDIVE_ALLOW_NO_DRGN=1 to \
                  skip the checks with drgn"
-            )
-        })
+                )
+            })
     })
     .clone()
 }
@@ -219,8 +225,12 @@ pub fn allowed(var: &str) -> bool {
 pub fn crash_transcripts(name: &str) -> Vec<(String, String)> {
     let mut found = Vec::new();
     for crash in require(&format!("crash.txt transcripts of {name}")) {
-        let Some(path) = crash.file("crash.txt") else { continue };
-        let Ok(text) = std::fs::read_to_string(path) else { continue };
+        let Some(path) = crash.file("crash.txt") else {
+            continue;
+        };
+        let Ok(text) = std::fs::read_to_string(path) else {
+            continue;
+        };
         for block in text.split("@@@ crash> ").skip(1) {
             let (cmd, output) = block.split_once('\n').unwrap_or((block, ""));
             if cmd.split_whitespace().next() == Some(name) {

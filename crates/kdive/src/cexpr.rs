@@ -48,9 +48,9 @@ use kdive_debuginfo::types::{TypeId, TypeSource};
 use kdive_kernel::MemError;
 
 pub use overlay::Overlay;
-pub use percpu::{PerCpu, Request};
 #[cfg(test)]
 pub use percpu::parse_cpus;
+pub use percpu::{PerCpu, Request};
 
 /// What an expression needs from the session: types, symbols, memory.
 pub trait Ctx {
@@ -71,7 +71,9 @@ pub trait Ctx {
         let mut b = [0u8; 4];
         match self.symbol_addr("nr_cpu_ids").map(|a| self.read(a, &mut b)) {
             Some(Ok(())) if u32::from_le_bytes(b) > 0 => u32::from_le_bytes(b).min(8192),
-            _ => (0..8192).take_while(|&c| self.per_cpu_offset(c).is_some()).count() as u32,
+            _ => (0..8192)
+                .take_while(|&c| self.per_cpu_offset(c).is_some())
+                .count() as u32,
         }
     }
     /// The CPU `p NAME:` (an empty CPU list) means: crash's current context.
@@ -158,7 +160,10 @@ pub struct Evaluator<'a> {
 
 impl<'a> Evaluator<'a> {
     pub fn new(ctx: &'a dyn Ctx) -> Evaluator<'a> {
-        Evaluator { ctx, types: Overlay::new(ctx.types()) }
+        Evaluator {
+            ctx,
+            types: Overlay::new(ctx.types()),
+        }
     }
 
     /// The types every [`Value`] from here refers to: the kernel's and the

@@ -68,7 +68,11 @@ pub fn run(argv: &[String]) -> anyhow::Result<()> {
         .create_new(true)
         .open(&tmp)
         .with_context(|| {
-            format!("cannot create {} (written first, then renamed to {})", tmp.display(), dest.display())
+            format!(
+                "cannot create {} (written first, then renamed to {})",
+                tmp.display(),
+                dest.display()
+            )
         })?;
     // Removes the temporary file unless the conversion gets to the rename.
     let mut guard = RemoveOnDrop(Some(tmp.clone()));

@@ -124,9 +124,16 @@ fn report(path: &Path, dump: &Dump) -> Report {
         dump_level: dump.dump_level(),
         present_pages: dump.present_pages(),
         max_pfn: dump.max_pfn(),
-        memory: dump.memory_ranges().iter().map(|r| [r.start, r.end]).collect(),
+        memory: dump
+            .memory_ranges()
+            .iter()
+            .map(|r| [r.start, r.end])
+            .collect(),
         release: dump.release(),
-        version: dump.utsname().map(|u| u.version.clone()).filter(|v| !v.is_empty()),
+        version: dump
+            .utsname()
+            .map(|u| u.version.clone())
+            .filter(|v| !v.is_empty()),
         machine: dump.machine().map(str::to_string),
         build_id: vi.and_then(|v| v.get("BUILD-ID")).map(str::to_string),
         crash_time: dump.crash_time(),
@@ -214,11 +221,15 @@ fn render(r: &Report) -> String {
         "KERNEL OFFSET",
         r.kernel_offset.map_or_else(none, |o| format!("{o:#x}")),
     );
-    line("PHYS_BASE", r.phys_base.map_or_else(none, |o| format!("{o:#x}")));
+    line(
+        "PHYS_BASE",
+        r.phys_base.map_or_else(none, |o| format!("{o:#x}")),
+    );
     line("CPUS", r.nr_cpus.to_string());
     line(
         "PANIC CPU",
-        r.panic_cpu.map_or_else(|| "(unknown)".into(), |c| c.to_string()),
+        r.panic_cpu
+            .map_or_else(|| "(unknown)".into(), |c| c.to_string()),
     );
     line(
         "VMCOREINFO",

@@ -37,6 +37,10 @@ struct Args {
     /// kallsyms.
     #[arg(long)]
     no_vmlinux: bool,
+    /// Read no BTF: the kernel's structures from the vmlinux's DWARF only
+    /// (to check that path; slower to start).
+    #[arg(long)]
+    no_btf: bool,
     /// Silent: no banner at start-up.
     #[arg(short = 's')]
     silent: bool,
@@ -94,18 +98,19 @@ fn run(args: Args) -> anyhow::Result<()> {
     }
     let (kernel, dump_path) = match split_files(&args.files)? {
         Files::Image(vmlinux) => (
-            kdive_kernel::Kernel::open_image(&vmlinux).with_context(|| vmlinux.display().to_string())?,
+            kdive_kernel::Kernel::open_image(&vmlinux)
+                .with_context(|| vmlinux.display().to_string())?,
             String::new(),
         ),
         Files::Dump(vmlinux, vmcore) => {
             let path = vmcore.display().to_string();
-            let opened = match open_dump(vmlinux, vmcore.clone(), args.no_vmlinux) {
+            let opened = match open_dump(vmlinux, vmcore.clone(), args.no_vmlinux, args.no_btf) {
                 // --minimal: a vmlinux that does not fit (another build, a
                 // damaged file) is no reason to stop; the dump's own
                 // kallsyms do for log, dis, rd, sym.
                 Err(e) if args.minimal => {
                     eprintln!("kdive: {e:#}; going on without it (--minimal)");
-                    open_dump(None, vmcore, true)?
+                    open_dump(None, vmcore, true, args.no_btf)?
                 }
                 r => r?,
             };
@@ -126,7 +131,8 @@ fn run(args: Args) -> anyhow::Result<()> {
         banner(&mut session);
     }
     if let Some(file) = &args.input {
-        let f = std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+        let f =
+            std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
         let mut out = std::io::BufWriter::new(std::io::stdout().lock());
         session.run_lines(std::io::BufReader::new(f), &mut out)?;
         std::io::Write::flush(&mut out)?;
@@ -172,6 +178,7 @@ fn open_dump(
     vmlinux: Option<PathBuf>,
     vmcore: PathBuf,
     no_vmlinux: bool,
+    no_btf: bool,
 ) -> anyhow::Result<kdive_kernel::Kernel> {
     use kdive_kernel::VmlinuxChoice;
     let choice = match (&vmlinux, no_vmlinux) {
@@ -180,7 +187,9 @@ fn open_dump(
         (None, true) => VmlinuxChoice::None,
         (None, false) => VmlinuxChoice::Find,
     };
-    kdive_kernel::Kernel::open_with(&vmcore, choice).with_context(|| vmcore.display().to_string())
+    let options = kdive_kernel::OpenOptions { btf: !no_btf };
+    kdive_kernel::Kernel::open_with_options(&vmcore, choice, options)
+        .with_context(|| vmcore.display().to_string())
 }
 
 /// What the command line names: a vmlinux alone (static work: `dis`,
@@ -203,7 +212,9 @@ fn split_files(files: &[PathBuf]) -> anyhow::Result<Files> {
         [a, b] => match (is_vmlinux(a), is_vmlinux(b)) {
             (true, false) => Ok(Files::Dump(Some(a.clone()), b.clone())),
             (false, true) => Ok(Files::Dump(Some(b.clone()), a.clone())),
-            (true, true) => anyhow::bail!("both {} and {} are kernel images", a.display(), b.display()),
+            (true, true) => {
+                anyhow::bail!("both {} and {} are kernel images", a.display(), b.display())
+            }
             (false, false) => anyhow::bail!(
                 "neither {} nor {} is a kernel image (vmlinux)",
                 a.display(),

@@ -36,7 +36,11 @@ pub fn run(path: &Path) -> anyhow::Result<()> {
     }
     println!("{}: {good} pages read, {bad} unreadable", path.display());
     if bad > 0 {
-        bail!("{}: {bad} of {} pages are unreadable", path.display(), good + bad);
+        bail!(
+            "{}: {bad} of {} pages are unreadable",
+            path.display(),
+            good + bad
+        );
     }
     Ok(())
 }

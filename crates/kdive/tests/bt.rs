@@ -22,7 +22,10 @@ fn sections(text: &str) -> BTreeMap<String, Vec<String>> {
         .map(|(cmd, body)| {
             let mut lines: Vec<String> = body.lines().map(str::to_string).collect();
             while lines.last().is_some_and(|l| {
-                l.is_empty() || l.starts_with("real\t") || l.starts_with("user\t") || l.starts_with("sys\t")
+                l.is_empty()
+                    || l.starts_with("real\t")
+                    || l.starts_with("user\t")
+                    || l.starts_with("sys\t")
             }) {
                 lines.pop();
             }
@@ -74,7 +77,11 @@ fn check_without_stale(what: &str, crash: &[String], kdive: &[String]) {
     };
     let regs = |b: &[String]| -> Vec<String> {
         b.iter()
-            .filter(|l| l.starts_with("    R") || l.starts_with("    ORIG_RAX") || l.starts_with("    [exception"))
+            .filter(|l| {
+                l.starts_with("    R")
+                    || l.starts_with("    ORIG_RAX")
+                    || l.starts_with("    [exception")
+            })
             .cloned()
             .collect()
     };
@@ -93,7 +100,12 @@ fn check_without_stale(what: &str, crash: &[String], kdive: &[String]) {
         let cb = &c[ci + off];
         let dropped_after = c.get(ci + off + 1).map(|b| &b[0]) != k.get(i + 1).map(|b| &b[0]);
         if dropped_after {
-            assert_eq!(regs(&k[i]), regs(cb), "{what}: registers under {:?} differ", k[i][0]);
+            assert_eq!(
+                regs(&k[i]),
+                regs(cb),
+                "{what}: registers under {:?} differ",
+                k[i][0]
+            );
         } else {
             assert_eq!(k[i], *cb, "{what}: lines under {:?} differ", k[i][0]);
         }
@@ -102,7 +114,9 @@ fn check_without_stale(what: &str, crash: &[String], kdive: &[String]) {
 }
 
 fn compare_crash(c: &Crash, args: &[&str], vmlinux: bool) {
-    let Some(txt) = c.file("crash.txt") else { return };
+    let Some(txt) = c.file("crash.txt") else {
+        return;
+    };
     let crash = sections(&std::fs::read_to_string(txt).unwrap());
     let cmds: Vec<&str> = ["bt", "bt -a", "bt -f", "bt -F", "bt -l"]
         .into_iter()
@@ -111,13 +125,19 @@ fn compare_crash(c: &Crash, args: &[&str], vmlinux: bool) {
         .collect();
     // crash.txt's session loaded the module's debuginfo first (`bt -l`
     // shows its source lines).
-    let load = c.file("crashme.ko").map(|ko| format!("mod -s crashme {}", ko.display()));
+    let load = c
+        .file("crashme.ko")
+        .map(|ko| format!("mod -s crashme {}", ko.display()));
     let mut session: Vec<&str> = load.iter().map(String::as_str).collect();
     session.extend(&cmds);
     let got = run_kdive(args, &session);
     let stale = c.scenario == "sysrq";
     for cmd in cmds {
-        let what = format!("{} {cmd}{}", c.name(), if vmlinux { "" } else { " (no vmlinux)" });
+        let what = format!(
+            "{} {cmd}{}",
+            c.name(),
+            if vmlinux { "" } else { " (no vmlinux)" }
+        );
         let mut expected = crash[cmd].clone();
         let ours = &got[cmd];
         if cmd == "bt -F" {
@@ -134,7 +154,12 @@ fn compare_crash(c: &Crash, args: &[&str], vmlinux: bool) {
         }
         // Frames crash found by scanning: the README lists them for
         // `sysrq`; `bt -a`'s CPU stopped in a `read` shows more.
-        assert!(stale || cmd == "bt -a", "{what}: differs from crash.txt\nkdive:\n{}\ncrash:\n{}", ours.join("\n"), expected.join("\n"));
+        assert!(
+            stale || cmd == "bt -a",
+            "{what}: differs from crash.txt\nkdive:\n{}\ncrash:\n{}",
+            ours.join("\n"),
+            expected.join("\n")
+        );
         check_without_stale(&what, &expected, ours);
     }
 }
@@ -147,7 +172,9 @@ fn bt_matches_crash_txt() {
         let Some(vmlinux) = kdive_testkit::vmlinux(release) else {
             continue;
         };
-        let Some(dump) = c.variant("kdump-zlib").and_then(|p| p.to_str()) else { continue };
+        let Some(dump) = c.variant("kdump-zlib").and_then(|p| p.to_str()) else {
+            continue;
+        };
         if c.file("crash.txt").is_none() {
             continue;
         }
@@ -168,15 +195,26 @@ fn bt_matches_crash_txt() {
 fn stack_searches_find_the_unwound_frames() {
     let mut n = 0;
     for c in require("bt -t and bt -e") {
-        let Some(dump) = c.variant("kdump-zlib").and_then(|p| p.to_str()) else { continue };
-        let nr = kdive_kernel::Kernel::open_with(Path::new(dump), kdive_kernel::VmlinuxChoice::None)
-            .map(|k| k.dump().cpus().len())
-            .unwrap_or(0);
+        let Some(dump) = c.variant("kdump-zlib").and_then(|p| p.to_str()) else {
+            continue;
+        };
+        let nr =
+            kdive_kernel::Kernel::open_with(Path::new(dump), kdive_kernel::VmlinuxChoice::None)
+                .map(|k| k.dump().cpus().len())
+                .unwrap_or(0);
         for cpu in 0..nr {
-            let cmds = [format!("bt -c {cpu}"), format!("bt -t -c {cpu}"), format!("bt -e -c {cpu}")];
+            let cmds = [
+                format!("bt -c {cpu}"),
+                format!("bt -t -c {cpu}"),
+                format!("bt -e -c {cpu}"),
+            ];
             let refs: Vec<&str> = cmds.iter().map(String::as_str).collect();
             let got = run_kdive(&["--no-vmlinux", dump], &refs);
-            let (bt, text, eframes) = (&got[&cmds[0]], got[&cmds[1]].join("\n"), got[&cmds[2]].join("\n"));
+            let (bt, text, eframes) = (
+                &got[&cmds[0]],
+                got[&cmds[1]].join("\n"),
+                got[&cmds[2]].join("\n"),
+            );
             let what = format!("{} cpu {cpu}", c.name());
             for (i, l) in bt.iter().enumerate() {
                 // A return address at [SP]; not frame #0 or the frame after
@@ -184,12 +222,18 @@ fn stack_searches_find_the_unwound_frames() {
                 // is the stack pointer).
                 if let Some(u) = unnumbered(l) {
                     if i > 1 && !bt[i - 1].starts_with("---") {
-                        assert!(text.contains(&format!("  {u}")), "{what}: bt -t lacks {u}\n{text}");
+                        assert!(
+                            text.contains(&format!("  {u}")),
+                            "{what}: bt -t lacks {u}\n{text}"
+                        );
                     }
                 }
                 if l.starts_with("    RIP:") {
                     let block = bt[i..i + 7].join("\n");
-                    assert!(eframes.contains(&block), "{what}: bt -e lacks\n{block}\n{eframes}");
+                    assert!(
+                        eframes.contains(&block),
+                        "{what}: bt -e lacks\n{block}\n{eframes}"
+                    );
                     n += 1;
                 }
             }
@@ -213,7 +257,11 @@ fn same_backtraces_in_every_format() {
             }
             let got = run_kdive(&["--no-vmlinux", p], &["bt -a"]);
             let lines = got["bt -a"].clone();
-            assert!(lines.iter().any(|l| unnumbered(l).is_some()), "{} {variant}: no frames: {lines:?}", c.name());
+            assert!(
+                lines.iter().any(|l| unnumbered(l).is_some()),
+                "{} {variant}: no frames: {lines:?}",
+                c.name()
+            );
             match &first {
                 None => first = Some((variant.clone(), lines)),
                 Some((v0, l0)) => {
@@ -233,21 +281,41 @@ fn same_backtraces_in_every_format() {
 fn bt_takes_pids_and_the_current_task() {
     let mut n = 0;
     for c in require("bt_takes_pids") {
-        let Some(dump) = c.variant("kdump-zlib") else { continue };
+        let Some(dump) = c.variant("kdump-zlib") else {
+            continue;
+        };
         let dump = dump.to_str().unwrap();
         // The first kernel thread that is not an idle task: kthreadd, by
         // what ps says, not by its number.
         let ps = run_kdive(&[dump], &["ps -k"]);
-        let line = ps["ps -k"].iter().find(|l| l.contains("[kthreadd]")).expect("kthreadd in ps").clone();
+        let line = ps["ps -k"]
+            .iter()
+            .find(|l| l.contains("[kthreadd]"))
+            .expect("kthreadd in ps")
+            .clone();
         let cols: Vec<&str> = line.trim_start_matches('>').split_whitespace().collect();
         let (pid, task) = (cols[0], cols[3]);
         let set = format!("set {pid}");
         let by_pid = format!("bt {pid}");
         let by_task = format!("bt {task}");
         let got = run_kdive(&[dump], &[&by_pid, &by_task, &set, "bt"]);
-        assert!(got[&by_pid][0].starts_with(&format!("PID: {pid} ")), "{}: {:?}", c.name(), got[&by_pid]);
-        assert!(got[&by_pid][0].contains(&format!("TASK: {task}")), "{}", c.name());
-        assert!(got[&by_pid].iter().any(|l| l.contains(" kthreadd at ")), "{}: {:?}", c.name(), got[&by_pid]);
+        assert!(
+            got[&by_pid][0].starts_with(&format!("PID: {pid} ")),
+            "{}: {:?}",
+            c.name(),
+            got[&by_pid]
+        );
+        assert!(
+            got[&by_pid][0].contains(&format!("TASK: {task}")),
+            "{}",
+            c.name()
+        );
+        assert!(
+            got[&by_pid].iter().any(|l| l.contains(" kthreadd at ")),
+            "{}: {:?}",
+            c.name(),
+            got[&by_pid]
+        );
         assert_eq!(got[&by_pid], got[&by_task], "{}", c.name());
         assert_eq!(got["bt"], got[&by_pid], "{}: set {pid}; bt", c.name());
         let mut child = Command::new(env!("CARGO_BIN_EXE_kdive"))
@@ -258,10 +326,16 @@ fn bt_takes_pids_and_the_current_task() {
             .spawn()
             .unwrap();
         use std::io::Write;
-        child.stdin.take().unwrap().write_all(b"bt 99999999\n").unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"bt 99999999\n")
+            .unwrap();
         let out = child.wait_with_output().unwrap();
         assert!(!out.status.success());
-        assert!(String::from_utf8_lossy(&out.stderr).contains("bt: invalid task or pid value: 99999999"));
+        assert!(String::from_utf8_lossy(&out.stderr)
+            .contains("bt: invalid task or pid value: 99999999"));
         n += 1;
     }
     eprintln!("checked {n} dumps");

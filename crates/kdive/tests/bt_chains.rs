@@ -35,7 +35,10 @@ fn parse_entry(line: &str) -> Option<Entry> {
     }
     if let Some((sym, off)) = token.split_once("+0x") {
         let off = off.split('/').next()?;
-        return Some(Entry::At(sym.to_string(), u64::from_str_radix(off, 16).ok()?));
+        return Some(Entry::At(
+            sym.to_string(),
+            u64::from_str_radix(off, 16).ok()?,
+        ));
     }
     Some(Entry::Name(base(token)))
 }
@@ -54,7 +57,10 @@ struct Drgn {
 }
 
 fn parse_drgn(text: &str) -> Drgn {
-    let mut d = Drgn { crashed: Vec::new(), cpus: Vec::new() };
+    let mut d = Drgn {
+        crashed: Vec::new(),
+        cpus: Vec::new(),
+    };
     let mut section = "";
     for line in text.lines() {
         if let Some(s) = line.strip_prefix("### ") {
@@ -72,7 +78,8 @@ fn parse_drgn(text: &str) -> Drgn {
             "cpus" => {
                 if let Some(h) = line.strip_prefix("=== cpu ") {
                     let w: Vec<&str> = h.split_whitespace().collect();
-                    d.cpus.push((w[0].parse().unwrap(), w[2].parse().unwrap(), Vec::new()));
+                    d.cpus
+                        .push((w[0].parse().unwrap(), w[2].parse().unwrap(), Vec::new()));
                 } else if let (Some(e), Some(last)) = (parse_entry(line), d.cpus.last_mut()) {
                     last.2.push(e);
                 }
@@ -96,17 +103,30 @@ fn chain(k: &Kernel, bt: &Backtrace, inlined: bool) -> Vec<(Entry, u64)> {
             Some(r) if i == bt.start && !f.interrupted => r.ip(),
             _ => f.lookup_pc(),
         };
-        let mut names = if inlined { k.functions_at(pc) } else { Vec::new() };
+        let mut names = if inlined {
+            k.functions_at(pc)
+        } else {
+            Vec::new()
+        };
         if names.is_empty() {
-            names.push(k.symbols().lookup(pc).map(|(s, _)| s.name.clone()).unwrap_or_default());
+            names.push(
+                k.symbols()
+                    .lookup(pc)
+                    .map(|(s, _)| s.name.clone())
+                    .unwrap_or_default(),
+            );
         }
         for n in names {
             out.push((Entry::Name(base(&n)), f.pc));
         }
     }
-    let user: Option<PtRegs> = bt
-        .user_regs
-        .or_else(|| bt.frames.last().and_then(|f| f.regs).map(|e| e.regs).filter(|r| r.user_mode()));
+    let user: Option<PtRegs> = bt.user_regs.or_else(|| {
+        bt.frames
+            .last()
+            .and_then(|f| f.regs)
+            .map(|e| e.regs)
+            .filter(|r| r.user_mode())
+    });
     if let Some(r) = user {
         out.push((Entry::User(r.ip()), r.ip()));
     }
@@ -114,13 +134,28 @@ fn chain(k: &Kernel, bt: &Backtrace, inlined: bool) -> Vec<(Entry, u64)> {
 }
 
 fn check_chain(what: &str, k: &Kernel, ours: &[(Entry, u64)], drgn: &[Entry]) {
-    let show = |v: &[(Entry, u64)]| v.iter().map(|(e, pc)| format!("{e:?} {pc:x}")).collect::<Vec<_>>().join("\n");
-    assert_eq!(ours.len(), drgn.len(), "{what}: kdive:\n{}\ndrgn:\n{drgn:?}", show(ours));
+    let show = |v: &[(Entry, u64)]| {
+        v.iter()
+            .map(|(e, pc)| format!("{e:?} {pc:x}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(
+        ours.len(),
+        drgn.len(),
+        "{what}: kdive:\n{}\ndrgn:\n{drgn:?}",
+        show(ours)
+    );
     for ((e, pc), d) in ours.iter().zip(drgn) {
         match d {
             Entry::At(sym, off) => {
                 let addr = k.symbol(sym).map(|a| a + off);
-                assert_eq!(addr, Some(*pc), "{what}: drgn's {sym}+{off:#x} is not kdive's {pc:x}\n{}", show(ours));
+                assert_eq!(
+                    addr,
+                    Some(*pc),
+                    "{what}: drgn's {sym}+{off:#x} is not kdive's {pc:x}\n{}",
+                    show(ours)
+                );
             }
             _ => assert_eq!(e, d, "{what}: kdive:\n{}\ndrgn:\n{drgn:?}", show(ours)),
         }
@@ -154,7 +189,10 @@ fn drgn_text(c: &Crash, dump: &Path, vmlinux: &Path) -> Option<String> {
     let script = std::env::temp_dir().join(format!("kdive-bt-drgn-{}.py", std::process::id()));
     std::fs::write(&script, DRGN_SCRIPT).ok()?;
     let mut cmd = std::process::Command::new(python);
-    cmd.args(["-m", "drgn", "-q", "-c"]).arg(dump).arg("-s").arg(vmlinux);
+    cmd.args(["-m", "drgn", "-q", "-c"])
+        .arg(dump)
+        .arg("-s")
+        .arg(vmlinux);
     if let Some(ko) = c.file("crashme.ko") {
         cmd.arg("-s").arg(ko);
     }
@@ -185,9 +223,15 @@ for th in prog.threads():
 fn chains_match_drgn() {
     let mut n = 0;
     for c in require("bt chains against drgn") {
-        let Some(dump) = c.variant("kdump-zlib") else { continue };
-        let Some(vmlinux) = kdive_testkit::vmlinux(release(&c)) else { continue };
-        let Some(text) = drgn_text(&c, dump, &vmlinux) else { continue };
+        let Some(dump) = c.variant("kdump-zlib") else {
+            continue;
+        };
+        let Some(vmlinux) = kdive_testkit::vmlinux(release(&c)) else {
+            continue;
+        };
+        let Some(text) = drgn_text(&c, dump, &vmlinux) else {
+            continue;
+        };
         let drgn = parse_drgn(&text);
         if drgn.crashed.is_empty() {
             eprintln!("{}: drgn gave no stack trace", c.name());
@@ -196,22 +240,35 @@ fn chains_match_drgn() {
         let with = open(dump, Some(&vmlinux));
         let without = open(dump, None);
         let (orc_with, orc_without) = (OrcTables::load(&with), OrcTables::load(&without));
-        assert!(orc_without.problem.is_none(), "{}: {:?}", c.name(), orc_without.problem);
+        assert!(
+            orc_without.problem.is_none(),
+            "{}: {:?}",
+            c.name(),
+            orc_without.problem
+        );
         let panic_cpu = with.panic_cpu().expect("panic cpu");
         let mut traces = vec![(panic_cpu, None, &drgn.crashed)];
         traces.extend(drgn.cpus.iter().map(|(cpu, pid, t)| (*cpu, Some(*pid), t)));
         for (cpu, pid, expected) in traces {
             let what = format!("{} cpu {cpu}", c.name());
-            let bt = with.backtrace_cpu(cpu, &orc_with).unwrap_or_else(|e| panic!("{what}: {e}"));
+            let bt = with
+                .backtrace_cpu(cpu, &orc_with)
+                .unwrap_or_else(|e| panic!("{what}: {e}"));
             assert_eq!(bt.error, None, "{what}");
             if let Some(pid) = pid {
                 assert_eq!(with.task_brief(bt.task).unwrap().pid, pid, "{what}: task");
             }
             check_chain(&what, &with, &chain(&with, &bt, true), expected);
             // From memory alone: the same frames, less the inlined ones.
-            let bt2 = without.backtrace_cpu(cpu, &orc_without).unwrap_or_else(|e| panic!("{what}: {e}"));
+            let bt2 = without
+                .backtrace_cpu(cpu, &orc_without)
+                .unwrap_or_else(|e| panic!("{what}: {e}"));
             assert_eq!(bt2.error, None, "{what} (no vmlinux)");
-            assert_eq!(chain(&without, &bt2, false), chain(&with, &bt, false), "{what} (no vmlinux)");
+            assert_eq!(
+                chain(&without, &bt2, false),
+                chain(&with, &bt, false),
+                "{what} (no vmlinux)"
+            );
             assert_eq!(bt2.frames, bt.frames, "{what} (no vmlinux)");
             n += 1;
         }
@@ -230,11 +287,15 @@ fn console_regs(text: &str) -> Option<(String, Vec<(String, u64)>)> {
     let (cs, rip) = rip.split_once(':')?;
     let mut regs = vec![("CS".to_string(), u64::from_str_radix(cs, 16).ok()?)];
     for l in &lines[at + 1..(at + 10).min(lines.len())] {
-        let Some((_, body)) = l.split_once("] ") else { continue };
+        let Some((_, body)) = l.split_once("] ") else {
+            continue;
+        };
         let w: Vec<&str> = body.split_whitespace().collect();
         for pair in w.chunks(2) {
             let [name, value] = pair else { continue };
-            let Some(name) = name.strip_suffix(':') else { continue };
+            let Some(name) = name.strip_suffix(':') else {
+                continue;
+            };
             // The general registers and flags; not the segment and control
             // registers of the lines after them.
             let general = name == "EFLAGS" || (name.starts_with('R') && name.len() == 3);
@@ -255,8 +316,12 @@ fn console_regs(text: &str) -> Option<(String, Vec<(String, u64)>)> {
 fn exception_registers_match_the_oops() {
     let mut n = 0;
     for c in require("bt exception registers against console.txt") {
-        let (Some(dump), Some(txt)) = (c.variant("kdump-zlib"), c.file("console.txt")) else { continue };
-        let Some((rip, regs)) = console_regs(&std::fs::read_to_string(txt).unwrap()) else { continue };
+        let (Some(dump), Some(txt)) = (c.variant("kdump-zlib"), c.file("console.txt")) else {
+            continue;
+        };
+        let Some((rip, regs)) = console_regs(&std::fs::read_to_string(txt).unwrap()) else {
+            continue;
+        };
         let k = open(dump, None);
         let Some(cpu) = k.panic_cpu() else { continue };
         let bt = k.backtrace_cpu(cpu, &OrcTables::load(&k)).unwrap();
@@ -283,12 +348,17 @@ fn exception_registers_match_the_oops() {
             let lower = name.to_ascii_lowercase();
             let ours = match lower.as_str() {
                 "eflags" => found.get("flags"),
-                n if n.len() == 3 && !n[1..].chars().all(|c| c.is_ascii_digit()) => found.get(&n[1..]),
+                n if n.len() == 3 && !n[1..].chars().all(|c| c.is_ascii_digit()) => {
+                    found.get(&n[1..])
+                }
                 n => found.get(n),
             };
             assert_eq!(ours, Some(*v), "{what}: {name}");
         }
-        assert!(regs.len() >= 18, "{what}: the console's register lines not read: {regs:?}");
+        assert!(
+            regs.len() >= 18,
+            "{what}: the console's register lines not read: {regs:?}"
+        );
         n += 1;
     }
     eprintln!("{n} oops register blocks compared");
@@ -329,8 +399,13 @@ fn sleeping_tasks_unwind_to_their_entry() {
     let left_out = |e: &str| e.contains("excluded from the dump");
     let (mut n, mut skipped) = (0, 0);
     for c in require("bt of sleeping tasks") {
-        let Some(dump) = c.variant("kdump-zlib") else { continue };
-        for k in [open(dump, kdive_testkit::vmlinux(release(&c)).as_deref()), open(dump, None)] {
+        let Some(dump) = c.variant("kdump-zlib") else {
+            continue;
+        };
+        for k in [
+            open(dump, kdive_testkit::vmlinux(release(&c)).as_deref()),
+            open(dump, None),
+        ] {
             let orc = OrcTables::load(&k);
             eprintln!("{}", c.name());
             for task in all_tasks(&k) {
@@ -368,19 +443,38 @@ fn sleeping_tasks_unwind_to_their_entry() {
                 if bt.no_stack {
                     // The kernel frees a task's stack at its last switch
                     // after exit: only a zombie or dead task has none.
-                    let off = k.btf().unwrap().member_offset("task_struct", "exit_state").unwrap().offset();
+                    let off = k
+                        .btf()
+                        .unwrap()
+                        .member_offset("task_struct", "exit_state")
+                        .unwrap()
+                        .offset();
                     let exit_state = k.read_u32(task + off).unwrap();
                     assert_ne!(exit_state, 0, "{what}: no stack, yet it did not exit");
                     continue;
                 }
-                let last = bt.frames.last().unwrap_or_else(|| panic!("{what}: no frames"));
-                let name = k.symbols().lookup(last.lookup_pc()).map(|(s, _)| s.name.clone()).unwrap_or_default();
+                let last = bt
+                    .frames
+                    .last()
+                    .unwrap_or_else(|| panic!("{what}: no frames"));
+                let name = k
+                    .symbols()
+                    .lookup(last.lookup_pc())
+                    .map(|(s, _)| s.name.clone())
+                    .unwrap_or_default();
                 let user = last.regs.is_some_and(|e| e.regs.user_mode());
-                assert!(user || name.starts_with("ret_from_fork"), "{what}: ends in {name}: {:#x?}", bt.frames);
+                assert!(
+                    user || name.starts_with("ret_from_fork"),
+                    "{what}: ends in {name}: {:#x?}",
+                    bt.frames
+                );
                 n += 1;
             }
         }
     }
-    assert!(n > 0 || kdive_testkit::crashes().is_empty(), "no sleeping task");
+    assert!(
+        n > 0 || kdive_testkit::crashes().is_empty(),
+        "no sleeping task"
+    );
     eprintln!("{n} sleeping tasks unwound, {skipped} left out of their dump");
 }

@@ -153,7 +153,6 @@ const PROBE_STRIDE: u64 = 61;
 
 use kdive_testkit::allowed as env_is_1;
 
-
 /// The dumps to convert: the `kdump-zlib` file of each crash of the corpus
 /// (one per kernel and scenario: the first root kdive-testkit finds wins).
 /// Empty only when there is no corpus and `KDIVE_ALLOW_NO_CORPUS=1`.
@@ -176,7 +175,6 @@ fn sources(what: &str) -> Vec<(String, PathBuf)> {
     );
     out
 }
-
 
 /// The Python with drgn (see `kdive_testkit::drgn_python`).
 fn drgn_python() -> Result<PathBuf, String> {

@@ -77,8 +77,16 @@ fn norm(s: &str) -> String {
 /// and the tests give it the file by another path: names are compared.
 fn ko_names(s: &str) -> String {
     let words = |l: &str| -> String {
-        let w: Vec<&str> =
-            l.split(' ').map(|w| if w.ends_with(".ko") { w.rsplit('/').next().unwrap_or(w) } else { w }).collect();
+        let w: Vec<&str> = l
+            .split(' ')
+            .map(|w| {
+                if w.ends_with(".ko") {
+                    w.rsplit('/').next().unwrap_or(w)
+                } else {
+                    w
+                }
+            })
+            .collect();
         w.join(" ")
     };
     s.lines().map(|l| words(l) + "\n").collect()
@@ -88,7 +96,11 @@ fn ko_names(s: &str) -> String {
 /// installed where distributions put it, but a kernel of another Debian
 /// suite is only unpacked (`scripts/fetch-kernel.sh`), so it is given.
 fn with_vmlinux<'a>(vmlinux: &'a Option<std::path::PathBuf>, dump: &'a str) -> Vec<&'a str> {
-    vmlinux.iter().filter_map(|v| v.to_str()).chain([dump]).collect()
+    vmlinux
+        .iter()
+        .filter_map(|v| v.to_str())
+        .chain([dump])
+        .collect()
 }
 
 /// The vmlinux of `crash`'s kernel, where the tests know to look.
@@ -126,12 +138,19 @@ fn check(crash: &Crash, args: &[&str], strip_lines: bool) -> Vec<String> {
     let want = sections(&std::fs::read_to_string(txt).unwrap());
     let prelude = load_module(crash);
     let mut cmds: Vec<&str> = prelude.iter().map(String::as_str).collect();
-    cmds.extend(EXACT
-        .iter()
-        .copied()
-        .filter(|c| want.contains_key(*c))
-        .filter(|c| !(strip_lines && VMLINUX_ONLY.iter().any(|v| c.starts_with(v)))));
-    cmds.extend(CORRECTED.iter().map(|(c, _)| *c).filter(|c| want.contains_key(*c)));
+    cmds.extend(
+        EXACT
+            .iter()
+            .copied()
+            .filter(|c| want.contains_key(*c))
+            .filter(|c| !(strip_lines && VMLINUX_ONLY.iter().any(|v| c.starts_with(v)))),
+    );
+    cmds.extend(
+        CORRECTED
+            .iter()
+            .map(|(c, _)| *c)
+            .filter(|c| want.contains_key(*c)),
+    );
     let (got, stderr) = run_kdive(args, &cmds);
     let mut failures = Vec::new();
     for c in cmds.into_iter().filter(|c| Some(*c) != prelude.as_deref()) {
@@ -180,7 +199,9 @@ fn commands_print_what_crash_prints() {
     let mut failures = Vec::new();
     let mut checked = 0;
     for crash in require("commands_print_what_crash_prints") {
-        let Some(dump) = crash.variant("kdump-zlib") else { continue };
+        let Some(dump) = crash.variant("kdump-zlib") else {
+            continue;
+        };
         if crash.file("crash.txt").is_none() {
             continue;
         }
@@ -210,15 +231,28 @@ fn mod_lists_what_crash_lists() {
             continue;
         };
         let want = sections(&std::fs::read_to_string(txt).unwrap());
-        let Some(expected) = want.get("mod") else { continue };
-        for args in [vec![dump.to_str().unwrap()], vec!["--no-vmlinux", dump.to_str().unwrap()]] {
+        let Some(expected) = want.get("mod") else {
+            continue;
+        };
+        for args in [
+            vec![dump.to_str().unwrap()],
+            vec!["--no-vmlinux", dump.to_str().unwrap()],
+        ] {
             let (got, _) = run_kdive(&args, &["mod"]);
             let cut = |s: &str| -> Vec<String> {
                 s.lines()
-                    .map(|l| match l.find("  (not loaded)").or_else(|| l.find("  OBJECT FILE")) {
-                        Some(i) => l[..i].to_string(),
-                        None => l.split(".ko").next().unwrap_or(l).rsplit_once("  ").map_or(l, |p| p.0).to_string(),
-                    })
+                    .map(
+                        |l| match l.find("  (not loaded)").or_else(|| l.find("  OBJECT FILE")) {
+                            Some(i) => l[..i].to_string(),
+                            None => l
+                                .split(".ko")
+                                .next()
+                                .unwrap_or(l)
+                                .rsplit_once("  ")
+                                .map_or(l, |p| p.0)
+                                .to_string(),
+                        },
+                    )
                     .collect()
             };
             assert_eq!(cut(&got["mod"]), cut(expected), "{} {args:?}", crash.name());
@@ -232,16 +266,32 @@ fn mod_lists_what_crash_lists() {
 /// history number, as in gdb.
 #[test]
 fn failed_print_takes_no_history_number() {
-    let Some(crash) = require("failed_print").into_iter().find(|c| c.variant("kdump-zlib").is_some())
+    let Some(crash) = require("failed_print")
+        .into_iter()
+        .find(|c| c.variant("kdump-zlib").is_some())
     else {
         return;
     };
-    let dump = crash.variant("kdump-zlib").unwrap().to_str().unwrap().to_string();
+    let dump = crash
+        .variant("kdump-zlib")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
     // `p jiffies` needs the vmlinux: BTF has no type for it.
     let vmlinux = vmlinux_of(&crash);
-    let (got, stderr) = run_kdive(&with_vmlinux(&vmlinux, &dump), &["p *(long *)0", "p jiffies"]);
-    assert!(stderr.contains("p: invalid kernel virtual address: 0  type: \"gdb_readmem_callback\""), "{stderr}");
-    assert!(stderr.contains("p: Cannot access memory at address 0x0"), "{stderr}");
+    let (got, stderr) = run_kdive(
+        &with_vmlinux(&vmlinux, &dump),
+        &["p *(long *)0", "p jiffies"],
+    );
+    assert!(
+        stderr.contains("p: invalid kernel virtual address: 0  type: \"gdb_readmem_callback\""),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("p: Cannot access memory at address 0x0"),
+        "{stderr}"
+    );
     assert!(got["p jiffies"].starts_with("jiffies = $1 = "), "{got:?}");
 }
 
@@ -252,9 +302,11 @@ fn failed_print_takes_no_history_number() {
 fn mod_loads_and_forgets_module_debuginfo() {
     let mut checked = 0;
     for crash in require("mod_loads_module_debuginfo") {
-        let (Some(dump), Some(txt), Some(load)) =
-            (crash.variant("kdump-zlib"), crash.file("crash.txt"), load_module(&crash))
-        else {
+        let (Some(dump), Some(txt), Some(load)) = (
+            crash.variant("kdump-zlib"),
+            crash.file("crash.txt"),
+            load_module(&crash),
+        ) else {
             continue;
         };
         let text = std::fs::read_to_string(txt).unwrap();
@@ -267,19 +319,46 @@ fn mod_loads_and_forgets_module_debuginfo() {
             .map(|l| format!("{l}\n"))
             .collect();
         let ko = crash.file("crashme.ko").unwrap();
-        let tree = std::env::temp_dir().join(format!("kdive-mod-tree-{}-{}", std::process::id(), checked));
+        let tree =
+            std::env::temp_dir().join(format!("kdive-mod-tree-{}-{}", std::process::id(), checked));
         std::fs::create_dir_all(tree.join("extra")).unwrap();
         let _ = std::fs::remove_file(tree.join("extra/crashme.ko"));
         std::os::unix::fs::symlink(&ko, tree.join("extra/crashme.ko")).unwrap();
         let load_all = format!("mod -S {}", tree.display());
-        let cmds = [load.as_str(), "mod -d crashme", "whatis seed_touch", load_all.as_str(), "mod"];
+        let cmds = [
+            load.as_str(),
+            "mod -d crashme",
+            "whatis seed_touch",
+            load_all.as_str(),
+            "mod",
+        ];
         let (got, stderr) = run_kdive(&[dump.to_str().unwrap()], &cmds);
         std::fs::remove_dir_all(&tree).unwrap();
-        assert_eq!(ko_names(&got[load.as_str()]), ko_names(&head), "{}", crash.name());
+        assert_eq!(
+            ko_names(&got[load.as_str()]),
+            ko_names(&head),
+            "{}",
+            crash.name()
+        );
         // Forgotten: the function is a symbol without debuginfo again.
-        assert_eq!(got["whatis seed_touch"], "<text variable, no debug info> seed_touch;\n", "{stderr}");
-        assert!(got[load_all.as_str()].lines().nth(1).unwrap_or("").ends_with("crashme.ko "), "{got:?}");
-        let line = |out: &str| out.lines().find(|l| l.contains(" crashme ")).unwrap_or("").to_string();
+        assert_eq!(
+            got["whatis seed_touch"], "<text variable, no debug info> seed_touch;\n",
+            "{stderr}"
+        );
+        assert!(
+            got[load_all.as_str()]
+                .lines()
+                .nth(1)
+                .unwrap_or("")
+                .ends_with("crashme.ko "),
+            "{got:?}"
+        );
+        let line = |out: &str| {
+            out.lines()
+                .find(|l| l.contains(" crashme "))
+                .unwrap_or("")
+                .to_string()
+        };
         assert!(line(&got["mod"]).ends_with("crashme.ko "), "{got:?}");
         checked += 1;
     }

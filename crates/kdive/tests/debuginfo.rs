@@ -59,13 +59,22 @@ fn btf_only_vmlinux_is_refused() {
         let dump = dump.to_str().unwrap();
 
         let with = run_marked_cmd(kdive(&d, &d.join("root")).arg(dump), &CMDS);
-        let without = run_marked_cmd(kdive(&d, &d.join("root")).args(["--no-vmlinux", dump]), &CMDS);
+        let without = run_marked_cmd(
+            kdive(&d, &d.join("root")).args(["--no-vmlinux", dump]),
+            &CMDS,
+        );
         let refused: Vec<&str> = with
             .stderr
             .lines()
             .filter(|l| l.contains("is not the kernel's vmlinux"))
             .collect();
-        assert_eq!(refused.len(), 1, "{}: one notice: {}", c.name(), with.stderr);
+        assert_eq!(
+            refused.len(),
+            1,
+            "{}: one notice: {}",
+            c.name(),
+            with.stderr
+        );
         assert!(refused[0].contains("build/vmlinux"), "{}", refused[0]);
         assert!(with.ok && without.ok, "{}: {}", c.name(), with.stderr);
         for cmd in CMDS {
@@ -108,9 +117,16 @@ fn module_debuginfo_found_by_build_id() {
     for (c, dump, release, ko) in with_module() {
         let d = scratch("moddebug", &c);
         let dump = dump.to_str().unwrap();
-        let id = kdive_debuginfo::ElfFile::open(&ko).unwrap().build_id().unwrap().unwrap();
+        let id = kdive_debuginfo::ElfFile::open(&ko)
+            .unwrap()
+            .build_id()
+            .unwrap()
+            .unwrap();
         let loaded = format!("mod -s crashme {}", ko.display());
-        let reference = run_marked_cmd(kdive(&d, &d.join("none")).args(["--no-vmlinux", dump]), &[&loaded, "bt -l"]);
+        let reference = run_marked_cmd(
+            kdive(&d, &d.join("none")).args(["--no-vmlinux", dump]),
+            &[&loaded, "bt -l"],
+        );
         let want = &reference.sections["bt -l"];
         assert!(crashme_line(want).is_some(), "{}: {want}", c.name());
 
@@ -128,16 +144,49 @@ fn module_debuginfo_found_by_build_id() {
         std::fs::copy(&ko, by_id.join(format!("{}.debug", &id[2..]))).unwrap();
 
         for (root, file) in [(&debian, "crashme.ko "), (&fedora, ".debug ")] {
-            let got = run_marked_cmd(kdive(&d, root).args(["--no-vmlinux", dump]), &["bt -l", "mod -S"]);
-            assert_eq!(&got.sections["bt -l"], want, "{}: bt -l under {}", c.name(), root.display());
-            let line = got.sections["mod -S"].lines().find(|l| l.contains(" crashme ")).unwrap_or("").to_string();
-            assert!(line.ends_with(file), "{}: mod -S: {:?}", c.name(), got.sections["mod -S"]);
+            let got = run_marked_cmd(
+                kdive(&d, root).args(["--no-vmlinux", dump]),
+                &["bt -l", "mod -S"],
+            );
+            assert_eq!(
+                &got.sections["bt -l"],
+                want,
+                "{}: bt -l under {}",
+                c.name(),
+                root.display()
+            );
+            let line = got.sections["mod -S"]
+                .lines()
+                .find(|l| l.contains(" crashme "))
+                .unwrap_or("")
+                .to_string();
+            assert!(
+                line.ends_with(file),
+                "{}: mod -S: {:?}",
+                c.name(),
+                got.sections["mod -S"]
+            );
         }
         // The decoy alone: no lines, and `mod -s` says why.
         std::fs::remove_file(tree.join("kernel/extra/crashme.ko")).unwrap();
-        let got = run_marked_cmd(kdive(&d, &debian).args(["--no-vmlinux", dump]), &["bt -l", "mod -s crashme"]);
-        assert!(crashme_line(&got.sections["bt -l"]).is_none(), "{}: {}", c.name(), got.sections["bt -l"]);
-        assert!(got.stderr.contains(&format!("build id {}, the loaded module's is {id}", "11".repeat(20))), "{}", got.stderr);
+        let got = run_marked_cmd(
+            kdive(&d, &debian).args(["--no-vmlinux", dump]),
+            &["bt -l", "mod -s crashme"],
+        );
+        assert!(
+            crashme_line(&got.sections["bt -l"]).is_none(),
+            "{}: {}",
+            c.name(),
+            got.sections["bt -l"]
+        );
+        assert!(
+            got.stderr.contains(&format!(
+                "build id {}, the loaded module's is {id}",
+                "11".repeat(20)
+            )),
+            "{}",
+            got.stderr
+        );
         let _ = std::fs::remove_dir_all(&d);
     }
 }
@@ -149,9 +198,19 @@ fn module_debuginfo_found_by_build_id() {
 #[test]
 fn debuginfod_gives_the_vmlinux_and_modules() {
     use kdive_testkit::http::{Reply, Server};
-    let Some((c, dump, release, ko)) = with_module().into_iter().next() else { return };
-    let Some(vmlinux) = kdive_testkit::vmlinux(&release) else { return };
-    let id = |p: &Path| kdive_debuginfo::ElfFile::open(p).unwrap().build_id().unwrap().unwrap();
+    let Some((c, dump, release, ko)) = with_module().into_iter().next() else {
+        return;
+    };
+    let Some(vmlinux) = kdive_testkit::vmlinux(&release) else {
+        return;
+    };
+    let id = |p: &Path| {
+        kdive_debuginfo::ElfFile::open(p)
+            .unwrap()
+            .build_id()
+            .unwrap()
+            .unwrap()
+    };
     let (vid, kid) = (id(&vmlinux), id(&ko));
     let server = Server::start(
         [(&vid, &vmlinux), (&kid, &ko)]
@@ -170,16 +229,28 @@ fn debuginfod_gives_the_vmlinux_and_modules() {
     for round in 0..2 {
         let got = run_marked_cmd(
             kdive(&d, &d.join("empty"))
-                .env("DEBUGINFOD_URLS", format!("http://127.0.0.1:1 {}", server.url()))
+                .env(
+                    "DEBUGINFOD_URLS",
+                    format!("http://127.0.0.1:1 {}", server.url()),
+                )
                 .env("DEBUGINFOD_CACHE_PATH", d.join("cache"))
                 .env("DEBUGINFOD_TIMEOUT", "5")
                 .arg(dump),
             &cmds,
         );
         assert!(got.ok, "{}: {}", c.name(), got.stderr);
-        assert!(got.stderr.contains("vmlinux from debuginfod: "), "{}", got.stderr);
+        assert!(
+            got.stderr.contains("vmlinux from debuginfod: "),
+            "{}",
+            got.stderr
+        );
         for cmd in cmds {
-            assert_eq!(got.sections[cmd], reference.sections[cmd], "{}: {cmd} (round {round})", c.name());
+            assert_eq!(
+                got.sections[cmd],
+                reference.sections[cmd],
+                "{}: {cmd} (round {round})",
+                c.name()
+            );
         }
         assert_eq!(server.hits().len(), 2, "round {round}: {:?}", server.hits());
     }

@@ -212,9 +212,10 @@ fn places(syms: &kdive_debuginfo::SymbolTable) -> HashMap<String, Vec<u64>> {
 fn names(name: &str, target: u64, places: &HashMap<String, Vec<u64>>) -> bool {
     let (sym, off) = match (name.rsplit_once('+'), name.rsplit_once('-')) {
         (Some((sym, off)), _) => (sym, off.parse::<u64>().unwrap_or(u64::MAX)),
-        (None, Some((sym, off))) if off.bytes().all(|c| c.is_ascii_digit()) => {
-            (sym, off.parse::<u64>().map_or(u64::MAX, |o| o.wrapping_neg()))
-        }
+        (None, Some((sym, off))) if off.bytes().all(|c| c.is_ascii_digit()) => (
+            sym,
+            off.parse::<u64>().map_or(u64::MAX, |o| o.wrapping_neg()),
+        ),
         _ => (name, 0),
     };
     let hits = |addrs: &Vec<u64>| addrs.iter().any(|a| a.wrapping_add(off) == target);
@@ -568,22 +569,38 @@ fn dis_u_reads_user_code() {
     let mut checked = 0;
     for crash in require("dis -u") {
         let release = crash.kernel.trim_start_matches("linux-");
-        let Some(vmlinux) = vmlinux(release) else { continue };
+        let Some(vmlinux) = vmlinux(release) else {
+            continue;
+        };
         let vmlinux = vmlinux.to_str().unwrap().to_string();
         for (variant, whole) in [("qemu-elf", true), ("kdump-zlib", false)] {
-            let Some(dump) = crash.variant(variant) else { continue };
+            let Some(dump) = crash.variant(variant) else {
+                continue;
+            };
             let dump = dump.to_str().unwrap();
             let (bt, _) = kdive(&[&vmlinux, dump], "bt 1\n");
-            let Some(rip) = bt.lines().find_map(|l| l.trim().strip_prefix("RIP: 0000")) else { continue };
+            let Some(rip) = bt.lines().find_map(|l| l.trim().strip_prefix("RIP: 0000")) else {
+                continue;
+            };
             let rip = rip.split_whitespace().next().unwrap();
             let (out, err) = kdive(&[&vmlinux, dump], &format!("set 1\ndis -u {rip} 4\n"));
             let lines: Vec<&str> = out.lines().filter(|l| l.starts_with("   0x")).collect();
             if whole {
                 assert_eq!(lines.len(), 4, "{}: {out}{err}", crash.name());
                 let first = format!("   0x{}:\t", rip.trim_start_matches('0'));
-                assert!(lines[0].starts_with(&first), "{}: {}", crash.name(), lines[0]);
+                assert!(
+                    lines[0].starts_with(&first),
+                    "{}: {}",
+                    crash.name(),
+                    lines[0]
+                );
             } else {
-                assert!(err.contains("page excluded: user virtual address:") || err.contains("invalid user virtual address"), "{}: {err}", crash.name());
+                assert!(
+                    err.contains("page excluded: user virtual address:")
+                        || err.contains("invalid user virtual address"),
+                    "{}: {err}",
+                    crash.name()
+                );
             }
             checked += 1;
         }

@@ -32,7 +32,12 @@ fn run(dump: &str, extra: &[&str], script: &str) -> (String, String, bool) {
         .spawn()
         .unwrap();
     use std::io::Write;
-    child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(script.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     (text(&out.stdout), text(&out.stderr), out.status.success())
@@ -42,7 +47,9 @@ fn run(dump: &str, extra: &[&str], script: &str) -> (String, String, bool) {
 fn foreach_bt_unwinds_every_task() {
     let mut n = 0;
     for c in require("foreach_bt") {
-        let Some(dump) = c.variant("kdump-zlib") else { continue };
+        let Some(dump) = c.variant("kdump-zlib") else {
+            continue;
+        };
         let dump = dump.to_str().unwrap();
         let complete = c.file("drgn.txt").is_some();
         for extra in [&[][..], &["--no-vmlinux"][..]] {
@@ -64,31 +71,56 @@ fn foreach_bt_unwinds_every_task() {
                 .collect();
             let mut failed = 0;
             for t in &traces {
-                let frames: Vec<&str> = t.lines().filter(|l| l.trim_start().starts_with('#')).collect();
+                let frames: Vec<&str> = t
+                    .lines()
+                    .filter(|l| l.trim_start().starts_with('#'))
+                    .collect();
                 let Some(last) = frames.last() else {
                     // A task that exited: the kernel freed its stack at
                     // its last switch, and crash says "(no stack)".
-                    let pid = t.trim_start_matches("PID: ").split_whitespace().next().unwrap_or("");
+                    let pid = t
+                        .trim_start_matches("PID: ")
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or("");
                     if t.lines().nth(1) == Some("(no stack)") {
                         let state = states.get(pid).copied().unwrap_or("");
-                        assert!(["ZO", "DE"].contains(&state), "{what}: no stack, state {state}:\n{t}");
+                        assert!(
+                            ["ZO", "DE"].contains(&state),
+                            "{what}: no stack, state {state}:\n{t}"
+                        );
                         continue;
                     }
                     failed += 1;
                     continue;
                 };
-                let func = last.split(" at ").next().unwrap_or("").rsplit(' ').next().unwrap_or("");
+                let func = last
+                    .split(" at ")
+                    .next()
+                    .unwrap_or("")
+                    .rsplit(' ')
+                    .next()
+                    .unwrap_or("");
                 // Or the task was in user mode when it entered the kernel
                 // last (an NMI stopped it there): the user registers end it.
                 let tail = t.rsplit_once(last).map_or("", |(_, after)| after);
                 let from_user = tail.contains("CS: 0033");
-                assert!(BOTTOMS.contains(&func) || from_user, "{what}: a backtrace ends in {func}:\n{t}");
+                assert!(
+                    BOTTOMS.contains(&func) || from_user,
+                    "{what}: a backtrace ends in {func}:\n{t}"
+                );
             }
             if complete {
-                assert!(ok && failed == 0, "{what}: {failed} tasks without a backtrace: {err}");
+                assert!(
+                    ok && failed == 0,
+                    "{what}: {failed} tasks without a backtrace: {err}"
+                );
             } else {
                 // Each failure says why, naming an address.
-                assert!(err.lines().filter(|l| l.starts_with("bt:")).count() >= failed, "{what}: {err}");
+                assert!(
+                    err.lines().filter(|l| l.starts_with("bt:")).count() >= failed,
+                    "{what}: {err}"
+                );
             }
             eprintln!("{what}: {tasks} tasks, {failed} without a backtrace");
         }

@@ -314,21 +314,39 @@ fn kmem_i_is_crashs_with_the_kernels_slab_count() {
 fn kmem_address_names_its_task() {
     let mut checked = 0;
     for crash in require("kmem ADDR tasks") {
-        let Some(dump) = crash.variant("kdump-zlib") else { continue };
+        let Some(dump) = crash.variant("kdump-zlib") else {
+            continue;
+        };
         let dump = dump.to_str().unwrap();
         let (got, _) = run_kdive(&[dump], &["bt", "set"]);
         // A kernel stack pointer: the frames' [SP] column.
         let rsp = got["bt"]
             .lines()
-            .find_map(|l| l.split_once(" [").map(|(_, r)| r.split(']').next().unwrap_or("").to_string()))
+            .find_map(|l| {
+                l.split_once(" [")
+                    .map(|(_, r)| r.split(']').next().unwrap_or("").to_string())
+            })
             .expect("a frame in bt");
         let set = got["set"].clone();
-        let task = set.lines().find_map(|l| l.trim().strip_prefix("TASK: ")).unwrap();
+        let task = set
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("TASK: "))
+            .unwrap();
         let task = task.split_whitespace().next().unwrap().to_string();
         let (stack, task_struct) = (format!("kmem {rsp}"), format!("kmem {task}"));
         let (got, _) = run_kdive(&[dump], &[&stack, &task_struct]);
-        assert!(got[&stack].contains(&set), "{}: {stack}:\n{}", crash.name(), got[&stack]);
-        assert!(got[&task_struct].contains(&set), "{}: {task_struct}:\n{}", crash.name(), got[&task_struct]);
+        assert!(
+            got[&stack].contains(&set),
+            "{}: {stack}:\n{}",
+            crash.name(),
+            got[&stack]
+        );
+        assert!(
+            got[&task_struct].contains(&set),
+            "{}: {task_struct}:\n{}",
+            crash.name(),
+            got[&task_struct]
+        );
         checked += 1;
     }
     eprintln!("checked {checked} dumps");
@@ -340,7 +358,9 @@ fn kmem_address_names_its_task() {
 fn kmem_s_json_is_the_text() {
     let mut checked = 0;
     for crash in require("kmem -s --json") {
-        let Some(dump) = crash.variant("kdump-zlib") else { continue };
+        let Some(dump) = crash.variant("kdump-zlib") else {
+            continue;
+        };
         let dump = dump.to_str().unwrap();
         let (got, stderr) = run_kdive(&[dump], &["kmem -s", "kmem -s --json"]);
         let line: serde_json::Value = serde_json::from_str(&got["kmem -s --json"]).expect("JSON");
@@ -352,14 +372,25 @@ fn kmem_s_json_is_the_text() {
         for (c, line) in caches.iter().zip(&text) {
             let cols: Vec<&str> = line.split_whitespace().collect();
             assert_eq!(c["address"].as_str().unwrap(), format!("0x{}", cols[0]));
-            assert_eq!(c["allocated"].as_u64().unwrap().to_string(), cols[2], "{line}");
+            assert_eq!(
+                c["allocated"].as_u64().unwrap().to_string(),
+                cols[2],
+                "{line}"
+            );
             assert_eq!(c["total"].as_u64().unwrap().to_string(), cols[3], "{line}");
             assert_eq!(c["name"].as_str().unwrap(), cols[6]);
         }
         // Every finding of the JSON is one the text run reported.
-        for f in caches.iter().flat_map(|c| c["findings"].as_array().unwrap()) {
+        for f in caches
+            .iter()
+            .flat_map(|c| c["findings"].as_array().unwrap())
+        {
             let what = f["what"].as_str().unwrap();
-            assert!(stderr.contains(what), "{}: {what} not in the text's findings:\n{stderr}", crash.name());
+            assert!(
+                stderr.contains(what),
+                "{}: {what} not in the text's findings:\n{stderr}",
+                crash.name()
+            );
         }
         checked += 1;
     }

@@ -328,7 +328,8 @@ fn ps_a_reads_user_memory_or_says_why_not() {
                 }
                 // An mm_struct the dump left out (makedumpfile older than
                 // the kernel takes slab pages for user pages at -d 31).
-                Some(l) if l.starts_with("ps: mm_struct ") && l.contains("excluded from the dump") => {}
+                Some(l)
+                    if l.starts_with("ps: mm_struct ") && l.contains("excluded from the dump") => {}
                 // A task caught in exec, its new mm not set up: both empty.
                 Some("ARG: ") => assert_eq!(rest[1..], ["ENV: "], "{}: {b}", c.name()),
                 Some(l) if l.starts_with("ARG: ") => {

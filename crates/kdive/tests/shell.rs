@@ -242,7 +242,10 @@ fn json_output_parses_and_agrees_with_the_text() {
         // The session-wide flag, `set json on|off`, and a command without
         // a view: an error line, not its text.
         let (out, _, ok) = kdive(&d, &["--json", dump], "sym jiffies\n");
-        assert!(ok && out.starts_with(r#"{"command":"sym jiffies","result":[{"#), "{out}");
+        assert!(
+            ok && out.starts_with(r#"{"command":"sym jiffies","result":[{"#),
+            "{out}"
+        );
         let (out, _, ok) = kdive(
             &d,
             &[dump],
@@ -254,7 +257,10 @@ fn json_output_parses_and_agrees_with_the_text() {
         assert_eq!(lines[0], lines[4], "text before and after");
         assert_eq!(lines[1], "json: on");
         assert!(lines[2].starts_with(r#"{"command":"sym jiffies","result":"#));
-        assert!(lines[3].starts_with(r#"{"command":"set json off","result":{"#), "{out}");
+        assert!(
+            lines[3].starts_with(r#"{"command":"set json off","result":{"#),
+            "{out}"
+        );
         let (out, _, ok) = kdive(&d, &[dump], "runq --json\n");
         assert!(!ok);
         assert_eq!(
@@ -267,11 +273,41 @@ fn json_output_parses_and_agrees_with_the_text() {
 /// The commands `every_command_prints_one_json_line` runs: the common ones,
 /// with and without a JSON view, and one that fails.
 const JSON_COMMANDS: &[&str] = &[
-    "sys", "ps", "bt", "log", "mod", "kmem -s", "kmem -i", "sym jiffies", "sym schedule",
-    "rd -64 jiffies 4", "rd -s init_task 4", "rd -a linux_banner", "p jiffies", "px jiffies",
-    "p init_task.comm", "set", "help", "help ps", "dis schedule 4", "task", "files", "vm",
-    "net", "dev", "irq", "timer", "runq", "swap", "mach", "whatis task_struct",
-    "struct list_head", "eval 1+1", "vtop init_task", "nosuchcommand", "rd nosuchsymbol_xyz",
+    "sys",
+    "ps",
+    "bt",
+    "log",
+    "mod",
+    "kmem -s",
+    "kmem -i",
+    "sym jiffies",
+    "sym schedule",
+    "rd -64 jiffies 4",
+    "rd -s init_task 4",
+    "rd -a linux_banner",
+    "p jiffies",
+    "px jiffies",
+    "p init_task.comm",
+    "set",
+    "help",
+    "help ps",
+    "dis schedule 4",
+    "task",
+    "files",
+    "vm",
+    "net",
+    "dev",
+    "irq",
+    "timer",
+    "runq",
+    "swap",
+    "mach",
+    "whatis task_struct",
+    "struct list_head",
+    "eval 1+1",
+    "vtop init_task",
+    "nosuchcommand",
+    "rd nosuchsymbol_xyz",
 ];
 
 /// `--json` over many commands: one line each, each a JSON object with the
@@ -289,11 +325,16 @@ fn every_command_prints_one_json_line() {
         let (out, err, ok) = kdive(&d, &args, &script);
         assert!(!ok, "{}: nosuchcommand fails", c.name());
         let lines: Vec<&str> = out.lines().collect();
-        assert_eq!(lines.len(), JSON_COMMANDS.len(), "{}: one line per command:\n{out}\n{err}", c.name());
+        assert_eq!(
+            lines.len(),
+            JSON_COMMANDS.len(),
+            "{}: one line per command:\n{out}\n{err}",
+            c.name()
+        );
         let mut values = std::collections::BTreeMap::new();
         for (cmd, line) in JSON_COMMANDS.iter().zip(&lines) {
-            let v: serde_json::Value =
-                serde_json::from_str(line).unwrap_or_else(|e| panic!("{}: {cmd}: {e}: {line}", c.name()));
+            let v: serde_json::Value = serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("{}: {cmd}: {e}: {line}", c.name()));
             let o = v.as_object().unwrap();
             assert_eq!(o["command"], *cmd, "{line}");
             assert_eq!(o.len(), 2, "{line}");
@@ -305,19 +346,51 @@ fn every_command_prints_one_json_line() {
             values.insert(*cmd, v);
         }
         let result = |cmd: &str| &values[cmd]["result"];
-        assert!(values["nosuchcommand"]["error"].as_str().unwrap().starts_with("command not found"));
+        assert!(values["nosuchcommand"]["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("command not found"));
         let dis = result("dis schedule 4").as_array().unwrap();
         assert_eq!(dis.len(), 4, "{}: dis", c.name());
         assert_eq!(dis[0]["symbol"], "schedule");
         // files: the current task's, the one set shows.
-        assert_eq!(result("files")[0]["pid"], result("set")["pid"], "{}: files", c.name());
-        assert_eq!(result("vm")[0]["pid"], result("set")["pid"], "{}: vm", c.name());
+        assert_eq!(
+            result("files")[0]["pid"],
+            result("set")["pid"],
+            "{}: files",
+            c.name()
+        );
+        assert_eq!(
+            result("vm")[0]["pid"],
+            result("set")["pid"],
+            "{}: vm",
+            c.name()
+        );
         assert_eq!(result("struct list_head")["type"], "list_head");
-        assert!(result("struct list_head")["text"].as_str().unwrap().contains("SIZE: 16"));
+        assert!(result("struct list_head")["text"]
+            .as_str()
+            .unwrap()
+            .contains("SIZE: 16"));
         // A command without a view says so, and is not run.
         assert_eq!(values["runq"]["error"], "no JSON view for runq yet");
-        assert!(!result("timer")["bases"].as_array().unwrap().is_empty(), "{}: timer", c.name());
-        for cmd in ["sys", "ps", "bt", "log", "mod", "kmem -s", "sym jiffies", "rd -64 jiffies 4", "p jiffies", "set", "help"] {
+        assert!(
+            !result("timer")["bases"].as_array().unwrap().is_empty(),
+            "{}: timer",
+            c.name()
+        );
+        for cmd in [
+            "sys",
+            "ps",
+            "bt",
+            "log",
+            "mod",
+            "kmem -s",
+            "sym jiffies",
+            "rd -64 jiffies 4",
+            "p jiffies",
+            "set",
+            "help",
+        ] {
             assert!(!result(cmd).is_null(), "{}: {cmd} has a value", c.name());
         }
         // The text of each command, by running them marked.
@@ -330,7 +403,13 @@ fn every_command_prints_one_json_line() {
         let text_pids: Vec<i64> = m.sections["ps"]
             .lines()
             .skip(1)
-            .filter_map(|l| l.trim_start_matches('>').split_whitespace().next()?.parse().ok())
+            .filter_map(|l| {
+                l.trim_start_matches('>')
+                    .split_whitespace()
+                    .next()?
+                    .parse()
+                    .ok()
+            })
             .collect();
         let json_pids: Vec<i64> = result("ps")
             .as_array()
@@ -348,7 +427,11 @@ fn every_command_prints_one_json_line() {
         assert_eq!(text_frames.len(), frames.len(), "{}: bt", c.name());
         for (l, f) in text_frames.iter().zip(frames) {
             if let Some(func) = f["function"].as_str() {
-                assert!(l.contains(&format!(" {func} ")), "{}: {l} is not {func}", c.name());
+                assert!(
+                    l.contains(&format!(" {func} ")),
+                    "{}: {l} is not {func}",
+                    c.name()
+                );
             }
         }
         // kmem -s: the same caches and counts.
@@ -374,7 +457,11 @@ fn every_command_prints_one_json_line() {
             .collect();
         assert_eq!(text_words, json_words, "{}: rd", c.name());
         // The text mode is unchanged by all this: no JSON in it.
-        assert!(!text.lines().any(|l| l.starts_with("{\"command\"")), "{}", c.name());
+        assert!(
+            !text.lines().any(|l| l.starts_with("{\"command\"")),
+            "{}",
+            c.name()
+        );
     }
 }
 

@@ -379,7 +379,10 @@ fn more_options_print_what_crash_8_prints() {
     let want = run_marked_cmd(&mut crash_cmd, MORE).sections;
     // The vmlinux given: a kernel of another Debian suite is only unpacked,
     // where kdive does not look.
-    for args in [vec![vmlinux.to_str().unwrap(), dump.as_str()], vec!["--no-vmlinux", dump.as_str()]] {
+    for args in [
+        vec![vmlinux.to_str().unwrap(), dump.as_str()],
+        vec!["--no-vmlinux", dump.as_str()],
+    ] {
         let (got, stderr) = run_kdive(&args, MORE);
         for c in MORE {
             assert_eq!(

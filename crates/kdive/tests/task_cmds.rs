@@ -150,7 +150,12 @@ fn check_vm_header(crash: &str, got: &str) -> Vec<String> {
 fn check_vm(crash: &str, got: &str) -> Vec<String> {
     let mut bad = check_vm_header(crash, got);
     let (c, g): (Vec<&str>, Vec<&str>) = (crash.lines().collect(), got.lines().collect());
-    if c.len() != g.len() || c.iter().zip(&g).enumerate().any(|(i, (a, b))| i != 2 && a != b) {
+    if c.len() != g.len()
+        || c.iter()
+            .zip(&g)
+            .enumerate()
+            .any(|(i, (a, b))| i != 2 && a != b)
+    {
         bad.push(format!("vm: got\n{got}\ncrash printed\n{crash}"));
     }
     bad

@@ -346,7 +346,12 @@ fn runq_cfs_order_matches_drgn() {
 
 /// What drgn's `script` printed for crash `c` (given the dump and the
 /// vmlinux); `None`, with the reason on stderr, when drgn failed.
-fn drgn_run(python: &std::path::Path, script: &str, c: &kdive_testkit::Crash, vmlinux: &std::path::Path) -> Option<String> {
+fn drgn_run(
+    python: &std::path::Path,
+    script: &str,
+    c: &kdive_testkit::Crash,
+    vmlinux: &std::path::Path,
+) -> Option<String> {
     let out = std::process::Command::new(python)
         .args(["-c", script])
         .arg(dump(c))
@@ -354,7 +359,11 @@ fn drgn_run(python: &std::path::Path, script: &str, c: &kdive_testkit::Crash, vm
         .output()
         .unwrap();
     if !out.status.success() {
-        eprintln!("{}: drgn failed: {}", c.name(), String::from_utf8_lossy(&out.stderr));
+        eprintln!(
+            "{}: drgn failed: {}",
+            c.name(),
+            String::from_utf8_lossy(&out.stderr)
+        );
         return None;
     }
     Some(String::from_utf8_lossy(&out.stdout).into_owned())

@@ -153,7 +153,9 @@ fn a_person_at_the_prompt() {
     std::fs::write(home.join("walkfile.txt"), "").unwrap();
     t.type_text("sym jiffies > walkf");
     t.keys(&["Tab"]);
-    t.wait(10, "file name completion", |s| s.contains("kdive> sym jiffies > walkfile.txt"));
+    t.wait(10, "file name completion", |s| {
+        s.contains("kdive> sym jiffies > walkfile.txt")
+    });
     t.keys(&["C-u"]);
     t.type_text("sym jiffies");
     t.keys(&["Enter"]);

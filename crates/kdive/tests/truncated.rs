@@ -8,7 +8,9 @@ use kdive_testkit::require;
 
 #[test]
 fn truncated_dump_says_incomplete_not_invalid() {
-    let Some(crash) = require("truncated_dump").into_iter().find(|c| c.variant("kdump-zlib").is_some())
+    let Some(crash) = require("truncated_dump")
+        .into_iter()
+        .find(|c| c.variant("kdump-zlib").is_some())
     else {
         return;
     };
@@ -23,14 +25,25 @@ fn truncated_dump_says_incomplete_not_invalid() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(b"rd -64 jiffies\nsym schedule\n").unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"rd -64 jiffies\nsym schedule\n")
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     std::fs::remove_file(&cut).ok();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(!out.status.success(), "a failed rd must fail the batch");
-    assert!(stderr.contains("rd: page incomplete: kernel virtual address:"), "{stderr}");
-    assert!(!stderr.contains("invalid kernel virtual address"), "{stderr}");
+    assert!(
+        stderr.contains("rd: page incomplete: kernel virtual address:"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("invalid kernel virtual address"),
+        "{stderr}"
+    );
     // The session went on to the next command.
     assert!(String::from_utf8_lossy(&out.stdout).contains("(T) schedule"));
 }

@@ -38,7 +38,11 @@ pub fn find_kernel_text(mem: &impl PhysMem, tables: &PageTables) -> Option<Linea
 /// executable, holes allowed. Linux maps it so once it has booted
 /// (`mark_rodata_ro`: text read-only, everything after `_etext` NX); before
 /// that, or with those protections off, there is no such run: `None`.
-pub fn find_rodata(mem: &impl PhysMem, tables: &PageTables, image: &LinearMap) -> Option<Range<u64>> {
+pub fn find_rodata(
+    mem: &impl PhysMem,
+    tables: &PageTables,
+    image: &LinearMap,
+) -> Option<Range<u64>> {
     let mut run: Option<Range<u64>> = None;
     tables.for_each_mapping(mem, image.virt, image.end().wrapping_sub(1), |m| {
         match (&mut run, !m.writable && !m.executable) {

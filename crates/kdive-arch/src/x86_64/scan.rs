@@ -48,7 +48,14 @@ impl PageTables {
             writable: true,
             executable: true,
         };
-        let _ = self.visit(mem, self.root, (0, 0, top), first & mask, last & mask, &mut f);
+        let _ = self.visit(
+            mem,
+            self.root,
+            (0, 0, top),
+            first & mask,
+            last & mask,
+            &mut f,
+        );
     }
 
     /// The lowest mapped page between `first` and `last`.

@@ -63,7 +63,13 @@ impl BtfWriter {
 
     /// An integer of `size` bytes.
     pub fn int(&mut self, name: &str, size: u32, signed: bool) -> u32 {
-        self.ty(name, kind::INT, 0, size, &[(u32::from(signed) << 24) | (size * 8)])
+        self.ty(
+            name,
+            kind::INT,
+            0,
+            size,
+            &[(u32::from(signed) << 24) | (size * 8)],
+        )
     }
 
     pub fn ptr(&mut self, target: u32) -> u32 {
@@ -77,7 +83,10 @@ impl BtfWriter {
 
     /// A struct from `(name, type, offset in bytes)`.
     pub fn st(&mut self, name: &str, size: u32, members: &[(&str, u32, u32)]) -> u32 {
-        let bits: Vec<(&str, u32, u32, u32)> = members.iter().map(|&(n, t, off)| (n, t, off * 8, 0)).collect();
+        let bits: Vec<(&str, u32, u32, u32)> = members
+            .iter()
+            .map(|&(n, t, off)| (n, t, off * 8, 0))
+            .collect();
         self.st_bits(name, size, &bits)
     }
 
@@ -130,7 +139,11 @@ mod tests {
         let u8_ = w.int("unsigned char", 1, false);
         let p = w.ptr(int);
         let arr = w.array(u8_, int, 16);
-        let s = w.st("task", 32, &[("pid", int, 0), ("comm", arr, 8), ("next", p, 24)]);
+        let s = w.st(
+            "task",
+            32,
+            &[("pid", int, 0), ("comm", arr, 8), ("next", p, 24)],
+        );
         let b = w.st_bits("bits", 4, &[("a", int, 0, 3), ("b", int, 3, 5)]);
         let e = w.enumeration("mode", &[("A", 0), ("B", 7)]);
         let btf = Btf::parse(&w.finish()).unwrap();

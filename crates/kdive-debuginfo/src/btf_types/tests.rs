@@ -43,8 +43,21 @@ fn blob(types: &[Record], strings: &[u8], off: &HashMap<String, u32>) -> Vec<u8>
 
 fn sample() -> BtfTypes {
     let all = [
-        "long unsigned int", "list_head", "schedule", "char", "u", "holder", "pcpu_var",
-        ".data..percpu", "_Bool", "next", "prev", "x", "flag", "c", "head",
+        "long unsigned int",
+        "list_head",
+        "schedule",
+        "char",
+        "u",
+        "holder",
+        "pcpu_var",
+        ".data..percpu",
+        "_Bool",
+        "next",
+        "prev",
+        "x",
+        "flag",
+        "c",
+        "head",
     ];
     let (strings, off) = strtab(&all);
     let types: Vec<Record> = vec![
@@ -53,7 +66,14 @@ fn sample() -> BtfTypes {
         // 2: struct list_head *
         ("", 2, false, 0, 3, vec![]),
         // 3: struct list_head { next; prev; }
-        ("list_head", 4, false, 2, 16, vec![off["next"], 2, 0, off["prev"], 2, 64]),
+        (
+            "list_head",
+            4,
+            false,
+            2,
+            16,
+            vec![off["next"], 2, 0, off["prev"], 2, 64],
+        ),
         // 4: void (void)
         ("", 13, false, 0, 0, vec![]),
         // 5: func schedule
@@ -77,7 +97,17 @@ fn sample() -> BtfTypes {
             true,
             3,
             24,
-            vec![off["head"], 3, 0, off["flag"], 6, (3 << 24) | 128, off["x"], 11, 192],
+            vec![
+                off["head"],
+                3,
+                0,
+                off["flag"],
+                6,
+                (3 << 24) | 128,
+                off["x"],
+                11,
+                192,
+            ],
         ),
         // 13: per-CPU variable pcpu_var of type struct list_head
         ("pcpu_var", 14, false, 0, 3, vec![1]),
@@ -98,18 +128,37 @@ fn sample() -> BtfTypes {
 fn types_from_records() {
     let s = sample();
     let list = s.find(Namespace::Struct, "list_head").unwrap();
-    assert_eq!(list, TypeId(3), "the definition, not the forward declaration");
+    assert_eq!(
+        list,
+        TypeId(3),
+        "the definition, not the forward declaration"
+    );
     assert!(s.find(Namespace::Union, "list_head").is_none());
     assert_eq!(s.find(Namespace::Union, "u"), Some(TypeId(8)));
-    assert_eq!(s.find(Namespace::Plain, "long unsigned int"), Some(TypeId(1)));
+    assert_eq!(
+        s.find(Namespace::Plain, "long unsigned int"),
+        Some(TypeId(1))
+    );
     assert_eq!(size_of(&s, list), Some(16));
     assert_eq!(type_name(&s, TypeId(2)), "struct list_head *");
     assert_eq!(type_name(&s, TypeId(7)), "char [16]");
     assert_eq!(type_name(&s, TypeId(16)), "const struct list_head");
     let c = s.get(TypeId(6)).unwrap();
-    assert!(matches!(c.kind, Kind::Int { signed: true, encoding: IntEncoding::Char }));
+    assert!(matches!(
+        c.kind,
+        Kind::Int {
+            signed: true,
+            encoding: IntEncoding::Char
+        }
+    ));
     let b = s.get(TypeId(17)).unwrap();
-    assert!(matches!(b.kind, Kind::Int { encoding: IntEncoding::Bool, .. }));
+    assert!(matches!(
+        b.kind,
+        Kind::Int {
+            encoding: IntEncoding::Bool,
+            ..
+        }
+    ));
     // The same Arc twice: converted once.
     assert!(Arc::ptr_eq(&s.get(list).unwrap(), &s.get(list).unwrap()));
     assert!(s.get(TypeId(14)).is_none(), "a data section is not a type");
@@ -124,7 +173,13 @@ fn members_bitfields_and_flexible_arrays() {
     assert_eq!((flag.offset_bits, flag.member.bit_size), (128, Some(3)));
     let x = member(&s, h, "x").unwrap();
     let arr = s.get(x.member.ty).unwrap();
-    assert_eq!(arr.kind, Kind::Array { elem: TypeId(1), len: None });
+    assert_eq!(
+        arr.kind,
+        Kind::Array {
+            elem: TypeId(1),
+            len: None
+        }
+    );
     assert_eq!(arr.size, None);
     assert_eq!(member(&s, h, "head.prev").unwrap().offset_bits, 64);
 }
@@ -140,7 +195,9 @@ fn functions_and_percpu_variables() {
     assert!(s.function("pcpu_var").is_none());
     let proto = s.get(TypeId(9)).unwrap();
     match &proto.kind {
-        Kind::Function { params, variadic, .. } => {
+        Kind::Function {
+            params, variadic, ..
+        } => {
             assert!(*variadic);
             assert_eq!(params.len(), 1);
             assert_eq!(params[0].name.as_deref(), Some("x"));

@@ -47,7 +47,9 @@ impl DwarfTypes {
         };
         let optimized_out = space == Space::Variable
             && addr.is_none()
-            && !chain.iter().any(|(d, _)| d.has_location || d.const_value.is_some());
+            && !chain
+                .iter()
+                .any(|(d, _)| d.has_location || d.const_value.is_some());
         Some(Global {
             name: name.to_string(),
             ty,

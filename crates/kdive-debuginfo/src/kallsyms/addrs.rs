@@ -35,7 +35,9 @@ impl AddressEncoding {
             AddressEncoding::Absolute => u64::from(v),
             AddressEncoding::BaseRelative => base.wrapping_add(u64::from(v)),
             AddressEncoding::AbsolutePercpu if (v as i32) >= 0 => u64::from(v),
-            AddressEncoding::AbsolutePercpu => base.wrapping_sub(1).wrapping_sub(v as i32 as i64 as u64),
+            AddressEncoding::AbsolutePercpu => {
+                base.wrapping_sub(1).wrapping_sub(v as i32 as i64 as u64)
+            }
             AddressEncoding::PlaceRelative => offsets
                 .wrapping_add(4 * i as u64)
                 .wrapping_add(v as i32 as i64 as u64),
@@ -51,7 +53,9 @@ pub fn read(
     stext: Option<usize>,
 ) -> Result<(Vec<u64>, AddressEncoding), KallsymsError> {
     let Some(offsets) = loc.offsets else {
-        let addr = loc.addresses.ok_or(KallsymsError::Missing("kallsyms_offsets"))?;
+        let addr = loc
+            .addresses
+            .ok_or(KallsymsError::Missing("kallsyms_offsets"))?;
         let raw = mem.exact("kallsyms_addresses", addr, n * 8)?;
         let v = raw
             .chunks_exact(8)
@@ -73,7 +77,13 @@ pub fn read(
                 AddressEncoding::PlaceRelative,
             ][..],
         ),
-        None => (0, &[AddressEncoding::PlaceRelative, AddressEncoding::BaseRelative][..]),
+        None => (
+            0,
+            &[
+                AddressEncoding::PlaceRelative,
+                AddressEncoding::BaseRelative,
+            ][..],
+        ),
     };
     let decode = |e: AddressEncoding| -> Vec<u64> {
         raw.iter()

@@ -107,7 +107,9 @@ fn markers_in(win: &[u8], ws: u64, table: u64, below: u64) -> Vec<Markers> {
             while (values.len() as u64) < MAX_SYMS / 256 {
                 let prev = values[values.len() - 1];
                 match val(p + width * values.len()) {
-                    Some(v) if v > prev && (512..=MAX_BLOCK).contains(&(v - prev)) => values.push(v),
+                    Some(v) if v > prev && (512..=MAX_BLOCK).contains(&(v - prev)) => {
+                        values.push(v)
+                    }
                     _ => break,
                 }
             }
@@ -162,11 +164,18 @@ fn names_for(mem: &mut Reader<'_>, m: &Markers) -> Vec<NamesAt> {
     let (w1, _) = mem.pages(lo, (hi - lo) as usize);
     let w2s = m.addr.saturating_sub(MAX_BLOCK + 16);
     let (w2, _) = mem.pages(w2s, (m.addr - w2s) as usize);
-    let u32_at = |i: usize| u64::from(u32::from_le_bytes(w1[i..i + 4].try_into().expect("4 bytes")));
+    let u32_at = |i: usize| {
+        u64::from(u32::from_le_bytes(
+            w1[i..i + 4].try_into().expect("4 bytes"),
+        ))
+    };
     let mut out = Vec::new();
     for names in (lo + 8..hi).filter(|a| a % 4 == 0) {
         let i = (names - lo) as usize;
-        for (num_syms, n, pad) in [(names - 8, u32_at(i - 8), u32_at(i - 4)), (names - 4, u32_at(i - 4), 0)] {
+        for (num_syms, n, pad) in [
+            (names - 8, u32_at(i - 8), u32_at(i - 4)),
+            (names - 4, u32_at(i - 4), 0),
+        ] {
             let start = names + last;
             if pad != 0 || !m.n.contains(&n) || start < w2s {
                 continue;

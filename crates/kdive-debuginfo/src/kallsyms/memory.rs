@@ -7,7 +7,6 @@ use kdive_dump::{MemError, Memory};
 
 use super::KallsymsError;
 
-
 /// How much of a table is read at once.
 const CHUNK: usize = 256 << 10;
 /// The granularity of retries after a failed chunk.
@@ -23,9 +22,16 @@ impl<'a> Reader<'a> {
     }
 
     /// Exactly `len` bytes at `addr`.
-    pub fn exact(&mut self, what: &'static str, addr: u64, len: usize) -> Result<Vec<u8>, KallsymsError> {
+    pub fn exact(
+        &mut self,
+        what: &'static str,
+        addr: u64,
+        len: usize,
+    ) -> Result<Vec<u8>, KallsymsError> {
         let mut buf = vec![0u8; len];
-        self.mem.read(addr, &mut buf).map_err(|source| KallsymsError::Read { what, addr, source })?;
+        self.mem
+            .read(addr, &mut buf)
+            .map_err(|source| KallsymsError::Read { what, addr, source })?;
         Ok(buf)
     }
 
@@ -65,7 +71,12 @@ impl<'a> Reader<'a> {
 
     /// Up to `len` bytes at `addr`: all of them, or those before the first
     /// page that cannot be read (an error if that is the first one).
-    pub fn prefix(&mut self, what: &'static str, addr: u64, len: usize) -> Result<Vec<u8>, KallsymsError> {
+    pub fn prefix(
+        &mut self,
+        what: &'static str,
+        addr: u64,
+        len: usize,
+    ) -> Result<Vec<u8>, KallsymsError> {
         let mut buf = vec![0u8; len];
         let Err(first) = self.mem.read(addr, &mut buf) else {
             return Ok(buf);
@@ -80,7 +91,11 @@ impl<'a> Reader<'a> {
             done += n;
         }
         if done == 0 {
-            return Err(KallsymsError::Read { what, addr, source: first });
+            return Err(KallsymsError::Read {
+                what,
+                addr,
+                source: first,
+            });
         }
         buf.truncate(done);
         Ok(buf)
@@ -120,7 +135,11 @@ impl Table {
                         why: "the page did not read a moment before".into(),
                     },
                 };
-                return Err(KallsymsError::Read { what: self.what, addr: at, source });
+                return Err(KallsymsError::Read {
+                    what: self.what,
+                    addr: at,
+                    source,
+                });
             }
             let n = CHUNK.max(len - self.bytes.len());
             let more = mem.prefix(self.what, at, n)?;

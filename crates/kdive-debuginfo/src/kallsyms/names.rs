@@ -35,7 +35,9 @@ impl Tokens {
                 break b;
             }
             if b.len() < want || want > 1 << 16 {
-                return Err(KallsymsError::Bad("kallsyms_token_table: last token has no end".into()));
+                return Err(KallsymsError::Bad(
+                    "kallsyms_token_table: last token has no end".into(),
+                ));
             }
             want *= 2;
         };
@@ -69,7 +71,12 @@ pub struct Entries {
 }
 
 /// Walk `n` entries, reading two-byte counts if `long`.
-pub fn walk(names: &mut Table, mem: &mut Reader<'_>, n: usize, long: bool) -> Result<Entries, KallsymsError> {
+pub fn walk(
+    names: &mut Table,
+    mem: &mut Reader<'_>,
+    n: usize,
+    long: bool,
+) -> Result<Entries, KallsymsError> {
     let mut spans = Vec::with_capacity(n);
     let mut off = 0usize;
     let mut ambiguous = false;
@@ -108,8 +115,18 @@ pub fn walk(names: &mut Table, mem: &mut Reader<'_>, n: usize, long: bool) -> Re
 /// Whether `kallsyms_markers` follows the walked entries: within a few
 /// bytes of alignment after them, 32-bit (or, in old kernels, 64-bit)
 /// offsets of entries 0, 256, 512...
-pub fn markers_match(names: &mut Table, mem: &mut Reader<'_>, names_addr: u64, e: &Entries) -> bool {
-    let want: Vec<u64> = e.spans.iter().step_by(256).map(|s| u64::from(s.0)).collect();
+pub fn markers_match(
+    names: &mut Table,
+    mem: &mut Reader<'_>,
+    names_addr: u64,
+    e: &Entries,
+) -> bool {
+    let want: Vec<u64> = e
+        .spans
+        .iter()
+        .step_by(256)
+        .map(|s| u64::from(s.0))
+        .collect();
     let start = (names_addr + e.end as u64).next_multiple_of(4) - names_addr;
     for pad in [0u64, 4] {
         for width in [4usize, 8] {
@@ -117,11 +134,13 @@ pub fn markers_match(names: &mut Table, mem: &mut Reader<'_>, names_addr: u64, e
             if names.want(mem, at + width * want.len()).is_err() {
                 continue;
             }
-            let got = names.bytes[at..at + width * want.len()].chunks_exact(width).map(|c| {
-                let mut b = [0u8; 8];
-                b[..width].copy_from_slice(c);
-                u64::from_le_bytes(b)
-            });
+            let got = names.bytes[at..at + width * want.len()]
+                .chunks_exact(width)
+                .map(|c| {
+                    let mut b = [0u8; 8];
+                    b[..width].copy_from_slice(c);
+                    u64::from_le_bytes(b)
+                });
             if got.eq(want.iter().copied()) {
                 return true;
             }

@@ -51,7 +51,11 @@ pub struct Scanned {
 /// Scan `range` of kernel virtual memory (at most [`MAX_SCAN`] bytes of
 /// it, a chunk at a time) for kallsyms, reading kernel virtual memory from
 /// `mem`. Pages that cannot be read are skipped.
-pub fn scan(range: Range<u64>, hints: &ScanHints, mem: &dyn kdive_dump::Memory) -> Result<Scanned, KallsymsError> {
+pub fn scan(
+    range: Range<u64>,
+    hints: &ScanHints,
+    mem: &dyn kdive_dump::Memory,
+) -> Result<Scanned, KallsymsError> {
     let mut mem = Reader::new(mem);
     let start = range.start - range.start % PAGE;
     let end = range.end.min(start.saturating_add(MAX_SCAN));

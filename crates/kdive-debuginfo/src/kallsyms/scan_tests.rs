@@ -190,12 +190,23 @@ fn image(v: Version, syms: &[Sym], prefix: usize) -> Image {
 
 fn read(img: &Image, hole: Option<Range<u64>>) -> impl Memory + '_ {
     FnMemory(move |addr: u64, buf: &mut [u8]| {
-        let bad = |why: &str| MemError::Invalid { vaddr: addr, why: why.into() };
-        if hole.as_ref().is_some_and(|h| addr < h.end && addr + buf.len() as u64 > h.start) {
+        let bad = |why: &str| MemError::Invalid {
+            vaddr: addr,
+            why: why.into(),
+        };
+        if hole
+            .as_ref()
+            .is_some_and(|h| addr < h.end && addr + buf.len() as u64 > h.start)
+        {
             return Err(bad("excluded page"));
         }
-        let off = addr.checked_sub(BASE).ok_or_else(|| bad("below the image"))? as usize;
-        let src = img.mem.get(off..off + buf.len()).ok_or_else(|| bad("beyond the image"))?;
+        let off = addr
+            .checked_sub(BASE)
+            .ok_or_else(|| bad("below the image"))? as usize;
+        let src = img
+            .mem
+            .get(off..off + buf.len())
+            .ok_or_else(|| bad("beyond the image"))?;
         buf.copy_from_slice(src);
         Ok(())
     })
@@ -206,11 +217,22 @@ fn check(v: Version, img: &Image, got: &Scanned, syms: &[Sym]) {
     (loc.stext, loc.release) = (None, None);
     assert_eq!(loc, img.loc, "{v:?}");
     let k = &got.kallsyms;
-    assert_eq!((k.num_syms, k.encoding), (syms.len(), v.encoding()), "{v:?}");
+    assert_eq!(
+        (k.num_syms, k.encoding),
+        (syms.len(), v.encoding()),
+        "{v:?}"
+    );
     assert!(k.markers_match);
-    let want: Vec<(char, &str, u64)> =
-        syms.iter().filter(|s| !is_noise(&s.1)).map(|s| (s.0, s.1.as_str(), s.2)).collect();
-    let have: Vec<(char, &str, u64)> = k.symbols.iter().map(|s| (s.kind, s.name.as_str(), s.addr)).collect();
+    let want: Vec<(char, &str, u64)> = syms
+        .iter()
+        .filter(|s| !is_noise(&s.1))
+        .map(|s| (s.0, s.1.as_str(), s.2))
+        .collect();
+    let have: Vec<(char, &str, u64)> = k
+        .symbols
+        .iter()
+        .map(|s| (s.kind, s.name.as_str(), s.addr))
+        .collect();
     assert_eq!(have, want, "{v:?}");
 }
 
@@ -236,7 +258,12 @@ fn excluded_pages_are_skipped() {
     let syms = symbols(V6_1);
     let img = image(V6_1, &syms, 5 * 4096);
     let end = BASE + img.mem.len() as u64;
-    let got = scan(BASE..end, &ScanHints::default(), &read(&img, Some(BASE + 4096..BASE + 3 * 4096))).unwrap();
+    let got = scan(
+        BASE..end,
+        &ScanHints::default(),
+        &read(&img, Some(BASE + 4096..BASE + 3 * 4096)),
+    )
+    .unwrap();
     check(V6_1, &img, &got, &syms);
     assert!(got.scanned < img.mem.len() as u64);
 }
@@ -249,7 +276,12 @@ fn an_index_across_chunks_is_found() {
         let index = (first.loc.token_index - BASE) as usize;
         let img = image(v, &syms, 4096 + CHUNK - 200 - index);
         assert!((img.loc.token_index - BASE) as usize + 512 > CHUNK);
-        let got = scan(BASE..BASE + img.mem.len() as u64, &ScanHints::default(), &read(&img, None)).unwrap();
+        let got = scan(
+            BASE..BASE + img.mem.len() as u64,
+            &ScanHints::default(),
+            &read(&img, None),
+        )
+        .unwrap();
         check(v, &img, &got, &syms);
     }
 }
@@ -260,7 +292,11 @@ fn no_tables_is_an_error_saying_what_was_read() {
         mem: junk(64 << 10, 3),
         loc: KallsymsLocations::default(),
     };
-    let r = scan(BASE..BASE + (64 << 10), &ScanHints::default(), &read(&img, None));
+    let r = scan(
+        BASE..BASE + (64 << 10),
+        &ScanHints::default(),
+        &read(&img, None),
+    );
     match r {
         Err(KallsymsError::NotFound { scanned, .. }) => assert_eq!(scanned, 64 << 10),
         other => panic!("{other:?}"),
@@ -276,5 +312,8 @@ fn a_wrong_stext_is_no_match() {
         release: None,
     };
     let r = scan(BASE..BASE + img.mem.len() as u64, &hints, &read(&img, None));
-    assert!(matches!(r, Err(KallsymsError::NotFound { last: Some(_), .. })), "{r:?}");
+    assert!(
+        matches!(r, Err(KallsymsError::NotFound { last: Some(_), .. })),
+        "{r:?}"
+    );
 }

@@ -82,9 +82,7 @@ fn image(syms: &[Sym], long: bool, enc: AddressEncoding) -> Image {
             AddressEncoding::BaseRelative => (a - TEXT) as i64,
             AddressEncoding::AbsolutePercpu if *a < TEXT => *a as i64,
             AddressEncoding::AbsolutePercpu => -((a - TEXT) as i64) - 1,
-            AddressEncoding::PlaceRelative => {
-                a.wrapping_sub(offsets_addr + 4 * i as u64) as i64
-            }
+            AddressEncoding::PlaceRelative => a.wrapping_sub(offsets_addr + 4 * i as u64) as i64,
             AddressEncoding::Absolute => unreachable!(),
         };
         m.extend_from_slice(&(v as i32).to_le_bytes());
@@ -110,13 +108,19 @@ fn image(syms: &[Sym], long: bool, enc: AddressEncoding) -> Image {
 }
 
 fn decode(img: &Image) -> Result<Kallsyms, KallsymsError> {
-    load(&img.loc, &FnMemory(|addr: u64, buf: &mut [u8]| {
-        let bad = || MemError::Invalid { vaddr: addr, why: "outside the image".into() };
-        let off = addr.checked_sub(BASE).ok_or_else(bad)? as usize;
-        let src = img.mem.get(off..off + buf.len()).ok_or_else(bad)?;
-        buf.copy_from_slice(src);
-        Ok(())
-    }))
+    load(
+        &img.loc,
+        &FnMemory(|addr: u64, buf: &mut [u8]| {
+            let bad = || MemError::Invalid {
+                vaddr: addr,
+                why: "outside the image".into(),
+            };
+            let off = addr.checked_sub(BASE).ok_or_else(bad)? as usize;
+            let src = img.mem.get(off..off + buf.len()).ok_or_else(bad)?;
+            buf.copy_from_slice(src);
+            Ok(())
+        }),
+    )
 }
 
 fn check(syms: &[Sym], k: &Kallsyms) {
@@ -182,15 +186,21 @@ fn unreadable_names_are_an_error() {
     let syms = symbols();
     let img = image(&syms, true, AddressEncoding::AbsolutePercpu);
     let hole = img.loc.names + 500..img.loc.token_table;
-    let r = load(&img.loc, &FnMemory(|addr: u64, buf: &mut [u8]| {
-        let end = addr + buf.len() as u64;
-        if addr < hole.end && end > hole.start {
-            return Err(MemError::Invalid { vaddr: addr, why: "excluded page".into() });
-        }
-        let off = (addr - BASE) as usize;
-        buf.copy_from_slice(&img.mem[off..off + buf.len()]);
-        Ok(())
-    }));
+    let r = load(
+        &img.loc,
+        &FnMemory(|addr: u64, buf: &mut [u8]| {
+            let end = addr + buf.len() as u64;
+            if addr < hole.end && end > hole.start {
+                return Err(MemError::Invalid {
+                    vaddr: addr,
+                    why: "excluded page".into(),
+                });
+            }
+            let off = (addr - BASE) as usize;
+            buf.copy_from_slice(&img.mem[off..off + buf.len()]);
+            Ok(())
+        }),
+    );
     match r {
         Err(KallsymsError::Read { what, addr, .. }) => {
             assert_eq!(what, "kallsyms_names");

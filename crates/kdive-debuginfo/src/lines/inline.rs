@@ -28,7 +28,10 @@ impl LineTable {
             None => self.extra().cu_for(addr)?,
         };
         let dwarf = self.sections.dwarf();
-        let header = dwarf.debug_info.header_from_offset(DebugInfoOffset(cu)).ok()?;
+        let header = dwarf
+            .debug_info
+            .header_from_offset(DebugInfoOffset(cu))
+            .ok()?;
         let unit = dwarf.unit(header).ok()?;
         let mut tree = unit.entries_tree(None).ok()?;
         let mut node = tree.root().ok()?;
@@ -81,7 +84,11 @@ fn contains<'a>(
 
 /// The name of the DIE at `at`, following `DW_AT_abstract_origin` and
 /// `DW_AT_specification` within the unit.
-fn name_of<'a>(dwarf: &gimli::Dwarf<R<'a>>, unit: &Unit<R<'a>>, mut at: UnitOffset) -> Option<String> {
+fn name_of<'a>(
+    dwarf: &gimli::Dwarf<R<'a>>,
+    unit: &Unit<R<'a>>,
+    mut at: UnitOffset,
+) -> Option<String> {
     for _ in 0..MAX_ORIGINS {
         let e = unit.entry(at).ok()?;
         if let Some(v) = e.attr_value(gimli::DW_AT_name) {

@@ -14,7 +14,11 @@ pub fn vmlinux(release: &str) -> Option<PathBuf> {
 
 /// `nm -n`'s listing of a file as `(addr, kind, name)`, if `nm` runs.
 pub fn nm(path: &std::path::Path) -> Option<Vec<(u64, char, String)>> {
-    let out = std::process::Command::new("nm").arg("-n").arg(path).output().ok()?;
+    let out = std::process::Command::new("nm")
+        .arg("-n")
+        .arg(path)
+        .output()
+        .ok()?;
     if !out.status.success() {
         return None;
     }
@@ -48,10 +52,13 @@ impl<'d> ImageMemory<'d> {
 impl kdive_dump::Memory for ImageMemory<'_> {
     fn read(&self, vaddr: u64, buf: &mut [u8]) -> Result<(), kdive_dump::MemError> {
         const START_KERNEL_MAP: u64 = 0xffff_ffff_8000_0000;
-        let off = vaddr.checked_sub(START_KERNEL_MAP).ok_or_else(|| kdive_dump::MemError::Invalid {
-            vaddr,
-            why: "not in the kernel image".into(),
-        })?;
+        let off =
+            vaddr
+                .checked_sub(START_KERNEL_MAP)
+                .ok_or_else(|| kdive_dump::MemError::Invalid {
+                    vaddr,
+                    why: "not in the kernel image".into(),
+                })?;
         // phys_base is negative when the kernel runs below its link address.
         let paddr = off.wrapping_add(self.phys_base);
         self.dump

@@ -3,7 +3,7 @@
 //! file table's `open_fds` bitmap, up to `max_fds`, and each open file's
 //! dentry, inode, type and path.
 
-use kdive_debuginfo::btf::Btf;
+use crate::offsets::Layouts;
 
 use super::dentry_path;
 use crate::memory::{MemError, Memory};
@@ -36,7 +36,7 @@ pub struct FilesOffsets {
 }
 
 impl FilesOffsets {
-    pub fn from_btf(btf: &Btf) -> Option<FilesOffsets> {
+    pub(crate) fn from_layouts(btf: Layouts<'_>) -> Option<FilesOffsets> {
         let off = |s: &str, p: &str| btf.member_offset(s, p).map(|m| m.offset());
         let mode = btf.member_offset("inode", "i_mode")?;
         Some(FilesOffsets {
@@ -309,10 +309,12 @@ impl Kernel {
             max_fds = MAX_FDS;
         }
         let mut bitmap = vec![0u8; max_fds.div_ceil(8) as usize];
-        Memory::read(self, open_fds, &mut bitmap)
-            .map_err(|e| {
-                Error::read(format!("fdtable {fdt:x}: open_fds at {open_fds:x} does not read"), e)
-            })?;
+        Memory::read(self, open_fds, &mut bitmap).map_err(|e| {
+            Error::read(
+                format!("fdtable {fdt:x}: open_fds at {open_fds:x} does not read"),
+                e,
+            )
+        })?;
         let mut list = Vec::new();
         for fd in 0..max_fds {
             if bitmap[(fd / 8) as usize] & (1 << (fd % 8)) == 0 {

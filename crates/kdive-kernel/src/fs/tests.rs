@@ -98,7 +98,9 @@ fn loops_and_unreadable_dentries_are_errors() {
     // 1 and 2 each other's parent.
     m.u64(dentry(1) + 24, dentry(2));
     m.u64(dentry(2) + 24, dentry(1));
-    let e = dentry_path(&m, dentry(2), vfsmnt(0), &o).unwrap_err().to_string();
+    let e = dentry_path(&m, dentry(2), vfsmnt(0), &o)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("loop"), "{e}");
     let e = dentry_path(&m, 0xffff_8880_0900_0000, vfsmnt(0), &o).unwrap_err();
     assert!(matches!(e, crate::Error::Read { .. }), "{e:?}");

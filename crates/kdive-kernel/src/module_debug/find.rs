@@ -62,11 +62,17 @@ pub enum ModuleDebugError {
 }
 
 fn build_id_text(id: &Option<String>) -> String {
-    id.as_ref().map(|i| format!(" (build id {i})")).unwrap_or_default()
+    id.as_ref()
+        .map(|i| format!(" (build id {i})"))
+        .unwrap_or_default()
 }
 
 fn show_all(paths: &[PathBuf]) -> String {
-    paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn debuginfod_text(e: &Option<Box<DebuginfodError>>) -> String {
@@ -74,35 +80,52 @@ fn debuginfod_text(e: &Option<Box<DebuginfodError>>) -> String {
 }
 
 fn refused_text(refused: &[(PathBuf, String)]) -> String {
-    refused.iter().map(|(p, why)| format!("; {}: {why}", p.display())).collect()
+    refused
+        .iter()
+        .map(|(p, why)| format!("; {}: {why}", p.display()))
+        .collect()
 }
 
 impl Kernel {
     /// The GNU build id of loaded module `m`, read from its
     /// `.note.gnu.build-id` section in memory (lower-case hexadecimal).
     pub fn module_build_id(&self, m: &Module) -> Result<String, ModuleDebugError> {
-        let err = |why: String| ModuleDebugError::NoBuildId { name: m.name.clone(), why };
+        let err = |why: String| ModuleDebugError::NoBuildId {
+            name: m.name.clone(),
+            why,
+        };
         let sections = self.module_sections(m).map_err(|e| err(e.to_string()))?;
         let (_, addr) = sections
             .iter()
             .find(|(n, _)| n == ".note.gnu.build-id")
             .ok_or_else(|| err("no .note.gnu.build-id section".into()))?;
         let mut head = [0u8; 16];
-        self.read(*addr, &mut head).map_err(|e| err(e.to_string()))?;
+        self.read(*addr, &mut head)
+            .map_err(|e| err(e.to_string()))?;
         let word = |i: usize| u32::from_le_bytes(head[i..i + 4].try_into().unwrap());
         let (namesz, descsz, kind) = (word(0), word(4), word(8));
-        if namesz != 4 || &head[12..16] != b"GNU\0" || kind != 3 || descsz == 0 || descsz > MAX_BUILD_ID {
+        if namesz != 4
+            || &head[12..16] != b"GNU\0"
+            || kind != 3
+            || descsz == 0
+            || descsz > MAX_BUILD_ID
+        {
             return Err(err(format!("the note at {addr:#x} is not a GNU build id")));
         }
         let mut desc = vec![0u8; descsz as usize];
-        self.read(addr + 16, &mut desc).map_err(|e| err(e.to_string()))?;
+        self.read(addr + 16, &mut desc)
+            .map_err(|e| err(e.to_string()))?;
         Ok(desc.iter().map(|b| format!("{b:02x}")).collect())
     }
 
     /// The debuginfo of loaded module `m`: under `tree` only when given
     /// (`mod -S DIR`), else where distributions install it, then from
     /// debuginfod (see the module's documentation).
-    pub fn find_module_debuginfo(&self, m: &Module, tree: Option<&Path>) -> Result<PathBuf, ModuleDebugError> {
+    pub fn find_module_debuginfo(
+        &self,
+        m: &Module,
+        tree: Option<&Path>,
+    ) -> Result<PathBuf, ModuleDebugError> {
         let build_id = self.module_build_id(m).ok();
         let mut looked = Vec::new();
         let mut refused = Vec::new();
@@ -111,13 +134,22 @@ impl Kernel {
             (Some(t), _) => vec![t.to_path_buf()],
             (None, release) => {
                 if let Some(id) = build_id.as_deref().filter(|i| i.len() > 2) {
-                    let p = vmlinux::under_sysroot(&format!("/usr/lib/debug/.build-id/{}/{}.debug", &id[..2], &id[2..]));
+                    let p = vmlinux::under_sysroot(&format!(
+                        "/usr/lib/debug/.build-id/{}/{}.debug",
+                        &id[..2],
+                        &id[2..]
+                    ));
                     looked.push(p.clone());
                     candidates.push(p);
                 }
                 release
                     .iter()
-                    .flat_map(|r| [format!("/usr/lib/debug/lib/modules/{r}"), format!("/lib/modules/{r}")])
+                    .flat_map(|r| {
+                        [
+                            format!("/usr/lib/debug/lib/modules/{r}"),
+                            format!("/lib/modules/{r}"),
+                        ]
+                    })
                     .map(|p| vmlinux::under_sysroot(&p))
                     .collect()
             }
@@ -147,7 +179,13 @@ impl Kernel {
                 Err(e) => debuginfod = Some(Box::new(e)),
             }
         }
-        Err(ModuleDebugError::NotFound { name: m.name.clone(), build_id, looked, refused, debuginfod })
+        Err(ModuleDebugError::NotFound {
+            name: m.name.clone(),
+            build_id,
+            looked,
+            refused,
+            debuginfod,
+        })
     }
 }
 
@@ -170,7 +208,9 @@ fn search(dir: &Path, names: &[String], depth: usize, out: &mut Vec<PathBuf>) {
     if depth > MAX_DEPTH {
         return;
     }
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     let mut entries: Vec<_> = entries.flatten().collect();
     entries.sort_by_key(|e| e.file_name());
     let mut subdirs = Vec::new();

@@ -13,7 +13,7 @@
 //! then the caller places `.text` at the module's text and the rest after
 //! it.
 
-use kdive_debuginfo::btf::Btf;
+use crate::offsets::Layouts;
 
 use crate::{Error, Kernel, LayoutError, MemError, Module};
 
@@ -27,8 +27,8 @@ impl Kernel {
     /// Each section of `m` with its address, in the kernel's order; an
     /// error says why the table could not be read.
     pub fn module_sections(&self, m: &Module) -> Result<Vec<(String, u64)>, Error> {
-        let btf = self.btf_or_err()?;
-        let o = Offsets::from_btf(btf)?;
+        let btf = self.layouts_or_err()?;
+        let o = Offsets::from_layouts(btf)?;
         let what = |w: String, e: MemError| Error::read(format!("module {}: {w}", m.name), e);
         let attrs = self
             .read_u64(m.addr + o.sect_attrs)
@@ -41,14 +41,22 @@ impl Kernel {
         }
         let entries: Vec<u64> = match o.count {
             Count::Number(nsections) => {
-                let n = u64::from(self.read_u32(attrs + nsections).map_err(|e| what("nsections".into(), e))?);
+                let n = u64::from(
+                    self.read_u32(attrs + nsections)
+                        .map_err(|e| what("nsections".into(), e))?,
+                );
                 if n > MAX_SECTIONS {
-                    return Err(Error::corrupt(format!("module {}: {n} sections at {attrs:#x}: damaged", m.name), attrs));
+                    return Err(Error::corrupt(
+                        format!("module {}: {n} sections at {attrs:#x}: damaged", m.name),
+                        attrs,
+                    ));
                 }
                 (0..n).map(|i| attrs + o.attrs + i * o.attr_size).collect()
             }
             Count::Pointers(bin_attrs) => {
-                let table = self.read_u64(attrs + bin_attrs).map_err(|e| what("grp.bin_attrs".into(), e))?;
+                let table = self
+                    .read_u64(attrs + bin_attrs)
+                    .map_err(|e| what("grp.bin_attrs".into(), e))?;
                 let mut v = Vec::new();
                 loop {
                     if v.len() as u64 >= MAX_SECTIONS {
@@ -58,7 +66,10 @@ impl Kernel {
                         ));
                     }
                     let at = table + 8 * v.len() as u64;
-                    match self.read_u64(at).map_err(|e| what(format!("grp.bin_attrs[{}]", v.len()), e))? {
+                    match self
+                        .read_u64(at)
+                        .map_err(|e| what(format!("grp.bin_attrs[{}]", v.len()), e))?
+                    {
                         0 => break v,
                         p => v.push(p),
                     }
@@ -67,9 +78,15 @@ impl Kernel {
         };
         let mut out = Vec::with_capacity(entries.len());
         for (i, entry) in entries.into_iter().enumerate() {
-            let name_ptr = self.read_u64(entry + o.name).map_err(|e| what(format!("section {i}"), e))?;
-            let name = self.read_cstr(name_ptr, MAX_NAME).map_err(|e| what(format!("section {i} name"), e))?;
-            let addr = self.read_u64(entry + o.address).map_err(|e| what(format!("section {name}"), e))?;
+            let name_ptr = self
+                .read_u64(entry + o.name)
+                .map_err(|e| what(format!("section {i}"), e))?;
+            let name = self
+                .read_cstr(name_ptr, MAX_NAME)
+                .map_err(|e| what(format!("section {i} name"), e))?;
+            let addr = self
+                .read_u64(entry + o.address)
+                .map_err(|e| what(format!("section {name}"), e))?;
             out.push((name, addr));
         }
         Ok(out)
@@ -98,7 +115,7 @@ struct Offsets {
 }
 
 impl Offsets {
-    fn from_btf(btf: &Btf) -> Result<Offsets, LayoutError> {
+    fn from_layouts(btf: Layouts<'_>) -> Result<Offsets, LayoutError> {
         let off = |outer: &str, path: &str| {
             btf.member_offset(outer, path)
                 .map(|m| m.offset())
@@ -127,13 +144,15 @@ impl Offsets {
 
 impl Offsets {
     /// Entries that are `struct bin_attribute`s (7.x).
-    fn bin_attributes(btf: &Btf) -> Result<Offsets, LayoutError> {
+    fn bin_attributes(btf: Layouts<'_>) -> Result<Offsets, LayoutError> {
         let off = |outer: &str, path: &str| {
             btf.member_offset(outer, path)
                 .map(|m| m.offset())
                 .ok_or_else(|| LayoutError::member(outer, path))
         };
-        let attr = btf.find_aggregate("bin_attribute").ok_or_else(|| LayoutError::ty("bin_attribute"))?;
+        let attr = btf
+            .find_aggregate("bin_attribute")
+            .ok_or_else(|| LayoutError::ty("bin_attribute"))?;
         Ok(Offsets {
             sect_attrs: off("module", "sect_attrs")?,
             count: Count::Pointers(off("module_sect_attrs", "grp.bin_attrs")?),

@@ -1,8 +1,8 @@
 //! The walk on made-up kernels: hand-made BTF for both layouts of `struct
 //! module`, and memory holding modules, damaged lists included.
 
-
 use super::*;
+use kdive_debuginfo::btf::Btf;
 
 use kdive_debuginfo::btf::writer::kind::{ARRAY, ENUM, INT, PTR};
 use kdive_debuginfo::btf::writer::BtfWriter as BtfBuilder;
@@ -207,7 +207,7 @@ fn kernel(o: &Offsets, names: &[&str]) -> Fake {
 }
 
 fn check_good(btf: &Btf) {
-    let o = Offsets::from_btf(btf).unwrap();
+    let o = Offsets::from_layouts(crate::offsets::test_layouts(btf)).unwrap();
     let mem = kernel(&o, &["alpha", "beta"]);
     assert_eq!(
         list_head(&mem, [HEAD + 0x100].into_iter()),
@@ -272,7 +272,7 @@ fn walk_layouts() {
 #[test]
 fn walk_memory() {
     let btf = btf_memory();
-    let o = Offsets::from_btf(&btf).unwrap();
+    let o = Offsets::from_layouts(crate::offsets::test_layouts(&btf)).unwrap();
     let MemLayout::Memory(parts) = &o.mem else {
         panic!("mem[] layout expected: {:?}", o.mem)
     };
@@ -285,7 +285,7 @@ fn walk_memory() {
 #[test]
 fn damaged_lists_end() {
     let btf = btf_layouts();
-    let o = Offsets::from_btf(&btf).unwrap();
+    let o = Offsets::from_layouts(crate::offsets::test_layouts(&btf)).unwrap();
     let next = |i: usize| module_addr(i) + o.list_next as u64;
     let ko = o.ks.as_ref().unwrap();
 
@@ -346,7 +346,7 @@ fn damaged_lists_end() {
 
 #[test]
 fn no_kallsyms_still_lists() {
-    let o = Offsets::from_btf(&btf_layouts_with(false)).unwrap();
+    let o = Offsets::from_layouts(crate::offsets::test_layouts(&btf_layouts_with(false))).unwrap();
     assert!(o.ks.is_err());
     let got = walk(&kernel(&o, &["alpha", "beta"]), HEAD, &o);
     assert_eq!(got.modules.len(), 2);
@@ -364,7 +364,7 @@ fn no_struct_module() {
     let mut b = BtfBuilder::default();
     common(&mut b);
     let btf = Btf::parse(&b.finish()).unwrap();
-    assert!(Offsets::from_btf(&btf)
+    assert!(Offsets::from_layouts(crate::offsets::test_layouts(&btf))
         .unwrap_err()
         .contains("struct module"));
 }

@@ -40,7 +40,10 @@ pub(super) fn read(
         .ok_or_else(|| LayoutError::ty("printk_ringbuffer"))? as usize;
     let mut rb = vec![0u8; rb_size.min(4096)];
     mem.read(rb_addr, &mut rb).map_err(|e| {
-        Error::read(format!("cannot read the log's ring buffer at {rb_addr:#x}"), e)
+        Error::read(
+            format!("cannot read the log's ring buffer at {rb_addr:#x}"),
+            e,
+        )
     })?;
     let f = |path: &str| need(shapes, "printk_ringbuffer", path);
     let get = |path: &str| -> Result<u64, LayoutError> {

@@ -192,21 +192,27 @@ fn the_layout_is_chosen_by_the_symbols() {
     r.mem.region(prb_ptr, 8);
     r.mem.u64(prb_ptr, RB);
     let sym = |n: &str| (n == "prb").then_some(prb_ptr);
-    let log = read_log(&r.mem, Shapes::Btf(&btf), &sym).unwrap();
+    let log = read_log(&r.mem, Shapes(crate::offsets::test_layouts(&btf)), &sym).unwrap();
     assert_eq!(log.format, LogFormat::Lockless);
     assert_eq!(log.records.len(), 5);
     let none = |_: &str| None;
-    assert!(read_log(&r.mem, Shapes::Btf(&btf), &none)
-        .unwrap_err()
-        .to_string()
-        .contains("not one kdive reads"));
+    assert!(
+        read_log(&r.mem, Shapes(crate::offsets::test_layouts(&btf)), &none)
+            .unwrap_err()
+            .to_string()
+            .contains("not one kdive reads")
+    );
 }
 
 #[test]
 fn bitfields_read_from_their_bits() {
     let btf = btf();
-    let level = Shapes::Btf(&btf).field("printk_info", "level").unwrap();
-    let flags = Shapes::Btf(&btf).field("printk_info", "flags").unwrap();
+    let level = Shapes(crate::offsets::test_layouts(&btf))
+        .field("printk_info", "level")
+        .unwrap();
+    let flags = Shapes(crate::offsets::test_layouts(&btf))
+        .field("printk_info", "flags")
+        .unwrap();
     let mut info = [0u8; 88];
     info[19] = (5 << 5) | 0b10011;
     assert_eq!((level.off, level.shift, level.bits), (19, 5, 3));
@@ -255,8 +261,8 @@ fn dwarf_layouts_read_the_log_as_btf_does() {
     )
     .unwrap();
     let dwarf = DwarfTypes::open(&vmlinux).unwrap();
-    let btf = Shapes::Btf(k.btf().unwrap());
-    let types = Shapes::Types(&dwarf);
+    let btf = Shapes(crate::offsets::test_layouts(k.btf().unwrap()));
+    let types = Shapes(crate::offsets::Layouts::new(&dwarf));
     for (ty, path) in [
         ("printk_info", "level"),
         ("printk_info", "flags"),
@@ -268,7 +274,7 @@ fn dwarf_layouts_read_the_log_as_btf_does() {
         assert_eq!(btf.field(ty, path), types.field(ty, path), "{ty}.{path}");
     }
     let from_dwarf = read_log(&k, types, &|n| k.symbol(n)).unwrap();
-    let from_btf = k.log().unwrap();
+    let from_layouts = k.log().unwrap();
     assert!(from_dwarf.notices.is_empty(), "{:?}", from_dwarf.notices);
-    assert_eq!(from_dwarf.records, from_btf.records);
+    assert_eq!(from_dwarf.records, from_layouts.records);
 }

@@ -38,7 +38,11 @@ impl Slub<'_> {
         let Some(f) = self.o.compound_head else {
             return page;
         };
-        match self.mem.read_u64(page + f.byte()).map(|i| compound_head(page, i)) {
+        match self
+            .mem
+            .read_u64(page + f.byte())
+            .map(|i| compound_head(page, i))
+        {
             Ok(Some(h)) if self.is_page(h) => h,
             _ => page,
         }

@@ -128,7 +128,11 @@ pub(crate) fn usage(s: &CacheState) -> Usage {
         }
     }
     if counted {
-        free += s.sheaf_objects().iter().filter(|(_, h)| h.is_free()).count() as u64;
+        free += s
+            .sheaf_objects()
+            .iter()
+            .filter(|(_, h)| h.is_free())
+            .count() as u64;
     } else {
         // No CONFIG_SLUB_DEBUG counters: full slabs are invisible.
         slabs = seen_slabs;

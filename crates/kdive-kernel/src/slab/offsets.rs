@@ -5,7 +5,7 @@
 //! `.per_node[].node`, and the members that only some configurations have
 //! (`random`, `red_left_pad`, `partial`, `nr_slabs`, `full`).
 
-use kdive_debuginfo::btf::{Btf, MemberInfo};
+use crate::offsets::{Layouts, MemberInfo};
 
 use super::sheaves::SheafOffsets;
 use super::{SLAB_RED_ZONE, SLAB_STORE_USER};
@@ -20,7 +20,7 @@ pub(crate) struct Field {
 }
 
 impl Field {
-    pub fn of(btf: &Btf, m: MemberInfo) -> Option<Field> {
+    pub fn of(btf: Layouts<'_>, m: MemberInfo) -> Option<Field> {
         let bits = if m.is_bitfield() {
             m.bitfield_size
         } else {
@@ -130,14 +130,14 @@ pub(crate) struct Offsets {
 
 /// `SLAB_*` flags: bits of `enum _slab_flag_bits` by 6.12,
 /// fixed values before.
-fn slab_flag(btf: &Btf, bit: &str, old: u64) -> u64 {
+fn slab_flag(btf: Layouts<'_>, bit: &str, old: u64) -> u64 {
     btf.enum_value("_slab_flag_bits", bit)
         .filter(|b| (0..64).contains(b))
         .map_or(old, |b| 1 << b)
 }
 
 impl Offsets {
-    pub fn from_btf(btf: &Btf) -> Result<Offsets, Error> {
+    pub fn from_layouts(btf: Layouts<'_>) -> Result<Offsets, Error> {
         let field = |outer: &str, path: &str| -> Result<Field, LayoutError> {
             btf.member_offset(outer, path)
                 .and_then(|m| Field::of(btf, m))
@@ -149,7 +149,7 @@ impl Offsets {
                 .and_then(|id| btf.size_of(id))
                 .ok_or_else(|| LayoutError::ty(name))
         };
-        let sheaves = SheafOffsets::from_btf(btf)?;
+        let sheaves = SheafOffsets::from_layouts(btf)?;
         if btf.member_offset("kmem_cache", "cpu_slab").is_none() && sheaves.is_none() {
             return Err(Error::Unsupported(
                 "the kernel does not use the SLUB allocator (no kmem_cache.cpu_slab or cpu_sheaves)"
@@ -187,7 +187,7 @@ impl Offsets {
         };
         let node_len = btf
             .array_info(node.type_id)
-            .map_or(1, |a| u64::from(a.len.max(1)));
+            .map_or(1, |a| a.len.max(1));
         let cpu = match btf.member_offset("kmem_cache", "cpu_slab") {
             None => None,
             Some(_) => Some(CpuSlabOffsets {

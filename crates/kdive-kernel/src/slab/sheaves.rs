@@ -14,7 +14,7 @@
 
 use std::fmt;
 
-use kdive_debuginfo::btf::Btf;
+use crate::offsets::Layouts;
 
 use super::lists::list;
 use super::offsets::Field;
@@ -55,7 +55,7 @@ pub(crate) struct SheafOffsets {
 
 impl SheafOffsets {
     /// `None` for a kernel without sheaves.
-    pub fn from_btf(btf: &Btf) -> Result<Option<SheafOffsets>, LayoutError> {
+    pub fn from_layouts(btf: Layouts<'_>) -> Result<Option<SheafOffsets>, LayoutError> {
         if btf.member_offset("kmem_cache", "cpu_sheaves").is_none() {
             return Ok(None);
         }
@@ -222,7 +222,10 @@ impl Slub<'_> {
             });
         }
         if cache != c.addr {
-            let what = format!("sheaf {addr:x} belongs to cache {cache:x}, not {:x}", c.addr);
+            let what = format!(
+                "sheaf {addr:x} belongs to cache {cache:x}, not {:x}",
+                c.addr
+            );
             f.push(self.finding_of(c, place, addr, what, Kind::Corrupt));
             return None;
         }

@@ -17,7 +17,11 @@ fn btf() -> Btf {
     let ptr = b.ptr(0);
     let list = b.st("list_head", 16, &[("next", ptr, 0), ("prev", ptr, 8)]);
     let oo = b.st("kmem_cache_order_objects", 4, &[("x", uint, 0)]);
-    let pn = b.st("kmem_cache_per_node_ptrs", 16, &[("barn", ptr, 0), ("node", ptr, 8)]);
+    let pn = b.st(
+        "kmem_cache_per_node_ptrs",
+        16,
+        &[("barn", ptr, 0), ("node", ptr, 8)],
+    );
     let per_node = b.array(pn, uint, 4);
     let objects = b.array(ptr, uint, 0);
     b.st(
@@ -41,12 +45,22 @@ fn btf() -> Btf {
     b.st(
         "slub_percpu_sheaves",
         32,
-        &[("lock", ulong, 0), ("main", ptr, 8), ("spare", ptr, 16), ("rcu_free", ptr, 24)],
+        &[
+            ("lock", ulong, 0),
+            ("main", ptr, 8),
+            ("spare", ptr, 16),
+            ("rcu_free", ptr, 24),
+        ],
     );
     b.st(
         "slab_sheaf",
         32,
-        &[("barn_list", list, 0), ("cache", ptr, 16), ("size", uint, 24), ("objects", objects, 32)],
+        &[
+            ("barn_list", list, 0),
+            ("cache", ptr, 16),
+            ("size", uint, 24),
+            ("objects", objects, 32),
+        ],
     );
     b.st(
         "node_barn",
@@ -86,10 +100,17 @@ fn btf() -> Btf {
     b.st(
         "page",
         64,
-        &[("flags", ulong, 0), ("compound_info", ulong, 8), ("page_type", uint, 48)],
+        &[
+            ("flags", ulong, 0),
+            ("compound_info", ulong, 8),
+            ("page_type", uint, 48),
+        ],
     );
     b.enumeration("pagetype", &[("PGTY_buddy", 0xf0), ("PGTY_slab", 0xf5)]);
-    b.enumeration("_slab_flag_bits", &[("_SLAB_RED_ZONE", 1), ("_SLAB_STORE_USER", 7)]);
+    b.enumeration(
+        "_slab_flag_bits",
+        &[("_SLAB_RED_ZONE", 1), ("_SLAB_STORE_USER", 7)],
+    );
     Btf::parse(&b.finish()).unwrap()
 }
 
@@ -231,7 +252,11 @@ fn walk(m: &Fake) -> (Cache, CacheState) {
         node_spans: Vec::new(),
         slab_caches: Some(HEAD),
     };
-    let slub = Slub::new(m, Offsets::from_btf(&b).unwrap(), env);
+    let slub = Slub::new(
+        m,
+        Offsets::from_layouts(crate::offsets::test_layouts(&b)).unwrap(),
+        env,
+    );
     let (addrs, list) = slub.cache_addrs();
     assert_eq!(addrs, vec![CACHE]);
     assert!(list.is_empty(), "{list:?}");
@@ -251,7 +276,10 @@ fn sheaves_count_as_free_and_mark_their_objects() {
     let (c, st) = walk(&healthy());
     assert!(st.findings.is_empty(), "{:#?}", st.findings);
     assert!(st.cpus.is_empty());
-    assert_eq!((c.sheaf_capacity, c.nodes.clone(), c.barns.clone()), (4, vec![(0, NODE)], vec![(0, BARN)]));
+    assert_eq!(
+        (c.sheaf_capacity, c.nodes.clone(), c.barns.clone()),
+        (4, vec![(0, NODE)], vec![(0, BARN)])
+    );
     let main = st.sheaves[0].main.as_ref().unwrap();
     assert_eq!(main.objects, [obj(PFN_A, 3), obj(PFN_A, 5)]);
     assert_eq!(st.sheaves[0].spare.as_ref().unwrap().objects, []);
@@ -279,7 +307,10 @@ fn an_object_in_a_sheaf_and_on_its_slabs_free_list_is_freed_twice() {
     m.sheaf(SHEAF0, CACHE, &[obj(PFN_A, 3), obj(PFN_B, 1)]);
     let (_, st) = walk(&m);
     let f = only(&st);
-    assert_eq!((f.place, f.addr, f.kind), (Place::CpuSheaves(0), obj(PFN_B, 1), Kind::Corrupt));
+    assert_eq!(
+        (f.place, f.addr, f.kind),
+        (Place::CpuSheaves(0), obj(PFN_B, 1), Kind::Corrupt)
+    );
     assert!(f.what.contains("freed twice"), "{f}");
 }
 
@@ -297,7 +328,9 @@ fn a_sheaf_of_another_cache_or_overfull_is_reported() {
     let five: Vec<u64> = (10..15).map(|i| obj(PFN_A, i)).collect();
     m.sheaf(SHEAF0, CACHE, &five);
     let (_, st) = walk(&m);
-    assert!(only(&st).what.contains("holds 5 objects, its cache's capacity is 4"));
+    assert!(only(&st)
+        .what
+        .contains("holds 5 objects, its cache's capacity is 4"));
     assert_eq!(st.sheaves[0].main.as_ref().unwrap().objects, five[..4]);
 }
 
@@ -306,7 +339,11 @@ fn an_object_in_two_sheaves_or_of_no_slab_is_reported() {
     let mut m = healthy();
     m.sheaf(FULL, CACHE, &[obj(PFN_A, 5)]);
     let (_, st) = walk(&m);
-    assert!(only(&st).what.contains("is in two sheaves"), "{:#?}", st.findings);
+    assert!(
+        only(&st).what.contains("is in two sheaves"),
+        "{:#?}",
+        st.findings
+    );
 
     let mut m = healthy();
     m.sheaf(SHEAF0, CACHE, &[obj(PFN_C, 0)]);
@@ -350,8 +387,15 @@ fn a_tail_page_finds_its_head_by_mask() {
         node_spans: Vec::new(),
         slab_caches: Some(HEAD),
     };
-    let slub = Slub::new(&m, Offsets::from_btf(&b).unwrap(), env);
+    let slub = Slub::new(
+        &m,
+        Offsets::from_layouts(crate::offsets::test_layouts(&b)).unwrap(),
+        env,
+    );
     let hit = slub.find(obj(PFN_C + 1, 2)).unwrap();
-    assert_eq!((hit.cache.addr, hit.slab.addr, hit.page), (c.addr, page(PFN_C), page(PFN_C + 1)));
+    assert_eq!(
+        (hit.cache.addr, hit.slab.addr, hit.page),
+        (c.addr, page(PFN_C), page(PFN_C + 1))
+    );
     assert_eq!(hit.object, Some((obj(PFN_C + 1, 2), 66)));
 }

@@ -4,7 +4,6 @@
 //! objects, a pointer outside the slab, a list that does not link back, a
 //! list that loops, a slab page the dump lacks.
 
-
 use kdive_debuginfo::btf::Btf;
 
 use super::*;
@@ -108,7 +107,6 @@ fn obj(pfn: u64, i: u64) -> u64 {
     PAGE_OFFSET + pfn * PAGE_SIZE + i * SIZE
 }
 
-
 /// Made-up memory holding a SLUB (see [`crate::fake_mem`]).
 #[derive(Default, Clone)]
 struct Fake {
@@ -145,7 +143,8 @@ impl Fake {
         self.put(p, 1 << 9);
         self.put(p + 24, CACHE);
         self.put(p + 32, freelist);
-        self.mem.u32(p + 40, inuse | (64 << 16) | (u32::from(frozen) << 31));
+        self.mem
+            .u32(p + 40, inuse | (64 << 16) | (u32::from(frozen) << 31));
     }
 }
 
@@ -220,7 +219,11 @@ fn env() -> Env {
 /// The one cache of `m`, walked.
 fn walk(m: &Fake) -> (Cache, CacheState) {
     let b = btf();
-    let slub = Slub::new(m, Offsets::from_btf(&b).unwrap(), env());
+    let slub = Slub::new(
+        m,
+        Offsets::from_layouts(crate::offsets::test_layouts(&b)).unwrap(),
+        env(),
+    );
     let (addrs, list) = slub.cache_addrs();
     assert_eq!(addrs, vec![CACHE]);
     assert!(list.is_empty(), "{list:?}");
@@ -326,7 +329,11 @@ fn a_pointer_outside_the_slab_is_reported() {
     let slabs: Vec<_> = st.findings.iter().map(|f| f.slab).collect();
     assert_eq!(slabs, [Some(page(PFN_A)), Some(page(PFN_B))]);
     let b = btf();
-    let slub = Slub::new(&m, Offsets::from_btf(&b).unwrap(), env());
+    let slub = Slub::new(
+        &m,
+        Offsets::from_layouts(crate::offsets::test_layouts(&b)).unwrap(),
+        env(),
+    );
     assert_eq!(slub.check(), st.findings);
 }
 
@@ -389,7 +396,11 @@ fn a_missing_slab_page_is_unreadable_not_corrupt() {
 fn an_address_finds_its_slab_and_object() {
     let m = healthy();
     let b = btf();
-    let slub = Slub::new(&m, Offsets::from_btf(&b).unwrap(), env());
+    let slub = Slub::new(
+        &m,
+        Offsets::from_layouts(crate::offsets::test_layouts(&b)).unwrap(),
+        env(),
+    );
     let hit = slub.find(obj(PFN_A, 5) + 10).unwrap();
     assert_eq!((hit.cache.addr, hit.slab.addr), (CACHE, page(PFN_A)));
     assert_eq!(hit.object, Some((obj(PFN_A, 5), 5)));

@@ -16,7 +16,14 @@ impl Slub<'_> {
     }
 
     /// A finding of `kind` about `addr` in cache `c`.
-    pub(crate) fn finding_of(&self, c: &Cache, place: Place, addr: u64, what: String, kind: Kind) -> Finding {
+    pub(crate) fn finding_of(
+        &self,
+        c: &Cache,
+        place: Place,
+        addr: u64,
+        what: String,
+        kind: Kind,
+    ) -> Finding {
         Finding {
             cache: c.name.clone(),
             place,

@@ -96,7 +96,6 @@ pub struct Backtrace {
     pub stacks: Vec<Stack>,
 }
 
-
 impl Kernel {
     /// The backtrace of the task running on `cpu`, from the dump's saved
     /// registers for that CPU.
@@ -176,7 +175,7 @@ impl Kernel {
         if let Some(cpu) = self.task_active_cpu(task) {
             return self.backtrace_cpu(cpu, orc);
         }
-        let btf = self.btf_or_err()?;
+        let btf = self.layouts_or_err()?;
         let off = |s: &str, m: &str| {
             btf.member_offset(s, m)
                 .map(|m| m.offset())

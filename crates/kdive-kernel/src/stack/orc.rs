@@ -89,7 +89,10 @@ fn orc_layout(k: &Kernel) -> OrcLayout {
         .unwrap_or_default();
     let version = kdive_arch::x86_64::KernelVersion::parse(&release)
         .map_or((0, 0), |v| (u32::from(v.major), u32::from(v.minor)));
-    let has = |m: &str| k.btf().is_some_and(|b| b.member_offset("orc_entry", m).is_some());
+    let has = |m: &str| {
+        k.layouts()
+            .is_some_and(|b| b.member_offset("orc_entry", m).is_some())
+    };
     let (end, signal) = (has("end"), has("signal"));
     if !end && !signal && k.symbol("__start_orc_header").is_some() {
         // No types to ask: an .orc_header came with the 6.4 format.
@@ -145,10 +148,16 @@ fn kernel_table(k: &Kernel, layout: OrcLayout) -> Result<OrcTable, String> {
 
 /// A module's table, from `struct module`'s `arch` member.
 fn module_table(k: &Kernel, module: u64, layout: OrcLayout) -> Option<OrcTable> {
-    let btf = k.btf()?;
+    let btf = k.layouts()?;
     let off = |p: &str| btf.member_offset("module", p).map(|m| m.offset());
-    let num = k.read_u32(module.wrapping_add(off("arch.num_orcs")?)).ok()? as usize;
-    let ip = k.read_u64(module.wrapping_add(off("arch.orc_unwind_ip")?)).ok()?;
-    let orc = k.read_u64(module.wrapping_add(off("arch.orc_unwind")?)).ok()?;
+    let num = k
+        .read_u32(module.wrapping_add(off("arch.num_orcs")?))
+        .ok()? as usize;
+    let ip = k
+        .read_u64(module.wrapping_add(off("arch.orc_unwind_ip")?))
+        .ok()?;
+    let orc = k
+        .read_u64(module.wrapping_add(off("arch.orc_unwind")?))
+        .ok()?;
     (num > 0 && ip != 0 && orc != 0).then(|| OrcTable::in_memory(ip, orc, num, layout))
 }

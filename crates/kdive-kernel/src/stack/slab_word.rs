@@ -14,7 +14,7 @@ impl Kernel {
         if self.region(addr) != Region::Direct {
             return None;
         }
-        let btf = self.btf()?;
+        let btf = self.layouts()?;
         let layout = self.layout();
         let page_size = btf.find_aggregate("page").and_then(|id| btf.size_of(id))?;
         let pfn = (addr - layout.page_offset_base) >> 12;
@@ -49,7 +49,10 @@ impl Kernel {
             .member_offset("slab", "slab_cache")
             .or_else(|| btf.member_offset("page", "slab_cache"))?
             .offset();
-        let cache = self.read_u64(page.wrapping_add(cache_off)).ok().filter(|&c| c != 0)?;
+        let cache = self
+            .read_u64(page.wrapping_add(cache_off))
+            .ok()
+            .filter(|&c| c != 0)?;
         let name = self
             .read_u64(cache.wrapping_add(btf.member_offset("kmem_cache", "name")?.offset()))
             .ok()?;

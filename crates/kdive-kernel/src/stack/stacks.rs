@@ -69,7 +69,7 @@ impl Kernel {
             return Some(base.wrapping_add(off));
         }
         let hot = self.symbol("pcpu_hot")?;
-        let m = self.btf()?.member_offset("pcpu_hot", name)?;
+        let m = self.layouts()?.member_offset("pcpu_hot", name)?;
         Some(base.wrapping_add(hot).wrapping_add(m.offset()))
     }
 
@@ -81,8 +81,14 @@ impl Kernel {
 
     /// The kernel stack of the task at `task` (`task->stack`).
     pub fn task_stack(&self, task: u64) -> Option<Stack> {
-        let off = self.btf()?.member_offset("task_struct", "stack")?.offset();
-        let base = self.read_u64(task.wrapping_add(off)).ok().filter(|&b| b != 0)?;
+        let off = self
+            .layouts()?
+            .member_offset("task_struct", "stack")?
+            .offset();
+        let base = self
+            .read_u64(task.wrapping_add(off))
+            .ok()
+            .filter(|&b| b != 0)?;
         Some(Stack {
             kind: StackKind::Task,
             base,
@@ -94,7 +100,7 @@ impl Kernel {
     pub fn cpu_stacks(&self, cpu: usize) -> Vec<Stack> {
         let mut out = Vec::new();
         // The exception stacks, in the CPU entry area.
-        let btf = self.btf();
+        let btf = self.layouts();
         let cea = self
             .per_cpu_var("cea_exception_stacks", cpu)
             .and_then(|a| self.read_u64(a).ok())
@@ -124,7 +130,10 @@ impl Kernel {
             .per_cpu_var("hardirq_stack_ptr", cpu)
             .and_then(|a| self.read_u64(a).ok())
             .filter(|&a| a != 0);
-        if let Some(top) = irq.and_then(|p| p.checked_add(8 + 0xfff)).map(|t| t & !0xfff) {
+        if let Some(top) = irq
+            .and_then(|p| p.checked_add(8 + 0xfff))
+            .map(|t| t & !0xfff)
+        {
             out.push(Stack {
                 kind: StackKind::Irq,
                 base: top.saturating_sub(self.thread_size()),

@@ -3,7 +3,9 @@
 //! threads are linked, how RSS is counted) is decided by what the BTF says
 //! exists, never by the kernel's version.
 
-use kdive_debuginfo::btf::{Btf, Kind};
+use kdive_debuginfo::types::TypeId;
+
+use crate::offsets::Layouts;
 
 use crate::LayoutError;
 
@@ -162,17 +164,17 @@ pub(crate) struct PidNsOffsets {
 
 /// Looks members up in one BTF.
 struct Look<'a> {
-    btf: &'a Btf,
+    btf: Layouts<'a>,
 }
 
 impl Look<'_> {
-    fn id(&self, name: &str) -> Option<u32> {
+    fn id(&self, name: &str) -> Option<TypeId> {
         self.btf
-            .find(name, Kind::Struct)
+            .find_struct(name)
             .or_else(|| self.btf.find_aggregate(name))
     }
 
-    fn field(&self, outer: u32, path: &str) -> Option<Field> {
+    fn field(&self, outer: TypeId, path: &str) -> Option<Field> {
         let m = self.btf.member_offset_in(outer, path)?;
         if m.is_bitfield() || m.offset_bits % 8 != 0 {
             return None;
@@ -183,12 +185,12 @@ impl Look<'_> {
         })
     }
 
-    fn need(&self, outer: u32, path: &str) -> Result<Field, LayoutError> {
+    fn need(&self, outer: TypeId, path: &str) -> Result<Field, LayoutError> {
         self.field(outer, path)
-            .ok_or_else(|| LayoutError::member(self.btf.name(outer), path))
+            .ok_or_else(|| LayoutError::member(&self.btf.name(outer), path))
     }
 
-    fn size(&self, id: u32) -> Option<usize> {
+    fn size(&self, id: TypeId) -> Option<usize> {
         usize::try_from(self.btf.size_of(id)?).ok()
     }
 
@@ -198,7 +200,7 @@ impl Look<'_> {
 }
 
 impl Offsets {
-    pub fn from_btf(btf: &Btf) -> Result<Offsets, LayoutError> {
+    pub fn from_layouts(btf: Layouts<'_>) -> Result<Offsets, LayoutError> {
         let l = Look { btf };
         let task = l
             .id("task_struct")
@@ -344,7 +346,7 @@ fn rq_offsets(l: &Look) -> Option<RqOffsets> {
 fn pid_ns_offsets(l: &Look, pid_type: usize) -> Option<PidNsOffsets> {
     let ns = l.id("pid_namespace")?;
     let root = l.btf.member_offset_in(ns, "idr.idr_rt")?.offset() as usize;
-    let tree = crate::radix_tree::TreeLayout::from_btf(&crate::offsets::Layouts::new(l.btf)).ok()?;
+    let tree = crate::radix_tree::TreeLayout::from_layouts(&l.btf).ok()?;
     let pid = l.id("pid")?;
     Some(PidNsOffsets {
         root,

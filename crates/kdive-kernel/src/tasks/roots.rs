@@ -27,11 +27,11 @@ pub(crate) struct Roots {
 
 /// Walk the tasks of `kernel`.
 pub(crate) fn load(kernel: &Kernel) -> TaskList {
-    let btf = match kernel.btf_result() {
-        Ok(b) => b,
-        Err(why) => return failed(format!("tasks: no BTF to read them with: {why}")),
+    let layouts = match kernel.layouts_or_err() {
+        Ok(l) => l,
+        Err(why) => return failed(format!("tasks: {why}")),
     };
-    let offsets = match Offsets::from_btf(btf) {
+    let offsets = match Offsets::from_layouts(layouts) {
         Ok(o) => o,
         Err(why) => return failed(format!("tasks: {why}")),
     };
@@ -50,7 +50,7 @@ pub(crate) fn load(kernel: &Kernel) -> TaskList {
     };
     let current = kernel.symbol("current_task").or_else(|| {
         let hot = kernel.symbol("pcpu_hot")?;
-        Some(hot + btf.member_offset("pcpu_hot", "current_task")?.offset())
+        Some(hot + layouts.member_offset("pcpu_hot", "current_task")?.offset())
     });
     let currents = match current {
         Some(cur) => (0..nr)

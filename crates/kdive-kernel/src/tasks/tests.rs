@@ -3,7 +3,6 @@
 //! can be (a loop in the task list, a pointer to nowhere, a tree node that
 //! holds itself).
 
-
 use kdive_debuginfo::btf::Btf;
 
 use super::offsets::Offsets;
@@ -161,7 +160,7 @@ fn roots() -> Roots {
 }
 
 fn run(m: &Fake) -> TaskList {
-    let o = Offsets::from_btf(&btf()).unwrap();
+    let o = Offsets::from_layouts(crate::offsets::test_layouts(&btf())).unwrap();
     walk(m, &o, &roots())
 }
 
@@ -271,7 +270,7 @@ fn a_tree_node_that_holds_itself_is_skipped() {
 
 #[test]
 fn no_runqueues_and_no_namespace_still_give_the_lists() {
-    let o = Offsets::from_btf(&btf()).unwrap();
+    let o = Offsets::from_layouts(crate::offsets::test_layouts(&btf())).unwrap();
     let r = Roots {
         rqs: Vec::new(),
         init_pid_ns: None,
@@ -285,7 +284,7 @@ fn no_runqueues_and_no_namespace_still_give_the_lists() {
 
 #[test]
 fn current_task_says_what_runs_when_the_runqueue_does_not() {
-    let o = Offsets::from_btf(&btf()).unwrap();
+    let o = Offsets::from_layouts(crate::offsets::test_layouts(&btf())).unwrap();
     let mut m = kernel();
     // CPU 1's runqueue does not read; its current_task does.
     m.remove_region(RQ);

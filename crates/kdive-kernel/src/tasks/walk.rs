@@ -174,7 +174,9 @@ impl<M: Memory> Collector<'_, M> {
         if addr < 1 << 63 {
             return Err("not a kernel address".into());
         }
-        self.mem.read(addr, &mut self.buf).map_err(|e| e.to_string())?;
+        self.mem
+            .read(addr, &mut self.buf)
+            .map_err(|e| e.to_string())?;
         let b = &self.buf;
         let o = self.o;
         let get = |f: Field| f.get(b).unwrap_or(0);

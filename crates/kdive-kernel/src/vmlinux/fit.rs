@@ -63,11 +63,19 @@ pub(crate) fn check(dump: &Dump, found: &Discovered, elf: ElfFile) -> Result<Fit
     let unchecked = match (elf.build_id()?, wanted) {
         (Some(f), Some(w)) if f.eq_ignore_ascii_case(w) => None,
         (Some(f), Some(w)) => {
-            return Err(Unfit::BuildId { path, found: f, wanted: w.to_string() });
+            return Err(Unfit::BuildId {
+                path,
+                found: f,
+                wanted: w.to_string(),
+            });
         }
         _ => check_banner(dump, found, &elf, &symbols)?,
     };
-    Ok(Fit { elf, symbols, unchecked })
+    Ok(Fit {
+        elf,
+        symbols,
+        unchecked,
+    })
 }
 
 /// The symbols of `elf`, when they are a kernel's whole table.
@@ -75,10 +83,18 @@ pub(crate) fn kernel_symbols(elf: &ElfFile) -> Result<SymbolTable, Unfit> {
     let symbols = elf.symbols()?;
     let path = || show(elf.path());
     if let Some(missing) = KERNEL_SYMBOLS.iter().find(|n| symbols.by_name(n).is_none()) {
-        return Err(Unfit::NotKernel { path: path(), count: symbols.len(), missing });
+        return Err(Unfit::NotKernel {
+            path: path(),
+            count: symbols.len(),
+            missing,
+        });
     }
     if symbols.len() < MIN_SYMBOLS {
-        return Err(Unfit::NotKernel { path: path(), count: symbols.len(), missing: "full symbol table" });
+        return Err(Unfit::NotKernel {
+            path: path(),
+            count: symbols.len(),
+            missing: "full symbol table",
+        });
     }
     Ok(symbols)
 }
@@ -95,7 +111,9 @@ fn check_banner(
         return Ok(Some("no linux_banner in the vmlinux".into()));
     };
     let text = banner.text.trim_end_matches('\0');
-    let addr = banner.addr.wrapping_add(found.layout.kernel_offset.unwrap_or(0));
+    let addr = banner
+        .addr
+        .wrapping_add(found.layout.kernel_offset.unwrap_or(0));
     let mut buf = vec![0u8; text.len() + 1];
     if let Err(e) = found.xlat.read_virt(dump, addr, &mut buf) {
         return Ok(Some(format!("linux_banner: {e}")));

@@ -38,7 +38,12 @@ pub fn sext(v: u64, size: u8) -> i64 {
 
 impl Scalar {
     pub fn int(bits: u64, size: u8, signed: bool) -> Scalar {
-        Scalar { bits: mask(bits, size), size, signed, ptr: None }
+        Scalar {
+            bits: mask(bits, size),
+            size,
+            signed,
+            ptr: None,
+        }
     }
 
     pub fn to_i128(self) -> i128 {
@@ -138,7 +143,11 @@ pub fn binop(op: Bin, a: Scalar, b: Scalar) -> Result<Scalar, Error> {
             }
         }
         Bin::Lt | Bin::Gt | Bin::Le | Bin::Ge | Bin::Eq | Bin::Ne => {
-            return Ok(if signed { cmp(sx.cmp(&sy)) } else { cmp(x.cmp(&y)) })
+            return Ok(if signed {
+                cmp(sx.cmp(&sy))
+            } else {
+                cmp(x.cmp(&y))
+            })
         }
     };
     Ok(Scalar::int(v, size, signed))

@@ -42,11 +42,16 @@ impl<'e> Ev<'e> {
 
     fn read(&self, addr: u64, len: u64) -> Result<Vec<u8>, Error> {
         if len > MAX_VALUE_BYTES {
-            return Err(Error::gdb(format!("Value of {len} bytes is too large to read whole.")));
+            return Err(Error::gdb(format!(
+                "Value of {len} bytes is too large to read whole."
+            )));
         }
         let mut buf = vec![0; len as usize];
         if !self.dry {
-            self.ev.ctx.read(addr, &mut buf).map_err(|reason| Error::Memory { addr, reason })?;
+            self.ev
+                .ctx
+                .read(addr, &mut buf)
+                .map_err(|reason| Error::Memory { addr, reason })?;
         }
         Ok(buf)
     }
@@ -54,7 +59,10 @@ impl<'e> Ev<'e> {
     /// The bytes of a whole value.
     pub fn bytes(&self, v: &Value) -> Result<Vec<u8>, Error> {
         let size = types::size_of(self.types(), v.ty).ok_or_else(|| {
-            Error::gdb(format!("Cannot determine the size of type {}.", self.name_of(v.ty)))
+            Error::gdb(format!(
+                "Cannot determine the size of type {}.",
+                self.name_of(v.ty)
+            ))
         })?;
         match &v.place {
             Place::Memory(a) => self.read(*a, size),
@@ -69,7 +77,10 @@ impl<'e> Ev<'e> {
 
     fn typed(&self, ty: TypeId, bits: u64, size: u8) -> Value {
         let bytes = bits.to_le_bytes()[..usize::from(size.min(8))].to_vec();
-        Value { ty, place: Place::Bytes(bytes) }
+        Value {
+            ty,
+            place: Place::Bytes(bytes),
+        }
     }
 
     /// A value as an integer or pointer, or `None` for types that are
@@ -81,13 +92,17 @@ impl<'e> Ev<'e> {
             Kind::Int { signed, .. } if !self.types().is_nodebug(v.ty) => {
                 let size = t.size.unwrap_or(0);
                 if ![1, 2, 4, 8].contains(&size) {
-                    return Err(Error::gdb(format!("Integers of {size} bytes are not supported.")));
+                    return Err(Error::gdb(format!(
+                        "Integers of {size} bytes are not supported."
+                    )));
                 }
                 (size as u8, *signed, None)
             }
-            Kind::Enum { values } => {
-                (t.size.unwrap_or(4).clamp(1, 8) as u8, values.iter().any(|v| v.1 < 0), None)
-            }
+            Kind::Enum { values } => (
+                t.size.unwrap_or(4).clamp(1, 8) as u8,
+                values.iter().any(|v| v.1 < 0),
+                None,
+            ),
             Kind::Pointer { .. } => (8, false, Some(v.ty)),
             Kind::Array { elem, .. } => {
                 let a = v.address().ok_or_else(|| Error::gdb(NOT_IN_MEMORY))?;
@@ -117,7 +132,12 @@ impl<'e> Ev<'e> {
         let mut le = [0u8; 8];
         let n = bytes.len().min(usize::from(size));
         le[..n].copy_from_slice(&bytes[..n]);
-        Ok(Some(Scalar { bits: u64::from_le_bytes(le), size, signed, ptr }))
+        Ok(Some(Scalar {
+            bits: u64::from_le_bytes(le),
+            size,
+            signed,
+            ptr,
+        }))
     }
 
     /// A value as an integer or pointer; `msg` when it is neither.
@@ -159,7 +179,10 @@ impl<'e> Ev<'e> {
                     .types()
                     .array(char_, Some(bytes.len() as u64))
                     .ok_or_else(|| Error::gdb("String too long."))?;
-                Ok(Value { ty, place: Place::Bytes(bytes) })
+                Ok(Value {
+                    ty,
+                    place: Place::Bytes(bytes),
+                })
             }
             Expr::Name(n) => self.name(n, false),
             Expr::Member { base, name, arrow } => self.member(self.eval(base)?, name, *arrow),
@@ -173,7 +196,10 @@ impl<'e> Ev<'e> {
             Expr::Cast(t, inner) => self.cast(*t, inner),
             Expr::Memval(t, inner) => {
                 let a = self.scalar(&self.eval(inner)?, NOT_A_NUMBER)?;
-                Ok(Value { ty: *t, place: Place::Memory(a.bits) })
+                Ok(Value {
+                    ty: *t,
+                    place: Place::Memory(a.bits),
+                })
             }
             Expr::SizeofType(t) => self.size_value(*t),
             Expr::SizeofValue(inner) => self.size_value(Ev::new(self.ev, true).eval(inner)?.ty),
@@ -201,8 +227,12 @@ impl<'e> Ev<'e> {
                     return Err(Error::gdb(format!("Invalid number {n} of repetitions.")));
                 }
                 let ty = self.types().array(v.ty, Some(n as u64));
-                let ty = ty.ok_or_else(|| Error::gdb(format!("Invalid number {n} of repetitions.")))?;
-                Ok(Value { ty, place: Place::Memory(addr) })
+                let ty =
+                    ty.ok_or_else(|| Error::gdb(format!("Invalid number {n} of repetitions.")))?;
+                Ok(Value {
+                    ty,
+                    place: Place::Memory(addr),
+                })
             }
         }
     }
@@ -219,9 +249,14 @@ impl<'e> Ev<'e> {
                 return Err(Error::gdb("value has been optimized out"));
             }
             let addr = ctx.symbol_addr(n).or(g.addr).ok_or_else(|| {
-                Error::gdb(format!("Cannot access memory for \"{n}\": its address is unknown."))
+                Error::gdb(format!(
+                    "Cannot access memory for \"{n}\": its address is unknown."
+                ))
             })?;
-            return Ok(Value { ty: g.ty, place: Place::Memory(addr) });
+            return Ok(Value {
+                ty: g.ty,
+                place: Place::Memory(addr),
+            });
         }
         if let Some((ty, v)) = ctx.enumerator(n) {
             let size = types::size_of(types, ty).unwrap_or(4).clamp(1, 8);
@@ -229,9 +264,14 @@ impl<'e> Ev<'e> {
         }
         if let Some(addr) = ctx.symbol_addr(n) {
             if untyped_ok {
-                return Ok(Value { ty: types.nodebug(), place: Place::Memory(addr) });
+                return Ok(Value {
+                    ty: types.nodebug(),
+                    place: Place::Memory(addr),
+                });
             }
-            return Err(Error::gdb(format!("'{n}' has unknown type; cast it to its declared type")));
+            return Err(Error::gdb(format!(
+                "'{n}' has unknown type; cast it to its declared type"
+            )));
         }
         if types.find(Namespace::Plain, n).is_some() {
             return Err(Error::gdb("Attempt to use a type name as an expression"));
@@ -247,7 +287,10 @@ impl<'e> Ev<'e> {
             v = match t.kind {
                 Kind::Pointer { target } => {
                     let p = self.scalar(&v, NOT_A_POINTER)?;
-                    Value { ty: target, place: Place::Memory(p.bits) }
+                    Value {
+                        ty: target,
+                        place: Place::Memory(p.bits),
+                    }
                 }
                 Kind::Array { elem, .. } => self.element(&v, elem, 0)?,
                 _ => break,
@@ -256,9 +299,15 @@ impl<'e> Ev<'e> {
         let (sid, t) = self.strip(v.ty)?;
         match t.kind {
             Kind::Struct { .. } | Kind::Union { .. } => {}
-            Kind::Forward { ns: Namespace::Struct | Namespace::Union } => {}
+            Kind::Forward {
+                ns: Namespace::Struct | Namespace::Union,
+            } => {}
             _ => {
-                let what = if arrow { "structure pointer" } else { "structure" };
+                let what = if arrow {
+                    "structure pointer"
+                } else {
+                    "structure"
+                };
                 return Err(Error::gdb(format!(
                     "Attempt to extract a component of a value that is not a {what}."
                 )));
@@ -290,7 +339,11 @@ impl<'e> Ev<'e> {
                     Some(s) => start.saturating_add(usize::try_from(s).unwrap_or(usize::MAX)),
                     None => b.len(),
                 };
-                Place::Bytes(b.get(start..end).ok_or_else(|| Error::gdb("no such vector element"))?.to_vec())
+                Place::Bytes(
+                    b.get(start..end)
+                        .ok_or_else(|| Error::gdb("no such vector element"))?
+                        .to_vec(),
+                )
             }
         };
         Ok(Value { ty, place })
@@ -298,7 +351,13 @@ impl<'e> Ev<'e> {
 
     /// A bitfield, read out as a value of its declared type (it has no
     /// address, so `&` on it fails as in gdb).
-    fn bitfield(&self, v: &Value, ty: TypeId, off: u64, width: Option<u32>) -> Result<Value, Error> {
+    fn bitfield(
+        &self,
+        v: &Value,
+        ty: TypeId,
+        off: u64,
+        width: Option<u32>,
+    ) -> Result<Value, Error> {
         let size = types::size_of(self.types(), ty).unwrap_or(4).clamp(1, 8) as u8;
         let width = u64::from(width.unwrap_or(u32::from(size) * 8)).clamp(1, 64);
         let first = off / 8;
@@ -307,20 +366,30 @@ impl<'e> Ev<'e> {
             Place::Memory(a) => self.read(a.wrapping_add(first), len)?,
             Place::Bytes(b) => {
                 let r = b.get(first as usize..(first + len) as usize);
-                r.ok_or_else(|| Error::gdb("no such vector element"))?.to_vec()
+                r.ok_or_else(|| Error::gdb("no such vector element"))?
+                    .to_vec()
             }
         };
         let mut le = [0u8; 16];
         le[..raw.len()].copy_from_slice(&raw);
         let all = u128::from_le_bytes(le) >> (off % 8);
-        let bits = (all as u64) & if width == 64 { u64::MAX } else { (1 << width) - 1 };
+        let bits = (all as u64)
+            & if width == 64 {
+                u64::MAX
+            } else {
+                (1 << width) - 1
+            };
         let signed = match self.strip(ty)?.1.kind {
             Kind::Int { signed, .. } => signed,
             Kind::Enum { ref values } => values.iter().any(|v| v.1 < 0),
             _ => false,
         };
         let shift = 64 - width;
-        let bits = if signed { (((bits << shift) as i64) >> shift) as u64 } else { bits };
+        let bits = if signed {
+            (((bits << shift) as i64) >> shift) as u64
+        } else {
+            bits
+        };
         Ok(self.typed(ty, mask(bits, size), size))
     }
 
@@ -329,7 +398,10 @@ impl<'e> Ev<'e> {
         let esz = self.pointee_size(elem)?;
         let off = (i * i128::from(esz)) as u64;
         match &v.place {
-            Place::Memory(a) => Ok(Value { ty: elem, place: Place::Memory(a.wrapping_add(off)) }),
+            Place::Memory(a) => Ok(Value {
+                ty: elem,
+                place: Place::Memory(a.wrapping_add(off)),
+            }),
             Place::Bytes(_) if i < 0 => Err(Error::gdb("no such vector element")),
             Place::Bytes(_) => self.slice(v, elem, off, Some(esz)),
         }
@@ -404,7 +476,11 @@ impl<'e> Ev<'e> {
             Un::Compl => !x,
             _ => x,
         };
-        let ty = if keep { v.ty } else { self.types().builtin(builtin_for(size, signed)) };
+        let ty = if keep {
+            v.ty
+        } else {
+            self.types().builtin(builtin_for(size, signed))
+        };
         Ok(self.typed(ty, mask(bits, size), size))
     }
 
@@ -419,14 +495,20 @@ impl<'e> Ev<'e> {
                     return Err(Error::gdb(NOT_A_POINTER));
                 }
                 let p = self.scalar(&v, NOT_A_POINTER)?;
-                Ok(Value { ty: target, place: Place::Memory(p.bits) })
+                Ok(Value {
+                    ty: target,
+                    place: Place::Memory(p.bits),
+                })
             }
             Kind::Array { elem, .. } => self.element(&v, elem, 0),
             Kind::Function { .. } => Ok(v),
             Kind::Int { .. } if !self.types().is_nodebug(v.ty) => {
                 let p = self.scalar(&v, NOT_A_POINTER)?;
                 let addr = p.to_i128() as u64;
-                Ok(Value { ty: self.types().builtin(Builtin::Int), place: Place::Memory(addr) })
+                Ok(Value {
+                    ty: self.types().builtin(Builtin::Int),
+                    place: Place::Memory(addr),
+                })
             }
             _ => Err(Error::gdb(NOT_A_POINTER)),
         }
@@ -451,26 +533,51 @@ impl<'e> Ev<'e> {
             _ => self.eval(inner)?,
         };
         if self.types().is_nodebug(v.ty) {
-            return Ok(Value { ty: to, place: v.place });
+            return Ok(Value {
+                ty: to,
+                place: v.place,
+            });
         }
         let (_, t) = self.strip(to)?;
-        let numeric = matches!(t.kind, Kind::Int { .. } | Kind::Enum { .. } | Kind::Pointer { .. });
+        let numeric = matches!(
+            t.kind,
+            Kind::Int { .. } | Kind::Enum { .. } | Kind::Pointer { .. }
+        );
         if matches!(t.kind, Kind::Void) {
-            return Ok(Value { ty: to, place: Place::Bytes(Vec::new()) });
+            return Ok(Value {
+                ty: to,
+                place: Place::Bytes(Vec::new()),
+            });
         }
         if numeric {
             if let Some(s) = self.scalar_opt(&v)? {
                 let size = types::size_of(self.types(), to).unwrap_or(8).clamp(1, 8) as u8;
-                let is_bool = matches!(t.kind, Kind::Int { encoding: types::IntEncoding::Bool, .. });
-                let bits = if is_bool { u64::from(!s.is_zero()) } else { s.to_i128() as u64 };
+                let is_bool = matches!(
+                    t.kind,
+                    Kind::Int {
+                        encoding: types::IntEncoding::Bool,
+                        ..
+                    }
+                );
+                let bits = if is_bool {
+                    u64::from(!s.is_zero())
+                } else {
+                    s.to_i128() as u64
+                };
                 return Ok(self.typed(to, mask(bits, size), size));
             }
         }
         let same_size = types::size_of(self.types(), to).is_some()
             && types::size_of(self.types(), to) == types::size_of(self.types(), v.ty);
         match v.place {
-            Place::Memory(_) => Ok(Value { ty: to, place: v.place }),
-            Place::Bytes(_) if same_size => Ok(Value { ty: to, place: v.place }),
+            Place::Memory(_) => Ok(Value {
+                ty: to,
+                place: v.place,
+            }),
+            Place::Bytes(_) if same_size => Ok(Value {
+                ty: to,
+                place: v.place,
+            }),
             Place::Bytes(_) => Err(Error::gdb("Invalid cast.")),
         }
     }
@@ -479,20 +586,30 @@ impl<'e> Ev<'e> {
     /// which gives 1 for `void` and functions.
     fn size_value(&self, ty: TypeId) -> Result<Value, Error> {
         if self.types().is_nodebug(ty) {
-            return Err(Error::gdb(format!("'{}' has unknown type", self.name_of(ty))));
+            return Err(Error::gdb(format!(
+                "'{}' has unknown type",
+                self.name_of(ty)
+            )));
         }
         let (_, t) = self.strip(ty)?;
         let size = match t.kind {
             Kind::Void | Kind::Function { .. } => Some(1),
             _ => types::size_of(self.types(), ty),
         };
-        let size = size
-            .ok_or_else(|| Error::gdb(format!("Cannot determine the size of type {}.", self.name_of(ty))))?;
+        let size = size.ok_or_else(|| {
+            Error::gdb(format!(
+                "Cannot determine the size of type {}.",
+                self.name_of(ty)
+            ))
+        })?;
         Ok(self.int(Builtin::Int, size))
     }
 
     fn binary(&self, op: Bin, a: Value, b: Value) -> Result<Value, Error> {
-        let is_cmp = matches!(op, Bin::Lt | Bin::Gt | Bin::Le | Bin::Ge | Bin::Eq | Bin::Ne);
+        let is_cmp = matches!(
+            op,
+            Bin::Lt | Bin::Gt | Bin::Le | Bin::Ge | Bin::Eq | Bin::Ne
+        );
         let msg = match op {
             Bin::Eq | Bin::Ne => "Invalid type combination in equality test.",
             _ if is_cmp => "Invalid type combination in ordering comparison.",
@@ -503,8 +620,16 @@ impl<'e> Ev<'e> {
         match (op, x.ptr, y.ptr) {
             (_, None, None) => {
                 let r = arith::binop(op, x, y)?;
-                let ty = if is_cmp { Builtin::Int } else { builtin_for(r.size, r.signed) };
-                Ok(self.typed(self.types().builtin(ty), r.bits, if is_cmp { 4 } else { r.size }))
+                let ty = if is_cmp {
+                    Builtin::Int
+                } else {
+                    builtin_for(r.size, r.signed)
+                };
+                Ok(self.typed(
+                    self.types().builtin(ty),
+                    r.bits,
+                    if is_cmp { 4 } else { r.size },
+                ))
             }
             (_, _, _) if is_cmp => {
                 let yes = arith::compare_addresses(op, x.bits, y.bits).unwrap_or(false);
@@ -521,7 +646,11 @@ impl<'e> Ev<'e> {
                     ));
                 }
                 let diff = x.bits.wrapping_sub(y.bits) as i64;
-                let n = if sp == 0 { diff } else { diff.wrapping_div(sp as i64) };
+                let n = if sp == 0 {
+                    diff
+                } else {
+                    diff.wrapping_div(sp as i64)
+                };
                 Ok(self.int(Builtin::Long, n as u64))
             }
             _ => Err(Error::gdb(NOT_A_NUMBER)),

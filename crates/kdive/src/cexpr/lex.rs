@@ -46,9 +46,9 @@ pub struct Token {
 
 /// Longest first, so `<<=` wins over `<<` and `<`.
 const PUNCT: &[&str] = &[
-    "<<=", ">>=", "->", "<<", ">>", "<=", ">=", "==", "!=", "&&", "||", "++", "--", "+=", "-=", "*=", "/=",
-    "%=", "&=", "|=", "^=", "::", "+", "-", "*", "/", "%", "&", "|", "^", "~", "!", "<", ">", "=", "?", ":",
-    ",", ".", "(", ")", "[", "]", "{", "}", "@",
+    "<<=", ">>=", "->", "<<", ">>", "<=", ">=", "==", "!=", "&&", "||", "++", "--", "+=", "-=",
+    "*=", "/=", "%=", "&=", "|=", "^=", "::", "+", "-", "*", "/", "%", "&", "|", "^", "~", "!",
+    "<", ">", "=", "?", ":", ",", ".", "(", ")", "[", "]", "{", "}", "@",
 ];
 
 /// The tokens of `s`, ending with [`Tok::End`].
@@ -74,7 +74,8 @@ pub fn lex(s: &str) -> Result<Vec<Token>, Error> {
                 i += 1;
             }
             Tok::Name(s[at..i].to_string())
-        } else if c.is_ascii_digit() || (c == b'.' && b.get(i + 1).is_some_and(u8::is_ascii_digit)) {
+        } else if c.is_ascii_digit() || (c == b'.' && b.get(i + 1).is_some_and(u8::is_ascii_digit))
+        {
             // gdb takes the whole run of letters and digits as one number,
             // so `1f` is an invalid number, not `1` then `f`.
             while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'.' || b[i] == b'_') {
@@ -94,11 +95,16 @@ pub fn lex(s: &str) -> Result<Vec<Token>, Error> {
             Tok::Punct(p)
         } else {
             let ch = s[i..].chars().next().unwrap_or('?');
-            return Err(Error::gdb(format!("Invalid character '{ch}' in expression.")));
+            return Err(Error::gdb(format!(
+                "Invalid character '{ch}' in expression."
+            )));
         };
         out.push(Token { tok, at });
     }
-    out.push(Token { tok: Tok::End, at: s.len() });
+    out.push(Token {
+        tok: Tok::End,
+        at: s.len(),
+    });
     Ok(out)
 }
 
@@ -134,7 +140,9 @@ fn number(w: &str) -> Result<Tok, Error> {
     let fits_uint = v <= u32::MAX as u64 && longs == 0 && radix != 10;
     let ty = match () {
         _ if fits_int && !unsigned => LitType::Int,
-        _ if (fits_int || fits_uint || (unsigned && v <= u32::MAX as u64 && longs == 0)) => LitType::UInt,
+        _ if (fits_int || fits_uint || (unsigned && v <= u32::MAX as u64 && longs == 0)) => {
+            LitType::UInt
+        }
         _ if v <= i64::MAX as u64 && !unsigned => LitType::Long,
         _ => LitType::ULong,
     };
@@ -211,9 +219,18 @@ fn escape(b: &[u8]) -> Result<(u8, usize), Error> {
     let (radix, start, max) = match e {
         b'x' => (16, 2, 2),
         b'0'..=b'7' => (8, 1, 3),
-        _ => return Err(Error::gdb(format!("Unknown escape sequence \\{}.", e as char))),
+        _ => {
+            return Err(Error::gdb(format!(
+                "Unknown escape sequence \\{}.",
+                e as char
+            )))
+        }
     };
-    let digits = b[start..].iter().take(max).take_while(|c| (char::from(**c)).is_digit(radix)).count();
+    let digits = b[start..]
+        .iter()
+        .take(max)
+        .take_while(|c| (char::from(**c)).is_digit(radix))
+        .count();
     if digits == 0 {
         return Err(Error::gdb("\\x escape without a following hex digit"));
     }

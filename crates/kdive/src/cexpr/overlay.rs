@@ -61,7 +61,11 @@ impl Builtin {
 }
 
 fn ty(name: Option<&str>, size: Option<u64>, kind: Kind) -> Type {
-    Type { name: name.map(str::to_string), size, kind }
+    Type {
+        name: name.map(str::to_string),
+        size,
+        kind,
+    }
 }
 
 /// What a built type is, to hand out one id per type.
@@ -89,7 +93,10 @@ pub struct Overlay<'a> {
 
 impl<'a> Overlay<'a> {
     pub fn new(base: &'a dyn TypeSource) -> Overlay<'a> {
-        Overlay { base, built: Mutex::default() }
+        Overlay {
+            base,
+            built: Mutex::default(),
+        }
     }
 
     fn intern(&self, key: Key, make: impl FnOnce() -> Type) -> TypeId {
@@ -108,7 +115,9 @@ impl<'a> Overlay<'a> {
     }
 
     pub fn pointer(&self, target: TypeId) -> TypeId {
-        self.intern(Key::Pointer(target), || ty(None, Some(8), Kind::Pointer { target }))
+        self.intern(Key::Pointer(target), || {
+            ty(None, Some(8), Kind::Pointer { target })
+        })
     }
 
     /// `elem [len]`; `None` when its size would not fit in 64 bits (the
@@ -118,7 +127,9 @@ impl<'a> Overlay<'a> {
             (Some(n), Some(e)) => Some(e.checked_mul(n)?),
             _ => None,
         };
-        Some(self.intern(Key::Array(elem, len), || ty(None, size, Kind::Array { elem, len })))
+        Some(self.intern(Key::Array(elem, len), || {
+            ty(None, size, Kind::Array { elem, len })
+        }))
     }
 
     pub fn qualified(&self, target: TypeId, q: Qualifier) -> TypeId {
@@ -128,21 +139,44 @@ impl<'a> Overlay<'a> {
             Qualifier::Restrict => 2,
             Qualifier::Other => 3,
         };
-        self.intern(Key::Qualified(target, tag), || ty(None, None, Kind::Qualified { target, qualifier: q }))
+        self.intern(Key::Qualified(target, tag), || {
+            ty(
+                None,
+                None,
+                Kind::Qualified {
+                    target,
+                    qualifier: q,
+                },
+            )
+        })
     }
 
     pub fn function_type(&self, ret: TypeId, params: Vec<TypeId>, variadic: bool) -> TypeId {
         let key = Key::Function(ret, params.clone(), variadic);
         self.intern(key, || {
-            let params = params.into_iter().map(|ty| Param { name: None, ty }).collect();
-            ty(None, None, Kind::Function { ret, params, variadic })
+            let params = params
+                .into_iter()
+                .map(|ty| Param { name: None, ty })
+                .collect();
+            ty(
+                None,
+                None,
+                Kind::Function {
+                    ret,
+                    params,
+                    variadic,
+                },
+            )
         })
     }
 
     /// gdb's type of a symbol with no debug information.
     pub fn nodebug(&self) -> TypeId {
         self.intern(Key::NoDebug, || {
-            let kind = Kind::Int { signed: true, encoding: IntEncoding::Plain };
+            let kind = Kind::Int {
+                signed: true,
+                encoding: IntEncoding::Plain,
+            };
             ty(Some("<data variable, no debug info>"), None, kind)
         })
     }

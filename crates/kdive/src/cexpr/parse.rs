@@ -74,7 +74,13 @@ pub enum Expr {
 /// Parse `s` whole.
 pub fn parse(ev: &Evaluator, s: &str) -> Result<Expr, Error> {
     let toks = lex(s)?;
-    let mut p = Parser { ev, src: s, toks, pos: 0, depth: 0 };
+    let mut p = Parser {
+        ev,
+        src: s,
+        toks,
+        pos: 0,
+        depth: 0,
+    };
     let e = p.expr()?;
     match p.peek() {
         Tok::End => Ok(e),
@@ -243,7 +249,9 @@ impl Parser<'_, '_> {
             Tok::Punct("~") => Some(Un::Compl),
             Tok::Punct("*") => Some(Un::Deref),
             Tok::Punct("&") => Some(Un::Addr),
-            Tok::Punct("++" | "--") => return Err(Error::gdb("Writing to the dump is not supported.")),
+            Tok::Punct("++" | "--") => {
+                return Err(Error::gdb("Writing to the dump is not supported."))
+            }
             _ => None,
         };
         if let Some(op) = op {
@@ -292,7 +300,11 @@ impl Parser<'_, '_> {
                     return Err(self.syntax());
                 };
                 self.pos += 1;
-                e = Expr::Member { base: b(e), name, arrow };
+                e = Expr::Member {
+                    base: b(e),
+                    name,
+                    arrow,
+                };
             } else if self.eat("(") {
                 // Parsed so that its errors come first, then refused.
                 if !self.eat(")") {
@@ -322,7 +334,9 @@ impl Parser<'_, '_> {
                 Expr::Str(s)
             }
             Tok::Name(n) if n.starts_with('$') => {
-                return Err(Error::gdb(format!("History and convenience variables ({n}) are not supported.")))
+                return Err(Error::gdb(format!(
+                    "History and convenience variables ({n}) are not supported."
+                )))
             }
             Tok::Name(_) if self.type_starts(0) => {
                 return Err(Error::gdb("Attempt to use a type name as an expression"))

@@ -17,7 +17,11 @@ pub enum Request {
     /// `p NAME` of a per-CPU variable. crash prints `PER-CPU DATA TYPE:`,
     /// the declaration (or `[undetermined type] NAME;` when `ty` is
     /// `None`), `PER-CPU ADDRESSES:` and `  [CPU]: ADDR` a line.
-    PerCpuSummary { name: String, ty: Option<TypeId>, addrs: Vec<(u32, u64)> },
+    PerCpuSummary {
+        name: String,
+        ty: Option<TypeId>,
+        addrs: Vec<(u32, u64)>,
+    },
     /// `p NAME:CPUS`: print [`Evaluator::per_cpu`] for each CPU, with
     /// crash's leader `per_cpu(NAME, CPU) = `.
     PerCpu { name: String, cpus: Vec<u32> },
@@ -38,7 +42,8 @@ pub struct PerCpu {
 
 fn is_ident(s: &str) -> bool {
     let mut c = s.chars();
-    c.next().is_some_and(|f| f.is_ascii_alphabetic() || f == '_')
+    c.next()
+        .is_some_and(|f| f.is_ascii_alphabetic() || f == '_')
         && c.all(|x| x.is_ascii_alphanumeric() || x == '_' || x == '.')
 }
 
@@ -50,22 +55,24 @@ impl Evaluator<'_> {
             Some((n, s)) => (n.trim(), Some(s.trim())),
             None => (arg, None),
         };
-        let known =
-            is_ident(name) && (self.ctx.symbol_addr(name).is_some() || self.types.variable(name).is_some());
+        let known = is_ident(name)
+            && (self.ctx.symbol_addr(name).is_some() || self.types.variable(name).is_some());
         if !known {
             return Ok(Request::Expr(arg.to_string()));
         }
         if !self.is_per_cpu(name) {
             return Ok(match spec {
-                Some(_) => Request::NotPerCpu { name: name.to_string() },
+                Some(_) => Request::NotPerCpu {
+                    name: name.to_string(),
+                },
                 None => Request::Expr(arg.to_string()),
             });
         }
         let name = name.to_string();
         match spec {
             Some(spec) => {
-                let cpus =
-                    parse_cpus(spec, self.ctx.nr_cpus(), self.ctx.current_cpu()).map_err(Error::Gdb)?;
+                let cpus = parse_cpus(spec, self.ctx.nr_cpus(), self.ctx.current_cpu())
+                    .map_err(Error::Gdb)?;
                 Ok(Request::PerCpu { name, cpus })
             }
             None => {
@@ -82,11 +89,15 @@ impl Evaluator<'_> {
     /// Whether `name` lies in the kernel's per-CPU section.
     pub fn is_per_cpu(&self, name: &str) -> bool {
         let ctx = self.ctx;
-        let (Some(start), Some(end)) = (ctx.symbol_addr("__per_cpu_start"), ctx.symbol_addr("__per_cpu_end"))
-        else {
+        let (Some(start), Some(end)) = (
+            ctx.symbol_addr("__per_cpu_start"),
+            ctx.symbol_addr("__per_cpu_end"),
+        ) else {
             return false;
         };
-        self.symbol_value(name).is_ok_and(|a| (start..end).contains(&a)) && ctx.per_cpu_offset(0).is_some()
+        self.symbol_value(name)
+            .is_ok_and(|a| (start..end).contains(&a))
+            && ctx.per_cpu_offset(0).is_some()
     }
 
     fn symbol_value(&self, name: &str) -> Result<u64, Error> {
@@ -104,11 +115,25 @@ impl Evaluator<'_> {
             .ok_or_else(|| Error::gdb(format!("no per-CPU offset for cpu {cpu}")))?;
         let addr = self.symbol_value(name)?.wrapping_add(off);
         Ok(match self.types.variable(name) {
-            Some(g) => PerCpu { cpu, value: Value { ty: g.ty, place: Place::Memory(addr) }, typed: true },
+            Some(g) => PerCpu {
+                cpu,
+                value: Value {
+                    ty: g.ty,
+                    place: Place::Memory(addr),
+                },
+                typed: true,
+            },
             None => {
                 let ty = self.types.pointer(self.types.builtin(Builtin::Void));
-                let value = Value { ty, place: Place::Bytes(addr.to_le_bytes().to_vec()) };
-                PerCpu { cpu, value, typed: false }
+                let value = Value {
+                    ty,
+                    place: Place::Bytes(addr.to_le_bytes().to_vec()),
+                };
+                PerCpu {
+                    cpu,
+                    value,
+                    typed: false,
+                }
             }
         })
     }
@@ -119,7 +144,9 @@ impl Evaluator<'_> {
 pub fn parse_cpus(spec: &str, nr_cpus: u32, current: Option<u32>) -> Result<Vec<u32>, String> {
     let bad = || format!("invalid cpu specification: {spec}");
     if spec.is_empty() {
-        return current.map(|c| vec![c]).ok_or_else(|| "no current CPU".to_string());
+        return current
+            .map(|c| vec![c])
+            .ok_or_else(|| "no current CPU".to_string());
     }
     let mut set = std::collections::BTreeSet::new();
     for part in spec.split(',') {

@@ -26,7 +26,10 @@ fn ns_tag(ns: Namespace) -> u8 {
 impl Src {
     fn add(&mut self, name: Option<&str>, size: Option<u64>, kind: Kind) -> TypeId {
         let ns = match kind {
-            Kind::Struct { .. } | Kind::Forward { ns: Namespace::Struct } => Namespace::Struct,
+            Kind::Struct { .. }
+            | Kind::Forward {
+                ns: Namespace::Struct,
+            } => Namespace::Struct,
             Kind::Union { .. } => Namespace::Union,
             Kind::Enum { .. } => Namespace::Enum,
             _ => Namespace::Plain,
@@ -35,17 +38,26 @@ impl Src {
         if let Some(n) = name {
             self.names.insert((ns_tag(ns), n.to_string()), id);
         }
-        self.types.push(Type { name: name.map(str::to_string), size, kind });
+        self.types.push(Type {
+            name: name.map(str::to_string),
+            size,
+            kind,
+        });
         TypeId(id)
     }
 }
 
 impl TypeSource for Src {
     fn find(&self, ns: Namespace, name: &str) -> Option<TypeId> {
-        self.names.get(&(ns_tag(ns), name.to_string())).map(|&i| TypeId(i))
+        self.names
+            .get(&(ns_tag(ns), name.to_string()))
+            .map(|&i| TypeId(i))
     }
     fn get(&self, id: TypeId) -> Option<Arc<Type>> {
-        self.types.get((id.0 as usize).checked_sub(1)?).cloned().map(Arc::new)
+        self.types
+            .get((id.0 as usize).checked_sub(1)?)
+            .cloned()
+            .map(Arc::new)
     }
     fn variable(&self, name: &str) -> Option<Global> {
         self.vars.get(name).cloned()
@@ -59,7 +71,12 @@ impl TypeSource for Src {
 }
 
 fn m(name: &str, ty: TypeId, offset_bits: u64) -> Member {
-    Member { name: Some(name.into()), ty, offset_bits, bit_size: None }
+    Member {
+        name: Some(name.into()),
+        ty,
+        offset_bits,
+        bit_size: None,
+    }
 }
 
 const INIT_TASK: u64 = 0xffff_ffff_a1e1_aa40;
@@ -89,9 +106,15 @@ impl Ctx for Fake {
     fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), kdive_kernel::MemError> {
         for (i, b) in buf.iter_mut().enumerate() {
             let a = addr.wrapping_add(i as u64);
-            let r = self.mem.iter().find(|(base, d)| a >= *base && a - base < d.len() as u64);
+            let r = self
+                .mem
+                .iter()
+                .find(|(base, d)| a >= *base && a - base < d.len() as u64);
             let Some((base, d)) = r else {
-                return Err(kdive_kernel::MemError::Invalid { vaddr: a, why: "not in the fake".into() });
+                return Err(kdive_kernel::MemError::Invalid {
+                    vaddr: a,
+                    why: "not in the fake".into(),
+                });
             };
             *b = d[(a - base) as usize];
         }
@@ -122,18 +145,54 @@ fn task_bytes(pid: i32, comm: &str, next: u64, prev: u64, parent: u64) -> Vec<u8
 
 fn fake() -> Fake {
     let mut s = Src::default();
-    let int = s.add(Some("int"), Some(4), Kind::Int { signed: true, encoding: IntEncoding::Plain });
-    let uint =
-        s.add(Some("unsigned int"), Some(4), Kind::Int { signed: false, encoding: IntEncoding::Plain });
-    let long = s.add(Some("long int"), Some(8), Kind::Int { signed: true, encoding: IntEncoding::Plain });
-    let ulong =
-        s.add(Some("long unsigned int"), Some(8), Kind::Int { signed: false, encoding: IntEncoding::Plain });
+    let int = s.add(
+        Some("int"),
+        Some(4),
+        Kind::Int {
+            signed: true,
+            encoding: IntEncoding::Plain,
+        },
+    );
+    let uint = s.add(
+        Some("unsigned int"),
+        Some(4),
+        Kind::Int {
+            signed: false,
+            encoding: IntEncoding::Plain,
+        },
+    );
+    let long = s.add(
+        Some("long int"),
+        Some(8),
+        Kind::Int {
+            signed: true,
+            encoding: IntEncoding::Plain,
+        },
+    );
+    let ulong = s.add(
+        Some("long unsigned int"),
+        Some(8),
+        Kind::Int {
+            signed: false,
+            encoding: IntEncoding::Plain,
+        },
+    );
     let ull = s.add(
         Some("long long unsigned int"),
         Some(8),
-        Kind::Int { signed: false, encoding: IntEncoding::Plain },
+        Kind::Int {
+            signed: false,
+            encoding: IntEncoding::Plain,
+        },
     );
-    let char_ = s.add(Some("char"), Some(1), Kind::Int { signed: true, encoding: IntEncoding::Char });
+    let char_ = s.add(
+        Some("char"),
+        Some(1),
+        Kind::Int {
+            signed: true,
+            encoding: IntEncoding::Char,
+        },
+    );
     s.add(Some("u64"), None, Kind::Typedef { target: ull });
     let pid_t = s.add(Some("pid_t"), None, Kind::Typedef { target: int });
     let lh_id = TypeId(s.types.len() as u64 + 2);
@@ -141,11 +200,26 @@ fn fake() -> Fake {
     let lh = s.add(
         Some("list_head"),
         Some(16),
-        Kind::Struct { members: vec![m("next", lh_ptr, 0), m("prev", lh_ptr, 64)] },
+        Kind::Struct {
+            members: vec![m("next", lh_ptr, 0), m("prev", lh_ptr, 64)],
+        },
     );
     assert_eq!(lh, lh_id);
-    let comm = s.add(None, Some(16), Kind::Array { elem: char_, len: Some(16) });
-    let anon = s.add(None, Some(16), Kind::Union { members: vec![m("tasks", lh, 0)] });
+    let comm = s.add(
+        None,
+        Some(16),
+        Kind::Array {
+            elem: char_,
+            len: Some(16),
+        },
+    );
+    let anon = s.add(
+        None,
+        Some(16),
+        Kind::Union {
+            members: vec![m("tasks", lh, 0)],
+        },
+    );
     let task_id = TypeId(s.types.len() as u64 + 2);
     let task_ptr = s.add(None, Some(8), Kind::Pointer { target: task_id });
     let bit = |name: &str, ty, off, w| Member {
@@ -163,7 +237,12 @@ fn fake() -> Fake {
                 m("pid", pid_t, 64),
                 bit("in_execve", uint, 96, 1),
                 bit("sbits", int, 98, 3),
-                Member { name: None, ty: anon, offset_bits: 128, bit_size: None },
+                Member {
+                    name: None,
+                    ty: anon,
+                    offset_bits: 128,
+                    bit_size: None,
+                },
                 m("comm", comm, 256),
                 m("parent", task_ptr, 384),
             ],
@@ -173,19 +252,60 @@ fn fake() -> Fake {
     let rq = s.add(
         Some("rq"),
         Some(8),
-        Kind::Struct { members: vec![m("nr_running", uint, 0), m("cpu", int, 32)] },
+        Kind::Struct {
+            members: vec![m("nr_running", uint, 0), m("cpu", int, 32)],
+        },
     );
     let pid_type = s.add(
         Some("pid_type"),
         Some(4),
-        Kind::Enum { values: vec![("PIDTYPE_PID".into(), 0), ("PIDTYPE_TGID".into(), 1)] },
+        Kind::Enum {
+            values: vec![("PIDTYPE_PID".into(), 0), ("PIDTYPE_TGID".into(), 1)],
+        },
     );
-    let opaque = s.add(Some("opaque"), None, Kind::Forward { ns: Namespace::Struct });
-    let longs = s.add(None, Some(32), Kind::Array { elem: long, len: Some(4) });
+    let opaque = s.add(
+        Some("opaque"),
+        None,
+        Kind::Forward {
+            ns: Namespace::Struct,
+        },
+    );
+    let longs = s.add(
+        None,
+        Some(32),
+        Kind::Array {
+            elem: long,
+            len: Some(4),
+        },
+    );
     let void = s.add(Some("void"), None, Kind::Void);
-    let func = s.add(None, None, Kind::Function { ret: void, params: vec![], variadic: false });
-    let _ = (opaque, Param { name: None, ty: void });
-    let g = |name: &str, ty, addr: Option<u64>| (name.to_string(), Global { name: name.into(), ty, addr, optimized_out: false });
+    let func = s.add(
+        None,
+        None,
+        Kind::Function {
+            ret: void,
+            params: vec![],
+            variadic: false,
+        },
+    );
+    let _ = (
+        opaque,
+        Param {
+            name: None,
+            ty: void,
+        },
+    );
+    let g = |name: &str, ty, addr: Option<u64>| {
+        (
+            name.to_string(),
+            Global {
+                name: name.into(),
+                ty,
+                addr,
+                optimized_out: false,
+            },
+        )
+    };
     // Link-time addresses differ from the relocated ones: the symbol table wins.
     s.vars.extend([
         g("init_task", task, Some(0xffff_ffff_8260_0000)),
@@ -206,11 +326,20 @@ fn fake() -> Fake {
         ("__per_cpu_start", 0),
         ("__per_cpu_end", 0x40000),
     ]);
-    let counters: Vec<u8> = [10i64, -20, 30, 40].iter().flat_map(|v| v.to_le_bytes()).collect();
+    let counters: Vec<u8> = [10i64, -20, 30, 40]
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
     let rq_bytes = |n: u32, cpu: i32| [n.to_le_bytes(), cpu.to_le_bytes()].concat();
     let mem = vec![
-        (INIT_TASK, task_bytes(0, "swapper/0", TASK1 + 16, TASK1 + 16, INIT_TASK)),
-        (TASK1, task_bytes(1, "init", INIT_TASK + 16, INIT_TASK + 16, INIT_TASK)),
+        (
+            INIT_TASK,
+            task_bytes(0, "swapper/0", TASK1 + 16, TASK1 + 16, INIT_TASK),
+        ),
+        (
+            TASK1,
+            task_bytes(1, "init", INIT_TASK + 16, INIT_TASK + 16, INIT_TASK),
+        ),
         (JIFFIES, 4294894342u64.to_le_bytes().to_vec()),
         (COUNTERS, counters),
         (TASK_PTR, TASK1.to_le_bytes().to_vec()),
@@ -219,14 +348,22 @@ fn fake() -> Fake {
         (CPU_OFF[1] + RUNQUEUES, rq_bytes(5, 1)),
     ];
     let enums = HashMap::from([("PIDTYPE_TGID", (pid_type, 1))]);
-    Fake { src: s, mem, syms, enums }
+    Fake {
+        src: s,
+        mem,
+        syms,
+        enums,
+    }
 }
 
 /// The value of `e` as an integer, and its type's name.
 fn num(f: &Fake, e: &str) -> (i128, String) {
     let ev = Evaluator::new(f);
     let v = ev.eval(e).unwrap_or_else(|err| panic!("{e}: {err}"));
-    (ev.as_i128(&v).unwrap_or_else(|err| panic!("{e}: {err}")), type_name(ev.types(), v.ty))
+    (
+        ev.as_i128(&v).unwrap_or_else(|err| panic!("{e}: {err}")),
+        type_name(ev.types(), v.ty),
+    )
 }
 
 fn err(f: &Fake, e: &str) -> String {
@@ -241,21 +378,37 @@ fn variables_and_members() {
     let f = fake();
     assert_eq!(num(&f, "jiffies"), (4294894342, "unsigned long".into()));
     assert_eq!(num(&f, "init_task.pid"), (0, "pid_t".into()));
-    assert_eq!(num(&f, "&init_task"), (INIT_TASK as i128, "struct task_struct *".into()));
+    assert_eq!(
+        num(&f, "&init_task"),
+        (INIT_TASK as i128, "struct task_struct *".into())
+    );
     // Through the anonymous union, and container_of by hand.
     assert_eq!(num(&f, "init_task.tasks.next").0, (TASK1 + 16) as i128);
-    assert_eq!(num(&f, "((struct task_struct *)((char *)init_task.tasks.next - 16))->pid").0, 1);
+    assert_eq!(
+        num(
+            &f,
+            "((struct task_struct *)((char *)init_task.tasks.next - 16))->pid"
+        )
+        .0,
+        1
+    );
     // gdb follows pointers for `.` and accepts `->` on a struct.
     assert_eq!(num(&f, "task_ptr.pid").0, 1);
     assert_eq!(num(&f, "init_task->pid").0, 0);
-    assert_eq!(num(&f, "task_ptr->parent->comm[1]"), (b'w' as i128, "char".into()));
+    assert_eq!(
+        num(&f, "task_ptr->parent->comm[1]"),
+        (b'w' as i128, "char".into())
+    );
     assert_eq!(num(&f, "(*task_ptr).comm[0]").0, b'i' as i128);
     let ev = Evaluator::new(&f);
     let comm = ev.eval("init_task.comm").unwrap();
     assert_eq!(comm.place, Place::Memory(INIT_TASK + 32));
     assert_eq!(&ev.bytes(&comm).unwrap()[..9], b"swapper/0");
     let t = ev.eval("*task_ptr").unwrap();
-    assert_eq!((t.place, type_name(ev.types(), t.ty)), (Place::Memory(TASK1), "struct task_struct".into()));
+    assert_eq!(
+        (t.place, type_name(ev.types(), t.ty)),
+        (Place::Memory(TASK1), "struct task_struct".into())
+    );
 }
 
 #[test]
@@ -263,7 +416,10 @@ fn bitfields_and_enums() {
     let f = fake();
     assert_eq!(num(&f, "init_task.in_execve"), (1, "unsigned int".into()));
     assert_eq!(num(&f, "init_task.sbits").0, -2);
-    assert_eq!(err(&f, "&init_task.in_execve"), "Attempt to take address of value not located in memory.");
+    assert_eq!(
+        err(&f, "&init_task.in_execve"),
+        "Attempt to take address of value not located in memory."
+    );
     assert_eq!(num(&f, "PIDTYPE_TGID"), (1, "enum pid_type".into()));
     assert_eq!(num(&f, "counters[PIDTYPE_TGID]").0, -20);
 }
@@ -339,11 +495,17 @@ fn pointers() {
     assert_eq!(num(&f, "(long)&init_task & 0xfff").0, 0xa40);
     assert_eq!(num(&f, "&((struct list_head *)0)->prev").0, 8);
     assert_eq!(num(&f, "&((struct task_struct *)0)->comm").0, 32);
-    assert_eq!(num(&f, "({struct list_head} &init_task.tasks).next").0, (TASK1 + 16) as i128);
+    assert_eq!(
+        num(&f, "({struct list_head} &init_task.tasks).next").0,
+        (TASK1 + 16) as i128
+    );
     assert_eq!(num(&f, "{long} counters").0, 10);
     let ev = Evaluator::new(&f);
     let a = ev.eval("counters[1]@2").unwrap();
-    assert_eq!((a.place, type_name(ev.types(), a.ty)), (Place::Memory(COUNTERS + 8), "long [2]".into()));
+    assert_eq!(
+        (a.place, type_name(ev.types(), a.ty)),
+        (Place::Memory(COUNTERS + 8), "long [2]".into())
+    );
     let names = [
         ("(char (*)[4])0", "char (*)[4]"),
         ("(void (*)(void))0", "void (*)(void)"),
@@ -366,10 +528,16 @@ fn pointers() {
 #[test]
 fn symbols_without_types() {
     let f = fake();
-    assert_eq!(err(&f, "untyped_sym"), "'untyped_sym' has unknown type; cast it to its declared type");
+    assert_eq!(
+        err(&f, "untyped_sym"),
+        "'untyped_sym' has unknown type; cast it to its declared type"
+    );
     assert_eq!(num(&f, "(long)untyped_sym").0, 0x1122_3344_5566_7788);
     assert_eq!(num(&f, "(int)untyped_sym").0, 0x5566_7788);
-    assert_eq!(num(&f, "&untyped_sym"), (UNTYPED as i128, "<data variable, no debug info> *".into()));
+    assert_eq!(
+        num(&f, "&untyped_sym"),
+        (UNTYPED as i128, "<data variable, no debug info> *".into())
+    );
     assert_eq!(num(&f, "*(long *)&untyped_sym").0, 0x1122_3344_5566_7788);
 }
 
@@ -431,17 +599,27 @@ fn memory_errors_name_the_address() {
     let e = ev.eval("*(long *)0x1234").unwrap();
     let x = ev.bytes(&e).unwrap_err();
     assert_eq!(x.to_string(), "Cannot access memory at address 0x1234");
-    assert_eq!(x.reason().map(ToString::to_string).as_deref(), Some("invalid kernel virtual address: 1234"));
-    let x = ev.eval("((struct task_struct *)0x10)->parent->pid").unwrap_err();
+    assert_eq!(
+        x.reason().map(ToString::to_string).as_deref(),
+        Some("invalid kernel virtual address: 1234")
+    );
+    let x = ev
+        .eval("((struct task_struct *)0x10)->parent->pid")
+        .unwrap_err();
     assert_eq!(
         x,
         Error::Memory {
             addr: 0x40,
-            reason: kdive_kernel::MemError::Invalid { vaddr: 0x40, why: "not in the fake".into() }
+            reason: kdive_kernel::MemError::Invalid {
+                vaddr: 0x40,
+                why: "not in the fake".into()
+            }
         }
     );
     // Types need no memory.
-    let t = ev.type_of("((struct task_struct *)0x10)->parent->comm").unwrap();
+    let t = ev
+        .type_of("((struct task_struct *)0x10)->parent->comm")
+        .unwrap();
     assert_eq!(type_name(ev.types(), t), "char [16]");
 }
 
@@ -449,12 +627,18 @@ fn memory_errors_name_the_address() {
 fn per_cpu_requests() {
     let f = fake();
     let ev = Evaluator::new(&f);
-    let pc = |cpus: Vec<u32>| Request::PerCpu { name: "runqueues".into(), cpus };
+    let pc = |cpus: Vec<u32>| Request::PerCpu {
+        name: "runqueues".into(),
+        cpus,
+    };
     assert_eq!(ev.request("runqueues:1").unwrap(), pc(vec![1]));
     assert_eq!(ev.request("runqueues:a").unwrap(), pc(vec![0, 1]));
     assert_eq!(ev.request("runqueues:all").unwrap(), pc(vec![0, 1]));
     assert_eq!(ev.request("runqueues:").unwrap(), pc(vec![1]));
-    assert_eq!(ev.request("runqueues:7").unwrap_err().to_string(), "invalid cpu specification: 7");
+    assert_eq!(
+        ev.request("runqueues:7").unwrap_err().to_string(),
+        "invalid cpu specification: 7"
+    );
     let rq = f.src.find(Namespace::Struct, "rq");
     let summary = Request::PerCpuSummary {
         name: "runqueues".into(),
@@ -462,14 +646,28 @@ fn per_cpu_requests() {
         addrs: vec![(0, CPU_OFF[0] + RUNQUEUES), (1, CPU_OFF[1] + RUNQUEUES)],
     };
     assert_eq!(ev.request("runqueues").unwrap(), summary);
-    assert_eq!(ev.request("jiffies:1").unwrap(), Request::NotPerCpu { name: "jiffies".into() });
-    assert_eq!(ev.request("jiffies").unwrap(), Request::Expr("jiffies".into()));
-    assert_eq!(ev.request("a ? b : c").unwrap(), Request::Expr("a ? b : c".into()));
+    assert_eq!(
+        ev.request("jiffies:1").unwrap(),
+        Request::NotPerCpu {
+            name: "jiffies".into()
+        }
+    );
+    assert_eq!(
+        ev.request("jiffies").unwrap(),
+        Request::Expr("jiffies".into())
+    );
+    assert_eq!(
+        ev.request("a ? b : c").unwrap(),
+        Request::Expr("a ? b : c".into())
+    );
     let one = ev.per_cpu("runqueues", 1).unwrap();
     assert_eq!(one.value.place, Place::Memory(CPU_OFF[1] + RUNQUEUES));
     assert_eq!(ev.bytes(&one.value).unwrap(), [5, 0, 0, 0, 1, 0, 0, 0]);
     assert_eq!(parse_cpus("0,2-3", 4, None).unwrap(), [0, 2, 3]);
-    assert_eq!(parse_cpus("3-1", 4, None).unwrap_err(), "invalid cpu specification: 3-1");
+    assert_eq!(
+        parse_cpus("3-1", 4, None).unwrap_err(),
+        "invalid cpu specification: 3-1"
+    );
     assert!(parse_cpus("x", 4, None).is_err());
     assert!(parse_cpus("", 4, None).is_err());
 }
@@ -567,8 +765,9 @@ fn odd_inputs_do_not_panic() {
         seed ^= seed >> 7;
         seed ^= seed << 17;
         let n = 1 + (seed % 7) as usize;
-        let e: Vec<&str> =
-            (0..n).map(|i| alphabet[((seed >> (i * 6)) % alphabet.len() as u64) as usize]).collect();
+        let e: Vec<&str> = (0..n)
+            .map(|i| alphabet[((seed >> (i * 6)) % alphabet.len() as u64) as usize])
+            .collect();
         let e = e.join(" ");
         let _ = ev.eval(&e);
         let _ = ev.type_of(&e);

@@ -9,9 +9,17 @@ use super::overlay::Builtin;
 use super::parse::Parser;
 use super::Error;
 
-const BASE_WORDS: &[&str] =
-    &["unsigned", "signed", "int", "char", "long", "short", "void", "_Bool", "float", "double"];
-const QUALIFIERS: &[&str] = &["const", "volatile", "restrict", "__restrict", "__const", "__volatile"];
+const BASE_WORDS: &[&str] = &[
+    "unsigned", "signed", "int", "char", "long", "short", "void", "_Bool", "float", "double",
+];
+const QUALIFIERS: &[&str] = &[
+    "const",
+    "volatile",
+    "restrict",
+    "__restrict",
+    "__const",
+    "__volatile",
+];
 
 impl Parser<'_, '_> {
     /// Whether the token `n` ahead starts a type name.
@@ -48,8 +56,14 @@ impl Parser<'_, '_> {
         let mut named: Option<TypeId> = None;
         while let Tok::Name(w) = self.peek().clone() {
             if QUALIFIERS.contains(&w.as_str()) {
-                quals.push(if w.contains("const") { Qualifier::Const } else { Qualifier::Volatile });
-            } else if matches!(w.as_str(), "struct" | "union" | "enum") && named.is_none() && words.is_empty()
+                quals.push(if w.contains("const") {
+                    Qualifier::Const
+                } else {
+                    Qualifier::Volatile
+                });
+            } else if matches!(w.as_str(), "struct" | "union" | "enum")
+                && named.is_none()
+                && words.is_empty()
             {
                 self.pos += 1;
                 let Tok::Name(tag) = self.peek().clone() else {
@@ -61,7 +75,9 @@ impl Parser<'_, '_> {
                     _ => Namespace::Enum,
                 };
                 named = Some(
-                    types.find(ns, &tag).ok_or_else(|| Error::gdb(format!("No {w} type named {tag}.")))?,
+                    types
+                        .find(ns, &tag)
+                        .ok_or_else(|| Error::gdb(format!("No {w} type named {tag}.")))?,
                 );
             } else if BASE_WORDS.contains(&w.as_str()) && named.is_none() {
                 words.push(w);
@@ -75,7 +91,10 @@ impl Parser<'_, '_> {
         let mut t = match named {
             Some(t) => t,
             None if words.is_empty() => return Err(self.syntax()),
-            None => self.ev.types().builtin(base_type(&words).ok_or_else(|| self.syntax())?),
+            None => self
+                .ev
+                .types()
+                .builtin(base_type(&words).ok_or_else(|| self.syntax())?),
         };
         for q in quals {
             t = types.qualified(t, q);
@@ -94,7 +113,11 @@ impl Parser<'_, '_> {
                 if !QUALIFIERS.contains(&w.as_str()) {
                     break;
                 }
-                let q = if w.contains("const") { Qualifier::Const } else { Qualifier::Volatile };
+                let q = if w.contains("const") {
+                    Qualifier::Const
+                } else {
+                    Qualifier::Volatile
+                };
                 t = types.qualified(t, q);
                 self.pos += 1;
             }
@@ -169,9 +192,9 @@ impl Parser<'_, '_> {
         let mut t = base;
         for s in list.into_iter().rev() {
             t = match s {
-                Suffix::Array(len) => {
-                    types.array(t, len).ok_or_else(|| Error::gdb("Array type too large."))?
-                }
+                Suffix::Array(len) => types
+                    .array(t, len)
+                    .ok_or_else(|| Error::gdb("Array type too large."))?,
                 Suffix::Func(params, variadic) => types.function_type(t, params, variadic),
             };
         }
@@ -215,7 +238,13 @@ fn base_type(words: &[String]) -> Option<Builtin> {
     let (uns, sig) = (count("unsigned"), count("signed"));
     let (long, short, int, char) = (count("long"), count("short"), count("int"), count("char"));
     let others = ["void", "_Bool", "float", "double"].map(count);
-    if uns + sig > 1 || int > 1 || char > 1 || short > 1 || long > 2 || others.iter().sum::<usize>() > 1 {
+    if uns + sig > 1
+        || int > 1
+        || char > 1
+        || short > 1
+        || long > 2
+        || others.iter().sum::<usize>() > 1
+    {
         return None;
     }
     let [void, bool_, float, double] = others;

@@ -138,14 +138,20 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
             continue;
         }
         match mode {
-            Mode::Text | Mode::TextAll => print_text_symbols(s, bt, mode == Mode::TextAll, &o, out)?,
+            Mode::Text | Mode::TextAll => {
+                print_text_symbols(s, bt, mode == Mode::TextAll, &o, out)?
+            }
             Mode::Exceptions => print_exception_frames(s, bt, out)?,
             _ => {
                 // crash's `rd -s` of the task's whole stack.
                 let Some(st) = s.kernel.task_stack(bt.task) else {
                     return Err(format!("cannot find the stack of task {:x}", bt.task));
                 };
-                let args = ["-s".to_string(), format!("{:x}", st.base), ((st.top - st.base) / 8).to_string()];
+                let args = [
+                    "-s".to_string(),
+                    format!("{:x}", st.base),
+                    ((st.top - st.base) / 8).to_string(),
+                ];
                 super::rd::run(s, &args, out)?;
             }
         }

@@ -41,7 +41,10 @@ fn words(s: &Session, from: u64, to: u64) -> Vec<(u64, u64)> {
         let mut buf = vec![0u8; (page_end - addr) as usize];
         if s.kernel.read(addr, &mut buf).is_ok() {
             for (i, c) in buf.chunks_exact(8).enumerate() {
-                out.push((addr.wrapping_add(8 * i as u64), u64::from_le_bytes(c.try_into().unwrap_or([0; 8]))));
+                out.push((
+                    addr.wrapping_add(8 * i as u64),
+                    u64::from_le_bytes(c.try_into().unwrap_or([0; 8])),
+                ));
             }
         }
         addr = page_end;
@@ -51,18 +54,31 @@ fn words(s: &Session, from: u64, to: u64) -> Vec<(u64, u64)> {
 
 /// `-t`/`-T`: every word that is a kernel text address, from the frames
 /// up (`-T`: from the bottom of each stack).
-pub fn print_text_symbols(s: &Session, bt: &Backtrace, all: bool, o: &Options, out: &mut dyn Write) -> CmdResult {
+pub fn print_text_symbols(
+    s: &Session,
+    bt: &Backtrace,
+    all: bool,
+    o: &Options,
+    out: &mut dyn Write,
+) -> CmdResult {
     let k = &s.kernel;
     if !all {
         if let Some(f) = bt.frames.first() {
-            let name = k.symbols().lookup(f.pc).map_or("(unknown)".into(), |(sym, _)| sym.name.clone());
+            let name = k
+                .symbols()
+                .lookup(f.pc)
+                .map_or("(unknown)".into(), |(sym, _)| sym.name.clone());
             writeln!(out, "{}START: {name} at {:x}", " ".repeat(14), f.pc).map_err(io)?;
         }
     }
     for (st, low) in stacks_in_order(bt) {
         let from = if all { st.base } else { low };
         for (addr, v) in words(s, from, st.top) {
-            let Some((sym, _)) = k.symbols().lookup(v.wrapping_sub(1)).filter(|(sym, _)| k.is_code(sym)) else {
+            let Some((sym, _)) = k
+                .symbols()
+                .lookup(v.wrapping_sub(1))
+                .filter(|(sym, _)| k.is_code(sym))
+            else {
                 continue;
             };
             let name = if o.offsets {
@@ -75,7 +91,11 @@ pub fn print_text_symbols(s: &Session, bt: &Backtrace, all: bool, o: &Options, o
             } else {
                 sym.name.clone()
             };
-            let module = sym.module.as_ref().map(|m| format!(" [{m}]")).unwrap_or_default();
+            let module = sym
+                .module
+                .as_ref()
+                .map(|m| format!(" [{m}]"))
+                .unwrap_or_default();
             writeln!(out, "  [{addr:16x}] {name} at {v:x}{module}").map_err(io)?;
         }
     }
@@ -102,7 +122,10 @@ fn plausible(s: &Session, r: &PtRegs) -> bool {
             && cs < 0x100
             && ss < 0x100
             && kernel_half(r.sp())
-            && s.kernel.symbols().lookup(r.ip()).is_some_and(|(sym, _)| s.kernel.is_code(sym))
+            && s.kernel
+                .symbols()
+                .lookup(r.ip())
+                .is_some_and(|(sym, _)| s.kernel.is_code(sym))
     }
 }
 
@@ -125,8 +148,13 @@ pub fn print_exception_frames(s: &Session, bt: &Backtrace, out: &mut dyn Write) 
                 continue;
             }
             let user = r.user_mode();
-            writeln!(out, "\n  {}-MODE EXCEPTION FRAME AT: {:x}", if user { "USER" } else { "KERNEL" }, w[0].0)
-                .map_err(io)?;
+            writeln!(
+                out,
+                "\n  {}-MODE EXCEPTION FRAME AT: {:x}",
+                if user { "USER" } else { "KERNEL" },
+                w[0].0
+            )
+            .map_err(io)?;
             if !user {
                 let what = match k.symbols().lookup(r.ip()) {
                     Some((sym, 0)) => sym.name.clone(),

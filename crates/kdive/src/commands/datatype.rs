@@ -44,7 +44,9 @@ impl Datatype {
         match self.resolved.kind {
             Kind::Struct { .. } => Class::Struct,
             Kind::Union { .. } => Class::Union,
-            Kind::Forward { ns: Namespace::Union } => Class::Union,
+            Kind::Forward {
+                ns: Namespace::Union,
+            } => Class::Union,
             Kind::Forward { .. } => Class::Struct,
             Kind::Enum { .. } => Class::Enum,
             Kind::Pointer { .. } => Class::Pointer,
@@ -163,7 +165,10 @@ pub fn as_command(
 
 /// [`as_command`] for a session: the command to run for `words` whose
 /// first word is no command, if it names a data type.
-pub fn session_command(s: &crate::session::Session, words: &[String]) -> Option<(&'static super::Command, Vec<String>)> {
+pub fn session_command(
+    s: &crate::session::Session,
+    words: &[String],
+) -> Option<(&'static super::Command, Vec<String>)> {
     let src = s.kernel.types()?;
     let is_symbol = |w: &str| s.kernel.symbol(w).is_some();
     let has_p = super::find("p").is_some();

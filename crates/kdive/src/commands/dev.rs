@@ -3,8 +3,8 @@
 
 use std::io::Write;
 
-use super::{io, CmdResult};
 use super::text::center;
+use super::{io, CmdResult};
 use crate::session::Session;
 
 pub const USAGE: &str = "dev [-d | -D | -i | -p]";
@@ -52,8 +52,11 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     for d in &blk {
         if d.unreadable {
             let unknown = center("(unknown)", 16, false);
-            t += &format!(" {:3}      {:<13}  {unknown}  (unreadable)
-", d.major, d.name);
+            t += &format!(
+                " {:3}      {:<13}  {unknown}  (unreadable)
+",
+                d.major, d.name
+            );
             continue;
         }
         t += &line(s, d.major, &d.name, d.gendisk, d.fops);
@@ -72,9 +75,17 @@ fn disk_io(s: &Session, nonzero: bool, out: &mut dyn Write) -> CmdResult {
     let (disks, notices) = s.kernel.disk_io().map_err(|e| e.to_string())?;
     // crash names the columns after the kernel's BLK_RW_ASYNC and
     // BLK_RW_SYNC where it has them (before 5.18); the counts are the same.
-    let sync = s.kernel.btf().is_some_and(|b| b.enumerator("BLK_RW_SYNC").is_some());
-    let (a, b) = if sync { ("ASYNC", "SYNC") } else { ("READ", "WRITE") };
-    let mut t = format!("MAJOR GENDISK            NAME       REQUEST_QUEUE      TOTAL {a:>5} {b:>5} \n");
+    let sync = s
+        .kernel
+        .layouts()
+        .is_some_and(|b| b.enumerator("BLK_RW_SYNC").is_some());
+    let (a, b) = if sync {
+        ("ASYNC", "SYNC")
+    } else {
+        ("READ", "WRITE")
+    };
+    let mut t =
+        format!("MAJOR GENDISK            NAME       REQUEST_QUEUE      TOTAL {a:>5} {b:>5} \n");
     for d in disks.iter().filter(|d| !nonzero || d.read + d.write > 0) {
         t += &format!(
             "{:>5} {:<16x}   {:<10} {:<16x}   {:5} {:>5} {:>5} \n",

@@ -5,8 +5,8 @@ use std::io::Write;
 
 use kdive_kernel::{PciBus, PciDev};
 
-use super::{io, CmdResult};
 use super::text::center;
+use super::{io, CmdResult};
 use crate::session::Session;
 
 pub fn run(s: &Session, out: &mut dyn Write) -> CmdResult {
@@ -16,7 +16,11 @@ pub fn run(s: &Session, out: &mut dyn Write) -> CmdResult {
     }
     let mut t = String::new();
     for root in &roots {
-        t += &format!("{} {}\n", center("ROOT BUS", 16, false), center("BUSNAME", 7, false));
+        t += &format!(
+            "{} {}\n",
+            center("ROOT BUS", 16, false),
+            center("BUSNAME", 7, false)
+        );
         t += &format!("{:<16x} {}\n", root.addr, center(&root.name, 7, false));
         devices(root, &mut t);
         buses(root, &mut t);
@@ -61,7 +65,11 @@ fn devices(bus: &PciBus, t: &mut String) {
 /// The child buses, each with its devices, depth first.
 fn buses(bus: &PciBus, t: &mut String) {
     for child in &bus.children {
-        *t += &format!("  {} {}\n", center("PCI BUS", 16, false), center("PARENT BUS", 16, false));
+        *t += &format!(
+            "  {} {}\n",
+            center("PCI BUS", 16, false),
+            center("PARENT BUS", 16, false)
+        );
         *t += &format!("  {:<16x} {:<16x}\n", child.addr, child.parent);
         devices(child, t);
         *t += "\n";

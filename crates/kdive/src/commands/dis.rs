@@ -226,11 +226,13 @@ fn is_kernel_addr(addr: u64) -> bool {
 /// `dis -u ADDR [COUNT]`: user code of the current task (`set`), read
 /// through its page tables; COUNT instructions (one by default).
 fn user(s: &Session, target: &str, count: Option<u64>, o: &Opts, out: &mut dyn Write) -> CmdResult {
-    let addr = expr::parse_hex(target).map_err(|e| format!("invalid user address: {target}: {e}"))?;
+    let addr =
+        expr::parse_hex(target).map_err(|e| format!("invalid user address: {target}: {e}"))?;
     if is_kernel_addr(addr) {
         return Err(format!("{addr:x} is not a user virtual address"));
     }
-    let task = super::set::current_task(s).ok_or("no current task: the task list could not be read")?;
+    let task =
+        super::set::current_task(s).ok_or("no current task: the task list could not be read")?;
     let count = count.unwrap_or(1);
     let plan = Plan {
         start: addr,
@@ -284,12 +286,7 @@ enum ReadFail {
 }
 
 /// Read the code of `plan` with `read` and decode it.
-fn decode(
-    s: &Session,
-    plan: &Plan,
-    o: &Opts,
-    read: &ReadCode,
-) -> (Vec<Insn>, Option<String>) {
+fn decode(s: &Session, plan: &Plan, o: &Opts, read: &ReadCode) -> (Vec<Insn>, Option<String>) {
     let k = &s.kernel;
     // The last instruction before `end` may reach past it.
     let len = plan.end.saturating_sub(plan.start).saturating_add(MAX_INSN);
@@ -340,7 +337,9 @@ fn decode(
     // Memory that ends before the listing does: crash's read error, after
     // the instructions before it.
     let error = match unreadable {
-        Some(ReadFail::Kernel(e)) if !finished => Some(objects::read_error(&e, plan.start + got as u64)),
+        Some(ReadFail::Kernel(e)) if !finished => {
+            Some(objects::read_error(&e, plan.start + got as u64))
+        }
         Some(ReadFail::User(e)) if !finished => Some(e),
         _ => None,
     };

@@ -293,5 +293,4 @@ mod tests {
             let _ = eval(&args, &syms);
         }
     }
-
 }

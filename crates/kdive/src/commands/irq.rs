@@ -5,8 +5,8 @@
 
 use std::io::Write;
 
-use super::{io, CmdResult};
 use super::text::center;
+use super::{io, CmdResult};
 use crate::session::Session;
 
 pub const USAGE: &str = "irq [-u] [IRQ ...] | -a | -b | -d | -s [-c cpu]";
@@ -144,7 +144,12 @@ fn affinity(s: &Session, out: &mut dyn Write) -> CmdResult {
 fn softirqs(s: &Session, out: &mut dyn Write) -> CmdResult {
     let k = &s.kernel;
     let mut t = format!("SOFTIRQ_VEC {}\n", center("ACTION", W, true));
-    for (i, &a) in k.softirq_actions().map_err(|e| e.to_string())?.iter().enumerate() {
+    for (i, &a) in k
+        .softirq_actions()
+        .map_err(|e| e.to_string())?
+        .iter()
+        .enumerate()
+    {
         if a == 0 {
             continue;
         }

@@ -17,7 +17,10 @@ pub fn show(s: &Session, slub: &Slub, addr: u64, out: &mut dyn Write) -> CmdResu
     let vaddr = if physical { k.ptov(addr) } else { addr };
     let on_stack = |a: u64| {
         let size = k.thread_size();
-        k.tasks().tasks().iter().find(|t| t.stack != 0 && (t.stack..t.stack.saturating_add(size)).contains(&a))
+        k.tasks()
+            .tasks()
+            .iter()
+            .find(|t| t.stack != 0 && (t.stack..t.stack.saturating_add(size)).contains(&a))
     };
     if !physical {
         symbol(s, vaddr, out)?;
@@ -34,7 +37,10 @@ pub fn show(s: &Session, slub: &Slub, addr: u64, out: &mut dyn Write) -> CmdResu
         writeln!(out).map_err(io)?;
     }
     // Inside a task_struct, or on a stack in the direct map.
-    let task_size = k.btf().and_then(|b| b.find_aggregate("task_struct").and_then(|id| b.size_of(id))).unwrap_or(0);
+    let task_size = k
+        .layouts()
+        .and_then(|b| b.find_aggregate("task_struct").and_then(|id| b.size_of(id)))
+        .unwrap_or(0);
     // The type's size can exceed the allocation (the FPU state at its end
     // is sized at boot): of the tasks whose range holds the address, the
     // nearest below it.
@@ -44,7 +50,9 @@ pub fn show(s: &Session, slub: &Slub, addr: u64, out: &mut dyn Write) -> CmdResu
         .iter()
         .filter(|t| (t.addr..t.addr.saturating_add(task_size)).contains(&vaddr))
         .max_by_key(|t| t.addr);
-    let direct_stack = (!matches!(k.region(vaddr), Region::Vmalloc)).then(|| on_stack(vaddr)).flatten();
+    let direct_stack = (!matches!(k.region(vaddr), Region::Vmalloc))
+        .then(|| on_stack(vaddr))
+        .flatten();
     if let Some(t) = in_task.or(direct_stack) {
         super::set::show_context(s, t, out)?;
         writeln!(out).map_err(io)?;

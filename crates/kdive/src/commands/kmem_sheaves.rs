@@ -30,14 +30,22 @@ pub fn cpu_sheaves(out: &mut dyn Write, c: &Cache, st: &CacheState) -> CmdResult
                     writeln!(out, "  {SHEAF_HDR}").map_err(io)?;
                     sheaf_line(out, c, s)?;
                     // An object waiting in rcu_free is still in use.
-                    let (open, close) = if what == "RCU_FREE" { ("[", "]") } else { (" ", "") };
+                    let (open, close) = if what == "RCU_FREE" {
+                        ("[", "]")
+                    } else {
+                        (" ", "")
+                    };
                     for o in &s.objects {
                         writeln!(out, "  {open}{o:x}{close}").map_err(io)?;
                     }
                 }
             }
         }
-        report(out, &st.findings, |p| matches!(p, Place::CpuSheaves(x) if x == n))?;
+        report(
+            out,
+            &st.findings,
+            |p| matches!(p, Place::CpuSheaves(x) if x == n),
+        )?;
     }
     Ok(())
 }

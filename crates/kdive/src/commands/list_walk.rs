@@ -68,8 +68,15 @@ pub struct StructSpec {
 impl StructSpec {
     pub fn parse(arg: &str) -> StructSpec {
         let (name, members) = arg.split_once('.').unwrap_or((arg, ""));
-        let members = members.split(',').filter(|m| !m.is_empty()).map(str::to_string).collect();
-        StructSpec { name: name.to_string(), members }
+        let members = members
+            .split(',')
+            .filter(|m| !m.is_empty())
+            .map(str::to_string)
+            .collect();
+        StructSpec {
+            name: name.to_string(),
+            members,
+        }
     }
 }
 
@@ -113,13 +120,19 @@ fn usage(msg: &str) -> String {
 
 /// crash's `IS_A_NUMBER()`: all decimal or all hex digits (`0x` allowed).
 fn is_number(s: &str) -> bool {
-    let h = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")).unwrap_or(s);
+    let h = s
+        .strip_prefix("0x")
+        .or_else(|| s.strip_prefix("0X"))
+        .unwrap_or(s);
     !h.is_empty() && h.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// crash's `hexadecimal_only()`: a number that can only be hex.
 fn hex_only(s: &str) -> bool {
-    is_number(s) && (s.starts_with("0x") || s.starts_with("0X") || s.bytes().any(|b| b.is_ascii_alphabetic()))
+    is_number(s)
+        && (s.starts_with("0x")
+            || s.starts_with("0X")
+            || s.bytes().any(|b| b.is_ascii_alphabetic()))
 }
 
 /// `struct.member` (members may nest: `a.b.c`) to the member's byte offset.
@@ -186,10 +199,16 @@ pub fn parse_args(
                             a.fast = c == 'S';
                             a.structs.push(StructSpec::parse(val));
                         }
-                        'e' => a.end = Some(expr::parse_address(val, syms).map_err(|e| format!("{e}"))?),
+                        'e' => {
+                            a.end =
+                                Some(expr::parse_address(val, syms).map_err(|e| format!("{e}"))?)
+                        }
                         'o' | 'O' | 'l' => {
-                            let off =
-                                if is_number(val) { Some(num(val)?) } else { member_offset(types, val) };
+                            let off = if is_number(val) {
+                                Some(num(val)?)
+                            } else {
+                                member_offset(types, val)
+                            };
                             let off = off.ok_or_else(|| format!("invalid -{c} argument: {val}"))?;
                             match c {
                                 'o' if offset_set => return Err(already(a.offset)),
@@ -312,7 +331,11 @@ fn walk_limited(
     let linked = a.head != Head::None || a.reverse;
     // In list_head walks the link is `next` (or `prev`) of the list_head,
     // and entries print as the struct around it.
-    let (link, container) = if linked { (if a.reverse { 8 } else { 0 }, a.offset) } else { (a.offset, 0) };
+    let (link, container) = if linked {
+        (if a.reverse { 8 } else { 0 }, a.offset)
+    } else {
+        (a.offset, 0)
+    };
     let mut start = a.start;
     let mut end = a.end;
     let mut checks = BackPointers { link, shown: 0 };
@@ -352,7 +375,9 @@ fn walk_limited(
         }
         count += 1;
         if count >= limit {
-            return Err(format!("stopped after {count} entries (kdive's limit): is the list corrupt?"));
+            return Err(format!(
+                "stopped after {count} entries (kdive's limit): is the list corrupt?"
+            ));
         }
         let last = next;
         next = read(next.wrapping_add(link), "list entry")?;
@@ -400,12 +425,20 @@ impl BackPointers {
             return Ok(());
         }
         self.shown += 1;
-        let (fwd, bwd) = if self.link == 0 { ("next", "prev") } else { ("prev", "next") };
+        let (fwd, bwd) = if self.link == 0 {
+            ("next", "prev")
+        } else {
+            ("prev", "next")
+        };
         let text = match self.shown {
             n if n <= MAX_WARNINGS => {
-                format!("list: WARNING: {what} {name:x}: {fwd} {to:x} has {bwd} {back:x}, not {from:x}")
+                format!(
+                    "list: WARNING: {what} {name:x}: {fwd} {to:x} has {bwd} {back:x}, not {from:x}"
+                )
             }
-            n if n == MAX_WARNINGS + 1 => "list: WARNING: more broken back-pointers not shown".into(),
+            n if n == MAX_WARNINGS + 1 => {
+                "list: WARNING: more broken back-pointers not shown".into()
+            }
             _ => return Ok(()),
         };
         writeln!(out, "{text}").map_err(|e| format!("write error: {e}"))
@@ -444,19 +477,36 @@ mod tests {
                 bit_size: None,
             };
             let (name, size, kind) = match id.0 {
-                1 => {
-                    (Some("list_head"), 16, Kind::Struct { members: vec![m("next", 2, 0), m("prev", 2, 8)] })
-                }
+                1 => (
+                    Some("list_head"),
+                    16,
+                    Kind::Struct {
+                        members: vec![m("next", 2, 0), m("prev", 2, 8)],
+                    },
+                ),
                 2 => (None, 8, Kind::Pointer { target: TypeId(1) }),
                 3 => (
                     Some("task_struct"),
                     0x800,
-                    Kind::Struct { members: vec![m("tasks", 1, TASKS), m("pid", 4, PID)] },
+                    Kind::Struct {
+                        members: vec![m("tasks", 1, TASKS), m("pid", 4, PID)],
+                    },
                 ),
-                4 => (Some("int"), 4, Kind::Int { signed: true, encoding: IntEncoding::Plain }),
+                4 => (
+                    Some("int"),
+                    4,
+                    Kind::Int {
+                        signed: true,
+                        encoding: IntEncoding::Plain,
+                    },
+                ),
                 _ => return None,
             };
-            Some(Arc::new(Type { name: name.map(str::to_string), size: Some(size), kind }))
+            Some(Arc::new(Type {
+                name: name.map(str::to_string),
+                size: Some(size),
+                kind,
+            }))
         }
         fn variable(&self, _: &str) -> Option<Global> {
             None
@@ -481,7 +531,8 @@ mod tests {
         fn ring(&mut self, heads: &[u64]) {
             for (i, &h) in heads.iter().enumerate() {
                 self.words.insert(h, heads[(i + 1) % heads.len()]);
-                self.words.insert(h + 8, heads[(i + heads.len() - 1) % heads.len()]);
+                self.words
+                    .insert(h + 8, heads[(i + heads.len() - 1) % heads.len()]);
             }
         }
     }
@@ -503,7 +554,13 @@ mod tests {
     fn comm_text(bytes: &[u8]) -> String {
         let b = bytes.strip_suffix(&[0]).unwrap_or(bytes);
         b.iter()
-            .map(|&c| if (0x20..0x7f).contains(&c) { (c as char).to_string() } else { format!("\\{c:03o}") })
+            .map(|&c| {
+                if (0x20..0x7f).contains(&c) {
+                    (c as char).to_string()
+                } else {
+                    format!("\\{c:03o}")
+                }
+            })
             .collect()
     }
 
@@ -515,10 +572,17 @@ mod tests {
     }
 
     fn walk_with(a: &ListArgs, mem: &Mem, limit: usize) -> (String, Result<usize, String>) {
-        let mut read =
-            |addr: u64, what: &str| mem.words.get(&addr).copied().ok_or_else(|| unreadable(addr, what));
+        let mut read = |addr: u64, what: &str| {
+            mem.words
+                .get(&addr)
+                .copied()
+                .ok_or_else(|| unreadable(addr, what))
+        };
         let mut print = |s: &StructSpec, addr: u64, out: &mut dyn Write| {
-            let (pid, comm) = mem.tasks.get(&addr).ok_or_else(|| unreadable(addr, "gdb_readmem_callback"))?;
+            let (pid, comm) = mem
+                .tasks
+                .get(&addr)
+                .ok_or_else(|| unreadable(addr, "gdb_readmem_callback"))?;
             for m in &s.members {
                 let line = match m.as_str() {
                     "pid" => format!("  pid = {pid},"),
@@ -543,11 +607,17 @@ mod tests {
         while let Some(addr) = lines.next() {
             let addr = u64::from_str_radix(addr, 16).unwrap();
             let pid = lines.next().unwrap().trim().strip_prefix("pid = ").unwrap();
-            let comm = lines.next().unwrap().trim().strip_prefix("comm = \"").unwrap();
+            let comm = lines
+                .next()
+                .unwrap()
+                .trim()
+                .strip_prefix("comm = \"")
+                .unwrap();
             let comm = comm.strip_suffix("\",").unwrap();
             let mut bytes = comm.replace("\\000", "\0").into_bytes();
             bytes.resize(16, 0);
-            mem.tasks.insert(addr, (pid.trim_end_matches(',').parse().unwrap(), bytes));
+            mem.tasks
+                .insert(addr, (pid.trim_end_matches(',').parse().unwrap(), bytes));
             heads.push(addr + TASKS);
         }
         mem.ring(&heads);
@@ -575,12 +645,21 @@ ff29412bc2178000
     #[test]
     fn walks_tasks_as_crash_prints_them() {
         let mem = memory_from(REFERENCE);
-        let (out, r) = run("task_struct.tasks -s task_struct.pid,comm -h init_task", &mem);
+        let (out, r) = run(
+            "task_struct.tasks -s task_struct.pid,comm -h init_task",
+            &mem,
+        );
         assert_eq!(out, REFERENCE);
         assert_eq!(r, Ok(5));
         // -H from init_task's own list_head: the same tasks but init_task.
-        let (out, _) = run(&format!("-H {:x} -o task_struct.tasks", INIT_TASK + TASKS), &mem);
-        assert_eq!(out, "ff29412bc11f0000\nff29412bc11f4180\nff29412bc123a0c0\nff29412bc2178000\n");
+        let (out, _) = run(
+            &format!("-H {:x} -o task_struct.tasks", INIT_TASK + TASKS),
+            &mem,
+        );
+        assert_eq!(
+            out,
+            "ff29412bc11f0000\nff29412bc11f4180\nff29412bc123a0c0\nff29412bc2178000\n"
+        );
         // -r: backwards from init_task.
         let (out, _) = run("-r -o task_struct.tasks init_task", &mem);
         assert_eq!(
@@ -611,7 +690,10 @@ ff29412bc2178000
     #[test]
     fn options_as_crash_reads_them() {
         let a = parse("task_struct.tasks -s task_struct.pid,comm -h init_task").unwrap();
-        let spec = StructSpec { name: "task_struct".into(), members: vec!["pid".into(), "comm".into()] };
+        let spec = StructSpec {
+            name: "task_struct".into(),
+            members: vec!["pid".into(), "comm".into()],
+        };
         let want = ListArgs {
             start: INIT_TASK,
             offset: TASKS,
@@ -620,18 +702,40 @@ ff29412bc2178000
             ..Default::default()
         };
         assert_eq!(a, want);
-        let plain = |start, offset| ListArgs { start, offset, ..Default::default() };
-        assert_eq!(parse("-o 8 ffff888003a2c040"), Ok(plain(0xffff888003a2c040, 8)));
-        assert_eq!(parse("8 ffff888003a2c040"), Ok(plain(0xffff888003a2c040, 8)));
-        assert_eq!(parse("ffff888003a2c040 8"), Ok(plain(0xffff888003a2c040, 8)));
+        let plain = |start, offset| ListArgs {
+            start,
+            offset,
+            ..Default::default()
+        };
+        assert_eq!(
+            parse("-o 8 ffff888003a2c040"),
+            Ok(plain(0xffff888003a2c040, 8))
+        );
+        assert_eq!(
+            parse("8 ffff888003a2c040"),
+            Ok(plain(0xffff888003a2c040, 8))
+        );
+        assert_eq!(
+            parse("ffff888003a2c040 8"),
+            Ok(plain(0xffff888003a2c040, 8))
+        );
         assert_eq!(parse("ffff888003a2c040"), Ok(plain(0xffff888003a2c040, 0)));
         assert_eq!(parse("16 init_task"), Ok(plain(INIT_TASK, 16)));
-        assert_eq!(parse("-o list_head.prev init_task"), Ok(plain(INIT_TASK, 8)));
-        assert_eq!(parse("-otask_struct.pid (init_task+8)"), Ok(plain(INIT_TASK + 8, PID)));
+        assert_eq!(
+            parse("-o list_head.prev init_task"),
+            Ok(plain(INIT_TASK, 8))
+        );
+        assert_eq!(
+            parse("-otask_struct.pid (init_task+8)"),
+            Ok(plain(INIT_TASK + 8, PID))
+        );
         let a = parse("-H modules").unwrap();
         assert_eq!((a.head, a.start), (Head::Standalone, 0xffff_ffff_a1f0_0000));
         let a = parse("-rx -e ffff888003a2c040 init_task -S task_struct -l 8").unwrap();
-        assert_eq!((a.head, a.reverse, a.radix, a.fast), (Head::Embedded, true, Some(16), true));
+        assert_eq!(
+            (a.head, a.reverse, a.radix, a.fast),
+            (Head::Embedded, true, Some(16), true)
+        );
         assert_eq!((a.end, a.struct_offset), (Some(0xffff888003a2c040), 8));
         let a = parse("-O task_struct.tasks -h init_task").unwrap();
         assert_eq!(a.head_offset, Some(TASKS));
@@ -641,26 +745,50 @@ ff29412bc2178000
     fn option_errors() {
         let u = |m: &str| Err(format!("{m}\nUsage: {USAGE}"));
         assert_eq!(parse(""), u("starting address required"));
-        assert_eq!(parse("-o 8 -o 8 init_task"), Err("offset value 8 (0x8) already entered".into()));
+        assert_eq!(
+            parse("-o 8 -o 8 init_task"),
+            Err("offset value 8 (0x8) already entered".into())
+        );
         assert_eq!(parse("a b c"), u("too many arguments"));
         assert_eq!(
             parse("-s task_struct -S task_struct init_task"),
             Err("-S and -s options are mutually exclusive".into())
         );
-        assert_eq!(parse("-x -d init_task"), Err("-d and -x are mutually exclusive".into()));
-        assert_eq!(parse("-l 8 init_task"), u("-l option can only be used with -s or -S option"));
-        assert_eq!(parse("-s task_struct -l 8 -o 8 init_task"), u("-l and -o are mutually exclusive"));
+        assert_eq!(
+            parse("-x -d init_task"),
+            Err("-d and -x are mutually exclusive".into())
+        );
+        assert_eq!(
+            parse("-l 8 init_task"),
+            u("-l option can only be used with -s or -S option")
+        );
+        assert_eq!(
+            parse("-s task_struct -l 8 -o 8 init_task"),
+            u("-l and -o are mutually exclusive")
+        );
         assert_eq!(parse("-q init_task"), u("invalid option -- 'q'"));
-        assert_eq!(parse("init_task -o"), u("option requires an argument -- 'o'"));
+        assert_eq!(
+            parse("init_task -o"),
+            u("option requires an argument -- 'o'")
+        );
         assert_eq!(
             parse("-o task_struct.nope init_task"),
             Err("invalid -o argument: task_struct.nope".into())
         );
         assert_eq!(parse("nosuch"), Err("invalid argument: nosuch".into()));
-        assert_eq!(parse("task_struct.nope init_task"), Err("invalid argument: task_struct.nope".into()));
-        assert_eq!(parse("1000"), Err("invalid kernel virtual address: 1000".into()));
+        assert_eq!(
+            parse("task_struct.nope init_task"),
+            Err("invalid argument: task_struct.nope".into())
+        );
+        assert_eq!(
+            parse("1000"),
+            Err("invalid kernel virtual address: 1000".into())
+        );
         assert_eq!(parse("8 nosuch"), Err("symbol not found: nosuch".into()));
-        assert_eq!(parse("init_task init_task"), Err("list start already entered".into()));
+        assert_eq!(
+            parse("init_task init_task"),
+            Err("list start already entered".into())
+        );
     }
 
     const A: u64 = 0xffff_8880_0000_1000;
@@ -672,9 +800,16 @@ ff29412bc2178000
     fn singly_linked_lists() {
         let mut mem = Mem::default();
         // Next pointer at +0x10; C ends the list with NULL.
-        mem.words.extend([(A + 0x10, B), (B + 0x10, C), (C + 0x10, 0)]);
+        mem.words
+            .extend([(A + 0x10, B), (B + 0x10, C), (C + 0x10, 0)]);
         let (out, r) = run(&format!("-o 0x10 {A:x}"), &mem);
-        assert_eq!((out.as_str(), r), ("ffff888000001000\nffff888000002000\nffff888000003000\n", Ok(3)));
+        assert_eq!(
+            (out.as_str(), r),
+            (
+                "ffff888000001000\nffff888000002000\nffff888000003000\n",
+                Ok(3)
+            )
+        );
         let (out, _) = run(&format!("0x10 {A:x} -e {C:x}"), &mem);
         assert_eq!(out, "ffff888000001000\nffff888000002000\n");
         // An entry pointing to itself ends the list quietly, as in crash.
@@ -691,22 +826,37 @@ ff29412bc2178000
         assert_eq!(run(&format!("{A:x}"), &mem).1, Ok(3));
         mem.words.extend([(C, D), (D, C)]);
         let (out, r) = run(&format!("{A:x}"), &mem);
-        assert_eq!(out, "ffff888000001000\nffff888000002000\nffff888000003000\nffff888000004000\n");
+        assert_eq!(
+            out,
+            "ffff888000001000\nffff888000002000\nffff888000003000\nffff888000004000\n"
+        );
         assert_eq!(r, Err("duplicate list entry: ffff888000003000".into()));
         // An unreadable next pointer, as crash words it.
         mem.words.insert(D, 0xffff_8880_dead_0000);
         let (out, r) = run(&format!("{A:x}"), &mem);
         assert_eq!(out.lines().last(), Some("ffff8880dead0000"));
-        assert_eq!(r, Err("invalid kernel virtual address: ffff8880dead0000  type: \"list entry\"".into()));
+        assert_eq!(
+            r,
+            Err("invalid kernel virtual address: ffff8880dead0000  type: \"list entry\"".into())
+        );
         let (out, r) = run("ffff8880beef0000", &mem);
         assert_eq!(
             (out.as_str(), r),
-            ("", Err("invalid kernel virtual address: ffff8880beef0000  type: \"first list entry\"".into()))
+            (
+                "",
+                Err(
+                    "invalid kernel virtual address: ffff8880beef0000  type: \"first list entry\""
+                        .into()
+                )
+            )
         );
         // NULL inside a list_head list is an error.
         let mut mem = Mem::default();
         mem.words.extend([(A, B), (B, 0), (B + 8, A)]);
-        assert_eq!(run(&format!("-h {A:x}"), &mem).1, Err("invalid list entry: 0".into()));
+        assert_eq!(
+            run(&format!("-h {A:x}"), &mem).1,
+            Err("invalid list entry: 0".into())
+        );
     }
 
     #[test]
@@ -715,14 +865,26 @@ ff29412bc2178000
         let head = 0xffff_ffff_a1f0_0000;
         mem.ring(&[head, A + 0x20, B + 0x20, C + 0x20]);
         let (out, r) = run(&format!("-H {head:x} -o 0x20"), &mem);
-        assert_eq!((out.as_str(), r), ("ffff888000001000\nffff888000002000\nffff888000003000\n", Ok(3)));
+        assert_eq!(
+            (out.as_str(), r),
+            (
+                "ffff888000001000\nffff888000002000\nffff888000003000\n",
+                Ok(3)
+            )
+        );
         let (out, _) = run(&format!("-H {head:x} -o 0x20 -r"), &mem);
-        assert_eq!(out, "ffff888000003000\nffff888000002000\nffff888000001000\n");
+        assert_eq!(
+            out,
+            "ffff888000003000\nffff888000002000\nffff888000001000\n"
+        );
         let (out, _) = run(&format!("-h {:x} -o 0x20", B), &mem);
         assert_eq!(out, format!("{B:x}\n{C:x}\n{:x}\n{A:x}\n", head - 0x20));
         // An empty LIST_HEAD().
         mem.ring(&[head]);
-        assert_eq!(run(&format!("-H {head:x}"), &mem), ("(empty)\n".into(), Ok(0)));
+        assert_eq!(
+            run(&format!("-H {head:x}"), &mem),
+            ("(empty)\n".into(), Ok(0))
+        );
         assert_eq!(
             run("-H ffffffffa1f10000", &mem).1,
             Err(unreadable(0xffff_ffff_a1f1_0000, "LIST_HEAD contents"))
@@ -752,14 +914,24 @@ ff29412bc2178000
         // Every entry points to a new one: no loop, no end.
         let mut read = |addr: u64, _: &str| Ok(addr + 0x40);
         let mut print = |_: &StructSpec, _: u64, _: &mut dyn Write| Ok(());
-        let a = ListArgs { start: A, ..Default::default() };
+        let a = ListArgs {
+            start: A,
+            ..Default::default()
+        };
         let mut out = Vec::new();
         let r = walk_limited(&a, &mut read, &mut print, &mut out, 1000);
-        assert_eq!(r, Err("stopped after 1000 entries (kdive's limit): is the list corrupt?".into()));
+        assert_eq!(
+            r,
+            Err("stopped after 1000 entries (kdive's limit): is the list corrupt?".into())
+        );
         assert_eq!(out.iter().filter(|&&b| b == b'\n').count(), 1000);
         // And many warnings are summed up.
         let mut read = |addr: u64, _: &str| Ok(if addr % 0x40 == 8 { 1 } else { addr + 0x40 });
-        let a = ListArgs { start: A, head: Head::Embedded, ..Default::default() };
+        let a = ListArgs {
+            start: A,
+            head: Head::Embedded,
+            ..Default::default()
+        };
         let mut out = Vec::new();
         let _ = walk_limited(&a, &mut read, &mut print, &mut out, 100);
         let text = String::from_utf8(out).unwrap();

@@ -57,7 +57,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     if safe {
         // The per-CPU printk_safe buffers went away in Linux 5.11 (their
         // messages go to the ring directly); crash prints nothing then.
-        if k.btf()
+        if k.layouts()
             .is_some_and(|b| b.find_aggregate("printk_safe_seq_buf").is_some())
         {
             return Err("-s: the printk_safe buffers of this kernel are not read yet".into());

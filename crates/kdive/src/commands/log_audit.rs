@@ -21,8 +21,8 @@ pub fn run(k: &Kernel, out: &mut dyn Write) -> CmdResult {
         return Err("-a: this kernel has no audit queues".into());
     };
     let btf = k
-        .btf()
-        .ok_or("-a: the kernel's types are unknown (no BTF)")?;
+        .layouts_or_err()
+        .map_err(|e| format!("-a: the kernel's types are unknown ({e})"))?;
     let off = |t: &str, m: &str| {
         btf.member_offset(t, m)
             .map(|i| i.offset())

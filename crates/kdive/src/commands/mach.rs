@@ -31,7 +31,10 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     }
     let mut t = String::new();
     t += &format!("          MACHINE TYPE: {}\n", m.machine);
-    t += &format!("           MEMORY SIZE: {}\n", super::text::memory_size(m.memory_size));
+    t += &format!(
+        "           MEMORY SIZE: {}\n",
+        super::text::memory_size(m.memory_size)
+    );
     t += &format!("                  CPUS: {}", m.cpus);
     if m.offline > 0 {
         t += &format!(" [OFFLINE: {}]", m.offline);

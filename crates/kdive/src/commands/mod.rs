@@ -10,10 +10,14 @@ mod bt_format;
 mod bt_search;
 mod bt_words;
 pub mod datatype;
+mod dev;
+mod dev_pci;
 mod dis;
 mod eval;
 mod files;
 mod foreach;
+mod irq;
+pub mod json;
 mod kmem;
 mod kmem_addr;
 mod kmem_info;
@@ -21,28 +25,24 @@ mod kmem_pages;
 mod kmem_sheaves;
 mod kmem_slab;
 mod kmem_vmalloc;
-mod dev;
-mod dev_pci;
-mod irq;
-pub mod json;
-mod search;
-mod search_scan;
 mod list;
+mod list_walk;
 mod log;
 mod log_audit;
-mod list_walk;
 mod mach;
 mod modcmd;
 mod net;
+mod objects;
+mod per_task;
 mod print;
 mod ps;
 mod ps_times;
 mod ps_views;
-mod objects;
-mod per_task;
 mod rd;
 mod rd_format;
 mod runq;
+mod search;
+mod search_scan;
 mod set;
 mod struct_args;
 mod struct_cmd;
@@ -50,10 +50,10 @@ mod struct_decl;
 mod struct_members;
 mod swap;
 mod sym;
-mod text;
-mod task_cmd;
-mod timer;
 mod sys;
+mod task_cmd;
+mod text;
+mod timer;
 mod vm;
 mod vtop;
 mod whatis;
@@ -345,7 +345,10 @@ fn help_text(name: Option<&str>) -> Result<String, String> {
         None => {
             let mut all: Vec<&Command> = COMMANDS.iter().collect();
             all.sort_by_key(|c| c.name);
-            Ok(all.iter().map(|c| format!("{:<10} {}\n", c.name, c.summary)).collect())
+            Ok(all
+                .iter()
+                .map(|c| format!("{:<10} {}\n", c.name, c.summary))
+                .collect())
         }
         Some(name) => {
             let c = find(name).ok_or_else(|| format!("no such command: {name}"))?;
@@ -379,13 +382,23 @@ mod tests {
         for c in COMMANDS {
             assert!(!c.summary.is_empty() && !c.usage.is_empty(), "{}", c.name);
             assert!(
-                list.lines().any(|l| l.split_whitespace().next() == Some(c.name)),
+                list.lines()
+                    .any(|l| l.split_whitespace().next() == Some(c.name)),
                 "help lists {}",
                 c.name
             );
             let one = help_text(Some(c.name)).unwrap();
-            assert!(one.contains(c.usage) && one.contains(c.summary), "help {}", c.name);
-            assert_eq!(find(c.name).map(|f| f.usage), Some(c.usage), "{} finds itself", c.name);
+            assert!(
+                one.contains(c.usage) && one.contains(c.summary),
+                "help {}",
+                c.name
+            );
+            assert_eq!(
+                find(c.name).map(|f| f.usage),
+                Some(c.usage),
+                "{} finds itself",
+                c.name
+            );
         }
         assert!(help_text(Some("no-such-command")).is_err());
     }

@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 
 use kdive_kernel::Module;
 
-use super::{io, CmdResult};
 use super::text::center;
+use super::{io, CmdResult};
 use crate::session::Session;
 
 pub const USAGE: &str = "mod [-s module [objfile] | -S [directory] | -d module | -D]";
@@ -37,14 +37,15 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
             let m = module_by_ref(s, &name)?;
             let file = match file {
                 Some(f) if Path::new(&f).exists() => PathBuf::from(f),
-                Some(f) => s
-                    .kernel
-                    .find_module_debuginfo(&m, None)
-                    .map_err(|e| format!("{}: cannot find or load object file: {f} ({e})", m.name))?,
-                None => s
-                    .kernel
-                    .find_module_debuginfo(&m, None)
-                    .map_err(|e| format!("cannot find or load object file for {} module ({e})", m.name))?,
+                Some(f) => s.kernel.find_module_debuginfo(&m, None).map_err(|e| {
+                    format!("{}: cannot find or load object file: {f} ({e})", m.name)
+                })?,
+                None => s.kernel.find_module_debuginfo(&m, None).map_err(|e| {
+                    format!(
+                        "cannot find or load object file for {} module ({e})",
+                        m.name
+                    )
+                })?,
             };
             load(s, &m.name, &file)?;
             list(s, Some(&m.name), out)
@@ -59,7 +60,10 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
             let mut shown = false;
             for m in mods {
                 let name = m.name.clone();
-                match s.kernel.find_module_debuginfo(&m, tree.as_deref().map(Path::new)) {
+                match s
+                    .kernel
+                    .find_module_debuginfo(&m, tree.as_deref().map(Path::new))
+                {
                     Ok(file) => {
                         if let Err(e) = load(s, &name, &file) {
                             let _ = out.flush();
@@ -95,11 +99,16 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
 fn parse(args: &[String]) -> Result<Action, String> {
     let usage = || format!("Usage: {USAGE}");
     let mut it = args.iter();
-    let Some(first) = it.next() else { return Ok(Action::List) };
+    let Some(first) = it.next() else {
+        return Ok(Action::List);
+    };
     let rest: Vec<&String> = it.collect();
     let arg = |i: usize| rest.get(i).map(|s| s.to_string());
     let action = match first.as_str() {
-        "-s" => Action::Load { name: arg(0).ok_or_else(usage)?, file: arg(1) },
+        "-s" => Action::Load {
+            name: arg(0).ok_or_else(usage)?,
+            file: arg(1),
+        },
         "-S" => Action::LoadAll { tree: arg(0) },
         "-d" => Action::Delete(arg(0).ok_or_else(usage)?),
         "-D" => Action::DeleteAll,
@@ -125,7 +134,12 @@ fn module_by_ref(s: &Session, r: &str) -> Result<Module, String> {
     }
     let hex = r.strip_prefix("0x").unwrap_or(r);
     if let Ok(a) = u64::from_str_radix(hex, 16) {
-        if let Some(m) = k.modules().iter().find(|m| m.addr == a || m.base == a).or_else(|| k.module_at(a)) {
+        if let Some(m) = k
+            .modules()
+            .iter()
+            .find(|m| m.addr == a || m.base == a)
+            .or_else(|| k.module_at(a))
+        {
             return Ok(m.clone());
         }
     }
@@ -173,7 +187,12 @@ fn sorted(s: &Session) -> Vec<&Module> {
 
 fn widths(mods: &[&Module]) -> (usize, usize) {
     let name_w = mods.iter().map(|m| m.name.len()).max().unwrap_or(4).max(4);
-    let size_w = mods.iter().map(|m| m.size.to_string().len()).max().unwrap_or(4).max(4);
+    let size_w = mods
+        .iter()
+        .map(|m| m.size.to_string().len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
     (name_w, size_w)
 }
 
@@ -181,7 +200,11 @@ fn write_header(s: &Session, mods: &[&Module], out: &mut dyn Write) -> CmdResult
     let (name_w, size_w) = widths(mods);
     // Kernels with `struct module_memory` (6.4 and later) have crash call
     // the base column TEXT_BASE.
-    let base_label = if s.kernel.btf().is_some_and(|b| b.member_offset("module", "mem").is_some()) {
+    let base_label = if s
+        .kernel
+        .layouts()
+        .is_some_and(|b| b.member_offset("module", "mem").is_some())
+    {
         "TEXT_BASE"
     } else {
         "BASE"
@@ -201,8 +224,19 @@ fn write_line(s: &Session, mods: &[&Module], m: &Module, out: &mut dyn Write) ->
     let (name_w, size_w) = widths(mods);
     // crash prints the file's name and a blank (its " (temporary)" slot).
     let file = match s.kernel.module_debuginfo(&m.name) {
-        Some(p) => format!("{} ", p.file_name().map_or_else(|| p.display().to_string(), |f| f.to_string_lossy().into_owned())),
+        Some(p) => format!(
+            "{} ",
+            p.file_name().map_or_else(
+                || p.display().to_string(),
+                |f| f.to_string_lossy().into_owned()
+            )
+        ),
         None => "(not loaded)  [CONFIG_KALLSYMS]".to_string(),
     };
-    writeln!(out, "{:>16x}  {:<name_w$}  {:>16x}  {:>size_w$}  {file}", m.addr, m.name, m.base, m.size).map_err(io)
+    writeln!(
+        out,
+        "{:>16x}  {:<name_w$}  {:>16x}  {:>size_w$}  {file}",
+        m.addr, m.name, m.base, m.size
+    )
+    .map_err(io)
 }

@@ -32,8 +32,14 @@ impl ObjectBytes {
     /// crash's message for the first byte of `r` (offsets in the object)
     /// that could not be read; `None` when all could.
     pub fn missing(&self, r: Range<u64>) -> Option<String> {
-        let (hole, e) = self.holes.iter().find(|(h, _)| h.start < r.end && r.start < h.end)?;
-        Some(read_error(e, self.addr.wrapping_add(hole.start.max(r.start))))
+        let (hole, e) = self
+            .holes
+            .iter()
+            .find(|(h, _)| h.start < r.end && r.start < h.end)?;
+        Some(read_error(
+            e,
+            self.addr.wrapping_add(hole.start.max(r.start)),
+        ))
     }
 }
 
@@ -79,7 +85,9 @@ pub fn allocated_size(k: &Kernel, name: &str, size: u64) -> u64 {
 /// crash's `readmem()` error for a failed read at `at`.
 pub fn read_error(e: &MemError, at: u64) -> String {
     let what = match e {
-        MemError::Invalid { .. } => return format!("invalid kernel virtual address: {at:x}  type: \"{GDB_READ}\""),
+        MemError::Invalid { .. } => {
+            return format!("invalid kernel virtual address: {at:x}  type: \"{GDB_READ}\"")
+        }
         MemError::Unreadable { source, .. } | MemError::Physical { source, .. } => match source {
             ReadError::Excluded { .. } => "page excluded",
             ReadError::NotInDump { .. } | ReadError::BeyondMemory { .. } => "seek error",
@@ -102,7 +110,13 @@ pub fn gdb_symbol(k: &Kernel, addr: u64) -> Option<String> {
     }
     let syms = k.symbols().as_slice();
     let end = syms.partition_point(|s| s.addr <= addr);
-    let below = || syms[..end].iter().rev().take(MAX_SCAN).filter(|s| !kdive_debuginfo::is_noise(&s.name));
+    let below = || {
+        syms[..end]
+            .iter()
+            .rev()
+            .take(MAX_SCAN)
+            .filter(|s| !kdive_debuginfo::is_noise(&s.name))
+    };
     let best = match k.module_at(addr) {
         // gdb knows no module's symbols: crash looks among the module's
         // own, the first of those at the address, else the closest below.
@@ -156,7 +170,14 @@ fn guessed_size_in_rodata(k: &Kernel, addr: u64) -> bool {
 
 /// The value of type `ty` in `data` (read at `addr`), as gdb prints it
 /// for crash; `hex` for crash's `-x`.
-pub fn format_value(k: &Kernel, src: &dyn TypeSource, ty: TypeId, data: &[u8], addr: u64, hex: bool) -> String {
+pub fn format_value(
+    k: &Kernel,
+    src: &dyn TypeSource,
+    ty: TypeId,
+    data: &[u8],
+    addr: u64,
+    hex: bool,
+) -> String {
     let symbol = |a: u64| gdb_symbol(k, a);
     let read = |a: u64, buf: &mut [u8]| k.read(a, buf).map_err(|_| a);
     let p = Printer {

@@ -133,7 +133,8 @@ fn print(s: &mut Session, args: &[String], hex: Option<bool>, out: &mut dyn Writ
         }
     }
     if s.json {
-        let v = value_view.unwrap_or_else(|| serde_json::json!({ "expression": expr, "text": text }));
+        let v =
+            value_view.unwrap_or_else(|| serde_json::json!({ "expression": expr, "text": text }));
         return super::json::emit(out, &v);
     }
     write!(out, "{text}").map_err(io)
@@ -164,17 +165,25 @@ fn show(
 /// gdb shows a pointer's type before it at the top level, except for the
 /// strings behind `char *`.
 fn needs_type_prefix(src: &dyn TypeSource, ty: TypeId) -> bool {
-    let Some((_, t)) = strip(src, ty) else { return false };
-    let Kind::Pointer { target } = t.kind else { return false };
+    let Some((_, t)) = strip(src, ty) else {
+        return false;
+    };
+    let Kind::Pointer { target } = t.kind else {
+        return false;
+    };
     !matches!(
         strip(src, target).map(|(_, t)| t.kind.clone()),
-        Some(Kind::Int { encoding: IntEncoding::Char, .. })
+        Some(Kind::Int {
+            encoding: IntEncoding::Char,
+            ..
+        })
     )
 }
 
 fn is_identifier(s: &str) -> bool {
     let mut c = s.chars();
-    c.next().is_some_and(|f| f.is_ascii_alphabetic() || f == '_')
+    c.next()
+        .is_some_and(|f| f.is_ascii_alphabetic() || f == '_')
         && c.all(|x| x.is_ascii_alphanumeric() || x == '_')
 }
 
@@ -182,9 +191,9 @@ fn is_identifier(s: &str) -> bool {
 /// for memory it cannot read, its own reason comes first.
 fn gdb_error(e: &Error, expr: &str) -> String {
     match e.reason() {
-        Some(r) => format!(
-            "{r}  type: \"gdb_readmem_callback\"\np: {e}\np: gdb request failed: p {expr}"
-        ),
+        Some(r) => {
+            format!("{r}  type: \"gdb_readmem_callback\"\np: {e}\np: gdb request failed: p {expr}")
+        }
         None => format!("{e}\np: gdb request failed: p {expr}"),
     }
 }
@@ -196,7 +205,9 @@ fn break_first_brace(text: &str, lead: usize) -> String {
     let (head, gdb) = text.split_at(lead);
     let first = gdb.split_inclusive('\n').next().unwrap_or(gdb);
     match first.find('{') {
-        Some(i) if !first[i..].starts_with("{\n") => format!("{head}{}\n {{{}", &gdb[..i], &gdb[i + 1..]),
+        Some(i) if !first[i..].starts_with("{\n") => {
+            format!("{head}{}\n {{{}", &gdb[..i], &gdb[i + 1..])
+        }
         _ => text.to_string(),
     }
 }

@@ -237,9 +237,11 @@ impl<'a> Ctx<'a> {
         header(t, out)?;
         let a = match self.kernel.task_args(t) {
             Ok(a) => a,
-            Err(e @ (UserReadError::NoMm | UserReadError::Unreadable(_) | UserReadError::Excluded(_))) => {
-                return write!(out, "ps: {e}\n\n").map_err(io)
-            }
+            Err(
+                e @ (UserReadError::NoMm
+                | UserReadError::Unreadable(_)
+                | UserReadError::Excluded(_)),
+            ) => return write!(out, "ps: {e}\n\n").map_err(io),
             Err(e) => return write!(out, "ps: {e}\n\n").map_err(io),
         };
         let mut text = String::from("ARG: ");

@@ -8,7 +8,7 @@ use kdive_kernel::MemError;
 
 use super::rd_format::{
     format_rd, format_rd_failed, parse_rd_args, plan, read_failure, symbol_not_found, AddrSpace,
-    ReadFailure, RdOptions,
+    RdOptions, ReadFailure,
 };
 use super::{io, CmdResult};
 use crate::expr::parse_address;
@@ -114,7 +114,10 @@ fn json(
             .take_while(|&&b| (0x20..0x7f).contains(&b))
             .map(|&b| b as char)
             .collect();
-        return emit(out, &serde_json::json!({ "address": hex(start), "text": printable }));
+        return emit(
+            out,
+            &serde_json::json!({ "address": hex(start), "text": printable }),
+        );
     }
     if let Some((kind, at)) = failure {
         return Err(read_failure(kind, opts, at));
@@ -139,7 +142,11 @@ fn json(
         "words": words.iter().map(|&w| hex(w)).collect::<Vec<_>>(),
     });
     if opts.symbols && size == 8 {
-        v["symbols"] = words.iter().map(|&w| symbolize(w)).collect::<Vec<_>>().into();
+        v["symbols"] = words
+            .iter()
+            .map(|&w| symbolize(w))
+            .collect::<Vec<_>>()
+            .into();
     }
     emit(out, &v)
 }
@@ -164,7 +171,10 @@ fn read(
         let r = match opts.space {
             AddrSpace::Physical => k.read_phys(at, &mut data[done..done + n]),
             AddrSpace::Kernel => k.read(at, &mut data[done..done + n]),
-            _ => return Err("only kernel virtual (-k, the default) and physical (-p) memory can be read yet".into()),
+            _ => return Err(
+                "only kernel virtual (-k, the default) and physical (-p) memory can be read yet"
+                    .into(),
+            ),
         };
         if let Err(e) = r {
             data.truncate(done);

@@ -137,20 +137,25 @@ fn queues(s: &Session, cpus: &[usize], out: &mut dyn Write) -> CmdResult {
 
 /// `rq->curr` of the runqueue at `rq`.
 fn rq_curr(s: &Session, rq: u64) -> Option<u64> {
-    let off = s.kernel.btf()?.member_offset("rq", "curr")?.offset();
+    let off = s.kernel.layouts()?.member_offset("rq", "curr")?.offset();
     s.kernel.read_u64(rq + off).ok()
 }
 
 /// A queued task the task list has not, because the dump left part of its
 /// `task_struct` out: its pid and name where they read.
 fn part_task(s: &Session, task: u64) -> Option<String> {
-    let btf = s.kernel.btf()?;
-    let size = btf.find_aggregate("task_struct").and_then(|id| btf.size_of(id))?;
+    let btf = s.kernel.layouts()?;
+    let size = btf
+        .find_aggregate("task_struct")
+        .and_then(|id| btf.size_of(id))?;
     let mut b = vec![0u8; usize::try_from(size).ok()?];
     match s.kernel.read(task, &mut b) {
         Err(e) if e.is_excluded() => {
             let t = s.kernel.task_brief(task).ok()?;
-            Some(format!("PID: {:<5}  TASK: {:x}  COMMAND: \"{}\"", t.pid, t.addr, t.comm))
+            Some(format!(
+                "PID: {:<5}  TASK: {:x}  COMMAND: \"{}\"",
+                t.pid, t.addr, t.comm
+            ))
         }
         _ => None,
     }

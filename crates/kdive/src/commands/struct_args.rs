@@ -134,7 +134,10 @@ pub fn stol(s: &str) -> Option<u64> {
     if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
         return s.parse().ok();
     }
-    let h = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")).unwrap_or(s);
+    let h = s
+        .strip_prefix("0x")
+        .or_else(|| s.strip_prefix("0X"))
+        .unwrap_or(s);
     u64::from_str_radix(h, 16).ok()
 }
 
@@ -163,7 +166,10 @@ mod tests {
         assert_eq!(e.message.as_deref(), Some("invalid option -- '2'"));
         assert!(e.usage);
         let e = parse(&v("-x -d list_head")).unwrap_err();
-        assert_eq!(e.message.as_deref(), Some("-d and -x are mutually exclusive"));
+        assert_eq!(
+            e.message.as_deref(),
+            Some("-d and -x are mutually exclusive")
+        );
         assert!(!e.usage);
         assert_eq!(parse(&v("-o")).unwrap_err().message, None);
     }

@@ -28,7 +28,10 @@ pub fn run_union(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdRe
 
 /// `*` (and its alias `size`): `struct` or `union`, whichever NAME is.
 pub fn run_pointer_to(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
-    let name = args.iter().find(|a| !a.starts_with('-')).map(|w| w.split('.').next().unwrap_or(""));
+    let name = args
+        .iter()
+        .find(|a| !a.starts_with('-'))
+        .map(|w| w.split('.').next().unwrap_or(""));
     let is_union = match (s.kernel.types(), name) {
         (Some(src), Some(n)) => lookup(src, n).is_some_and(|dt| dt.class() == Class::Union),
         _ => false,
@@ -38,7 +41,7 @@ pub fn run_pointer_to(s: &mut Session, args: &[String], out: &mut dyn Write) -> 
 
 /// What the session needs when a source of types is missing.
 pub fn no_types(s: &Session) -> String {
-    match s.kernel.btf_result() {
+    match s.kernel.layouts_or_err() {
         Err(why) => format!("no type information: {why}"),
         Ok(_) => "no type information".to_string(),
     }
@@ -99,11 +102,21 @@ fn run(s: &mut Session, cmd: &str, args: &[String], out: &mut dyn Write) -> CmdR
     };
     target.addr = target.addr.wrapping_sub(list_offset);
     let (name, members) = match spec.split_once('.') {
-        Some((n, m)) => (n, m.split([',', ' ']).filter(|w| !w.is_empty()).collect::<Vec<_>>()),
+        Some((n, m)) => (
+            n,
+            m.split([',', ' '])
+                .filter(|w| !w.is_empty())
+                .collect::<Vec<_>>(),
+        ),
         None => (spec.as_str(), Vec::new()),
     };
-    let dt = lookup(src, name).ok_or_else(|| format!("invalid data structure reference: {name}"))?;
-    let wanted = if cmd == "union" { Class::Union } else { Class::Struct };
+    let dt =
+        lookup(src, name).ok_or_else(|| format!("invalid data structure reference: {name}"))?;
+    let wanted = if cmd == "union" {
+        Class::Union
+    } else {
+        Class::Struct
+    };
     if dt.class() != wanted {
         return Err(format!("data type mismatch: {name} is not a {cmd}"));
     }
@@ -154,7 +167,9 @@ fn run(s: &mut Session, cmd: &str, args: &[String], out: &mut dyn Write) -> CmdR
         None => job.objects(s, target.addr, target.count, out, &mut failed)?,
         Some(cpus) => {
             for &c in cpus {
-                let Some(base) = s.kernel.per_cpu_offset(c) else { continue };
+                let Some(base) = s.kernel.per_cpu_offset(c) else {
+                    continue;
+                };
                 let addr = target.addr.wrapping_add(base);
                 writeln!(out, "[{c}]: {addr:x}").map_err(io)?;
                 job.objects(s, addr, target.count, out, &mut failed)?;
@@ -172,7 +187,10 @@ fn run(s: &mut Session, cmd: &str, args: &[String], out: &mut dyn Write) -> CmdR
 fn target(s: &Session, a: &StructArgs, out: &mut dyn Write) -> Result<Option<Target>, String> {
     let k = &s.kernel;
     let mut addr = None;
-    let mut count: Option<i64> = a.count.as_ref().map(|c| c.trim().parse::<i64>().unwrap_or(0));
+    let mut count: Option<i64> = a
+        .count
+        .as_ref()
+        .map(|c| c.trim().parse::<i64>().unwrap_or(0));
     let mut cpuspec: Option<String> = None;
     for w in &a.words[1..] {
         if addr.is_some() && count.is_some() {
@@ -190,11 +208,15 @@ fn target(s: &Session, a: &StructArgs, out: &mut dyn Write) -> Result<Option<Tar
                 count = Some(stol(w).unwrap_or(0) as i64);
                 continue;
             }
-            let h = w.strip_prefix("0x").or_else(|| w.strip_prefix("0X")).unwrap_or(w);
+            let h = w
+                .strip_prefix("0x")
+                .or_else(|| w.strip_prefix("0X"))
+                .unwrap_or(w);
             let v = if h.is_empty() {
                 0
             } else {
-                u64::from_str_radix(h, 16).map_err(|_| format!("invalid kernel virtual address: {w}"))?
+                u64::from_str_radix(h, 16)
+                    .map_err(|_| format!("invalid kernel virtual address: {w}"))?
             };
             if cpuspec.is_none() && v < k.layout().page_offset_base {
                 return Err(format!("invalid kernel virtual address: {w}"));
@@ -252,7 +274,10 @@ fn cpu_list(s: &Session, spec: &str) -> Result<Vec<usize>, String> {
     for part in spec.split(',') {
         let bad = || format!("invalid cpu specification: {spec}");
         let (lo, hi) = match part.split_once('-') {
-            Some((l, h)) => (l.parse::<usize>().map_err(|_| bad())?, h.parse::<usize>().map_err(|_| bad())?),
+            Some((l, h)) => (
+                l.parse::<usize>().map_err(|_| bad())?,
+                h.parse::<usize>().map_err(|_| bad())?,
+            ),
             None => {
                 let c = part.parse::<usize>().map_err(|_| bad())?;
                 (c, c)
@@ -289,8 +314,13 @@ pub fn print_object(
     hex: bool,
     out: &mut dyn Write,
 ) -> Result<bool, String> {
-    let dt = lookup(src, spec).ok_or_else(|| format!("invalid data structure reference: {spec}"))?;
-    let cmd = if dt.class() == Class::Union { "union" } else { "struct" };
+    let dt =
+        lookup(src, spec).ok_or_else(|| format!("invalid data structure reference: {spec}"))?;
+    let cmd = if dt.class() == Class::Union {
+        "union"
+    } else {
+        "struct"
+    };
     let members: Vec<&str> = members.iter().map(String::as_str).collect();
     let job = Job {
         cmd,
@@ -318,7 +348,14 @@ struct Job<'a> {
 impl Job<'_> {
     /// crash's `do_datatype_addr()`: COUNT objects from `addr` (a negative
     /// count ends at `addr`), a blank line between them.
-    fn objects(&self, s: &Session, addr: u64, count: i64, out: &mut dyn Write, failed: &mut bool) -> CmdResult {
+    fn objects(
+        &self,
+        s: &Session,
+        addr: u64,
+        count: i64,
+        out: &mut dyn Write,
+        failed: &mut bool,
+    ) -> CmdResult {
         let len = self.dt.size;
         let n = count.unsigned_abs();
         let mut addr = addr;
@@ -335,7 +372,10 @@ impl Job<'_> {
             for m in self.members {
                 let plain: String = strip_indices(m);
                 if member_offset(self.src, self.dt, &plain).is_none() {
-                    return Err(format!("invalid data structure reference: {}.{m}", self.dt.name));
+                    return Err(format!(
+                        "invalid data structure reference: {}.{m}",
+                        self.dt.name
+                    ));
                 }
                 self.one(s, addr, Some(m), out, failed)?;
             }
@@ -344,7 +384,14 @@ impl Job<'_> {
         Ok(())
     }
 
-    fn one(&self, s: &Session, addr: u64, member: Option<&str>, out: &mut dyn Write, failed: &mut bool) -> CmdResult {
+    fn one(
+        &self,
+        s: &Session,
+        addr: u64,
+        member: Option<&str>,
+        out: &mut dyn Write,
+        failed: &mut bool,
+    ) -> CmdResult {
         if self.offsets {
             let opts = DeclOptions {
                 offsets: true,
@@ -362,13 +409,14 @@ impl Job<'_> {
         // only as far as the kernel allocated it: what lies past that
         // prints as zeros when the dump lacks it.
         let end = allocated_size(k, &self.dt.name, self.dt.size);
-        let text = read_parts(k, addr, self.dt.size).and_then(|bytes| match bytes.missing(0..end) {
-            Some(e) => Err(e),
-            None => Ok(format!(
-                "{head}{}{tail}",
-                format_value(k, self.src, self.dt.id, &bytes.data, addr, self.hex)
-            )),
-        });
+        let text =
+            read_parts(k, addr, self.dt.size).and_then(|bytes| match bytes.missing(0..end) {
+                Some(e) => Err(e),
+                None => Ok(format!(
+                    "{head}{}{tail}",
+                    format_value(k, self.src, self.dt.id, &bytes.data, addr, self.hex)
+                )),
+            });
         match (text, member) {
             (Ok(t), None) => write!(out, "{t}").map_err(io),
             (Err(e), None) => {
@@ -383,7 +431,12 @@ impl Job<'_> {
             (Ok(t), Some(m)) if m.contains(['.', '[']) => match parse_for_member_extended(&t, m) {
                 Some(lines) => write!(out, "{lines}").map_err(io),
                 None => {
-                    warn(self.cmd, out, &format!("invalid data structure member reference: {m}"), failed);
+                    warn(
+                        self.cmd,
+                        out,
+                        &format!("invalid data structure member reference: {m}"),
+                        failed,
+                    );
                     Ok(())
                 }
             },

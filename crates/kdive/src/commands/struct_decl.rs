@@ -82,7 +82,14 @@ enum Block {
 
 /// One member line with its offset in front (crash's
 /// `show_member_offset()`), or blanks where crash finds none.
-fn member_line(src: &dyn TypeSource, dt: &Datatype, opts: DeclOptions<'_>, line: &str, block: &mut Block, out: &mut String) {
+fn member_line(
+    src: &dyn TypeSource,
+    dt: &Datatype,
+    opts: DeclOptions<'_>,
+    line: &str,
+    block: &mut Block,
+    out: &mut String,
+) {
     if !line.starts_with("    ") {
         out.push_str(&format!("rejecting: {line}"));
         return;
@@ -149,7 +156,9 @@ fn target(line: &str) -> Option<String> {
     let args = parse_line(line);
     let mut target: Option<String> = None;
     if line.contains(':') {
-        target = (1..args.len()).find(|&i| args[i] == ":").map(|i| args[i - 1].clone());
+        target = (1..args.len())
+            .find(|&i| args[i] == ":")
+            .map(|i| args[i - 1].clone());
     } else if !args.is_empty() {
         if line.contains("(*") {
             for a in &args {
@@ -170,8 +179,16 @@ fn target(line: &str) -> Option<String> {
         }
     }
     let t = target?;
-    let cleaned: String = t.chars().map(|c| if "*[];()".contains(c) { ' ' } else { c }).collect();
-    let name = cleaned.trim().split([' ', '\t']).next().unwrap_or("").to_string();
+    let cleaned: String = t
+        .chars()
+        .map(|c| if "*[];()".contains(c) { ' ' } else { c })
+        .collect();
+    let name = cleaned
+        .trim()
+        .split([' ', '\t'])
+        .next()
+        .unwrap_or("")
+        .to_string();
     (!name.is_empty()).then_some(name)
 }
 
@@ -254,9 +271,15 @@ SIZE: 112
             vaddr: Some(0x1000),
             ..DeclOptions::default()
         };
-        assert_eq!(declaration(&f, &dt, one), "struct demo {\n  [1028]     unsigned int b;\n}\n");
+        assert_eq!(
+            declaration(&f, &dt, one),
+            "struct demo {\n  [1028]     unsigned int b;\n}\n"
+        );
         let pid_t = lookup(&f, "pid_t").unwrap();
-        assert_eq!(declaration(&f, &pid_t, DeclOptions::default()), "typedef int pid_t;\nSIZE: 4\n");
+        assert_eq!(
+            declaration(&f, &pid_t, DeclOptions::default()),
+            "typedef int pid_t;\nSIZE: 4\n"
+        );
     }
 
     #[test]
@@ -264,13 +287,25 @@ SIZE: 112
         let t = |l: &str| target(l);
         assert_eq!(t("    struct list_head *next;\n").as_deref(), Some("next"));
         assert_eq!(t("    void (*ctor)(void *);\n").as_deref(), Some("ctor"));
-        assert_eq!(t("    void *(*start)(struct seq_file *, loff_t *);\n").as_deref(), Some("start"));
-        assert_eq!(t("    unsigned int frozen : 1;\n").as_deref(), Some("frozen"));
-        assert_eq!(t("    u8 extended_state_area[0];\n").as_deref(), Some("extended_state_area"));
+        assert_eq!(
+            t("    void *(*start)(struct seq_file *, loff_t *);\n").as_deref(),
+            Some("start")
+        );
+        assert_eq!(
+            t("    unsigned int frozen : 1;\n").as_deref(),
+            Some("frozen")
+        );
+        assert_eq!(
+            t("    u8 extended_state_area[0];\n").as_deref(),
+            Some("extended_state_area")
+        );
         assert_eq!(t("    } b;\n").as_deref(), Some("b"));
         assert_eq!(t("    };\n").as_deref(), Some("}"));
         assert_eq!(t("    union {\n"), None);
         assert_eq!(t("    <no data fields>\n"), None);
-        assert_eq!(parse_line("  int (*f)(int, long) x;"), ["int", "(*f)(int,", "long)", "x;"]);
+        assert_eq!(
+            parse_line("  int (*f)(int, long) x;"),
+            ["int", "(*f)(int,", "long)", "x;"]
+        );
     }
 }

@@ -46,7 +46,9 @@ pub fn parse_for_member(text: &str, member: &str) -> String {
             let buf = chunks[i];
             i += 1;
             let lead = leading_spaces(buf);
-            if (embed != 0 && lead == embed) || (buf.contains("}}") && embed as isize == lead as isize - 2) {
+            if (embed != 0 && lead == embed)
+                || (buf.contains("}}") && embed as isize == lead as isize - 2)
+            {
                 embed = 0;
             }
             if on == 0 && embed == 0 && buf.contains("= {") && !buf.contains(&look1) {
@@ -67,7 +69,9 @@ pub fn parse_for_member(text: &str, member: &str) -> String {
             if on == 0 {
                 continue;
             }
-            if (indent != 0 && on > 1 && lead == indent && !buf.contains('}')) || buf.starts_with('}') {
+            if (indent != 0 && on > 1 && lead == indent && !buf.contains('}'))
+                || buf.starts_with('}')
+            {
                 break;
             }
             if indent != 0 && on > 1 && indent as isize == lead as isize - 2 && buf.contains("}}") {
@@ -126,7 +130,11 @@ impl Tree {
     /// crash's ALLOC_INNER_ELEMENT / ALLOC_NEXT_ELEMENT.
     fn alloc(&mut self, inner: bool) {
         let Some(cur) = self.current else { return };
-        let parent = if inner { Some(cur) } else { self.nodes[cur].parent };
+        let parent = if inner {
+            Some(cur)
+        } else {
+            self.nodes[cur].parent
+        };
         let id = self.nodes.len();
         self.nodes.push(Node {
             parent,
@@ -290,7 +298,14 @@ fn find_node(nodes: &[Node], s: Option<usize>, path: &str, depth: u32) -> Option
 
 /// crash's `dump_node()`: the node (and at inner levels its siblings),
 /// re-indented from the top.
-fn dump_node(nodes: &[Node], p: usize, f: Option<&str>, level: usize, is_array: bool, out: &mut String) {
+fn dump_node(
+    nodes: &[Node],
+    p: usize,
+    f: Option<&str>,
+    level: usize,
+    is_array: bool,
+    out: &mut String,
+) {
     let pad = |m: usize| " ".repeat(2 + 2 * (m * usize::from(is_array) + level));
     let mut cur = Some(p);
     while let Some(i) = cur {
@@ -306,10 +321,21 @@ fn dump_node(nodes: &[Node], p: usize, f: Option<&str>, level: usize, is_array: 
                 }
                 out.push_str(&format!("{}{open}\n", pad(1)));
             }
-            dump_node(nodes, inner, None, usize::from(is_array) + level + 1, nodes[inner].array_root, out);
+            dump_node(
+                nodes,
+                inner,
+                None,
+                usize::from(is_array) + level + 1,
+                nodes[inner].array_root,
+                out,
+            );
             let close = if nodes[inner].array_root { "}}" } else { "}" };
             let comma = n.next.is_some_and(|x| !nodes[x].array_root);
-            out.push_str(&format!("{}{close}{}\n", pad(1), if comma { "," } else { "" }));
+            out.push_str(&format!(
+                "{}{close}{}\n",
+                pad(1),
+                if comma { "," } else { "" }
+            ));
         } else {
             let end = if n.next.is_some() { ",\n" } else { "\n" };
             out.push_str(&format!("{}{name} = {}{end}", pad(1), n.value));

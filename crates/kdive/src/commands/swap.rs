@@ -3,8 +3,8 @@
 
 use std::io::Write;
 
-use super::{io, CmdResult};
 use super::text::center;
+use super::{io, CmdResult};
 use crate::session::Session;
 
 pub const USAGE: &str = "swap";

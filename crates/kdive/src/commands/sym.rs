@@ -18,8 +18,13 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
             "-l" | "-L" => list = true,
             "-q" => query.push(it.next().ok_or("-q needs a string")?),
             "-s" | "-n" | "-p" => {}
-            o if o.starts_with('-') && o.len() > 1 && !o[1..].starts_with(|c: char| c.is_ascii_hexdigit()) => {
-                return Err(format!("invalid option: {o}  (usage: sym [-l] [-q STRING] SYMBOL|ADDRESS ...)"))
+            o if o.starts_with('-')
+                && o.len() > 1
+                && !o[1..].starts_with(|c: char| c.is_ascii_hexdigit()) =>
+            {
+                return Err(format!(
+                    "invalid option: {o}  (usage: sym [-l] [-q STRING] SYMBOL|ADDRESS ...)"
+                ))
             }
             w => words.push(w),
         }
@@ -123,7 +128,13 @@ fn one(s: &Session, w: &str, out: &mut dyn Write) -> CmdResult {
 }
 
 /// One symbol line; with `lines`, crash's source file and line for text.
-pub(super) fn show(s: &Session, sym: &Symbol, off: u64, lines: bool, out: &mut dyn Write) -> CmdResult {
+pub(super) fn show(
+    s: &Session,
+    sym: &Symbol,
+    off: u64,
+    lines: bool,
+    out: &mut dyn Write,
+) -> CmdResult {
     let mut line = format!("{:x} ({}) {}", sym.addr + off, sym.kind, sym.name);
     if off != 0 {
         // crash shows offsets in its output radix, decimal by default.
@@ -146,7 +157,13 @@ pub(super) fn show(s: &Session, sym: &Symbol, off: u64, lines: bool, out: &mut d
 fn in_symbol_range(s: &Session, addr: u64) -> bool {
     const KERNEL_HALF: u64 = 0xffff_8000_0000_0000;
     let syms = s.kernel.symbols();
-    let first = syms.iter().find(|sym| sym.addr >= KERNEL_HALF).map(|sym| sym.addr);
-    let last = syms.iter().next_back().map(|sym| sym.addr + sym.size.max(1));
+    let first = syms
+        .iter()
+        .find(|sym| sym.addr >= KERNEL_HALF)
+        .map(|sym| sym.addr);
+    let last = syms
+        .iter()
+        .next_back()
+        .map(|sym| sym.addr + sym.size.max(1));
     matches!((first, last), (Some(a), Some(b)) if addr >= a && addr < b)
 }

@@ -79,10 +79,7 @@ fn stats(k: &Kernel, dump_path: &str, out: &mut dyn Write) -> CmdResult {
     let mhz = k
         .cpu_mhz()
         .map_or_else(|| "unknown".into(), |m| m.to_string());
-    w(
-        "MACHINE",
-        format!("{}  ({mhz} Mhz)", name(|u| &u.machine)),
-    )?;
+    w("MACHINE", format!("{}  ({mhz} Mhz)", name(|u| &u.machine)))?;
     w("MEMORY", memory(k))?;
     let panic = match k.log() {
         Ok(log) => match log.panic_message() {
@@ -151,7 +148,11 @@ fn memory(k: &Kernel) -> String {
 fn task_count(k: &Kernel) -> Result<usize, String> {
     let list = k.tasks();
     if list.is_empty() {
-        return Err(list.notices().first().cloned().unwrap_or_else(|| "no tasks found".into()));
+        return Err(list
+            .notices()
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "no tasks found".into()));
     }
     Ok(list.len())
 }
@@ -176,7 +177,9 @@ fn dmi(k: &Kernel, out: &mut dyn Write) -> CmdResult {
 /// ones only those that are not blank, `-` or `G`).
 fn taints(k: &Kernel, out: &mut dyn Write) -> CmdResult {
     let mask = k.taint_mask().ok_or("the kernel has no tainted_mask")?;
-    let btf = k.btf().ok_or("the kernel's types are unknown (no BTF)")?;
+    let btf = k
+        .layouts_or_err()
+        .map_err(|e| format!("the kernel's types are unknown ({e})"))?;
     let sym = k
         .symbols()
         .by_name("taint_flags")
@@ -217,6 +220,8 @@ fn taints(k: &Kernel, out: &mut dyn Write) -> CmdResult {
 fn bare_oops(m: &str) -> bool {
     m.split_once("Oops: ").is_some_and(|(_, rest)| {
         let code = rest.get(..4).unwrap_or("");
-        code.len() == 4 && code.bytes().all(|b| b.is_ascii_hexdigit()) && rest[4..].starts_with(" [#")
+        code.len() == 4
+            && code.bytes().all(|b| b.is_ascii_hexdigit())
+            && rest[4..].starts_with(" [#")
     })
 }

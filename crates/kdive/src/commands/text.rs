@@ -36,7 +36,12 @@ pub fn memory_size(mut total: u64) -> String {
 pub fn convert_time(jiffies: u64, hz: u64) -> String {
     let total = jiffies / hz.max(1);
     let (days, rest) = (total / 86400, total % 86400);
-    let hms = format!("{:02}:{:02}:{:02}", rest / 3600, rest % 3600 / 60, rest % 60);
+    let hms = format!(
+        "{:02}:{:02}:{:02}",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    );
     if days > 0 {
         format!("{days} days, {hms}")
     } else {
@@ -59,7 +64,10 @@ mod tests {
     #[test]
     fn times_as_crash_converts_them() {
         assert_eq!(convert_time(8 * 250, 250), "00:00:08");
-        assert_eq!(convert_time((2 * 86400 + 3723) * 100, 100), "2 days, 01:02:03");
+        assert_eq!(
+            convert_time((2 * 86400 + 3723) * 100, 100),
+            "2 days, 01:02:03"
+        );
     }
 
     #[test]

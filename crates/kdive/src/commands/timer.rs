@@ -16,7 +16,9 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     while let Some(a) = it.next() {
         match a.as_str() {
             "-C" => {
-                let spec = it.next().ok_or_else(|| format!("option -C needs a CPU list\nUsage: {USAGE}"))?;
+                let spec = it
+                    .next()
+                    .ok_or_else(|| format!("option -C needs a CPU list\nUsage: {USAGE}"))?;
                 cpus = Some(super::vtop::cpu_list(spec, k.nr_cpus())?);
             }
             "-r" => return Err("-r (hrtimers) is not supported yet".into()),
@@ -24,7 +26,9 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         }
     }
     let jiffies_addr = k.symbol("jiffies").ok_or("no jiffies symbol")?;
-    let jiffies = k.read_u64(jiffies_addr).map_err(|e| format!("jiffies: {e}"))?;
+    let jiffies = k
+        .read_u64(jiffies_addr)
+        .map_err(|e| format!("jiffies: {e}"))?;
     let wheel = k.timer_wheel().map_err(|e| e.to_string())?;
     // JSON: the same walk, its text to a sink and its values kept.
     let json = s.json;
@@ -59,10 +63,19 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         let mut listed = Vec::new();
         timers.sort_by_key(|t| t.expires);
         let tte = |t: &&kdive_kernel::Timer| t.expires.wrapping_sub(jiffies) as i64;
-        let highest = timers.iter().map(|t| tte(t).unsigned_abs()).max().unwrap_or(0);
+        let highest = timers
+            .iter()
+            .map(|t| tte(t).unsigned_abs())
+            .max()
+            .unwrap_or(0);
         // One more for a possible minus sign.
         let tlen = (highest.to_string().len() + 1).max(3);
-        writeln!(tout, "  {:<flen$}     {:<tlen$}     TIMER_LIST     FUNCTION", "EXPIRES", "TTE").map_err(io)?;
+        writeln!(
+            tout,
+            "  {:<flen$}     {:<tlen$}     TIMER_LIST     FUNCTION",
+            "EXPIRES", "TTE"
+        )
+        .map_err(io)?;
         for t in &timers {
             // crash shows the function's symbol; where the word is not
             // code it is a pointer to the function.
@@ -108,7 +121,10 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         eprintln!("timer: {n}");
     }
     if json {
-        return super::json::emit(out, &serde_json::json!({ "jiffies": jiffies, "bases": bases }));
+        return super::json::emit(
+            out,
+            &serde_json::json!({ "jiffies": jiffies, "bases": bases }),
+        );
     }
     Ok(())
 }

@@ -115,7 +115,12 @@ fn json(s: &Session, words: &[String], out: &mut dyn Write) -> CmdResult {
         let (mm, pgd, rss, total) = if gone {
             (0, 0, 0, 0)
         } else {
-            (t.mm, k.mm_pgd(t.mm).unwrap_or(0), t.usage.rss, t.usage.total_vm)
+            (
+                t.mm,
+                k.mm_pgd(t.mm).unwrap_or(0),
+                t.usage.rss,
+                t.usage.total_vm,
+            )
         };
         let mut vmas = Vec::new();
         if mm != 0 {

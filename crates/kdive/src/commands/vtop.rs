@@ -5,8 +5,8 @@ use std::io::Write;
 
 use kdive_arch::x86_64::entry;
 
-use super::{io, CmdResult};
 use super::text::center;
+use super::{io, CmdResult};
 use crate::session::Session;
 
 pub fn vtop(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
@@ -42,8 +42,14 @@ fn one(s: &Session, vaddr: u64, out: &mut dyn Write) -> CmdResult {
         writeln!(out, "PAGE DIRECTORY: {:x}", first.entry & !walk.sme_mask).map_err(io)?;
     }
     for st in steps {
-        writeln!(out, "   {}: {:x} => {:x}", st.table, st.entry_addr, st.entry & !walk.sme_mask)
-            .map_err(io)?;
+        writeln!(
+            out,
+            "   {}: {:x} => {:x}",
+            st.table,
+            st.entry_addr,
+            st.entry & !walk.sme_mask
+        )
+        .map_err(io)?;
     }
     let last = walk.steps.last().map(|s| s.entry & !walk.sme_mask);
     if let (Ok(t), Some(pte)) = (&walk.result, last) {
@@ -86,7 +92,11 @@ fn flags(pte: u64) -> String {
         (1 << 5, "ACCESSED"),
         (1 << 6, "DIRTY"),
     ];
-    let mut v: Vec<&str> = BITS.iter().filter(|(b, _)| pte & b != 0).map(|(_, n)| *n).collect();
+    let mut v: Vec<&str> = BITS
+        .iter()
+        .filter(|(b, _)| pte & b != 0)
+        .map(|(_, n)| *n)
+        .collect();
     let present = pte & entry::PRESENT != 0;
     if pte & entry::HUGE != 0 && present {
         v.push("PSE");
@@ -135,7 +145,13 @@ pub fn ptov(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult 
             let off = k
                 .per_cpu_offset(c)
                 .ok_or_else(|| format!("cannot read __per_cpu_offset[{c}]"))?;
-            writeln!(out, "  {:<width$}{:x}", format!("[{c}]"), value.wrapping_add(off)).map_err(io)?;
+            writeln!(
+                out,
+                "  {:<width$}{:x}",
+                format!("[{c}]"),
+                value.wrapping_add(off)
+            )
+            .map_err(io)?;
         }
     }
     Ok(())

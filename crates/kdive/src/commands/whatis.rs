@@ -36,7 +36,11 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         return usage(s, out);
     };
     let keyword = matches!(first, "struct" | "union" | "enum");
-    let name = if keyword { words.get(1).copied() } else { Some(first) };
+    let name = if keyword {
+        words.get(1).copied()
+    } else {
+        Some(first)
+    };
     if !keyword && s.kernel.symbol(first).is_some() {
         let line = variable(s, first);
         return writeln!(out, "{line}").map_err(io);
@@ -121,7 +125,11 @@ fn variable(s: &Session, name: &str) -> String {
     let ty = match (src, global) {
         (Some(t), Some(g)) => gdb_declaration(t, g.ty, "", WHATIS, 0),
         _ => {
-            let text = s.kernel.symbols().by_name(name).is_some_and(|sym| s.kernel.is_code(sym));
+            let text = s
+                .kernel
+                .symbols()
+                .by_name(name)
+                .is_some_and(|sym| s.kernel.is_code(sym));
             let what = if text { "text" } else { "data" };
             format!("<{what} variable, no debug info>")
         }
@@ -157,10 +165,22 @@ mod tests {
 
     #[test]
     fn names_go_where_c_puts_them() {
-        assert_eq!(place_name("void (void)", "schedule"), "void schedule(void);");
-        assert_eq!(place_name("void *(struct kmem_cache *, gfp_t)", "kmem_cache_alloc"), "void *kmem_cache_alloc(struct kmem_cache *, gfp_t);");
-        assert_eq!(place_name("unsigned long [8192]", "__per_cpu_offset"), "unsigned long __per_cpu_offset[8192];");
-        assert_eq!(place_name("struct task_struct *", "current_task"), "struct task_struct *current_task;");
+        assert_eq!(
+            place_name("void (void)", "schedule"),
+            "void schedule(void);"
+        );
+        assert_eq!(
+            place_name("void *(struct kmem_cache *, gfp_t)", "kmem_cache_alloc"),
+            "void *kmem_cache_alloc(struct kmem_cache *, gfp_t);"
+        );
+        assert_eq!(
+            place_name("unsigned long [8192]", "__per_cpu_offset"),
+            "unsigned long __per_cpu_offset[8192];"
+        );
+        assert_eq!(
+            place_name("struct task_struct *", "current_task"),
+            "struct task_struct *current_task;"
+        );
         assert_eq!(place_name("struct rq", "runqueues"), "struct rq runqueues;");
         assert_eq!(place_name("void (*)(int)", "fp"), "void (*fp)(int);");
     }

@@ -69,7 +69,10 @@ pub fn string(bytes: &[u8], ellipsis: bool) -> String {
     }
     let mut pos = 0;
     while pos < PRINT_MAX && pos < len {
-        let run = bytes[pos..len].iter().take_while(|&&b| b == bytes[pos]).count();
+        let run = bytes[pos..len]
+            .iter()
+            .take_while(|&&b| b == bytes[pos])
+            .count();
         pos += run;
     }
     let mut s = String::from("\"");
@@ -101,7 +104,10 @@ mod tests {
     #[test]
     fn arrays_lose_one_nul() {
         let comm = b"swapper/0\0\0\0\0\0\0\0";
-        assert_eq!(string(comm, false), "\"swapper/0\\000\\000\\000\\000\\000\\000\"");
+        assert_eq!(
+            string(comm, false),
+            "\"swapper/0\\000\\000\\000\\000\\000\\000\""
+        );
         assert_eq!(string(&[0], false), "\"\"");
         assert_eq!(string(b"a\"\\", false), "\"a\\\"\\\\\"");
         assert_eq!(string(b"ab", true), "\"ab\"...");

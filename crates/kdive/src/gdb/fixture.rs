@@ -24,7 +24,9 @@ fn ns_key(ns: Namespace) -> u8 {
 
 impl TypeSource for Fixture {
     fn find(&self, ns: Namespace, name: &str) -> Option<TypeId> {
-        self.names.get(&(ns_key(ns), name.to_string())).map(|&i| TypeId(i))
+        self.names
+            .get(&(ns_key(ns), name.to_string()))
+            .map(|&i| TypeId(i))
     }
     fn get(&self, id: TypeId) -> Option<Arc<Type>> {
         self.types.get(id.0 as usize).cloned()
@@ -86,13 +88,25 @@ pub fn fixture() -> Fixture {
             },
         ),
         /* 7 */ t(None, Some(8), Kind::Pointer { target: id(6) }),
-        /* 8 */ t(None, Some(16), Kind::Array { elem: id(3), len: Some(16) }),
+        /* 8 */
+        t(
+            None,
+            Some(16),
+            Kind::Array {
+                elem: id(3),
+                len: Some(16),
+            },
+        ),
         /* 9 */
         t(
             Some("state"),
             Some(4),
             Kind::Enum {
-                values: vec![("IDLE".into(), 0), ("RUNNING".into(), 1), ("DEAD".into(), 4)],
+                values: vec![
+                    ("IDLE".into(), 0),
+                    ("RUNNING".into(), 1),
+                    ("DEAD".into(), 4),
+                ],
             },
         ),
         /* 10 */
@@ -101,13 +115,24 @@ pub fn fixture() -> Fixture {
             None,
             Kind::Function {
                 ret: id(0),
-                params: vec![Param { name: None, ty: id(11) }],
+                params: vec![Param {
+                    name: None,
+                    ty: id(11),
+                }],
                 variadic: false,
             },
         ),
         /* 11 */ t(None, Some(8), Kind::Pointer { target: id(0) }),
         /* 12 */ t(None, Some(8), Kind::Pointer { target: id(10) }),
-        /* 13 */ t(None, None, Kind::Qualified { target: id(3), qualifier: Qualifier::Const }),
+        /* 13 */
+        t(
+            None,
+            None,
+            Kind::Qualified {
+                target: id(3),
+                qualifier: Qualifier::Const,
+            },
+        ),
         /* 14 */ t(None, Some(8), Kind::Pointer { target: id(13) }),
         /* 15 */ t(Some("u8"), None, Kind::Typedef { target: id(16) }),
         /* 16 */ int("unsigned char", 1, false, Char),
@@ -144,11 +169,44 @@ pub fn fixture() -> Fixture {
                 ],
             },
         ),
-        /* 19 */ t(None, Some(4), Kind::Array { elem: id(15), len: Some(4) }),
-        /* 20 */ t(None, Some(24), Kind::Array { elem: id(4), len: Some(3) }),
+        /* 19 */
+        t(
+            None,
+            Some(4),
+            Kind::Array {
+                elem: id(15),
+                len: Some(4),
+            },
+        ),
+        /* 20 */
+        t(
+            None,
+            Some(24),
+            Kind::Array {
+                elem: id(4),
+                len: Some(3),
+            },
+        ),
         /* 21 */ t(Some("empty"), Some(0), Kind::Struct { members: vec![] }),
-        /* 22 */ t(None, None, Kind::Array { elem: id(15), len: None }),
-        /* 23 */ t(None, None, Kind::Function { ret: id(0), params: vec![], variadic: false }),
+        /* 22 */
+        t(
+            None,
+            None,
+            Kind::Array {
+                elem: id(15),
+                len: None,
+            },
+        ),
+        /* 23 */
+        t(
+            None,
+            None,
+            Kind::Function {
+                ret: id(0),
+                params: vec![],
+                variadic: false,
+            },
+        ),
         /* 24 */ t(Some("pid_t"), None, Kind::Typedef { target: id(1) }),
     ];
     let names = [
@@ -162,7 +220,10 @@ pub fn fixture() -> Fixture {
     ];
     Fixture {
         types: types.into_iter().map(Arc::new).collect(),
-        names: names.iter().map(|&(ns, n, i)| ((ns_key(ns), n.to_string()), i)).collect(),
+        names: names
+            .iter()
+            .map(|&(ns, n, i)| ((ns_key(ns), n.to_string()), i))
+            .collect(),
     }
 }
 

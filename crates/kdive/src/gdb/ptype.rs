@@ -23,7 +23,13 @@ const MAX_DEPTH: u32 = 64;
 /// `ty` declared as `name` (empty for none), as gdb writes it at indent
 /// `level`: `struct list_head *next`, `void (*ctor)(void *)`, or a whole
 /// body with `show` > 0.
-pub fn declaration(src: &dyn TypeSource, ty: TypeId, name: &str, show: i32, level: usize) -> String {
+pub fn declaration(
+    src: &dyn TypeSource,
+    ty: TypeId,
+    name: &str,
+    show: i32,
+    level: usize,
+) -> String {
     let mut p = Printer {
         src,
         out: String::new(),
@@ -62,7 +68,10 @@ struct Printer<'a> {
 /// types, `void` for void.
 fn type_name(t: &Type) -> Option<&str> {
     match t.kind {
-        Kind::Pointer { .. } | Kind::Array { .. } | Kind::Function { .. } | Kind::Qualified { .. } => None,
+        Kind::Pointer { .. }
+        | Kind::Array { .. }
+        | Kind::Function { .. }
+        | Kind::Qualified { .. } => None,
         Kind::Void => Some("void"),
         _ => t.name.as_deref(),
     }
@@ -119,7 +128,10 @@ impl Printer<'_> {
             return;
         };
         self.base(&v, show, level);
-        let derived = matches!(v.t.kind, Kind::Pointer { .. } | Kind::Function { .. } | Kind::Array { .. });
+        let derived = matches!(
+            v.t.kind,
+            Kind::Pointer { .. } | Kind::Function { .. } | Kind::Array { .. }
+        );
         if !var.is_empty() || ((show > 0 || type_name(&v.t).is_none()) && derived) {
             self.out.push(' ');
         }
@@ -131,7 +143,11 @@ impl Printer<'_> {
     /// gdb's c_type_print_modifier.
     fn modifier(&mut self, q: Quals, pre_space: bool, post_space: bool) {
         let mut did = false;
-        for (on, word) in [(q.konst, "const"), (q.volatile, "volatile"), (q.restrict, "restrict")] {
+        for (on, word) in [
+            (q.konst, "const"),
+            (q.volatile, "volatile"),
+            (q.restrict, "restrict"),
+        ] {
             if on {
                 if did || pre_space {
                     self.out.push(' ');
@@ -156,9 +172,18 @@ impl Printer<'_> {
         if let (true, Some(name)) = (show <= 0, type_name(&v.t)) {
             self.modifier(v.quals, false, true);
             self.out.push_str(match v.t.kind {
-                Kind::Struct { .. } | Kind::Forward { ns: Namespace::Struct | Namespace::Plain } => "struct ",
-                Kind::Union { .. } | Kind::Forward { ns: Namespace::Union } => "union ",
-                Kind::Enum { .. } | Kind::Forward { ns: Namespace::Enum } => "enum ",
+                Kind::Struct { .. }
+                | Kind::Forward {
+                    ns: Namespace::Struct | Namespace::Plain,
+                } => "struct ",
+                Kind::Union { .. }
+                | Kind::Forward {
+                    ns: Namespace::Union,
+                } => "union ",
+                Kind::Enum { .. }
+                | Kind::Forward {
+                    ns: Namespace::Enum,
+                } => "enum ",
                 _ => "",
             });
             self.out.push_str(gdb_int_name(name));
@@ -168,7 +193,9 @@ impl Printer<'_> {
                 Kind::Function { ret, .. } => self.base_of(*ret, show, level),
                 Kind::Pointer { target } => self.base_of(*target, show, level),
                 Kind::Array { elem, .. } => self.base_of(*elem, show, level),
-                Kind::Struct { .. } | Kind::Union { .. } | Kind::Forward { .. } => self.body(&v, show, level),
+                Kind::Struct { .. } | Kind::Union { .. } | Kind::Forward { .. } => {
+                    self.body(&v, show, level)
+                }
                 Kind::Enum { values } => self.enumeration(&v, values, show),
                 Kind::Void => {
                     self.modifier(v.quals, false, true);
@@ -176,9 +203,12 @@ impl Printer<'_> {
                 }
                 Kind::Int { .. } | Kind::Float => {
                     self.modifier(v.quals, false, true);
-                    self.out.push_str(gdb_int_name(v.t.name.as_deref().unwrap_or("int")));
+                    self.out
+                        .push_str(gdb_int_name(v.t.name.as_deref().unwrap_or("int")));
                 }
-                Kind::Typedef { .. } | Kind::Qualified { .. } => self.out.push_str("<unnamed typedef>"),
+                Kind::Typedef { .. } | Kind::Qualified { .. } => {
+                    self.out.push_str("<unnamed typedef>")
+                }
             }
         }
         self.depth -= 1;
@@ -200,7 +230,11 @@ impl Printer<'_> {
             Kind::Forward { ns } => (&[][..], *ns == Namespace::Union),
             _ => (&[][..], false),
         };
-        if !self.tag_head(if is_union { "union" } else { "struct" }, v.t.name.as_deref(), show) {
+        if !self.tag_head(
+            if is_union { "union" } else { "struct" },
+            v.t.name.as_deref(),
+            show,
+        ) {
             return;
         }
         self.out.push_str("{\n");
@@ -334,7 +368,11 @@ impl Printer<'_> {
                     self.suffix(&t, show, true);
                 }
             }
-            Kind::Function { ret, params, variadic } => {
+            Kind::Function {
+                ret,
+                params,
+                variadic,
+            } => {
                 if passed_ptr {
                     self.out.push(')');
                 }

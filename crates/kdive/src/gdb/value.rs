@@ -87,7 +87,10 @@ impl Printer<'_> {
             Kind::Void => out.push_str("void"),
             // A function itself (`p schedule`): its type, then its address.
             Kind::Function { .. } => {
-                out.push_str(&format!("{{{}}} ", super::ptype::declaration(self.src, ty, "", super::ptype::WHATIS, 0)));
+                out.push_str(&format!(
+                    "{{{}}} ",
+                    super::ptype::declaration(self.src, ty, "", super::ptype::WHATIS, 0)
+                ));
                 self.address(out, at.addr);
             }
             Kind::Typedef { .. } | Kind::Qualified { .. } => out.push_str("<unknown type>"),
@@ -113,7 +116,11 @@ impl Printer<'_> {
                 out.push_str(" = ");
             }
             // An anonymous member does not count towards the depth.
-            let depth = if m.name.is_some() { at.depth + 1 } else { at.depth };
+            let depth = if m.name.is_some() {
+                at.depth + 1
+            } else {
+                at.depth
+            };
             match m.bit_size {
                 Some(bits) => self.bitfield(out, m.ty, data, m.offset_bits, bits),
                 None => {
@@ -185,7 +192,11 @@ impl Printer<'_> {
             }
             Kind::Enum { values } => {
                 let signed = values.iter().any(|(_, v)| *v < 0);
-                let v = if signed { sign_extend(raw, size) } else { raw as i64 };
+                let v = if signed {
+                    sign_extend(raw, size)
+                } else {
+                    raw as i64
+                };
                 enum_value(out, values, v);
             }
             Kind::Float => out.push_str(&float(raw, size)),
@@ -366,13 +377,21 @@ fn float(raw: u64, size: usize) -> String {
         _ => (f64::from_bits(raw), 17),
     };
     if v.is_nan() {
-        return if v.is_sign_negative() { "-nan(0x8000000000000)".into() } else { "nan(0x8000000000000)".into() };
+        return if v.is_sign_negative() {
+            "-nan(0x8000000000000)".into()
+        } else {
+            "nan(0x8000000000000)".into()
+        };
     }
     if v.is_infinite() {
         return if v < 0.0 { "-inf".into() } else { "inf".into() };
     }
     if v == 0.0 {
-        return if v.is_sign_negative() { "-0".into() } else { "0".into() };
+        return if v.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
     }
     let exp = v.abs().log10().floor() as i32;
     if exp < -4 || exp >= digits {

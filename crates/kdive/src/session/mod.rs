@@ -205,8 +205,15 @@ impl Session {
     /// VALUE}` or `{"command": LINE, "error": TEXT}`. A command with a view
     /// ([`commands::json::VIEWS`]) writes its value (one JSON document) to
     /// a buffer, wrapped here; one without is not run.
-    fn exec_json(&mut self, line: &str, words: &[String], out: &mut dyn Write) -> Result<(), String> {
-        let name = words.first().map(|w| commands::find(w).map_or(w.as_str(), |c| c.name));
+    fn exec_json(
+        &mut self,
+        line: &str,
+        words: &[String],
+        out: &mut dyn Write,
+    ) -> Result<(), String> {
+        let name = words
+            .first()
+            .map(|w| commands::find(w).map_or(w.as_str(), |c| c.name));
         let r = match name {
             None => Ok(serde_json::Value::Null),
             Some(n) if commands::find(n).is_some() && !commands::json::has_view(n) => {
@@ -220,19 +227,24 @@ impl Session {
                     if text.trim().is_empty() {
                         return Ok(serde_json::Value::Null);
                     }
-                    serde_json::from_str(&text).map_err(|_| {
-                        format!("no JSON view for {} yet", words.join(" "))
-                    })
+                    serde_json::from_str(&text)
+                        .map_err(|_| format!("no JSON view for {} yet", words.join(" ")))
                 })
             }
         };
         let command = self.typed.take().unwrap_or_else(|| line.trim().to_string());
         let (v, r) = match r {
-            Ok(v) => (serde_json::json!({ "command": command, "result": v }), Ok(())),
+            Ok(v) => (
+                serde_json::json!({ "command": command, "result": v }),
+                Ok(()),
+            ),
             Err(e) => {
                 let e = e.strip_prefix("kdive: ").unwrap_or(&e).to_string();
                 self.failures += 1;
-                (serde_json::json!({ "command": command, "error": e }), Ok(()))
+                (
+                    serde_json::json!({ "command": command, "error": e }),
+                    Ok(()),
+                )
             }
         };
         writeln!(out, "{v}").map_err(|e| e.to_string())?;
@@ -277,7 +289,10 @@ impl Session {
     /// `!cmd`: run a shell command.
     fn shell(&mut self, cmd: &str, out: &mut dyn Write) {
         let _ = out.flush();
-        let status = std::process::Command::new("/bin/sh").arg("-c").arg(cmd).status();
+        let status = std::process::Command::new("/bin/sh")
+            .arg("-c")
+            .arg(cmd)
+            .status();
         if !status.is_ok_and(|s| s.success()) {
             self.failures += 1;
         }

@@ -2,7 +2,6 @@
 //! layouts, memory with holes, and a lockless ring written the way the
 //! kernel writes it.
 
-
 use kdive_debuginfo::btf::Btf;
 
 use super::super::*;
@@ -98,7 +97,6 @@ pub(super) fn btf() -> Btf {
     );
     Btf::parse(&b.finish()).unwrap()
 }
-
 
 /// Made-up memory (see [`crate::fake_mem`]).
 pub(super) type Fake = crate::fake_mem::FakeMem;
@@ -200,7 +198,7 @@ impl Ring {
     pub(super) fn read(&mut self) -> Result<KernelLog, crate::Error> {
         self.finish();
         let btf = btf();
-        lockless::read(&self.mem, Shapes::Btf(&btf), RB)
+        lockless::read(&self.mem, Shapes(crate::offsets::test_layouts(&btf)), RB)
     }
 }
 

@@ -44,7 +44,13 @@ fn whatis_names_and_declarators() {
     assert_eq!(declaration(&f, TypeId(24), "", PTYPE, 0), "int");
     assert_eq!(declaration(&f, TypeId(24), "", WHATIS, 0), "pid_t");
     let empty = f.find(Namespace::Struct, "empty").unwrap();
-    assert_eq!(declaration(&f, empty, "", PTYPE, 0), "struct empty {\n    <no data fields>\n}");
+    assert_eq!(
+        declaration(&f, empty, "", PTYPE, 0),
+        "struct empty {\n    <no data fields>\n}"
+    );
     let state = f.find(Namespace::Enum, "state").unwrap();
-    assert_eq!(declaration(&f, state, "", PTYPE, 0), "enum state {IDLE, RUNNING, DEAD = 4}");
+    assert_eq!(
+        declaration(&f, state, "", PTYPE, 0),
+        "enum state {IDLE, RUNNING, DEAD = 4}"
+    );
 }

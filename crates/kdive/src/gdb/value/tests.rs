@@ -10,7 +10,11 @@ fn print(hex: bool) -> String {
     let f = fixture();
     let demo = f.find(Namespace::Struct, "demo").unwrap();
     let data = demo_bytes(ADDR, FUNC, NAME);
-    let symbol = |a: u64| (a == FUNC).then(|| "schedule".to_string()).or_else(|| (a == FUNC + 8).then(|| "schedule+8".into()));
+    let symbol = |a: u64| {
+        (a == FUNC)
+            .then(|| "schedule".to_string())
+            .or_else(|| (a == FUNC + 8).then(|| "schedule+8".into()))
+    };
     let mem = data.clone();
     let read = move |a: u64, buf: &mut [u8]| {
         if (NAME..NAME + 0x1000).contains(&a) {
@@ -69,7 +73,15 @@ fn a_struct_as_gdb_prints_it() {
 #[test]
 fn hex_changes_integers_only() {
     let s = print(true);
-    for line in ["  pid = 0xffffffff,", "  mode = 0x5,", "    a = 0x41,", "  st = DEAD,", "  on = 0x1,", "  arr = {0x1, 0x2, 0x3},", "  tail = 0x7,"] {
+    for line in [
+        "  pid = 0xffffffff,",
+        "  mode = 0x5,",
+        "    a = 0x41,",
+        "  st = DEAD,",
+        "  on = 0x1,",
+        "  arr = {0x1, 0x2, 0x3},",
+        "  tail = 0x7,",
+    ] {
         assert!(s.contains(line), "{line} in\n{s}");
     }
     assert!(s.contains("comm = \"demo\\000"));
@@ -79,7 +91,11 @@ fn hex_changes_integers_only() {
 #[test]
 fn enums_chars_and_unreadable_strings() {
     let mut out = String::new();
-    enum_value(&mut out, &[("A".into(), 1), ("B".into(), 2), ("C".into(), 8)], 11);
+    enum_value(
+        &mut out,
+        &[("A".into(), 1), ("B".into(), 2), ("C".into(), 8)],
+        11,
+    );
     assert_eq!(out, "(A | B | C)");
     out.clear();
     enum_value(&mut out, &[("A".into(), 1), ("B".into(), 2)], 5);
@@ -90,7 +106,12 @@ fn enums_chars_and_unreadable_strings() {
     let f = fixture();
     let symbol = |_: u64| None;
     let read = |a: u64, _: &mut [u8]| Err(a);
-    let p = Printer { src: &f, hex: false, symbol: &symbol, read: &read };
+    let p = Printer {
+        src: &f,
+        hex: false,
+        symbol: &symbol,
+        read: &read,
+    };
     // const char * to nowhere.
     let v = p.value(TypeId(14), &0x4141u64.to_le_bytes(), 0, 1);
     assert_eq!(v, "0x4141 <error: Cannot access memory at address 0x4141>");
@@ -100,6 +121,9 @@ fn enums_chars_and_unreadable_strings() {
     assert_eq!(p.value(TypeId(3), &[255], 0, 1), "-1 '\\377'");
     assert_eq!(p.value(TypeId(14), &[0; 8], 0, 1), "0x0");
     assert_eq!(float(0x3ff8_0000_0000_0000, 8), "1.5");
-    assert_eq!(p.value(TypeId(23), &[], 0xffff_ffff_8100_0000, 0), "{void (void)} 0xffffffff81000000");
+    assert_eq!(
+        p.value(TypeId(23), &[], 0xffff_ffff_8100_0000, 0),
+        "{void (void)} 0xffffffff81000000"
+    );
     assert_eq!(float(0x3fb9_9999_9999_999a, 8), "0.10000000000000001");
 }
