@@ -31,7 +31,7 @@ pub struct Neighbour {
 
 impl Kernel {
     /// The ARP table's entries, bucket by bucket, and what could not be read.
-    pub fn arp_table(&self) -> Result<(Vec<Neighbour>, Vec<String>), Error> {
+    pub fn arp_table(&self) -> Result<(Vec<Neighbour>, Vec<crate::Finding>), Error> {
         let l = Layouts::of(self)?;
         let tbl = self.symbol("arp_tbl").ok_or_else(|| {
             Error::no_symbol_said("arp_tbl", "arp_tbl does not exist in this kernel")
@@ -68,15 +68,19 @@ impl Kernel {
             let mut at = match self.read_u64(buckets + 8 * i) {
                 Ok(a) => a,
                 Err(e) => {
-                    notices.push(format!("arp_tbl bucket {i}: {e}"));
+                    notices.push(crate::Finding::unreadable(
+                        buckets + 8 * i,
+                        format!("arp_tbl bucket {i}: {e}"),
+                    ));
                     continue;
                 }
             };
             let mut seen = HashSet::new();
             while at != 0 {
                 if !seen.insert(at) || seen.len() > MAX_CHAIN {
-                    notices.push(format!(
-                        "arp_tbl bucket {i}: the chain comes back to {at:x}"
+                    notices.push(crate::Finding::looped(
+                        at,
+                        format!("arp_tbl bucket {i}: the chain comes back to {at:x}"),
                     ));
                     break;
                 }
@@ -84,14 +88,20 @@ impl Kernel {
                 match self.neighbour(&l, n) {
                     Ok(entry) => out.push(entry),
                     Err(e) => {
-                        notices.push(format!("neighbour {n:x}: {e}"));
+                        notices.push(crate::Finding::unreadable(
+                            n,
+                            format!("neighbour {n:x}: {e}"),
+                        ));
                         break;
                     }
                 }
                 at = match self.read_u64(at + next_off) {
                     Ok(a) => a,
                     Err(e) => {
-                        notices.push(format!("neighbour {n:x}: {e}"));
+                        notices.push(crate::Finding::unreadable(
+                            n,
+                            format!("neighbour {n:x}: {e}"),
+                        ));
                         break;
                     }
                 };

@@ -53,7 +53,7 @@ pub struct BlockDev {
 impl Kernel {
     /// The character device regions, in `chrdevs[]` order, and what could
     /// not be read.
-    pub fn char_devices(&self) -> Result<(Vec<CharDev>, Vec<String>), Error> {
+    pub fn char_devices(&self) -> Result<(Vec<CharDev>, Vec<crate::Finding>), Error> {
         let l = Layouts::of(self)?;
         let base = self
             .symbol("chrdevs")
@@ -75,7 +75,10 @@ impl Kernel {
             let mut seen = HashSet::new();
             while at != 0 {
                 if !seen.insert(at) || seen.len() > MAX_CHAIN {
-                    notices.push(format!("chrdevs[{i}]: the chain comes back to {at:x}"));
+                    notices.push(crate::Finding::looped(
+                        at,
+                        format!("chrdevs[{i}]: the chain comes back to {at:x}"),
+                    ));
                     break;
                 }
                 let (major, minor, next, cdev) = match (
@@ -86,7 +89,10 @@ impl Kernel {
                 ) {
                     (Ok(a), Ok(b), Ok(c), Ok(d)) => (a, b, c, d),
                     (Err(e), ..) | (_, Err(e), ..) | (_, _, Err(e), _) | (.., Err(e)) => {
-                        notices.push(format!("chrdevs[{i}]: char_device_struct {at:x}: {e}"));
+                        notices.push(crate::Finding::unreadable(
+                            at,
+                            format!("chrdevs[{i}]: char_device_struct {at:x}: {e}"),
+                        ));
                         break;
                     }
                 };
@@ -112,7 +118,10 @@ impl Kernel {
                     match self.read_u64(cdev + ops_off) {
                         Ok(f) => dev.fops = f,
                         Err(e) => {
-                            notices.push(format!("{}: cdev {cdev:x}: {e}", dev.name));
+                            notices.push(crate::Finding::unreadable(
+                                cdev,
+                                format!("{}: cdev {cdev:x}: {e}", dev.name),
+                            ));
                             dev.unreadable = true;
                             out.push(dev);
                             at = next;
@@ -125,7 +134,11 @@ impl Kernel {
                         Ok(Some((c, f))) => (dev.cdev, dev.fops) = (c, f),
                         Ok(None) => {}
                         Err(e) => {
-                            notices.push(format!("{}: cdev_map: {e}", dev.name));
+                            notices.push(crate::Finding::new(
+                                crate::FindingKind::Unreadable,
+                                None,
+                                format!("{}: cdev_map: {e}", dev.name),
+                            ));
                             dev.unreadable = true;
                         }
                     }
@@ -175,7 +188,7 @@ impl Kernel {
 
     /// The block device majors, in `major_names[]` order, and what could
     /// not be read.
-    pub fn block_devices(&self) -> Result<(Vec<BlockDev>, Vec<String>), Error> {
+    pub fn block_devices(&self) -> Result<(Vec<BlockDev>, Vec<crate::Finding>), Error> {
         let l = Layouts::of(self)?;
         let base = self.symbol("major_names").ok_or_else(|| {
             Error::no_symbol_said("major_names", "major_names: symbol does not exist")
@@ -198,7 +211,10 @@ impl Kernel {
             let major = match self.read_u32(at + major_off) {
                 Ok(m) => m,
                 Err(e) => {
-                    notices.push(format!("major_names[{i}]: blk_major_name {at:x}: {e}"));
+                    notices.push(crate::Finding::unreadable(
+                        at,
+                        format!("major_names[{i}]: blk_major_name {at:x}: {e}"),
+                    ));
                     continue;
                 }
             };
@@ -269,14 +285,17 @@ impl Kernel {
 
     /// The gendisks of the block devices on `blockdev_superblock`, in
     /// inode-list order, each once (a disk's partitions share it).
-    pub(crate) fn gendisks(&self, l: &Layouts, notices: &mut Vec<String>) -> Vec<u64> {
+    pub(crate) fn gendisks(&self, l: &Layouts, notices: &mut Vec<crate::Finding>) -> Vec<u64> {
         let Some(sb) = self.symbol("blockdev_superblock") else {
             return Vec::new();
         };
         let sb = match self.read_u64(sb) {
             Ok(sb) => sb,
             Err(e) => {
-                notices.push(format!("blockdev_superblock: {e}"));
+                notices.push(crate::Finding::unreadable(
+                    sb,
+                    format!("blockdev_superblock: {e}"),
+                ));
                 return Vec::new();
             }
         };
@@ -304,7 +323,10 @@ impl Kernel {
             match self.read_u64(bdev + bd_disk) {
                 Ok(d) if d != 0 && !out.contains(&d) => out.push(d),
                 Ok(_) => {}
-                Err(e) => notices.push(format!("block_device {bdev:x}: {e}")),
+                Err(e) => notices.push(crate::Finding::unreadable(
+                    bdev,
+                    format!("block_device {bdev:x}: {e}"),
+                )),
             }
         }
         out

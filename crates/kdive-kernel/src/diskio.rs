@@ -33,7 +33,7 @@ pub struct DiskIo {
 impl Kernel {
     /// Every disk but RAM and loop disks, in `block_class` order, with its
     /// requests in flight, and what could not be read.
-    pub fn disk_io(&self) -> Result<(Vec<DiskIo>, Vec<String>), Error> {
+    pub fn disk_io(&self) -> Result<(Vec<DiskIo>, Vec<crate::Finding>), Error> {
         let l = Layouts::of(self)?;
         let mut notices = Vec::new();
         let disks = match self.class_disks(&l, &mut notices) {
@@ -54,7 +54,10 @@ impl Kernel {
             let (read, write) = match self.in_flight(&l, queue) {
                 Ok(c) => c,
                 Err(e) => {
-                    notices.push(format!("{name}: queue {queue:x}: {e}"));
+                    notices.push(crate::Finding::unreadable(
+                        queue,
+                        format!("{name}: queue {queue:x}: {e}"),
+                    ));
                     (0, 0)
                 }
             };
@@ -71,7 +74,7 @@ impl Kernel {
     }
 
     /// The gendisks of `block_class`'s devices of type `disk_type`.
-    fn class_disks(&self, l: &Layouts, notices: &mut Vec<String>) -> Option<Vec<u64>> {
+    fn class_disks(&self, l: &Layouts, notices: &mut Vec<crate::Finding>) -> Option<Vec<u64>> {
         let class = self.symbol("block_class")?;
         let disk_type = self.symbol("disk_type")?;
         let sp = match l.off("class", "p") {
@@ -98,9 +101,14 @@ impl Kernel {
         let mut out = Vec::new();
         for n in crate::tasks::list::list_nodes(self, head, "block_class devices", notices) {
             let kn = n.wrapping_sub(n_node);
-            let read = |a: u64, notices: &mut Vec<String>| {
+            let read = |a: u64, notices: &mut Vec<crate::Finding>| {
                 self.read_u64(a)
-                    .map_err(|e| notices.push(format!("block_class device node {kn:x}: {e}")))
+                    .map_err(|e| {
+                        notices.push(crate::Finding::unreadable(
+                            kn,
+                            format!("block_class device node {kn:x}: {e}"),
+                        ))
+                    })
                     .ok()
             };
             // A dead node (its klist pointer's low bit set) is skipped.
@@ -121,7 +129,12 @@ impl Kernel {
     }
 
     /// The `subsys_private` of class `class` on `class_kset` (6.4 on).
-    fn class_subsys(&self, l: &Layouts, class: u64, notices: &mut Vec<String>) -> Option<u64> {
+    fn class_subsys(
+        &self,
+        l: &Layouts,
+        class: u64,
+        notices: &mut Vec<crate::Finding>,
+    ) -> Option<u64> {
         let kset = self.read_u64(self.symbol("class_kset")?).ok()?;
         let head = kset + l.off("kset", "list").ok()?;
         let entry = l.off("subsys_private", "subsys.kobj.entry").ok()?;
@@ -133,7 +146,7 @@ impl Kernel {
     }
 
     /// The disks of the block device inodes, each once.
-    fn inode_disks(&self, l: &Layouts, notices: &mut Vec<String>) -> Vec<u64> {
+    fn inode_disks(&self, l: &Layouts, notices: &mut Vec<crate::Finding>) -> Vec<u64> {
         self.gendisks(l, notices)
     }
 

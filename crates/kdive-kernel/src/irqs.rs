@@ -87,7 +87,7 @@ impl Kernel {
         &self,
         l: &Layouts,
         found: &mut Vec<(u64, u64)>,
-        notices: &mut Vec<String>,
+        notices: &mut Vec<crate::Finding>,
     ) {
         let (Some(sym), Ok(irq_off)) =
             (self.symbol("vector_irq"), l.off("irq_desc", "irq_data.irq"))
@@ -120,16 +120,16 @@ impl Kernel {
             }
         }
         found.sort_unstable();
-        notices.push(format!(
+        notices.push(crate::Finding::truncated(format!(
             "the descriptor tree is incomplete; {} interrupt(s) found from the CPUs' vector tables",
             found.len() - before
-        ));
+        )));
     }
 
     /// The `struct irqaction`s of descriptor `desc`, in chain order, each
     /// with its name (`None` when it does not read), and what could not be
     /// read.
-    pub fn irq_actions(&self, desc: u64) -> Result<(Vec<IrqAction>, Vec<String>), Error> {
+    pub fn irq_actions(&self, desc: u64) -> Result<(Vec<IrqAction>, Vec<crate::Finding>), Error> {
         let l = Layouts::of(self)?;
         let (action_off, act_name, act_next) = (
             l.off("irq_desc", "action")?,
@@ -143,8 +143,9 @@ impl Kernel {
             .map_err(|e| Error::read(format!("irq_desc {desc:x}"), e))?;
         while a != 0 && out.len() < MAX_ACTIONS {
             if out.iter().any(|x: &IrqAction| x.addr == a) {
-                notices.push(format!(
-                    "irq_desc {desc:x}: the action chain comes back to {a:x}"
+                notices.push(crate::Finding::looped(
+                    a,
+                    format!("irq_desc {desc:x}: the action chain comes back to {a:x}"),
                 ));
                 break;
             }
@@ -156,7 +157,10 @@ impl Kernel {
             a = match self.read_u64(a + act_next) {
                 Ok(n) => n,
                 Err(e) => {
-                    notices.push(format!("irq_desc {desc:x}: irqaction {a:x}: {e}"));
+                    notices.push(crate::Finding::unreadable(
+                        a,
+                        format!("irq_desc {desc:x}: irqaction {a:x}: {e}"),
+                    ));
                     break;
                 }
             };
@@ -195,7 +199,7 @@ impl Kernel {
     }
 
     /// The interrupts that have an action, with their per-CPU counts.
-    pub fn irq_stats(&self) -> Result<(Vec<IrqStat>, Vec<String>), Error> {
+    pub fn irq_stats(&self) -> Result<(Vec<IrqStat>, Vec<crate::Finding>), Error> {
         let l = Layouts::of(self)?;
         let action_off = l.off("irq_desc", "action")?;
         let kstat_off = l.off("irq_desc", "kstat_irqs")?;
@@ -214,7 +218,10 @@ impl Kernel {
             let action = match self.read_u64(desc + action_off) {
                 Ok(a) => a,
                 Err(e) => {
-                    notices.push(format!("irq {irq}: irq_desc {desc:x}: {e}"));
+                    notices.push(crate::Finding::unreadable(
+                        desc,
+                        format!("irq {irq}: irq_desc {desc:x}: {e}"),
+                    ));
                     continue;
                 }
             };
@@ -238,10 +245,14 @@ impl Kernel {
             let flow = name_off
                 .and_then(|o| self.read_u64(desc + o).ok())
                 .and_then(|p| self.string_at(p, 256));
-            let (chain, n) = self
-                .irq_actions(desc)
-                .unwrap_or_else(|e| (Vec::new(), vec![e.to_string()]));
-            notices.extend(n.into_iter().map(|n| format!("irq {irq}: {n}")));
+            let (chain, n) = self.irq_actions(desc).unwrap_or_else(|e| {
+                let f = crate::Finding::unreadable(desc, e.to_string());
+                (Vec::new(), vec![f])
+            });
+            notices.extend(n.into_iter().map(|f| crate::Finding {
+                text: format!("irq {irq}: {}", f.text),
+                ..f
+            }));
             let actions = chain.into_iter().filter_map(|a| a.name).collect();
             out.push(IrqStat {
                 irq,

@@ -63,6 +63,7 @@ mod diskio;
 mod error;
 #[cfg(test)]
 mod fake_mem;
+mod finding;
 pub mod fs;
 mod image;
 mod irqs;
@@ -110,6 +111,7 @@ pub use arp::Neighbour;
 pub use devices::{BlockDev, CharDev};
 pub use diskio::DiskIo;
 pub use error::{CpuState, Error, LayoutError};
+pub use finding::{Finding, FindingKind};
 pub use irqs::{IrqAction, IrqStat};
 pub use machine::{ExceptionStack, Machine};
 pub use meminfo::MemInfo;

@@ -118,7 +118,7 @@ pub struct MapleEntry {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MapleWalk {
     pub entries: Vec<MapleEntry>,
-    pub damage: Vec<String>,
+    pub damage: Vec<crate::Finding>,
 }
 
 /// Whether an entry is an encoded node (`xa_is_node()`).
@@ -155,26 +155,29 @@ pub(crate) fn walk<M: Memory + ?Sized>(
     while let Some((enode, min, max, depth)) = stack.pop() {
         let node = enode & !NODE_MASK;
         if depth >= MAX_HEIGHT {
-            out.damage.push(format!(
+            out.damage.push(crate::Finding::truncated(format!(
                 "maple tree: node {node:#x} is {depth} levels deep: skipped"
-            ));
+            )));
             continue;
         }
         if !seen.insert(node) {
-            out.damage.push(format!(
-                "maple tree: node {node:#x} is reached twice: skipped"
+            out.damage.push(crate::Finding::looped(
+                node,
+                format!("maple tree: node {node:#x} is reached twice: skipped"),
             ));
             continue;
         }
         if seen.len() > MAX_NODES {
-            out.damage.push(format!(
+            out.damage.push(crate::Finding::truncated(format!(
                 "maple tree: more than {MAX_NODES} nodes: damaged? read no more"
-            ));
+            )));
             break;
         }
         if let Err(e) = mem.read(node, &mut buf) {
-            out.damage
-                .push(format!("maple tree: node {node:#x} does not read: {e}"));
+            out.damage.push(crate::Finding::unreadable(
+                node,
+                format!("maple tree: node {node:#x} does not read: {e}"),
+            ));
             continue;
         }
         let kind = (enode >> TYPE_SHIFT) & TYPE_MASK;
@@ -182,8 +185,9 @@ pub(crate) fn walk<M: Memory + ?Sized>(
             LEAF_64 | RANGE_64 => (o.range_pivot, o.range_slot, o.range_slots, o.range_end),
             ARANGE_64 => (o.arange_pivot, o.arange_slot, o.arange_slots, o.arange_end),
             _ => {
-                out.damage.push(format!(
-                    "maple tree: node {node:#x} has type {kind}, not a node type: skipped"
+                out.damage.push(crate::Finding::corrupt(
+                    node,
+                    format!("maple tree: node {node:#x} has type {kind}, not a node type: skipped"),
                 ));
                 continue;
             }
@@ -206,8 +210,11 @@ pub(crate) fn walk<M: Memory + ?Sized>(
             }
         };
         if end >= nslots {
-            out.damage.push(format!(
-                "maple tree: node {node:#x} says it ends at slot {end} of {nslots}: skipped"
+            out.damage.push(crate::Finding::corrupt(
+                node,
+                format!(
+                    "maple tree: node {node:#x} says it ends at slot {end} of {nslots}: skipped"
+                ),
             ));
             continue;
         }
@@ -217,18 +224,18 @@ pub(crate) fn walk<M: Memory + ?Sized>(
         for i in 0..=end {
             let hi = if i < end { pivot(i) } else { max };
             if hi < lo || hi > max {
-                out.damage.push(format!(
+                out.damage.push(crate::Finding::corrupt(node, format!(
                     "maple tree: node {node:#x} slot {i}: pivot {hi:#x} outside {lo:#x}-{max:#x}: rest of node skipped"
-                ));
+                )));
                 break;
             }
             let s = slot(i);
             if leaf {
                 if s != 0 && s != ZERO_ENTRY && s & 3 != 2 {
                     if out.entries.len() >= max_entries {
-                        out.damage.push(format!(
+                        out.damage.push(crate::Finding::truncated(format!(
                             "maple tree: more than {max_entries} entries: read no more"
-                        ));
+                        )));
                         return out;
                     }
                     out.entries.push(MapleEntry {

@@ -50,7 +50,7 @@ impl Kernel {
 
     /// The devices of network namespace `net` (a `struct net`), in
     /// `dev_base_head` order, and what could not be read.
-    pub fn net_devices(&self, net: u64) -> Result<(Vec<NetDevice>, Vec<String>), Error> {
+    pub fn net_devices(&self, net: u64) -> Result<(Vec<NetDevice>, Vec<crate::Finding>), Error> {
         let l = Layouts::of(self)?;
         let head = net + l.off("net", "dev_base_head")?;
         let dev_list = l.off("net_device", "dev_list")?;
@@ -67,7 +67,10 @@ impl Kernel {
             let name = match self.read_cstr(addr + name_off, 16) {
                 Ok(s) => s,
                 Err(e) => {
-                    notices.push(format!("net_device {addr:x}: {e}"));
+                    notices.push(crate::Finding::unreadable(
+                        addr,
+                        format!("net_device {addr:x}: {e}"),
+                    ));
                     continue;
                 }
             };
@@ -81,14 +84,20 @@ impl Kernel {
             while ifa != 0 && ipv4.len() < MAX_ADDRS {
                 let mut a = [0u8; 4];
                 if let Err(e) = self.read(ifa + ifa_address, &mut a) {
-                    notices.push(format!("net_device {addr:x}: in_ifaddr {ifa:x}: {e}"));
+                    notices.push(crate::Finding::unreadable(
+                        ifa,
+                        format!("net_device {addr:x}: in_ifaddr {ifa:x}: {e}"),
+                    ));
                     break;
                 }
                 ipv4.push(a);
                 ifa = match self.read_u64(ifa + ifa_next) {
                     Ok(x) => x,
                     Err(e) => {
-                        notices.push(format!("net_device {addr:x}: in_ifaddr {ifa:x}: {e}"));
+                        notices.push(crate::Finding::unreadable(
+                            ifa,
+                            format!("net_device {addr:x}: in_ifaddr {ifa:x}: {e}"),
+                        ));
                         break;
                     }
                 };

@@ -57,7 +57,7 @@ struct Offsets {
 impl Kernel {
     /// The root PCI buses with everything under them, and what could not
     /// be read.
-    pub fn pci_buses(&self) -> Result<(Vec<PciBus>, Vec<String>), Error> {
+    pub fn pci_buses(&self) -> Result<(Vec<PciBus>, Vec<crate::Finding>), Error> {
         let l = Layouts::of(self)?;
         let name = l.off("device", "kobj.name")?;
         let o = Offsets {
@@ -87,7 +87,13 @@ impl Kernel {
         Ok((buses, notices))
     }
 
-    fn pci_bus(&self, o: &Offsets, bus: u64, depth: usize, notices: &mut Vec<String>) -> PciBus {
+    fn pci_bus(
+        &self,
+        o: &Offsets,
+        bus: u64,
+        depth: usize,
+        notices: &mut Vec<crate::Finding>,
+    ) -> PciBus {
         let name = self.kobj_name(bus + o.bus_name);
         let parent = self.read_u64(bus + o.bus_parent).unwrap_or(0);
         let bridge = self
@@ -111,7 +117,9 @@ impl Kernel {
                 children.push(self.pci_bus(o, n.wrapping_sub(o.bus_node), depth + 1, notices));
             }
         } else {
-            notices.push(format!("pci_bus {bus:x}: buses nested too deep"));
+            notices.push(crate::Finding::truncated(format!(
+                "pci_bus {bus:x}: buses nested too deep"
+            )));
         }
         PciBus {
             addr: bus,

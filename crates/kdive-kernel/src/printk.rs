@@ -75,7 +75,7 @@ pub struct KernelLog {
     pub format: LogFormat,
     pub records: Vec<LogRecord>,
     /// Damage met on the way (a record skipped, a page unreadable).
-    pub notices: Vec<String>,
+    pub notices: Vec<crate::Finding>,
 }
 
 impl KernelLog {
@@ -139,12 +139,12 @@ pub(crate) fn read_log(
 /// Notices, at most [`MAX_NOTICES`] kept, the others counted.
 #[derive(Default)]
 pub(crate) struct Notices {
-    kept: Vec<String>,
+    kept: Vec<crate::Finding>,
     dropped: usize,
 }
 
 impl Notices {
-    pub fn push(&mut self, s: String) {
+    pub fn push(&mut self, s: crate::Finding) {
         if self.kept.len() < MAX_NOTICES {
             self.kept.push(s);
         } else {
@@ -157,12 +157,12 @@ impl Notices {
         self.kept.len() + self.dropped
     }
 
-    pub fn into_vec(mut self) -> Vec<String> {
+    pub fn into_vec(mut self) -> Vec<crate::Finding> {
         if self.dropped > 0 {
-            self.kept.push(format!(
+            self.kept.push(crate::Finding::truncated(format!(
                 "log: {} more damaged records not listed",
                 self.dropped
-            ));
+            )));
         }
         self.kept
     }

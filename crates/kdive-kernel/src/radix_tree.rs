@@ -91,13 +91,16 @@ pub(crate) fn tree_entries(
     root: u64,
     t: &TreeLayout,
     what: &str,
-    notices: &mut Vec<String>,
+    notices: &mut Vec<crate::Finding>,
 ) -> Vec<(u64, u64)> {
     let mut out = Vec::new();
     let head = match mem.read_u64(root + t.head) {
         Ok(h) => h,
         Err(e) => {
-            notices.push(format!("{what}: its root {root:#x}: {e}"));
+            notices.push(crate::Finding::unreadable(
+                root,
+                format!("{what}: its root {root:#x}: {e}"),
+            ));
             return out;
         }
     };
@@ -115,31 +118,39 @@ pub(crate) fn tree_entries(
             continue;
         };
         if !seen.insert(node) {
-            notices.push(format!(
-                "{what}: the tree comes back to node {node:#x}: skipped"
+            notices.push(crate::Finding::looped(
+                node,
+                format!("{what}: the tree comes back to node {node:#x}: skipped"),
             ));
             continue;
         }
         if seen.len() > MAX_NODES {
-            notices.push(format!(
+            notices.push(crate::Finding::truncated(format!(
                 "{what}: more than {MAX_NODES} tree nodes: damaged? read no more"
-            ));
+            )));
             break;
         }
         let mut b = [0u8];
         if let Err(e) = mem.read(node + t.node_shift, &mut b) {
-            notices.push(format!("{what}: tree node {node:#x}: {e}"));
+            notices.push(crate::Finding::unreadable(
+                node,
+                format!("{what}: tree node {node:#x}: {e}"),
+            ));
             continue;
         }
         let shift = u64::from(b[0]);
         if want.is_some_and(|w| w != shift) || shift >= 64 || shift % chunk.max(1) != 0 {
-            notices.push(format!(
-                "{what}: tree node {node:#x} has shift {shift}: skipped"
+            notices.push(crate::Finding::corrupt(
+                node,
+                format!("{what}: tree node {node:#x} has shift {shift}: skipped"),
             ));
             continue;
         }
         if let Err(e) = mem.read(node + t.node_slots, &mut slots) {
-            notices.push(format!("{what}: tree node {node:#x}: {e}"));
+            notices.push(crate::Finding::unreadable(
+                node,
+                format!("{what}: tree node {node:#x}: {e}"),
+            ));
             continue;
         }
         // Pushed in reverse, so that entries come out in index order.
@@ -150,8 +161,9 @@ pub(crate) fn tree_entries(
             }
             let index = base.wrapping_add((i as u64) << shift);
             if t.node(v).is_some() && shift == 0 {
-                notices.push(format!(
-                    "{what}: tree node {node:#x} is a leaf but holds node {v:#x}: skipped"
+                notices.push(crate::Finding::corrupt(
+                    v,
+                    format!("{what}: tree node {node:#x} is a leaf but holds node {v:#x}: skipped"),
                 ));
                 continue;
             }
@@ -166,7 +178,7 @@ pub(crate) fn tree_entries(
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TreeEntries {
     pub entries: Vec<(u64, u64)>,
-    pub notices: Vec<String>,
+    pub notices: Vec<crate::Finding>,
 }
 
 impl Kernel {

@@ -29,7 +29,7 @@ fn memory() -> Fake {
     m
 }
 
-fn walk(m: &Fake, t: &TreeLayout) -> (Vec<(u64, u64)>, Vec<String>) {
+fn walk(m: &Fake, t: &TreeLayout) -> (Vec<(u64, u64)>, Vec<crate::Finding>) {
     let mut notices = Vec::new();
     let e = tree_entries(m, ROOT, t, "test tree", &mut notices);
     (e, notices)
@@ -76,7 +76,7 @@ fn a_tree_that_comes_back_is_cut_where_it_does() {
     let (e, n) = walk(&m, &XA);
     assert_eq!(e, vec![(128, A)]);
     assert_eq!(n.len(), 1, "{n:?}");
-    assert!(n[0].contains("comes back to node"), "{n:?}");
+    assert!(n[0].text.contains("comes back to node"), "{n:?}");
 }
 
 #[test]
@@ -93,8 +93,11 @@ fn bad_shifts_and_unreadable_nodes_are_skipped_with_a_notice() {
     let (e, n) = walk(&m, &XA);
     assert_eq!(e, vec![(2 << 12, B)]);
     assert_eq!(n.len(), 2, "{n:?}");
-    assert!(n[0].contains(&format!("{N2:#x} has shift 0")), "{n:?}");
-    assert!(n[1].contains("invalid kernel virtual address"), "{n:?}");
+    assert!(n[0].text.contains(&format!("{N2:#x} has shift 0")), "{n:?}");
+    assert!(
+        n[1].text.contains("invalid kernel virtual address"),
+        "{n:?}"
+    );
     // A root that does not read.
     let mut notices = Vec::new();
     assert!(tree_entries(&m, 0x1000, &XA, "t", &mut notices).is_empty());

@@ -25,7 +25,7 @@ impl Kernel {
     /// The resources of the tree whose root is the global `root`
     /// (`ioport_resource`, `iomem_resource`), root first, and what could
     /// not be read.
-    pub fn resources(&self, root: &str) -> Result<(Vec<Resource>, Vec<String>), Error> {
+    pub fn resources(&self, root: &str) -> Result<(Vec<Resource>, Vec<crate::Finding>), Error> {
         let l = Layouts::of(self)?;
         let first = self.symbol(root).ok_or_else(|| Error::no_symbol(root))?;
         let (start, end, name, child, sibling) = (
@@ -43,13 +43,19 @@ impl Kernel {
         while let Some(mut r) = stack.pop() {
             while r != 0 {
                 if !seen.insert(r) || seen.len() > MAX_RESOURCES {
-                    notices.push(format!("{root}: the tree comes back to {r:x}"));
+                    notices.push(crate::Finding::looped(
+                        r,
+                        format!("{root}: the tree comes back to {r:x}"),
+                    ));
                     break;
                 }
                 let rd = |o: u64| self.read_u64(r + o);
                 let (Ok(s), Ok(e), Ok(c), Ok(sib)) = (rd(start), rd(end), rd(child), rd(sibling))
                 else {
-                    notices.push(format!("{root}: resource {r:x} does not read"));
+                    notices.push(crate::Finding::unreadable(
+                        r,
+                        format!("{root}: resource {r:x} does not read"),
+                    ));
                     break;
                 };
                 let n = rd(name).ok().and_then(|p| self.string_at(p, 256));

@@ -82,7 +82,7 @@ impl SwapOffsets {
 
 impl Kernel {
     /// Every swap area in use, and what could not be read.
-    pub fn swap_areas(&self) -> Result<(Vec<SwapArea>, Vec<String>), Error> {
+    pub fn swap_areas(&self) -> Result<(Vec<SwapArea>, Vec<crate::Finding>), Error> {
         let o = SwapOffsets::from_layouts(&Layouts::of(self)?)?;
         let nr_sym = self.symbol("nr_swapfiles").ok_or_else(|| {
             Error::no_symbol_said("nr_swapfiles", "nr_swapfiles doesn't exist in this kernel!")
@@ -103,7 +103,7 @@ pub(crate) fn swap_areas(
     o: &SwapOffsets,
     info: u64,
     nr: u32,
-) -> (Vec<SwapArea>, Vec<String>) {
+) -> (Vec<SwapArea>, Vec<crate::Finding>) {
     let mut notices = Vec::new();
     let mut out = Vec::new();
     // MAX_SWAPFILES is at most 32.
@@ -115,7 +115,10 @@ pub(crate) fn swap_areas(
         match area(mem, o, addr) {
             Ok(Some(a)) => out.push(a),
             Ok(None) => {}
-            Err(e) => notices.push(format!("swap_info[{i}] {addr:x}: {e}")),
+            Err(e) => notices.push(crate::Finding::unreadable(
+                addr,
+                format!("swap_info[{i}] {addr:x}: {e}"),
+            )),
         }
     }
     (out, notices)

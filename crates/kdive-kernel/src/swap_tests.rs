@@ -102,7 +102,9 @@ fn swap_areas_with_their_paths() {
     let (areas, notices) = swap_areas(&m, &O, info, 5);
     assert_eq!(notices.len(), 1, "{notices:?}");
     assert!(
-        notices[0].starts_with("swap_info[4] ffff888009000000: "),
+        notices[0]
+            .text
+            .starts_with("swap_info[4] ffff888009000000: "),
         "{notices:?}"
     );
     let want = |addr, partition, prio, path: &str| SwapArea {

@@ -150,7 +150,7 @@ pub struct TaskList {
     states: TaskStates,
     /// Pages of memory, for %MEM.
     total_pages: u64,
-    notices: Vec<String>,
+    notices: Vec<crate::Finding>,
     /// The offsets the walk used, for reading more of a task later.
     pub(crate) offsets: Option<offsets::Offsets>,
     /// Each CPU's runqueue clock (`rq->clock`, ns).
@@ -164,7 +164,7 @@ impl TaskList {
         panic_task: Option<u64>,
         states: TaskStates,
         total_pages: u64,
-        notices: Vec<String>,
+        notices: Vec<crate::Finding>,
     ) -> TaskList {
         // crash's order: by PID; PID 0 (the idle tasks) by CPU.
         tasks.sort_by_key(|t| (t.pid, if t.pid == 0 { t.cpu } else { 0 }, t.addr));
@@ -196,7 +196,7 @@ impl TaskList {
     }
 
     /// What the walks could not read, each naming the address.
-    pub fn notices(&self) -> &[String] {
+    pub fn notices(&self) -> &[crate::Finding] {
         &self.notices
     }
 

@@ -39,7 +39,7 @@ pub struct TimerWheel {
     /// How many bases each CPU has.
     pub nr_bases: usize,
     pub bases: Vec<TimerBase>,
-    pub notices: Vec<String>,
+    pub notices: Vec<crate::Finding>,
 }
 
 struct Offsets {
@@ -120,22 +120,26 @@ impl Kernel {
         Ok(wheel)
     }
 
-    fn read_base(&self, base: u64, o: &Offsets, notices: &mut Vec<String>) -> Vec<Timer> {
+    fn read_base(&self, base: u64, o: &Offsets, notices: &mut Vec<crate::Finding>) -> Vec<Timer> {
         let mut timers = Vec::new();
         for i in 0..o.nr_vectors {
             let head = base + o.vectors + i * 8;
             let mut node = match self.read_u64(head) {
                 Ok(n) => n,
                 Err(e) => {
-                    notices.push(format!("timer_base {base:x}: vectors[{i}]: {e}"));
+                    notices.push(crate::Finding::unreadable(
+                        base,
+                        format!("timer_base {base:x}: vectors[{i}]: {e}"),
+                    ));
                     continue;
                 }
             };
             let mut seen = HashSet::new();
             while node != 0 {
                 if !seen.insert(node) || seen.len() > MAX_CHAIN {
-                    notices.push(format!(
-                        "timer_base {base:x}: vectors[{i}]: loop at {node:x}"
+                    notices.push(crate::Finding::looped(
+                        node,
+                        format!("timer_base {base:x}: vectors[{i}]: loop at {node:x}"),
                     ));
                     break;
                 }
@@ -144,8 +148,9 @@ impl Kernel {
                     match (self.read_u64(t + o.expires), self.read_u64(t + o.function)) {
                         (Ok(e), Ok(f)) => (e, f),
                         (Err(e), _) | (_, Err(e)) => {
-                            notices.push(format!(
-                                "timer_base {base:x}: vectors[{i}]: timer {t:x}: {e}"
+                            notices.push(crate::Finding::unreadable(
+                                t,
+                                format!("timer_base {base:x}: vectors[{i}]: timer {t:x}: {e}"),
                             ));
                             break;
                         }
@@ -158,7 +163,10 @@ impl Kernel {
                 node = match self.read_u64(node) {
                     Ok(n) => n,
                     Err(e) => {
-                        notices.push(format!("timer_base {base:x}: vectors[{i}]: {node:x}: {e}"));
+                        notices.push(crate::Finding::unreadable(
+                            node,
+                            format!("timer_base {base:x}: vectors[{i}]: {node:x}: {e}"),
+                        ));
                         break;
                     }
                 };

@@ -73,7 +73,7 @@ pub struct Vma {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Vmas {
     pub vmas: Vec<Vma>,
-    pub damage: Vec<String>,
+    pub damage: Vec<crate::Finding>,
 }
 
 impl Kernel {
@@ -127,8 +127,9 @@ fn read_vmas(
                 .map_err(|e| Error::read(format!("mm_struct {mm:x} does not read"), e))?;
             while at != 0 {
                 if !seen.insert(at) || v.len() >= MAX_VMAS {
-                    out.damage.push(format!(
-                        "vma list: comes back to {at:x}, or too long: stopped"
+                    out.damage.push(crate::Finding::looped(
+                        at,
+                        format!("vma list: comes back to {at:x}, or too long: stopped"),
                     ));
                     break;
                 }
@@ -136,7 +137,10 @@ fn read_vmas(
                 at = match mem.read_u64(at + next) {
                     Ok(n) => n,
                     Err(e) => {
-                        out.damage.push(format!("vma {at:x} does not read: {e}"));
+                        out.damage.push(crate::Finding::unreadable(
+                            at,
+                            format!("vma {at:x} does not read: {e}"),
+                        ));
                         break;
                     }
                 };
@@ -147,7 +151,10 @@ fn read_vmas(
     let mut buf = vec![0u8; o.size as usize];
     for addr in addrs {
         if let Err(e) = mem.read(addr, &mut buf) {
-            out.damage.push(format!("vma {addr:x} does not read: {e}"));
+            out.damage.push(crate::Finding::unreadable(
+                addr,
+                format!("vma {addr:x} does not read: {e}"),
+            ));
             continue;
         }
         let word = |off: u64| {

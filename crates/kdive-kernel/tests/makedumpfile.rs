@@ -27,11 +27,10 @@ fn told_once_when_the_task_list_meets_excluded_pages() {
             let name = format!("{}/{variant}", c.name());
             let told = k.notices().iter().filter(|n| n.contains(NOTICE)).count();
             assert!(told <= 1, "{name}: told {told} times");
-            let list_broken = k
-                .tasks()
-                .notices()
-                .iter()
-                .any(|n| n.starts_with("the task list") && n.contains("page excluded"));
+            let list_broken =
+                k.tasks().notices().iter().any(|n| {
+                    n.text.starts_with("the task list") && n.text.contains("page excluded")
+                });
             assert_eq!(
                 told == 1,
                 list_broken,

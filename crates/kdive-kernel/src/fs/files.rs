@@ -132,7 +132,7 @@ pub struct TaskFiles {
     /// The open files, by descriptor; `None`: no file table.
     pub files: Option<Vec<OpenFile>>,
     /// What could not be read, each naming the address.
-    pub notices: Vec<String>,
+    pub notices: Vec<crate::Finding>,
 }
 
 impl Kernel {
@@ -277,7 +277,11 @@ impl Kernel {
             let cwd = path(fo.fs_pwd_mnt, fo.fs_pwd_dentry);
             let mut keep = |r: Result<String, Error>| {
                 r.unwrap_or_else(|e| {
-                    out.notices.push(e.to_string());
+                    out.notices.push(crate::Finding::new(
+                        crate::FindingKind::Unreadable,
+                        None,
+                        e.to_string(),
+                    ));
                     "?".into()
                 })
             };
@@ -303,8 +307,11 @@ impl Kernel {
             return Ok(out);
         }
         if max_fds > MAX_FDS {
-            out.notices.push(format!(
+            out.notices.push(crate::Finding::corrupt(
+                fdt,
+                format!(
                 "fdtable {fdt:x}: max_fds {max_fds} is more than {MAX_FDS}: damaged? read {MAX_FDS}"
+            ),
             ));
             max_fds = MAX_FDS;
         }
@@ -324,8 +331,9 @@ impl Kernel {
             let file = match Memory::read_u64(self, slot) {
                 Ok(f) => f,
                 Err(e) => {
-                    out.notices.push(format!(
-                        "fd {fd}: file pointer at {slot:x} does not read: {e}"
+                    out.notices.push(crate::Finding::unreadable(
+                        slot,
+                        format!("fd {fd}: file pointer at {slot:x} does not read: {e}"),
                     ));
                     continue;
                 }

@@ -57,7 +57,7 @@ fn tree() -> (FakeMem, u64) {
 fn entries_in_order_with_ranges() {
     let (m, root) = tree();
     let w = walk(&m, root, &MapleOffsets::linux_6_1(), 100);
-    assert_eq!(w.damage, Vec::<String>::new());
+    assert_eq!(w.damage, Vec::<crate::Finding>::new());
     let got: Vec<(u64, u64, u64)> = w
         .entries
         .iter()
@@ -92,7 +92,15 @@ fn a_loop_is_reported_and_the_walk_ends() {
     m.u64(node(2) + o.range_slot, root);
     let w = walk(&m, root, &o, 100);
     assert!(
-        w.damage.iter().any(|d| d.contains("reached twice")),
+        w.damage.iter().any(|d| d.text.contains("reached twice")),
+        "{:?}",
+        w.damage
+    );
+    // Typed: a loop, at the node reached twice.
+    assert!(
+        w.damage
+            .iter()
+            .any(|d| d.kind == crate::FindingKind::Loop && d.addr == Some(node(0))),
         "{:?}",
         w.damage
     );
@@ -114,12 +122,12 @@ fn bad_type_bad_pivots_and_unreadable_nodes_are_reported() {
     m.u64(node(0) + o.arange_slot + 8, enc(node(2), 9));
     let w = walk(&m, root, &o, 100);
     assert!(
-        w.damage.iter().any(|d| d.contains("outside")),
+        w.damage.iter().any(|d| d.text.contains("outside")),
         "{:?}",
         w.damage
     );
     assert!(
-        w.damage.iter().any(|d| d.contains("type 9")),
+        w.damage.iter().any(|d| d.text.contains("type 9")),
         "{:?}",
         w.damage
     );
@@ -128,7 +136,7 @@ fn bad_type_bad_pivots_and_unreadable_nodes_are_reported() {
     m.u64(node(0) + o.arange_slot + 8, enc(node(40), LEAF_64));
     let w = walk(&m, root, &o, 100);
     assert!(
-        w.damage.iter().any(|d| d.contains("does not read")),
+        w.damage.iter().any(|d| d.text.contains("does not read")),
         "{:?}",
         w.damage
     );
@@ -139,5 +147,5 @@ fn entries_are_bounded() {
     let (m, root) = tree();
     let w = walk(&m, root, &MapleOffsets::linux_6_1(), 2);
     assert_eq!(w.entries.len(), 2);
-    assert!(w.damage.iter().any(|d| d.contains("more than 2")));
+    assert!(w.damage.iter().any(|d| d.text.contains("more than 2")));
 }

@@ -86,10 +86,10 @@ pub(super) fn read(
     let mut first = tail;
     let span = head.wrapping_sub(tail) & ID_MASK;
     if span >= count {
-        notices.push(format!(
+        notices.push(crate::Finding::truncated(format!(
             "log: descriptor ids run from {tail} to {head}, more than the ring's {count}: \
              reading the last {count}"
-        ));
+        )));
         first = head.wrapping_sub(count - 1) & ID_MASK;
     }
     let ring = Ring {
@@ -106,7 +106,11 @@ pub(super) fn read(
         match ring.record(id, id == head) {
             Ok(Some(r)) => records.push(r),
             Ok(None) => {}
-            Err(why) => notices.push(format!("log: record id {id}: {why}; skipped")),
+            Err(why) => notices.push(crate::Finding::new(
+                crate::FindingKind::Corrupt,
+                None,
+                format!("log: record id {id}: {why}; skipped"),
+            )),
         }
         if id == head {
             break;
@@ -116,7 +120,7 @@ pub(super) fn read(
     if records.is_empty() && notices.count() > 0 {
         return Err(Error::NoLogRecords {
             at: format!("descriptors at {descs:#x}, text at {data:#x}"),
-            first: notices.into_vec().swap_remove(0),
+            first: notices.into_vec().swap_remove(0).text,
         });
     }
     Ok(KernelLog {

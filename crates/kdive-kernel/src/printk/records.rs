@@ -75,8 +75,9 @@ pub(super) fn read(mem: &impl Memory, shapes: Shapes<'_>, v: &Vars) -> Result<Ke
         let h = match region.get(idx, hdr) {
             Ok(h) => h,
             Err(a) => {
-                notices.push(format!(
-                    "log: record header at {a:#x} unreadable; the rest is lost"
+                notices.push(crate::Finding::unreadable(
+                    a,
+                    format!("log: record header at {a:#x} unreadable; the rest is lost"),
                 ));
                 break;
             }
@@ -86,8 +87,9 @@ pub(super) fn read(mem: &impl Memory, shapes: Shapes<'_>, v: &Vars) -> Result<Ke
         if n == 0 {
             // The end of the used part: go on at the start, once.
             if wrapped || idx == 0 {
-                notices.push(format!(
-                    "log: empty record at offset {idx} of log_buf; stopped"
+                notices.push(crate::Finding::corrupt(
+                    buf.wrapping_add(idx as u64),
+                    format!("log: empty record at offset {idx} of log_buf; stopped"),
                 ));
                 break;
             }
@@ -98,9 +100,9 @@ pub(super) fn read(mem: &impl Memory, shapes: Shapes<'_>, v: &Vars) -> Result<Ke
         let t = text_len.get(h).unwrap_or(0) as usize;
         let d = dict_len.get(h).unwrap_or(0) as usize;
         if n < hdr + t + d || idx + n > len as usize {
-            notices.push(format!(
+            notices.push(crate::Finding::corrupt(buf.wrapping_add(idx as u64), format!(
                 "log: record at offset {idx} of log_buf has length {n} (text {t}, dict {d}); stopped"
-            ));
+            )));
             break;
         }
         let mut r = LogRecord {
@@ -123,8 +125,9 @@ pub(super) fn read(mem: &impl Memory, shapes: Shapes<'_>, v: &Vars) -> Result<Ke
                     .collect();
                 records.push(r);
             }
-            Err(a) => notices.push(format!(
-                "log: record {seq}: text at {a:#x} unreadable; skipped"
+            Err(a) => notices.push(crate::Finding::unreadable(
+                a,
+                format!("log: record {seq}: text at {a:#x} unreadable; skipped"),
             )),
         }
         seq += 1;
@@ -133,7 +136,7 @@ pub(super) fn read(mem: &impl Memory, shapes: Shapes<'_>, v: &Vars) -> Result<Ke
     if records.is_empty() && notices.count() > 0 {
         return Err(Error::NoLogRecords {
             at: format!("log_buf at {buf:#x}"),
-            first: notices.into_vec().swap_remove(0),
+            first: notices.into_vec().swap_remove(0).text,
         });
     }
     Ok(KernelLog {

@@ -85,9 +85,13 @@ fn damaged_records_are_skipped_with_a_notice() {
         let log = r.read().unwrap();
         assert_eq!(texts(&log), ["one", "three"], "{what}");
         assert_eq!(log.notices.len(), 1, "{what}: {:?}", log.notices);
-        assert!(log.notices[0].contains(says), "{what}: {:?}", log.notices);
         assert!(
-            log.notices[0].contains(&format!("id {}", ids[1])),
+            log.notices[0].text.contains(says),
+            "{what}: {:?}",
+            log.notices
+        );
+        assert!(
+            log.notices[0].text.contains(&format!("id {}", ids[1])),
             "{what}: {:?}",
             log.notices
         );
@@ -114,7 +118,7 @@ fn an_unreadable_page_loses_only_its_records() {
     assert!(kept.contains(&0) && kept.contains(&11));
     assert_eq!(log.notices.len(), lost.len());
     assert!(
-        log.notices.iter().all(|n| n.contains("unreadable")),
+        log.notices.iter().all(|n| n.text.contains("unreadable")),
         "{:?}",
         log.notices
     );
@@ -147,7 +151,7 @@ fn a_head_too_far_from_the_tail_reads_one_ring() {
     r.mem.u64(r.desc(8), (2 << 62) | 8);
     let log = r.read().unwrap();
     assert!(
-        log.notices[0].contains("more than the ring's 8"),
+        log.notices[0].text.contains("more than the ring's 8"),
         "{:?}",
         log.notices
     );
@@ -177,7 +181,7 @@ fn many_damaged_records_give_a_bounded_list_of_notices() {
     assert_eq!(log.records.len(), 10);
     assert_eq!(log.notices.len(), MAX_NOTICES + 1);
     assert!(
-        log.notices[MAX_NOTICES].contains("30 more"),
+        log.notices[MAX_NOTICES].text.contains("30 more"),
         "{:?}",
         log.notices.last()
     );

@@ -185,9 +185,7 @@ impl Offsets {
                     .offset(),
             ),
         };
-        let node_len = btf
-            .array_info(node.type_id)
-            .map_or(1, |a| a.len.max(1));
+        let node_len = btf.array_info(node.type_id).map_or(1, |a| a.len.max(1));
         let cpu = match btf.member_offset("kmem_cache", "cpu_slab") {
             None => None,
             Some(_) => Some(CpuSlabOffsets {

@@ -13,12 +13,15 @@ pub(crate) fn list_nodes(
     mem: &impl Memory,
     head: u64,
     what: &str,
-    notices: &mut Vec<String>,
+    notices: &mut Vec<crate::Finding>,
 ) -> Vec<u64> {
     let mut out = Vec::new();
     if let Err(e) = mem.read_u64(head) {
         // Neither way can start: one notice.
-        notices.push(format!("{what}: its head {head:#x}: {e}"));
+        notices.push(crate::Finding::unreadable(
+            head,
+            format!("{what}: its head {head:#x}: {e}"),
+        ));
         return out;
     }
     let mut seen = HashSet::new();
@@ -28,10 +31,10 @@ pub(crate) fn list_nodes(
         let mut back = Vec::new();
         follow(mem, head, 8, what, &mut seen, &mut back, notices);
         if !back.is_empty() {
-            notices.push(format!(
+            notices.push(crate::Finding::truncated(format!(
                 "{what}: {} more entries found walking back from its head",
                 back.len()
-            ));
+            )));
         }
         out.extend(back.into_iter().rev());
     }
@@ -47,14 +50,17 @@ fn follow(
     what: &str,
     seen: &mut HashSet<u64>,
     out: &mut Vec<u64>,
-    notices: &mut Vec<String>,
+    notices: &mut Vec<crate::Finding>,
 ) -> bool {
     let mut at = head;
     loop {
         let next = match mem.read_u64(at + link) {
             Ok(n) => n,
             Err(e) => {
-                notices.push(format!("{what}: entry {at:#x}: {e}"));
+                notices.push(crate::Finding::unreadable(
+                    at,
+                    format!("{what}: entry {at:#x}: {e}"),
+                ));
                 return true;
             }
         };
@@ -62,24 +68,28 @@ fn follow(
             return false;
         }
         if next < 1 << 63 {
-            notices.push(format!(
-                "{what}: entry {at:#x} points to {next:#x}, not a kernel address"
+            notices.push(crate::Finding::corrupt(
+                next,
+                format!("{what}: entry {at:#x} points to {next:#x}, not a kernel address"),
             ));
             return true;
         }
         if !seen.insert(next) {
             // Backwards, meeting what the forward walk found ends the walk.
             if link == 0 {
-                notices.push(format!(
+                notices.push(crate::Finding::looped(
+                    next,
+                    format!(
                     "{what}: the list comes back to {next:#x} without reaching its head: a loop"
+                ),
                 ));
             }
             return true;
         }
         if seen.len() > MAX_TASKS {
-            notices.push(format!(
+            notices.push(crate::Finding::truncated(format!(
                 "{what}: more than {MAX_TASKS} entries: damaged? read no more"
-            ));
+            )));
             return false;
         }
         out.push(next);

@@ -78,7 +78,7 @@ fn failed(why: String) -> TaskList {
         None,
         TaskStates::default(),
         0,
-        vec![why],
+        vec![crate::Finding::truncated(why)],
     )
 }
 

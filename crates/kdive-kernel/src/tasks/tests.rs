@@ -192,7 +192,7 @@ fn finds_every_task_by_every_walk() {
     // The task only the PID namespace has is reported, by address.
     assert_eq!(l.notices().len(), 1, "{:?}", l.notices());
     assert!(
-        l.notices()[0].contains(&format!("{:#x}", task(5))),
+        l.notices()[0].text.contains(&format!("{:#x}", task(5))),
         "{:?}",
         l.notices()
     );
@@ -208,7 +208,15 @@ fn a_loop_in_the_task_list_is_reported_and_the_rest_found() {
     assert!(
         l.notices()
             .iter()
-            .any(|n| n.contains("loop") && n.contains(&format!("{:#x}", task(1) + TASKS))),
+            .any(|n| n.text.contains("loop") && n.text.contains(&format!("{:#x}", task(1) + TASKS))),
+        "{:?}",
+        l.notices()
+    );
+    // Typed: a loop, at the entry the list came back to.
+    assert!(
+        l.notices()
+            .iter()
+            .any(|n| n.kind == crate::FindingKind::Loop && n.addr == Some(task(1) + TASKS)),
         "{:?}",
         l.notices()
     );
@@ -225,7 +233,9 @@ fn a_bad_pointer_is_reported_and_the_list_walked_back() {
     let l = run(&m);
     assert_eq!(addrs(&l), ALL.map(task).to_vec());
     assert!(
-        l.notices().iter().any(|n| n.contains(&format!("{bad:#x}"))),
+        l.notices()
+            .iter()
+            .any(|n| n.text.contains(&format!("{bad:#x}"))),
         "{:?}",
         l.notices()
     );
@@ -245,7 +255,8 @@ fn a_pointer_to_garbage_is_no_task() {
     assert!(
         l.notices()
             .iter()
-            .any(|n| n.contains("not a task") || n.contains("invalid kernel virtual address")),
+            .any(|n| n.text.contains("not a task")
+                || n.text.contains("invalid kernel virtual address")),
         "{:?}",
         l.notices()
     );
@@ -263,7 +274,7 @@ fn a_tree_node_that_holds_itself_is_skipped() {
     let n: Vec<_> = l
         .notices()
         .iter()
-        .filter(|n| n.contains(&format!("{NODE:#x}")))
+        .filter(|n| n.text.contains(&format!("{NODE:#x}")))
         .collect();
     assert_eq!(n.len(), 1, "{:?}", l.notices());
 }
@@ -302,7 +313,9 @@ fn current_task_says_what_runs_when_the_runqueue_does_not() {
     assert_eq!(l.active(1).unwrap().addr, task(1));
     assert_eq!(l.panic_task().unwrap().addr, task(1));
     assert!(
-        l.notices().iter().any(|n| n.contains("CPU 1's runqueue")),
+        l.notices()
+            .iter()
+            .any(|n| n.text.contains("CPU 1's runqueue")),
         "{:?}",
         l.notices()
     );

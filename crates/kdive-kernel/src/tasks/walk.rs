@@ -25,7 +25,7 @@ struct Collector<'a, M> {
     signal: HashMap<u64, u64>,
     /// Per-task RSS counts not yet folded into the mm (`SPLIT_RSS_COUNTING`).
     split_rss: HashMap<u64, u64>,
-    notices: Vec<String>,
+    notices: Vec<crate::Finding>,
     buf: Vec<u8>,
     full: bool,
 }
@@ -78,9 +78,10 @@ pub(crate) fn walk(mem: &impl Memory, o: &Offsets, roots: &Roots) -> TaskList {
                             active[cpu] = Some(t);
                         }
                     }
-                    Err(e) => c
-                        .notices
-                        .push(format!("tasks: CPU {cpu}'s runqueue at {base:#x}: {e}")),
+                    Err(e) => c.notices.push(crate::Finding::unreadable(
+                        base,
+                        format!("tasks: CPU {cpu}'s runqueue at {base:#x}: {e}"),
+                    )),
                 }
             }
         }
@@ -98,9 +99,10 @@ pub(crate) fn walk(mem: &impl Memory, o: &Offsets, roots: &Roots) -> TaskList {
                     active[cpu] = Some(t);
                 }
             }
-            Err(e) => c
-                .notices
-                .push(format!("tasks: CPU {cpu}'s current_task at {at:#x}: {e}")),
+            Err(e) => c.notices.push(crate::Finding::unreadable(
+                at,
+                format!("tasks: CPU {cpu}'s current_task at {at:#x}: {e}"),
+            )),
         }
     }
     // 4. The PID namespace.
@@ -123,10 +125,14 @@ pub(crate) fn walk(mem: &impl Memory, o: &Offsets, roots: &Roots) -> TaskList {
         }
         if let Some((_, e)) = unread.first() {
             let addrs: Vec<String> = unread.iter().map(|u| format!("{:#x}", u.0)).collect();
-            c.notices.push(format!(
-                "tasks: {} struct pid of the PID namespace do not read ({e}): {}",
-                unread.len(),
-                few(&addrs)
+            c.notices.push(crate::Finding::new(
+                crate::FindingKind::Unreadable,
+                unread.first().map(|u| u.0),
+                format!(
+                    "tasks: {} struct pid of the PID namespace do not read ({e}): {}",
+                    unread.len(),
+                    few(&addrs)
+                ),
             ));
         }
     }
@@ -149,9 +155,9 @@ impl<M: Memory> Collector<'_, M> {
             return false;
         }
         if self.tasks.len() >= MAX_TASKS {
-            self.notices.push(format!(
+            self.notices.push(crate::Finding::truncated(format!(
                 "tasks: more than {MAX_TASKS}: damaged? read no more"
-            ));
+            )));
             self.full = true;
             return false;
         }
@@ -163,8 +169,10 @@ impl<M: Memory> Collector<'_, M> {
             }
             Err(why) => {
                 self.bad.insert(addr);
-                self.notices
-                    .push(format!("tasks: {from}: task_struct at {addr:#x}: {why}"));
+                self.notices.push(crate::Finding::corrupt(
+                    addr,
+                    format!("tasks: {from}: task_struct at {addr:#x}: {why}"),
+                ));
                 false
             }
         }
@@ -268,10 +276,10 @@ impl<M: Memory> Collector<'_, M> {
             let nr = i64::from(i32::from_le_bytes(b));
             let t = &self.tasks[i];
             if nr != t.pid {
-                self.notices.push(format!(
+                self.notices.push(crate::Finding::corrupt(pid, format!(
                     "tasks: struct pid {pid:#x} (PID {nr}) leads to task {task:#x}, whose PID is {}",
                     t.pid
-                ));
+                )));
             }
         }
     }
@@ -292,17 +300,25 @@ impl<M: Memory> Collector<'_, M> {
             }
         }
         if !unlisted.is_empty() {
-            self.notices.push(format!(
-                "tasks: {} on no task list, found by the other walks: {}",
-                unlisted.len(),
-                few(&unlisted)
+            self.notices.push(crate::Finding::new(
+                crate::FindingKind::Corrupt,
+                None,
+                format!(
+                    "tasks: {} on no task list, found by the other walks: {}",
+                    unlisted.len(),
+                    few(&unlisted)
+                ),
             ));
         }
         if !outside.is_empty() {
-            self.notices.push(format!(
-                "tasks: {} on the task lists but not in the PID namespace: {}",
-                outside.len(),
-                few(&outside)
+            self.notices.push(crate::Finding::new(
+                crate::FindingKind::Corrupt,
+                None,
+                format!(
+                    "tasks: {} on the task lists but not in the PID namespace: {}",
+                    outside.len(),
+                    few(&outside)
+                ),
             ));
         }
     }

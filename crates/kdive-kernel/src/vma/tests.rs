@@ -52,7 +52,7 @@ fn the_mmap_list() {
         next: 0x10,
     });
     let v = read_vmas(&list_mm(), MM, &o, None).unwrap();
-    assert_eq!(v.damage, Vec::<String>::new());
+    assert_eq!(v.damage, Vec::<crate::Finding>::new());
     let got: Vec<(u64, u64, u64, u64)> = v
         .vmas
         .iter()
@@ -80,7 +80,7 @@ fn a_looping_list_stops_with_a_report() {
     let v = read_vmas(&m, MM, &o, None).unwrap();
     assert_eq!(v.vmas.len(), 3);
     assert!(
-        v.damage[0].contains(&format!("{:x}", vma(1))),
+        v.damage[0].text.contains(&format!("{:x}", vma(1))),
         "{:?}",
         v.damage
     );
@@ -103,7 +103,7 @@ fn the_maple_tree() {
     m.u64(MM + 0x10, NODE | (1 << 3) | 2);
     let o = offsets(VmaList::Maple { root: 0x10 });
     let v = read_vmas(&m, MM, &o, Some(&mo)).unwrap();
-    assert_eq!(v.damage, Vec::<String>::new());
+    assert_eq!(v.damage, Vec::<crate::Finding>::new());
     let addrs: Vec<u64> = v.vmas.iter().map(|x| x.addr).collect();
     assert_eq!(addrs, vec![vma(0), vma(1), vma(2)]);
     // Without the maple layout, no guess.

@@ -5,6 +5,8 @@
 
 use std::io::Write;
 
+use kdive_kernel::{Finding, FindingKind};
+
 use super::text::center;
 use super::{io, CmdResult};
 use crate::session::Session;
@@ -85,7 +87,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
                 chain
             }
             Some(Err(e)) => {
-                notices.push(e.to_string());
+                notices.push(Finding::new(FindingKind::Unreadable, desc, e.to_string()));
                 Vec::new()
             }
             None => Vec::new(),
@@ -120,7 +122,7 @@ fn affinity(s: &Session, out: &mut dyn Write) -> CmdResult {
     for &(irq, desc) in &descs.entries {
         let (chain, n) = k
             .irq_actions(desc)
-            .unwrap_or_else(|e| (Vec::new(), vec![e.to_string()]));
+            .unwrap_or_else(|e| (Vec::new(), vec![Finding::unreadable(desc, e.to_string())]));
         notices.extend(n);
         if chain.is_empty() {
             continue;
@@ -129,7 +131,7 @@ fn affinity(s: &Session, out: &mut dyn Write) -> CmdResult {
         let cpus = match k.irq_affinity(desc) {
             Ok(c) => cpu_ranges(&c),
             Err(e) => {
-                notices.push(e.to_string());
+                notices.push(Finding::unreadable(desc, e.to_string()));
                 String::new()
             }
         };
@@ -231,7 +233,7 @@ fn show_interrupts(s: &Session, cpus: Option<Vec<usize>>, out: &mut dyn Write) -
     Ok(())
 }
 
-fn warn(out: &mut dyn Write, notices: &[String]) {
+fn warn(out: &mut dyn Write, notices: &[Finding]) {
     let _ = out.flush();
     for n in notices {
         eprintln!("irq: {n}");

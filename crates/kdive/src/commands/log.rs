@@ -79,7 +79,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     }
     let _ = out.flush();
     for n in &log.notices {
-        eprintln!("log: {}", n.strip_prefix("log: ").unwrap_or(n));
+        eprintln!("log: {}", n.text.strip_prefix("log: ").unwrap_or(&n.text));
     }
     Ok(())
 }

@@ -74,8 +74,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         return Err(list
             .notices()
             .first()
-            .cloned()
-            .unwrap_or_else(|| "no tasks found".into()));
+            .map_or_else(|| "no tasks found".into(), |n| n.text.clone()));
     }
     // What the walks could not read: told, once per command, beside the
     // output (crash prints its warnings when it starts).

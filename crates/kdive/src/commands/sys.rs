@@ -151,8 +151,7 @@ fn task_count(k: &Kernel) -> Result<usize, String> {
         return Err(list
             .notices()
             .first()
-            .cloned()
-            .unwrap_or_else(|| "no tasks found".into()));
+            .map_or_else(|| "no tasks found".into(), |n| n.text.clone()));
     }
     Ok(list.len())
 }

@@ -73,5 +73,9 @@ fn a_damaged_record_length_stops_the_record_buffer_with_a_notice() {
     let btf = btf();
     let log = records::read(&m, Shapes(crate::offsets::test_layouts(&btf)), &vars).unwrap();
     assert_eq!(texts(&log), ["one"]);
-    assert!(log.notices[0].contains("has length 4"), "{:?}", log.notices);
+    assert!(
+        log.notices[0].text.contains("has length 4"),
+        "{:?}",
+        log.notices
+    );
 }
