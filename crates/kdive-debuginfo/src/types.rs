@@ -121,6 +121,13 @@ pub trait TypeSource: Send + Sync {
     fn function(&self, name: &str) -> Option<Global>;
     /// A short name for messages: `BTF`, `DWARF (vmlinux)`, ...
     fn describe(&self) -> String;
+    /// The enum type that declares the constant `name` (an enumerator:
+    /// `PIDTYPE_PID`, or `MM_SHMEMPAGES` of an anonymous enum) and its
+    /// value. Sources that cannot tell say `None`.
+    fn enumerator(&self, name: &str) -> Option<(TypeId, i64)> {
+        let _ = name;
+        None
+    }
 }
 
 /// A member found by path (`a.b.c`), with its offset from the outer type.
