@@ -671,6 +671,12 @@ impl Btf {
     /// The value of the enum constant `name`, in whichever enum (named or
     /// anonymous) defines it; the first, by id, of several.
     pub fn enumerator(&self, name: &str) -> Option<i64> {
+        self.enumerator_of(name).map(|(_, v)| v)
+    }
+
+    /// The id of the enum (or 64-bit enum) that defines the constant
+    /// `name`, and its value: the first enum, by id, of several.
+    pub fn enumerator_of(&self, name: &str) -> Option<(u32, i64)> {
         let idx = self.enumerators.get_or_init(|| {
             let mut v = Vec::new();
             for t in self.types() {
@@ -688,9 +694,9 @@ impl Btf {
         idx[lo..]
             .iter()
             .take_while(|&&(x, _, _)| x == h)
-            .filter_map(|&(_, id, i)| self.ty(id)?.enumerators().nth(i as usize))
-            .find(|e| e.name == name)
-            .map(|e| e.value)
+            .filter_map(|&(_, id, i)| Some((id, self.ty(id)?.enumerators().nth(i as usize)?)))
+            .find(|(_, e)| e.name == name)
+            .map(|(id, e)| (id, e.value))
     }
 }
 

@@ -232,6 +232,11 @@ impl TypeSource for BtfTypes {
     fn describe(&self) -> String {
         "BTF".into()
     }
+
+    fn enumerator(&self, name: &str) -> Option<(TypeId, i64)> {
+        let (id, value) = self.btf.enumerator_of(name)?;
+        Some((TypeId(u64::from(id)), value))
+    }
 }
 
 #[cfg(test)]

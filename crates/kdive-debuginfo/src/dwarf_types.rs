@@ -27,6 +27,10 @@
 //! the first in `.debug_info`. Types defined inside a function are not
 //! found by name, as in gdb.
 //!
+//! Enum constants are names too ([`TypeSource::enumerator`]): the scan
+//! reads the children of top-level enums (of those only), and each
+//! constant names its enum, the first definition to declare it.
+//!
 //! Three ways to a name, all giving the same DIE:
 //!
 //! - the index of every top-level name (`dwarf_types/index.rs`), built by
@@ -44,15 +48,18 @@
 //!   `.debug_aranges` to its unit (`dwarf_types/globals.rs`).
 //!
 //! Measured on Debian's 6.1 vmlinux (587 MB, 163 MB of `.debug_info`,
-//! 2,170 units, 118,610 names), file in the page cache, 2 cores shared with
-//! other work, optimized, whole processes: open and `struct task_struct`
-//! with no cache, 2-5 ms; the same with the cache, 3-6 ms (2 ms in a
-//! warm process); `whatis schedule` with no cache, about 50 ms (reading
-//! the ELF symbols: see [`DwarfTypes::set_symbols`]); building the index,
-//! 300-350 ms of CPU (170-300 ms on 2 cores, more when they are busy). drgn
-//! 0.0.x takes 200-240 ms for its index of the same file on the same
-//! machine. A variable DWARF only declares (`jiffies`: the linker script
-//! defines it) or a rare type needs the index on a cold start.
+//! 2,170 units, 118,610 names and 14,957 enum constants), file in the
+//! page cache, 2 cores shared with other work, optimized, whole
+//! processes: open and `struct task_struct` with no cache, 2-5 ms; the
+//! same with the cache, 3-6 ms (2 ms in a warm process); `whatis schedule`
+//! with no cache, about 50 ms (reading the ELF symbols: see
+//! [`DwarfTypes::set_symbols`]); building the index, 300-350 ms of CPU
+//! (170-300 ms on 2 cores, more when they are busy). Reading the enums'
+//! constants adds about 15% to that (one thread, best of 5 in a quiet
+//! moment: 350 ms without, 410 ms with). drgn 0.0.x takes 200-240 ms for
+//! its index of the same file on the same machine. A variable DWARF only
+//! declares (`jiffies`: the linker script defines it) or a rare type needs
+//! the index on a cold start.
 //!
 //! Type ids are `.debug_info` offsets ([`VOID`] is 0); the inner
 //! dimensions of a multi-dimensional array get the array's offset with the
@@ -67,19 +74,19 @@ mod globals;
 mod index;
 mod scan;
 mod table;
+mod units;
 #[cfg(test)]
 mod tests;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
 use gimli::SectionId;
 
-use crate::types::{Global, Namespace, Type, TypeId, TypeSource};
+use crate::types::{Global, Kind, Namespace, Type, TypeId, TypeSource};
 use crate::{ElfFile, SymbolTable};
-use index::Search;
 use scan::{Scanner, Space};
 use sections::Sections;
 use table::NameIndex;
@@ -347,48 +354,6 @@ impl DwarfTypes {
             why: e.to_string(),
         }
     }
-
-    fn ready_index(&self) -> Option<Arc<NameIndex>> {
-        self.index
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .as_ref()
-            .map(|(i, _)| i.clone())
-    }
-
-    /// The DIE for `name` in `space`: from the index, checked to be such a
-    /// DIE (a failed check of a cached index rebuilds it, once); else by a
-    /// search.
-    fn lookup(&self, space: Space, name: &str) -> Option<u64> {
-        if let Some(index) = self.ready_index() {
-            let die = index.lookup(space, name)?;
-            if self.names(die, space).is_some_and(|n| n == name) {
-                return Some(die);
-            }
-            let cached = self.index_info().is_some_and(|i| i.cached);
-            if !cached || self.rebuilt.swap(true, Ordering::SeqCst) {
-                return None;
-            }
-            {
-                let _building = self.building.lock().unwrap_or_else(|e| e.into_inner());
-                self.rebuild().ok()?;
-            }
-            return self.lookup(space, name);
-        }
-        let dwarf = self.sections.dwarf();
-        let scanner = Scanner {
-            dwarf: &dwarf,
-            relocatable: self.sections.relocatable(),
-        };
-        let budget = self.sections.bytes(SectionId::DebugInfo).len() / SEARCH_SHARE;
-        match index::search(&scanner, space, name, budget) {
-            Ok(Search::Found(die)) => die,
-            Ok(Search::GaveUp) | Err(_) => {
-                self.ensure_index().ok()?;
-                self.lookup(space, name)
-            }
-        }
-    }
 }
 
 impl TypeSource for DwarfTypes {
@@ -430,5 +395,16 @@ impl TypeSource for DwarfTypes {
     fn describe(&self) -> String {
         let file = self.path.file_name().unwrap_or(self.path.as_os_str());
         format!("DWARF ({})", file.to_string_lossy())
+    }
+
+    fn enumerator(&self, name: &str) -> Option<(TypeId, i64)> {
+        let id = TypeId(self.lookup(Space::Enumerator, name)?);
+        match &self.get(id)?.kind {
+            Kind::Enum { values } => values
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|&(_, v)| (id, v)),
+            _ => None,
+        }
     }
 }

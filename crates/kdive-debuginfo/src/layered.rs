@@ -252,6 +252,12 @@ impl TypeSource for Layered {
         })
     }
 
+    /// The kernel's constant first, as for variables: a module that
+    /// declares a constant of the same name sees the kernel's.
+    fn enumerator(&self, name: &str) -> Option<(TypeId, i64)> {
+        self.sources().into_iter().find_map(|(tag, s)| s.enumerator(name).map(|(id, v)| (tagged(tag, id), v)))
+    }
+
     fn describe(&self) -> String {
         let mut d = self
             .base
@@ -298,6 +304,7 @@ mod tests {
         names: HashMap<(String, u8), u64>,
         types: HashMap<u64, Arc<Type>>,
         vars: HashMap<String, u64>,
+        consts: HashMap<String, (u64, i64)>,
     }
 
     fn ns_key(ns: Namespace) -> u8 {
@@ -332,6 +339,10 @@ mod tests {
             self.vars.insert(name.into(), ty);
             self
         }
+        fn constant(mut self, name: &str, ty: u64, value: i64) -> Src {
+            self.consts.insert(name.into(), (ty, value));
+            self
+        }
     }
 
     impl TypeSource for Src {
@@ -356,6 +367,9 @@ mod tests {
         }
         fn describe(&self) -> String {
             "test".into()
+        }
+        fn enumerator(&self, name: &str) -> Option<(TypeId, i64)> {
+            self.consts.get(name).map(|&(t, v)| (TypeId(t), v))
         }
     }
 
@@ -442,5 +456,20 @@ mod tests {
         .unwrap();
         assert!(!l.is_empty());
         assert_eq!(l.find(Namespace::Plain, "u8"), Some(TypeId(1 << 48 | 7)));
+    }
+
+    #[test]
+    fn enumerators_from_the_kernel_first_then_modules() {
+        let base = Src::default().constant("PIDTYPE_PID", 4, 0).constant("SHARED", 4, 1);
+        let module = Src::default().constant("SEED_ON", 9, 2).constant("SHARED", 9, 5);
+        let l = Layered::new(Some(Arc::new(base)));
+        assert_eq!(l.enumerator("SEED_ON"), None);
+        l.add("crashme", Arc::new(module)).unwrap();
+        assert_eq!(l.enumerator("PIDTYPE_PID"), Some((TypeId(4), 0)));
+        assert_eq!(l.enumerator("SHARED"), Some((TypeId(4), 1)));
+        assert_eq!(l.enumerator("SEED_ON"), Some((TypeId(1 << 48 | 9), 2)));
+        assert_eq!(l.enumerator("nothing"), None);
+        assert!(l.remove("crashme"));
+        assert_eq!(l.enumerator("SEED_ON"), None);
     }
 }

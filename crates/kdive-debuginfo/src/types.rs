@@ -42,45 +42,20 @@ pub struct Type {
 pub enum Kind {
     Void,
     /// An integer, `char` and `_Bool` included: the name says which.
-    Int {
-        signed: bool,
-        encoding: IntEncoding,
-    },
+    Int { signed: bool, encoding: IntEncoding },
     Float,
-    Pointer {
-        target: TypeId,
-    },
+    Pointer { target: TypeId },
     /// `len` is `None` for a flexible or unknown-length array (`x[]`).
-    Array {
-        elem: TypeId,
-        len: Option<u64>,
-    },
-    Struct {
-        members: Vec<Member>,
-    },
-    Union {
-        members: Vec<Member>,
-    },
-    Enum {
-        values: Vec<(String, i64)>,
-    },
-    Typedef {
-        target: TypeId,
-    },
+    Array { elem: TypeId, len: Option<u64> },
+    Struct { members: Vec<Member> },
+    Union { members: Vec<Member> },
+    Enum { values: Vec<(String, i64)> },
+    Typedef { target: TypeId },
     /// `const`, `volatile` and the like around a type.
-    Qualified {
-        target: TypeId,
-        qualifier: Qualifier,
-    },
-    Function {
-        ret: TypeId,
-        params: Vec<Param>,
-        variadic: bool,
-    },
+    Qualified { target: TypeId, qualifier: Qualifier },
+    Function { ret: TypeId, params: Vec<Param>, variadic: bool },
     /// `struct x;` with no definition in this source.
-    Forward {
-        ns: Namespace,
-    },
+    Forward { ns: Namespace },
 }
 
 /// How an integer prints.
@@ -146,7 +121,9 @@ pub trait TypeSource: Send + Sync {
     fn function(&self, name: &str) -> Option<Global>;
     /// A short name for messages: `BTF`, `DWARF (vmlinux)`, ...
     fn describe(&self) -> String;
-    /// The enum type that declares the constant `name` and its value.
+    /// The enum type that declares the constant `name` (an enumerator:
+    /// `PIDTYPE_PID`, or `MM_SHMEMPAGES` of an anonymous enum) and its
+    /// value. Sources that cannot tell say `None`.
     fn enumerator(&self, name: &str) -> Option<(TypeId, i64)> {
         let _ = name;
         None
@@ -281,10 +258,9 @@ fn split_name(src: &dyn TypeSource, id: TypeId, depth: u32) -> (String, String) 
     };
     match &t.kind {
         Kind::Void => ("void".into(), String::new()),
-        Kind::Int { .. } | Kind::Float => (
-            gdb_int_name(t.name.as_deref().unwrap_or("int")).to_string(),
-            String::new(),
-        ),
+        Kind::Int { .. } | Kind::Float => {
+            (gdb_int_name(t.name.as_deref().unwrap_or("int")).to_string(), String::new())
+        }
         Kind::Typedef { .. } => (t.name.clone().unwrap_or_default(), String::new()),
         Kind::Struct { .. } => (tag("struct"), String::new()),
         Kind::Union { .. } => (tag("union"), String::new()),
@@ -332,11 +308,7 @@ fn split_name(src: &dyn TypeSource, id: TypeId, depth: u32) -> (String, String) 
             let n = len.map(|n| n.to_string()).unwrap_or_default();
             (b, format!("[{n}]{s}"))
         }
-        Kind::Function {
-            ret,
-            params,
-            variadic,
-        } => {
+        Kind::Function { ret, params, variadic } => {
             let (b, s) = split_name(src, *ret, depth + 1);
             let mut ps: Vec<String> = params.iter().map(|p| type_name(src, p.ty)).collect();
             if *variadic {
@@ -385,53 +357,24 @@ mod tests {
     }
 
     fn src() -> Vec_ {
-        let char_ = t(
-            Some("char"),
-            Some(1),
-            Kind::Int {
-                signed: true,
-                encoding: IntEncoding::Char,
-            },
-        );
+        let char_ = t(Some("char"), Some(1), Kind::Int { signed: true, encoding: IntEncoding::Char });
         let list = t(
             Some("list_head"),
             Some(16),
             Kind::Struct {
                 members: vec![
-                    Member {
-                        name: Some("next".into()),
-                        ty: TypeId(2),
-                        offset_bits: 0,
-                        bit_size: None,
-                    },
-                    Member {
-                        name: Some("prev".into()),
-                        ty: TypeId(2),
-                        offset_bits: 64,
-                        bit_size: None,
-                    },
+                    Member { name: Some("next".into()), ty: TypeId(2), offset_bits: 0, bit_size: None },
+                    Member { name: Some("prev".into()), ty: TypeId(2), offset_bits: 64, bit_size: None },
                 ],
             },
         );
         let ptr = t(None, Some(8), Kind::Pointer { target: TypeId(1) });
-        let arr = t(
-            None,
-            Some(16),
-            Kind::Array {
-                elem: TypeId(0),
-                len: Some(16),
-            },
-        );
+        let arr = t(None, Some(16), Kind::Array { elem: TypeId(0), len: Some(16) });
         let anon = t(
             None,
             Some(16),
             Kind::Union {
-                members: vec![Member {
-                    name: Some("tasks".into()),
-                    ty: TypeId(1),
-                    offset_bits: 0,
-                    bit_size: None,
-                }],
+                members: vec![Member { name: Some("tasks".into()), ty: TypeId(1), offset_bits: 0, bit_size: None }],
             },
         );
         let task = t(
@@ -439,36 +382,15 @@ mod tests {
             Some(48),
             Kind::Struct {
                 members: vec![
-                    Member {
-                        name: Some("comm".into()),
-                        ty: TypeId(3),
-                        offset_bits: 0,
-                        bit_size: None,
-                    },
-                    Member {
-                        name: None,
-                        ty: TypeId(4),
-                        offset_bits: 128,
-                        bit_size: None,
-                    },
+                    Member { name: Some("comm".into()), ty: TypeId(3), offset_bits: 0, bit_size: None },
+                    Member { name: None, ty: TypeId(4), offset_bits: 128, bit_size: None },
                 ],
             },
         );
-        let fptr_fn = t(
-            None,
-            None,
-            Kind::Function {
-                ret: TypeId(0),
-                params: vec![],
-                variadic: false,
-            },
-        );
+        let fptr_fn = t(None, None, Kind::Function { ret: TypeId(0), params: vec![], variadic: false });
         let fptr = t(None, Some(8), Kind::Pointer { target: TypeId(6) });
         let names = [("list_head", 1), ("task_struct", 5)].map(|(n, i)| (n.to_string(), i));
-        Vec_(
-            vec![char_, list, ptr, arr, anon, task, fptr_fn, fptr],
-            HashMap::from(names),
-        )
+        Vec_(vec![char_, list, ptr, arr, anon, task, fptr_fn, fptr], HashMap::from(names))
     }
 
     #[test]

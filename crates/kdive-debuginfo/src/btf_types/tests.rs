@@ -207,3 +207,28 @@ fn functions_and_percpu_variables() {
     assert_eq!(type_name(&s, TypeId(9)), "int (char, ...)");
     assert_eq!(s.describe(), "BTF");
 }
+
+#[test]
+fn enumerators_of_named_and_anonymous_enums() {
+    let mut w = crate::btf::writer::BtfWriter::new();
+    w.int("int", 4, true);
+    let pid_type = w.enumeration("pid_type", &[("PIDTYPE_PID", 0), ("PIDTYPE_TGID", 1)]);
+    // The kernel's `enum { MM_FILEPAGES, ... };` has no tag.
+    let anon = w.enumeration("", &[("MM_FILEPAGES", 0), ("MM_SHMEMPAGES", 3), ("NR_MM", 4)]);
+    // A later enum declaring a constant of the same name loses to the first.
+    w.enumeration("again", &[("PIDTYPE_TGID", 7)]);
+    let s = BtfTypes::new(Arc::new(Btf::parse(&w.finish()).unwrap()));
+    let at = |name| s.enumerator(name).map(|(id, v)| (id.0 as u32, v));
+    assert_eq!(at("PIDTYPE_PID"), Some((pid_type, 0)));
+    assert_eq!(at("PIDTYPE_TGID"), Some((pid_type, 1)));
+    assert_eq!(at("MM_SHMEMPAGES"), Some((anon, 3)));
+    assert_eq!(at("NR_MM"), Some((anon, 4)));
+    assert_eq!(at("pid_type"), None, "an enum's tag is no constant");
+    assert_eq!(at("int"), None);
+    assert_eq!(at("MM_"), None);
+    let (id, _) = s.enumerator("MM_FILEPAGES").unwrap();
+    let t = s.get(id).unwrap();
+    assert_eq!(t.name, None);
+    assert!(matches!(&t.kind, Kind::Enum { values } if values.len() == 3));
+    assert_eq!(type_name(&s, TypeId(u64::from(pid_type))), "enum pid_type");
+}

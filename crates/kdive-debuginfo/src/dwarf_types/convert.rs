@@ -4,7 +4,7 @@
 
 use gimli::{constants as dw, AttributeValue, EndianSlice, RunTimeEndian};
 
-use super::scan::global_ref;
+use super::units::global_ref;
 use super::VOID;
 use crate::types::{IntEncoding, Kind, Member, Namespace, Param, Qualifier, Type, TypeId};
 

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use gimli::{constants as dw, EndianSlice, RunTimeEndian};
 
 use super::convert::{self, Die, DIM_SHIFT, OFFSET_MASK};
-use super::scan::{self, Space};
+use super::scan::Space;
+use super::units;
 use super::{DwarfTypes, CACHED_ABBREVS, VOID};
 use crate::types::{Kind, Type, TypeId, TypeSource};
 
@@ -45,16 +46,28 @@ impl DwarfTypes {
         fits.then_some((start, h))
     }
 
-    /// The name of the DIE at `die` if its tag is of `space` (through its
-    /// origin for a definition that has none of its own).
-    pub(super) fn names(&self, die: u64, space: Space) -> Option<String> {
-        let (d, _) = self.read(die, false)?;
+    /// Whether the DIE at `die` has a tag of `space` and is `name` (through
+    /// its origin for a definition that has no name of its own); for
+    /// [`Space::Enumerator`], whether it is an enum with a constant `name`.
+    pub(super) fn is_named(&self, die: u64, space: Space, name: &str) -> bool {
+        if space == Space::Enumerator {
+            return self.read(die, true).is_some_and(|(d, kids)| {
+                d.tag == dw::DW_TAG_enumeration_type
+                    && kids
+                        .iter()
+                        .any(|k| k.tag == dw::DW_TAG_enumerator && k.name.as_deref() == Some(name))
+            });
+        }
+        let Some((d, _)) = self.read(die, false) else {
+            return false;
+        };
         if Space::of_tag(d.tag) != Some(space) {
-            return None;
+            return false;
         }
         self.chain((d, Vec::new()), false)
             .into_iter()
             .find_map(|(d, _)| d.name)
+            .is_some_and(|n| n == name)
     }
 
     /// The DIE at `offset` and, if asked, its direct children.
@@ -66,7 +79,7 @@ impl DwarfTypes {
             return None;
         }
         let abbrevs = self.abbreviations(&dwarf, &header)?;
-        let unit = scan::open_unit(&dwarf, header, abbrevs).ok()?;
+        let unit = units::open_unit(&dwarf, header, abbrevs).ok()?;
         let mut tree = unit.entries_tree(Some(gimli::UnitOffset(within))).ok()?;
         let root = tree.root().ok()?;
         let die = Die::read(&dwarf, &unit, root.entry())?;

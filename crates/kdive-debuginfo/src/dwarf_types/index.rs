@@ -1,13 +1,18 @@
 //! Finding the DIE of a name: the full index of every top-level name
 //! ([`build`]: all units, one thread per core), and the search for one name
 //! that needs no index ([`search`]: units in order, stopping at the first
-//! DIE nothing can beat).
+//! DIE nothing can beat); and [`DwarfTypes::lookup`], which asks one or the
+//! other.
 
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use gimli::SectionId;
 
 use super::scan::{Found, FxMap, Name, Scanner, Space, R};
 use super::table::{key, NameIndex, Row};
+use super::{DwarfTypes, SEARCH_SHARE};
 
 /// The headers of all units, in order.
 pub(super) fn units<'a>(
@@ -166,4 +171,48 @@ pub(super) fn search(
         }
     }
     Ok(Search::Found(best.map(|(_, die)| die)))
+}
+
+impl DwarfTypes {
+    pub(super) fn ready_index(&self) -> Option<Arc<NameIndex>> {
+        self.index
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map(|(i, _)| i.clone())
+    }
+
+    /// The DIE for `name` in `space`: from the index, checked to be such a
+    /// DIE (a failed check of a cached index rebuilds it, once); else by a
+    /// search.
+    pub(super) fn lookup(&self, space: Space, name: &str) -> Option<u64> {
+        if let Some(index) = self.ready_index() {
+            let die = index.lookup(space, name)?;
+            if self.is_named(die, space, name) {
+                return Some(die);
+            }
+            let cached = self.index_info().is_some_and(|i| i.cached);
+            if !cached || self.rebuilt.swap(true, Ordering::SeqCst) {
+                return None;
+            }
+            {
+                let _building = self.building.lock().unwrap_or_else(|e| e.into_inner());
+                self.rebuild().ok()?;
+            }
+            return self.lookup(space, name);
+        }
+        let dwarf = self.sections.dwarf();
+        let scanner = Scanner {
+            dwarf: &dwarf,
+            relocatable: self.sections.relocatable(),
+        };
+        let budget = self.sections.bytes(SectionId::DebugInfo).len() / SEARCH_SHARE;
+        match search(&scanner, space, name, budget) {
+            Ok(Search::Found(die)) => die,
+            Ok(Search::GaveUp) | Err(_) => {
+                self.ensure_index().ok()?;
+                self.lookup(space, name)
+            }
+        }
+    }
 }

@@ -4,12 +4,20 @@
 //! `DW_AT_sibling`, and leaves names in `.debug_str` as offsets until
 //! someone needs their bytes. Both the full index and the search for one
 //! name use it, with the same ranking, so both pick the same DIE.
+//!
+//! The one exception to the jump: a top-level enum's children, its
+//! constants (`DW_TAG_enumerator`), are read for their names, which name
+//! the enum in a name space of their own ([`Space::Enumerator`]); enums
+//! are the only way to the constants of anonymous ones (`enum {
+//! MM_FILEPAGES, ... }`), and a small share of `.debug_info`.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::ControlFlow;
 
 use gimli::{constants as dw, AttributeValue, EndianSlice, RunTimeEndian, Section};
+
+use super::units::{global_ref, open_unit, unit_holding};
 
 pub(super) type R<'a> = EndianSlice<'a, RunTimeEndian>;
 
@@ -25,6 +33,8 @@ pub(super) enum Space {
     Plain = 3,
     Variable = 4,
     Function = 5,
+    /// Enum constants: the name is a constant's, the DIE its enum's.
+    Enumerator = 6,
 }
 
 impl Space {
@@ -36,12 +46,14 @@ impl Space {
             Space::Plain,
             Space::Variable,
             Space::Function,
+            Space::Enumerator,
         ]
         .get(usize::from(v))
         .copied()
     }
 
-    /// The space of a top-level DIE's tag, if it is one the index keeps.
+    /// The space of a top-level DIE's tag, if it is one the index keeps
+    /// (never [`Space::Enumerator`], whose DIEs are an enum's children).
     pub(super) fn of_tag(tag: gimli::DwTag) -> Option<Space> {
         Some(match tag {
             dw::DW_TAG_structure_type | dw::DW_TAG_class_type => Space::Struct,
@@ -202,6 +214,9 @@ impl<'a> Scanner<'a> {
         // The depth `raw` counts from: after a jump to a sibling, a new
         // reader starts at 0 for what is depth 1.
         let mut depth_base = 0isize;
+        // The top-level enum being read (its DIE and rank), for its
+        // constants, the DIEs at depth 2 until the next top-level DIE.
+        let mut in_enum: Option<(u64, u8)> = None;
         while !raw.is_empty() {
             let depth = raw.next_depth() + depth_base;
             let offset = raw.next_offset();
@@ -211,6 +226,26 @@ impl<'a> Scanner<'a> {
                 }
                 continue;
             };
+            if depth == 1 {
+                in_enum = None;
+            }
+            if let Some((die, rank)) = in_enum.filter(|_| depth == 2) {
+                let name = self.read_name(&unit, &mut raw, abbrev)?;
+                if let Some(name) = name.filter(|_| abbrev.tag() == dw::DW_TAG_enumerator) {
+                    let found = Found {
+                        space: Space::Enumerator,
+                        name,
+                        rank,
+                        die,
+                        low_pc: None,
+                        ranges: false,
+                    };
+                    if sink(found).is_break() {
+                        return Ok(ControlFlow::Break(()));
+                    }
+                }
+                continue;
+            }
             let Some(space) = Space::of_tag(abbrev.tag()).filter(|_| depth == 1) else {
                 raw.skip_attributes(abbrev.attributes())?;
                 continue;
@@ -228,14 +263,16 @@ impl<'a> Scanner<'a> {
                 }
             }
             raw.skip_attributes(&specs[skip_from..])?;
-            if let Some(sib) = f
+            let die = base + offset.0 as u64;
+            if space == Space::Enum && abbrev.has_children() {
+                in_enum = Some((die, rank(space, &f)));
+            } else if let Some(sib) = f
                 .sibling
                 .filter(|s| abbrev.has_children() && s.0 > offset.0)
             {
                 raw = unit.entries_raw(Some(sib))?;
                 depth_base = 1;
             }
-            let die = base + offset.0 as u64;
             if f.name.is_none() {
                 if let Some(origin) = f.origin {
                     let known = named.get(&origin).copied();
@@ -264,6 +301,25 @@ impl<'a> Scanner<'a> {
             }
         }
         Ok(ControlFlow::Continue(()))
+    }
+
+    /// The `DW_AT_name` of the DIE whose attributes `raw` is at, which it
+    /// reads past.
+    fn read_name(
+        &self,
+        unit: &gimli::Unit<R<'a>>,
+        raw: &mut gimli::EntriesRaw<'_, R<'a>>,
+        abbrev: &gimli::Abbreviation,
+    ) -> gimli::Result<Option<Name<'a>>> {
+        let specs = abbrev.attributes();
+        let Some(i) = specs.iter().position(|s| s.name() == dw::DW_AT_name) else {
+            raw.skip_attributes(specs)?;
+            return Ok(None);
+        };
+        raw.skip_attributes(&specs[..i])?;
+        let attr = raw.read_attribute(specs[i])?;
+        raw.skip_attributes(&specs[i + 1..])?;
+        Ok(self.name(unit, attr.value()))
     }
 
     /// Record in `f` what `attr` says.
@@ -348,44 +404,6 @@ impl<'a> Scanner<'a> {
     }
 }
 
-/// A unit ready for reading its DIEs: what `gimli::Unit::new` makes, but
-/// without the line program's header, which it parses too (with every
-/// file name: a tenth of the time of a scan, and most of a small lookup's).
-pub(super) fn open_unit<'a>(
-    dwarf: &gimli::Dwarf<R<'a>>,
-    header: gimli::UnitHeader<R<'a>>,
-    abbreviations: std::sync::Arc<gimli::Abbreviations>,
-) -> gimli::Result<gimli::Unit<R<'a>>> {
-    let encoding = header.encoding();
-    let file = dwarf.file_type;
-    let mut unit = gimli::Unit {
-        header,
-        abbreviations,
-        name: None,
-        comp_dir: None,
-        low_pc: 0,
-        str_offsets_base: gimli::DebugStrOffsetsBase::default_for_encoding_and_file(encoding, file),
-        addr_base: gimli::DebugAddrBase(0),
-        loclists_base: gimli::DebugLocListsBase::default_for_encoding_and_file(encoding, file),
-        rnglists_base: gimli::DebugRngListsBase::default_for_encoding_and_file(encoding, file),
-        line_program: None,
-        dwo_id: None,
-    };
-    let root = unit
-        .header
-        .entry(&unit.abbreviations, unit.header.root_offset())?;
-    for attr in root.attrs() {
-        match attr.value() {
-            AttributeValue::DebugStrOffsetsBase(b) => unit.str_offsets_base = b,
-            AttributeValue::DebugAddrBase(b) => unit.addr_base = b,
-            AttributeValue::DebugLocListsBase(b) => unit.loclists_base = b,
-            AttributeValue::DebugRngListsBase(b) => unit.rnglists_base = b,
-            _ => {}
-        }
-    }
-    Ok(unit)
-}
-
 /// The attributes the scan reads (see [`Scanner::note`]).
 fn needed(name: gimli::DwAt) -> bool {
     matches!(
@@ -400,26 +418,4 @@ fn needed(name: gimli::DwAt) -> bool {
             | dw::DW_AT_specification
             | dw::DW_AT_abstract_origin
     )
-}
-
-/// The `.debug_info` offset a reference attribute points to.
-pub(super) fn global_ref(unit: &gimli::Unit<R<'_>>, value: AttributeValue<R<'_>>) -> Option<u64> {
-    match value {
-        AttributeValue::UnitRef(o) => o.to_debug_info_offset(&unit.header).map(|o| o.0 as u64),
-        AttributeValue::DebugInfoRef(o) => Some(o.0 as u64),
-        _ => None,
-    }
-}
-
-/// The offset of the unit holding `.debug_info` offset `at`, by walking
-/// the unit headers.
-fn unit_holding(dwarf: &gimli::Dwarf<R<'_>>, at: u64) -> Option<usize> {
-    let mut it = dwarf.units();
-    while let Ok(Some(h)) = it.next() {
-        let start = h.debug_info_offset()?.0;
-        if (start as u64..start as u64 + h.length_including_self() as u64).contains(&at) {
-            return Some(start);
-        }
-    }
-    None
 }

@@ -22,8 +22,9 @@ use std::ops::Deref;
 use super::scan::{Fx, Space};
 
 const MAGIC: &[u8; 8] = b"KDIVEDWT";
-/// Bumped whenever the format, the key or the choice of DIEs changes.
-const VERSION: u32 = 1;
+/// Bumped whenever the format, the key or the choice of DIEs changes
+/// (2: enum constants, [`Space::Enumerator`]).
+const VERSION: u32 = 2;
 const HEADER: usize = 48;
 const ENTRY: usize = 24;
 
@@ -258,6 +259,7 @@ mod tests {
         let mut rows = vec![
             (key(0, b"list_head"), 0, &b"list_head"[..], 0x10),
             (key(4, b"jiffies"), 4, &b"jiffies"[..], 0x20),
+            (key(6, b"PIDTYPE_PID"), 6, &b"PIDTYPE_PID"[..], 0x30),
         ];
         rows.sort();
         NameIndex::new(&rows, &[0, 8], "abcd", 0x100)
@@ -273,7 +275,8 @@ mod tests {
         assert_eq!(index.lookup(Space::Variable, "jiffies"), Some(0x20));
         assert_eq!(index.lookup(Space::Struct, "list_head"), Some(0x10));
         assert_eq!(index.lookup(Space::Struct, "jiffies"), None);
-        assert_eq!((index.len(), index.units()), (2, vec![0, 8]));
+        assert_eq!(index.lookup(Space::Enumerator, "PIDTYPE_PID"), Some(0x30));
+        assert_eq!((index.len(), index.units()), (3, vec![0, 8]));
     }
 
     #[test]
@@ -293,6 +296,14 @@ mod tests {
             bad[i] ^= 1;
             assert!(reread(&bad, "abcd", 0x100).is_none(), "flipped byte {i}");
         }
+        // A file of format 1 (no enum constants: it would answer none)
+        // with a sound checksum.
+        let mut old = bytes.clone();
+        old[8..12].copy_from_slice(&1u32.to_le_bytes());
+        let body = old.len() - 8;
+        let sum = checksum(&old[..body]);
+        old[body..].copy_from_slice(&sum.to_le_bytes());
+        assert!(reread(&old, "abcd", 0x100).is_none(), "format 1");
         // A sound checksum over entries out of order, or pointing outside
         // `.debug_info`, is refused too.
         let mut rows = [(1, 0, &b"b"[..], 0x10), (2, 0, &b"a"[..], 0x10)];
