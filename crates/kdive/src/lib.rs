@@ -13,19 +13,19 @@
 //!   help; `json` for machine-readable output.
 //! - [`cexpr`]: C expressions over the kernel's types and memory (`p`,
 //!   `struct`, `rd` arguments), and [`gdb`]: gdb-style printing of values
-//!   and types.
+//!   and types; both from the `kdive-value` crate.
 //! - [`expr`]: crash's address expressions (`sym+off`, arithmetic).
 //! - [`dis`]: the disassembler's formatting in gdb's AT&T syntax.
 //! - [`info`], [`verify`], [`convert`]: `kdive --info`, `--verify` and
 //!   `kdive convert`, which need only the dump.
 //! - [`time`]: crash's time formats.
 
-pub mod cexpr;
+pub use kdive_value::cexpr;
 pub mod commands;
 pub mod convert;
 pub mod dis;
 pub mod expr;
-pub mod gdb;
+pub use kdive_value::gdb;
 pub mod info;
 pub mod session;
 pub mod time;

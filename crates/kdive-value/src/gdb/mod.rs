@@ -8,5 +8,7 @@ pub mod chars;
 pub mod ptype;
 pub mod value;
 
-#[cfg(test)]
+/// Hand-made types for tests, here and in the crates that print with
+/// these modules (feature `fixture`).
+#[cfg(any(test, feature = "fixture"))]
 pub mod fixture;

@@ -103,7 +103,7 @@ impl Ctx for Fake {
     fn symbol_addr(&self, name: &str) -> Option<u64> {
         self.syms.get(name).copied()
     }
-    fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), kdive_kernel::MemError> {
+    fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), kdive_dump::MemError> {
         for (i, b) in buf.iter_mut().enumerate() {
             let a = addr.wrapping_add(i as u64);
             let r = self
@@ -111,7 +111,7 @@ impl Ctx for Fake {
                 .iter()
                 .find(|(base, d)| a >= *base && a - base < d.len() as u64);
             let Some((base, d)) = r else {
-                return Err(kdive_kernel::MemError::Invalid {
+                return Err(kdive_dump::MemError::Invalid {
                     vaddr: a,
                     why: "not in the fake".into(),
                 });
@@ -610,7 +610,7 @@ fn memory_errors_name_the_address() {
         x,
         Error::Memory {
             addr: 0x40,
-            reason: kdive_kernel::MemError::Invalid {
+            reason: kdive_dump::MemError::Invalid {
                 vaddr: 0x40,
                 why: "not in the fake".into()
             }

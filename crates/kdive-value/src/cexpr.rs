@@ -45,7 +45,7 @@ mod typename;
 use std::fmt;
 
 use kdive_debuginfo::types::{TypeId, TypeSource};
-use kdive_kernel::MemError;
+use kdive_dump::MemError;
 
 pub use overlay::Overlay;
 #[cfg(test)]
