@@ -261,12 +261,306 @@ fn json_output_parses_and_agrees_with_the_text() {
             lines[3].starts_with(r#"{"command":"set json off","result":{"#),
             "{out}"
         );
-        let (out, _, ok) = kdive(&d, &[dump], "runq --json\n");
+        let (out, _, ok) = kdive(&d, &[dump], "runq -t --json\n");
         assert!(!ok);
         assert_eq!(
             out,
-            "{\"command\":\"runq --json\",\"error\":\"no JSON view for runq yet\"}\n"
+            "{\"command\":\"runq -t --json\",\"error\":\"no JSON view for runq -t yet\"}\n"
         );
+    }
+}
+
+/// The lines of `text` that start, after blanks, with `prefix`, each
+/// without it.
+fn after<'a>(text: &'a str, prefix: &str) -> Vec<&'a str> {
+    text.lines()
+        .filter_map(|l| l.trim_start().strip_prefix(prefix))
+        .collect()
+}
+
+/// An address JSON shows (`0x...`) as the text shows it.
+fn bare(v: &serde_json::Value) -> &str {
+    v.as_str().unwrap().trim_start_matches("0x")
+}
+
+/// `runq`, `net`, `dev`, `irq`, `vtop`, `ptov`, `eval`, `list`, `search`,
+/// `task`, `alias` and `foreach` in JSON: the same tasks, devices,
+/// addresses and counts as their text.
+#[test]
+fn json_views_agree_with_the_text() {
+    for (c, dump) in dumps() {
+        let open = c.open_args(dump.to_str().unwrap());
+        let args: Vec<&str> = open.iter().map(String::as_str).collect();
+        let name = c.name();
+        let bin = env!("CARGO_BIN_EXE_kdive");
+        // The results of `cmds` in one --json session, by command.
+        let json = |cmds: &[&str]| -> Vec<serde_json::Value> {
+            let mut a = vec!["--json"];
+            a.extend(&args);
+            let m = kdive_testkit::run_marked(bin, &a, cmds);
+            cmds.iter()
+                .map(|cmd| {
+                    let line = m.sections[*cmd].trim();
+                    let v: serde_json::Value = serde_json::from_str(line)
+                        .unwrap_or_else(|e| panic!("{name}: {cmd}: {e}: {line}"));
+                    assert_eq!(v["command"], *cmd);
+                    assert!(v["error"].is_null(), "{name}: {cmd}: {line}");
+                    v["result"].clone()
+                })
+                .collect()
+        };
+        let first = json(&["sym jiffies", "rd -64 jiffies 1", "set"]);
+        let jiffies = first[0][0]["address"].as_str().unwrap().to_string();
+        let word = first[1]["words"][0].as_str().unwrap().to_string();
+        let pid = first[2]["pid"].as_i64().unwrap();
+        let vtop = format!("vtop {jiffies}");
+        let search = format!("search -s {jiffies} -l 64 {word}");
+        let list = "list task_struct.tasks -h init_task";
+        let list_s = "list task_struct.tasks -s task_struct.pid -h init_task";
+        let mut cmds = vec![
+            "runq",
+            "net",
+            "dev",
+            "irq",
+            "eval 0x400",
+            "eval -b 0xffffffffffffff00",
+            list,
+            list_s,
+            "task",
+            "alias",
+            "foreach active ps",
+        ];
+        cmds.extend([vtop.as_str(), search.as_str()]);
+        let values = json(&cmds);
+        let v = |cmd: &str| &values[cmds.iter().position(|c| *c == cmd).unwrap()];
+        let m = kdive_testkit::run_marked(bin, &args, &cmds);
+        let text = |cmd: &str| m.sections[cmd].as_str();
+
+        // runq: per CPU its runqueue, then the current and queued pids.
+        let runq = v("runq").as_array().unwrap();
+        let rqs = after(text("runq"), "CPU ");
+        assert_eq!(rqs.len(), runq.len(), "{name}: runq CPUs");
+        let mut json_pids = Vec::new();
+        for (cpu, line) in runq.iter().zip(&rqs) {
+            assert_eq!(
+                *line,
+                format!("{} RUNQUEUE: {}", cpu["cpu"], bare(&cpu["runqueue"]))
+            );
+            // A current task that does not read shows no PID.
+            if !cpu["current"]["pid"].is_null() {
+                json_pids.push(cpu["current"]["pid"].to_string());
+            }
+            for q in ["rt", "cfs"] {
+                for t in cpu[q].as_array().unwrap() {
+                    json_pids.push(t["pid"].to_string());
+                }
+            }
+        }
+        let text_pids: Vec<String> = text("runq")
+            .lines()
+            .filter_map(|l| l.split_once("PID: "))
+            .map(|(_, r)| r.split_whitespace().next().unwrap().to_string())
+            .collect();
+        assert_eq!(text_pids, json_pids, "{name}: runq pids");
+
+        // net: the same devices, names and addresses.
+        let devices = v("net")["devices"].as_array().unwrap();
+        let rows: Vec<&str> = text("net").lines().skip(1).collect();
+        assert_eq!(rows.len(), devices.len(), "{name}: net");
+        for (d, row) in devices.iter().zip(&rows) {
+            let cols: Vec<&str> = row.split_whitespace().collect();
+            assert_eq!(cols[0], bare(&d["net_device"]));
+            assert_eq!(cols[1], d["name"]);
+            let ips: Vec<&str> = d["ipv4"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a.as_str().unwrap())
+                .collect();
+            assert_eq!(cols[2..].join(" "), ips.join(", "));
+        }
+
+        // dev: the same majors and names, character then block devices.
+        let dev = v("dev");
+        let mut json_majors = Vec::new();
+        for k in ["chrdevs", "blkdevs"] {
+            for d in dev[k].as_array().unwrap() {
+                json_majors.push(format!("{} {}", d["major"], d["name"].as_str().unwrap()));
+            }
+        }
+        let text_majors: Vec<String> = text("dev")
+            .lines()
+            .filter(|l| !l.starts_with("CHRDEV") && !l.starts_with("BLKDEV"))
+            .filter_map(|l| {
+                let mut w = l.split_whitespace();
+                Some(format!("{} {}", w.next()?, w.next()?))
+            })
+            .collect();
+        assert_eq!(text_majors, json_majors, "{name}: dev");
+        assert!(!json_majors.is_empty(), "{name}: dev");
+
+        // irq: the same IRQs, descriptors and actions.
+        let irqs = v("irq").as_array().unwrap();
+        let rows: Vec<&str> = text("irq")
+            .lines()
+            .skip(1)
+            .filter(|l| !l.starts_with("      "))
+            .collect();
+        assert_eq!(rows.len(), irqs.len(), "{name}: irq");
+        for (i, row) in irqs.iter().zip(&rows) {
+            let cols: Vec<&str> = row.split_whitespace().collect();
+            assert_eq!(cols[0], i["irq"].to_string());
+            match i["irq_desc"].as_str() {
+                Some(a) => assert_eq!(cols[1], a.trim_start_matches("0x")),
+                None => assert_eq!(cols[1], "(unused)"),
+            }
+            if let Some(a) = i["actions"].get(0) {
+                assert_eq!(cols[2], bare(&a["irqaction"]), "{name}: {row}");
+            }
+        }
+        let actions: usize = irqs
+            .iter()
+            .flat_map(|i| i["actions"].as_array().unwrap())
+            .filter(|a| a["name"].is_string())
+            .count();
+        assert_eq!(
+            actions,
+            text("irq").lines().filter(|l| l.contains('"')).count(),
+            "{name}: irq actions"
+        );
+
+        // eval: each base as the text shows it.
+        for cmd in ["eval 0x400", "eval -b 0xffffffffffffff00"] {
+            let e = v(cmd);
+            let t = text(cmd);
+            assert!(t.contains(&format!("hexadecimal: {}", bare(&e["hexadecimal"]))));
+            assert!(t.contains(&format!("decimal: {}", e["decimal"].as_str().unwrap())));
+            assert!(t.contains(&format!("octal: {}\n", e["octal"].as_str().unwrap())));
+            assert!(t.contains(&format!("binary: {}\n", e["binary"].as_str().unwrap())));
+            for k in ["size", "signed"] {
+                if let Some(x) = e[k].as_str() {
+                    assert!(t.contains(&format!("({x})")), "{name}: {cmd} {k}");
+                }
+            }
+        }
+        assert_eq!(v("eval 0x400")["size"], "1KB");
+        let bits = v("eval -b 0xffffffffffffff00")["bits_set"]
+            .as_array()
+            .unwrap();
+        assert_eq!(bits.len(), 56);
+        assert_eq!(
+            after(text("eval -b 0xffffffffffffff00"), "bits set: ")[0]
+                .split_whitespace()
+                .next(),
+            Some(bits[0].to_string().as_str())
+        );
+
+        // list: the same entries, in order; with -s, each one's pid.
+        let entries: Vec<&str> = v(list).as_array().unwrap().iter().map(bare).collect();
+        assert_eq!(
+            entries,
+            text(list).lines().collect::<Vec<_>>(),
+            "{name}: list"
+        );
+        let with_s = v(list_s).as_array().unwrap();
+        assert_eq!(with_s.len(), entries.len(), "{name}: list -s");
+        let mut joined = String::new();
+        for (e, addr) in with_s.iter().zip(&entries) {
+            assert_eq!(bare(&e["address"]), *addr);
+            joined += &format!("{addr}\n{}", e["text"].as_str().unwrap());
+        }
+        assert_eq!(joined, text(list_s), "{name}: list -s");
+
+        // vtop and ptov: the same physical address, and back.
+        let vt = &v(&vtop)[0];
+        assert_eq!(vt["virtual"], jiffies);
+        let phys = vt["physical"].as_str().unwrap();
+        assert!(
+            text(&vtop).contains(&format!(
+                "{}  {}",
+                bare(&vt["virtual"]),
+                bare(&vt["physical"])
+            )),
+            "{name}: vtop"
+        );
+        assert_eq!(
+            after(text(&vtop), "PAGE DIRECTORY: "),
+            [bare(&vt["levels"][0]["entry"])]
+        );
+        assert_eq!(
+            after(text(&vtop), "PAGE: ")[0].split_whitespace().next(),
+            Some(bare(&vt["page"]))
+        );
+        for l in &vt["levels"].as_array().unwrap()[1..] {
+            let line = format!(
+                "{}: {} => {}",
+                l["table"].as_str().unwrap(),
+                bare(&l["address"]),
+                bare(&l["entry"])
+            );
+            assert!(text(&vtop).contains(&line), "{name}: vtop: {line}");
+        }
+        let pt = json(&[&format!("ptov {phys}")]);
+        assert_eq!(pt[0][0]["physical"], phys);
+        let pv = u64::from_str_radix(bare(&pt[0][0]["virtual"]), 16).unwrap();
+        assert_eq!(
+            pv & 0xfff,
+            u64::from_str_radix(&jiffies[2..], 16).unwrap() & 0xfff
+        );
+
+        // search: jiffies' own word is found at jiffies, as in the text.
+        let hits = v(&search).as_array().unwrap();
+        assert!(
+            hits.iter()
+                .any(|h| h["address"] == jiffies && h["value"] == word),
+            "{name}: search"
+        );
+        let text_hits: Vec<String> = text(&search)
+            .lines()
+            .map(|l| l.trim_end().to_string())
+            .collect();
+        let json_hits: Vec<String> = hits
+            .iter()
+            .map(|h| format!("{}: {}", bare(&h["address"]), bare(&h["value"])))
+            .collect();
+        assert_eq!(text_hits, json_hits, "{name}: search");
+
+        // task: the current task, its task_struct as the text shows it.
+        let task = &v("task")[0];
+        assert_eq!(task["pid"], pid, "{name}: task");
+        let body = task["text"].as_str().unwrap();
+        assert!(body.starts_with("struct task_struct {"), "{name}: task");
+        assert!(text("task").contains(body), "{name}: task text");
+        assert!(text("task").contains(&format!("TASK: {}", bare(&task["task"]))));
+
+        // alias: the same aliases.
+        let aliases: Vec<String> = v("alias")
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["alias"].as_str().unwrap().to_string())
+            .collect();
+        let text_aliases: Vec<String> = text("alias")
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.split_whitespace().nth(1).map(String::from))
+            .collect();
+        assert_eq!(aliases, text_aliases, "{name}: alias");
+
+        // foreach: per active task, ps's own value for it.
+        let each = v("foreach active ps").as_array().unwrap();
+        let text_rows: Vec<&str> = text("foreach active ps").lines().skip(1).collect();
+        assert_eq!(each.len(), text_rows.len(), "{name}: foreach");
+        for (e, row) in each.iter().zip(&text_rows) {
+            assert_eq!(e["run"], "ps");
+            assert_eq!(e["result"][0]["pid"], e["pid"]);
+            let text_pid = row.trim_start_matches('>').split_whitespace().next();
+            assert_eq!(
+                text_pid,
+                Some(e["pid"].to_string().as_str()),
+                "{name}: foreach"
+            );
+        }
     }
 }
 
@@ -300,12 +594,18 @@ const JSON_COMMANDS: &[&str] = &[
     "irq",
     "timer",
     "runq",
+    "runq -t",
     "swap",
     "mach",
     "whatis task_struct",
     "struct list_head",
     "eval 1+1",
     "vtop init_task",
+    "list task_struct.tasks -h init_task",
+    "search -s jiffies -l 8 0",
+    "alias",
+    "foreach active ps",
+    "ptov 0",
     "nosuchcommand",
     "rd nosuchsymbol_xyz",
 ];
@@ -371,8 +671,8 @@ fn every_command_prints_one_json_line() {
             .as_str()
             .unwrap()
             .contains("SIZE: 16"));
-        // A command without a view says so, and is not run.
-        assert_eq!(values["runq"]["error"], "no JSON view for runq yet");
+        // A command's option without a view says so, and is not run.
+        assert_eq!(values["runq -t"]["error"], "no JSON view for runq -t yet");
         assert!(
             !result("timer")["bases"].as_array().unwrap().is_empty(),
             "{}: timer",

@@ -14,6 +14,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         None => {}
         Some("-d") => return disk_io(s, false, out),
         Some("-D") => return disk_io(s, true, out),
+        Some("-i") if s.json => return Err("no JSON view for dev -i yet".into()),
         Some("-i") => return io_resources(s, out),
         Some("-p") => return super::dev_pci::run(s, out),
         Some(a) => {
@@ -24,12 +25,24 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     }
     let k = &s.kernel;
     let (chr, mut notices) = k.char_devices().map_err(|e| e.to_string())?;
+    // JSON: `{chrdevs, blkdevs}`, each major `{major, name, cdev|gendisk,
+    // operations, unreadable}`.
+    let (mut chr_v, mut blk_v) = (Vec::new(), Vec::new());
     let mut t = format!(
         "CHRDEV    NAME           {}  {:<16}\n",
         center("CDEV", 16, false),
         "OPERATIONS"
     );
     for d in &chr {
+        chr_v.push(major_json(
+            s,
+            d.major,
+            &d.name,
+            "cdev",
+            d.cdev,
+            d.fops,
+            d.unreadable,
+        ));
         if d.unreadable {
             let cdev = if d.cdev != 0 {
                 format!("{:16x}", d.cdev)
@@ -50,6 +63,10 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         "OPERATIONS"
     );
     for d in &blk {
+        let unread = d.unreadable;
+        blk_v.push(major_json(
+            s, d.major, &d.name, "gendisk", d.gendisk, d.fops, unread,
+        ));
         if d.unreadable {
             let unknown = center("(unknown)", 16, false);
             t += &format!(
@@ -61,12 +78,40 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         }
         t += &line(s, d.major, &d.name, d.gendisk, d.fops);
     }
-    out.write_all(t.as_bytes()).map_err(io)?;
+    if s.json {
+        let v = serde_json::json!({ "chrdevs": chr_v, "blkdevs": blk_v });
+        super::json::emit(out, &v)?;
+    } else {
+        out.write_all(t.as_bytes()).map_err(io)?;
+    }
     let _ = out.flush();
     for n in &notices {
         eprintln!("dev: {n}");
     }
     Ok(())
+}
+
+/// One major for JSON: the object (`key`) null where the text shows none
+/// or `(unknown)`, `operations` the symbol the text shows, null for
+/// `(none)` or an unreadable major.
+fn major_json(
+    s: &Session,
+    major: u32,
+    name: &str,
+    key: &str,
+    obj: u64,
+    fops: u64,
+    unreadable: bool,
+) -> serde_json::Value {
+    let shown = (unreadable && obj != 0) || (!unreadable && fops != 0);
+    let mut v = serde_json::json!({
+        "major": major,
+        "name": name,
+        "operations": (!unreadable && fops != 0).then(|| symstr(s, fops)),
+        "unreadable": unreadable,
+    });
+    v[key] = shown.then(|| super::json::hex(obj)).into();
+    v
 }
 
 /// `dev -d`: each disk's requests in flight (`display_all_diskio()`);
@@ -86,7 +131,17 @@ fn disk_io(s: &Session, nonzero: bool, out: &mut dyn Write) -> CmdResult {
     };
     let mut t =
         format!("MAJOR GENDISK            NAME       REQUEST_QUEUE      TOTAL {a:>5} {b:>5} \n");
+    let mut listed = Vec::new();
     for d in disks.iter().filter(|d| !nonzero || d.read + d.write > 0) {
+        listed.push(serde_json::json!({
+            "major": d.major,
+            "gendisk": super::json::hex(d.gendisk),
+            "name": d.name,
+            "request_queue": super::json::hex(d.queue),
+            "total": d.read + d.write,
+            "read": d.read,
+            "write": d.write,
+        }));
         t += &format!(
             "{:>5} {:<16x}   {:<10} {:<16x}   {:5} {:>5} {:>5} \n",
             d.major,
@@ -98,7 +153,11 @@ fn disk_io(s: &Session, nonzero: bool, out: &mut dyn Write) -> CmdResult {
             d.write
         );
     }
-    out.write_all(t.as_bytes()).map_err(io)?;
+    if s.json {
+        super::json::emit(out, &listed)?;
+    } else {
+        out.write_all(t.as_bytes()).map_err(io)?;
+    }
     let _ = out.flush();
     for n in &notices {
         eprintln!("dev: {n}");

@@ -14,6 +14,14 @@ pub fn run(s: &Session, out: &mut dyn Write) -> CmdResult {
     if roots.is_empty() {
         return Err("no PCI devices found on this system.".into());
     }
+    if s.json {
+        let v: Vec<_> = roots.iter().map(|r| bus_json(r, true)).collect();
+        super::json::emit(out, &v)?;
+        for n in &notices {
+            eprintln!("dev: {n}");
+        }
+        return Ok(());
+    }
     let mut t = String::new();
     for root in &roots {
         t += &format!(
@@ -32,6 +40,33 @@ pub fn run(s: &Session, out: &mut dyn Write) -> CmdResult {
         eprintln!("dev: {n}");
     }
     Ok(())
+}
+
+/// `dev -p --json`: a root bus `{root_bus, name, devices, buses}`, a child
+/// bus `{pci_bus, parent, devices, buses}`; each device (the bridge first)
+/// `{pci_dev, name, class, pci_id, type}` with the text's columns.
+fn bus_json(bus: &PciBus, root: bool) -> serde_json::Value {
+    use super::json::hex;
+    let devices: Vec<_> = bus
+        .bridge
+        .iter()
+        .chain(&bus.devices)
+        .map(|d| {
+            serde_json::json!({
+                "pci_dev": hex(d.addr),
+                "name": d.name,
+                "class": format!("{:04x}", d.class >> 8),
+                "pci_id": format!("{:x}:{:x}", d.vendor, d.device),
+                "type": Some(kind(d)).filter(|k| !k.is_empty()),
+            })
+        })
+        .collect();
+    let buses: Vec<_> = bus.children.iter().map(|c| bus_json(c, false)).collect();
+    if root {
+        serde_json::json!({ "root_bus": hex(bus.addr), "name": bus.name, "devices": devices, "buses": buses })
+    } else {
+        serde_json::json!({ "pci_bus": hex(bus.addr), "parent": hex(bus.parent), "devices": devices, "buses": buses })
+    }
 }
 
 /// A bus's bridge and devices, under their header.

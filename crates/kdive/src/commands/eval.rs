@@ -50,6 +50,35 @@ pub fn eval(args: &[String], syms: &dyn Symbols) -> Result<String, String> {
     Ok(format_number(value, bits))
 }
 
+/// `eval --json`: the value in each base the text shows, as strings (a
+/// 64-bit value loses precision as a JSON number): `{expression,
+/// hexadecimal, decimal, signed, octal, binary, size, bits_set}`, `signed`
+/// null unless bit 63 is set, `size` (`1KB`) null where the text shows
+/// none, `bits_set` (high to low) only with `-b`, else null.
+pub fn value(args: &[String], syms: &dyn Symbols) -> Result<serde_json::Value, String> {
+    let (bits, rest) = options(args);
+    if rest.is_empty() {
+        return Err(format!("usage: {USAGE}"));
+    }
+    let text = rest.join(" ");
+    let value = expr::eval(&text, syms).map_err(|e| message(&e, &text))?;
+    let inner = |s: String| {
+        let s = s.trim_start_matches('(').trim_end_matches(')').to_string();
+        (!s.is_empty()).then_some(s)
+    };
+    let set: Vec<u32> = (0..64).rev().filter(|b| value & (1u64 << b) != 0).collect();
+    Ok(serde_json::json!({
+        "expression": text,
+        "hexadecimal": format!("{value:#x}"),
+        "decimal": value.to_string(),
+        "signed": inner(signed_suffix(value)),
+        "octal": format!("{value:o}"),
+        "binary": format!("{value:064b}"),
+        "size": inner(size_suffix(value)),
+        "bits_set": bits.then_some(set),
+    }))
+}
+
 /// Split crash's options from the expression: whether `-b` was given, and
 /// the expression's words.
 fn options(args: &[String]) -> (bool, &[String]) {

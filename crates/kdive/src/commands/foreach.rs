@@ -139,6 +139,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
                 ))
             }
             w if list.find_by_comm(w).next().is_some() => sel.comms.push(w.to_string()),
+            _ if s.json => return Err(format!("unknown argument: \"{a}\"")),
             _ => {
                 writeln!(out, "foreach: unknown argument: \"{a}\"").map_err(io)?;
                 return Ok(());
@@ -160,9 +161,61 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         .map(|t| (t.addr, task_header(t, false)))
         .collect();
     let saved = s.task;
-    let result = each(s, &picked, &cmds, &cmd_args, out);
+    let result = if s.json {
+        each_json(s, &picked, &cmds, &cmd_args, out)
+    } else {
+        each(s, &picked, &cmds, &cmd_args, out)
+    };
     s.task = saved;
     result
+}
+
+/// `foreach --json`: per task and command, in order, `{pid, task, command,
+/// run, result}`, `run` the command's name and `result` its JSON value
+/// for that task, or `error` in place of `result` where it failed (or has
+/// no JSON view).
+fn each_json(
+    s: &mut Session,
+    picked: &[(u64, String)],
+    cmds: &[&super::Command],
+    cmd_args: &[String],
+    out: &mut dyn Write,
+) -> CmdResult {
+    let mut values = Vec::new();
+    for (addr, _) in picked {
+        s.task = Some(*addr);
+        for c in cmds {
+            let mut args = cmd_args.to_vec();
+            if c.name == "ps" {
+                args.push(format!("{addr:#x}"));
+            }
+            let r = if super::json::has_view(c.name) {
+                let mut buf = Vec::new();
+                (c.run)(s, &args, &mut buf).and_then(|()| {
+                    serde_json::from_slice::<serde_json::Value>(&buf)
+                        .map_err(|_| format!("no JSON view for {} {} yet", c.name, args.join(" ")))
+                })
+            } else {
+                Err(format!("no JSON view for {} yet", c.name))
+            };
+            let t = s.kernel.tasks().find_by_addr(*addr);
+            let mut v = serde_json::json!({
+                "pid": t.map(|t| t.pid),
+                "task": super::json::hex(*addr),
+                "command": t.map(|t| t.comm.clone()),
+                "run": c.name,
+            });
+            match r {
+                Ok(r) => v["result"] = r,
+                Err(e) => {
+                    s.failures += 1;
+                    v["error"] = e.into();
+                }
+            }
+            values.push(v);
+        }
+    }
+    super::json::emit(out, &values)
 }
 
 /// Run the commands on each task picked.

@@ -7,6 +7,7 @@ use std::io::Write;
 
 use kdive_kernel::{Finding, FindingKind};
 
+use super::json::hex;
 use super::text::center;
 use super::{io, CmdResult};
 use crate::session::Session;
@@ -21,6 +22,13 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     let (mut stats, mut in_use) = (false, false);
     let mut cpus: Option<Vec<usize>> = None;
     let mut irqs = Vec::new();
+    if s.json
+        && args
+            .iter()
+            .any(|a| matches!(a.as_str(), "-a" | "-b" | "-d" | "-s"))
+    {
+        return Err(format!("no JSON view for irq {} yet", args.join(" ")));
+    }
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -71,6 +79,9 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         center("IRQ_DESC/_DATA", W, false),
         center("IRQACTION", W, false)
     );
+    // JSON: per IRQ shown `{irq, irq_desc, actions}`, each action
+    // `{irqaction, name}`; `irq_desc` null where the text says (unused).
+    let mut listed = Vec::new();
     for irq in irqs {
         let desc = by_irq.get(&irq).copied();
         if desc.is_none() && in_use {
@@ -105,8 +116,21 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
             }
         }
         t += "\n";
+        let actions: Vec<_> = chain
+            .iter()
+            .map(|a| serde_json::json!({ "irqaction": hex(a.addr), "name": a.name }))
+            .collect();
+        listed.push(serde_json::json!({
+            "irq": irq,
+            "irq_desc": desc.map(hex),
+            "actions": actions,
+        }));
     }
-    out.write_all(t.as_bytes()).map_err(io)?;
+    if s.json {
+        super::json::emit(out, &listed)?;
+    } else {
+        out.write_all(t.as_bytes()).map_err(io)?;
+    }
     warn(out, &notices);
     Ok(())
 }

@@ -18,7 +18,8 @@ use crate::session::Session;
 /// The commands that have a JSON view.
 pub const VIEWS: &[&str] = &[
     "bt", "ps", "log", "sym", "sys", "mod", "kmem", "rd", "p", "px", "pd", "set", "help", "q",
-    "dis", "swap", "mach", "files", "vm", "struct", "union", "*", "whatis", "timer",
+    "dis", "swap", "mach", "files", "vm", "struct", "union", "*", "whatis", "timer", "runq", "net",
+    "dev", "irq", "vtop", "ptov", "eval", "list", "search", "task", "alias", "foreach",
 ];
 
 pub fn has_view(name: &str) -> bool {

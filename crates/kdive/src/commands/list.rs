@@ -23,14 +23,51 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     let mut read = |addr: u64, what: &str| k.read_u64(addr).map_err(|_| unreadable(addr, what));
     let mut failed = false;
     let hex = a.radix == Some(16);
+    let json = s.json;
+    // JSON: each `-s` print's text kept apart, `structs.len()` per entry.
+    let mut texts: Vec<String> = Vec::new();
     let mut print = |spec: &StructSpec, addr: u64, out: &mut dyn Write| -> Result<(), String> {
         let src = types.ok_or("no type information")?;
-        failed |= print_object(s, src, &spec.name, &spec.members, addr, hex, out)?;
+        if json {
+            let mut buf = Vec::new();
+            failed |= print_object(s, src, &spec.name, &spec.members, addr, hex, &mut buf)?;
+            texts.push(String::from_utf8_lossy(&buf).into_owned());
+        } else {
+            failed |= print_object(s, src, &spec.name, &spec.members, addr, hex, out)?;
+        }
         Ok(())
     };
-    list_walk::walk(&a, &mut read, &mut print, out)?;
+    if !json {
+        list_walk::walk(&a, &mut read, &mut print, out)?;
+    } else {
+        let (mut text, mut entries) = (Vec::new(), Vec::new());
+        list_walk::walk_keeping(&a, &mut read, &mut print, &mut text, &mut entries)?;
+        // The back-pointer warnings the text shows among the entries.
+        for l in String::from_utf8_lossy(&text).lines() {
+            if l.starts_with("list: WARNING") {
+                eprintln!("{l}");
+            }
+        }
+        emit_entries(&entries, &texts, a.structs.len(), out)?;
+    }
     if failed {
         s.failures += 1;
     }
     Ok(())
+}
+
+/// `list --json`: the entries' addresses in order; with `-s`, per entry
+/// `{address, text}`, the text what the text mode prints under it.
+fn emit_entries(entries: &[u64], texts: &[String], per: usize, out: &mut dyn Write) -> CmdResult {
+    use super::json::{emit, hex};
+    if per == 0 {
+        let v: Vec<String> = entries.iter().map(|&e| hex(e)).collect();
+        return emit(out, &v);
+    }
+    let v: Vec<serde_json::Value> = entries
+        .iter()
+        .zip(texts.chunks(per))
+        .map(|(&e, t)| serde_json::json!({ "address": hex(e), "text": t.concat() }))
+        .collect();
+    emit(out, &v)
 }

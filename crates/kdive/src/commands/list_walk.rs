@@ -317,7 +317,18 @@ pub fn walk(
     print: &mut PrintEntry,
     out: &mut dyn Write,
 ) -> Result<usize, String> {
-    walk_limited(a, read, print, out, MAX_ENTRIES)
+    walk_limited(a, read, print, out, MAX_ENTRIES, &mut Vec::new())
+}
+
+/// [`walk`], keeping each entry's address in `entries` (for JSON).
+pub fn walk_keeping(
+    a: &ListArgs,
+    read: &mut ReadWord,
+    print: &mut PrintEntry,
+    out: &mut dyn Write,
+    entries: &mut Vec<u64>,
+) -> Result<usize, String> {
+    walk_limited(a, read, print, out, MAX_ENTRIES, entries)
 }
 
 fn walk_limited(
@@ -326,6 +337,7 @@ fn walk_limited(
     print: &mut PrintEntry,
     out: &mut dyn Write,
     limit: usize,
+    entries: &mut Vec<u64>,
 ) -> Result<usize, String> {
     let io = |e: std::io::Error| format!("write error: {e}");
     let linked = a.head != Head::None || a.reverse;
@@ -370,6 +382,7 @@ fn walk_limited(
             return Err(format!("duplicate list entry: {next:x}"));
         }
         writeln!(out, "{entry:x}").map_err(io)?;
+        entries.push(entry);
         for s in &a.structs {
             print(s, entry.wrapping_sub(a.struct_offset), out)?;
         }
@@ -593,7 +606,7 @@ mod tests {
             Ok(())
         };
         let mut out = Vec::new();
-        let r = walk_limited(a, &mut read, &mut print, &mut out, limit);
+        let r = walk_limited(a, &mut read, &mut print, &mut out, limit, &mut Vec::new());
         (String::from_utf8(out).unwrap(), r)
     }
 
@@ -919,7 +932,7 @@ ff29412bc2178000
             ..Default::default()
         };
         let mut out = Vec::new();
-        let r = walk_limited(&a, &mut read, &mut print, &mut out, 1000);
+        let r = walk_limited(&a, &mut read, &mut print, &mut out, 1000, &mut Vec::new());
         assert_eq!(
             r,
             Err("stopped after 1000 entries (kdive's limit): is the list corrupt?".into())
@@ -933,7 +946,7 @@ ff29412bc2178000
             ..Default::default()
         };
         let mut out = Vec::new();
-        let _ = walk_limited(&a, &mut read, &mut print, &mut out, 100);
+        let _ = walk_limited(&a, &mut read, &mut print, &mut out, 100, &mut Vec::new());
         let text = String::from_utf8(out).unwrap();
         assert_eq!(text.matches("WARNING").count(), MAX_WARNINGS + 1);
     }

@@ -367,6 +367,10 @@ fn quit(s: &mut Session, _: &[String], _: &mut dyn Write) -> CmdResult {
 
 fn eval_cmd(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     let k = &s.kernel;
+    if s.json {
+        let v = eval::value(args, &|name: &str| k.symbol(name))?;
+        return json::emit(out, &v);
+    }
     let text = eval::eval(args, &|name: &str| k.symbol(name))?;
     write!(out, "{text}").map_err(io)
 }

@@ -5,12 +5,22 @@
 
 use std::io::Write;
 
+use super::json::hex;
 use super::{io, CmdResult};
 use crate::session::Session;
 
 pub const USAGE: &str = "net [-a] [-n [pid | task]]";
 
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
+    // JSON: `{devices, arp}`, each null when not asked for.
+    let (mut sink, mut unused) = (std::io::sink(), std::io::sink());
+    let json = s.json;
+    let (out, jout): (&mut dyn Write, &mut dyn Write) = if json {
+        (&mut sink, out)
+    } else {
+        (out, &mut unused)
+    };
+    let mut value = serde_json::json!({ "devices": null, "arp": null });
     let mut task = None;
     let (mut arp, mut devices) = (false, args.is_empty());
     let mut it = args.iter().peekable();
@@ -18,7 +28,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         match a.as_str() {
             // The ARP table, in option order, as crash prints it.
             "-a" => {
-                arp_table(s, out)?;
+                value["arp"] = arp_table(s, out)?.into();
                 arp = true;
             }
             "-n" => {
@@ -38,7 +48,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     }
     if !devices {
         return if arp {
-            Ok(())
+            finish(json, &value, jout)
         } else {
             Err(format!("Usage: {USAGE}"))
         };
@@ -47,6 +57,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     let net = k.net_namespace(task).map_err(|e| e.to_string())?;
     let (devs, notices) = k.net_devices(net).map_err(|e| e.to_string())?;
     let mut t = String::from("   NET_DEVICE     NAME   IP ADDRESS(ES)\n");
+    let mut listed = Vec::new();
     for d in &devs {
         let addrs: Vec<String> = d
             .ipv4
@@ -54,11 +65,24 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
             .map(|a| format!("{}.{}.{}.{}", a[0], a[1], a[2], a[3]))
             .collect();
         t += &format!("{:16x}  {:<6} {}\n", d.addr, d.name, addrs.join(", "));
+        listed.push(serde_json::json!({
+            "net_device": hex(d.addr),
+            "name": d.name,
+            "ipv4": addrs,
+        }));
     }
+    value["devices"] = listed.into();
     out.write_all(t.as_bytes()).map_err(io)?;
     let _ = out.flush();
     for n in &notices {
         eprintln!("net: {n}");
+    }
+    finish(json, &value, jout)
+}
+
+fn finish(json: bool, value: &serde_json::Value, out: &mut dyn Write) -> CmdResult {
+    if json {
+        return super::json::emit(out, value);
     }
     Ok(())
 }
@@ -80,32 +104,51 @@ fn task_arg(s: &Session, arg: &str) -> Result<u64, String> {
 }
 
 /// `net -a`: the ARP table (`dump_arp()`, `print_neighbour_q()`), the
-/// header only when there are entries.
-fn arp_table(s: &Session, out: &mut dyn Write) -> CmdResult {
+/// header only when there are entries. Its value for JSON: per entry
+/// `{neighbour, ip, hw_type, hw_address, device, state}`.
+fn arp_table(s: &Session, out: &mut dyn Write) -> Result<Vec<serde_json::Value>, String> {
     let (entries, notices) = s.kernel.arp_table().map_err(|e| e.to_string())?;
     let mut t = String::new();
     if !entries.is_empty() {
         t += "NEIGHBOUR        IP ADDRESS      HW TYPE    HW ADDRESS         DEVICE  STATE\n";
     }
+    let mut listed = Vec::new();
     for n in &entries {
         t += &arp_line(n);
+        listed.push(serde_json::json!({
+            "neighbour": hex(n.addr),
+            "ip": ip(n),
+            "hw_type": hw_type(n),
+            "hw_address": hw_address(n).trim_end(),
+            "device": n.dev_name,
+            "state": nud_flags(n.state),
+        }));
     }
     out.write_all(t.as_bytes()).map_err(io)?;
     let _ = out.flush();
     for n in &notices {
         eprintln!("net: {n}");
     }
-    Ok(())
+    Ok(listed)
+}
+
+fn ip(n: &kdive_kernel::Neighbour) -> String {
+    format!("{}.{}.{}.{}", n.ip[0], n.ip[1], n.ip[2], n.ip[3])
 }
 
 /// One ARP entry as `print_neighbour_q()` prints it: Ethernet addresses
 /// with colons, others as bytes; the hardware address as long as the
 /// device's.
 fn arp_line(n: &kdive_kernel::Neighbour) -> String {
-    let ip = format!("{}.{}.{}.{}", n.ip[0], n.ip[1], n.ip[2], n.ip[3]);
-    let mut t = format!("{:<16x} {ip:<16}", n.addr);
-    let ha = &n.ha[..usize::from(n.dev_addr_len).min(n.ha.len())];
-    let kind = match n.dev_type {
+    let mut t = format!("{:<16x} {:<16}", n.addr, ip(n));
+    t += &format!("{:<10} ", hw_type(n));
+    t += &hw_address(n);
+    t + &format!(" {:<6}  {}\n", n.dev_name, nud_flags(n.state))
+}
+
+/// The device type's name, as crash names it.
+fn hw_type(n: &kdive_kernel::Neighbour) -> &'static str {
+    match n.dev_type {
         1 => "ETHER",
         0 => "NETROM",
         2 => "EETHER",
@@ -118,8 +161,14 @@ fn arp_line(n: &kdive_kernel::Neighbour) -> String {
         15 => "DLCI",
         23 => "METRICOM",
         _ => "UNKNOWN",
-    };
-    t += &format!("{kind:<10} ");
+    }
+}
+
+/// The hardware address, each byte followed by `:` (Ethernet) or a space,
+/// the last by a space.
+fn hw_address(n: &kdive_kernel::Neighbour) -> String {
+    let ha = &n.ha[..usize::from(n.dev_addr_len).min(n.ha.len())];
+    let mut t = String::new();
     if n.dev_type == 1 {
         let last = ha.len().saturating_sub(1);
         for (i, b) in ha.iter().enumerate() {
@@ -130,7 +179,7 @@ fn arp_line(n: &kdive_kernel::Neighbour) -> String {
             t += &format!("{b:02x} ");
         }
     }
-    t + &format!(" {:<6}  {}\n", n.dev_name, nud_flags(n.state))
+    t
 }
 
 /// `nud_state` as crash names its bits.

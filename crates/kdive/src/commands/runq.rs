@@ -18,6 +18,7 @@ use std::io::Write;
 
 use kdive_kernel::runq::Queued;
 
+use super::json::hex;
 use super::per_task::getopt;
 use super::{io, CmdResult};
 use crate::session::Session;
@@ -51,6 +52,9 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         }
     }
     let cpus = cpus.unwrap_or_else(|| (0..nr).collect());
+    if s.json && view != View::Queues {
+        return Err(format!("no JSON view for runq {} yet", args.join(" ")));
+    }
     match view {
         View::Queues => queues(s, &cpus, out),
         View::Timestamps => timestamps(s, &cpus, out),
@@ -87,50 +91,94 @@ fn cpu_list(spec: &str, nr: usize) -> Result<Vec<usize>, String> {
     Ok(v)
 }
 
-/// `PID: 1      TASK: ff36587ec11f4180  COMMAND: "init"`, or `None` when
-/// no task is known there.
-fn who(s: &Session, addr: u64) -> Option<String> {
-    match s.kernel.tasks().find_by_addr(addr) {
-        Some(t) => Some(format!(
+/// A task as runq names it: pid, address and name.
+struct Who {
+    pid: i64,
+    task: u64,
+    comm: String,
+}
+
+impl Who {
+    /// `PID: 1      TASK: ff36587ec11f4180  COMMAND: "init"`.
+    fn line(&self) -> String {
+        format!(
             "PID: {:<5}  TASK: {:x}  COMMAND: \"{}\"",
-            t.pid, t.addr, t.comm
-        )),
+            self.pid, self.task, self.comm
+        )
+    }
+
+    fn json(&self) -> serde_json::Value {
+        serde_json::json!({ "pid": self.pid, "task": hex(self.task), "command": self.comm })
+    }
+}
+
+/// The task at `addr`, or `None` when no task is known there.
+fn who(s: &Session, addr: u64) -> Option<Who> {
+    match s.kernel.tasks().find_by_addr(addr) {
+        Some(t) => Some(Who {
+            pid: t.pid,
+            task: t.addr,
+            comm: t.comm.clone(),
+        }),
         None => part_task(s, addr),
     }
 }
 
+/// The queues, as text or (JSON) per CPU `{cpu, runqueue, current,
+/// rt_prio_array, rt, cfs_rb_root, cfs}`.
 fn queues(s: &Session, cpus: &[usize], out: &mut dyn Write) -> CmdResult {
     let list = s.kernel.tasks();
+    // JSON: the same walk, its text to a sink and its values kept.
+    let mut sink = std::io::sink();
+    let json = s.json;
+    let tout: &mut dyn Write = if json { &mut sink } else { &mut *out };
+    let mut values = Vec::new();
     for (n, &cpu) in cpus.iter().enumerate() {
         let rq = s.kernel.run_queue(cpu).map_err(|e| e.to_string())?;
         let nl = if n > 0 { "\n" } else { "" };
-        writeln!(out, "{nl}CPU {cpu} RUNQUEUE: {:x}", rq.addr).map_err(io)?;
+        writeln!(tout, "{nl}CPU {cpu} RUNQUEUE: {:x}", rq.addr).map_err(io)?;
         // Where the task list has no current task (its task_struct did not
         // read), the runqueue's own `curr`.
         let current = match list.active_tasks().get(cpu).copied().flatten() {
             Some(t) => t,
             None => rq_curr(s, rq.addr).unwrap_or(0),
         };
-        match who(s, current) {
-            Some(w) => writeln!(out, "  CURRENT: {w}").map_err(io)?,
+        let cur = who(s, current);
+        match &cur {
+            Some(w) => writeln!(tout, "  CURRENT: {}", w.line()).map_err(io)?,
             None => {
-                writeln!(out, "  CURRENT: {current:x}").map_err(io)?;
+                writeln!(tout, "  CURRENT: {current:x}").map_err(io)?;
                 if current != 0 {
-                    out.flush().map_err(io)?;
+                    tout.flush().map_err(io)?;
                     eprintln!("runq: CPU {cpu}: the task_struct of its current task {current:x} does not read");
                 }
             }
         }
-        writeln!(out, "  RT PRIO_ARRAY: {:x}", rq.rt_array).map_err(io)?;
-        entries(s, &rq.rt, out)?;
-        writeln!(out, "  CFS RB_ROOT: {:x}", rq.cfs_root).map_err(io)?;
-        entries(s, &rq.cfs, out)?;
+        writeln!(tout, "  RT PRIO_ARRAY: {:x}", rq.rt_array).map_err(io)?;
+        let rt = entries(s, &rq.rt, tout)?;
+        writeln!(tout, "  CFS RB_ROOT: {:x}", rq.cfs_root).map_err(io)?;
+        let cfs = entries(s, &rq.cfs, tout)?;
         if !rq.damage.is_empty() {
-            out.flush().map_err(io)?;
+            tout.flush().map_err(io)?;
             for d in &rq.damage {
                 eprintln!("runq: WARNING: CPU {cpu}: {d}");
             }
         }
+        values.push(serde_json::json!({
+            "cpu": cpu,
+            "runqueue": hex(rq.addr),
+            "current": cur.map_or_else(
+                || serde_json::json!({ "pid": null, "task": hex(current), "command": null }),
+                |w| w.json()
+            ),
+            "rt_prio_array": hex(rq.rt_array),
+            "rt": rt,
+            "cfs_rb_root": hex(rq.cfs_root),
+            "cfs": cfs,
+        }));
+    }
+    if json {
+        return super::json::emit(out, &values);
     }
     Ok(())
 }
@@ -143,7 +191,7 @@ fn rq_curr(s: &Session, rq: u64) -> Option<u64> {
 
 /// A queued task the task list has not, because the dump left part of its
 /// `task_struct` out: its pid and name where they read.
-fn part_task(s: &Session, task: u64) -> Option<String> {
+fn part_task(s: &Session, task: u64) -> Option<Who> {
     let btf = s.kernel.layouts()?;
     let size = btf
         .find_aggregate("task_struct")
@@ -152,28 +200,36 @@ fn part_task(s: &Session, task: u64) -> Option<String> {
     match s.kernel.read(task, &mut b) {
         Err(e) if e.is_excluded() => {
             let t = s.kernel.task_brief(task).ok()?;
-            Some(format!(
-                "PID: {:<5}  TASK: {:x}  COMMAND: \"{}\"",
-                t.pid, t.addr, t.comm
-            ))
+            Some(Who {
+                pid: t.pid.into(),
+                task: t.addr,
+                comm: t.comm,
+            })
         }
         _ => None,
     }
 }
 
-fn entries(s: &Session, q: &[Queued], out: &mut dyn Write) -> CmdResult {
-    let mut shown = 0;
+/// The queued tasks shown, each also as JSON `{prio, pid, task, command}`.
+fn entries(
+    s: &Session,
+    q: &[Queued],
+    out: &mut dyn Write,
+) -> Result<Vec<serde_json::Value>, String> {
+    let mut shown = Vec::new();
     for e in q {
         // As crash, entries that are no task it knows are left out (a task
         // the dump holds part of is known by its pid and name).
-        let Some(line) = who(s, e.task) else { continue };
-        writeln!(out, "     [{:3}] {line}", e.prio).map_err(io)?;
-        shown += 1;
+        let Some(w) = who(s, e.task) else { continue };
+        writeln!(out, "     [{:3}] {}", e.prio, w.line()).map_err(io)?;
+        let mut v = w.json();
+        v["prio"] = e.prio.into();
+        shown.push(v);
     }
-    if shown == 0 {
+    if shown.is_empty() {
         writeln!(out, "     [no tasks queued]").map_err(io)?;
     }
-    Ok(())
+    Ok(shown)
 }
 
 /// `rq->clock` of `cpu`.

@@ -42,6 +42,8 @@ struct Span {
     shown: u64,
     /// `-t`: the task header printed before the stack's first match.
     header: Option<String>,
+    /// `-t`: the task, for JSON.
+    task: Option<u64>,
 }
 
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
@@ -122,6 +124,15 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         .flatten();
     let k = &s.kernel;
     let mut buf = vec![0u8; PAGE as usize];
+    // JSON: the text to a sink, the matches kept, each with its span's task.
+    let json = s.json;
+    let (mut sink, mut unused) = (std::io::sink(), std::io::sink());
+    let (tout, jout): (&mut dyn Write, &mut dyn Write) = if json {
+        (&mut sink, out)
+    } else {
+        (out, &mut unused)
+    };
+    let mut tasks = Vec::new();
     for sp in &spans {
         let mut at = sp.range.start;
         m.break_run();
@@ -135,7 +146,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
                 (None, false) => k.read(at, &mut buf[..n]).is_ok(),
             };
             if ok {
-                m.scan(sp.shown + (at - sp.range.start), &buf[..n], out)
+                m.scan(sp.shown + (at - sp.range.start), &buf[..n], tout)
                     .map_err(io)?;
             } else {
                 m.break_run();
@@ -143,9 +154,44 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
             m.advance(n as u64);
             at += n as u64;
         }
+        tasks.resize(m.found.len(), sp.task);
     }
     m.done();
+    if json {
+        return emit_found(s, &m.found, &tasks, jout);
+    }
     Ok(())
+}
+
+/// `search --json`: per match `{address, value}` (`{address, text}` with
+/// `-c`), with `-t`/`-T` also the stack's `{pid, task, command}`.
+fn emit_found(
+    s: &Session,
+    found: &[super::search_scan::Found],
+    tasks: &[Option<u64>],
+    out: &mut dyn Write,
+) -> CmdResult {
+    use super::json::hex;
+    let list = s.kernel.tasks();
+    let v: Vec<serde_json::Value> = found
+        .iter()
+        .zip(tasks)
+        .map(|(f, t)| {
+            let mut v = serde_json::json!({ "address": hex(f.address) });
+            match (&f.text, f.value) {
+                (Some(text), _) => v["text"] = text.clone().into(),
+                (None, value) => v["value"] = value.map(hex).into(),
+            }
+            if let Some(addr) = t {
+                let task = list.find_by_addr(*addr);
+                v["pid"] = task.map(|t| t.pid).into();
+                v["task"] = hex(*addr).into();
+                v["command"] = task.map(|t| t.comm.clone()).into();
+            }
+            v
+        })
+        .collect();
+    super::json::emit(out, &v)
 }
 
 /// A progress bar on standard error, at a terminal only.
@@ -185,6 +231,7 @@ fn spans(
                 range: r,
                 phys: true,
                 header: None,
+                task: None,
             })
             .collect(),
         Space::User => {
@@ -206,6 +253,7 @@ fn spans(
                         phys: true,
                         shown: c.start,
                         header: None,
+                        task: None,
                     })
                 })
                 .collect();
@@ -217,6 +265,7 @@ fn spans(
                         range: c,
                         phys: false,
                         header: None,
+                        task: None,
                     });
                 }
             }
@@ -250,6 +299,7 @@ fn walked(start: u64, end: u64) -> Result<Span, String> {
         phys: false,
         shown: start,
         header: None,
+        task: None,
     })
 }
 
@@ -272,6 +322,7 @@ fn task_stacks(s: &Session, active_only: bool) -> Vec<Span> {
                 phys: false,
                 shown: st.base,
                 header: Some(header),
+                task: Some(t.addr),
             })
         })
         .collect()

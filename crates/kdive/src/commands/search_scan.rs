@@ -18,6 +18,13 @@ pub enum Target {
     Chars(Vec<u8>),
 }
 
+/// A match, kept for JSON: the word found, or the text shown for `-c`.
+pub struct Found {
+    pub address: u64,
+    pub value: Option<u64>,
+    pub text: Option<String>,
+}
+
 pub struct Matcher {
     targets: Vec<Target>,
     width: usize,
@@ -31,6 +38,8 @@ pub struct Matcher {
     /// Printed before the next match (a task's header with `-t`).
     pub header: Option<String>,
     headers: usize,
+    /// Every match, in order (the JSON view reads them).
+    pub found: Vec<Found>,
 }
 
 impl Matcher {
@@ -53,6 +62,7 @@ impl Matcher {
             longest,
             header: None,
             headers: 0,
+            found: Vec::new(),
         }
     }
 
@@ -108,6 +118,11 @@ impl Matcher {
                     let line = format!("{:x}: {word:x} {note}\n", addr + i as u64);
                     self.matched(out)?;
                     out.write_all(line.as_bytes())?;
+                    self.found.push(Found {
+                        address: addr + i as u64,
+                        value: Some(word),
+                        text: None,
+                    });
                 }
             }
             i += w;
@@ -154,6 +169,11 @@ impl Matcher {
                 .collect();
             self.matched(out)?;
             writeln!(out, "{:x}: {shown}", base + i as u64)?;
+            self.found.push(Found {
+                address: base + i as u64,
+                value: None,
+                text: Some(shown),
+            });
         }
         let keep = self.longest.saturating_sub(1).min(all.len());
         self.tail = all[all.len() - keep..].to_vec();

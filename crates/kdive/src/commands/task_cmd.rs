@@ -25,6 +25,15 @@ use crate::session::Session;
 pub const USAGE: &str = "task [-R member[,member]] [-x|-d] [pid | taskp] ...";
 
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
+    // JSON: per task `{pid, task, command, text}`, the text what the text
+    // mode prints under the task's header; its notes go to standard error.
+    let json = s.json;
+    let (mut stderr, mut unused) = (std::io::stderr(), std::io::sink());
+    let (out, jout): (&mut dyn Write, &mut dyn Write) = if json {
+        (&mut stderr, out)
+    } else {
+        (out, &mut unused)
+    };
     let (opts, words) = getopt(args, "xdh", "R").map_err(|e| format!("{e}\nUsage: {USAGE}"))?;
     let mut radix = None;
     let mut refs: Vec<String> = Vec::new();
@@ -76,19 +85,32 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         tasks.push(current_task(s).ok_or("no current task: the task list could not be read")?);
     }
     let hex = radix == Some(true);
+    let mut values = Vec::new();
     for t in tasks {
-        write!(out, "{}", task_header(t, false)).map_err(io)?;
         let (task_text, ti_text) = dump(s, src, t, hex)?;
-        if refs.is_empty() {
-            write!(out, "{task_text}").map_err(io)?;
-            if let Some(ti) = ti_text {
-                write!(out, "\n{ti}").map_err(io)?;
+        let body = if refs.is_empty() {
+            match ti_text {
+                Some(ti) => format!("{task_text}\n{ti}"),
+                None => task_text,
             }
         } else {
             let text = task_text + ti_text.as_deref().unwrap_or("");
-            write!(out, "{}", members(src, &text, &refs)).map_err(io)?;
+            members(src, &text, &refs)
+        };
+        if json {
+            values.push(serde_json::json!({
+                "pid": t.pid,
+                "task": super::json::hex(t.addr),
+                "command": t.comm,
+                "text": body,
+            }));
+        } else {
+            write!(out, "{}{body}", task_header(t, false)).map_err(io)?;
+            writeln!(out).map_err(io)?;
         }
-        writeln!(out).map_err(io)?;
+    }
+    if json {
+        return super::json::emit(jout, &values);
     }
     Ok(())
 }

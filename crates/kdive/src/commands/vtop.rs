@@ -5,6 +5,7 @@ use std::io::Write;
 
 use kdive_arch::x86_64::entry;
 
+use super::json::hex;
 use super::text::center;
 use super::{io, CmdResult};
 use crate::session::Session;
@@ -14,28 +15,65 @@ pub fn vtop(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult 
     if addrs.is_empty() {
         return Err("usage: vtop [-k] ADDRESS ...".into());
     }
+    // JSON: the same walk, its text to a sink and its values kept.
+    let mut sink = std::io::sink();
+    let json = s.json;
+    let tout: &mut dyn Write = if json { &mut sink } else { &mut *out };
+    let mut values = Vec::new();
     for (i, a) in addrs.iter().enumerate() {
         // crash takes only numbers here (`vtop init_task` is invalid input).
         let vaddr = crate::expr::parse_hex(a).map_err(|_| format!("invalid input: \"{a}\""))?;
         if i > 0 {
-            writeln!(out).map_err(io)?;
+            writeln!(tout).map_err(io)?;
         }
-        one(s, vaddr, out)?;
+        values.push(one(s, vaddr, tout)?);
+    }
+    if json {
+        return super::json::emit(out, &values);
     }
     Ok(())
 }
 
-fn one(s: &Session, vaddr: u64, out: &mut dyn Write) -> CmdResult {
+/// One address, as text, and as JSON `{virtual, physical, pgd_directory,
+/// levels, page, page_size, pte, flags}` (null where the text has none).
+fn one(s: &Session, vaddr: u64, out: &mut dyn Write) -> Result<serde_json::Value, String> {
     let k = &s.kernel;
+    let mut v = serde_json::json!({
+        "virtual": hex(vaddr),
+        "physical": null,
+        "pgd_directory": null,
+        "levels": [],
+        "page": null,
+        "page_size": null,
+        "pte": null,
+        "flags": null,
+    });
     writeln!(out, "{:<16}  {:<16}", "VIRTUAL", "PHYSICAL").map_err(io)?;
     match k.vtop(vaddr) {
-        Ok(p) => writeln!(out, "{vaddr:<16x}  {p:<16x}\n").map_err(io)?,
+        Ok(p) => {
+            v["physical"] = hex(p).into();
+            writeln!(out, "{vaddr:<16x}  {p:<16x}\n").map_err(io)?
+        }
         Err(_) => writeln!(out, "{vaddr:<16x}  {:<16}\n", "(not mapped)").map_err(io)?,
     }
     let Some(walk) = k.walk(vaddr) else {
-        return Ok(());
+        return Ok(v);
     };
     let top = k.top_pgt().unwrap_or(0);
+    v["pgd_directory"] = hex(top).into();
+    // Every entry read, the first the text's `PAGE DIRECTORY`.
+    v["levels"] = walk
+        .steps
+        .iter()
+        .map(|st| {
+            serde_json::json!({
+                "table": st.table.to_string(),
+                "address": hex(st.entry_addr),
+                "entry": hex(st.entry & !walk.sme_mask),
+            })
+        })
+        .collect::<Vec<_>>()
+        .into();
     writeln!(out, "PGD DIRECTORY: {top:x}").map_err(io)?;
     let mut steps = walk.steps.iter();
     if let Some(first) = steps.next() {
@@ -61,8 +99,13 @@ fn one(s: &Session, vaddr: u64, out: &mut dyn Write) -> CmdResult {
         };
         writeln!(out, "  PAGE: {base:x}{size}\n").map_err(io)?;
         write!(out, "{}", pte_line(pte, base)).map_err(io)?;
+        v["page"] = hex(base).into();
+        v["page_size"] = t.page_size.into();
+        v["pte"] = hex(pte).into();
+        v["flags"] = flags(pte).into();
     }
-    writeln!(out).map_err(io)
+    writeln!(out).map_err(io)?;
+    Ok(v)
 }
 
 /// crash's `x86_64_translate_pte` block: a header centered over each value.
@@ -120,6 +163,16 @@ pub fn ptov(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult 
         return Err("usage: ptov ADDRESS | OFFSET:CPUSPEC ...".into());
     }
     let k = &s.kernel;
+    // JSON: per argument `{physical, virtual}`, or for `OFFSET:CPUS`
+    // `{offset, cpus: [{cpu, virtual}]}`.
+    let mut sink = std::io::sink();
+    let json = s.json;
+    let (jout, out): (&mut dyn Write, &mut dyn Write) = if json {
+        (out, &mut sink)
+    } else {
+        (&mut sink, out)
+    };
+    let mut values = Vec::new();
     for (i, a) in args.iter().enumerate() {
         let sep = if i > 0 { "\n" } else { "" };
         let (num, cpuspec) = match a.split_once(':') {
@@ -130,6 +183,8 @@ pub fn ptov(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult 
         let Some(spec) = cpuspec else {
             writeln!(out, "{sep}{:<16}  {:<16}", "VIRTUAL", "PHYSICAL").map_err(io)?;
             writeln!(out, "{:<16x}  {:<16x}", k.ptov(value), value).map_err(io)?;
+            values
+                .push(serde_json::json!({ "physical": hex(value), "virtual": hex(k.ptov(value)) }));
             continue;
         };
         let n = k.nr_cpus().max(1);
@@ -141,6 +196,7 @@ pub fn ptov(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult 
         let width = format!("[{}]", n - 1).len() + 2;
         writeln!(out, "{sep}PER-CPU OFFSET: {value:x}").map_err(io)?;
         writeln!(out, "  {:<width$}  {:<16}", "CPU", "VIRTUAL").map_err(io)?;
+        let mut per_cpu = Vec::new();
         for c in cpus {
             let off = k
                 .per_cpu_offset(c)
@@ -152,7 +208,12 @@ pub fn ptov(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult 
                 value.wrapping_add(off)
             )
             .map_err(io)?;
+            per_cpu.push(serde_json::json!({ "cpu": c, "virtual": hex(value.wrapping_add(off)) }));
         }
+        values.push(serde_json::json!({ "offset": hex(value), "cpus": per_cpu }));
+    }
+    if json {
+        return super::json::emit(jout, &values);
     }
     Ok(())
 }

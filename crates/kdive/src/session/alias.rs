@@ -114,7 +114,12 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
             if command.trim().is_empty() {
                 let before = s.aliases.list.len();
                 s.aliases.list.retain(|a| a.name != *name);
-                if s.aliases.list.len() < before {
+                let deleted = s.aliases.list.len() < before;
+                if s.json {
+                    let v = serde_json::json!({ "deleted": deleted.then_some(name) });
+                    return commands::json::emit(out, &v);
+                }
+                if deleted {
                     writeln!(out, "alias deleted: {name}").map_err(io)?;
                 }
                 return Ok(());
@@ -136,8 +141,29 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     }
 }
 
-/// crash's table: `ORIGIN   ALIAS    COMMAND`.
+/// crash's table: `ORIGIN   ALIAS    COMMAND`; in JSON an array of
+/// `{origin, alias, command}` (an alias asked for that does not exist is
+/// an error).
 fn show(s: &Session, only: Option<&String>, out: &mut dyn Write) -> CmdResult {
+    if s.json {
+        let v: Vec<serde_json::Value> = s
+            .aliases
+            .list
+            .iter()
+            .filter(|a| only.is_none_or(|n| *n == a.name))
+            .map(|a| {
+                serde_json::json!({
+                    "origin": a.origin.name(),
+                    "alias": a.name,
+                    "command": a.command,
+                })
+            })
+            .collect();
+        if let (Some(n), true) = (only, v.is_empty()) {
+            return Err(format!("alias does not exist: {n}"));
+        }
+        return commands::json::emit(out, &v);
+    }
     let width = s
         .aliases
         .list

@@ -239,7 +239,14 @@ impl Session {
                 Ok(()),
             ),
             Err(e) => {
-                let e = e.strip_prefix("kdive: ").unwrap_or(&e).to_string();
+                let e = e.strip_prefix("kdive: ").unwrap_or(&e);
+                // An option without a view (`irq -s`) says so as a command
+                // without one does, without the `CMD: ` of other errors.
+                let e = match e.split_once(": ") {
+                    Some((_, rest)) if rest.starts_with("no JSON view for ") => rest,
+                    _ => e,
+                }
+                .to_string();
                 self.failures += 1;
                 (
                     serde_json::json!({ "command": command, "error": e }),
