@@ -7,6 +7,11 @@
 //!
 //! # API structure
 //!
+//! - [`Arch`]: what the layers above need to know of an architecture
+//!   (name, page sizes, the kernel's address range, the `pt_regs` layout,
+//!   page-table entry flags), found with [`for_machine`] from a dump's
+//!   machine type; [`X86_64`] implements it. [`Region`]: which part of the
+//!   kernel's address space an address is in.
 //! - [`x86_64::discover`]: the page tables, the kernel's text and direct map
 //!   and the memory layout, from VMCOREINFO or, without it, from CR3 and a
 //!   scan; gives a [`x86_64::Discovered`] whose [`x86_64::Translator`]
@@ -21,7 +26,14 @@
 
 #![warn(missing_docs)]
 
+mod arch;
 pub mod x86_64;
+
+pub use arch::{for_elf_machine, for_machine, supported, Arch, RegsLayout, X86_64};
+/// The kernel's exception frame (`struct pt_regs`) as the unwinder gives
+/// it: x86-64's, the one architecture whose unwinder kdive has.
+pub use x86_64::unwind::PtRegs;
+pub use x86_64::Region;
 
 use kdive_dump::{Dump, ReadError};
 

@@ -65,6 +65,11 @@ impl ElfFile {
         Ok(elf)
     }
 
+    /// The ELF `e_machine` (62: x86-64).
+    pub fn machine(&self) -> u16 {
+        self.map.get(18..20).map_or(0, |b| u16::from_le_bytes([b[0], b[1]]))
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }

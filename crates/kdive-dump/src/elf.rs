@@ -14,6 +14,11 @@ const PT_NOTE: u32 = 4;
 /// e_phnum value meaning "the count is in section header 0's sh_info".
 const PN_XNUM: u16 = 0xffff;
 pub(crate) const EM_X86_64: u16 = 62;
+pub(crate) const EM_386: u16 = 3;
+pub(crate) const EM_PPC64: u16 = 21;
+pub(crate) const EM_S390: u16 = 22;
+pub(crate) const EM_AARCH64: u16 = 183;
+pub(crate) const EM_RISCV: u16 = 243;
 /// More program headers than this is not a vmcore we can sensibly hold.
 const MAX_PHNUM: u64 = 1 << 22;
 

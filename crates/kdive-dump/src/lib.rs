@@ -259,13 +259,30 @@ impl Dump {
         }
     }
 
-    /// The ELF machine (`e_machine`), or `EM_X86_64` for a kdump file of an
-    /// x86_64 kernel.
+    /// The machine the dump is of, as the kernel names it (`uname -m`):
+    /// an ELF dump's `e_machine` for the machines named here, a kdump
+    /// file's utsname. `None` for an ELF machine not named here (see
+    /// [`Self::elf_machine`]).
     pub fn machine(&self) -> Option<&str> {
         match &self.body {
-            Body::Elf(e) if e.machine == elf::EM_X86_64 => Some("x86_64"),
-            Body::Elf(_) => None,
+            Body::Elf(e) => match e.machine {
+                elf::EM_X86_64 => Some("x86_64"),
+                elf::EM_AARCH64 => Some("aarch64"),
+                elf::EM_386 => Some("i386"),
+                elf::EM_PPC64 => Some("ppc64"),
+                elf::EM_S390 => Some("s390x"),
+                elf::EM_RISCV => Some("riscv64"),
+                _ => None,
+            },
             Body::Kdump(k) => Some(k.utsname.machine.as_str()),
+        }
+    }
+
+    /// An ELF dump's `e_machine`; `None` for a kdump file.
+    pub fn elf_machine(&self) -> Option<u16> {
+        match &self.body {
+            Body::Elf(e) => Some(e.machine),
+            Body::Kdump(_) => None,
         }
     }
 

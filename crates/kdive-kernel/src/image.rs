@@ -38,6 +38,7 @@ pub(crate) fn open(path: &Path) -> Result<Kernel, KernelError> {
         path: show(path),
         why: e.to_string(),
     })?;
+    let arch = crate::open::architecture(None, Some(elf.machine()))?;
     let symbols = crate::vmlinux::kernel_symbols(&elf)?;
     let dump = empty_dump()?;
     let mut found = discover(&dump, &Hints::default());
@@ -59,6 +60,7 @@ pub(crate) fn open(path: &Path) -> Result<Kernel, KernelError> {
         tasks: Default::default(),
         orc: Default::default(),
         proc_offsets: Default::default(),
+        arch,
         image_only: true,
     })
 }

@@ -142,6 +142,9 @@ pub enum KernelError {
     Unfit(#[from] vmlinux::Unfit),
     #[error("{path}: {why}")]
     Vmlinux { path: String, why: String },
+    /// A dump (or vmlinux) of a machine kdive does not read.
+    #[error("a dump of {machine}: kdive reads {supported} dumps only")]
+    Architecture { machine: String, supported: String },
     #[error("{0}")]
     Other(String),
 }
@@ -209,6 +212,8 @@ pub struct Kernel {
     orc: OnceLock<stack::OrcTables>,
     /// Every task, walked on first use ([`Kernel::tasks`]).
     tasks: OnceLock<tasks::TaskList>,
+    /// The processor architecture, from the dump's machine type.
+    arch: &'static dyn kdive_arch::Arch,
     /// Opened from a vmlinux alone: memory is the file's (see `image`).
     image_only: bool,
     /// Offsets of the per-task walkers (files, VMAs, runqueues), from BTF.
@@ -239,6 +244,26 @@ impl Kernel {
         options: OpenOptions,
     ) -> Result<Kernel, KernelError> {
         open::open(Dump::open(dump)?, vmlinux, options)
+    }
+
+    /// The architecture of the kernel ([`kdive_arch::Arch`]): page sizes,
+    /// its address range, the exception frame's layout.
+    pub fn arch(&self) -> &'static dyn kdive_arch::Arch {
+        self.arch
+    }
+
+    /// crash's `in_ksymbol_range()`: whether `addr` is between the first
+    /// kernel symbol and the end of the last one (module symbols included):
+    /// a value there may name a symbol, a smaller one (a per-CPU offset, a
+    /// count) does not.
+    pub fn in_symbol_range(&self, addr: u64) -> bool {
+        let syms = self.symbols();
+        let first = syms
+            .iter()
+            .find(|s| self.arch.is_kernel_address(s.addr))
+            .map(|s| s.addr);
+        let last = syms.iter().next_back().map(|s| s.addr + s.size.max(1));
+        matches!((first, last), (Some(a), Some(b)) if addr >= a && addr < b)
     }
 
     pub fn dump(&self) -> &Dump {

@@ -16,6 +16,7 @@ pub(crate) fn open(
     choice: VmlinuxChoice<'_>,
     options: OpenOptions,
 ) -> Result<Kernel, KernelError> {
+    let arch = architecture(dump.machine(), dump.elf_machine())?;
     let mut notices = Vec::new();
     let hints = match (dump.vmcoreinfo(), dump.qemu_cpus().first()) {
         (Some(info), _) => Hints::from_vmcoreinfo(info),
@@ -64,6 +65,7 @@ pub(crate) fn open(
         modules: Vec::new(),
         tasks: std::sync::OnceLock::new(),
         orc: Default::default(),
+        arch,
         image_only: false,
         proc_offsets: std::sync::OnceLock::new(),
     };
@@ -82,6 +84,24 @@ pub(crate) fn open(
         kernel.notices.push(notice);
     }
     Ok(kernel)
+}
+
+/// The architecture a dump of `machine` (`uname -m`; or, unnamed, ELF
+/// `e_machine`) is of, or why kdive cannot read it. A dump that names no
+/// machine at all is taken as x86-64's.
+pub(crate) fn architecture(
+    machine: Option<&str>,
+    elf_machine: Option<u16>,
+) -> Result<&'static dyn kdive_arch::Arch, KernelError> {
+    let found = match (machine, elf_machine) {
+        (Some(m), _) => kdive_arch::for_machine(m).ok_or_else(|| m.to_string()),
+        (None, Some(e)) => Err(format!("ELF machine {e}")),
+        (None, None) => Ok(&kdive_arch::X86_64 as &dyn kdive_arch::Arch),
+    };
+    found.map_err(|machine| KernelError::Architecture {
+        machine,
+        supported: kdive_arch::supported().collect::<Vec<_>>().join(", "),
+    })
 }
 
 /// With symbols, the kernel's own variables say where KASLR put the
@@ -198,4 +218,37 @@ fn kallsyms_from_memory(
         s.scanned >> 10
     ));
     Ok(s.kallsyms.symbols)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::architecture;
+    use crate::KernelError;
+
+    #[test]
+    fn the_architecture_comes_from_the_machine_type() {
+        assert_eq!(architecture(Some("x86_64"), None).unwrap().name(), "x86_64");
+        assert_eq!(
+            architecture(Some("x86_64"), Some(62)).unwrap().name(),
+            "x86_64"
+        );
+        // A dump that says nothing: x86-64, what kdive has always read.
+        assert_eq!(architecture(None, None).unwrap().name(), "x86_64");
+        // Another machine: a clear error, not a misread dump.
+        match architecture(Some("aarch64"), Some(183)) {
+            Err(e @ KernelError::Architecture { .. }) => {
+                assert_eq!(
+                    e.to_string(),
+                    "a dump of aarch64: kdive reads x86_64 dumps only"
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+        match architecture(None, Some(4242)) {
+            Err(KernelError::Architecture { machine, .. }) => {
+                assert_eq!(machine, "ELF machine 4242")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 }

@@ -37,6 +37,11 @@ impl PtRegs {
         Some(PtRegs(r))
     }
 
+    /// From the words of a `struct pt_regs`, in order.
+    pub fn from_words(w: &[u64]) -> Option<PtRegs> {
+        Some(PtRegs(w.get(..PT_REGS_WORDS)?.try_into().ok()?))
+    }
+
     /// A register by its `pt_regs` name (`"ip"`, `"r8"`...).
     pub fn get(&self, name: &str) -> Option<u64> {
         PT_REGS_NAMES

@@ -3,7 +3,7 @@
 //! `page_type` says slab), then the slab's `slab_cache` and that cache's
 //! name.
 
-use kdive_arch::x86_64::Region;
+use kdive_arch::Region;
 
 use crate::Kernel;
 

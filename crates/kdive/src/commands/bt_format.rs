@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use kdive_arch::x86_64::unwind::PtRegs;
+use kdive_arch::PtRegs;
 use kdive_kernel::stack::{Backtrace, Frame, StackKind};
 
 use super::{io, CmdResult};

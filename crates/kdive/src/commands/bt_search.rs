@@ -4,7 +4,7 @@
 
 use std::io::Write;
 
-use kdive_arch::x86_64::unwind::{PtRegs, PT_REGS_SIZE};
+use kdive_arch::PtRegs;
 use kdive_kernel::stack::{Backtrace, Stack};
 
 use super::bt_format::{print_regs, Options};
@@ -102,31 +102,16 @@ pub fn print_text_symbols(
     Ok(())
 }
 
-/// Whether `r`, found at `addr`, looks like an exception frame: flags with
-/// the always-one bit set and reserved bits clear, and a kernel or user
-/// code/stack segment pair with an instruction pointer to match.
-fn plausible(s: &Session, r: &PtRegs) -> bool {
-    let flags = r.get("flags").unwrap_or(0);
-    const RESERVED: u64 = !0x3f_7fd7;
-    if flags & 2 == 0 || flags & RESERVED != 0 {
-        return false;
-    }
-    let (cs, ss) = (r.cs(), r.get("ss").unwrap_or(0));
-    // The upper canonical half, 4- or 5-level.
-    let kernel_half = |a: u64| a >> 63 == 1;
-    if cs & 3 == 3 {
-        // User mode: a user segment pair, user addresses.
-        ss & 3 == 3 && cs < 0x100 && ss < 0x100 && !kernel_half(r.ip()) && !kernel_half(r.sp())
-    } else {
-        cs != 0
-            && cs < 0x100
-            && ss < 0x100
-            && kernel_half(r.sp())
-            && s.kernel
-                .symbols()
-                .lookup(r.ip())
-                .is_some_and(|(sym, _)| s.kernel.is_code(sym))
-    }
+/// Whether `r` looks like an exception frame (the architecture says),
+/// its kernel instruction pointer in code.
+fn plausible(s: &Session, r: &[u64]) -> bool {
+    let k = &s.kernel;
+    let code = |ip: u64| {
+        k.symbols()
+            .lookup(ip)
+            .is_some_and(|(sym, _)| k.is_code(sym))
+    };
+    k.arch().is_exception_frame(r, &code)
 }
 
 /// `-e`: every plausible exception frame on the task's stacks.
@@ -134,20 +119,21 @@ pub fn print_exception_frames(s: &Session, bt: &Backtrace, out: &mut dyn Write) 
     let k = &s.kernel;
     for (st, _) in stacks_in_order(bt) {
         let all = words(s, st.base, st.top);
-        let n = (PT_REGS_SIZE / 8) as usize;
+        let size = k.arch().pt_regs().size;
+        let n = (size / 8) as usize;
         for i in 0..all.len().saturating_sub(n - 1) {
             let w = &all[i..i + n];
-            if w[n - 1].0 - w[0].0 != PT_REGS_SIZE - 8 {
+            if w[n - 1].0 - w[0].0 != size - 8 {
                 continue;
             }
-            let mut r = PtRegs::default();
-            for (j, (_, v)) in w.iter().enumerate() {
-                r.0[j] = *v;
-            }
-            if !plausible(s, &r) {
+            let words: Vec<u64> = w.iter().map(|(_, v)| *v).collect();
+            if !plausible(s, &words) {
                 continue;
             }
-            let user = r.user_mode();
+            let Some(r) = PtRegs::from_words(&words) else {
+                continue;
+            };
+            let user = k.arch().user_mode(&words);
             writeln!(
                 out,
                 "\n  {}-MODE EXCEPTION FRAME AT: {:x}",

@@ -143,7 +143,7 @@ struct Plan {
 }
 
 fn plan(s: &Session, addr: u64, whole: bool, count: Option<u64>, o: &Opts) -> Result<Plan, String> {
-    if !is_kernel_addr(addr) {
+    if !is_kernel_addr(s, addr) {
         return Err(format!("{addr:x} is not a kernel virtual address"));
     }
     let needs_range = o.reverse || o.forward || (whole && count.is_none());
@@ -219,8 +219,8 @@ fn function_range(s: &Session, addr: u64) -> Option<(u64, u64)> {
     Some((sym.addr, next.addr))
 }
 
-fn is_kernel_addr(addr: u64) -> bool {
-    addr >= 0xffff_8000_0000_0000
+fn is_kernel_addr(s: &Session, addr: u64) -> bool {
+    s.kernel.arch().is_kernel_address(addr)
 }
 
 /// `dis -u ADDR [COUNT]`: user code of the current task (`set`), read
@@ -228,7 +228,7 @@ fn is_kernel_addr(addr: u64) -> bool {
 fn user(s: &Session, target: &str, count: Option<u64>, o: &Opts, out: &mut dyn Write) -> CmdResult {
     let addr =
         expr::parse_hex(target).map_err(|e| format!("invalid user address: {target}: {e}"))?;
-    if is_kernel_addr(addr) {
+    if is_kernel_addr(s, addr) {
         return Err(format!("{addr:x} is not a user virtual address"));
     }
     let task =

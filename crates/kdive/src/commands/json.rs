@@ -97,7 +97,7 @@ pub fn backtraces(
                             "offset": sym.map(|s| f.pc.wrapping_sub(s.addr)),
                             "module": sym.and_then(|s| s.module.clone()),
                             "source": k.source_line(f.pc).map(|l| l.to_string()),
-                            "exception": f.regs.as_ref().map(|r| regs(&r.regs.0)),
+                            "exception": f.regs.as_ref().map(|r| regs(s, &r.regs.0)),
                         })
                     })
                     .collect();
@@ -116,8 +116,8 @@ pub fn backtraces(
 }
 
 /// `pt_regs` by name.
-fn regs(words: &[u64]) -> Value {
-    let names = kdive_arch::x86_64::unwind::PT_REGS_NAMES;
+fn regs(s: &Session, words: &[u64]) -> Value {
+    let names = s.kernel.arch().pt_regs().names;
     let m: serde_json::Map<String, Value> = names
         .iter()
         .zip(words)

@@ -4,7 +4,7 @@
 
 use std::io::Write;
 
-use kdive_arch::x86_64::Region;
+use kdive_arch::Region;
 use kdive_kernel::slab::Slub;
 
 use super::{io, kmem_pages, kmem_slab, CmdResult};

@@ -18,9 +18,6 @@ use crate::session::Session;
 /// with a message, rather than allocating without bound).
 const MAX_READ: u64 = 64 << 20;
 
-/// The kernel's half of the address space.
-const KERNEL_HALF: u64 = 0xffff_8000_0000_0000;
-
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     let (opts, addr_text, count) = parse_rd_args(args)?;
     let k = &s.kernel;
@@ -56,7 +53,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     // crash names only values in the kernel's symbol range: small numbers
     // equal to per-CPU offsets are not symbols.
     let symbolize = |v: u64| {
-        if v < KERNEL_HALF {
+        if !k.arch().is_kernel_address(v) {
             return None;
         }
         let (sym, off) = k.symbols().lookup(v)?;

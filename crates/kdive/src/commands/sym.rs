@@ -83,7 +83,7 @@ fn json(s: &Session, words: &[&str], list: bool, query: &[&str], out: &mut dyn W
         let hex = w.strip_prefix("0x").unwrap_or(w);
         let found = u64::from_str_radix(hex, 16)
             .ok()
-            .filter(|&a| in_symbol_range(s, a))
+            .filter(|&a| s.kernel.in_symbol_range(a))
             .and_then(|a| k.symbols().lookup(a));
         match found {
             Some((sym, off)) => v.push(symbol(s, sym, off)),
@@ -106,7 +106,7 @@ fn one(s: &Session, w: &str, out: &mut dyn Write) -> CmdResult {
     let hex = w.strip_prefix("0x").unwrap_or(w);
     match u64::from_str_radix(hex, 16) {
         // crash: a number outside the kernel's symbols is not an address.
-        Ok(addr) if !in_symbol_range(s, addr) => Err(format!("invalid address: {w}")),
+        Ok(addr) if !s.kernel.in_symbol_range(addr) => Err(format!("invalid address: {w}")),
         Ok(addr) => match k.symbols().lookup(addr) {
             Some((sym, off)) => show(s, sym, off, true, out),
             None => writeln!(out, "symbol not found: {w}").map_err(io),
@@ -150,20 +150,4 @@ pub(super) fn show(
         }
     }
     writeln!(out, "{line}").map_err(io)
-}
-
-/// crash's `in_ksymbol_range()`: from the first kernel-half symbol to the
-/// end of the last one (module symbols included).
-fn in_symbol_range(s: &Session, addr: u64) -> bool {
-    const KERNEL_HALF: u64 = 0xffff_8000_0000_0000;
-    let syms = s.kernel.symbols();
-    let first = syms
-        .iter()
-        .find(|sym| sym.addr >= KERNEL_HALF)
-        .map(|sym| sym.addr);
-    let last = syms
-        .iter()
-        .next_back()
-        .map(|sym| sym.addr + sym.size.max(1));
-    matches!((first, last), (Some(a), Some(b)) if addr >= a && addr < b)
 }

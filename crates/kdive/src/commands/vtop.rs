@@ -3,8 +3,6 @@
 
 use std::io::Write;
 
-use kdive_arch::x86_64::entry;
-
 use super::json::hex;
 use super::text::center;
 use super::{io, CmdResult};
@@ -89,27 +87,24 @@ fn one(s: &Session, vaddr: u64, out: &mut dyn Write) -> Result<serde_json::Value
         )
         .map_err(io)?;
     }
+    let arch = s.kernel.arch();
     let last = walk.steps.last().map(|s| s.entry & !walk.sme_mask);
     if let (Ok(t), Some(pte)) = (&walk.result, last) {
         let base = t.phys & !(t.page_size - 1);
-        let size = match t.page_size {
-            kdive_arch::x86_64::SIZE_1G => "  (1GB)",
-            kdive_arch::x86_64::SIZE_2M => "  (2MB)",
-            _ => "",
-        };
+        let size = size_label(arch, t.page_size);
         writeln!(out, "  PAGE: {base:x}{size}\n").map_err(io)?;
-        write!(out, "{}", pte_line(pte, base)).map_err(io)?;
+        write!(out, "{}", pte_line(arch, pte, base)).map_err(io)?;
         v["page"] = hex(base).into();
         v["page_size"] = t.page_size.into();
         v["pte"] = hex(pte).into();
-        v["flags"] = flags(pte).into();
+        v["flags"] = flags(arch, pte).into();
     }
     writeln!(out).map_err(io)?;
     Ok(v)
 }
 
-/// crash's `x86_64_translate_pte` block: a header centered over each value.
-fn pte_line(pte: u64, phys: u64) -> String {
+/// crash's `translate_pte` block (`x86_64_translate_pte`): a header centered over each value.
+fn pte_line(arch: &dyn kdive_arch::Arch, pte: u64, phys: u64) -> String {
     let (p, a) = (format!("{pte:x}"), format!("{phys:x}"));
     let (w1, w2) = (p.len().max(3), a.len().max(8));
     format!(
@@ -118,42 +113,27 @@ fn pte_line(pte: u64, phys: u64) -> String {
         center("PHYSICAL", w2, false),
         center(&p.to_string(), w1, true),
         center(&a.to_string(), w2, true),
-        flags(pte)
+        flags(arch, pte)
     )
 }
 
-fn flags(pte: u64) -> String {
+fn flags(arch: &dyn kdive_arch::Arch, pte: u64) -> String {
     if pte == 0 {
         return "no mapping".into();
     }
-    const BITS: [(u64, &str); 7] = [
-        (1 << 0, "PRESENT"),
-        (1 << 1, "RW"),
-        (1 << 2, "USER"),
-        (1 << 3, "PWT"),
-        (1 << 4, "PCD"),
-        (1 << 5, "ACCESSED"),
-        (1 << 6, "DIRTY"),
-    ];
-    let mut v: Vec<&str> = BITS
-        .iter()
-        .filter(|(b, _)| pte & b != 0)
-        .map(|(_, n)| *n)
-        .collect();
-    let present = pte & entry::PRESENT != 0;
-    if pte & entry::HUGE != 0 && present {
-        v.push("PSE");
+    arch.pte_flags(pte).join("|")
+}
+
+/// crash's note after a huge page's address: `  (2MB)`, `  (1GB)`.
+fn size_label(arch: &dyn kdive_arch::Arch, size: u64) -> String {
+    if size == arch.page_size() {
+        return String::new();
     }
-    if pte & (1 << 8) != 0 && !present {
-        v.push("PROTNONE");
+    match size {
+        s if s >= 1 << 30 && s % (1 << 30) == 0 => format!("  ({}GB)", s >> 30),
+        s if s >= 1 << 20 && s % (1 << 20) == 0 => format!("  ({}MB)", s >> 20),
+        s => format!("  ({}KB)", s >> 10),
     }
-    if pte & (1 << 8) != 0 && present {
-        v.push("GLOBAL");
-    }
-    if pte & entry::NX != 0 {
-        v.push("NX");
-    }
-    v.join("|")
 }
 
 /// `ptov PADDR` (the direct-map address) or `ptov OFFSET:CPUS` (a per-CPU
