@@ -85,9 +85,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         out.write_all(t.as_bytes()).map_err(io)?;
     }
     let _ = out.flush();
-    for n in &notices {
-        eprintln!("dev: {n}");
-    }
+    super::tell(s, "dev: ", &notices);
     Ok(())
 }
 
@@ -159,9 +157,7 @@ fn disk_io(s: &Session, nonzero: bool, out: &mut dyn Write) -> CmdResult {
         out.write_all(t.as_bytes()).map_err(io)?;
     }
     let _ = out.flush();
-    for n in &notices {
-        eprintln!("dev: {n}");
-    }
+    super::tell(s, "dev: ", &notices);
     Ok(())
 }
 
@@ -199,9 +195,7 @@ fn io_resources(s: &Session, out: &mut dyn Write) -> CmdResult {
     }
     out.write_all(t.as_bytes()).map_err(io)?;
     let _ = out.flush();
-    for n in &notices {
-        eprintln!("dev: {n}");
-    }
+    super::tell(s, "dev: ", &notices);
     Ok(())
 }
 

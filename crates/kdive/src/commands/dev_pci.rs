@@ -17,9 +17,7 @@ pub fn run(s: &Session, out: &mut dyn Write) -> CmdResult {
     if s.json {
         let v: Vec<_> = roots.iter().map(|r| bus_json(r, true)).collect();
         super::json::emit(out, &v)?;
-        for n in &notices {
-            eprintln!("dev: {n}");
-        }
+        super::tell(s, "dev: ", &notices);
         return Ok(());
     }
     let mut t = String::new();
@@ -36,9 +34,7 @@ pub fn run(s: &Session, out: &mut dyn Write) -> CmdResult {
     }
     out.write_all(t.as_bytes()).map_err(io)?;
     let _ = out.flush();
-    for n in &notices {
-        eprintln!("dev: {n}");
-    }
+    super::tell(s, "dev: ", &notices);
     Ok(())
 }
 

@@ -107,6 +107,7 @@ fn json(s: &Session, words: &[String], out: &mut dyn Write) -> CmdResult {
 /// crash's `open_files_dump()` for the task at `task`.
 pub fn open_files(s: &Session, task: u64, out: &mut dyn Write) -> CmdResult {
     let f = s.kernel.task_files(task).map_err(|e| e.to_string())?;
+    super::record(s, &f.notices);
     let mut notices: Vec<String> = f.notices.iter().map(|n| n.text.clone()).collect();
     if let Some((root, cwd)) = &f.root_cwd {
         writeln!(out, "ROOT: {root}    CWD: {cwd}").map_err(io)?;

@@ -131,7 +131,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     } else {
         out.write_all(t.as_bytes()).map_err(io)?;
     }
-    warn(out, &notices);
+    warn(s, out, &notices);
     Ok(())
 }
 
@@ -162,7 +162,7 @@ fn affinity(s: &Session, out: &mut dyn Write) -> CmdResult {
         t += &format!("{irq:3} {:<20} {cpus}\n", names.join(","));
     }
     out.write_all(t.as_bytes()).map_err(io)?;
-    warn(out, &notices);
+    warn(s, out, &notices);
     Ok(())
 }
 
@@ -253,15 +253,13 @@ fn show_interrupts(s: &Session, cpus: Option<Vec<usize>>, out: &mut dyn Write) -
         t += &format!(" {}\n", i.actions.join(","));
     }
     out.write_all(t.as_bytes()).map_err(io)?;
-    warn(out, &notices);
+    warn(s, out, &notices);
     Ok(())
 }
 
-fn warn(out: &mut dyn Write, notices: &[Finding]) {
+fn warn(s: &Session, out: &mut dyn Write, notices: &[Finding]) {
     let _ = out.flush();
-    for n in notices {
-        eprintln!("irq: {n}");
-    }
+    super::tell(s, "irq: ", notices);
 }
 
 #[cfg(test)]

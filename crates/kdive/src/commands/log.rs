@@ -81,6 +81,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     for n in &log.notices {
         eprintln!("log: {}", n.text.strip_prefix("log: ").unwrap_or(&n.text));
     }
+    super::record(s, &log.notices);
     Ok(())
 }
 

@@ -314,6 +314,23 @@ pub fn works_without_dump(name: &str) -> bool {
     WITHOUT_DUMP.contains(&name)
 }
 
+/// Tell what a walker found and went past: on standard error, each after
+/// `prefix` (as crash prints its warnings; the caller flushes its output
+/// first), and in JSON mode also as the line's `findings`.
+pub fn tell(s: &Session, prefix: &str, findings: &[kdive_kernel::Finding]) {
+    for f in findings {
+        eprintln!("{prefix}{f}");
+    }
+    record(s, findings);
+}
+
+/// Keep `findings` for the JSON line's `findings` (in JSON mode).
+pub fn record(s: &Session, findings: &[kdive_kernel::Finding]) {
+    if s.json {
+        s.findings.borrow_mut().extend_from_slice(findings);
+    }
+}
+
 /// Output errors (a closed pipe) end the command like any other error.
 pub fn io(e: std::io::Error) -> String {
     e.to_string()

@@ -74,9 +74,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     value["devices"] = listed.into();
     out.write_all(t.as_bytes()).map_err(io)?;
     let _ = out.flush();
-    for n in &notices {
-        eprintln!("net: {n}");
-    }
+    super::tell(s, "net: ", &notices);
     finish(json, &value, jout)
 }
 
@@ -126,9 +124,7 @@ fn arp_table(s: &Session, out: &mut dyn Write) -> Result<Vec<serde_json::Value>,
     }
     out.write_all(t.as_bytes()).map_err(io)?;
     let _ = out.flush();
-    for n in &notices {
-        eprintln!("net: {n}");
-    }
+    super::tell(s, "net: ", &notices);
     Ok(listed)
 }
 

@@ -80,9 +80,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     // output (crash prints its warnings when it starts).
     if !list.notices().is_empty() {
         out.flush().map_err(io)?;
-        for n in list.notices() {
-            eprintln!("WARNING: {n}");
-        }
+        super::tell(s, "WARNING: ", list.notices());
     }
     let mut picks = Vec::new();
     for a in &rest {

@@ -15,9 +15,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     }
     let (areas, notices) = s.kernel.swap_areas().map_err(|e| e.to_string())?;
     if s.json {
-        for n in &notices {
-            eprintln!("swap: {n}");
-        }
+        super::tell(s, "swap: ", &notices);
         let v: Vec<serde_json::Value> = areas
             .iter()
             .map(|a| {
@@ -40,9 +38,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     }
     out.write_all(t.as_bytes()).map_err(io)?;
     let _ = out.flush();
-    for n in &notices {
-        eprintln!("swap: {n}");
-    }
+    super::tell(s, "swap: ", &notices);
     Ok(())
 }
 

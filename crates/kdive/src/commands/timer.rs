@@ -116,10 +116,8 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
             writeln!(tout, "  (none)").map_err(io)?;
         }
     }
-    for n in &wheel.notices {
-        let _ = out.flush();
-        eprintln!("timer: {n}");
-    }
+    let _ = out.flush();
+    super::tell(s, "timer: ", &wheel.notices);
     if json {
         return super::json::emit(
             out,

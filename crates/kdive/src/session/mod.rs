@@ -23,6 +23,9 @@ use crate::commands;
 /// The state a session keeps between commands.
 pub struct Session {
     pub kernel: Kernel,
+    /// What the walkers of the command running found and went past, for
+    /// its JSON line ([`commands::tell`]).
+    pub findings: std::cell::RefCell<Vec<kdive_kernel::Finding>>,
     /// Commands that failed, for the exit status of a batch run.
     pub failures: usize,
     /// Set by `q`/`quit`/`exit`.
@@ -55,6 +58,15 @@ pub const MINIMAL: &[&str] = &[
     "log", "dis", "rd", "sym", "eval", "set", "help", "q", "alias",
 ];
 
+/// A walker's finding as JSON: `{kind, address, text}`.
+fn finding_json(f: &kdive_kernel::Finding) -> serde_json::Value {
+    serde_json::json!({
+        "kind": f.kind.name(),
+        "address": f.addr.map(|a| format!("{a:#x}")),
+        "text": f.text,
+    })
+}
+
 /// Output that stops the command once Ctrl-C was pressed.
 struct Checked<'a>(&'a mut dyn Write);
 
@@ -74,6 +86,7 @@ impl Session {
     pub fn new(kernel: Kernel) -> Session {
         Session {
             kernel,
+            findings: Default::default(),
             failures: 0,
             quit: false,
             history: 0,
@@ -220,6 +233,7 @@ impl Session {
                 Err(format!("no JSON view for {n} yet"))
             }
             Some(_) => {
+                self.findings.borrow_mut().clear();
                 let mut buf = Vec::new();
                 let r = self.exec_words(words, &mut Checked(&mut buf));
                 r.and_then(|()| {
@@ -254,6 +268,11 @@ impl Session {
                 )
             }
         };
+        let mut v = v;
+        let findings = std::mem::take(&mut *self.findings.borrow_mut());
+        if !findings.is_empty() {
+            v["findings"] = findings.iter().map(finding_json).collect();
+        }
         writeln!(out, "{v}").map_err(|e| e.to_string())?;
         let _ = out.flush();
         r
