@@ -19,7 +19,12 @@ fn kdive(args: &[&str], input: &str) -> (String, String) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("run kdive");
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(!stderr.contains("panicked"), "{stderr}");
@@ -95,10 +100,14 @@ fn a_broken_task_list_is_a_typed_finding_in_json() {
     *dargs.last_mut().unwrap() = damaged.to_str().unwrap();
 
     let broken = json(&dargs, "ps");
-    let findings = broken["findings"].as_array().unwrap_or_else(|| panic!("no findings: {broken}"));
+    let findings = broken["findings"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no findings: {broken}"));
     let bad = findings
         .iter()
-        .find(|f| f["kind"] == "corrupt" && f["text"].as_str().unwrap().contains("4141414141414141"))
+        .find(|f| {
+            f["kind"] == "corrupt" && f["text"].as_str().unwrap().contains("4141414141414141")
+        })
         .unwrap_or_else(|| panic!("no corrupt pointer among {findings:?}"));
     assert_eq!(hex(&bad["address"]), 0x4141_4141_4141_4141, "{bad}");
     // The walk back from the head still finds every task.

@@ -25,7 +25,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     if s.json
         && args
             .iter()
-            .any(|a| matches!(a.as_str(), "-a" | "-b" | "-d" | "-s"))
+            .any(|a| matches!(a.as_str(), "-a" | "-b" | "-d"))
     {
         return Err(format!("no JSON view for irq {} yet", args.join(" ")));
     }
@@ -234,6 +234,29 @@ fn show_interrupts(s: &Session, cpus: Option<Vec<usize>>, out: &mut dyn Write) -
         .filter(|c| cpus.as_ref().is_none_or(|l| l.contains(c)))
         .collect();
     let (irqs, notices) = k.irq_stats().map_err(|e| e.to_string())?;
+    if s.json {
+        // Per IRQ, the count on each CPU shown (null where it did not read).
+        let v: Vec<_> = irqs
+            .iter()
+            .map(|i| {
+                let counts: serde_json::Map<String, serde_json::Value> = shown
+                    .iter()
+                    .map(|&c| (c.to_string(), i.counts.get(c).copied().flatten().into()))
+                    .collect();
+                serde_json::json!({
+                    "irq": i.irq,
+                    "irq_desc": hex(i.desc),
+                    "counts": counts,
+                    "chip": i.chip,
+                    "flow": i.flow,
+                    "actions": i.actions,
+                })
+            })
+            .collect();
+        super::json::emit(out, &v)?;
+        warn(s, out, &notices);
+        return Ok(());
+    }
     let mut t = String::from("     ");
     for c in &shown {
         t += &format!("{:>10} ", format!("CPU{c}"));

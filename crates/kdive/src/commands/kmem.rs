@@ -42,13 +42,22 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
             _ => rest.push(a.as_str()),
         }
     }
-    if s.json && !matches!(mode, Mode::Caches) {
-        return Err("no JSON view for this option yet (kmem -s has one)".into());
+    if s.json && matches!(mode, Mode::Address) {
+        return Err("no JSON view for kmem ADDRESS yet".into());
     }
     match mode {
+        Mode::Info if s.json => return kmem_info::json(&s.kernel, out),
         Mode::Info => return kmem_info::show(&s.kernel, out),
-        Mode::Vmalloc => return kmem_vmalloc::show(&s.kernel, out),
+        Mode::Vmalloc => return kmem_vmalloc::show(s, out),
         _ => {}
+    }
+    if let (Mode::Pages, true) = (&mode, s.json) {
+        let addr = match rest.as_slice() {
+            [] => None,
+            [one] => Some(address(one).ok_or_else(|| format!("Usage: {USAGE}"))?),
+            _ => return Err(format!("Usage: {USAGE}")),
+        };
+        return kmem_pages::json(&s.kernel, addr, out);
     }
     if let Mode::Pages = mode {
         return match rest.as_slice() {
@@ -65,7 +74,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     }
     let slub = s.kernel.slub().map_err(|e| e.to_string())?;
     if s.json {
-        return kmem_slab::json(&slub, &rest, out);
+        return kmem_slab::json(&slub, &rest, matches!(mode, Mode::Slabs), out);
     }
     match mode {
         Mode::Pages | Mode::Info | Mode::Vmalloc => Ok(()),

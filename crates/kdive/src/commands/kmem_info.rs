@@ -89,3 +89,26 @@ pub fn show(k: &Kernel, out: &mut dyn Write) -> CmdResult {
     }
     Ok(())
 }
+
+/// `kmem -i --json`: the same totals, in pages, with the page size.
+pub fn json(k: &Kernel, out: &mut dyn Write) -> CmdResult {
+    let m = k.meminfo().map_err(|e| e.to_string())?;
+    let v = serde_json::json!({
+        "page_size": k.arch().page_size(),
+        "total_mem": m.total,
+        "free": m.free,
+        "used": m.total.saturating_sub(m.free),
+        "shared": m.shared,
+        "buffers": m.buffers,
+        "cached": m.cached,
+        "slab": m.slab.unwrap_or(m.slab_flagged),
+        "huge": m.huge.map(|(total, free)| serde_json::json!({"total": total, "free": free})),
+        "swap": m.swap.map(|(total, used)| serde_json::json!({
+            "total": total, "used": used, "free": total.saturating_sub(used),
+        })),
+        "commit": m.commit.map(|(limit, committed)| serde_json::json!({
+            "limit": limit, "committed": committed.max(0),
+        })),
+    });
+    super::json::emit(out, &v)
+}

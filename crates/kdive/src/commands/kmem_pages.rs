@@ -68,3 +68,37 @@ pub fn show(k: &Kernel, addr: Option<u64>, out: &mut dyn Write) -> Result<bool, 
     }
     Ok(true)
 }
+
+/// `kmem -p [ADDRESS] --json`: the pages as `{page, physical, mapping,
+/// index, count, flags}`, `flags` crash's names.
+pub fn json(k: &Kernel, addr: Option<u64>, out: &mut dyn Write) -> CmdResult {
+    use super::json::hex;
+    let pages = k.pages().map_err(|e| e.to_string())?;
+    let one = |p: &PageInfo| {
+        serde_json::json!({
+            "page": hex(p.page),
+            "physical": hex(p.phys),
+            "mapping": hex(p.mapping),
+            "index": hex(p.index),
+            "count": p.count as i32,
+            "flags": pages.flags_text(p.flags),
+        })
+    };
+    let mut v = Vec::new();
+    match addr {
+        Some(a) => {
+            let info = page_of(k, &pages, a)
+                .and_then(|p| pages.read(k, p).ok())
+                .ok_or_else(|| format!("{a:x}: address not found in mem map"))?;
+            v.push(one(&info));
+        }
+        None => {
+            let end = pages.max_pfn.div_ceil(PAGES_PER_SECTION) * PAGES_PER_SECTION;
+            pages.walk(k, 0, end, |p| {
+                v.push(one(p));
+                true
+            });
+        }
+    }
+    super::json::emit(out, &v)
+}

@@ -260,7 +260,7 @@ pub(super) fn report(
 
 /// `kmem -s [CACHE] --json`: each cache with crash's counts and what kdive
 /// found wrong in it.
-pub fn json(slub: &Slub, args: &[&str], out: &mut dyn Write) -> CmdResult {
+pub fn json(slub: &Slub, args: &[&str], slabs: bool, out: &mut dyn Write) -> CmdResult {
     use serde_json::json;
     let (addrs, list_findings) = slub.cache_addrs();
     let finding = |f: &Finding| {
@@ -281,7 +281,7 @@ pub fn json(slub: &Slub, args: &[&str], out: &mut dyn Write) -> CmdResult {
             }
         }
         let st = slub.state(&c);
-        caches.push(json!({
+        let mut v = json!({
             "address": super::json::hex(c.addr),
             "name": c.name,
             "object_size": c.object_size,
@@ -290,7 +290,11 @@ pub fn json(slub: &Slub, args: &[&str], out: &mut dyn Write) -> CmdResult {
             "slabs": st.usage.slabs,
             "slab_size": c.slab_bytes(),
             "findings": st.findings.iter().map(finding).collect::<Vec<_>>(),
-        }));
+        });
+        if slabs {
+            super::kmem_slab_json::add_lists(&mut v, &c, &st);
+        }
+        caches.push(v);
     }
     if caches.is_empty() && !args.is_empty() {
         return Err(format!("invalid kmem_cache name: {}", args[0]));

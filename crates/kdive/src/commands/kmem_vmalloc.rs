@@ -2,15 +2,39 @@
 
 use std::io::Write;
 
-use kdive_kernel::{Kernel, VmapArea};
+use kdive_kernel::VmapArea;
 
+use super::json::hex;
 use super::{io, CmdResult};
+use crate::session::Session;
 
 const HEADER: &str =
     "   VMAP_AREA         VM_STRUCT                 ADDRESS RANGE                SIZE";
 
-pub fn show(k: &Kernel, out: &mut dyn Write) -> CmdResult {
+pub fn show(s: &Session, out: &mut dyn Write) -> CmdResult {
+    let k = &s.kernel;
     let (areas, findings) = k.vmap_areas().map_err(|e| e.to_string())?;
+    if s.json {
+        // As the text: the areas with a vm_struct.
+        let v: Vec<_> = areas
+            .iter()
+            .filter(|a| a.vm != 0)
+            .map(|a| {
+                serde_json::json!({
+                    "vmap_area": hex(a.addr),
+                    "vm_struct": hex(a.vm),
+                    "start": hex(a.start),
+                    "end": hex(a.end),
+                    "size": a.end.wrapping_sub(a.start),
+                })
+            })
+            .collect();
+        super::json::emit(out, &v)?;
+        for f in &findings {
+            eprintln!("kmem: {f}");
+        }
+        return Ok(());
+    }
     // Areas without a vm_struct (vm_map_ram) are not listed, as in crash.
     let mut shown = areas.iter().filter(|a| a.vm != 0).peekable();
     if shown.peek().is_some() {

@@ -24,6 +24,7 @@ mod kmem_info;
 mod kmem_pages;
 mod kmem_sheaves;
 mod kmem_slab;
+mod kmem_slab_json;
 mod kmem_vmalloc;
 mod list;
 mod list_walk;
