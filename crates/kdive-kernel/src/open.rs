@@ -95,7 +95,7 @@ pub(crate) fn architecture(
 ) -> Result<&'static dyn kdive_arch::Arch, KernelError> {
     let found = match (machine, elf_machine) {
         (Some(m), _) => kdive_arch::for_machine(m).ok_or_else(|| m.to_string()),
-        (None, Some(e)) => Err(format!("ELF machine {e}")),
+        (None, Some(e)) => kdive_arch::for_elf_machine(e).ok_or_else(|| format!("ELF machine {e}")),
         (None, None) => Ok(&kdive_arch::X86_64 as &dyn kdive_arch::Arch),
     };
     found.map_err(|machine| KernelError::Architecture {
@@ -234,6 +234,8 @@ mod tests {
         );
         // A dump that says nothing: x86-64, what kdive has always read.
         assert_eq!(architecture(None, None).unwrap().name(), "x86_64");
+        // A vmlinux opened alone: its ELF machine.
+        assert_eq!(architecture(None, Some(62)).unwrap().name(), "x86_64");
         // Another machine: a clear error, not a misread dump.
         match architecture(Some("aarch64"), Some(183)) {
             Err(e @ KernelError::Architecture { .. }) => {
