@@ -49,6 +49,9 @@ pub trait Arch: Send + Sync + std::fmt::Debug {
     }
     /// The kernel's exception frame.
     fn pt_regs(&self) -> &'static RegsLayout;
+    /// The registers of a dump's `NT_PRSTATUS` note (`elf_gregset_t`), in
+    /// order, as `user_regs_struct` names them.
+    fn gregset_names(&self) -> &'static [&'static str];
     /// Whether `regs` (a `struct pt_regs`'s words, in order) can be an
     /// exception frame: what the hardware and the entry code write there
     /// (flags, segments) is consistent, and the instruction pointer is
@@ -117,6 +120,14 @@ impl Arch for X86_64 {
 
     fn pt_regs(&self) -> &'static RegsLayout {
         &X86_64_PT_REGS
+    }
+
+    fn gregset_names(&self) -> &'static [&'static str] {
+        &[
+            "r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8", "rax", "rcx",
+            "rdx", "rsi", "rdi", "orig_rax", "rip", "cs", "eflags", "rsp", "ss", "fs_base",
+            "gs_base", "ds", "es", "fs", "gs",
+        ]
     }
 
     fn is_exception_frame(&self, regs: &[u64], kernel_code: &dyn Fn(u64) -> bool) -> bool {
@@ -204,6 +215,9 @@ mod tests {
         assert_eq!((r.size, r.names.len()), (168, 21));
         assert_eq!((r.names[r.ip], r.names[r.sp]), ("ip", "sp"));
         assert_eq!(r.index("cs"), Some(17));
+        // The gregset starts as pt_regs does, with user_regs_struct's names.
+        let g = a.gregset_names();
+        assert_eq!((g.len(), g[16], g[19]), (27, "rip", "rsp"));
     }
 
     #[test]

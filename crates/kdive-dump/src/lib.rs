@@ -50,7 +50,7 @@ pub use kdump::{
 pub use memory::{FnMemory, MemError, Memory};
 pub use notes::{
     cpu_states, parse_notes, qemu_cpu_states, CpuState, Note, QemuCpuState, VmcoreInfo,
-    NT_PRSTATUS, PRSTATUS_SIZE, X86_64_REG_NAMES,
+    NT_PRSTATUS, PRSTATUS_SIZE,
 };
 
 use cache::PageCache;

@@ -50,15 +50,14 @@ pub fn parse_notes(mut b: &[u8]) -> Vec<Note> {
     out
 }
 
-/// x86-64 `user_regs_struct`, in the order `elf_gregset_t` stores it.
-pub const X86_64_REG_NAMES: [&str; 27] = [
-    "r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8", "rax", "rcx", "rdx", "rsi",
-    "rdi", "orig_rax", "rip", "cs", "eflags", "rsp", "ss", "fs_base", "gs_base", "ds", "es", "fs",
-    "gs",
-];
-
-/// Offset of `pr_reg` in x86-64's `struct elf_prstatus`.
+/// Offset of `pr_reg` in a 64-bit `struct elf_prstatus`: the common part
+/// before it (signal info, PIDs, times) is the same on every 64-bit
+/// architecture.
 const PR_REG: usize = 112;
+/// After `pr_reg`: `pr_fpvalid` and its padding.
+const PR_TAIL: usize = 8;
+/// The most registers a gregset holds here (arm64 has 34, x86-64 27).
+const MAX_REGS: usize = 64;
 /// Size of x86-64's `struct elf_prstatus`.
 pub const PRSTATUS_SIZE: usize = 336;
 
@@ -70,28 +69,31 @@ pub struct CpuState {
     pub cpu: usize,
     /// `pr_pid`: the PID running on that CPU (0 for an idle CPU).
     pub pid: i32,
-    /// The registers in `elf_gregset_t` order, see [`X86_64_REG_NAMES`].
+    /// The registers of `pr_reg` (`elf_gregset_t`), in the order the
+    /// architecture stores them: `kdive_arch::Arch::gregset_names` names
+    /// them (x86-64: `r15` first, `rip` 17th).
     pub regs: Vec<u64>,
 }
 
-impl CpuState {
-    /// A register by its name in [`X86_64_REG_NAMES`].
-    pub fn reg(&self, name: &str) -> Option<u64> {
-        let i = X86_64_REG_NAMES.iter().position(|&n| n == name)?;
-        self.regs.get(i).copied()
-    }
-}
-
-/// The CPU states of all `NT_PRSTATUS` notes of an x86-64 dump.
+/// The CPU states of all `NT_PRSTATUS` notes of a 64-bit dump. The
+/// gregset is what lies between `pr_reg` and `pr_fpvalid`: its size says
+/// how many registers the architecture saves.
 pub fn cpu_states(notes: &[Note]) -> Vec<CpuState> {
     notes
         .iter()
-        .filter(|n| n.kind == NT_PRSTATUS && n.name == "CORE" && n.desc.len() >= PR_REG + 27 * 8)
+        .filter(|n| {
+            n.kind == NT_PRSTATUS && n.name == "CORE" && n.desc.len() >= PR_REG + PR_TAIL + 8
+        })
         .enumerate()
-        .map(|(cpu, n)| CpuState {
-            cpu,
-            pid: i32_at(&n.desc, 32),
-            regs: (0..27).map(|i| u64_at(&n.desc, PR_REG + i * 8)).collect(),
+        .map(|(cpu, n)| {
+            let count = ((n.desc.len() - PR_REG - PR_TAIL) / 8).min(MAX_REGS);
+            CpuState {
+                cpu,
+                pid: i32_at(&n.desc, 32),
+                regs: (0..count)
+                    .map(|i| u64_at(&n.desc, PR_REG + i * 8))
+                    .collect(),
+            }
         })
         .collect()
 }
@@ -254,7 +256,9 @@ mod tests {
         let cpus = cpu_states(&notes);
         assert_eq!(cpus.len(), 1);
         assert_eq!(cpus[0].pid, 50);
-        assert_eq!(cpus[0].reg("rip"), Some(0xffffffff81000000));
+        // x86-64's 27 registers, rip the 17th.
+        assert_eq!(cpus[0].regs.len(), 27);
+        assert_eq!(cpus[0].regs[16], 0xffffffff81000000);
         let info = VmcoreInfo::parse(vmcoreinfo_note(&notes).unwrap());
         assert_eq!(info.get("OSRELEASE"), Some("6.1.0"));
         assert_eq!(info.kernel_offset(), Some(0x1f400000));

@@ -77,7 +77,7 @@ fn report(path: &Path, dump: &Dump) -> Report {
             cpu: c.cpu,
             // QEMU writes the vCPU number + 1 as pr_pid: no PID at all.
             pid: qemu.is_empty().then_some(c.pid),
-            regs: kdive_dump::X86_64_REG_NAMES
+            regs: gregset_names(dump)
                 .iter()
                 .copied()
                 .zip(c.regs.iter().copied())
@@ -252,6 +252,12 @@ fn render(r: &Report) -> String {
     s
 }
 
+/// The names of the dump's gregset registers: its architecture's (none
+/// for a machine kdive does not read).
+fn gregset_names(dump: &Dump) -> &'static [&'static str] {
+    kdive_arch::for_machine(dump.machine().unwrap_or("x86_64")).map_or(&[], |a| a.gregset_names())
+}
+
 /// Registers laid out as crash's exception frame block.
 fn register_block(regs: &[(&str, u64)]) -> String {
     let get = |n: &str| regs.iter().find(|(k, _)| *k == n).map(|(_, v)| *v);
@@ -324,7 +330,7 @@ mod tests {
 
     #[test]
     fn register_block_is_crash_layout() {
-        let regs: Vec<(&str, u64)> = kdive_dump::X86_64_REG_NAMES
+        let regs: Vec<(&str, u64)> = kdive_arch::Arch::gregset_names(&kdive_arch::X86_64)
             .iter()
             .copied()
             .zip(0u64..)

@@ -6,7 +6,9 @@
 
 use kdive::session::Session;
 use kdive_debuginfo::btf::writer::BtfWriter;
-use kdive_testkit::elf::{ElfWriter, ET_EXEC, FUNC, OBJECT, SHF_ALLOC, SHF_EXECINSTR, SHT_PROGBITS};
+use kdive_testkit::elf::{
+    ElfWriter, ET_EXEC, FUNC, OBJECT, SHF_ALLOC, SHF_EXECINSTR, SHT_PROGBITS,
+};
 
 const TEXT: u64 = 0xffff_ffff_8100_0000;
 const DATA: u64 = 0xffff_ffff_8200_0000;
@@ -26,7 +28,13 @@ fn vmlinux() -> Vec<u8> {
     data[0x800..0x808].copy_from_slice(&0x1234u64.to_le_bytes());
 
     let mut w = ElfWriter::new();
-    let text = w.section(".text", SHT_PROGBITS, SHF_ALLOC | SHF_EXECINSTR, TEXT, &[0xc3; 0x2000]);
+    let text = w.section(
+        ".text",
+        SHT_PROGBITS,
+        SHF_ALLOC | SHF_EXECINSTR,
+        TEXT,
+        &[0xc3; 0x2000],
+    );
     let dat = w.section(".data", SHT_PROGBITS, SHF_ALLOC, DATA, &data);
     w.section(".BTF", SHT_PROGBITS, SHF_ALLOC, DATA + 0x10_0000, &btf);
     w.symbol("_stext", TEXT, 0, FUNC, text);
@@ -59,7 +67,10 @@ fn run(s: &mut Session, line: &str) -> String {
 #[test]
 fn commands_run_in_process_on_a_made_up_kernel() {
     let (mut s, dir) = session();
-    assert_eq!(run(&mut s, "sym schedule"), format!("{:x} (T) schedule\n", TEXT + 0x100));
+    assert_eq!(
+        run(&mut s, "sym schedule"),
+        format!("{:x} (T) schedule\n", TEXT + 0x100)
+    );
     assert_eq!(
         run(&mut s, "struct demo"),
         "struct demo {\n    int a;\n    int b;\n    long c;\n}\nSIZE: 16\n"
@@ -70,11 +81,18 @@ fn commands_run_in_process_on_a_made_up_kernel() {
     );
     // Memory is the file's initialized data.
     let rd = run(&mut s, "rd jiffies");
-    assert!(rd.ends_with("0000000000001234                    4.......\n"), "{rd}");
+    assert!(
+        rd.ends_with("0000000000001234                    4.......\n"),
+        "{rd}"
+    );
     // JSON, as a program would read it.
     let v: serde_json::Value =
         serde_json::from_str(run(&mut s, "sym jiffies --json").trim()).unwrap();
     assert_eq!(v["command"], "sym jiffies --json");
-    assert_eq!(v["result"][0]["address"], format!("{:#x}", DATA + 0x800), "{v}");
+    assert_eq!(
+        v["result"][0]["address"],
+        format!("{:#x}", DATA + 0x800),
+        "{v}"
+    );
     let _ = std::fs::remove_dir_all(dir);
 }

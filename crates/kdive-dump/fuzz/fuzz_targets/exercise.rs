@@ -128,7 +128,7 @@ fn info(d: &Dump) {
         assert!(r.start <= r.end);
     }
     for c in d.cpus() {
-        let _ = (c.reg("rip"), c.reg("nope"));
+        let _ = (c.regs.get(16), c.regs.len(), c.pid);
     }
     if let Some(v) = d.vmcoreinfo() {
         let _ = (
