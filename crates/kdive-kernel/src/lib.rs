@@ -145,8 +145,6 @@ pub enum KernelError {
     /// A dump (or vmlinux) of a machine kdive does not read.
     #[error("a dump of {machine}: kdive reads {supported} dumps only")]
     Architecture { machine: String, supported: String },
-    #[error("{0}")]
-    Other(String),
 }
 
 /// Which vmlinux to use.
@@ -380,9 +378,11 @@ impl Kernel {
         self.btf_result().ok()
     }
 
-    /// [`Self::btf`], or why there is none.
-    pub fn btf_result(&self) -> Result<&Btf, &str> {
-        self.btf_arc().map(|b| &**b)
+    /// [`Self::btf`], or why there is none ([`LayoutError::NoBtf`]).
+    pub fn btf_result(&self) -> Result<&Btf, LayoutError> {
+        self.btf_arc()
+            .map(|b| &**b)
+            .map_err(|why| LayoutError::NoBtf(why.to_string()))
     }
 
     /// [`Self::btf_result`], shared.

@@ -93,7 +93,7 @@ impl Kernel {
         }
         let shapes = self.shapes().ok_or_else(|| LayoutError::NoTypes {
             what: "the log's layout",
-            why: self.btf_result().err().unwrap_or_default().to_string(),
+            why: self.btf_arc().err().unwrap_or_default().to_string(),
         })?;
         read_log(self, shapes, &|name| self.symbol(name))
     }

@@ -49,7 +49,7 @@ use kdive_dump::MemError;
 
 pub use overlay::Overlay;
 #[cfg(test)]
-pub use percpu::parse_cpus;
+pub(crate) use percpu::parse_cpus;
 pub use percpu::{PerCpu, Request};
 
 /// What an expression needs from the session: types, symbols, memory.

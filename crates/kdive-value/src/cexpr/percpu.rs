@@ -141,7 +141,7 @@ impl Evaluator<'_> {
 
 /// crash's CPU list (`make_cpumask()`): `1`, `0,2-3`, `a` or `all`; an
 /// empty list is the current CPU. Sorted, each CPU once.
-pub fn parse_cpus(spec: &str, nr_cpus: u32, current: Option<u32>) -> Result<Vec<u32>, String> {
+pub(crate) fn parse_cpus(spec: &str, nr_cpus: u32, current: Option<u32>) -> Result<Vec<u32>, String> {
     let bad = || format!("invalid cpu specification: {spec}");
     if spec.is_empty() {
         return current
