@@ -4,10 +4,22 @@
 use std::io::Write;
 
 use super::text::center;
-use super::{io, CmdResult};
+use super::{io, CmdResult, Command};
 use crate::session::Session;
 
 pub const USAGE: &str = "dev [-d | -D | -i | -p]";
+
+pub const COMMAND: Command = Command {
+    name: "dev",
+    aliases: &[],
+    summary: "list device majors (-d disk I/O, -i I/O resources, -p PCI devices)",
+    usage: USAGE,
+    run,
+    without_dump: false,
+    minimal: false,
+    json: true,
+    foreach: false,
+};
 
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     match args.first().map(String::as_str) {

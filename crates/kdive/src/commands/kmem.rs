@@ -5,7 +5,7 @@
 
 use std::io::Write;
 
-use super::{kmem_addr, kmem_info, kmem_pages, kmem_slab, kmem_vmalloc, CmdResult};
+use super::{kmem_addr, kmem_info, kmem_pages, kmem_slab, kmem_vmalloc, CmdResult, Command};
 use crate::session::Session;
 
 pub const USAGE: &str =
@@ -25,6 +25,18 @@ enum Mode {
     /// No option: what an address is.
     Address,
 }
+
+pub const COMMAND: Command = Command {
+    name: "kmem",
+    aliases: &[],
+    summary: "the slab allocator's caches, slabs and objects, and what an address is",
+    usage: USAGE,
+    run,
+    without_dump: false,
+    minimal: false,
+    json: true,
+    foreach: false,
+};
 
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     let mut mode = Mode::Address;

@@ -7,10 +7,22 @@ use std::io::Write;
 
 use super::list_walk::{self, unreadable, StructSpec};
 use super::struct_cmd::{no_types, print_object};
-use super::CmdResult;
+use super::{CmdResult, Command};
 use crate::session::Session;
 
 pub use list_walk::USAGE;
+
+pub const COMMAND: Command = Command {
+    name: "list",
+    aliases: &[],
+    summary: "walk a linked list, showing each entry and optionally the structure around it",
+    usage: USAGE,
+    run,
+    without_dump: false,
+    minimal: false,
+    json: true,
+    foreach: false,
+};
 
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     let types = s.kernel.types();

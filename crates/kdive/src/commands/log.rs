@@ -11,7 +11,7 @@ use std::io::Write;
 
 use kdive_kernel::{Kernel, LogRecord};
 
-use super::{io, CmdResult};
+use super::{io, CmdResult, Command};
 use crate::session::Session;
 use crate::time::crash_date;
 
@@ -26,6 +26,18 @@ pub struct Show {
     pub dict: bool,
     pub caller: bool,
 }
+
+pub const COMMAND: Command = Command {
+    name: "log",
+    aliases: &[],
+    summary: "the kernel log (-t no time, -T dates, -m levels, -d devices, -c callers, -a audit)",
+    usage: USAGE,
+    run,
+    without_dump: false,
+    minimal: true,
+    json: true,
+    foreach: false,
+};
 
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     let mut show = Show::default();

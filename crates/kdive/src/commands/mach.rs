@@ -3,10 +3,23 @@
 
 use std::io::Write;
 
-use super::{io, CmdResult};
+use super::{io, CmdResult, Command};
 use crate::session::Session;
 
 pub const USAGE: &str = "mach [-m | -c [-x|-d]]";
+
+pub const COMMAND: Command = Command {
+    name: "mach",
+    aliases: &[],
+    summary:
+        "show the machine: memory, CPUs, layout, IRQ and exception stacks (-m e820 map, -c cpuinfo)",
+    usage: USAGE,
+    run,
+    without_dump: false,
+    minimal: false,
+    json: true,
+    foreach: false,
+};
 
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     let (mut cpus, mut radix) = (false, None);

@@ -22,7 +22,7 @@ use kdive_kernel::Task;
 
 use super::ps_views as views;
 use super::set::{task_ref, TaskRef};
-use super::{io, CmdResult};
+use super::{io, CmdResult, Command};
 use crate::session::Session;
 
 /// The options of one `ps`.
@@ -66,6 +66,19 @@ const EXCLUSIVE: &str =
     "-a, -t, -c, -p, -g, -l, -m, -S, -r and -A flags are all mutually-exclusive";
 
 const USAGE: &str = "Usage:\n  ps [-k|-u|-G] [-s] [-p|-c|-t|-l|-m|-a|-g|-S|-A] [-I] [-H]\n     [pid | task | command] ...\nEnter \"help ps\" for details.";
+
+pub const COMMAND: Command = Command {
+    name: "ps",
+    aliases: &[],
+    summary:
+        "list the tasks, as crash's ps (also their parents, children, threads, times, arguments)",
+    usage: "ps [-k|-u|-G] [-s] [-p|-c|-t|-l|-m|-a|-g|-S|-A] [-I] [-H] [pid | task | command] ...",
+    run,
+    without_dump: false,
+    minimal: false,
+    json: true,
+    foreach: true,
+};
 
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     let (flags, rest) = parse(args)?;

@@ -10,7 +10,7 @@ use super::rd_format::{
     format_rd, format_rd_failed, parse_rd_args, plan, read_failure, symbol_not_found, AddrSpace,
     RdOptions, ReadFailure,
 };
-use super::{io, CmdResult};
+use super::{io, CmdResult, Command};
 use crate::expr::parse_address;
 use crate::session::Session;
 
@@ -20,6 +20,18 @@ const MAX_READ: u64 = 64 << 20;
 
 /// The kernel's half of the address space.
 const KERNEL_HALF: u64 = 0xffff_8000_0000_0000;
+
+pub const COMMAND: Command = Command {
+    name: "rd",
+    aliases: &[],
+    summary: "read memory: words, bytes, symbols or text",
+    usage: super::rd_format::USAGE,
+    run,
+    without_dump: true,
+    minimal: true,
+    json: true,
+    foreach: false,
+};
 
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     let (opts, addr_text, count) = parse_rd_args(args)?;

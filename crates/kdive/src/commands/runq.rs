@@ -20,7 +20,7 @@ use kdive_kernel::runq::Queued;
 
 use super::json::hex;
 use super::per_task::getopt;
-use super::{io, CmdResult};
+use super::{io, CmdResult, Command};
 use crate::session::Session;
 
 pub const USAGE: &str = "runq [-t] [-T] [-m] [-c cpu(s)]";
@@ -32,6 +32,18 @@ enum View {
     Lag,
     Running,
 }
+
+pub const COMMAND: Command = Command {
+    name: "runq",
+    aliases: &[],
+    summary: "show each CPU's run queue: the running task and the queued ones",
+    usage: USAGE,
+    run,
+    without_dump: false,
+    minimal: false,
+    json: true,
+    foreach: false,
+};
 
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     let (opts, words) = getopt(args, "dtTgm", "c").map_err(|e| format!("{e}\nUsage: {USAGE}"))?;

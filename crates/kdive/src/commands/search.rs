@@ -17,7 +17,7 @@ use std::ops::Range;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::search_scan::{Matcher, Target};
-use super::{io, CmdResult};
+use super::{io, CmdResult, Command};
 use crate::expr::{parse_address, parse_number};
 use crate::session::{interrupt, Session};
 
@@ -45,6 +45,18 @@ struct Span {
     /// `-t`: the task, for JSON.
     task: Option<u64>,
 }
+
+pub const COMMAND: Command = Command {
+    name: "search",
+    aliases: &[],
+    summary: "search memory for a value or a string",
+    usage: USAGE,
+    run,
+    without_dump: false,
+    minimal: false,
+    json: true,
+    foreach: false,
+};
 
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     let k = &s.kernel;

@@ -14,17 +14,53 @@ use super::rd_format::symbol_not_found;
 use super::struct_args::{self, is_a_number, stol, StructArgs};
 use super::struct_decl::{declaration, DeclOptions};
 use super::struct_members::{parse_for_member, parse_for_member_extended};
-use super::{io, CmdResult};
+use super::{io, CmdResult, Command};
 use crate::expr::parse_address;
 use crate::session::Session;
+
+pub const STRUCT: Command = Command {
+    name: "struct",
+    aliases: &[],
+    summary: "show a structure's definition, or the contents of one in memory",
+    usage: "struct NAME[.member[,member]] [-o] [-l offset] [-x|-d] [ADDRESS|SYMBOL][:cpuspec] [COUNT | -c COUNT]",
+    run: run_struct,
+    without_dump: true,
+    minimal: false,
+    json: true,
+    foreach: false,
+};
 
 pub fn run_struct(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     run(s, "struct", args, out)
 }
 
+pub const UNION: Command = Command {
+    name: "union",
+    aliases: &[],
+    summary: "show a union's definition, or the contents of one in memory",
+    usage: "union NAME[.member[,member]] [-o] [-l offset] [-x|-d] [ADDRESS|SYMBOL][:cpuspec] [COUNT | -c COUNT]",
+    run: run_union,
+    without_dump: true,
+    minimal: false,
+    json: true,
+    foreach: false,
+};
+
 pub fn run_union(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     run(s, "union", args, out)
 }
+
+pub const POINTER_TO: Command = Command {
+    name: "*",
+    aliases: &[],
+    summary: "struct or union, whichever the name is (alias: size)",
+    usage: "* NAME[.member] [-o] [-x|-d] [ADDRESS|SYMBOL] [COUNT]",
+    run: run_pointer_to,
+    without_dump: false,
+    minimal: false,
+    json: true,
+    foreach: false,
+};
 
 /// `*` (and its alias `size`): `struct` or `union`, whichever NAME is.
 pub fn run_pointer_to(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {

@@ -4,10 +4,22 @@
 
 use std::io::Write;
 
-use super::{io, CmdResult};
+use super::{io, CmdResult, Command};
 use crate::session::Session;
 
 pub const USAGE: &str = "timer [-C cpu]";
+
+pub const COMMAND: Command = Command {
+    name: "timer",
+    aliases: &[],
+    summary: "list each CPU's pending timers, by expiry",
+    usage: USAGE,
+    run,
+    without_dump: false,
+    minimal: false,
+    json: true,
+    foreach: false,
+};
 
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     let k = &s.kernel;

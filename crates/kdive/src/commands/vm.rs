@@ -25,7 +25,7 @@ use kdive_kernel::Task;
 use super::per_task::{getopt, mkstring, pick, task_header, Just, Picked};
 use super::set::current_task;
 use super::struct_cmd::{no_types, print_object};
-use super::{io, CmdResult};
+use super::{io, CmdResult, Command};
 use crate::session::Session;
 
 pub const USAGE: &str = "vm [-m | -v] [-x | -d] [pid | taskp] ...";
@@ -42,6 +42,18 @@ struct Flags {
     vma_structs: bool,
     hex: bool,
 }
+
+pub const COMMAND: Command = Command {
+    name: "vm",
+    aliases: &[],
+    summary: "show a task's memory map: its mm_struct, page directory, sizes and VMAs",
+    usage: USAGE,
+    run,
+    without_dump: false,
+    minimal: false,
+    json: true,
+    foreach: true,
+};
 
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     let (opts, words) =

@@ -7,8 +7,20 @@ use kdive_arch::x86_64::entry;
 
 use super::json::hex;
 use super::text::center;
-use super::{io, CmdResult};
+use super::{io, CmdResult, Command};
 use crate::session::Session;
+
+pub const VTOP: Command = Command {
+    name: "vtop",
+    aliases: &[],
+    summary: "translate a kernel virtual address to physical, showing the page walk",
+    usage: "vtop ADDRESS ...",
+    run: vtop,
+    without_dump: false,
+    minimal: false,
+    json: true,
+    foreach: true,
+};
 
 pub fn vtop(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     let addrs: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
@@ -155,6 +167,18 @@ fn flags(pte: u64) -> String {
     }
     v.join("|")
 }
+
+pub const PTOV: Command = Command {
+    name: "ptov",
+    aliases: &[],
+    summary: "translate a physical address to its kernel virtual (direct map) address",
+    usage: "ptov ADDRESS ...",
+    run: ptov,
+    without_dump: false,
+    minimal: false,
+    json: true,
+    foreach: false,
+};
 
 /// `ptov PADDR` (the direct-map address) or `ptov OFFSET:CPUS` (a per-CPU
 /// offset in each CPU's area; `OFFSET:` alone is the panic CPU's).
