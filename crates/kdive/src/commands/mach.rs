@@ -162,7 +162,7 @@ fn cpu_data(s: &mut Session, radix: Option<&str>, out: &mut dyn Write) -> CmdRes
         writeln!(out, "{head}").map_err(io)?;
         let mut args: Vec<String> = radix.iter().map(|r| r.to_string()).collect();
         args.extend(["cpuinfo_x86".to_string(), format!("{addr:x}")]);
-        super::struct_cmd::run_struct(s, &args, out)?;
+        super::types::run_struct(s, &args, out)?;
     }
     Ok(())
 }

@@ -1,17 +1,25 @@
-//! The commands, one module per family, and the table that names them.
-//! To find where a command lives, look it up in [`COMMANDS`].
+//! The commands, one module per command or family, and the table that
+//! names them.
+//!
+//! Where a command lives: the file or folder named as the command,
+//! `commands/NAME.rs` or `commands/NAME/mod.rs` (`bt/`, `kmem/`, `ps/`,
+//! `dev/`, `log/`, `search/`, `list/`, `rd/`, `dis/`; a folder's other
+//! files are the command's parts, as `bt/format.rs`). The exceptions:
+//! `struct`, `union`, `*` and `whatis` are in `types/` (their shared
+//! type lookup too); `p`, `px`, `pd` in `print.rs`; `vtop` and `ptov` in
+//! `vtop.rs`; `mod` in `modcmd.rs`; `task` in `task_cmd.rs`; `alias` in
+//! `session/alias.rs`; `help` and `q` here. Each declares its
+//! [`Command`] (its facts: aliases, whether it needs a dump, `--minimal`,
+//! JSON, `foreach`) as `COMMAND` next to its run function; [`COMMANDS`]
+//! lists them all, and `grep -rn 'name: "NAME"' crates/kdive/src` finds
+//! one.
 
 use std::io::Write;
 
 use crate::session::Session;
 
 mod bt;
-mod bt_format;
-mod bt_search;
-mod bt_words;
-pub mod datatype;
 mod dev;
-mod dev_pci;
 mod dis;
 mod eval;
 mod files;
@@ -19,16 +27,8 @@ mod foreach;
 mod irq;
 pub mod json;
 mod kmem;
-mod kmem_addr;
-mod kmem_info;
-mod kmem_pages;
-mod kmem_sheaves;
-mod kmem_slab;
-mod kmem_vmalloc;
 mod list;
-mod list_walk;
 mod log;
-mod log_audit;
 mod mach;
 mod modcmd;
 mod net;
@@ -36,27 +36,19 @@ mod objects;
 mod per_task;
 mod print;
 mod ps;
-mod ps_times;
-mod ps_views;
 mod rd;
-mod rd_format;
 mod runq;
 mod search;
-mod search_scan;
 mod set;
-mod struct_args;
-mod struct_cmd;
-mod struct_decl;
-mod struct_members;
 mod swap;
 mod sym;
 mod sys;
 mod task_cmd;
 mod text;
 mod timer;
+pub mod types;
 mod vm;
 mod vtop;
-mod whatis;
 
 /// What a command returns: its error message, printed after `NAME: `.
 pub type CmdResult = Result<(), String>;
@@ -113,10 +105,10 @@ pub const COMMANDS: &[Command] = &[
     net::COMMAND,
     swap::COMMAND,
     timer::COMMAND,
-    struct_cmd::STRUCT,
-    struct_cmd::UNION,
-    struct_cmd::POINTER_TO,
-    whatis::COMMAND,
+    types::STRUCT,
+    types::UNION,
+    types::POINTER_TO,
+    types::whatis::COMMAND,
     print::P,
     print::PX,
     print::PD,

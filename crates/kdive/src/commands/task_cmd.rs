@@ -14,11 +14,11 @@ use std::io::Write;
 use kdive_debuginfo::types::TypeSource;
 use kdive_kernel::Task;
 
-use super::datatype::{lookup, member_offset};
 use super::per_task::{getopt, is_a_number, pick, task_header, Picked};
 use super::set::current_task;
-use super::struct_cmd::{no_types, print_object};
-use super::struct_members::parse_for_member_extended;
+use super::types::datatype::{lookup, member_offset};
+use super::types::members::parse_for_member_extended;
+use super::types::{no_types, print_object};
 use super::{io, CmdResult, Command};
 use crate::session::Session;
 

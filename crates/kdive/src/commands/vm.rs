@@ -24,7 +24,7 @@ use kdive_kernel::Task;
 
 use super::per_task::{getopt, mkstring, pick, task_header, Just, Picked};
 use super::set::current_task;
-use super::struct_cmd::{no_types, print_object};
+use super::types::{no_types, print_object};
 use super::{io, CmdResult, Command};
 use crate::session::Session;
 

@@ -261,7 +261,7 @@ impl Session {
         // As crash, a data type's name is a command too (`task_struct ADDR`).
         let (cmd, args) = match commands::find(name) {
             Some(cmd) => (cmd, args.to_vec()),
-            None => match commands::datatype::session_command(self, words) {
+            None => match commands::types::datatype::session_command(self, words) {
                 Some(found) => found,
                 None => {
                     return Err(format!(

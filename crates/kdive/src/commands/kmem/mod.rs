@@ -1,11 +1,18 @@
 //! `kmem`: the kernel's memory, as crash's `cmd_kmem()` shows it. The slab
-//! options (`-s`, `-S`, an address) are in [`super::kmem_slab`]; kdive
+//! options (`-s`, `-S`, an address) are in [`self::slab`]; kdive
 //! adds what crash does not: the allocator's corrupt metadata, reported on
 //! standard error where it is found, crash's columns left as they are.
 
+mod addr;
+mod info;
+mod pages;
+mod sheaves;
+mod slab;
+mod vmalloc;
+
 use std::io::Write;
 
-use super::{kmem_addr, kmem_info, kmem_pages, kmem_slab, kmem_vmalloc, CmdResult, Command};
+use super::{CmdResult, Command};
 use crate::session::Session;
 
 pub const USAGE: &str =
@@ -58,16 +65,16 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         return Err("no JSON view for this option yet (kmem -s has one)".into());
     }
     match mode {
-        Mode::Info => return kmem_info::show(&s.kernel, out),
-        Mode::Vmalloc => return kmem_vmalloc::show(&s.kernel, out),
+        Mode::Info => return info::show(&s.kernel, out),
+        Mode::Vmalloc => return vmalloc::show(&s.kernel, out),
         _ => {}
     }
     if let Mode::Pages = mode {
         return match rest.as_slice() {
-            [] => kmem_pages::show(&s.kernel, None, out).map(|_| ()),
+            [] => pages::show(&s.kernel, None, out).map(|_| ()),
             [one] => {
                 let addr = address(one).ok_or_else(|| format!("Usage: {USAGE}"))?;
-                match kmem_pages::show(&s.kernel, Some(addr), out)? {
+                match pages::show(&s.kernel, Some(addr), out)? {
                     true => Ok(()),
                     false => Err(format!("{addr:x}: address not found in mem map")),
                 }
@@ -77,20 +84,20 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     }
     let slub = s.kernel.slub().map_err(|e| e.to_string())?;
     if s.json {
-        return kmem_slab::json(&slub, &rest, out);
+        return slab::json(&slub, &rest, out);
     }
     match mode {
         Mode::Pages | Mode::Info | Mode::Vmalloc => Ok(()),
         Mode::Caches | Mode::Slabs => {
             let verbose = matches!(mode, Mode::Slabs);
             match rest.as_slice() {
-                [] => kmem_slab::all(&slub, verbose, out),
+                [] => slab::all(&slub, verbose, out),
                 // As crash: a hexadecimal word is an address, of a cache or
                 // of something in a slab.
                 [one] => match address(one) {
-                    Some(addr) => kmem_slab::by_address(&slub, virtual_of(s, addr), verbose, out),
+                    Some(addr) => slab::by_address(&slub, virtual_of(s, addr), verbose, out),
                     None => match slub.cache_named(one) {
-                        Some(c) => kmem_slab::cache(&slub, &c, verbose, out),
+                        Some(c) => slab::cache(&slub, &c, verbose, out),
                         None => Err(format!("invalid kmem_cache name: {one}")),
                     },
                 },
@@ -102,7 +109,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
                 return Err(format!("Usage: {USAGE}"));
             };
             let addr = address(one).ok_or_else(|| format!("Usage: {USAGE}"))?;
-            kmem_addr::show(s, &slub, addr, out)
+            addr::show(s, &slub, addr, out)
         }
     }
 }

@@ -5,8 +5,8 @@ use std::io::Write;
 
 use kdive_kernel::{PciBus, PciDev};
 
-use super::text::center;
-use super::{io, CmdResult};
+use crate::commands::text::center;
+use crate::commands::{io, CmdResult};
 use crate::session::Session;
 
 pub fn run(s: &Session, out: &mut dyn Write) -> CmdResult {
@@ -16,7 +16,7 @@ pub fn run(s: &Session, out: &mut dyn Write) -> CmdResult {
     }
     if s.json {
         let v: Vec<_> = roots.iter().map(|r| bus_json(r, true)).collect();
-        super::json::emit(out, &v)?;
+        crate::commands::json::emit(out, &v)?;
         for n in &notices {
             eprintln!("dev: {n}");
         }
@@ -46,7 +46,7 @@ pub fn run(s: &Session, out: &mut dyn Write) -> CmdResult {
 /// bus `{pci_bus, parent, devices, buses}`; each device (the bridge first)
 /// `{pci_dev, name, class, pci_id, type}` with the text's columns.
 fn bus_json(bus: &PciBus, root: bool) -> serde_json::Value {
-    use super::json::hex;
+    use crate::commands::json::hex;
     let devices: Vec<_> = bus
         .bridge
         .iter()

@@ -3,17 +3,28 @@
 //! (`struct task_struct ADDR`, `struct task_struct.pid,comm ADDR`, a COUNT
 //! of consecutive objects, per-CPU copies with `SYMBOL:cpus`). Errors and
 //! their words are crash's (its `cmd_datatype_common()`).
+//!
+//! The data-type commands live here: `struct`, `union` and `*` in this
+//! file, `whatis` in `whatis.rs`; what they share: `datatype.rs` (finding
+//! a type by name), `args.rs` (their arguments), `decl.rs` (a type's
+//! declaration), `members.rs` (`.member[,member]` lists).
+
+mod args;
+pub mod datatype;
+mod decl;
+pub mod members;
+pub mod whatis;
 
 use std::io::Write;
 
 use kdive_debuginfo::types::TypeSource;
 
-use super::datatype::{lookup, member_offset, Class, Datatype};
+use self::args::{is_a_number, stol, StructArgs};
+use self::datatype::{lookup, member_offset, Class, Datatype};
+use self::decl::{declaration, DeclOptions};
+use self::members::{parse_for_member, parse_for_member_extended};
 use super::objects::{allocated_size, format_value, read_parts};
-use super::rd_format::symbol_not_found;
-use super::struct_args::{self, is_a_number, stol, StructArgs};
-use super::struct_decl::{declaration, DeclOptions};
-use super::struct_members::{parse_for_member, parse_for_member_extended};
+use super::rd::format::symbol_not_found;
 use super::{io, CmdResult, Command};
 use crate::expr::parse_address;
 use crate::session::Session;
@@ -102,7 +113,7 @@ fn run(s: &mut Session, cmd: &str, args: &[String], out: &mut dyn Write) -> CmdR
     if s.json {
         return super::json::as_text(s, "type", args, out, |s, out| run(s, cmd, args, out));
     }
-    let a = match struct_args::parse(args) {
+    let a = match args::parse(args) {
         Ok(a) => a,
         Err(e) => {
             let mut text = String::new();
@@ -113,7 +124,7 @@ fn run(s: &mut Session, cmd: &str, args: &[String], out: &mut dyn Write) -> CmdR
                 let _ = out.flush();
                 eprintln!("{cmd}: {m}");
             }
-            text.push_str(&struct_args::usage(cmd));
+            text.push_str(&args::usage(cmd));
             write!(out, "{text}").map_err(io)?;
             s.failures += 1;
             return Ok(());

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use kdive_kernel::{Kernel, PageInfo, Pages};
 
-use super::{io, CmdResult};
+use crate::commands::{io, CmdResult};
 
 /// x86-64's `SECTION_SIZE_BITS` (27) less `PAGE_SHIFT`: pages per
 /// sparse memory section.

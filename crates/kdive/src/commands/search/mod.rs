@@ -11,12 +11,14 @@
 //! are limited to [`MAX_PAGES`]. Ctrl-C stops the search; at a terminal a
 //! progress bar shows on standard error until the first match.
 
+mod scan;
+
 use std::io::{IsTerminal, Write};
 use std::ops::Range;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::search_scan::{Matcher, Target};
+use self::scan::{Matcher, Target};
 use super::{io, CmdResult, Command};
 use crate::expr::{parse_address, parse_number};
 use crate::session::{interrupt, Session};
@@ -179,7 +181,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
 /// `-c`), with `-t`/`-T` also the stack's `{pid, task, command}`.
 fn emit_found(
     s: &Session,
-    found: &[super::search_scan::Found],
+    found: &[self::scan::Found],
     tasks: &[Option<u64>],
     out: &mut dyn Write,
 ) -> CmdResult {

@@ -16,11 +16,13 @@
 //! task address, a command name (`\name` for a name that looks like a
 //! number).
 
+mod times;
+mod views;
+
 use std::io::Write;
 
 use kdive_kernel::Task;
 
-use super::ps_views as views;
 use super::set::{task_ref, TaskRef};
 use super::{io, CmdResult, Command};
 use crate::session::Session;
@@ -157,8 +159,8 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     let mut ctx = views::Ctx::new(&s.kernel, list, flags, !rest.is_empty(), &order);
     if rest.is_empty() {
         match flags.view {
-            View::Times => return super::ps_times::times(&mut ctx, &order, out),
-            View::Summary => return super::ps_times::summary(list, out),
+            View::Times => return self::times::times(&mut ctx, &order, out),
+            View::Summary => return self::times::summary(list, out),
             _ => {}
         }
         for t in &order {
@@ -175,7 +177,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
             };
             if hit {
                 if flags.view == View::Times {
-                    super::ps_times::times(&mut ctx, &[t], out)?;
+                    self::times::times(&mut ctx, &[t], out)?;
                 } else {
                     ctx.show(t, out)?;
                 }

@@ -11,12 +11,16 @@
 //! the vmlinux's DWARF, as indented `[inlined: NAME]` lines, deepest first,
 //! leaving the frame lines scripts parse as crash prints them.
 
+mod format;
+mod search;
+mod words;
+
 use std::io::Write;
 
 use kdive_kernel::stack::Backtrace;
 
-use super::bt_format::{print_backtrace, print_header, Options};
-use super::bt_search::{print_exception_frames, print_text_symbols};
+use self::format::{print_backtrace, print_header, Options};
+use self::search::{print_exception_frames, print_text_symbols};
 use super::{io, CmdResult, Command};
 use crate::session::Session;
 

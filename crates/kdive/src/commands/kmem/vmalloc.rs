@@ -4,7 +4,7 @@ use std::io::Write;
 
 use kdive_kernel::{Kernel, VmapArea};
 
-use super::{io, CmdResult};
+use crate::commands::{io, CmdResult};
 
 const HEADER: &str =
     "   VMAP_AREA         VM_STRUCT                 ADDRESS RANGE                SIZE";

@@ -7,6 +7,8 @@
 //! the caller (`[T123]` or `[C1]`, crash 8.0.3), `-a` the audit records
 //! still queued, `-s` the printk_safe buffers of kernels before 5.11.
 
+mod audit;
+
 use std::io::Write;
 
 use kdive_kernel::{Kernel, LogRecord};
@@ -64,7 +66,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     }
     let k = &s.kernel;
     if audit {
-        return super::log_audit::run(k, out);
+        return self::audit::run(k, out);
     }
     if safe {
         // The per-CPU printk_safe buffers went away in Linux 5.11 (their

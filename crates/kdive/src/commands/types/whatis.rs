@@ -5,9 +5,9 @@
 use std::io::Write;
 
 use super::datatype::{lookup, member_offset, Class};
-use super::struct_cmd::no_types;
-use super::struct_decl::{declaration, DeclOptions};
-use super::{io, CmdResult, Command};
+use super::decl::{declaration, DeclOptions};
+use super::no_types;
+use crate::commands::{io, CmdResult, Command};
 use crate::gdb::ptype::{declaration as gdb_declaration, WHATIS};
 use crate::session::Session;
 
@@ -28,7 +28,7 @@ pub const COMMAND: Command = Command {
 
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     if s.json {
-        return super::json::as_text(s, "name", args, out, |s, out| run(s, args, out));
+        return crate::commands::json::as_text(s, "name", args, out, |s, out| run(s, args, out));
     }
     let mut offsets = false;
     let mut words = Vec::new();
@@ -74,7 +74,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     let Some(dt) = resolved else {
         // Not a type: gdb's `whatis` of it as an expression.
         if !keyword {
-            if let Some(t) = super::print::whatis_expr(s, &words.join(" ")) {
+            if let Some(t) = crate::commands::print::whatis_expr(s, &words.join(" ")) {
                 return writeln!(out, "{t}").map_err(io);
             }
         }

@@ -8,7 +8,7 @@ use std::io::Write;
 
 use kdive_kernel::Kernel;
 
-use super::{io, CmdResult};
+use crate::commands::{io, CmdResult};
 
 const HEADER: &str = "                 PAGES        TOTAL      PERCENTAGE";
 
