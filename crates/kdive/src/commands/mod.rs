@@ -33,6 +33,7 @@ mod mach;
 mod modcmd;
 mod net;
 mod objects;
+mod options;
 mod per_task;
 mod print;
 mod ps;

@@ -19,7 +19,7 @@ use std::io::Write;
 use kdive_kernel::runq::Queued;
 
 use super::json::hex;
-use super::per_task::getopt;
+use super::options::{self, Options};
 use super::{io, CmdResult, Command};
 use crate::session::Session;
 
@@ -46,7 +46,8 @@ pub const COMMAND: Command = Command {
 };
 
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
-    let (opts, words) = getopt(args, "dtTgm", "c").map_err(|e| format!("{e}\nUsage: {USAGE}"))?;
+    let Options { opts, words } =
+        options::parse(args, "dtTgm", "c").map_err(|e| format!("{e}\nUsage: {USAGE}"))?;
     if !words.is_empty() {
         return Err(format!("Usage: {USAGE}"));
     }

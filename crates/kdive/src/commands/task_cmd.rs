@@ -14,7 +14,8 @@ use std::io::Write;
 use kdive_debuginfo::types::TypeSource;
 use kdive_kernel::Task;
 
-use super::per_task::{getopt, is_a_number, pick, task_header, Picked};
+use super::options::{self, Options};
+use super::per_task::{is_a_number, pick, task_header, Picked};
 use super::set::current_task;
 use super::types::datatype::{lookup, member_offset};
 use super::types::members::parse_for_member_extended;
@@ -46,7 +47,8 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     } else {
         (out, &mut unused)
     };
-    let (opts, words) = getopt(args, "xdh", "R").map_err(|e| format!("{e}\nUsage: {USAGE}"))?;
+    let Options { opts, words } =
+        options::parse(args, "xdh", "R").map_err(|e| format!("{e}\nUsage: {USAGE}"))?;
     let mut radix = None;
     let mut refs: Vec<String> = Vec::new();
     for (c, v) in opts {

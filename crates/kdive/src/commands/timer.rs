@@ -4,6 +4,7 @@
 
 use std::io::Write;
 
+use super::options::{self, OptError};
 use super::{io, CmdResult, Command};
 use crate::session::Session;
 
@@ -23,20 +24,20 @@ pub const COMMAND: Command = Command {
 
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     let k = &s.kernel;
-    let mut cpus: Option<Vec<usize>> = None;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "-C" => {
-                let spec = it
-                    .next()
-                    .ok_or_else(|| format!("option -C needs a CPU list\nUsage: {USAGE}"))?;
-                cpus = Some(super::vtop::cpu_list(spec, k.nr_cpus())?);
-            }
-            "-r" => return Err("-r (hrtimers) is not supported yet".into()),
-            o => return Err(format!("invalid argument: {o}\nUsage: {USAGE}")),
-        }
+    let o = options::parse(args, "r", "C").map_err(|e| match e {
+        OptError::Unknown(c) => format!("invalid argument: -{c}\nUsage: {USAGE}"),
+        OptError::NeedsValue(_) => format!("option -C needs a CPU list\nUsage: {USAGE}"),
+    })?;
+    if let Some(w) = o.words.first() {
+        return Err(format!("invalid argument: {w}\nUsage: {USAGE}"));
     }
+    if o.has('r') {
+        return Err("-r (hrtimers) is not supported yet".into());
+    }
+    let cpus = match o.value('C') {
+        Some(spec) => Some(super::vtop::cpu_list(spec, k.nr_cpus())?),
+        None => None,
+    };
     let jiffies_addr = k.symbol("jiffies").ok_or("no jiffies symbol")?;
     let jiffies = k
         .read_u64(jiffies_addr)

@@ -22,7 +22,8 @@ use std::io::Write;
 
 use kdive_kernel::Task;
 
-use super::per_task::{getopt, mkstring, pick, task_header, Just, Picked};
+use super::options::{self, Options};
+use super::per_task::{mkstring, pick, task_header, Just, Picked};
 use super::set::current_task;
 use super::types::{no_types, print_object};
 use super::{io, CmdResult, Command};
@@ -56,8 +57,8 @@ pub const COMMAND: Command = Command {
 };
 
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
-    let (opts, words) =
-        getopt(args, "pmvxd", "fRPM").map_err(|e| format!("{e}\nUsage: {USAGE}"))?;
+    let Options { opts, words } =
+        options::parse(args, "pmvxd", "fRPM").map_err(|e| format!("{e}\nUsage: {USAGE}"))?;
     let mut f = Flags::default();
     let mut radix = None;
     for (c, _) in opts {
