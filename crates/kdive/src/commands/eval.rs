@@ -31,11 +31,37 @@
 //! here. Division by zero is an error (crash 8.0.2 hangs).
 
 use std::fmt::Write;
+use std::io;
 
+use super::{json, CmdResult, Command};
 use crate::expr::{self, ExprError, Symbols};
+use crate::session::Session;
 
 /// crash's synopsis of `eval`, for the error when there is no expression.
 pub const USAGE: &str = "eval [-b][-l] (expression) | value";
+
+pub const COMMAND: Command = Command {
+    name: "eval",
+    aliases: &[],
+    summary: "evaluate an expression, shown in hexadecimal, decimal, octal and binary",
+    usage: "eval [-b] [-l] EXPRESSION",
+    run,
+    without_dump: true,
+    minimal: true,
+    json: true,
+    foreach: false,
+};
+
+/// `eval`: the value in each base, or in JSON its fields.
+pub fn run(s: &mut Session, args: &[String], out: &mut dyn io::Write) -> CmdResult {
+    let k = &s.kernel;
+    if s.json {
+        let v = value(args, &|name: &str| k.symbol(name))?;
+        return json::emit(out, &v);
+    }
+    let text = eval(args, &|name: &str| k.symbol(name))?;
+    out.write_all(text.as_bytes()).map_err(super::io)
+}
 
 /// Run `eval` with `args` (the words after the command name). Ok is the
 /// output, every line ending in a newline; Err is the message to print

@@ -12,15 +12,29 @@ use std::io::Write;
 
 use kdive_kernel::fs::{FileInfo, OpenFile};
 
-use super::per_task::{getopt, mkstring, pick, task_header, Just, Picked};
+use super::options::{self, Options};
+use super::per_task::{mkstring, pick, task_header, Just, Picked};
 use super::set::current_task;
-use super::{io, CmdResult};
+use super::{io, CmdResult, Command};
 use crate::session::Session;
 
 pub const USAGE: &str = "files [pid | taskp] ...";
 
+pub const COMMAND: Command = Command {
+    name: "files",
+    aliases: &[],
+    summary: "show a task's root and working directory and its open files",
+    usage: USAGE,
+    run,
+    without_dump: false,
+    minimal: false,
+    json: true,
+    foreach: true,
+};
+
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
-    let (opts, words) = getopt(args, "c", "dRp").map_err(|e| format!("{e}\nUsage: {USAGE}"))?;
+    let Options { opts, words } =
+        options::parse(args, "c", "dRp").map_err(|e| format!("{e}\nUsage: {USAGE}"))?;
     if let Some((c, _)) = opts.first() {
         return Err(format!("option -{c} is not supported yet"));
     }

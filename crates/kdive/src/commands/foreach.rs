@@ -17,16 +17,15 @@ use kdive_kernel::Task;
 
 use super::per_task::{is_a_number, task_header};
 use super::set::{task_ref, TaskRef};
-use super::{find, io, CmdResult};
+use super::{find, io, CmdResult, Command, COMMANDS};
 use crate::session::Session;
 
 pub const USAGE: &str =
     "foreach [pid | taskp | name | state | [kernel | user | gleader] | active] command [flag] [argument]";
 
-/// The commands crash's `foreach` runs.
-const KEYWORDS: &[&str] = &[
-    "bt", "vm", "task", "files", "net", "set", "sig", "vtop", "ps",
-];
+/// The commands crash's `foreach` runs that kdive has not: named, they
+/// say so. Those it has say `foreach: true` in their [`Command`].
+const NOT_YET: &[&str] = &["sig"];
 
 /// Options of crash's foreach that take an argument.
 const WITH_ARG: &[&str] = &["-R", "-y"];
@@ -75,6 +74,18 @@ const STATES: &[&str] = &[
     "RU", "IN", "UN", "ST", "TR", "ZO", "DE", "PA", "WA", "ID", "NE", "SW",
 ];
 
+pub const COMMAND: Command = Command {
+    name: "foreach",
+    aliases: &[],
+    summary: "run a per-task command (task, files, vm, bt, set, ps, ...) on each task picked",
+    usage: USAGE,
+    run,
+    without_dump: false,
+    minimal: false,
+    json: true,
+    foreach: false,
+};
+
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     let mut sel = Select::default();
     let mut keys: Vec<&str> = Vec::new();
@@ -97,7 +108,12 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
             cmd_args.push(a.clone());
             continue;
         }
-        if let Some(k) = KEYWORDS.iter().find(|k| **k == a.as_str()) {
+        if let Some(k) = COMMANDS
+            .iter()
+            .find(|c| c.foreach && c.name == a)
+            .map(|c| c.name)
+            .or_else(|| NOT_YET.iter().copied().find(|k| k == a))
+        {
             keys.push(k);
             continue;
         }
@@ -189,7 +205,7 @@ fn each_json(
             if c.name == "ps" {
                 args.push(format!("{addr:#x}"));
             }
-            let r = if super::json::has_view(c.name) {
+            let r = if c.json {
                 let mut buf = Vec::new();
                 (c.run)(s, &args, &mut buf).and_then(|()| {
                     serde_json::from_slice::<serde_json::Value>(&buf)

@@ -9,13 +9,25 @@ use kdive_kernel::{Finding, FindingKind};
 
 use super::json::hex;
 use super::text::center;
-use super::{io, CmdResult};
+use super::{io, CmdResult, Command};
 use crate::session::Session;
 
 pub const USAGE: &str = "irq [-u] [IRQ ...] | -a | -b | -d | -s [-c cpu]";
 
 /// `IRQ_DESC/_DATA` and `IRQACTION` columns: a pointer's width.
 const W: usize = 16;
+
+pub const COMMAND: Command = Command {
+    name: "irq",
+    aliases: &[],
+    summary: "list interrupt descriptors and actions (-s counts, -a affinity, -b softirqs, -d IDT)",
+    usage: USAGE,
+    run,
+    without_dump: false,
+    minimal: false,
+    json: true,
+    foreach: false,
+};
 
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     let k = &s.kernel;

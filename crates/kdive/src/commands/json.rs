@@ -3,9 +3,9 @@
 //! The session wraps each command's value as `{"command": LINE, "result":
 //! VALUE}` or `{"command": LINE, "error": TEXT}` (see docs/json.md). A
 //! command with a view checks `s.json` and hands its value to [`emit`];
-//! adding JSON to a command is that, plus its name in [`VIEWS`]. A command
-//! not listed is not run in JSON mode: its line is the error `no JSON view
-//! for CMD yet`.
+//! adding JSON to a command is that, plus `json: true` in its
+//! [`Command`](super::Command). A command without is not run in JSON
+//! mode: its line is the error `no JSON view for CMD yet`.
 
 use std::io::Write;
 
@@ -14,17 +14,6 @@ use serde_json::{json, Value};
 
 use super::{io, CmdResult};
 use crate::session::Session;
-
-/// The commands that have a JSON view.
-pub const VIEWS: &[&str] = &[
-    "bt", "ps", "log", "sym", "sys", "mod", "kmem", "rd", "p", "px", "pd", "set", "help", "q",
-    "dis", "swap", "mach", "files", "vm", "struct", "union", "*", "whatis", "timer", "runq", "net",
-    "dev", "irq", "vtop", "ptov", "eval", "list", "search", "task", "alias", "foreach",
-];
-
-pub fn has_view(name: &str) -> bool {
-    VIEWS.contains(&name)
-}
 
 /// `value` as compact JSON, one document per command: the session wraps it.
 pub fn emit<T: Serialize + ?Sized>(out: &mut dyn Write, value: &T) -> CmdResult {

@@ -3,26 +3,44 @@
 
 use std::io::Write;
 
-use super::{io, CmdResult};
+use super::options::{self, OptError};
+use super::{io, CmdResult, Command};
 use crate::session::Session;
 
 pub const USAGE: &str = "mach [-m | -c [-x|-d]]";
 
+pub const COMMAND: Command = Command {
+    name: "mach",
+    aliases: &[],
+    summary:
+        "show the machine: memory, CPUs, layout, IRQ and exception stacks (-m e820 map, -c cpuinfo)",
+    usage: USAGE,
+    run,
+    without_dump: false,
+    minimal: false,
+    json: true,
+    foreach: false,
+};
+
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
-    let (mut cpus, mut radix) = (false, None);
-    for a in args {
-        match a.as_str() {
-            "-c" => cpus = true,
-            "-m" => return memory_map(s, out),
-            "-x" | "-d" if radix.is_some_and(|r| r != a.as_str()) => {
-                return Err("-d and -x are mutually exclusive".into())
-            }
-            "-x" => radix = Some("-x"),
-            "-d" => radix = Some("-d"),
-            o => return Err(format!("invalid argument: {o}\nUsage: {USAGE}")),
-        }
+    let o = options::parse(args, "cmxd", "").map_err(|e| match e {
+        OptError::Unknown(c) => format!("invalid argument: -{c}\nUsage: {USAGE}"),
+        e => e.to_string(),
+    })?;
+    if let Some(w) = o.words.first() {
+        return Err(format!("invalid argument: {w}\nUsage: {USAGE}"));
     }
-    if cpus {
+    if o.has('m') {
+        return memory_map(s, out);
+    }
+    if o.has('x') && o.has('d') {
+        return Err("-d and -x are mutually exclusive".into());
+    }
+    let radix = ['x', 'd']
+        .into_iter()
+        .find(|c| o.has(*c))
+        .map(|c| if c == 'x' { "-x" } else { "-d" });
+    if o.has('c') {
         return cpu_data(s, radix, out);
     }
     let m = s.kernel.machine().map_err(|e| e.to_string())?;
@@ -149,7 +167,7 @@ fn cpu_data(s: &mut Session, radix: Option<&str>, out: &mut dyn Write) -> CmdRes
         writeln!(out, "{head}").map_err(io)?;
         let mut args: Vec<String> = radix.iter().map(|r| r.to_string()).collect();
         args.extend(["cpuinfo_x86".to_string(), format!("{addr:x}")]);
-        super::struct_cmd::run_struct(s, &args, out)?;
+        super::types::run_struct(s, &args, out)?;
     }
     Ok(())
 }

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use kdive_kernel::Module;
 
 use super::text::center;
-use super::{io, CmdResult};
+use super::{io, CmdResult, Command};
 use crate::session::Session;
 
 pub const USAGE: &str = "mod [-s module [objfile] | -S [directory] | -d module | -D]";
@@ -24,6 +24,18 @@ enum Action {
     Delete(String),
     DeleteAll,
 }
+
+pub const COMMAND: Command = Command {
+    name: "mod",
+    aliases: &[],
+    summary: "list the loaded modules; load or forget their debuginfo",
+    usage: USAGE,
+    run,
+    without_dump: false,
+    minimal: false,
+    json: true,
+    foreach: false,
+};
 
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     let action = parse(args)?;

@@ -6,10 +6,22 @@
 use std::io::Write;
 
 use super::json::hex;
-use super::{io, CmdResult};
+use super::{io, CmdResult, Command};
 use crate::session::Session;
 
 pub const USAGE: &str = "net [-a] [-n [pid | task]]";
+
+pub const COMMAND: Command = Command {
+    name: "net",
+    aliases: &[],
+    summary: "list the network devices of a network namespace (-a ARP table)",
+    usage: USAGE,
+    run,
+    without_dump: false,
+    minimal: false,
+    json: true,
+    foreach: true,
+};
 
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     // JSON: `{devices, arp}`, each null when not asked for.

@@ -8,7 +8,7 @@ use kdive_debuginfo::types::{strip, type_name, IntEncoding, Kind, TypeId, TypeSo
 use kdive_kernel::Kernel;
 
 use super::objects::format_value;
-use super::{io, CmdResult};
+use super::{io, CmdResult, Command};
 use crate::cexpr::{Ctx, Error, Evaluator, PerCpu, Place, Request};
 use crate::session::Session;
 
@@ -39,13 +39,49 @@ impl Ctx for KernelCtx<'_> {
     }
 }
 
+pub const P: Command = Command {
+    name: "p",
+    aliases: &[],
+    summary: "print the value of a C expression (p/x, px: hexadecimal; p/d, pd: decimal)",
+    usage: "p [-x|-d] EXPRESSION",
+    run: p,
+    without_dump: true,
+    minimal: false,
+    json: true,
+    foreach: false,
+};
+
 pub fn p(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     print(s, args, None, out)
 }
 
+pub const PX: Command = Command {
+    name: "px",
+    aliases: &[],
+    summary: "p in hexadecimal",
+    usage: "px EXPRESSION",
+    run: px,
+    without_dump: true,
+    minimal: false,
+    json: true,
+    foreach: false,
+};
+
 pub fn px(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     print(s, args, Some(true), out)
 }
+
+pub const PD: Command = Command {
+    name: "pd",
+    aliases: &[],
+    summary: "p in decimal",
+    usage: "pd EXPRESSION",
+    run: pd,
+    without_dump: true,
+    minimal: false,
+    json: true,
+    foreach: false,
+};
 
 pub fn pd(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     print(s, args, Some(false), out)

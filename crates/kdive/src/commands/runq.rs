@@ -19,8 +19,8 @@ use std::io::Write;
 use kdive_kernel::runq::Queued;
 
 use super::json::hex;
-use super::per_task::getopt;
-use super::{io, CmdResult};
+use super::options::{self, Options};
+use super::{io, CmdResult, Command};
 use crate::session::Session;
 
 pub const USAGE: &str = "runq [-t] [-T] [-m] [-c cpu(s)]";
@@ -33,8 +33,21 @@ enum View {
     Running,
 }
 
+pub const COMMAND: Command = Command {
+    name: "runq",
+    aliases: &[],
+    summary: "show each CPU's run queue: the running task and the queued ones",
+    usage: USAGE,
+    run,
+    without_dump: false,
+    minimal: false,
+    json: true,
+    foreach: false,
+};
+
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
-    let (opts, words) = getopt(args, "dtTgm", "c").map_err(|e| format!("{e}\nUsage: {USAGE}"))?;
+    let Options { opts, words } =
+        options::parse(args, "dtTgm", "c").map_err(|e| format!("{e}\nUsage: {USAGE}"))?;
     if !words.is_empty() {
         return Err(format!("Usage: {USAGE}"));
     }

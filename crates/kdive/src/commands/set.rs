@@ -16,7 +16,7 @@ use std::io::Write;
 
 use kdive_kernel::{Task, TaskList};
 
-use super::{io, CmdResult};
+use super::{io, CmdResult, Command};
 use crate::session::Session;
 
 /// What a task argument (`PID` or `TASK` address) names.
@@ -77,6 +77,18 @@ pub fn current_task(s: &Session) -> Option<&Task> {
         .or_else(|| list.panic_task())
         .or_else(|| (0..list.active_tasks().len()).find_map(|c| list.active(c)))
 }
+
+pub const COMMAND: Command = Command {
+    name: "set",
+    aliases: &[],
+    summary: "show or change the current task; the session's scroll, radix and json settings",
+    usage: "set [-p | -c cpu] [pid | task] | set scroll [on|off] | set radix [10|16] | set json [on|off]",
+    run,
+    without_dump: false,
+    minimal: true,
+    json: true,
+    foreach: true,
+};
 
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     if s.json {

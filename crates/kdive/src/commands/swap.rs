@@ -4,10 +4,22 @@
 use std::io::Write;
 
 use super::text::center;
-use super::{io, CmdResult};
+use super::{io, CmdResult, Command};
 use crate::session::Session;
 
 pub const USAGE: &str = "swap";
+
+pub const COMMAND: Command = Command {
+    name: "swap",
+    aliases: &[],
+    summary: "list the swap areas in use",
+    usage: USAGE,
+    run,
+    without_dump: false,
+    minimal: false,
+    json: true,
+    foreach: false,
+};
 
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     if let Some(a) = args.first() {

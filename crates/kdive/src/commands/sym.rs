@@ -5,8 +5,20 @@ use std::io::Write;
 
 use kdive_debuginfo::Symbol;
 
-use super::{io, CmdResult};
+use super::{io, CmdResult, Command};
 use crate::session::Session;
+
+pub const COMMAND: Command = Command {
+    name: "sym",
+    aliases: &[],
+    summary: "translate a symbol to its address, or an address to its symbol",
+    usage: "sym [-l] [-q STRING] SYMBOL|ADDRESS ...",
+    run,
+    without_dump: true,
+    minimal: true,
+    json: true,
+    foreach: false,
+};
 
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     let mut words = Vec::new();

@@ -8,11 +8,23 @@ use std::io::Write;
 use kdive_dump::Format;
 use kdive_kernel::Kernel;
 
-use super::{io, CmdResult};
+use super::{io, CmdResult, Command};
 use crate::session::Session;
 use crate::time::crash_date;
 
 pub const USAGE: &str = "sys [-i] [-t]";
+
+pub const COMMAND: Command = Command {
+    name: "sys",
+    aliases: &[],
+    summary: "the system: kernel, dump, CPUs, date, uptime, load, memory, panic message (-i DMI, -t taints)",
+    usage: USAGE,
+    run,
+    without_dump: false,
+    minimal: false,
+    json: true,
+    foreach: false,
+};
 
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     match args.first().map(String::as_str) {

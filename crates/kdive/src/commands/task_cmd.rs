@@ -14,15 +14,28 @@ use std::io::Write;
 use kdive_debuginfo::types::TypeSource;
 use kdive_kernel::Task;
 
-use super::datatype::{lookup, member_offset};
-use super::per_task::{getopt, is_a_number, pick, task_header, Picked};
+use super::options::{self, Options};
+use super::per_task::{is_a_number, pick, task_header, Picked};
 use super::set::current_task;
-use super::struct_cmd::{no_types, print_object};
-use super::struct_members::parse_for_member_extended;
-use super::{io, CmdResult};
+use super::types::datatype::{lookup, member_offset};
+use super::types::members::parse_for_member_extended;
+use super::types::{no_types, print_object};
+use super::{io, CmdResult, Command};
 use crate::session::Session;
 
 pub const USAGE: &str = "task [-R member[,member]] [-x|-d] [pid | taskp] ...";
+
+pub const COMMAND: Command = Command {
+    name: "task",
+    aliases: &[],
+    summary: "show a task's task_struct (and thread_info), or some of its members",
+    usage: USAGE,
+    run,
+    without_dump: false,
+    minimal: false,
+    json: true,
+    foreach: true,
+};
 
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     // JSON: per task `{pid, task, command, text}`, the text what the text
@@ -34,7 +47,8 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     } else {
         (out, &mut unused)
     };
-    let (opts, words) = getopt(args, "xdh", "R").map_err(|e| format!("{e}\nUsage: {USAGE}"))?;
+    let Options { opts, words } =
+        options::parse(args, "xdh", "R").map_err(|e| format!("{e}\nUsage: {USAGE}"))?;
     let mut radix = None;
     let mut refs: Vec<String> = Vec::new();
     for (c, v) in opts {

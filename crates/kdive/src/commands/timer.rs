@@ -4,27 +4,40 @@
 
 use std::io::Write;
 
-use super::{io, CmdResult};
+use super::options::{self, OptError};
+use super::{io, CmdResult, Command};
 use crate::session::Session;
 
 pub const USAGE: &str = "timer [-C cpu]";
 
+pub const COMMAND: Command = Command {
+    name: "timer",
+    aliases: &[],
+    summary: "list each CPU's pending timers, by expiry",
+    usage: USAGE,
+    run,
+    without_dump: false,
+    minimal: false,
+    json: true,
+    foreach: false,
+};
+
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     let k = &s.kernel;
-    let mut cpus: Option<Vec<usize>> = None;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "-C" => {
-                let spec = it
-                    .next()
-                    .ok_or_else(|| format!("option -C needs a CPU list\nUsage: {USAGE}"))?;
-                cpus = Some(super::vtop::cpu_list(spec, k.nr_cpus())?);
-            }
-            "-r" => return Err("-r (hrtimers) is not supported yet".into()),
-            o => return Err(format!("invalid argument: {o}\nUsage: {USAGE}")),
-        }
+    let o = options::parse(args, "r", "C").map_err(|e| match e {
+        OptError::Unknown(c) => format!("invalid argument: -{c}\nUsage: {USAGE}"),
+        OptError::NeedsValue(_) => format!("option -C needs a CPU list\nUsage: {USAGE}"),
+    })?;
+    if let Some(w) = o.words.first() {
+        return Err(format!("invalid argument: {w}\nUsage: {USAGE}"));
     }
+    if o.has('r') {
+        return Err("-r (hrtimers) is not supported yet".into());
+    }
+    let cpus = match o.value('C') {
+        Some(spec) => Some(super::vtop::cpu_list(spec, k.nr_cpus())?),
+        None => None,
+    };
     let jiffies_addr = k.symbol("jiffies").ok_or("no jiffies symbol")?;
     let jiffies = k
         .read_u64(jiffies_addr)

@@ -22,10 +22,11 @@ use std::io::Write;
 
 use kdive_kernel::Task;
 
-use super::per_task::{getopt, mkstring, pick, task_header, Just, Picked};
+use super::options::{self, Options};
+use super::per_task::{mkstring, pick, task_header, Just, Picked};
 use super::set::current_task;
-use super::struct_cmd::{no_types, print_object};
-use super::{io, CmdResult};
+use super::types::{no_types, print_object};
+use super::{io, CmdResult, Command};
 use crate::session::Session;
 
 pub const USAGE: &str = "vm [-m | -v] [-x | -d] [pid | taskp] ...";
@@ -43,9 +44,21 @@ struct Flags {
     hex: bool,
 }
 
+pub const COMMAND: Command = Command {
+    name: "vm",
+    aliases: &[],
+    summary: "show a task's memory map: its mm_struct, page directory, sizes and VMAs",
+    usage: USAGE,
+    run,
+    without_dump: false,
+    minimal: false,
+    json: true,
+    foreach: true,
+};
+
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
-    let (opts, words) =
-        getopt(args, "pmvxd", "fRPM").map_err(|e| format!("{e}\nUsage: {USAGE}"))?;
+    let Options { opts, words } =
+        options::parse(args, "pmvxd", "fRPM").map_err(|e| format!("{e}\nUsage: {USAGE}"))?;
     let mut f = Flags::default();
     let mut radix = None;
     for (c, _) in opts {

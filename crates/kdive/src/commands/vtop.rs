@@ -5,8 +5,20 @@ use std::io::Write;
 
 use super::json::hex;
 use super::text::center;
-use super::{io, CmdResult};
+use super::{io, CmdResult, Command};
 use crate::session::Session;
+
+pub const VTOP: Command = Command {
+    name: "vtop",
+    aliases: &[],
+    summary: "translate a kernel virtual address to physical, showing the page walk",
+    usage: "vtop ADDRESS ...",
+    run: vtop,
+    without_dump: false,
+    minimal: false,
+    json: true,
+    foreach: true,
+};
 
 pub fn vtop(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     let addrs: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
@@ -135,6 +147,18 @@ fn size_label(arch: &dyn kdive_arch::Arch, size: u64) -> String {
         s => format!("  ({}KB)", s >> 10),
     }
 }
+
+pub const PTOV: Command = Command {
+    name: "ptov",
+    aliases: &[],
+    summary: "translate a physical address to its kernel virtual (direct map) address",
+    usage: "ptov ADDRESS ...",
+    run: ptov,
+    without_dump: false,
+    minimal: false,
+    json: true,
+    foreach: false,
+};
 
 /// `ptov PADDR` (the direct-map address) or `ptov OFFSET:CPUS` (a per-CPU
 /// offset in each CPU's area; `OFFSET:` alone is the panic CPU's).

@@ -4,7 +4,7 @@
 
 use std::io::Write;
 
-use crate::commands::{self, io, CmdResult};
+use crate::commands::{self, io, CmdResult, Command};
 use crate::session::Session;
 
 /// Where an alias was made, as `alias` shows it.
@@ -99,6 +99,18 @@ impl Aliases {
         });
     }
 }
+
+pub const COMMAND: Command = Command {
+    name: "alias",
+    aliases: &[],
+    summary: "list the aliases, or make one: alias NAME COMMAND...",
+    usage: "alias [NAME [COMMAND ...]]",
+    run,
+    without_dump: false,
+    minimal: true,
+    json: true,
+    foreach: false,
+};
 
 /// `alias`: list the aliases; `alias NAME`: show one; `alias NAME CMD...`:
 /// make one; `alias NAME ""`: delete it.

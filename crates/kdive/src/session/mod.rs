@@ -53,11 +53,6 @@ pub struct Session {
     typed: Option<String>,
 }
 
-/// The commands `--minimal` keeps: those that need only memory and symbols.
-pub const MINIMAL: &[&str] = &[
-    "log", "dis", "rd", "sym", "eval", "set", "help", "q", "alias",
-];
-
 /// A walker's finding as JSON: `{kind, address, text}`.
 fn finding_json(f: &kdive_kernel::Finding) -> serde_json::Value {
     serde_json::json!({
@@ -216,7 +211,7 @@ impl Session {
 
     /// A command in JSON mode: one line, `{"command": LINE, "result":
     /// VALUE}` or `{"command": LINE, "error": TEXT}`. A command with a view
-    /// ([`commands::json::VIEWS`]) writes its value (one JSON document) to
+    /// (`json` in its [`commands::Command`]) writes its value (one JSON document) to
     /// a buffer, wrapped here; one without is not run.
     fn exec_json(
         &mut self,
@@ -229,7 +224,7 @@ impl Session {
             .map(|w| commands::find(w).map_or(w.as_str(), |c| c.name));
         let r = match name {
             None => Ok(serde_json::Value::Null),
-            Some(n) if commands::find(n).is_some() && !commands::json::has_view(n) => {
+            Some(n) if commands::find(n).is_some_and(|c| !c.json) => {
                 Err(format!("no JSON view for {n} yet"))
             }
             Some(_) => {
@@ -285,7 +280,7 @@ impl Session {
         // As crash, a data type's name is a command too (`task_struct ADDR`).
         let (cmd, args) = match commands::find(name) {
             Some(cmd) => (cmd, args.to_vec()),
-            None => match commands::datatype::session_command(self, words) {
+            None => match commands::types::datatype::session_command(self, words) {
                 Some(found) => found,
                 None => {
                     return Err(format!(
@@ -294,17 +289,17 @@ impl Session {
                 }
             },
         };
-        if !self.kernel.has_dump() && !commands::works_without_dump(cmd.name) {
+        if !self.kernel.has_dump() && !cmd.without_dump {
             return Err(format!(
                 "{}: needs a dump (kdive was given a vmlinux alone: dis, sym, whatis, struct, union, p, rd, eval work)",
                 cmd.name
             ));
         }
-        if self.minimal && !MINIMAL.contains(&cmd.name) {
+        if self.minimal && !cmd.minimal {
             return Err(format!(
                 "{}: not available in minimal mode (--minimal: {})",
                 cmd.name,
-                MINIMAL.join(", ")
+                commands::minimal_names().join(", ")
             ));
         }
         let r = (cmd.run)(self, &args, out).map_err(|e| format!("{}: {e}", cmd.name));

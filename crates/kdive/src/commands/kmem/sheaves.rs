@@ -7,8 +7,8 @@ use std::io::Write;
 
 use kdive_kernel::slab::{Barn, Cache, CacheState, Place, Sheaf};
 
-use super::kmem_slab::report;
-use super::{io, CmdResult};
+use super::slab::report;
+use crate::commands::{io, CmdResult};
 
 const SHEAF_HDR: &str = "SHEAF             OBJECTS  CAPACITY";
 

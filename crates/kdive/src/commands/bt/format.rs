@@ -6,7 +6,7 @@ use std::io::Write;
 use kdive_arch::PtRegs;
 use kdive_kernel::stack::{Backtrace, Frame, StackKind};
 
-use super::{io, CmdResult};
+use crate::commands::{io, CmdResult};
 use crate::session::Session;
 
 /// `bt`'s frame options.
@@ -233,7 +233,7 @@ fn print_words(s: &Session, from: u64, to: u64, symbols: bool, out: &mut dyn Wri
             line = format!("    {:x}: ", from.wrapping_add(8 * i as u64));
         }
         let word = if symbols {
-            super::bt_words::symbolic(&s.kernel, v)
+            super::words::symbolic(&s.kernel, v)
         } else {
             format!("{v:016x}")
         };

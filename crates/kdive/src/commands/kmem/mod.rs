@@ -1,11 +1,19 @@
 //! `kmem`: the kernel's memory, as crash's `cmd_kmem()` shows it. The slab
-//! options (`-s`, `-S`, an address) are in [`super::kmem_slab`]; kdive
+//! options (`-s`, `-S`, an address) are in [`self::slab`]; kdive
 //! adds what crash does not: the allocator's corrupt metadata, reported on
 //! standard error where it is found, crash's columns left as they are.
 
+mod addr;
+mod info;
+mod pages;
+mod sheaves;
+mod slab;
+mod slab_json;
+mod vmalloc;
+
 use std::io::Write;
 
-use super::{kmem_addr, kmem_info, kmem_pages, kmem_slab, kmem_vmalloc, CmdResult};
+use super::{CmdResult, Command};
 use crate::session::Session;
 
 pub const USAGE: &str =
@@ -25,6 +33,18 @@ enum Mode {
     /// No option: what an address is.
     Address,
 }
+
+pub const COMMAND: Command = Command {
+    name: "kmem",
+    aliases: &[],
+    summary: "the slab allocator's caches, slabs and objects, and what an address is",
+    usage: USAGE,
+    run,
+    without_dump: false,
+    minimal: false,
+    json: true,
+    foreach: false,
+};
 
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     let mut mode = Mode::Address;
@@ -46,9 +66,9 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         return Err("no JSON view for kmem ADDRESS yet".into());
     }
     match mode {
-        Mode::Info if s.json => return kmem_info::json(&s.kernel, out),
-        Mode::Info => return kmem_info::show(&s.kernel, out),
-        Mode::Vmalloc => return kmem_vmalloc::show(s, out),
+        Mode::Info if s.json => return info::json(&s.kernel, out),
+        Mode::Info => return info::show(&s.kernel, out),
+        Mode::Vmalloc => return vmalloc::show(s, out),
         _ => {}
     }
     if let (Mode::Pages, true) = (&mode, s.json) {
@@ -57,14 +77,14 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
             [one] => Some(address(one).ok_or_else(|| format!("Usage: {USAGE}"))?),
             _ => return Err(format!("Usage: {USAGE}")),
         };
-        return kmem_pages::json(&s.kernel, addr, out);
+        return pages::json(&s.kernel, addr, out);
     }
     if let Mode::Pages = mode {
         return match rest.as_slice() {
-            [] => kmem_pages::show(&s.kernel, None, out).map(|_| ()),
+            [] => pages::show(&s.kernel, None, out).map(|_| ()),
             [one] => {
                 let addr = address(one).ok_or_else(|| format!("Usage: {USAGE}"))?;
-                match kmem_pages::show(&s.kernel, Some(addr), out)? {
+                match pages::show(&s.kernel, Some(addr), out)? {
                     true => Ok(()),
                     false => Err(format!("{addr:x}: address not found in mem map")),
                 }
@@ -74,20 +94,20 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     }
     let slub = s.kernel.slub().map_err(|e| e.to_string())?;
     if s.json {
-        return kmem_slab::json(&slub, &rest, matches!(mode, Mode::Slabs), out);
+        return slab::json(&slub, &rest, matches!(mode, Mode::Slabs), out);
     }
     match mode {
         Mode::Pages | Mode::Info | Mode::Vmalloc => Ok(()),
         Mode::Caches | Mode::Slabs => {
             let verbose = matches!(mode, Mode::Slabs);
             match rest.as_slice() {
-                [] => kmem_slab::all(&slub, verbose, out),
+                [] => slab::all(&slub, verbose, out),
                 // As crash: a hexadecimal word is an address, of a cache or
                 // of something in a slab.
                 [one] => match address(one) {
-                    Some(addr) => kmem_slab::by_address(&slub, virtual_of(s, addr), verbose, out),
+                    Some(addr) => slab::by_address(&slub, virtual_of(s, addr), verbose, out),
                     None => match slub.cache_named(one) {
-                        Some(c) => kmem_slab::cache(&slub, &c, verbose, out),
+                        Some(c) => slab::cache(&slub, &c, verbose, out),
                         None => Err(format!("invalid kmem_cache name: {one}")),
                     },
                 },
@@ -99,7 +119,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
                 return Err(format!("Usage: {USAGE}"));
             };
             let addr = address(one).ok_or_else(|| format!("Usage: {USAGE}"))?;
-            kmem_addr::show(s, &slub, addr, out)
+            addr::show(s, &slub, addr, out)
         }
     }
 }

@@ -8,8 +8,8 @@ use std::io::Write;
 use kdive_kernel::tasks::UserReadError;
 use kdive_kernel::{Kernel, Task, TaskList};
 
-use super::ps::{Flags, View};
-use super::{io, CmdResult};
+use super::{Flags, View};
+use crate::commands::{io, CmdResult};
 
 /// crash's `NR_CPUS` for x86-64: a CPU number at or past it prints as `?`.
 const NR_CPUS: u32 = 8192;
@@ -136,7 +136,7 @@ impl<'a> Ctx<'a> {
         } else {
             match t.ksp {
                 Some(sp) if !active && sp != 0 => format!("{sp:>16x}"),
-                _ => super::text::center("--", 16, true),
+                _ => crate::commands::text::center("--", 16, true),
             }
         };
         let code = self.list.state_code(t);

@@ -1,22 +1,36 @@
 //! `rd`: read memory and show it as crash does. The options, the plan of
-//! the read and the text are in `rd_format`; here the memory is read.
+//! the read and the text are in `format`; here the memory is read.
+
+pub mod format;
 
 use std::io::Write;
 
 use kdive_dump::ReadError;
 use kdive_kernel::MemError;
 
-use super::rd_format::{
+use self::format::{
     format_rd, format_rd_failed, parse_rd_args, plan, read_failure, symbol_not_found, AddrSpace,
     RdOptions, ReadFailure,
 };
-use super::{io, CmdResult};
+use super::{io, CmdResult, Command};
 use crate::expr::parse_address;
 use crate::session::Session;
 
 /// The longest read `rd` makes at once (a count larger than this is cut,
 /// with a message, rather than allocating without bound).
 const MAX_READ: u64 = 64 << 20;
+
+pub const COMMAND: Command = Command {
+    name: "rd",
+    aliases: &[],
+    summary: "read memory: words, bytes, symbols or text",
+    usage: self::format::USAGE,
+    run,
+    without_dump: true,
+    minimal: true,
+    json: true,
+    foreach: false,
+};
 
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     let (opts, addr_text, count) = parse_rd_args(args)?;
@@ -99,8 +113,8 @@ fn json(
     symbolize: &dyn Fn(u64) -> Option<String>,
     out: &mut dyn Write,
 ) -> CmdResult {
+    use self::format::Display;
     use super::json::{emit, hex};
-    use super::rd_format::Display;
     if matches!(opts.display, Display::Ascii) {
         let reached = format_rd_failed(opts, start, data, symbolize).1;
         if let (Some((kind, at)), true) = (failure, reached) {

@@ -8,7 +8,7 @@ use std::io::Write;
 
 use kdive_kernel::slab::{Cache, CacheState, Finding, Place, SlabObjects, Slub, Usage};
 
-use super::{io, CmdResult};
+use crate::commands::{io, CmdResult};
 
 const CACHE_HDR: &str = "CACHE             OBJSIZE  ALLOCATED     TOTAL  SLABS  SSIZE  NAME";
 const SLAB_HDR: &str = "SLAB              MEMORY            NODE  TOTAL  ALLOCATED  FREE";
@@ -144,7 +144,7 @@ fn detail(out: &mut dyn Write, c: &Cache, st: &CacheState) -> CmdResult {
             |p| matches!(p, Place::Cpu(x) | Place::CpuPartial(x) if x == n),
         )?;
     }
-    super::kmem_sheaves::cpu_sheaves(out, c, st)?;
+    super::sheaves::cpu_sheaves(out, c, st)?;
     for node in &st.nodes {
         let n = node.node;
         writeln!(out, "{NODE_HDR}").map_err(io)?;
@@ -161,7 +161,7 @@ fn detail(out: &mut dyn Write, c: &Cache, st: &CacheState) -> CmdResult {
         node_list(out, c, &format!("NODE {n} PARTIAL:"), Some(&node.partial))?;
         node_list(out, c, &format!("NODE {n} FULL:"), node.full.as_deref())?;
         if let Some(barn) = &node.barn {
-            super::kmem_sheaves::barn(out, c, n, barn)?;
+            super::sheaves::barn(out, c, n, barn)?;
         }
         report(
             out,
@@ -267,7 +267,7 @@ pub fn json(slub: &Slub, args: &[&str], slabs: bool, out: &mut dyn Write) -> Cmd
         json!({
             "cache": f.cache,
             "place": format!("{:?}", f.place),
-            "address": super::json::hex(f.addr),
+            "address": crate::commands::json::hex(f.addr),
             "what": f.what,
             "corrupt": matches!(f.kind, kdive_kernel::slab::Kind::Corrupt),
         })
@@ -276,13 +276,13 @@ pub fn json(slub: &Slub, args: &[&str], slabs: bool, out: &mut dyn Write) -> Cmd
     for a in addrs {
         let Ok(c) = slub.cache(a) else { continue };
         if let [want] = args {
-            if c.name != *want && super::kmem::address(want) != Some(c.addr) {
+            if c.name != *want && super::address(want) != Some(c.addr) {
                 continue;
             }
         }
         let st = slub.state(&c);
         let mut v = json!({
-            "address": super::json::hex(c.addr),
+            "address": crate::commands::json::hex(c.addr),
             "name": c.name,
             "object_size": c.object_size,
             "allocated": st.usage.allocated,
@@ -292,14 +292,14 @@ pub fn json(slub: &Slub, args: &[&str], slabs: bool, out: &mut dyn Write) -> Cmd
             "findings": st.findings.iter().map(finding).collect::<Vec<_>>(),
         });
         if slabs {
-            super::kmem_slab_json::add_lists(&mut v, &c, &st);
+            super::slab_json::add_lists(&mut v, &c, &st);
         }
         caches.push(v);
     }
     if caches.is_empty() && !args.is_empty() {
         return Err(format!("invalid kmem_cache name: {}", args[0]));
     }
-    super::json::emit(
+    crate::commands::json::emit(
         out,
         &json!({ "caches": caches, "list_findings": list_findings.iter().map(finding).collect::<Vec<_>>() }),
     )

@@ -4,8 +4,8 @@ use std::io::Write;
 
 use kdive_kernel::VmapArea;
 
-use super::json::hex;
-use super::{io, CmdResult};
+use crate::commands::json::hex;
+use crate::commands::{io, CmdResult};
 use crate::session::Session;
 
 const HEADER: &str =
@@ -29,7 +29,7 @@ pub fn show(s: &Session, out: &mut dyn Write) -> CmdResult {
                 })
             })
             .collect();
-        super::json::emit(out, &v)?;
+        crate::commands::json::emit(out, &v)?;
         for f in &findings {
             eprintln!("kmem: {f}");
         }

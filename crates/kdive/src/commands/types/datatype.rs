@@ -168,10 +168,10 @@ pub fn as_command(
 pub fn session_command(
     s: &crate::session::Session,
     words: &[String],
-) -> Option<(&'static super::Command, Vec<String>)> {
+) -> Option<(&'static crate::commands::Command, Vec<String>)> {
     let src = s.kernel.types()?;
     let is_symbol = |w: &str| s.kernel.symbol(w).is_some();
-    let has_p = super::find("p").is_some();
+    let has_p = crate::commands::find("p").is_some();
     let (name, args) = as_command(src, words, &is_symbol, has_p)?;
-    Some((super::find(name)?, args))
+    Some((crate::commands::find(name)?, args))
 }

@@ -7,11 +7,13 @@
 //! the caller (`[T123]` or `[C1]`, crash 8.0.3), `-a` the audit records
 //! still queued, `-s` the printk_safe buffers of kernels before 5.11.
 
+mod audit;
+
 use std::io::Write;
 
 use kdive_kernel::{Kernel, LogRecord};
 
-use super::{io, CmdResult};
+use super::{io, CmdResult, Command};
 use crate::session::Session;
 use crate::time::crash_date;
 
@@ -26,6 +28,18 @@ pub struct Show {
     pub dict: bool,
     pub caller: bool,
 }
+
+pub const COMMAND: Command = Command {
+    name: "log",
+    aliases: &[],
+    summary: "the kernel log (-t no time, -T dates, -m levels, -d devices, -c callers, -a audit)",
+    usage: USAGE,
+    run,
+    without_dump: false,
+    minimal: true,
+    json: true,
+    foreach: false,
+};
 
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     let mut show = Show::default();
@@ -52,7 +66,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     }
     let k = &s.kernel;
     if audit {
-        return super::log_audit::run(k, out);
+        return self::audit::run(k, out);
     }
     if safe {
         // The per-CPU printk_safe buffers went away in Linux 5.11 (their

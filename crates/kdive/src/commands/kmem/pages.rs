@@ -5,7 +5,7 @@ use std::io::Write;
 
 use kdive_kernel::{Kernel, PageInfo, Pages};
 
-use super::{io, CmdResult};
+use crate::commands::{io, CmdResult};
 
 /// x86-64's `SECTION_SIZE_BITS` (27) less `PAGE_SHIFT`: pages per
 /// sparse memory section.
@@ -72,7 +72,7 @@ pub fn show(k: &Kernel, addr: Option<u64>, out: &mut dyn Write) -> Result<bool, 
 /// `kmem -p [ADDRESS] --json`: the pages as `{page, physical, mapping,
 /// index, count, flags}`, `flags` crash's names.
 pub fn json(k: &Kernel, addr: Option<u64>, out: &mut dyn Write) -> CmdResult {
-    use super::json::hex;
+    use crate::commands::json::hex;
     let pages = k.pages().map_err(|e| e.to_string())?;
     let one = |p: &PageInfo| {
         serde_json::json!({
@@ -100,5 +100,5 @@ pub fn json(k: &Kernel, addr: Option<u64>, out: &mut dyn Write) -> CmdResult {
             });
         }
     }
-    super::json::emit(out, &v)
+    crate::commands::json::emit(out, &v)
 }

@@ -7,7 +7,8 @@ use std::io::Write;
 use kdive_arch::Region;
 use kdive_kernel::slab::Slub;
 
-use super::{io, kmem_pages, kmem_slab, CmdResult};
+use super::{pages, slab};
+use crate::commands::{io, CmdResult};
 use crate::session::Session;
 
 pub fn show(s: &Session, slub: &Slub, addr: u64, out: &mut dyn Write) -> CmdResult {
@@ -27,13 +28,13 @@ pub fn show(s: &Session, slub: &Slub, addr: u64, out: &mut dyn Write) -> CmdResu
         // A vmalloc'd kernel stack: its task first, as crash shows it.
         if matches!(k.region(vaddr), Region::Vmalloc) {
             if let Some(t) = on_stack(vaddr) {
-                super::set::show_context(s, t, out)?;
+                crate::commands::set::show_context(s, t, out)?;
                 writeln!(out).map_err(io)?;
             }
         }
         vmalloc(s, vaddr, out)?;
     }
-    if kmem_slab::address(slub, vaddr, false, out)? {
+    if slab::address(slub, vaddr, false, out)? {
         writeln!(out).map_err(io)?;
     }
     // Inside a task_struct, or on a stack in the direct map.
@@ -54,10 +55,10 @@ pub fn show(s: &Session, slub: &Slub, addr: u64, out: &mut dyn Write) -> CmdResu
         .then(|| on_stack(vaddr))
         .flatten();
     if let Some(t) = in_task.or(direct_stack) {
-        super::set::show_context(s, t, out)?;
+        crate::commands::set::show_context(s, t, out)?;
         writeln!(out).map_err(io)?;
     }
-    if kmem_pages::show(k, Some(addr), out)? {
+    if pages::show(k, Some(addr), out)? {
         return Ok(());
     }
     let kind = if physical {
@@ -108,8 +109,8 @@ fn vmalloc(s: &Session, addr: u64, out: &mut dyn Write) -> CmdResult {
         .iter()
         .find(|a| a.vm != 0 && (a.start..a.end).contains(&addr))
     {
-        super::kmem_vmalloc::header(out)?;
-        super::kmem_vmalloc::line(out, a)?;
+        super::vmalloc::header(out)?;
+        super::vmalloc::line(out, a)?;
         writeln!(out).map_err(io)?;
     }
     Ok(())

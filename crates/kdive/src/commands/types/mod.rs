@@ -3,28 +3,75 @@
 //! (`struct task_struct ADDR`, `struct task_struct.pid,comm ADDR`, a COUNT
 //! of consecutive objects, per-CPU copies with `SYMBOL:cpus`). Errors and
 //! their words are crash's (its `cmd_datatype_common()`).
+//!
+//! The data-type commands live here: `struct`, `union` and `*` in this
+//! file, `whatis` in `whatis.rs`; what they share: `datatype.rs` (finding
+//! a type by name), `args.rs` (their arguments), `decl.rs` (a type's
+//! declaration), `members.rs` (`.member[,member]` lists).
+
+mod args;
+pub mod datatype;
+mod decl;
+pub mod members;
+pub mod whatis;
 
 use std::io::Write;
 
 use kdive_debuginfo::types::TypeSource;
 
-use super::datatype::{lookup, member_offset, Class, Datatype};
+use self::args::{is_a_number, stol, StructArgs};
+use self::datatype::{lookup, member_offset, Class, Datatype};
+use self::decl::{declaration, DeclOptions};
+use self::members::{parse_for_member, parse_for_member_extended};
 use super::objects::{allocated_size, format_value, read_parts};
-use super::rd_format::symbol_not_found;
-use super::struct_args::{self, is_a_number, stol, StructArgs};
-use super::struct_decl::{declaration, DeclOptions};
-use super::struct_members::{parse_for_member, parse_for_member_extended};
-use super::{io, CmdResult};
+use super::rd::format::symbol_not_found;
+use super::{io, CmdResult, Command};
 use crate::expr::parse_address;
 use crate::session::Session;
+
+pub const STRUCT: Command = Command {
+    name: "struct",
+    aliases: &[],
+    summary: "show a structure's definition, or the contents of one in memory",
+    usage: "struct NAME[.member[,member]] [-o] [-l offset] [-x|-d] [ADDRESS|SYMBOL][:cpuspec] [COUNT | -c COUNT]",
+    run: run_struct,
+    without_dump: true,
+    minimal: false,
+    json: true,
+    foreach: false,
+};
 
 pub fn run_struct(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     run(s, "struct", args, out)
 }
 
+pub const UNION: Command = Command {
+    name: "union",
+    aliases: &[],
+    summary: "show a union's definition, or the contents of one in memory",
+    usage: "union NAME[.member[,member]] [-o] [-l offset] [-x|-d] [ADDRESS|SYMBOL][:cpuspec] [COUNT | -c COUNT]",
+    run: run_union,
+    without_dump: true,
+    minimal: false,
+    json: true,
+    foreach: false,
+};
+
 pub fn run_union(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     run(s, "union", args, out)
 }
+
+pub const POINTER_TO: Command = Command {
+    name: "*",
+    aliases: &[],
+    summary: "struct or union, whichever the name is (alias: size)",
+    usage: "* NAME[.member] [-o] [-x|-d] [ADDRESS|SYMBOL] [COUNT]",
+    run: run_pointer_to,
+    without_dump: false,
+    minimal: false,
+    json: true,
+    foreach: false,
+};
 
 /// `*` (and its alias `size`): `struct` or `union`, whichever NAME is.
 pub fn run_pointer_to(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
@@ -66,7 +113,7 @@ fn run(s: &mut Session, cmd: &str, args: &[String], out: &mut dyn Write) -> CmdR
     if s.json {
         return super::json::as_text(s, "type", args, out, |s, out| run(s, cmd, args, out));
     }
-    let a = match struct_args::parse(args) {
+    let a = match args::parse(args) {
         Ok(a) => a,
         Err(e) => {
             let mut text = String::new();
@@ -77,7 +124,7 @@ fn run(s: &mut Session, cmd: &str, args: &[String], out: &mut dyn Write) -> CmdR
                 let _ = out.flush();
                 eprintln!("{cmd}: {m}");
             }
-            text.push_str(&struct_args::usage(cmd));
+            text.push_str(&args::usage(cmd));
             write!(out, "{text}").map_err(io)?;
             s.failures += 1;
             return Ok(());

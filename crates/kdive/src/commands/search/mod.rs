@@ -11,13 +11,15 @@
 //! are limited to [`MAX_PAGES`]. Ctrl-C stops the search; at a terminal a
 //! progress bar shows on standard error until the first match.
 
+mod scan;
+
 use std::io::{IsTerminal, Write};
 use std::ops::Range;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::search_scan::{Matcher, Target};
-use super::{io, CmdResult};
+use self::scan::{Matcher, Target};
+use super::{io, CmdResult, Command};
 use crate::expr::{parse_address, parse_number};
 use crate::session::{interrupt, Session};
 
@@ -45,6 +47,18 @@ struct Span {
     /// `-t`: the task, for JSON.
     task: Option<u64>,
 }
+
+pub const COMMAND: Command = Command {
+    name: "search",
+    aliases: &[],
+    summary: "search memory for a value or a string",
+    usage: USAGE,
+    run,
+    without_dump: false,
+    minimal: false,
+    json: true,
+    foreach: false,
+};
 
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     let k = &s.kernel;
@@ -167,7 +181,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
 /// `-c`), with `-t`/`-T` also the stack's `{pid, task, command}`.
 fn emit_found(
     s: &Session,
-    found: &[super::search_scan::Found],
+    found: &[self::scan::Found],
     tasks: &[Option<u64>],
     out: &mut dyn Write,
 ) -> CmdResult {

@@ -7,8 +7,8 @@ use std::io::Write;
 use kdive_arch::PtRegs;
 use kdive_kernel::stack::{Backtrace, Stack};
 
-use super::bt_format::{print_regs, Options};
-use super::{io, CmdResult};
+use super::format::{print_regs, Options};
+use crate::commands::{io, CmdResult};
 use crate::session::Session;
 
 /// The stacks the backtrace's frames are on, in the order it reached them,

@@ -1,13 +1,27 @@
 //! `dev`: the character and block device majors, as crash 8.0.2 prints
 //! them (`dump_chrdevs()`, `dump_blkdevs_v3()`).
 
+mod pci;
+
 use std::io::Write;
 
 use super::text::center;
-use super::{io, CmdResult};
+use super::{io, CmdResult, Command};
 use crate::session::Session;
 
 pub const USAGE: &str = "dev [-d | -D | -i | -p]";
+
+pub const COMMAND: Command = Command {
+    name: "dev",
+    aliases: &[],
+    summary: "list device majors (-d disk I/O, -i I/O resources, -p PCI devices)",
+    usage: USAGE,
+    run,
+    without_dump: false,
+    minimal: false,
+    json: true,
+    foreach: false,
+};
 
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     match args.first().map(String::as_str) {
@@ -16,7 +30,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         Some("-D") => return disk_io(s, true, out),
         Some("-i") if s.json => return Err("no JSON view for dev -i yet".into()),
         Some("-i") => return io_resources(s, out),
-        Some("-p") => return super::dev_pci::run(s, out),
+        Some("-p") => return self::pci::run(s, out),
         Some(a) => {
             return Err(format!(
                 "invalid argument: {a} (only -d, -D, -i and -p are supported)\nUsage: {USAGE}"

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use kdive_kernel::Kernel;
 
-use super::{io, CmdResult};
+use crate::commands::{io, CmdResult};
 
 /// More queued records than this is a damaged queue.
 const MAX_RECORDS: usize = 100_000;

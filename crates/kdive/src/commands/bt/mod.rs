@@ -11,13 +11,17 @@
 //! the vmlinux's DWARF, as indented `[inlined: NAME]` lines, deepest first,
 //! leaving the frame lines scripts parse as crash prints them.
 
+mod format;
+mod search;
+mod words;
+
 use std::io::Write;
 
 use kdive_kernel::stack::Backtrace;
 
-use super::bt_format::{print_backtrace, print_header, Options};
-use super::bt_search::{print_exception_frames, print_text_symbols};
-use super::{io, CmdResult};
+use self::format::{print_backtrace, print_header, Options};
+use self::search::{print_exception_frames, print_text_symbols};
+use super::{io, CmdResult, Command};
 use crate::session::Session;
 
 pub const USAGE: &str =
@@ -37,6 +41,18 @@ enum Mode {
     /// `-e`: exception frames found by searching the stacks.
     Exceptions,
 }
+
+pub const COMMAND: Command = Command {
+    name: "bt",
+    aliases: &[],
+    summary: "a task's backtrace: the panic task, a task, or each CPU's",
+    usage: USAGE,
+    run,
+    without_dump: false,
+    minimal: false,
+    json: true,
+    foreach: true,
+};
 
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     let mut o = Options::default();

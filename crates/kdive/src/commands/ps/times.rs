@@ -6,8 +6,8 @@ use std::io::Write;
 
 use kdive_kernel::{Kernel, Task, TaskList};
 
-use super::ps_views::{header, Ctx};
-use super::{io, CmdResult};
+use super::views::{header, Ctx};
+use crate::commands::{io, CmdResult};
 
 /// `-t`: each task's run time, start time and CPU times, by start time.
 pub fn times<'a>(ctx: &mut Ctx<'a>, tasks: &[&'a Task], out: &mut dyn Write) -> CmdResult {
@@ -36,7 +36,7 @@ pub fn times<'a>(ctx: &mut Ctx<'a>, tasks: &[&'a Task], out: &mut dyn Write) -> 
         writeln!(
             out,
             "    RUN TIME: {}\n  START TIME: {start}\n       UTIME: {}\n       STIME: {}\n",
-            super::text::convert_time(run, hz),
+            crate::commands::text::convert_time(run, hz),
             t.utime.unwrap_or(0),
             t.stime.unwrap_or(0)
         )

@@ -1,21 +1,35 @@
 //! `list`: walk a linked list in the dump, printing each entry's address
 //! and, with `-s`, the structure around it. The walk itself (options,
-//! stop rules, loops and broken back-pointers) is in [`super::list_walk`];
+//! stop rules, loops and broken back-pointers) is in [`self::walk`];
 //! this joins it to the kernel's memory and the struct printer.
+
+mod walk;
 
 use std::io::Write;
 
-use super::list_walk::{self, unreadable, StructSpec};
-use super::struct_cmd::{no_types, print_object};
-use super::CmdResult;
+use self::walk::{unreadable, StructSpec};
+use super::types::{no_types, print_object};
+use super::{CmdResult, Command};
 use crate::session::Session;
 
-pub use list_walk::USAGE;
+pub use walk::USAGE;
+
+pub const COMMAND: Command = Command {
+    name: "list",
+    aliases: &[],
+    summary: "walk a linked list, showing each entry and optionally the structure around it",
+    usage: USAGE,
+    run,
+    without_dump: false,
+    minimal: false,
+    json: true,
+    foreach: false,
+};
 
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     let types = s.kernel.types();
     let syms = |n: &str| s.kernel.symbol(n);
-    let a = list_walk::parse_args(args, types, &syms)?;
+    let a = walk::parse_args(args, types, &syms)?;
     if !a.structs.is_empty() && types.is_none() {
         return Err(no_types(s));
     }
@@ -38,10 +52,10 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         Ok(())
     };
     if !json {
-        list_walk::walk(&a, &mut read, &mut print, out)?;
+        walk::walk(&a, &mut read, &mut print, out)?;
     } else {
         let (mut text, mut entries) = (Vec::new(), Vec::new());
-        list_walk::walk_keeping(&a, &mut read, &mut print, &mut text, &mut entries)?;
+        walk::walk_keeping(&a, &mut read, &mut print, &mut text, &mut entries)?;
         // The back-pointer warnings the text shows among the entries.
         for l in String::from_utf8_lossy(&text).lines() {
             if l.starts_with("list: WARNING") {

@@ -8,7 +8,7 @@ use std::io::Write;
 
 use kdive_kernel::Kernel;
 
-use super::{io, CmdResult};
+use crate::commands::{io, CmdResult};
 
 const HEADER: &str = "                 PAGES        TOTAL      PERCENTAGE";
 
@@ -110,5 +110,5 @@ pub fn json(k: &Kernel, out: &mut dyn Write) -> CmdResult {
             "limit": limit, "committed": committed.max(0),
         })),
     });
-    super::json::emit(out, &v)
+    crate::commands::json::emit(out, &v)
 }

@@ -16,13 +16,15 @@
 //! task address, a command name (`\name` for a name that looks like a
 //! number).
 
+mod times;
+mod views;
+
 use std::io::Write;
 
 use kdive_kernel::Task;
 
-use super::ps_views as views;
 use super::set::{task_ref, TaskRef};
-use super::{io, CmdResult};
+use super::{io, CmdResult, Command};
 use crate::session::Session;
 
 /// The options of one `ps`.
@@ -66,6 +68,19 @@ const EXCLUSIVE: &str =
     "-a, -t, -c, -p, -g, -l, -m, -S, -r and -A flags are all mutually-exclusive";
 
 const USAGE: &str = "Usage:\n  ps [-k|-u|-G] [-s] [-p|-c|-t|-l|-m|-a|-g|-S|-A] [-I] [-H]\n     [pid | task | command] ...\nEnter \"help ps\" for details.";
+
+pub const COMMAND: Command = Command {
+    name: "ps",
+    aliases: &[],
+    summary:
+        "list the tasks, as crash's ps (also their parents, children, threads, times, arguments)",
+    usage: "ps [-k|-u|-G] [-s] [-p|-c|-t|-l|-m|-a|-g|-S|-A] [-I] [-H] [pid | task | command] ...",
+    run,
+    without_dump: false,
+    minimal: false,
+    json: true,
+    foreach: true,
+};
 
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     let (flags, rest) = parse(args)?;
@@ -142,8 +157,8 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     let mut ctx = views::Ctx::new(&s.kernel, list, flags, !rest.is_empty(), &order);
     if rest.is_empty() {
         match flags.view {
-            View::Times => return super::ps_times::times(&mut ctx, &order, out),
-            View::Summary => return super::ps_times::summary(list, out),
+            View::Times => return self::times::times(&mut ctx, &order, out),
+            View::Summary => return self::times::summary(list, out),
             _ => {}
         }
         for t in &order {
@@ -160,7 +175,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
             };
             if hit {
                 if flags.view == View::Times {
-                    super::ps_times::times(&mut ctx, &[t], out)?;
+                    self::times::times(&mut ctx, &[t], out)?;
                 } else {
                     ctx.show(t, out)?;
                 }

@@ -29,7 +29,7 @@
 use kdive_kernel::tasks::UserReadError;
 use std::io::Write;
 
-use super::{io, objects, CmdResult};
+use super::{io, objects, CmdResult, Command};
 use crate::dis::{self, GdbFormatter, Insn, Names};
 use crate::expr;
 use crate::session::Session;
@@ -57,6 +57,18 @@ struct Opts {
     /// `-u`: a user address of the current task.
     user: bool,
 }
+
+pub const COMMAND: Command = Command {
+    name: "dis",
+    aliases: &[],
+    summary: "disassemble kernel code, with source lines (-l)",
+    usage: USAGE,
+    run,
+    without_dump: true,
+    minimal: true,
+    json: true,
+    foreach: false,
+};
 
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     let mut o = Opts::default();

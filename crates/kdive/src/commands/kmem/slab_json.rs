@@ -6,7 +6,7 @@
 use kdive_kernel::slab::{Cache, CacheState, SlabObjects};
 use serde_json::{json, Value};
 
-use super::json::hex;
+use crate::commands::json::hex;
 
 /// Add `cpus` and `nodes` to the cache's value `v`.
 pub fn add_lists(v: &mut Value, c: &Cache, st: &CacheState) {

@@ -5,18 +5,30 @@
 use std::io::Write;
 
 use super::datatype::{lookup, member_offset, Class};
-use super::struct_cmd::no_types;
-use super::struct_decl::{declaration, DeclOptions};
-use super::{io, CmdResult};
+use super::decl::{declaration, DeclOptions};
+use super::no_types;
+use crate::commands::{io, CmdResult, Command};
 use crate::gdb::ptype::{declaration as gdb_declaration, WHATIS};
 use crate::session::Session;
 
 /// `whatis`'s synopsis, as crash prints it after a usage error.
 const USAGE: &str = "Usage:\n  whatis [[-o] [struct | union | typedef | symbol]] | \n         [[-r [size|range]] [-m member]]\nEnter \"help whatis\" for details.\n";
 
+pub const COMMAND: Command = Command {
+    name: "whatis",
+    aliases: &[],
+    summary: "show the definition of a structure, union, typedef or enum, or a symbol's type",
+    usage: "whatis [-o] [struct|union|enum] NAME[.member] | SYMBOL",
+    run,
+    without_dump: true,
+    minimal: false,
+    json: true,
+    foreach: false,
+};
+
 pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     if s.json {
-        return super::json::as_text(s, "name", args, out, |s, out| run(s, args, out));
+        return crate::commands::json::as_text(s, "name", args, out, |s, out| run(s, args, out));
     }
     let mut offsets = false;
     let mut words = Vec::new();
@@ -62,7 +74,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
     let Some(dt) = resolved else {
         // Not a type: gdb's `whatis` of it as an expression.
         if !keyword {
-            if let Some(t) = super::print::whatis_expr(s, &words.join(" ")) {
+            if let Some(t) = crate::commands::print::whatis_expr(s, &words.join(" ")) {
                 return writeln!(out, "{t}").map_err(io);
             }
         }

@@ -5,8 +5,8 @@ use std::io::Write;
 
 use kdive_kernel::{PciBus, PciDev};
 
-use super::text::center;
-use super::{io, CmdResult};
+use crate::commands::text::center;
+use crate::commands::{io, CmdResult};
 use crate::session::Session;
 
 pub fn run(s: &Session, out: &mut dyn Write) -> CmdResult {
@@ -16,8 +16,8 @@ pub fn run(s: &Session, out: &mut dyn Write) -> CmdResult {
     }
     if s.json {
         let v: Vec<_> = roots.iter().map(|r| bus_json(r, true)).collect();
-        super::json::emit(out, &v)?;
-        super::tell(s, "dev: ", &notices);
+        crate::commands::json::emit(out, &v)?;
+        crate::commands::tell(s, "dev: ", &notices);
         return Ok(());
     }
     let mut t = String::new();
@@ -34,7 +34,7 @@ pub fn run(s: &Session, out: &mut dyn Write) -> CmdResult {
     }
     out.write_all(t.as_bytes()).map_err(io)?;
     let _ = out.flush();
-    super::tell(s, "dev: ", &notices);
+    crate::commands::tell(s, "dev: ", &notices);
     Ok(())
 }
 
@@ -42,7 +42,7 @@ pub fn run(s: &Session, out: &mut dyn Write) -> CmdResult {
 /// bus `{pci_bus, parent, devices, buses}`; each device (the bridge first)
 /// `{pci_dev, name, class, pci_id, type}` with the text's columns.
 fn bus_json(bus: &PciBus, root: bool) -> serde_json::Value {
-    use super::json::hex;
+    use crate::commands::json::hex;
     let devices: Vec<_> = bus
         .bridge
         .iter()
