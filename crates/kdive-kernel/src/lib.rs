@@ -36,6 +36,9 @@
 //! - [`slab`]: the SLUB allocator ([`Kernel::slub`]: caches, slabs, free
 //!   lists, per-CPU sheaves), its damage as typed [`slab::Finding`]s
 //!   ([`Kernel::slab_check`]).
+//! - What an address is ([`Kernel::identify`]: an [`Identity`], crash's
+//!   `kmem ADDR`): its symbol, module, vmalloc area, slab object (allocated
+//!   or free: [`slab::SlabAddress`]), task or stack, and page.
 //! - [`modules`]: the loaded modules ([`Kernel::modules`], [`Module`]),
 //!   their symbols, and their debuginfo on request
 //!   ([`Kernel::load_module_debuginfo`]).
@@ -65,6 +68,7 @@ mod error;
 mod fake_mem;
 mod finding;
 pub mod fs;
+mod identify;
 mod image;
 mod irqs;
 mod machine;
@@ -112,6 +116,7 @@ pub use devices::{BlockDev, CharDev};
 pub use diskio::DiskIo;
 pub use error::{CpuState, Error, LayoutError};
 pub use finding::{Finding, FindingKind};
+pub use identify::Identity;
 pub use irqs::{IrqAction, IrqStat};
 pub use machine::{ExceptionStack, Machine};
 pub use meminfo::MemInfo;

@@ -90,7 +90,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
                 return Err(format!("Usage: {USAGE}"));
             };
             let addr = address(one).ok_or_else(|| format!("Usage: {USAGE}"))?;
-            kmem_addr::show(s, &slub, addr, out)
+            kmem_addr::show(s, addr, out)
         }
     }
 }
