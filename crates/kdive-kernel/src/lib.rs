@@ -39,6 +39,9 @@
 //! - What an address is ([`Kernel::identify`]: an [`Identity`], crash's
 //!   `kmem ADDR`): its symbol, module, vmalloc area, slab object (allocated
 //!   or free: [`slab::SlabAddress`]), task or stack, and page.
+//! - Socket buffer queues ([`Kernel::skb_queue`]: an [`SkbQueue`] of
+//!   [`Skb`]s, with a loop or a bad link as [`Finding`]s), and a buffer's
+//!   bytes ([`Kernel::skb_bytes`]).
 //! - [`modules`]: the loaded modules ([`Kernel::modules`], [`Module`]),
 //!   their symbols, and their debuginfo on request
 //!   ([`Kernel::load_module_debuginfo`]).
@@ -88,6 +91,7 @@ mod proc_offsets;
 mod radix_tree;
 mod resources;
 pub mod runq;
+mod skb;
 pub mod slab;
 pub mod stack;
 mod swap;
@@ -130,6 +134,7 @@ pub use pci::{PciBus, PciDev};
 pub use printk::{KernelLog, LogFormat, LogRecord};
 pub use radix_tree::TreeEntries;
 pub use resources::Resource;
+pub use skb::{Skb, SkbQueue};
 pub use swap::SwapArea;
 pub use system::{Uptime, Utsname};
 pub use tasks::{Task, TaskList};
