@@ -36,6 +36,12 @@
 //! - [`slab`]: the SLUB allocator ([`Kernel::slub`]: caches, slabs, free
 //!   lists, per-CPU sheaves), its damage as typed [`slab::Finding`]s
 //!   ([`Kernel::slab_check`]).
+//! - [`lists`]: the one walk of a kernel `list_head` list
+//!   ([`Kernel::list`], [`lists::ListWalk`]: a [`lists::List`] of the
+//!   entries, and a loop, a bad pointer, a broken back-pointer or an
+//!   unreadable entry as [`lists::Fault`]s, worded as [`Finding`]s by
+//!   [`lists::List::findings`]), which the task, module, slab, device
+//!   and network walkers use.
 //! - What an address is ([`Kernel::identify`]: an [`Identity`], crash's
 //!   `kmem ADDR`): its symbol, module, vmalloc area, slab object (allocated
 //!   or free: [`slab::SlabAddress`]), task or stack, and page.
@@ -74,6 +80,7 @@ pub mod fs;
 mod identify;
 mod image;
 mod irqs;
+pub mod lists;
 mod machine;
 mod makedumpfile;
 pub mod maple;
