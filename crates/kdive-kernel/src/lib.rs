@@ -36,6 +36,18 @@
 //! - [`slab`]: the SLUB allocator ([`Kernel::slub`]: caches, slabs, free
 //!   lists, per-CPU sheaves), its damage as typed [`slab::Finding`]s
 //!   ([`Kernel::slab_check`]).
+//! - [`lists`]: the one walk of a kernel `list_head` list
+//!   ([`Kernel::list`], [`lists::ListWalk`]: a [`lists::List`] of the
+//!   entries, and a loop, a bad pointer, a broken back-pointer or an
+//!   unreadable entry as [`lists::Fault`]s, worded as [`Finding`]s by
+//!   [`lists::List::findings`]), which the task, module, slab, device
+//!   and network walkers use.
+//! - What an address is ([`Kernel::identify`]: an [`Identity`], crash's
+//!   `kmem ADDR`): its symbol, module, vmalloc area, slab object (allocated
+//!   or free: [`slab::SlabAddress`]), task or stack, and page.
+//! - Socket buffer queues ([`Kernel::skb_queue`]: an [`SkbQueue`] of
+//!   [`Skb`]s, with a loop or a bad link as [`Finding`]s), and a buffer's
+//!   bytes ([`Kernel::skb_bytes`]).
 //! - [`modules`]: the loaded modules ([`Kernel::modules`], [`Module`]),
 //!   their symbols, and their debuginfo on request
 //!   ([`Kernel::load_module_debuginfo`]).
@@ -65,8 +77,10 @@ mod error;
 mod fake_mem;
 mod finding;
 pub mod fs;
+mod identify;
 mod image;
 mod irqs;
+pub mod lists;
 mod machine;
 mod makedumpfile;
 pub mod maple;
@@ -84,6 +98,7 @@ mod proc_offsets;
 mod radix_tree;
 mod resources;
 pub mod runq;
+mod skb;
 pub mod slab;
 pub mod stack;
 mod swap;
@@ -112,6 +127,7 @@ pub use devices::{BlockDev, CharDev};
 pub use diskio::DiskIo;
 pub use error::{CpuState, Error, LayoutError};
 pub use finding::{Finding, FindingKind};
+pub use identify::Identity;
 pub use irqs::{IrqAction, IrqStat};
 pub use machine::{ExceptionStack, Machine};
 pub use meminfo::MemInfo;
@@ -125,6 +141,7 @@ pub use pci::{PciBus, PciDev};
 pub use printk::{KernelLog, LogFormat, LogRecord};
 pub use radix_tree::TreeEntries;
 pub use resources::Resource;
+pub use skb::{Skb, SkbQueue};
 pub use swap::SwapArea;
 pub use system::{Uptime, Utsname};
 pub use tasks::{Task, TaskList};

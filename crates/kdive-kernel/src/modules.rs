@@ -30,13 +30,13 @@
 //! address); [`crash_module_kind`] gives crash's letter for output that
 //! must match it.
 
-use std::collections::HashSet;
 use std::ops::Range;
 
 use crate::offsets::Layouts;
 use kdive_debuginfo::types::TypeId;
 use kdive_debuginfo::{is_noise, Symbol};
 
+use crate::lists::ListWalk;
 use crate::memory::Memory;
 use crate::Kernel;
 
@@ -390,43 +390,17 @@ fn walk(mem: &impl Memory, head: u64, offsets: &Offsets) -> Loaded {
         out.notices
             .push(format!("modules: no module symbols: {why}"));
     }
-    let mut seen = HashSet::new();
     let mut buf = vec![0u8; offsets.module_size];
-    let mut next = match mem.read_u64(head) {
-        Ok(n) => n,
-        Err(e) => {
-            out.notices.push(format!("modules: {e}"));
-            return out;
-        }
-    };
-    while next != head {
-        if out.modules.len() >= MAX_MODULES {
-            out.notices.push(format!(
-                "modules: more than {MAX_MODULES} in the list: a damaged list? read the first {MAX_MODULES}"
-            ));
-            break;
-        }
-        if !seen.insert(next) {
-            out.notices.push(format!(
-                "modules: the list comes back to {next:#x} after {} modules without reaching its head: stopped there",
-                out.modules.len()
-            ));
-            break;
-        }
+    let list = ListWalk::new().max(MAX_MODULES).walk(mem, head);
+    out.notices
+        .extend(list.findings("modules").into_iter().map(|f| f.text));
+    for next in list.nodes {
         let addr = next.wrapping_sub(offsets.list_next as u64);
-        if addr < 1 << 63 {
-            out.notices.push(format!(
-                "modules: the list leads to {next:#x}, not a kernel address: stopped after {} modules",
-                out.modules.len()
-            ));
-            break;
-        }
         if let Err(e) = mem.read(addr, &mut buf) {
-            out.notices.push(format!(
-                "modules: struct module at {addr:#x}: {e}: stopped after {} modules",
-                out.modules.len()
-            ));
-            break;
+            // The list led past it: the next module may read.
+            out.notices
+                .push(format!("modules: struct module at {addr:#x}: {e}: skipped"));
+            continue;
         }
         let mut module = read_module(addr, &buf, offsets);
         if let Ok(ks) = &offsets.ks {
@@ -441,12 +415,6 @@ fn walk(mem: &impl Memory, head: u64, offsets: &Offsets) -> Loaded {
             }
         }
         out.modules.push(module);
-        next = Field {
-            off: offsets.list_next,
-            size: 8,
-        }
-        .get(&buf)
-        .unwrap_or(head);
     }
     out
 }

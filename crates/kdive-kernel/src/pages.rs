@@ -127,6 +127,20 @@ impl Pages {
         self.vmemmap + (phys / PAGE_SIZE) * self.size
     }
 
+    /// The page structure of `addr`: a page structure's own address, a
+    /// kernel virtual address (through the page tables) or a physical one.
+    pub fn page_of(&self, k: &Kernel, addr: u64) -> Option<u64> {
+        if self.phys_of_page(addr).is_some() {
+            return Some(addr);
+        }
+        let phys = if addr >= k.layout().page_offset_base {
+            k.vtop(addr).ok()?
+        } else {
+            addr
+        };
+        Some(self.page_of_phys(phys))
+    }
+
     /// The physical address of page structure `page`, if it is one.
     pub fn phys_of_page(&self, page: u64) -> Option<u64> {
         let off = page.checked_sub(self.vmemmap)?;

@@ -35,7 +35,7 @@ use crate::memory::{MemError, Memory};
 use crate::{Error, Kernel};
 use offsets::Offsets;
 
-pub use find::ObjectHit;
+pub use find::{ObjectHit, SlabAddress};
 pub(crate) use lists::list as list_entries;
 pub use model::{
     Cache, CacheState, CpuState, Finding, Kind, NodeState, Place, Slab, SlabObjects, Usage,

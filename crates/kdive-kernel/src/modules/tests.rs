@@ -289,18 +289,19 @@ fn damaged_lists_end() {
     let next = |i: usize| module_addr(i) + o.list_next as u64;
     let ko = o.ks.as_ref().unwrap();
 
-    // beta leads back to alpha: a loop that never reaches the head.
+    // beta leads back to alpha: a loop that never reaches the head;
+    // gamma is found walking back from it.
     let mut mem = kernel(&o, &["alpha", "beta", "gamma"]);
     mem.write(next(1), &next(0).to_le_bytes());
     let got = walk(&mem, HEAD, &o);
-    assert_eq!(got.modules.len(), 2);
+    assert_eq!(got.modules.len(), 3);
     assert!(got.notices[0].contains("comes back"), "{:?}", got.notices);
 
-    // A pointer to user space.
+    // A pointer to user space (beta found walking back).
     let mut mem = kernel(&o, &["alpha", "beta"]);
     mem.write(next(0), &0x1234u64.to_le_bytes());
     let got = walk(&mem, HEAD, &o);
-    assert_eq!(got.modules.len(), 1);
+    assert_eq!(got.modules.len(), 2);
     assert!(
         got.notices[0].contains("not a kernel address"),
         "{:?}",
@@ -311,7 +312,7 @@ fn damaged_lists_end() {
     let mut mem = kernel(&o, &["alpha", "beta"]);
     mem.write(next(0), &(MODS + 0x100_0000).to_le_bytes());
     let got = walk(&mem, HEAD, &o);
-    assert_eq!(got.modules.len(), 1);
+    assert_eq!(got.modules.len(), 2);
     assert!(
         got.notices[0].contains("invalid kernel virtual address"),
         "{:?}",

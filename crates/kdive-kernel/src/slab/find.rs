@@ -97,7 +97,37 @@ impl Slub<'_> {
     }
 }
 
+/// An address in a slab with what `kmem ADDR` tells of it: the hit, the
+/// cache's walk (its counts and findings), and the slab's objects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlabAddress {
+    pub hit: ObjectHit,
+    pub state: CacheState,
+    pub objects: SlabObjects,
+}
+
+impl SlabAddress {
+    /// Whether the object the address is in is free (on a free list, or
+    /// held by a sheaf); `None` when the address is in no object.
+    pub fn free(&self) -> Option<bool> {
+        let (_, i) = self.hit.object?;
+        self.objects.free.get(i).copied()
+    }
+}
+
 impl Slub<'_> {
+    /// [`Slub::find`], with the cache walked and the slab's objects read.
+    pub fn address(&self, addr: u64) -> Option<SlabAddress> {
+        let hit = self.find(addr)?;
+        let mut state = self.state(&hit.cache);
+        let objects = self.objects_in(&hit.cache, &mut state, &hit.slab);
+        Some(SlabAddress {
+            hit,
+            state,
+            objects,
+        })
+    }
+
     /// The objects of `slab` as `kmem ADDR` shows them: a CPU's slab as
     /// the walk of `st` found it (its free list counts), else walked now,
     /// with the objects that sheaves hold marked.

@@ -1,14 +1,16 @@
 //! Kernel lists the walk follows: `list_head` lists checked link by link,
 //! and crash's counts over what was found.
 
-use std::collections::HashSet;
-
 use super::{CacheState, Finding, Kind, Place, SlabObjects, Usage, MAX_LIST};
+use crate::lists::{Fault, ListWalk};
 use crate::memory::Memory;
 
 /// The entries of the `list_head` list at `head` (their `list_head`
-/// addresses), checking that each `next->prev` points back. Stops at a
-/// loop, an unreadable entry, or [`MAX_LIST`] entries, with a finding.
+/// addresses), checking that each `next->prev` points back
+/// ([`ListWalk`]). Stops at a loop, an unreadable entry, or [`MAX_LIST`]
+/// entries, with a finding in the slab walk's words; it does not walk
+/// back from the head, as its lists are counted against the allocator's
+/// own counters.
 pub(crate) fn list(
     mem: &dyn Memory,
     head: u64,
@@ -16,10 +18,12 @@ pub(crate) fn list(
     cache: &str,
     findings: &mut Vec<Finding>,
 ) -> Vec<u64> {
-    let mut out = Vec::new();
-    let mut seen = HashSet::new();
-    let mut prev = head;
-    let mut finding = |addr: u64, what: String, kind: Kind| {
+    let l = ListWalk::new()
+        .max(MAX_LIST)
+        .walk_back(false)
+        .walk(mem, head);
+    for f in &l.faults {
+        let (addr, what, kind) = words(head, f);
         findings.push(Finding {
             cache: cache.to_string(),
             place,
@@ -27,60 +31,56 @@ pub(crate) fn list(
             slab: None,
             what,
             kind,
-        })
-    };
-    let mut next = match mem.read_u64(head) {
-        Ok(n) => n,
-        Err(e) => {
-            finding(
-                head,
-                format!("list head {head:x} unreadable: {e}"),
-                Kind::Unreadable,
-            );
-            return out;
-        }
-    };
-    while next != head {
-        if out.len() >= MAX_LIST {
-            finding(
-                next,
-                format!("more than {MAX_LIST} entries: stopped"),
-                Kind::Corrupt,
-            );
-            break;
-        }
-        if !seen.insert(next) {
-            finding(
-                next,
-                format!("list loops back to {next:x} after {prev:x}"),
-                Kind::Corrupt,
-            );
-            break;
-        }
-        match mem.read_u64(next.wrapping_add(8)) {
-            Ok(back) if back == prev => {}
-            Ok(back) => finding(
-                next,
-                format!("list entry {next:x} (after {prev:x}): its prev is {back:x}, not {prev:x}"),
-                Kind::Corrupt,
-            ),
-            Err(e) => {
-                finding(
-                    next,
-                    format!("list entry {next:x} (after {prev:x}) unreadable: {e}"),
-                    Kind::Unreadable,
-                );
-                break;
-            }
-        }
-        out.push(next);
-        prev = next;
-        next = match mem.read_u64(next) {
-            Ok(n) => n,
-            Err(_) => break,
-        };
+        });
     }
-    out
+    l.nodes
+}
+
+/// A list fault's address, text and kind, as the slab walk reports them.
+fn words(head: u64, f: &Fault) -> (u64, String, Kind) {
+    use Kind::{Corrupt, Unreadable};
+    match f {
+        Fault::Head(e) => (
+            head,
+            format!("list head {head:x} unreadable: {e}"),
+            Unreadable,
+        ),
+        Fault::Unreadable {
+            entry,
+            after: Some(a),
+            error,
+        } => (
+            *entry,
+            format!("list entry {entry:x} (after {a:x}) unreadable: {error}"),
+            Unreadable,
+        ),
+        Fault::Unreadable { entry, error, .. } => (
+            *entry,
+            format!("list entry {entry:x} unreadable: {error}"),
+            Unreadable,
+        ),
+        Fault::BadPointer { entry, to } => (
+            *to,
+            format!("list entry {entry:x} points to {to:x}, not a kernel address"),
+            Corrupt,
+        ),
+        Fault::Loop { entry, to } => (
+            *to,
+            format!("list loops back to {to:x} after {entry:x}"),
+            Corrupt,
+        ),
+        Fault::BackPointer { entry, after, prev } => (
+            *entry,
+            format!("list entry {entry:x} (after {after:x}): its prev is {prev:x}, not {after:x}"),
+            Corrupt,
+        ),
+        Fault::TooMany { max } => (head, format!("more than {max} entries: stopped"), Corrupt),
+        Fault::WalkedBack { count } => (
+            head,
+            format!("{count} more entries found walking back from the head"),
+            Corrupt,
+        ),
+    }
 }
 
 /// crash's ALLOCATED / TOTAL / SLABS (memory.c `get_kmem_cache_slub_data`):

@@ -119,7 +119,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
                 return Err(format!("Usage: {USAGE}"));
             };
             let addr = address(one).ok_or_else(|| format!("Usage: {USAGE}"))?;
-            addr::show(s, &slub, addr, out)
+            addr::show(s, addr, out)
         }
     }
 }

@@ -28,27 +28,13 @@ pub fn line(out: &mut dyn Write, pages: &Pages, p: &PageInfo) -> CmdResult {
     .map_err(io)
 }
 
-/// The page structure of `addr`: a page structure's own address, a
-/// kernel virtual address (through the page tables) or a physical one.
-pub fn page_of(k: &Kernel, pages: &Pages, addr: u64) -> Option<u64> {
-    if pages.phys_of_page(addr).is_some() {
-        return Some(addr);
-    }
-    let phys = if addr >= k.layout().page_offset_base {
-        k.vtop(addr).ok()?
-    } else {
-        addr
-    };
-    Some(pages.page_of_phys(phys))
-}
-
 /// `kmem -p [ADDRESS]`: every page, or the one of `addr`. `false` when the
 /// address has no readable page structure.
 pub fn show(k: &Kernel, addr: Option<u64>, out: &mut dyn Write) -> Result<bool, String> {
     let pages = k.pages().map_err(|e| e.to_string())?;
     match addr {
         Some(a) => {
-            let Some(info) = page_of(k, &pages, a).and_then(|p| pages.read(k, p).ok()) else {
+            let Some(info) = pages.page_of(k, a).and_then(|p| pages.read(k, p).ok()) else {
                 return Ok(false);
             };
             writeln!(out, "{HEADER}").map_err(io)?;
@@ -87,7 +73,8 @@ pub fn json(k: &Kernel, addr: Option<u64>, out: &mut dyn Write) -> CmdResult {
     let mut v = Vec::new();
     match addr {
         Some(a) => {
-            let info = page_of(k, &pages, a)
+            let info = pages
+                .page_of(k, a)
                 .and_then(|p| pages.read(k, p).ok())
                 .ok_or_else(|| format!("{a:x}: address not found in mem map"))?;
             v.push(one(&info));

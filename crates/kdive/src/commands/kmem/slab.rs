@@ -6,7 +6,9 @@
 
 use std::io::Write;
 
-use kdive_kernel::slab::{Cache, CacheState, Finding, Place, SlabObjects, Slub, Usage};
+use kdive_kernel::slab::{
+    Cache, CacheState, Finding, Place, SlabAddress, SlabObjects, Slub, Usage,
+};
 
 use crate::commands::{io, CmdResult};
 
@@ -78,27 +80,33 @@ pub fn address(
     all_objects: bool,
     out: &mut dyn Write,
 ) -> Result<bool, String> {
-    let Some(hit) = slub.find(addr) else {
+    let Some(sa) = slub.address(addr) else {
         return Ok(false);
     };
-    let c = &hit.cache;
-    let mut st = slub.state(c);
+    slab_address(out, &sa, addr, all_objects)?;
+    Ok(true)
+}
+
+/// The cache, slab and object of an address in a slab.
+pub fn slab_address(
+    out: &mut dyn Write,
+    sa: &SlabAddress,
+    addr: u64,
+    all_objects: bool,
+) -> CmdResult {
+    let (c, st) = (&sa.hit.cache, &sa.state);
     writeln!(out, "{CACHE_HDR}").map_err(io)?;
     cache_line(out, c, &st.usage)?;
-    // A CPU's slab counts that CPU's free list too, any slab the objects
-    // sheaves hold.
-    let so = slub.objects_in(c, &mut st, &hit.slab);
-    let only = match hit.object {
+    let only = match sa.hit.object {
         Some((start, _)) if !all_objects => Some(start),
         Some(_) => None,
         // A struct page address shows the whole slab; an address past
         // the last object shows none.
-        None if hit.page == addr => None,
+        None if sa.hit.page == addr => None,
         None => Some(u64::MAX),
     };
-    slab_lines(out, c, &so, true, only)?;
-    report(out, &st.findings, |_| true)?;
-    Ok(true)
+    slab_lines(out, c, &sa.objects, true, only)?;
+    report(out, &st.findings, |_| true)
 }
 
 /// crash's `dump_kmem_cache_info` line.
