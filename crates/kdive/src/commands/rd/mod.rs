@@ -45,7 +45,12 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
                 .filter(|sym| sym.name.contains(addr_text.as_str()))
                 .map(|sym| format!("{:x} ({}) {}", sym.addr, sym.kind, sym.name))
                 .collect();
-            return write!(out, "{}", symbol_not_found(&addr_text, &alternatives)).map_err(io);
+            let text = symbol_not_found(&addr_text, &alternatives);
+            // JSON: an error object, with the alternatives crash lists.
+            if s.json {
+                return Err(text.trim_end().to_string());
+            }
+            return write!(out, "{text}").map_err(io);
         }
         Err(e) => return Err(e.to_string()),
     };
