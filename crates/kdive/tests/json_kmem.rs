@@ -176,3 +176,47 @@ fn kmem_and_irq_views_agree_with_the_text() {
         }
     }
 }
+
+/// `kmem ADDRESS --json` of pid 1's `task_struct`: the cache, the
+/// allocated object, the task and the page the text names.
+#[test]
+fn kmem_address_view_agrees_with_the_text() {
+    for c in crashes() {
+        let Some((_, dump)) = c.variants.first() else {
+            continue;
+        };
+        let open = c.open_args(dump.to_str().unwrap());
+        let args: Vec<&str> = open.iter().map(String::as_str).collect();
+        let name = c.name();
+        let ps = &json_lines(&args, &["ps 1"])[0]["result"][0];
+        let task = hex(&ps["task"]);
+        let cmd = format!("kmem {task:x}");
+        let text = run_marked(BIN, &args, &[&cmd]);
+        let t = &text.sections[cmd.as_str()];
+        let v = &json_lines(&args, &[&cmd])[0]["result"];
+        assert_eq!(hex(&v["address"]), task, "{name}");
+        assert_eq!(v["task"]["pid"], 1, "{name}: {v}");
+        assert_eq!(hex(&v["task"]["task"]), task, "{name}");
+        let slab = &v["slab"];
+        let cache = slab["cache"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{name}: no slab: {v}"));
+        // The text's cache line names the same cache, its object bracketed
+        // (allocated).
+        assert!(
+            t.lines().any(|l| l.ends_with(&format!(" {cache}"))),
+            "{name}: {t}"
+        );
+        assert_eq!(slab["free"], false, "{name}");
+        assert!(
+            t.contains(&format!("[{:x}]", hex(&slab["object"]))),
+            "{name}: {t}"
+        );
+        // And the page line starts with the page.
+        let page = format!("{:x}", hex(&v["page"]["page"]));
+        assert!(
+            t.lines().any(|l| l.starts_with(&page)),
+            "{name}: {page} in {t}"
+        );
+    }
+}

@@ -15,6 +15,9 @@ use crate::session::Session;
 pub fn show(s: &Session, addr: u64, out: &mut dyn Write) -> CmdResult {
     let k = &s.kernel;
     let id = k.identify(addr).map_err(|e| e.to_string())?;
+    if s.json {
+        return crate::commands::json::emit(out, &json(&id));
+    }
     let vmalloc = matches!(id.region, Region::Vmalloc);
     if !id.physical {
         symbol(s, &id, out)?;
@@ -72,4 +75,37 @@ fn symbol(s: &Session, id: &Identity, out: &mut dyn Write) -> CmdResult {
         }
     }
     writeln!(out, "{line}\n").map_err(io)
+}
+
+/// `kmem ADDRESS --json`: what the address is, each part null when it is
+/// not that: `{address, physical, virtual, region, symbol, module,
+/// vmalloc, slab, task, stack_of, page}`.
+fn json(id: &Identity) -> serde_json::Value {
+    use crate::commands::json::hex;
+    use serde_json::json;
+    let task =
+        |t: &kdive_kernel::Task| json!({ "pid": t.pid, "task": hex(t.addr), "command": t.comm });
+    json!({
+        "address": hex(id.addr),
+        "physical": id.physical,
+        "virtual": hex(id.vaddr),
+        "region": format!("{:?}", id.region),
+        "symbol": id.symbol.as_ref().map(|(sym, off)| json!({
+            "name": sym.name, "address": hex(sym.addr), "offset": off,
+        })),
+        "module": id.module.as_ref().map(|m| m.name.clone()),
+        "vmalloc": id.vmalloc.as_ref().map(|a| json!({
+            "vmap_area": hex(a.addr), "vm_struct": hex(a.vm), "start": hex(a.start), "end": hex(a.end),
+        })),
+        "slab": id.slab.as_ref().map(|sa| json!({
+            "cache": sa.hit.cache.name,
+            "kmem_cache": hex(sa.hit.cache.addr),
+            "slab": hex(sa.hit.slab.addr),
+            "object": sa.hit.object.map(|(start, _)| hex(start)),
+            "free": sa.free(),
+        })),
+        "task": id.task.as_ref().map(task),
+        "stack_of": id.stack_of.as_ref().map(task),
+        "page": id.page.as_ref().map(|p| json!({ "page": hex(p.page), "physical": hex(p.phys) })),
+    })
 }

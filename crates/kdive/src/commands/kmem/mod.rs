@@ -62,9 +62,6 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
             _ => rest.push(a.as_str()),
         }
     }
-    if s.json && matches!(mode, Mode::Address) {
-        return Err("no JSON view for kmem ADDRESS yet".into());
-    }
     match mode {
         Mode::Info if s.json => return info::json(&s.kernel, out),
         Mode::Info => return info::show(&s.kernel, out),
@@ -93,7 +90,7 @@ pub fn run(s: &mut Session, args: &[String], out: &mut dyn Write) -> CmdResult {
         };
     }
     let slub = s.kernel.slub().map_err(|e| e.to_string())?;
-    if s.json {
+    if s.json && matches!(mode, Mode::Caches | Mode::Slabs) {
         return slab::json(&slub, &rest, matches!(mode, Mode::Slabs), out);
     }
     match mode {
