@@ -62,8 +62,8 @@ pub enum MountOffsets {
 }
 
 impl PathOffsets {
-    pub(crate) fn from_layouts(btf: Layouts<'_>) -> Option<PathOffsets> {
-        let off = |s: &str, p: &str| btf.member_offset(s, p).map(|m| m.offset());
+    pub(crate) fn from_layouts(layouts: Layouts<'_>) -> Option<PathOffsets> {
+        let off = |s: &str, p: &str| layouts.member_offset(s, p).map(|m| m.offset());
         let mounts = match (
             off("mount", "mnt"),
             off("mount", "mnt_parent"),

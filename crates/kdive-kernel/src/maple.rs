@@ -61,12 +61,12 @@ pub struct MapleOffsets {
 impl MapleOffsets {
     /// The offsets the kernel's BTF gives; `None` for a kernel without
     /// maple trees.
-    pub(crate) fn from_layouts(btf: Layouts<'_>) -> Option<MapleOffsets> {
-        let node = btf.find_aggregate("maple_node")?;
-        let off = |p: &str| btf.member_offset_in(node, p).map(|m| m.offset());
+    pub(crate) fn from_layouts(layouts: Layouts<'_>) -> Option<MapleOffsets> {
+        let node = layouts.find_aggregate("maple_node")?;
+        let off = |p: &str| layouts.member_offset_in(node, p).map(|m| m.offset());
         let slots = |p: &str| {
-            let m = btf.member_offset_in(node, p)?;
-            Some(btf.array_info(m.type_id)?.len as usize)
+            let m = layouts.member_offset_in(node, p)?;
+            Some(layouts.array_info(m.type_id)?.len as usize)
         };
         let o = MapleOffsets {
             range_pivot: off("mr64.pivot")?,
@@ -77,7 +77,7 @@ impl MapleOffsets {
             arange_slot: off("ma64.slot")?,
             arange_slots: slots("ma64.slot")?,
             arange_end: off("ma64.meta.end")?,
-            node_size: btf.size_of(node)? as usize,
+            node_size: layouts.size_of(node)? as usize,
         };
         let fits = |end: u64| end < o.node_size as u64;
         (o.range_slots >= 2
@@ -271,8 +271,8 @@ impl crate::Kernel {
     /// The `(first index, entry)` pairs of the `struct maple_tree` at
     /// `tree`, in index order, and what could not be read.
     pub fn maple_tree_at(&self, tree: u64) -> Result<crate::TreeEntries, crate::Error> {
-        let btf = self.layouts_or_err()?;
-        let root_off = btf
+        let layouts = self.layouts_or_err()?;
+        let root_off = layouts
             .member_offset("maple_tree", "ma_root")
             .ok_or_else(|| crate::LayoutError::member("maple_tree", "ma_root"))?
             .offset();

@@ -39,11 +39,15 @@ const PAGES_PER_SECTION: u64 = 1 << (27 - 12);
 impl Kernel {
     /// crash's `kmem -i` numbers.
     pub fn meminfo(&self) -> Result<MemInfo, Error> {
-        let btf = self.layouts_or_err()?;
+        let layouts = self.layouts_or_err()?;
         let mut m = MemInfo::default();
         let pages = self.pages()?;
         // The page array: reserved, shared and slab pages.
-        let bit = |name: &str| btf.enum_value("pageflags", name).map(|v| 1u64 << (v & 63));
+        let bit = |name: &str| {
+            layouts
+                .enum_value("pageflags", name)
+                .map(|v| 1u64 << (v & 63))
+        };
         let (reserved, slab) = (bit("PG_reserved").unwrap_or(0), bit("PG_slab").unwrap_or(0));
         let mut not_reserved = 0;
         let end = pages.max_pfn.div_ceil(PAGES_PER_SECTION) * PAGES_PER_SECTION;
@@ -64,8 +68,8 @@ impl Kernel {
             .find_map(|s| self.read_u64(self.symbol(s)?).ok())
             .filter(|&t| t != 0)
             .unwrap_or(not_reserved);
-        let zone = |item: &str| self.vm_stat(btf, "vm_zone_stat", "zone_stat_item", item);
-        let node = |item: &str| self.vm_stat(btf, "vm_node_stat", "node_stat_item", item);
+        let zone = |item: &str| self.vm_stat(layouts, "vm_zone_stat", "zone_stat_item", item);
+        let node = |item: &str| self.vm_stat(layouts, "vm_node_stat", "node_stat_item", item);
         m.free = zone("NR_FREE_PAGES").unwrap_or(0);
         m.slab = match (
             node("NR_SLAB_RECLAIMABLE_B"),
@@ -78,27 +82,27 @@ impl Kernel {
             },
         };
         if self.symbol("nr_blockdev_pages").is_some() {
-            m.buffers = self.blockdev_pages(btf);
+            m.buffers = self.blockdev_pages(layouts);
         }
         let file = node("NR_FILE_PAGES").unwrap_or(0);
         let swapcache = node("NR_SWAPCACHE").unwrap_or(0);
         m.cached = file.saturating_sub(swapcache + m.buffers);
         if self.symbol("hstates").is_some() {
-            m.huge = Some(self.huge_pages(btf));
+            m.huge = Some(self.huge_pages(layouts));
         }
         if self.symbol("swap_info").is_some() {
-            m.swap = Some(self.swap_pages(btf));
+            m.swap = Some(self.swap_pages(layouts));
         }
         if self.symbol("sysctl_overcommit_memory").is_some() {
-            m.commit = self.commit(btf, &m);
+            m.commit = self.commit(layouts, &m);
         }
         Ok(m)
     }
 
     /// One item of a vm_stat array, by its enum constant's name; negative
     /// counts (per-CPU drift) read as 0, as the kernel reads them.
-    fn vm_stat(&self, btf: Layouts<'_>, array: &str, kind: &str, item: &str) -> Option<u64> {
-        let i = btf.enum_value(kind, item)?;
+    fn vm_stat(&self, layouts: Layouts<'_>, array: &str, kind: &str, item: &str) -> Option<u64> {
+        let i = layouts.enum_value(kind, item)?;
         let v = self
             .read_u64(self.symbol(array)? + 8 * u64::try_from(i).ok()?)
             .ok()? as i64;
@@ -107,8 +111,8 @@ impl Kernel {
 
     /// `nr_blockdev_pages()` of 5.9 and later: the page cache of every
     /// inode of the block device superblock.
-    fn blockdev_pages(&self, btf: Layouts<'_>) -> u64 {
-        let off = |s: &str, m: &str| btf.member_offset(s, m).map(|i| i.offset());
+    fn blockdev_pages(&self, layouts: Layouts<'_>) -> u64 {
+        let off = |s: &str, m: &str| layouts.member_offset(s, m).map(|i| i.offset());
         let (Some(sb), Some(s_inodes), Some(sb_list), Some(mapping), Some(nrpages)) = (
             self.symbol("blockdev_superblock"),
             off("super_block", "s_inodes"),
@@ -138,9 +142,11 @@ impl Kernel {
     }
 
     /// Huge pages in base pages: (total, free), over `hstates[]`.
-    fn huge_pages(&self, btf: Layouts<'_>) -> (u64, u64) {
-        let off = |m: &str| btf.member_offset("hstate", m).map(|i| i.offset());
-        let size = btf.find_aggregate("hstate").and_then(|id| btf.size_of(id));
+    fn huge_pages(&self, layouts: Layouts<'_>) -> (u64, u64) {
+        let off = |m: &str| layouts.member_offset("hstate", m).map(|i| i.offset());
+        let size = layouts
+            .find_aggregate("hstate")
+            .and_then(|id| layouts.size_of(id));
         let (Some(base), Some(size), Some(order), Some(nr), Some(free)) = (
             self.symbol("hstates"),
             size,
@@ -169,8 +175,12 @@ impl Kernel {
     }
 
     /// Swap in pages: (total, used), over the `swap_info[]` in use.
-    fn swap_pages(&self, btf: Layouts<'_>) -> (u64, u64) {
-        let off = |m: &str| btf.member_offset("swap_info_struct", m).map(|i| i.offset());
+    fn swap_pages(&self, layouts: Layouts<'_>) -> (u64, u64) {
+        let off = |m: &str| {
+            layouts
+                .member_offset("swap_info_struct", m)
+                .map(|i| i.offset())
+        };
         let (Some(base), Some(nr), Some(flags), Some(pages), Some(inuse)) = (
             self.symbol("swap_info"),
             self.symbol("nr_swapfiles"),
@@ -197,7 +207,7 @@ impl Kernel {
     }
 
     /// The commit limit (`vm_commit_limit()`) and `vm_committed_as`.
-    fn commit(&self, btf: Layouts<'_>, m: &MemInfo) -> Option<(u64, i64)> {
+    fn commit(&self, layouts: Layouts<'_>, m: &MemInfo) -> Option<(u64, i64)> {
         let kbytes = self
             .symbol("sysctl_overcommit_kbytes")
             .and_then(|a| self.read_u64(a).ok())
@@ -213,7 +223,7 @@ impl Kernel {
             m.total.saturating_sub(huge) * ratio / 100
         };
         allowed += m.swap.map_or(0, |s| s.0);
-        let count = btf.member_offset("percpu_counter", "count")?.offset();
+        let count = layouts.member_offset("percpu_counter", "count")?.offset();
         let committed = self
             .read_u64(self.symbol("vm_committed_as")? + count)
             .ok()? as i64;

@@ -7,7 +7,7 @@
 //! `Elf64_Sym` array, its string table and, since 5.2, a type letter per
 //! symbol). The layout of `struct module` depends on the kernel's
 //! configuration and version, so every offset comes from the kernel's BTF
-//! ([`Kernel::btf`]), and what the BTF says exists decides between the
+//! ([`Kernel::layouts`]), and what the BTF says exists decides between the
 //! layouts: `mem[MOD_TEXT..]` (`struct module_memory`, Linux 6.4 on) or
 //! `core_layout`/`init_layout` (`struct module_layout`, 4.5 to 6.3).
 //! Older layouts predate BTF and are not read.
@@ -258,22 +258,23 @@ struct KsOffsets {
 }
 
 impl Offsets {
-    fn from_layouts(btf: Layouts<'_>) -> Result<Offsets, String> {
-        let module = btf
+    fn from_layouts(layouts: Layouts<'_>) -> Result<Offsets, String> {
+        let module = layouts
             .find_struct("module")
             .ok_or("the BTF has no struct module")?;
         let field = |outer: TypeId, path: &str| -> Option<Field> {
-            let m = btf.member_offset_in(outer, path)?;
+            let m = layouts.member_offset_in(outer, path)?;
             if m.is_bitfield() || m.offset_bits % 8 != 0 {
                 return None;
             }
             Some(Field {
                 off: usize::try_from(m.offset()).ok()?,
-                size: usize::try_from(btf.size_of(m.type_id)?).ok()?,
+                size: usize::try_from(layouts.size_of(m.type_id)?).ok()?,
             })
         };
         let need = |outer: TypeId, path: &str| {
-            field(outer, path).ok_or_else(|| format!("the BTF has no {}.{path}", btf.name(outer)))
+            field(outer, path)
+                .ok_or_else(|| format!("the BTF has no {}.{path}", layouts.name(outer)))
         };
         let layout = |prefix: &str| -> Option<LayoutFields> {
             Some(LayoutFields {
@@ -284,16 +285,16 @@ impl Offsets {
                 ro_after_init_size: field(module, &format!("{prefix}.ro_after_init_size")),
             })
         };
-        let mem = if btf.member_offset_in(module, "mem").is_some() {
-            let len = btf
+        let mem = if layouts.member_offset_in(module, "mem").is_some() {
+            let len = layouts
                 .member_offset_in(module, "mem")
-                .and_then(|m| btf.array_info(m.type_id))
+                .and_then(|m| layouts.array_info(m.type_id))
                 .map_or(0, |a| i64::try_from(a.len).unwrap_or(0));
             let mut parts = Vec::new();
             for (i, kind) in MemKind::ALL.into_iter().enumerate() {
                 // The enum says which index is which; without it, the order
                 // of 6.4.
-                let idx = btf
+                let idx = layouts
                     .enum_value("mod_mem_type", kind.mod_mem_type())
                     .unwrap_or(i as i64);
                 if !(0..len).contains(&idx) {
@@ -315,12 +316,12 @@ impl Offsets {
             return Err("the BTF's struct module has neither mem[] nor core_layout".into());
         };
         let ks = || -> Result<KsOffsets, String> {
-            let ks = btf
+            let ks = layouts
                 .find_struct("mod_kallsyms")
                 .ok_or("the BTF has no struct mod_kallsyms")?;
             Ok(KsOffsets {
                 kallsyms: need(module, "kallsyms")?,
-                size: btf
+                size: layouts
                     .size_of(ks)
                     .and_then(|s| usize::try_from(s).ok())
                     .filter(|&s| s <= 4096)
@@ -333,7 +334,7 @@ impl Offsets {
         };
         let list = need(module, "list")?;
         Ok(Offsets {
-            module_size: btf
+            module_size: layouts
                 .size_of(module)
                 .and_then(|s| usize::try_from(s).ok())
                 .filter(|&s| s <= 1 << 20)

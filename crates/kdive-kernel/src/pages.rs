@@ -40,15 +40,16 @@ pub struct Pages {
 impl Kernel {
     /// The page array's layout, from BTF.
     pub fn pages(&self) -> Result<Pages, Error> {
-        let btf = self.layouts_or_err()?;
+        let layouts = self.layouts_or_err()?;
         let off = |m: &str| {
-            btf.member_offset("page", m)
+            layouts
+                .member_offset("page", m)
                 .map(|i| i.offset())
                 .ok_or_else(|| LayoutError::member("page", m))
         };
-        let size = btf
+        let size = layouts
             .find_aggregate("page")
-            .and_then(|id| btf.size_of(id))
+            .and_then(|id| layouts.size_of(id))
             .ok_or_else(|| LayoutError::ty("page"))?;
         let layout = self.layout();
         Ok(Pages {
@@ -106,8 +107,8 @@ fn flag_names(k: &Kernel) -> Vec<(u64, String)> {
         }
     }
     if out.is_empty() {
-        if let Some(btf) = k.layouts() {
-            if let Some(values) = btf.enum_values("pageflags") {
+        if let Some(layouts) = k.layouts() {
+            if let Some(values) = layouts.enum_values("pageflags") {
                 for (name, value) in values {
                     if let (Some(n), Ok(bit)) = (name.strip_prefix("PG_"), u32::try_from(value)) {
                         if bit < 64 && !out.iter().any(|(m, _)| *m == 1 << bit) {

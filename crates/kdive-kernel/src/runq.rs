@@ -39,9 +39,9 @@ pub struct RunqOffsets {
 }
 
 impl RunqOffsets {
-    pub(crate) fn from_layouts(btf: Layouts<'_>) -> Option<RunqOffsets> {
-        let off = |s: &str, p: &str| btf.member_offset(s, p).map(|m| m.offset());
-        let queue = btf.member_offset("rt_prio_array", "queue")?;
+    pub(crate) fn from_layouts(layouts: Layouts<'_>) -> Option<RunqOffsets> {
+        let off = |s: &str, p: &str| layouts.member_offset(s, p).map(|m| m.offset());
+        let queue = layouts.member_offset("rt_prio_array", "queue")?;
         let timeline = off("cfs_rq", "tasks_timeline")?;
         Some(RunqOffsets {
             rq_cfs: off("rq", "cfs")?,
@@ -57,7 +57,7 @@ impl RunqOffsets {
             task_prio: off("task_struct", "prio")?,
             rt_rq_active: off("rt_rq", "active")?,
             rt_queue: queue.offset(),
-            rt_queues: (btf.array_info(queue.type_id)?.len as usize).min(1024),
+            rt_queues: (layouts.array_info(queue.type_id)?.len as usize).min(1024),
             rt_se_run_list: off("sched_rt_entity", "run_list")?,
             rt_se_my_q: off("sched_rt_entity", "my_q"),
         })

@@ -10,7 +10,7 @@
 //! the rest. Every loop is bounded. [`Kernel::slab_check`] gathers them
 //! for every cache.
 //!
-//! Offsets come from the kernel's BTF ([`Kernel::btf`]) once per walk
+//! Offsets come from the kernel's BTF ([`Kernel::layouts`]) once per walk
 //! ([`Kernel::slub`]), the layout chosen by what exists: `struct slab`
 //! (5.17 and later) or `struct page`, `slab_list` or `lru`,
 //! `kmem_cache_cpu.slab` or `.page`.
@@ -110,8 +110,8 @@ impl Kernel {
     /// Start a walk of the SLUB allocator. Fails without BTF, on a kernel
     /// with another allocator, or without `slab_caches`.
     pub fn slub(&self) -> Result<Slub<'_>, Error> {
-        let btf = self.layouts_or_err()?;
-        let o = Offsets::from_layouts(btf)?;
+        let layouts = self.layouts_or_err()?;
+        let o = Offsets::from_layouts(layouts)?;
         let layout = self.layout();
         let nr_node_ids = self
             .symbol("nr_node_ids")
@@ -128,7 +128,7 @@ impl Kernel {
                 .collect(),
             nr_node_ids,
             node_spans: if nr_node_ids > 1 {
-                node_spans(self, btf, nr_node_ids)
+                node_spans(self, layouts, nr_node_ids)
             } else {
                 Vec::new()
             },
@@ -139,11 +139,11 @@ impl Kernel {
 }
 
 /// Each node's page frames, from `node_data[]` (`struct pglist_data`).
-fn node_spans(k: &Kernel, btf: crate::offsets::Layouts<'_>, n: usize) -> Vec<(u64, u64)> {
+fn node_spans(k: &Kernel, layouts: crate::offsets::Layouts<'_>, n: usize) -> Vec<(u64, u64)> {
     let (Some(base), Some(start), Some(span)) = (
         k.symbol("node_data"),
-        btf.member_offset("pglist_data", "node_start_pfn"),
-        btf.member_offset("pglist_data", "node_spanned_pages"),
+        layouts.member_offset("pglist_data", "node_start_pfn"),
+        layouts.member_offset("pglist_data", "node_spanned_pages"),
     ) else {
         return Vec::new();
     };

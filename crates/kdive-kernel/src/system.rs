@@ -214,11 +214,11 @@ impl Kernel {
     /// order, up to `DMI_STRING_MAX`; `None` for a field the firmware did
     /// not give.
     pub fn dmi_strings(&self) -> Option<Vec<(String, Option<String>)>> {
-        let btf = self.layouts()?;
+        let layouts = self.layouts()?;
         let base = self.symbol("dmi_ident")?;
-        let max = btf.enum_value("dmi_field", "DMI_STRING_MAX")?;
+        let max = layouts.enum_value("dmi_field", "DMI_STRING_MAX")?;
         let mut out = Vec::new();
-        for (name, value) in btf.enum_values("dmi_field")? {
+        for (name, value) in layouts.enum_values("dmi_field")? {
             if value < 0 || value >= max {
                 break;
             }

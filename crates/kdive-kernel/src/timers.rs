@@ -54,26 +54,29 @@ struct Offsets {
 impl Kernel {
     /// The pending timers of every CPU (the timer wheel of 4.8 and later).
     pub fn timer_wheel(&self) -> Result<TimerWheel, Error> {
-        let btf = self.layouts_or_err()?;
+        let layouts = self.layouts_or_err()?;
         let off = |s: &str, m: &str| {
-            btf.member_offset(s, m)
+            layouts
+                .member_offset(s, m)
                 .map(|i| i.offset())
                 .ok_or_else(|| LayoutError::member(s, m))
         };
-        let vec_info = btf.member_offset("timer_base", "vectors").ok_or_else(|| {
-            Error::Unsupported("no timer_base.vectors: not a 4.8+ timer wheel".into())
-        })?;
-        let nr_vectors = btf
+        let vec_info = layouts
+            .member_offset("timer_base", "vectors")
+            .ok_or_else(|| {
+                Error::Unsupported("no timer_base.vectors: not a 4.8+ timer wheel".into())
+            })?;
+        let nr_vectors = layouts
             .array_info(vec_info.type_id)
             .map(|a| a.len)
             .ok_or_else(|| LayoutError::shape("timer_base", Some("vectors"), "is not an array"))?;
-        let base_id = btf
+        let base_id = layouts
             .find_aggregate("timer_base")
             .ok_or_else(|| LayoutError::ty("timer_base"))?;
         let o = Offsets {
             vectors: vec_info.offset(),
             nr_vectors,
-            base_size: btf
+            base_size: layouts
                 .size_of(base_id)
                 .ok_or_else(|| LayoutError::shape("timer_base", None, "has no size"))?,
             entry: off("timer_list", "entry")?,
@@ -90,9 +93,9 @@ impl Kernel {
             let n = size.checked_div(o.base_size)?;
             (size % o.base_size == 0 && (1..=3).contains(&n)).then_some(n as usize)
         };
-        let nr_bases = btf
+        let nr_bases = layouts
             .variable_type("timer_bases")
-            .and_then(|ty| btf.array_info(ty))
+            .and_then(|ty| layouts.array_info(ty))
             .map(|a| a.len.max(1) as usize)
             .or_else(from_size)
             .unwrap_or(1);

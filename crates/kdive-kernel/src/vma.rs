@@ -37,8 +37,8 @@ pub enum VmaList {
 }
 
 impl VmaOffsets {
-    pub(crate) fn from_layouts(btf: Layouts<'_>) -> Option<VmaOffsets> {
-        let off = |s: &str, p: &str| btf.member_offset(s, p).map(|m| m.offset());
+    pub(crate) fn from_layouts(layouts: Layouts<'_>) -> Option<VmaOffsets> {
+        let off = |s: &str, p: &str| layouts.member_offset(s, p).map(|m| m.offset());
         let list = match off("mm_struct", "mm_mt.ma_root") {
             Some(root) => VmaList::Maple { root },
             None => VmaList::List {
@@ -53,7 +53,7 @@ impl VmaOffsets {
             vm_end: off("vm_area_struct", "vm_end")?,
             vm_flags: off("vm_area_struct", "vm_flags")?,
             vm_file: off("vm_area_struct", "vm_file")?,
-            size: btf.size_of(btf.find_aggregate("vm_area_struct")?)?,
+            size: layouts.size_of(layouts.find_aggregate("vm_area_struct")?)?,
         })
     }
 }

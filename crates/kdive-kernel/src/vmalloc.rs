@@ -19,16 +19,17 @@ impl Kernel {
     /// The areas on `vmap_area_list`, in its (address) order, and what was
     /// wrong with the list (a loop, a broken link, an unreadable entry).
     pub fn vmap_areas(&self) -> Result<(Vec<VmapArea>, Vec<Finding>), Error> {
-        let btf = self.layouts_or_err()?;
+        let layouts = self.layouts_or_err()?;
         let off = |m: &str| {
-            btf.member_offset("vmap_area", m)
+            layouts
+                .member_offset("vmap_area", m)
                 .map(|i| i.offset())
                 .ok_or_else(|| LayoutError::member("vmap_area", m))
         };
         let (start, end, list, vm) = (off("va_start")?, off("va_end")?, off("list")?, off("vm")?);
         let mut findings = Vec::new();
         let mut links = Vec::new();
-        for head in self.vmap_lists(btf)? {
+        for head in self.vmap_lists(layouts)? {
             links.extend(crate::slab::list_entries(
                 self,
                 head,
@@ -58,7 +59,7 @@ impl Kernel {
 
     /// The heads of the lists of busy areas: `vmap_area_list`, or (6.9
     /// and later) each `vmap_nodes[i].busy.head`.
-    fn vmap_lists(&self, btf: crate::offsets::Layouts<'_>) -> Result<Vec<u64>, Error> {
+    fn vmap_lists(&self, layouts: crate::offsets::Layouts<'_>) -> Result<Vec<u64>, Error> {
         if let Some(head) = self.symbol("vmap_area_list") {
             return Ok(vec![head]);
         }
@@ -76,13 +77,13 @@ impl Kernel {
         let n = self
             .read_u32(nr)
             .map_err(|e| Error::read("nr_vmap_nodes", e))?;
-        let busy = btf
+        let busy = layouts
             .member_offset("vmap_node", "busy.head")
             .ok_or_else(|| LayoutError::member("vmap_node", "busy.head"))?
             .offset();
-        let size = btf
+        let size = layouts
             .find_aggregate("vmap_node")
-            .and_then(|id| btf.size_of(id))
+            .and_then(|id| layouts.size_of(id))
             .ok_or_else(|| LayoutError::ty("vmap_node"))?;
         Ok((0..u64::from(n.min(4096)))
             .map(|i| nodes + i * size + busy)

@@ -36,9 +36,9 @@ pub struct FilesOffsets {
 }
 
 impl FilesOffsets {
-    pub(crate) fn from_layouts(btf: Layouts<'_>) -> Option<FilesOffsets> {
-        let off = |s: &str, p: &str| btf.member_offset(s, p).map(|m| m.offset());
-        let mode = btf.member_offset("inode", "i_mode")?;
+    pub(crate) fn from_layouts(layouts: Layouts<'_>) -> Option<FilesOffsets> {
+        let off = |s: &str, p: &str| layouts.member_offset(s, p).map(|m| m.offset());
+        let mode = layouts.member_offset("inode", "i_mode")?;
         Some(FilesOffsets {
             task_fs: off("task_struct", "fs")?,
             task_files: off("task_struct", "files")?,
@@ -53,7 +53,7 @@ impl FilesOffsets {
             file_dentry: off("file", "f_path.dentry")?,
             file_mnt: off("file", "f_path.mnt")?,
             inode_mode: mode.offset(),
-            mode_size: btf.size_of(mode.type_id)? as usize,
+            mode_size: layouts.size_of(mode.type_id)? as usize,
             inode_op: off("inode", "i_op")?,
             inode_fop: off("inode", "i_fop"),
         })

@@ -27,8 +27,8 @@ impl Kernel {
     /// Each section of `m` with its address, in the kernel's order; an
     /// error says why the table could not be read.
     pub fn module_sections(&self, m: &Module) -> Result<Vec<(String, u64)>, Error> {
-        let btf = self.layouts_or_err()?;
-        let o = Offsets::from_layouts(btf)?;
+        let layouts = self.layouts_or_err()?;
+        let o = Offsets::from_layouts(layouts)?;
         let what = |w: String, e: MemError| Error::read(format!("module {}: {w}", m.name), e);
         let attrs = self
             .read_u64(m.addr + o.sect_attrs)
@@ -115,16 +115,17 @@ struct Offsets {
 }
 
 impl Offsets {
-    fn from_layouts(btf: Layouts<'_>) -> Result<Offsets, LayoutError> {
+    fn from_layouts(layouts: Layouts<'_>) -> Result<Offsets, LayoutError> {
         let off = |outer: &str, path: &str| {
-            btf.member_offset(outer, path)
+            layouts
+                .member_offset(outer, path)
                 .map(|m| m.offset())
                 .ok_or_else(|| LayoutError::member(outer, path))
         };
-        let Some(attr) = btf.find_aggregate("module_sect_attr") else {
-            return Offsets::bin_attributes(btf);
+        let Some(attr) = layouts.find_aggregate("module_sect_attr") else {
+            return Offsets::bin_attributes(layouts);
         };
-        let name = match btf.member_offset("module_sect_attr", "name") {
+        let name = match layouts.member_offset("module_sect_attr", "name") {
             Some(m) => m.offset(),
             None => off("module_sect_attr", "battr.attr.name")?,
         };
@@ -132,7 +133,7 @@ impl Offsets {
             sect_attrs: off("module", "sect_attrs")?,
             count: Count::Number(off("module_sect_attrs", "nsections")?),
             attrs: off("module_sect_attrs", "attrs")?,
-            attr_size: btf
+            attr_size: layouts
                 .size_of(attr)
                 .filter(|&s| s > 0)
                 .ok_or_else(|| LayoutError::shape("module_sect_attr", None, "has no size"))?,
@@ -144,20 +145,21 @@ impl Offsets {
 
 impl Offsets {
     /// Entries that are `struct bin_attribute`s (7.x).
-    fn bin_attributes(btf: Layouts<'_>) -> Result<Offsets, LayoutError> {
+    fn bin_attributes(layouts: Layouts<'_>) -> Result<Offsets, LayoutError> {
         let off = |outer: &str, path: &str| {
-            btf.member_offset(outer, path)
+            layouts
+                .member_offset(outer, path)
                 .map(|m| m.offset())
                 .ok_or_else(|| LayoutError::member(outer, path))
         };
-        let attr = btf
+        let attr = layouts
             .find_aggregate("bin_attribute")
             .ok_or_else(|| LayoutError::ty("bin_attribute"))?;
         Ok(Offsets {
             sect_attrs: off("module", "sect_attrs")?,
             count: Count::Pointers(off("module_sect_attrs", "grp.bin_attrs")?),
             attrs: off("module_sect_attrs", "attrs")?,
-            attr_size: btf
+            attr_size: layouts
                 .size_of(attr)
                 .filter(|&s| s > 0)
                 .ok_or_else(|| LayoutError::shape("bin_attribute", None, "has no size"))?,

@@ -20,11 +20,11 @@ pub(crate) struct Field {
 }
 
 impl Field {
-    pub fn of(btf: Layouts<'_>, m: MemberInfo) -> Option<Field> {
+    pub fn of(layouts: Layouts<'_>, m: MemberInfo) -> Option<Field> {
         let bits = if m.is_bitfield() {
             m.bitfield_size
         } else {
-            u32::try_from(btf.size_of(m.type_id)?.checked_mul(8)?).ok()?
+            u32::try_from(layouts.size_of(m.type_id)?.checked_mul(8)?).ok()?
         };
         (1..=64).contains(&bits).then_some(Field {
             bit: m.offset_bits,
@@ -130,27 +130,30 @@ pub(crate) struct Offsets {
 
 /// `SLAB_*` flags: bits of `enum _slab_flag_bits` by 6.12,
 /// fixed values before.
-fn slab_flag(btf: Layouts<'_>, bit: &str, old: u64) -> u64 {
-    btf.enum_value("_slab_flag_bits", bit)
+fn slab_flag(layouts: Layouts<'_>, bit: &str, old: u64) -> u64 {
+    layouts
+        .enum_value("_slab_flag_bits", bit)
         .filter(|b| (0..64).contains(b))
         .map_or(old, |b| 1 << b)
 }
 
 impl Offsets {
-    pub fn from_layouts(btf: Layouts<'_>) -> Result<Offsets, Error> {
+    pub fn from_layouts(layouts: Layouts<'_>) -> Result<Offsets, Error> {
         let field = |outer: &str, path: &str| -> Result<Field, LayoutError> {
-            btf.member_offset(outer, path)
-                .and_then(|m| Field::of(btf, m))
+            layouts
+                .member_offset(outer, path)
+                .and_then(|m| Field::of(layouts, m))
                 .ok_or_else(|| LayoutError::member(outer, path))
         };
         let opt = |outer: &str, path: &str| field(outer, path).ok();
         let size = |name: &str| -> Result<u64, LayoutError> {
-            btf.find_aggregate(name)
-                .and_then(|id| btf.size_of(id))
+            layouts
+                .find_aggregate(name)
+                .and_then(|id| layouts.size_of(id))
                 .ok_or_else(|| LayoutError::ty(name))
         };
-        let sheaves = SheafOffsets::from_layouts(btf)?;
-        if btf.member_offset("kmem_cache", "cpu_slab").is_none() && sheaves.is_none() {
+        let sheaves = SheafOffsets::from_layouts(layouts)?;
+        if layouts.member_offset("kmem_cache", "cpu_slab").is_none() && sheaves.is_none() {
             return Err(Error::Unsupported(
                 "the kernel does not use the SLUB allocator (no kmem_cache.cpu_slab or cpu_sheaves)"
                     .into(),
@@ -158,35 +161,37 @@ impl Offsets {
         }
         // 5.17 split `struct slab` out of `struct page`. SLAB's `struct
         // slab` has no `inuse` bitfield; SLUB's has.
-        let slab_struct = if btf.member_offset("slab", "inuse").is_some() {
+        let slab_struct = if layouts.member_offset("slab", "inuse").is_some() {
             "slab"
         } else {
             "page"
         };
-        let list_name = if btf.member_offset(slab_struct, "slab_list").is_some() {
+        let list_name = if layouts.member_offset(slab_struct, "slab_list").is_some() {
             "slab_list"
         } else {
             "lru"
         };
-        let cpu_page = if btf.member_offset("kmem_cache_cpu", "slab").is_some() {
+        let cpu_page = if layouts.member_offset("kmem_cache_cpu", "slab").is_some() {
             "slab"
         } else {
             "page"
         };
         // 7.x pairs each node's `kmem_cache_node` with its barn.
-        let (node, node_stride, node_ptr) = match btf.member_offset("kmem_cache", "node") {
+        let (node, node_stride, node_ptr) = match layouts.member_offset("kmem_cache", "node") {
             Some(n) => (n, 8, 0),
             None => (
-                btf.member_offset("kmem_cache", "per_node")
+                layouts
+                    .member_offset("kmem_cache", "per_node")
                     .ok_or_else(|| LayoutError::member("kmem_cache", "node or per_node"))?,
                 size("kmem_cache_per_node_ptrs")?,
-                btf.member_offset("kmem_cache_per_node_ptrs", "node")
+                layouts
+                    .member_offset("kmem_cache_per_node_ptrs", "node")
                     .ok_or_else(|| LayoutError::member("kmem_cache_per_node_ptrs", "node"))?
                     .offset(),
             ),
         };
-        let node_len = btf.array_info(node.type_id).map_or(1, |a| a.len.max(1));
-        let cpu = match btf.member_offset("kmem_cache", "cpu_slab") {
+        let node_len = layouts.array_info(node.type_id).map_or(1, |a| a.len.max(1));
+        let cpu = match layouts.member_offset("kmem_cache", "cpu_slab") {
             None => None,
             Some(_) => Some(CpuSlabOffsets {
                 cpu_slab: field("kmem_cache", "cpu_slab")?,
@@ -197,7 +202,8 @@ impl Offsets {
             }),
         };
         let pg = |name: &str| {
-            btf.enum_value("pageflags", name)
+            layouts
+                .enum_value("pageflags", name)
                 .and_then(|v| u32::try_from(v).ok())
                 .filter(|&v| v < 64)
         };
@@ -206,15 +212,15 @@ impl Offsets {
             cpu,
             sheaves,
             flags: field("kmem_cache", "flags")?,
-            red_zone_flag: slab_flag(btf, "_SLAB_RED_ZONE", SLAB_RED_ZONE),
-            store_user_flag: slab_flag(btf, "_SLAB_STORE_USER", SLAB_STORE_USER),
+            red_zone_flag: slab_flag(layouts, "_SLAB_RED_ZONE", SLAB_RED_ZONE),
+            store_user_flag: slab_flag(layouts, "_SLAB_STORE_USER", SLAB_STORE_USER),
             size: field("kmem_cache", "size")?,
             object_size: field("kmem_cache", "object_size")?,
             offset: field("kmem_cache", "offset")?,
             oo: field("kmem_cache", "oo")?,
             red_left_pad: opt("kmem_cache", "red_left_pad"),
             name: field("kmem_cache", "name")?,
-            list: btf
+            list: layouts
                 .member_offset("kmem_cache", "list")
                 .ok_or_else(|| LayoutError::member("kmem_cache", "list"))?
                 .offset(),
@@ -225,17 +231,17 @@ impl Offsets {
             node_ptr,
             node_struct_len: size("kmem_cache_node")?,
             nr_partial: field("kmem_cache_node", "nr_partial")?,
-            partial: btf
+            partial: layouts
                 .member_offset("kmem_cache_node", "partial")
                 .ok_or_else(|| LayoutError::member("kmem_cache_node", "partial"))?
                 .offset(),
             nr_slabs: opt("kmem_cache_node", "nr_slabs"),
             total_objects: opt("kmem_cache_node", "total_objects"),
-            full: btf
+            full: layouts
                 .member_offset("kmem_cache_node", "full")
                 .map(|m| m.offset()),
             slab_len: size(slab_struct)?,
-            slab_list: btf
+            slab_list: layouts
                 .member_offset(slab_struct, list_name)
                 .ok_or_else(|| LayoutError::member(slab_struct, list_name))?
                 .offset(),
@@ -250,7 +256,8 @@ impl Offsets {
             compound_head: opt("page", "compound_head").or_else(|| opt("page", "compound_info")),
             pg_slab: pg("PG_slab"),
             page_type: opt("page", "page_type").zip(
-                btf.enum_value("pagetype", "PGTY_slab")
+                layouts
+                    .enum_value("pagetype", "PGTY_slab")
                     .and_then(|v| u64::try_from(v).ok()),
             ),
         })

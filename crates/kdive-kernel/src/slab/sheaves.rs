@@ -55,25 +55,28 @@ pub(crate) struct SheafOffsets {
 
 impl SheafOffsets {
     /// `None` for a kernel without sheaves.
-    pub fn from_layouts(btf: Layouts<'_>) -> Result<Option<SheafOffsets>, LayoutError> {
-        if btf.member_offset("kmem_cache", "cpu_sheaves").is_none() {
+    pub fn from_layouts(layouts: Layouts<'_>) -> Result<Option<SheafOffsets>, LayoutError> {
+        if layouts.member_offset("kmem_cache", "cpu_sheaves").is_none() {
             return Ok(None);
         }
         let opt = |outer: &str, path: &str| {
-            btf.member_offset(outer, path)
-                .and_then(|m| Field::of(btf, m))
+            layouts
+                .member_offset(outer, path)
+                .and_then(|m| Field::of(layouts, m))
         };
         let field = |outer: &str, path: &str| {
             opt(outer, path).ok_or_else(|| LayoutError::member(outer, path))
         };
         let size = |name: &str| {
-            btf.find_aggregate(name)
-                .and_then(|id| btf.size_of(id))
+            layouts
+                .find_aggregate(name)
+                .and_then(|id| layouts.size_of(id))
                 .ok_or_else(|| LayoutError::ty(name))
         };
         let byte = |outer: &str, path: &str| field(outer, path).map(|f| f.byte());
         let list = |outer: &str, path: &str| {
-            btf.member_offset(outer, path)
+            layouts
+                .member_offset(outer, path)
                 .map(|m| m.offset())
                 .ok_or_else(|| LayoutError::member(outer, path))
         };

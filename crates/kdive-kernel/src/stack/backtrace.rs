@@ -175,9 +175,10 @@ impl Kernel {
         if let Some(cpu) = self.task_active_cpu(task) {
             return self.backtrace_cpu(cpu, orc);
         }
-        let btf = self.layouts_or_err()?;
+        let layouts = self.layouts_or_err()?;
         let off = |s: &str, m: &str| {
-            btf.member_offset(s, m)
+            layouts
+                .member_offset(s, m)
                 .map(|m| m.offset())
                 .ok_or_else(|| LayoutError::member(s, m))
         };
@@ -218,9 +219,9 @@ impl Kernel {
         let ret_off = off("inactive_task_frame", "ret_addr")?;
         let bp = read(sp.wrapping_add(off("inactive_task_frame", "bp")?))?;
         let ip = read(sp.wrapping_add(ret_off))?;
-        let size = btf
+        let size = layouts
             .find_aggregate("inactive_task_frame")
-            .and_then(|id| btf.size_of(id))
+            .and_then(|id| layouts.size_of(id))
             .unwrap_or(ret_off + 8);
         let new_task = ["ret_from_fork_asm", "ret_from_fork"]
             .iter()

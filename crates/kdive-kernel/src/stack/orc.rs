@@ -148,8 +148,8 @@ fn kernel_table(k: &Kernel, layout: OrcLayout) -> Result<OrcTable, String> {
 
 /// A module's table, from `struct module`'s `arch` member.
 fn module_table(k: &Kernel, module: u64, layout: OrcLayout) -> Option<OrcTable> {
-    let btf = k.layouts()?;
-    let off = |p: &str| btf.member_offset("module", p).map(|m| m.offset());
+    let layouts = k.layouts()?;
+    let off = |p: &str| layouts.member_offset("module", p).map(|m| m.offset());
     let num = k
         .read_u32(module.wrapping_add(off("arch.num_orcs")?))
         .ok()? as usize;

@@ -14,47 +14,49 @@ impl Kernel {
         if self.region(addr) != Region::Direct {
             return None;
         }
-        let btf = self.layouts()?;
+        let layouts = self.layouts()?;
         let layout = self.layout();
-        let page_size = btf.find_aggregate("page").and_then(|id| btf.size_of(id))?;
+        let page_size = layouts
+            .find_aggregate("page")
+            .and_then(|id| layouts.size_of(id))?;
         let pfn = (addr - layout.page_offset_base) >> 12;
         let mut page = layout
             .vmemmap_base
             .checked_add(pfn.checked_mul(page_size)?)?;
-        let head = btf
+        let head = layouts
             .member_offset("page", "compound_head")
-            .or_else(|| btf.member_offset("page", "compound_info"));
+            .or_else(|| layouts.member_offset("page", "compound_info"));
         if let Some(ch) = head {
             let info = self.read_u64(page.wrapping_add(ch.offset())).ok()?;
             if let Some(head) = crate::pages::compound_head(page, info) {
                 page = head;
             }
         }
-        if let Some(pg_slab) = btf.enum_value("pageflags", "PG_slab") {
+        if let Some(pg_slab) = layouts.enum_value("pageflags", "PG_slab") {
             let flags = self
-                .read_u64(page.wrapping_add(btf.member_offset("page", "flags")?.offset()))
+                .read_u64(page.wrapping_add(layouts.member_offset("page", "flags")?.offset()))
                 .ok()?;
             if !(0..64).contains(&pg_slab) || flags & (1 << pg_slab) == 0 {
                 return None;
             }
         } else {
             // The type in the top byte of `page_type`.
-            let at = btf.member_offset("page", "page_type")?.offset();
-            let pgty = btf.enum_value("pagetype", "PGTY_slab")?;
+            let at = layouts.member_offset("page", "page_type")?.offset();
+            let pgty = layouts.enum_value("pagetype", "PGTY_slab")?;
             if i64::from(self.read_u32(page.wrapping_add(at)).ok()? >> 24) != pgty {
                 return None;
             }
         }
-        let cache_off = btf
+        let cache_off = layouts
             .member_offset("slab", "slab_cache")
-            .or_else(|| btf.member_offset("page", "slab_cache"))?
+            .or_else(|| layouts.member_offset("page", "slab_cache"))?
             .offset();
         let cache = self
             .read_u64(page.wrapping_add(cache_off))
             .ok()
             .filter(|&c| c != 0)?;
         let name = self
-            .read_u64(cache.wrapping_add(btf.member_offset("kmem_cache", "name")?.offset()))
+            .read_u64(cache.wrapping_add(layouts.member_offset("kmem_cache", "name")?.offset()))
             .ok()?;
         self.read_cstr(name, 64).ok().filter(|n| !n.is_empty())
     }

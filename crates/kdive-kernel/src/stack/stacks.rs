@@ -100,17 +100,17 @@ impl Kernel {
     pub fn cpu_stacks(&self, cpu: usize) -> Vec<Stack> {
         let mut out = Vec::new();
         // The exception stacks, in the CPU entry area.
-        let btf = self.layouts();
+        let layouts = self.layouts();
         let cea = self
             .per_cpu_var("cea_exception_stacks", cpu)
             .and_then(|a| self.read_u64(a).ok())
             .filter(|&a| a != 0);
-        if let (Some(btf), Some(cea)) = (btf, cea) {
+        if let (Some(layouts), Some(cea)) = (layouts, cea) {
             for (member, name) in EXCEPTION_STACKS {
-                let Some(m) = btf.member_offset("cea_exception_stacks", member) else {
+                let Some(m) = layouts.member_offset("cea_exception_stacks", member) else {
                     continue;
                 };
-                let Some(size) = btf.size_of(m.type_id).filter(|&s| s > 0) else {
+                let Some(size) = layouts.size_of(m.type_id).filter(|&s| s > 0) else {
                     continue;
                 };
                 let base = cea.wrapping_add(m.offset());

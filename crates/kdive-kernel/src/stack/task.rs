@@ -14,8 +14,8 @@ pub struct TaskBrief {
 impl Kernel {
     /// The PID, command and CPU of the task at `task`.
     pub fn task_brief(&self, task: u64) -> Result<TaskBrief, Error> {
-        let btf = self.layouts_or_err()?;
-        let off = |m: &str| btf.member_offset("task_struct", m).map(|m| m.offset());
+        let layouts = self.layouts_or_err()?;
+        let off = |m: &str| layouts.member_offset("task_struct", m).map(|m| m.offset());
         let need = |m: &str| off(m).ok_or_else(|| LayoutError::member("task_struct", m));
         let err = |e: crate::MemError| Error::read(format!("task {task:x}"), e);
         let pid = self

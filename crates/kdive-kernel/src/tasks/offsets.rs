@@ -164,44 +164,44 @@ pub(crate) struct PidNsOffsets {
 
 /// Looks members up in one BTF.
 struct Look<'a> {
-    btf: Layouts<'a>,
+    layouts: Layouts<'a>,
 }
 
 impl Look<'_> {
     fn id(&self, name: &str) -> Option<TypeId> {
-        self.btf
+        self.layouts
             .find_struct(name)
-            .or_else(|| self.btf.find_aggregate(name))
+            .or_else(|| self.layouts.find_aggregate(name))
     }
 
     fn field(&self, outer: TypeId, path: &str) -> Option<Field> {
-        let m = self.btf.member_offset_in(outer, path)?;
+        let m = self.layouts.member_offset_in(outer, path)?;
         if m.is_bitfield() || m.offset_bits % 8 != 0 {
             return None;
         }
         Some(Field {
             off: usize::try_from(m.offset()).ok()?,
-            size: usize::try_from(self.btf.size_of(m.type_id)?).ok()?,
+            size: usize::try_from(self.layouts.size_of(m.type_id)?).ok()?,
         })
     }
 
     fn need(&self, outer: TypeId, path: &str) -> Result<Field, LayoutError> {
         self.field(outer, path)
-            .ok_or_else(|| LayoutError::member(&self.btf.name(outer), path))
+            .ok_or_else(|| LayoutError::member(&self.layouts.name(outer), path))
     }
 
     fn size(&self, id: TypeId) -> Option<usize> {
-        usize::try_from(self.btf.size_of(id)?).ok()
+        usize::try_from(self.layouts.size_of(id)?).ok()
     }
 
     fn enumerator(&self, name: &str) -> Option<usize> {
-        usize::try_from(self.btf.enumerator(name)?).ok()
+        usize::try_from(self.layouts.enumerator(name)?).ok()
     }
 }
 
 impl Offsets {
-    pub fn from_layouts(btf: Layouts<'_>) -> Result<Offsets, LayoutError> {
-        let l = Look { btf };
+    pub fn from_layouts(layouts: Layouts<'_>) -> Result<Offsets, LayoutError> {
+        let l = Look { layouts };
         let task = l
             .id("task_struct")
             .ok_or_else(|| LayoutError::ty("task_struct"))?;
@@ -303,9 +303,9 @@ impl Offsets {
 fn mm_offsets(l: &Look) -> Option<MmOffsets> {
     let mm = l.id("mm_struct")?;
     let f = |p: &str| l.field(mm, p);
-    let rss = match l.btf.member_offset_in(mm, "rss_stat") {
+    let rss = match l.layouts.member_offset_in(mm, "rss_stat") {
         None => RssLayout::None,
-        Some(m) => match l.btf.array_info(m.type_id) {
+        Some(m) => match l.layouts.array_info(m.type_id) {
             // An array of percpu_counter.
             Some(a) => match l.id("percpu_counter") {
                 Some(pc) => RssLayout::PerCpu {
@@ -345,8 +345,8 @@ fn rq_offsets(l: &Look) -> Option<RqOffsets> {
 
 fn pid_ns_offsets(l: &Look, pid_type: usize) -> Option<PidNsOffsets> {
     let ns = l.id("pid_namespace")?;
-    let root = l.btf.member_offset_in(ns, "idr.idr_rt")?.offset() as usize;
-    let tree = crate::radix_tree::TreeLayout::from_layouts(&l.btf).ok()?;
+    let root = l.layouts.member_offset_in(ns, "idr.idr_rt")?.offset() as usize;
+    let tree = crate::radix_tree::TreeLayout::from_layouts(&l.layouts).ok()?;
     let pid = l.id("pid")?;
     Some(PidNsOffsets {
         root,

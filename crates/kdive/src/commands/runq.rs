@@ -205,10 +205,10 @@ fn rq_curr(s: &Session, rq: u64) -> Option<u64> {
 /// A queued task the task list has not, because the dump left part of its
 /// `task_struct` out: its pid and name where they read.
 fn part_task(s: &Session, task: u64) -> Option<Who> {
-    let btf = s.kernel.layouts()?;
-    let size = btf
+    let layouts = s.kernel.layouts()?;
+    let size = layouts
         .find_aggregate("task_struct")
-        .and_then(|id| btf.size_of(id))?;
+        .and_then(|id| layouts.size_of(id))?;
     let mut b = vec![0u8; usize::try_from(size).ok()?];
     match s.kernel.read(task, &mut b) {
         Err(e) if e.is_excluded() => {
